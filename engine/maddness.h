@@ -1,0 +1,193 @@
+/* maddness.h: streaming conv1d with an exact path and MADDNESS tiers.
+ *
+ * The public API of libmaddness. No GStreamer here; GLib is used for
+ * GError (every fallible call reports why) and for preset files (GVariant).
+ *
+ * The operation (causal, stride 1):
+ *   y[t][o] = bias[o] + sum_{i < cin, k < taps} w[o][i][k] * x[t - k*dilation][i]
+ *
+ * Frames are interleaved floats: in[t*cin + i], out[t*cout + o].
+ */
+#ifndef MADDNESS_H
+#define MADDNESS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MDN_ERROR (mdn_error_quark ())
+GQuark mdn_error_quark (void);
+
+typedef enum {
+  MDN_ERROR_INVALID_ARGUMENT, /* a shape or value out of range */
+  MDN_ERROR_CORRUPT,          /* a file that is not what it claims to be */
+  MDN_ERROR_VERSION,          /* a preset written by an unknown format version */
+  MDN_ERROR_IO,               /* the file system said no */
+  MDN_ERROR_CANCELLED,        /* a fit was cancelled */
+  MDN_ERROR_TOO_LITTLE_AUDIO, /* not enough audio to fit a tier */
+} MdnErrorCode;
+
+/* Limits that keep hostile inputs from asking for unbounded memory. */
+#define MDN_MAX_CHANNELS 256
+#define MDN_MAX_TAPS (1 << 20)
+#define MDN_MAX_DILATION 4096
+#define MDN_MAX_WEIGHTS (1 << 26) /* cin*cout*taps */
+
+/* ---- kernel --------------------------------------------------------- */
+
+typedef struct {
+  int cin;       /* input channels, 1..MDN_MAX_CHANNELS */
+  int cout;      /* output channels, 1..MDN_MAX_CHANNELS */
+  int taps;      /* K, 1..MDN_MAX_TAPS */
+  int dilation;  /* >= 1 */
+  double rate;   /* sample rate in Hz, > 0 */
+  float *weights; /* [cout][cin][taps] */
+  float *bias;    /* [cout] */
+} MdnKernel;
+
+/* A zeroed kernel of that shape, or NULL with error for a bad shape. */
+MdnKernel *mdn_kernel_new (int cin, int cout, int taps, int dilation, double rate, GError **error);
+MdnKernel *mdn_kernel_copy (const MdnKernel *kernel);
+void mdn_kernel_free (MdnKernel *kernel);
+/* Checks shape limits and that every weight and bias is finite. */
+gboolean mdn_kernel_validate (const MdnKernel *kernel, GError **error);
+static inline float
+mdn_kernel_weight (const MdnKernel *k, int o, int i, int tap)
+{
+  return k->weights[((size_t) o * k->cin + i) * k->taps + tap];
+}
+
+/* Kernel sources shared by every tool (kernel-source.c).
+ * WAV impulse response: a mono file gives 1->1, N channels give 1->N;
+ * its rate is the kernel's rate.
+ * Taps file: first line "cin cout taps [dilation]", then cout*cin lines in
+ * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
+ * white space; '#' starts a comment. It carries no rate: `rate` gives it.
+ * An optional line "bias b0 b1 ..." after the taps sets the bias. */
+MdnKernel *mdn_kernel_load_wav (const char *path, GError **error);
+MdnKernel *mdn_kernel_load_taps (const char *path, double rate, GError **error);
+/* Writes the taps-file body (one line per (o, i) pair, no header line). */
+gboolean mdn_kernel_write_taps_body (const MdnKernel *kernel, FILE *out, GError **error);
+
+/* ---- tiers ----------------------------------------------------------- */
+
+#define MDN_TIER_EXACT (-1) /* the tier index of the exact path */
+#define MDN_TIER_NAME_MAX 32
+
+/* What a tier is made of. Spec syntax: "s<taps per codebook>d<tree depth>"
+ * then optional "e<exact taps>" and "q<table bits 8|16>", e.g. "s4d6e8". */
+typedef struct {
+  int taps_per_codebook; /* s: 1, 2, 4, 8 */
+  int depth;             /* tree depth: 4 (16 buckets) .. 8 (256 buckets) */
+  int exact_taps;        /* input dims (channel, tap) computed exactly */
+  int table_bits;        /* 8 or 16 */
+} MdnTierSpec;
+
+/* Parses "s4d6e8q8"; defaults: e0, q8. */
+gboolean mdn_tier_spec_parse (const char *text, MdnTierSpec *spec, GError **error);
+/* Writes the canonical name ("s4d6e8"; q only when not 8). */
+void mdn_tier_spec_name (const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
+/* Parses a comma-separated ladder "s8d4,s4d6e8". Returns the count, or -1. */
+int mdn_tier_ladder_parse (const char *text, MdnTierSpec **specs, GError **error);
+/* The engine's default ladder, fastest first. */
+const char *mdn_default_ladder (void);
+
+/* What a fitted tier reports. */
+typedef struct {
+  char name[MDN_TIER_NAME_MAX];
+  MdnTierSpec spec;
+  int buckets;      /* 1 << depth */
+  int codebooks;    /* approximated codebooks read per output frame and output */
+  double snr_db;    /* measured on held-out audio */
+  double cost;      /* operations per frame: lookups + exact multiply-adds + encode steps */
+  size_t table_bytes;
+} MdnTierInfo;
+
+/* ---- model ------------------------------------------------------------ */
+
+typedef struct _MdnTier MdnTier; /* opaque: encoders and tables */
+typedef struct _MdnModel MdnModel;
+
+typedef struct {
+  double seconds;  /* seconds of audio the tiers were fitted on (0 for none) */
+  char date[32];   /* ISO 8601, UTC, of the fit */
+  guint64 seed;
+} MdnProvenance;
+
+/* A model holding a copy of the kernel and no tiers. */
+MdnModel *mdn_model_new (const MdnKernel *kernel, GError **error);
+void mdn_model_free (MdnModel *model);
+const MdnKernel *mdn_model_kernel (const MdnModel *model);
+int mdn_model_n_tiers (const MdnModel *model);
+/* Tier `index` (0 = fastest), or NULL when out of range. */
+const MdnTier *mdn_model_tier (const MdnModel *model, int index);
+void mdn_model_tier_info (const MdnModel *model, int index, MdnTierInfo *info);
+const MdnProvenance *mdn_model_provenance (const MdnModel *model);
+/* The cost per frame of the exact path (multiply-adds, FFT work counted). */
+double mdn_model_exact_cost (const MdnModel *model);
+/* Takes ownership of tier; appends at the end of the ladder. */
+void mdn_model_add_tier (MdnModel *model, MdnTier *tier);
+
+/* Preset files (.mdn, see docs/preset-format.md). */
+MdnModel *mdn_model_load (const char *path, GError **error);
+MdnModel *mdn_model_load_from_data (const void *data, size_t size, GError **error);
+gboolean mdn_model_save (const MdnModel *model, const char *path, GError **error);
+/* Serialised bytes (g_bytes_unref when done). */
+GBytes *mdn_model_serialize (const MdnModel *model, GError **error);
+#define MDN_PRESET_MAX_BYTES ((size_t) 512 << 20)
+
+/* ---- stream ------------------------------------------------------------ */
+
+typedef struct _MdnStream MdnStream;
+
+/* A stream over `groups` independent copies of the model's channels:
+ * input frames have groups*cin channels, output frames groups*cout, and
+ * group g reads input channels g*cin.. and writes output channels g*cout..
+ * (a 1->1 model on stereo: groups = 2). All memory is allocated here. */
+MdnStream *mdn_stream_new (const MdnModel *model, int groups, GError **error);
+void mdn_stream_free (MdnStream *stream);
+/* Filters n_frames (any count, 0 included). tier: MDN_TIER_EXACT or
+ * 0..n_tiers-1. Zero latency, causal, no allocation; `in` and `out` must not
+ * overlap. Changing tier between calls keeps the output continuous.
+ * Returns FALSE only for a tier index out of range. */
+gboolean mdn_stream_process (MdnStream *stream, int tier, const float *in, float *out,
+                             size_t n_frames);
+/* Forgets the history: as if the stream had seen only zeros. */
+void mdn_stream_reset (MdnStream *stream);
+int mdn_stream_groups (const MdnStream *stream);
+
+/* ---- fitting (fit.c) ------------------------------------------------------ */
+
+/* Progress: stage ("trees", "tables", "measure"), fraction 0..1 of the whole fit.
+ * Return nothing; cancelling is done through the cancel flag. */
+typedef void (*MdnProgressFunc) (const char *stage, double fraction, gpointer user_data);
+
+typedef struct {
+  const MdnTierSpec *specs; /* the ladder to fit, fastest first */
+  int n_specs;
+  guint64 seed;
+  double holdout_fraction;  /* of the audio kept for measuring SNR; default 0.2 */
+  size_t max_train_rows;    /* row subsample cap; 0: default */
+  MdnProgressFunc progress; /* may be NULL */
+  gpointer progress_data;
+  const volatile gint *cancel; /* fit stops with MDN_ERROR_CANCELLED when *cancel != 0 */
+  gboolean keep_dominated;  /* keep tiers off the SNR/cost Pareto front */
+} MdnFitOptions;
+
+void mdn_fit_options_init (MdnFitOptions *options);
+
+/* Fits the tiers of `options` to `audio` (interleaved, kernel->cin channels,
+ * n_frames frames) and returns a model with the kernel and those tiers, each
+ * with its SNR measured on the held-out tail of the audio. */
+MdnModel *mdn_fit (const MdnKernel *kernel, const float *audio, size_t n_frames,
+                   const MdnFitOptions *options, GError **error);
+
+/* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */
+double mdn_snr_db (const double *reference, const float *test, size_t n);
+
+G_END_DECLS
+
+#endif /* MADDNESS_H */

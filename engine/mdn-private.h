@@ -1,0 +1,107 @@
+/* mdn-private.h: structures shared by the engine's files; not installed. */
+#ifndef MDN_PRIVATE_H
+#define MDN_PRIVATE_H
+
+#include "maddness.h"
+
+G_BEGIN_DECLS
+
+/* Output rows are normalised in blocks of this many frames, aligned to the
+ * stream's absolute frame count (see tier.c). */
+#define MDN_NORM_BLOCK 64
+
+/* Frames processed per inner chunk of mdn_stream_process(): bounds scratch. */
+#define MDN_CHUNK 1024
+
+struct _MdnModel {
+  MdnKernel *kernel;
+  MdnTier **tiers; /* fastest first */
+  int n_tiers;
+  MdnProvenance provenance;
+};
+
+/* One MADDNESS tier (tier.c).
+ *
+ * Encoders: one tree per input channel over s = taps_per_codebook consecutive
+ * taps, shared by every codebook of that channel. The code at time t is
+ *   tree_i(x[t - j*dil] / sigma, j = 0..s-1)
+ * where column j of the window is tap offset j. Tree level l compares column
+ * split[i][l] with thresholds[i][(1 << l) - 1 + node]; node = 2*node + (x > thr).
+ *
+ * Codebook c = (channel cb_chan[c], group cb_group[c]) covers taps
+ * g*s .. g*s+s-1 of that channel and reads the code stream at t - g*s*dil.
+ *
+ * Output: y[t][o] = bias[o] + sum_e exact_w[e][o] * x[t - exact_tap[e]*dil][exact_chan[e]]
+ *                 + sigma_t * (offset[o] + scale[o] * sum_c lut[c][code][o])
+ * with lut stored quantised (uint8 or uint16 by spec.table_bits) as
+ * lut[(c * buckets + b) * cout + o]. */
+struct _MdnTier {
+  MdnTierSpec spec;
+  char name[MDN_TIER_NAME_MAX];
+  double snr_db;
+  double cost;
+  int cin, cout, taps, dilation; /* the kernel's shape, for validation */
+  int buckets;                   /* 1 << depth */
+
+  guint8 *split;     /* [cin][depth]: column 0..s-1 */
+  float *thresholds; /* [cin][buckets - 1], in the normalised domain */
+
+  int n_exact;
+  guint16 *exact_chan; /* [n_exact] */
+  guint32 *exact_tap;  /* [n_exact] */
+  float *exact_w;      /* [n_exact][cout] */
+
+  int n_codebooks;
+  guint16 *cb_chan;  /* [n_codebooks] */
+  guint32 *cb_group; /* [n_codebooks] */
+  void *lut;         /* guint8 or guint16 [n_codebooks][buckets][cout] */
+  float *lut_scale;  /* [cout] */
+  float *lut_offset; /* [cout] */
+};
+
+MdnTier *mdn_tier_alloc (const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
+                         int n_exact, int n_codebooks, GError **error);
+void mdn_tier_free (MdnTier *tier);
+/* Checks every index and value against the shape (used by the loader). */
+gboolean mdn_tier_validate (const MdnTier *tier, GError **error);
+void mdn_tier_get_info (const MdnTier *tier, MdnTierInfo *info);
+size_t mdn_tier_table_bytes (const MdnTier *tier);
+/* Frames of input history the tier reads before the current frame. */
+size_t mdn_tier_history (const MdnTier *tier);
+
+/* Per-stream state of one tier: code history, normalisation state. */
+typedef struct _MdnTierState MdnTierState;
+MdnTierState *mdn_tier_state_new (const MdnTier *tier);
+void mdn_tier_state_free (MdnTierState *state);
+/* Called when the stream switches to this tier or is reset: the state must
+ * rebuild whatever it caches from the input history alone. */
+void mdn_tier_state_invalidate (MdnTierState *state);
+/* Computes n (<= MDN_CHUNK) output frames. x[i] points at the first new
+ * sample of input channel i; x[i][-h] for h <= mdn_tier_history() is valid
+ * history (zeros before the stream's start). frame0 is the absolute index of
+ * the first new frame (for block alignment). out has stride cout. */
+void mdn_tier_process (const MdnTier *tier, MdnTierState *state, const float *const *x,
+                       guint64 frame0, size_t n, float *out);
+
+/* Exact path (exact.c): direct form below the crossover, zero-latency
+ * uniformly partitioned FFT convolution above it. */
+typedef struct _MdnExact MdnExact;
+MdnExact *mdn_exact_new (const MdnKernel *kernel);
+void mdn_exact_free (MdnExact *exact);
+/* Frames of input history the direct part reads (taps-1)*dilation. */
+size_t mdn_exact_history (const MdnKernel *kernel);
+/* Same calling convention as mdn_tier_process(). The FFT part caches
+ * transforms of past input blocks; after mdn_exact_invalidate() (the stream
+ * used a tier for a while, or was reset) it rebuilds them from the history
+ * x[i][-h], so the output stays continuous across tier changes. */
+void mdn_exact_invalidate (MdnExact *exact);
+void mdn_exact_process (MdnExact *exact, const float *const *x, guint64 frame0, size_t n,
+                        float *out);
+double mdn_exact_cost_per_frame (const MdnKernel *kernel);
+
+/* Tier cost model (operations per frame), shared by fit and info. */
+double mdn_tier_cost (const MdnTier *tier);
+
+G_END_DECLS
+
+#endif /* MDN_PRIVATE_H */

@@ -1,0 +1,2 @@
+#include "maddness.h"
+int main (void) { return 1; }
