@@ -4,6 +4,9 @@
 
 #include "maddness.h"
 
+#include <math.h>
+#include <stddef.h>
+
 G_BEGIN_DECLS
 
 /* Output rows are normalised in blocks of this many frames, aligned to the
@@ -59,6 +62,7 @@ struct _MdnTier {
   float *lut_offset; /* [cout] */
 };
 
+/* ---- tier data (tier-data.c): allocation, checks, info ---- */
 MdnTier *mdn_tier_alloc (const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
                          int n_exact, int n_codebooks, GError **error);
 void mdn_tier_free (MdnTier *tier);
@@ -66,8 +70,61 @@ void mdn_tier_free (MdnTier *tier);
 gboolean mdn_tier_validate (const MdnTier *tier, GError **error);
 void mdn_tier_get_info (const MdnTier *tier, MdnTierInfo *info);
 size_t mdn_tier_table_bytes (const MdnTier *tier);
-/* Frames of input history the tier reads before the current frame. */
+
+/* ---- tier runtime (tier.c): scalar reference encode and scan ---- */
+
+/* Groups of s taps per channel: ceil(taps / s). */
+static inline int
+mdn_tier_groups (const MdnTier *tier)
+{
+  return (tier->taps + tier->spec.taps_per_codebook - 1) / tier->spec.taps_per_codebook;
+}
+
+/* The span of past frames a row reads through its codebooks:
+ * (groups * s - 1) * dilation. */
+static inline size_t
+mdn_tier_span (const MdnTier *tier)
+{
+  return ((size_t) mdn_tier_groups (tier) * tier->spec.taps_per_codebook - 1) * tier->dilation;
+}
+
+/* Frames of input history the tier reads before the current frame:
+ * span + MDN_NORM_BLOCK (the normaliser looks back to its block's start). */
 size_t mdn_tier_history (const MdnTier *tier);
+
+/* Row normalisation, the rule shared by training and streaming:
+ * sigma_t = mdn_pow2_ceil (max |x[u][i]| over all input channels i and
+ *                          u in [B - span, t]),  B = t - t % MDN_NORM_BLOCK,
+ * t being the absolute frame index (frames before the stream start are 0).
+ * Powers of two keep the scaling exact, so the tier is level-invariant. */
+static inline float
+mdn_pow2_ceil (float m)
+{
+  int e;
+  if (!(m > 0x1p-100f))
+    return 0x1p-100f; /* silence (or NaN): any tiny scale gives ~0 output */
+  if (!(m < 0x1p100f))
+    return 0x1p100f;
+  (void) frexpf (m, &e); /* m = f * 2^e, f in [0.5, 1) */
+  return ldexpf (1.0f, e);
+}
+
+/* The code of input channel `chan` for the window ending at xt (xt points at
+ * x[t] of that channel; xt[-j*dil] is tap offset j), normalised by sigma. */
+static inline unsigned
+mdn_tier_encode_one (const MdnTier *tier, int chan, const float *xt, float sigma)
+{
+  const int depth = tier->spec.depth;
+  const guint8 *split = tier->split + (size_t) chan * depth;
+  const float *thr = tier->thresholds + (size_t) chan * (tier->buckets - 1);
+  unsigned node = 0;
+  int l;
+  for (l = 0; l < depth; l++) {
+    float v = xt[-(ptrdiff_t) split[l] * tier->dilation];
+    node = 2 * node + (v > thr[(1u << l) - 1 + node] * sigma);
+  }
+  return node;
+}
 
 /* Per-stream state of one tier: code history, normalisation state. */
 typedef struct _MdnTierState MdnTierState;
