@@ -34,10 +34,12 @@ struct _MdnModel {
  * Codebook c = (channel cb_chan[c], group cb_group[c]) covers taps
  * g*s .. g*s+s-1 of that channel and reads the code stream at t - g*s*dil.
  *
- * Output: y[t][o] = bias[o] + sum_e exact_w[e][o] * x[t - exact_tap[e]*dil][exact_chan[e]]
+ * Output: y[t][o] = bias[o] (added by the stream) + sum_e exact_w[e][o] * x[t - exact_tap[e]*dil][exact_chan[e]]
  *                 + sigma_t * (offset[o] + scale[o] * sum_c lut[c][code][o])
  * with lut stored quantised (uint8 or uint16 by spec.table_bits) as
- * lut[(c * buckets + b) * cout + o]. */
+ * lut[(c * buckets + b) * cout + o]. The code of codebook c for row t is
+ * mdn_tier_encode_one (tier, cb_chan[c], &x[cb_chan[c]][t - cb_group[c]*s*dil], sigma_t):
+ * windows are normalised by the sigma of the row that reads them. */
 struct _MdnTier {
   MdnTierSpec spec;
   char name[MDN_TIER_NAME_MAX];
@@ -136,7 +138,8 @@ void mdn_tier_state_invalidate (MdnTierState *state);
 /* Computes n (<= MDN_CHUNK) output frames. x[i] points at the first new
  * sample of input channel i; x[i][-h] for h <= mdn_tier_history() is valid
  * history (zeros before the stream's start). frame0 is the absolute index of
- * the first new frame (for block alignment). out has stride cout. */
+ * the first new frame (for block alignment). out has stride cout.
+ * The output EXCLUDES the kernel bias: the caller (stream.c) adds it. */
 void mdn_tier_process (const MdnTier *tier, MdnTierState *state, const float *const *x,
                        guint64 frame0, size_t n, float *out);
 
