@@ -158,6 +158,20 @@ gboolean mdn_stream_process (MdnStream *stream, int tier, const float *in, float
 /* Forgets the history: as if the stream had seen only zeros. */
 void mdn_stream_reset (MdnStream *stream);
 int mdn_stream_groups (const MdnStream *stream);
+/* Non-finite input samples (NaN, Inf) are replaced by 0 before they enter
+ * the history, so one bad sample cannot poison the stream. This counts them
+ * since the stream was made or reset. */
+guint64 mdn_stream_nonfinite_count (const MdnStream *stream);
+
+/* ---- shipped presets (preset-path.c) ---------------------------------------- */
+
+/* The file a preset argument names: a path to an existing file as it is, else
+ * NAME or NAME.mdn looked up in the directories of MADDNESS_PRESET_PATH
+ * (colon-separated), then in the installed presets directory. NULL with an
+ * error listing the places searched. g_free the result. */
+char *mdn_preset_find (const char *name_or_path, GError **error);
+/* The installed presets directory (a build-time constant). */
+const char *mdn_preset_dir (void);
 
 /* ---- fitting (fit.c) ------------------------------------------------------ */
 
