@@ -239,8 +239,10 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
      * otherwise the running max grows by the new frame. */
     if (!codes_valid || into_block == 0)
       state->running_max = max_abs(tier, x, (ptrdiff_t)r - into_block - span, (ptrdiff_t)r);
-    else
-      state->running_max = MAX(state->running_max, max_abs(tier, x, (ptrdiff_t)r, (ptrdiff_t)r));
+    else {
+      float frame_max = max_abs(tier, x, (ptrdiff_t)r, (ptrdiff_t)r);
+      state->running_max = MAX(state->running_max, frame_max);
+    }
     sigma = mdn_pow2_ceil(state->running_max);
 
     if (!codes_valid || sigma != state->code_sigma) {
