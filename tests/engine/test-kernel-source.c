@@ -1,0 +1,356 @@
+/* test-kernel-source.c: kernels from WAV impulse responses and taps files. */
+#include "maddness.h"
+
+#include <math.h>
+#include <string.h>
+#include <sndfile.h>
+#include <glib/gstdio.h>
+
+static char *tmp_dir;
+
+static char *
+tmp_path(const char *name)
+{
+  return g_build_filename(tmp_dir, name, NULL);
+}
+
+/* Writes frames*channels interleaved samples as a WAV file. */
+static char *
+write_wav(const char *name, const float *data, sf_count_t frames, int channels, int rate,
+          int format)
+{
+  char *path = tmp_path(name);
+  SF_INFO info = { 0 };
+  SNDFILE *sf;
+
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_WAV | format;
+  sf = sf_open(path, SFM_WRITE, &info);
+  g_assert_nonnull(sf);
+  g_assert_cmpint(sf_writef_float(sf, data, frames), ==, frames);
+  sf_close(sf);
+  return path;
+}
+
+static void
+test_wav_mono(void)
+{
+  float ir[300];
+  GError *error = NULL;
+  MdnKernel *k;
+  char *path;
+  int j;
+
+  for (j = 0; j < 300; j++)
+    ir[j] = (float)(0.9 * exp(-j / 40.0) * cos(j * 0.3));
+  path = write_wav("mono.wav", ir, 300, 1, 22050, SF_FORMAT_FLOAT);
+  k = mdn_kernel_load_wav(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(k->cin, ==, 1);
+  g_assert_cmpint(k->cout, ==, 1);
+  g_assert_cmpint(k->taps, ==, 300);
+  g_assert_cmpint(k->dilation, ==, 1);
+  g_assert_cmpfloat(k->rate, ==, 22050);
+  g_assert_cmpmem(k->weights, sizeof ir, ir, sizeof ir); /* float WAV: bit-exact */
+  g_assert_cmpfloat(k->bias[0], ==, 0);
+  mdn_kernel_free(k);
+  g_free(path);
+}
+
+static void
+test_wav_multichannel(void)
+{
+  enum { FRAMES = 5000, CH = 3 }; /* more than one read block */
+  float *data = g_new(float, FRAMES *CH);
+  GError *error = NULL;
+  MdnKernel *k;
+  char *path;
+  int f, c;
+
+  for (f = 0; f < FRAMES; f++)
+    for (c = 0; c < CH; c++)
+      data[f * CH + c] = (float)((c + 1) * 0.1 * sin(f * 0.01 * (c + 1)));
+  /* 16-bit PCM: values come back within one quantisation step. */
+  path = write_wav("three.wav", data, FRAMES, CH, 48000, SF_FORMAT_PCM_16);
+  k = mdn_kernel_load_wav(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(k->cin, ==, 1);
+  g_assert_cmpint(k->cout, ==, CH);
+  g_assert_cmpint(k->taps, ==, FRAMES);
+  g_assert_cmpfloat(k->rate, ==, 48000);
+  for (c = 0; c < CH; c++)
+    for (f = 0; f < FRAMES; f++)
+      g_assert_cmpfloat_with_epsilon(mdn_kernel_weight(k, c, 0, f), data[f * CH + c], 1.0 / 32768);
+  mdn_kernel_free(k);
+  g_free(path);
+  g_free(data);
+}
+
+static void
+test_wav_bad(void)
+{
+  GError *error = NULL;
+  float one[4] = { 0.5f, NAN, 0.1f, 0.2f };
+  char *path;
+
+  /* Empty file. */
+  path = write_wav("empty.wav", one, 0, 1, 8000, SF_FORMAT_FLOAT);
+  g_assert_null(mdn_kernel_load_wav(path, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, path));
+  g_assert_nonnull(strstr(error->message, "no samples"));
+  g_clear_error(&error);
+  g_free(path);
+  /* A NaN sample. */
+  path = write_wav("nan.wav", one, 4, 1, 8000, SF_FORMAT_FLOAT);
+  g_assert_null(mdn_kernel_load_wav(path, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+  g_assert_nonnull(strstr(error->message, "sample 1"));
+  g_clear_error(&error);
+  g_free(path);
+  /* Not audio at all, and no file. */
+  path = tmp_path("text.wav");
+  g_assert_true(g_file_set_contents(path, "hello, I am not a wav file", -1, NULL));
+  g_assert_null(mdn_kernel_load_wav(path, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+  g_assert_nonnull(strstr(error->message, path));
+  g_clear_error(&error);
+  g_free(path);
+  path = tmp_path("missing.wav");
+  g_assert_null(mdn_kernel_load_wav(path, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+  g_clear_error(&error);
+  g_free(path);
+}
+
+static MdnKernel *
+load_taps_text(const char *name, const char *text, double rate, GError **error)
+{
+  char *path = tmp_path(name);
+  MdnKernel *k;
+
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  k = mdn_kernel_load_taps(path, rate, error);
+  g_free(path);
+  return k;
+}
+
+static void
+test_taps_good(void)
+{
+  GError *error = NULL;
+  MdnKernel *k;
+  const char *text = "# a 2->2 layer\n"
+                     "\n"
+                     "2 2 3 2   # cin cout taps dilation\n"
+                     "1 2 3\n"
+                     "  4\t5 6e-1  # comment\n"
+                     "\n"
+                     "-7 8.5 9\n"
+                     "10 11 -1.25e2\r\n"
+                     "bias 0.5 -0.25\n"
+                     "# end\n";
+
+  k = load_taps_text("good.taps", text, 16000, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(k->cin, ==, 2);
+  g_assert_cmpint(k->cout, ==, 2);
+  g_assert_cmpint(k->taps, ==, 3);
+  g_assert_cmpint(k->dilation, ==, 2);
+  g_assert_cmpfloat(k->rate, ==, 16000);
+  /* output-major: line 2 is (o=0, i=1), line 3 is (o=1, i=0) */
+  g_assert_cmpfloat(mdn_kernel_weight(k, 0, 0, 2), ==, 3);
+  g_assert_cmpfloat(mdn_kernel_weight(k, 0, 1, 2), ==, 0.6f);
+  g_assert_cmpfloat(mdn_kernel_weight(k, 1, 0, 0), ==, -7);
+  g_assert_cmpfloat(mdn_kernel_weight(k, 1, 1, 2), ==, -125);
+  g_assert_cmpfloat(k->bias[0], ==, 0.5);
+  g_assert_cmpfloat(k->bias[1], ==, -0.25);
+  mdn_kernel_free(k);
+
+  /* No dilation, no bias, no trailing newline. */
+  k = load_taps_text("plain.taps", "1 1 4\n0.25 0.5 0.25 0", 8000, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(k->dilation, ==, 1);
+  g_assert_cmpfloat(k->weights[1], ==, 0.5);
+  g_assert_cmpfloat(k->bias[0], ==, 0);
+  mdn_kernel_free(k);
+}
+
+typedef struct {
+  const char *text;
+  const char *line;     /* ":N:" the message must name */
+  const char *fragment; /* and what it must say */
+} BadCase;
+
+static void
+test_taps_bad(void)
+{
+  static const BadCase cases[] = {
+    { "", ":1:", "empty file" },
+    { "# only a comment\n\n", ":3:", "empty file" },
+    { "1 1\n1\n", ":1:", "bad header: 2 numbers" },
+    { "1 1 2 1 7\n1 2\n", ":1:", "more than 4" },
+    { "1 x 2\n1 2\n", ":1:", "\"x\" is not an integer" },
+    { "1 1 2.5\n1 2\n", ":1:", "not an integer" },
+    { "0 1 2\n1 2\n", ":1:", "bad header" },
+    { "1 1 2 0\n1 2\n", ":1:", "bad header" },
+    { "300 1 2\n", ":1:", "bad header" },
+    { "1 1 2000000\n", ":1:", "bad header" },
+    { "256 256 1048576\n", ":1:", "too large" },
+    { "1 1 99999999999999999999\n", ":1:", "not an integer" },
+    { "1 1 3\n1 2\n", ":2:", "found only 2" },
+    { "1 1 3\n# c\n1 2 3 4\n", ":3:", "found 4" },
+    { "1 1 3\n1 two 3\n", ":2:", "\"two\" is not a number" },
+    { "1 1 3\n1 2 nan\n", ":2:", "not a finite" },
+    { "1 1 3\n1 2 inf\n", ":2:", "not a finite" },
+    { "1 1 3\n1 2 1e39\n", ":2:", "not a finite" },
+    { "1 1 3\n1 2 3x\n", ":2:", "not a number" },
+    { "2 1 3\n1 2 3\n", ":3:", "ends after 1 of 2" },
+    { "2 1 3\n1 2 3\nbias 1\n", ":3:", "bias line after 1 of 2" },
+    { "1 1 2\n1 2\nbias 1 2\n", ":3:", "bias: expected 1 numbers, found 2" },
+    { "1 2 2\n1 2\n3 4\nbias\n", ":4:", "found none" },
+    { "1 1 2\n1 2\n3 4\n", ":3:", "trailing garbage" },
+    { "1 1 2\n1 2\nbias 1\n\nmore\n", ":5:", "trailing garbage" },
+    { "1 1 2\n1 2\nbias 1\nbias 2\n", ":4:", "trailing garbage" },
+    { "1 1 2\n1 "
+      "2000000000000000000000000000000000000000000000000000000000000000000000000000000\n",
+      ":2:", "longer than" },
+  };
+  guint j;
+
+  for (j = 0; j < G_N_ELEMENTS(cases); j++) {
+    GError *error = NULL;
+    MdnKernel *k = load_taps_text("bad.taps", cases[j].text, 8000, &error);
+    g_test_message("case %u: %s", j, error ? error->message : "(loaded)");
+    g_assert_null(k);
+    g_assert_nonnull(error);
+    g_assert_true(error->domain == MDN_ERROR);
+    if (!strstr(error->message, "bad.taps") || !strstr(error->message, cases[j].line)
+        || !strstr(error->message, cases[j].fragment))
+      g_error("case %u: message \"%s\" lacks \"%s\" or \"%s\"", j, error->message, cases[j].line,
+              cases[j].fragment);
+    g_error_free(error);
+  }
+  /* A NUL byte. */
+  {
+    char *path = tmp_path("nul.taps");
+    GError *error = NULL;
+    g_assert_true(g_file_set_contents(path, "1 1 2\n1\0002\n", 11, NULL));
+    g_assert_null(mdn_kernel_load_taps(path, 8000, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, ":2:"));
+    g_clear_error(&error);
+    /* Bad rate, missing file. */
+    g_assert_null(mdn_kernel_load_taps(path, 0, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    g_free(path);
+    path = tmp_path("missing.taps");
+    g_assert_null(mdn_kernel_load_taps(path, 8000, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+    g_clear_error(&error);
+    g_free(path);
+  }
+}
+
+/* Writes header + body and reads it back: every float keeps its bits. */
+static void
+roundtrip(const MdnKernel *k)
+{
+  char *path = tmp_path("rt.taps");
+  GError *error = NULL;
+  FILE *f = g_fopen(path, "w");
+  MdnKernel *back;
+
+  g_assert_nonnull(f);
+  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  g_assert_no_error(error);
+  fclose(f);
+  back = mdn_kernel_load_taps(path, k->rate, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(back->cin, ==, k->cin);
+  g_assert_cmpint(back->cout, ==, k->cout);
+  g_assert_cmpint(back->taps, ==, k->taps);
+  g_assert_cmpint(back->dilation, ==, k->dilation);
+  g_assert_cmpmem(back->weights, sizeof(float) * k->cin * k->cout * k->taps, k->weights,
+                  sizeof(float) * k->cin * k->cout * k->taps);
+  g_assert_cmpmem(back->bias, sizeof(float) * k->cout, k->bias, sizeof(float) * k->cout);
+  mdn_kernel_free(back);
+  g_free(path);
+}
+
+static void
+test_write_roundtrip(void)
+{
+  GRand *r = g_rand_new_with_seed(42);
+  GError *error = NULL;
+  MdnKernel *k = mdn_kernel_new(3, 2, 17, 3, 44100, &error);
+  char *path, *body;
+  FILE *f;
+  size_t j;
+
+  g_assert_no_error(error);
+  for (j = 0; j < 3 * 2 * 17; j++)
+    k->weights[j] = (float)(g_rand_double_range(r, -1, 1) * pow(10, g_rand_int_range(r, -30, 30)));
+  k->weights[0] = 1e-45f; /* denormal */
+  k->weights[1] = -0.0f;
+  k->weights[2] = 3.4028235e38f;
+  roundtrip(k); /* no bias: no bias line */
+
+  path = tmp_path("body.taps");
+  f = g_fopen(path, "w");
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  fclose(f);
+  g_assert_true(g_file_get_contents(path, &body, NULL, NULL));
+  g_assert_null(strstr(body, "bias"));
+  /* one line per (o, i) pair */
+  {
+    char **lines = g_strsplit(body, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3 * 2 + 1);
+    g_assert_cmpstr(lines[6], ==, "");
+    g_strfreev(lines);
+  }
+  g_free(body);
+  g_free(path);
+
+  k->bias[0] = 0.125f;
+  k->bias[1] = -1.0f / 3;
+  roundtrip(k);
+  mdn_kernel_free(k);
+  g_rand_free(r);
+}
+
+int
+main(int argc, char **argv)
+{
+  GError *error = NULL;
+  int ret;
+
+  g_test_init(&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp("mdn-kernel-source-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_test_add_func("/kernel-source/wav/mono", test_wav_mono);
+  g_test_add_func("/kernel-source/wav/multichannel", test_wav_multichannel);
+  g_test_add_func("/kernel-source/wav/bad", test_wav_bad);
+  g_test_add_func("/kernel-source/taps/good", test_taps_good);
+  g_test_add_func("/kernel-source/taps/bad", test_taps_bad);
+  g_test_add_func("/kernel-source/taps/write-roundtrip", test_write_roundtrip);
+  ret = g_test_run();
+  {
+    /* Remove what the tests wrote. */
+    GDir *d = g_dir_open(tmp_dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+      char *p = tmp_path(name);
+      g_unlink(p);
+      g_free(p);
+    }
+    if (d)
+      g_dir_close(d);
+    g_rmdir(tmp_dir);
+  }
+  g_free(tmp_dir);
+  return ret;
+}
