@@ -615,6 +615,32 @@ test_invalidate_and_jumps(void)
     mdn_tier_state_free(state);
     g_free(out);
 
+    /* The history changes under the state at frame 1000 (a stream reset
+     * that keeps counting frames): after invalidating, the output is that
+     * of the new signal, as a fresh state computes it. */
+    {
+      Signal *quiet = signal_random(tier->cin, 2000, FALSE, rng);
+      float *fresh = g_new(float, sig->n *cout);
+      int i;
+      for (i = 0; i < quiet->cin; i++)
+        for (size_t t = 0; t < 1000; t++)
+          quiet->ch[i][t] = 0.0f;
+      out = g_new(float, sig->n *cout);
+      state = mdn_tier_state_new(tier);
+      run_tier(tier, state, sig, 0, 1000, 0, 0.0, rng, out);
+      mdn_tier_state_invalidate(state);
+      run_tier(tier, state, quiet, 1000, 2000, 0, 0.0, rng, out + 1000 * cout);
+      mdn_tier_state_free(state);
+      state = mdn_tier_state_new(tier);
+      run_tier(tier, state, quiet, 1000, 2000, 0, 0.0, rng, fresh + 1000 * cout);
+      mdn_tier_state_free(state);
+      assert_bits_equal(fresh + 1000 * cout, out + 1000 * cout, 1000 * cout,
+                        "history replaced, then invalidated");
+      g_free(fresh);
+      g_free(out);
+      signal_free(quiet);
+    }
+
     g_free(ref);
     signal_free(sig);
     tier_free(tier);
