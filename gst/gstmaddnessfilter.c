@@ -1,0 +1,961 @@
+/* gstmaddnessfilter.c: zero-latency conv1d audio filter over a maddness preset. */
+
+/**
+ * SECTION:element-maddnessfilter
+ * @title: maddnessfilter
+ * @short_description: zero-latency conv1d filter with an exact path and MADDNESS tiers
+ *
+ * maddnessfilter runs the causal 1-D convolution stored in a maddness preset
+ * (a `.mdn` file: a kernel of cin inputs, cout outputs, taps and dilation at
+ * one sample rate, plus an optional ladder of fitted MADDNESS approximation
+ * tiers, fastest first). It adds no latency: every output frame depends only
+ * on the current and past input frames.
+ *
+ * The sample rate is the preset's kernel rate: other rates are refused. The
+ * input has cin channels and the output cout channels; a 1->1 preset on an
+ * N-channel stream filters each channel on its own. The channel-mask is kept
+ * when the channel count does not change, and dropped when it does.
+ *
+ * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
+ * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
+ * #GstMaddnessFilter:expected-snr report what is in use.
+ *
+ * The preset can be changed while PLAYING. The new preset is loaded on the
+ * thread that sets the property; the streaming thread then runs the new
+ * filter beside the old one until the new one has seen as much input as its
+ * kernel spans, and crossfades to it over 10 ms, so no audio is lost and no
+ * step is heard. A preset that fails to load, or whose rate or channel counts
+ * do not fit the negotiated caps, posts a warning and the old preset keeps
+ * running.
+ *
+ * Non-finite input samples (NaN, Inf) are replaced by 0; the first one after
+ * the stream starts or is reset posts one warning message on the bus.
+ *
+ * DISCONT buffers, flushes and caps changes reset the filter history.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 audiotestsrc ! audio/x-raw,rate=48000 ! audioconvert ! maddnessfilter
+ * preset=lowpass quality=5 ! audioconvert ! autoaudiosink
+ * ]| Filters a test tone with the shipped preset `lowpass` (found in
+ * MADDNESS_PRESET_PATH, then in the installed presets directory) on its
+ * middle tier.
+ * |[
+ * gst-launch-1.0 filesrc location=in.wav ! wavparse ! audioconvert ! audioresample !
+ * audio/x-raw,rate=48000 ! maddnessfilter preset=/path/to/room.mdn quality=10 ! audioconvert !
+ * wavenc ! filesink location=out.wav
+ * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstmaddnessfilter.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <gst/audio/audio.h>
+
+#include "maddness.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_maddness_filter_debug);
+#define GST_CAT_DEFAULT gst_maddness_filter_debug
+
+#define DEFAULT_QUALITY 5
+#define MAX_QUALITY 10
+/* Frames per chunk of the incoming filter's output during a preset swap. */
+#define SWAP_SCRATCH_FRAMES 1024
+/* Crossfade length of a preset swap, as a fraction of a second. */
+#define SWAP_CROSSFADE_PER_SECOND 100
+
+enum {
+  PROP_0,
+  PROP_PRESET,
+  PROP_QUALITY,
+  PROP_EXPECTED_SNR,
+  PROP_TIER,
+};
+
+/* What the read-only properties report for one path of a preset. */
+typedef struct {
+  char name[MDN_TIER_NAME_MAX];
+  double snr_db;
+} TierDesc;
+
+typedef struct _PresetState PresetState;
+
+/* A loaded preset and the stream running it: made off the streaming thread,
+ * handed over through `pending`, handed back through `retired`. */
+struct _PresetState {
+  MdnModel *model;
+  char *path;
+  int cin, cout, rate, n_tiers;
+  gint64 span;     /* frames of input one output frame reads: (taps - 1) * dilation + 1 */
+  TierDesc *tiers; /* n_tiers + 1: index n_tiers is the exact path */
+  /* For `groups` (0: caps not known yet, no stream). */
+  int groups;
+  MdnStream *stream;
+  float *scratch; /* SWAP_SCRATCH_FRAMES * groups * cout */
+  gboolean nonfinite_warned;
+  PresetState *next_retired;
+};
+
+struct _GstMaddnessFilter {
+  GstBaseTransform parent;
+
+  gchar *preset; /* object lock */
+  gint quality;  /* atomic: read per buffer */
+
+  /* Configuration shared by the property setters, caps functions, start and
+   * stop. The buffer path (transform) never takes it. */
+  GMutex config_lock;
+  gboolean started;
+  gboolean have_shape; /* shape_*: the preset the caps follow */
+  int shape_cin, shape_cout, shape_rate;
+  gboolean negotiated;
+  int in_channels, out_channels, groups;
+  guint generation; /* bumped at every caps change */
+
+  /* Streaming thread only (and start/stop when it does not run). */
+  PresetState *active;
+  PresetState *incoming; /* the next preset, warming up beside `active` */
+  gint64 incoming_frames;
+
+  gint reset_pending;   /* atomic: a flush asks for a history reset */
+  gpointer pending;     /* atomic PresetState *: the newest loaded preset */
+  gpointer retired;     /* atomic PresetState * list: to free off the streaming thread */
+  gpointer tier_in_use; /* atomic const TierDesc *, inside a live state */
+};
+
+static const TierDesc exact_desc = { "exact", INFINITY };
+
+#define CAPS_STR                                                                                   \
+  "audio/x-raw, format = (string) F32LE, rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ], "   \
+  "layout = (string) interleaved"
+
+static GstStaticPadTemplate sink_template
+    = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+static GstStaticPadTemplate src_template
+    = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+
+#define gst_maddness_filter_parent_class parent_class
+G_DEFINE_TYPE(GstMaddnessFilter, gst_maddness_filter, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE(maddnessfilter, "maddnessfilter", GST_RANK_NONE,
+                            GST_TYPE_MADDNESS_FILTER);
+
+/* ---- quality -> tier ----------------------------------------------------- */
+
+/* 10 (or a preset without tiers): exact. q in 0..9 with n tiers: tier
+ * min (n - 1, q * n / 10), so more quality never picks a faster tier. */
+static int
+quality_to_tier(int quality, int n_tiers)
+{
+  if (quality >= MAX_QUALITY || n_tiers <= 0)
+    return MDN_TIER_EXACT;
+  return MIN(n_tiers - 1, MAX(quality, 0) * n_tiers / MAX_QUALITY);
+}
+
+static const TierDesc *
+state_desc(const PresetState *state, int tier)
+{
+  return tier == MDN_TIER_EXACT ? &state->tiers[state->n_tiers] : &state->tiers[tier];
+}
+
+/* What the tier getters report; the pointer stays inside a live state. */
+static void
+publish_tier(GstMaddnessFilter *self, const PresetState *state, int tier)
+{
+  const TierDesc *desc = state_desc(state, tier);
+
+  if (g_atomic_pointer_get(&self->tier_in_use) != (gpointer)desc)
+    g_atomic_pointer_set(&self->tier_in_use, (gpointer)desc);
+}
+
+/* ---- preset states ------------------------------------------------------- */
+
+static void
+state_drop_stream(PresetState *state)
+{
+  mdn_stream_free(state->stream);
+  g_free(state->scratch);
+  state->stream = NULL;
+  state->scratch = NULL;
+  state->groups = 0;
+}
+
+static void
+state_free(PresetState *state)
+{
+  if (!state)
+    return;
+  state_drop_stream(state);
+  mdn_model_free(state->model);
+  g_free(state->tiers);
+  g_free(state->path);
+  g_free(state);
+}
+
+/* Loads what `name` names. Allocates and reads files: never on the streaming thread. */
+static PresetState *
+state_load(const char *name, GError **error)
+{
+  PresetState *state;
+  const MdnKernel *k;
+  MdnModel *model;
+  char *path;
+  int t;
+
+  path = mdn_preset_find(name, error);
+  if (!path)
+    return NULL;
+  model = mdn_model_load(path, error);
+  if (!model) {
+    g_prefix_error(error, "%s: ", path);
+    g_free(path);
+    return NULL;
+  }
+  k = mdn_model_kernel(model);
+  state = g_new0(PresetState, 1);
+  state->model = model;
+  state->path = path;
+  state->cin = k->cin;
+  state->cout = k->cout;
+  state->rate = (int)lround(k->rate);
+  state->span = (gint64)(k->taps - 1) * k->dilation + 1;
+  state->n_tiers = mdn_model_n_tiers(model);
+  state->tiers = g_new0(TierDesc, state->n_tiers + 1);
+  for (t = 0; t < state->n_tiers; t++) {
+    MdnTierInfo info;
+
+    mdn_model_tier_info(model, t, &info);
+    g_strlcpy(state->tiers[t].name, info.name, MDN_TIER_NAME_MAX);
+    state->tiers[t].snr_db = info.snr_db;
+  }
+  state->tiers[state->n_tiers] = exact_desc;
+  return state;
+}
+
+static gboolean
+state_make_stream(PresetState *state, int groups, GError **error)
+{
+  MdnStream *stream = mdn_stream_new(state->model, groups, error);
+
+  if (!stream)
+    return FALSE;
+  state_drop_stream(state);
+  state->stream = stream;
+  state->groups = groups;
+  state->scratch = g_new(float, (gsize)SWAP_SCRATCH_FRAMES *groups * state->cout);
+  state->nonfinite_warned = FALSE;
+  return TRUE;
+}
+
+/* Whether a preset of that shape runs on these caps, and with how many groups. */
+static gboolean
+shape_fits(int cin, int cout, int rate, int in_channels, int out_channels, int caps_rate,
+           int *groups)
+{
+  if (rate != caps_rate)
+    return FALSE;
+  if (cin == 1 && cout == 1) {
+    if (in_channels != out_channels || in_channels < 1)
+      return FALSE;
+    *groups = in_channels;
+    return TRUE;
+  }
+  if (in_channels != cin || out_channels != cout)
+    return FALSE;
+  *groups = 1;
+  return TRUE;
+}
+
+/* Streaming thread: hands a state back for freeing elsewhere. Lock-free push;
+ * the collector takes the whole list at once, so there is no ABA. */
+static void
+retire(GstMaddnessFilter *self, PresetState *state)
+{
+  gpointer head;
+
+  if (!state)
+    return;
+  do {
+    head = g_atomic_pointer_get(&self->retired);
+    state->next_retired = head;
+  } while (!g_atomic_pointer_compare_and_exchange(&self->retired, head, state));
+}
+
+/* Frees the retired states. Call with config_lock held (the tier getters read
+ * descriptors inside states under it), never on the streaming thread. */
+static void
+collect_retired_locked(GstMaddnessFilter *self)
+{
+  PresetState *state = g_atomic_pointer_exchange(&self->retired, NULL);
+
+  while (state) {
+    PresetState *next = state->next_retired;
+
+    state_free(state);
+    state = next;
+  }
+}
+
+/* Frees everything; streaming must not be running. config_lock held. */
+static void
+free_states_locked(GstMaddnessFilter *self)
+{
+  g_atomic_pointer_set(&self->tier_in_use, NULL);
+  state_free(g_atomic_pointer_exchange(&self->pending, NULL));
+  state_free(self->incoming);
+  state_free(self->active);
+  self->incoming = NULL;
+  self->active = NULL;
+  collect_retired_locked(self);
+}
+
+/* ---- preset property ----------------------------------------------------- */
+
+/* While started: load on this thread, check it against the caps, build its
+ * stream and publish it in `pending`. FALSE (with a warning posted) keeps the
+ * old preset. */
+static gboolean
+swap_preset(GstMaddnessFilter *self, const char *name)
+{
+  GError *error = NULL;
+  PresetState *state, *old;
+
+  g_mutex_lock(&self->config_lock);
+  collect_retired_locked(self);
+  g_mutex_unlock(&self->config_lock);
+
+  if (!name || !*name) {
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("Cannot remove the preset while running."),
+                        ("keeping the current preset"));
+    return FALSE;
+  }
+  state = state_load(name, &error);
+  if (!state) {
+    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_READ,
+                        ("Could not load preset \"%s\": %s", name, error->message),
+                        ("keeping the current preset"));
+    g_clear_error(&error);
+    return FALSE;
+  }
+
+  for (;;) {
+    gboolean negotiated;
+    int in_channels, out_channels, rate, groups = 0;
+    guint generation;
+
+    g_mutex_lock(&self->config_lock);
+    negotiated = self->negotiated;
+    in_channels = self->in_channels;
+    out_channels = self->out_channels;
+    rate = self->shape_rate;
+    generation = self->generation;
+    g_mutex_unlock(&self->config_lock);
+
+    if (negotiated) {
+      if (!shape_fits(state->cin, state->cout, state->rate, in_channels, out_channels, rate,
+                      &groups)) {
+        GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                            ("Preset \"%s\" (%d -> %d channels at %d Hz) does not fit the running "
+                             "stream (%d -> %d channels at %d Hz).",
+                             state->path, state->cin, state->cout, state->rate, in_channels,
+                             out_channels, rate),
+                            ("keeping the current preset"));
+        state_free(state);
+        return FALSE;
+      }
+      if (groups != state->groups && !state_make_stream(state, groups, &error)) {
+        GST_ELEMENT_WARNING(self, RESOURCE, FAILED,
+                            ("Could not run preset \"%s\": %s", state->path, error->message),
+                            ("keeping the current preset"));
+        g_clear_error(&error);
+        state_free(state);
+        return FALSE;
+      }
+    }
+
+    g_mutex_lock(&self->config_lock);
+    if (generation != self->generation || !self->started) {
+      /* Caps changed (or streaming stopped) meanwhile: check again. */
+      gboolean started = self->started;
+
+      g_mutex_unlock(&self->config_lock);
+      if (!started) {
+        state_free(state);
+        return TRUE;
+      }
+      continue;
+    }
+    old = g_atomic_pointer_exchange(&self->pending, state);
+    self->have_shape = TRUE;
+    self->shape_cin = state->cin;
+    self->shape_cout = state->cout;
+    self->shape_rate = state->rate;
+    g_mutex_unlock(&self->config_lock);
+    /* The streaming thread never saw `old`: it is ours to free. */
+    state_free(old);
+    GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
+    return TRUE;
+  }
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void
+gst_maddness_filter_set_property(GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(object);
+
+  switch (prop_id) {
+  case PROP_PRESET: {
+    const char *name = g_value_get_string(value);
+    gboolean started;
+
+    g_mutex_lock(&self->config_lock);
+    started = self->started;
+    g_mutex_unlock(&self->config_lock);
+    /* Before start the name is only stored: start() loads it and reports errors. */
+    if (!started || swap_preset(self, name)) {
+      GST_OBJECT_LOCK(self);
+      g_free(self->preset);
+      self->preset = g_strdup(name);
+      GST_OBJECT_UNLOCK(self);
+    }
+    break;
+  }
+  case PROP_QUALITY:
+    g_atomic_int_set(&self->quality, g_value_get_int(value));
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+}
+
+static void
+gst_maddness_filter_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(object);
+
+  switch (prop_id) {
+  case PROP_PRESET:
+    GST_OBJECT_LOCK(self);
+    g_value_set_string(value, self->preset);
+    GST_OBJECT_UNLOCK(self);
+    break;
+  case PROP_QUALITY:
+    g_value_set_int(value, g_atomic_int_get(&self->quality));
+    break;
+  case PROP_EXPECTED_SNR:
+  case PROP_TIER: {
+    const TierDesc *desc;
+
+    /* States are freed under config_lock only: the descriptor stays valid here. */
+    g_mutex_lock(&self->config_lock);
+    desc = g_atomic_pointer_get(&self->tier_in_use);
+    if (prop_id == PROP_TIER)
+      g_value_set_string(value, desc ? desc->name : NULL);
+    else
+      g_value_set_double(value, desc ? desc->snr_db : NAN);
+    g_mutex_unlock(&self->config_lock);
+    break;
+  }
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+}
+
+static void
+gst_maddness_filter_finalize(GObject *object)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(object);
+
+  g_mutex_lock(&self->config_lock);
+  free_states_locked(self);
+  g_mutex_unlock(&self->config_lock);
+  g_mutex_clear(&self->config_lock);
+  g_free(self->preset);
+
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+/* ---- GstBaseTransform ---------------------------------------------------- */
+
+static gboolean
+gst_maddness_filter_start(GstBaseTransform *trans)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+  GError *error = NULL;
+  PresetState *state;
+  gchar *name;
+
+  GST_OBJECT_LOCK(self);
+  name = g_strdup(self->preset);
+  GST_OBJECT_UNLOCK(self);
+
+  if (!name || !*name) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No preset set."),
+                      ("set the \"preset\" property to a .mdn file or a shipped preset name"));
+    g_free(name);
+    return FALSE;
+  }
+  state = state_load(name, &error);
+  if (!state) {
+    if (g_error_matches(error, MDN_ERROR, MDN_ERROR_IO))
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+    else
+      GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+    g_clear_error(&error);
+    g_free(name);
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "preset %s: %d -> %d channels at %d Hz, %d tiers", state->path, state->cin,
+                  state->cout, state->rate, state->n_tiers);
+  g_free(name);
+
+  g_mutex_lock(&self->config_lock);
+  free_states_locked(self);
+  self->active = state;
+  self->have_shape = TRUE;
+  self->shape_cin = state->cin;
+  self->shape_cout = state->cout;
+  self->shape_rate = state->rate;
+  self->negotiated = FALSE;
+  self->started = TRUE;
+  publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
+  g_mutex_unlock(&self->config_lock);
+  g_atomic_int_set(&self->reset_pending, 0);
+  return TRUE;
+}
+
+static gboolean
+gst_maddness_filter_stop(GstBaseTransform *trans)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+
+  g_mutex_lock(&self->config_lock);
+  free_states_locked(self);
+  self->started = FALSE;
+  self->have_shape = FALSE;
+  self->negotiated = FALSE;
+  g_mutex_unlock(&self->config_lock);
+  return TRUE;
+}
+
+static GstCaps *
+gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
+                                   GstCaps *caps, GstCaps *filter)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+  gboolean have_shape;
+  int cin, cout, rate, from_channels, to_channels;
+  GstCaps *constraint, *res;
+  guint i;
+
+  g_mutex_lock(&self->config_lock);
+  have_shape = self->have_shape;
+  cin = self->shape_cin;
+  cout = self->shape_cout;
+  rate = self->shape_rate;
+  g_mutex_unlock(&self->config_lock);
+
+  if (!have_shape) {
+    /* No preset yet: any rate and channel count, start() refuses later. */
+    res = gst_caps_copy(caps);
+  } else {
+    from_channels = direction == GST_PAD_SINK ? cin : cout;
+    to_channels = direction == GST_PAD_SINK ? cout : cin;
+    constraint = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout",
+                                     G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
+    if (!(cin == 1 && cout == 1))
+      gst_caps_set_simple(constraint, "channels", G_TYPE_INT, from_channels, NULL);
+    res = gst_caps_intersect(caps, constraint);
+    gst_caps_unref(constraint);
+    if (from_channels != to_channels) {
+      res = gst_caps_make_writable(res);
+      for (i = 0; i < gst_caps_get_size(res); i++) {
+        GstStructure *s = gst_caps_get_structure(res, i);
+
+        gst_structure_set(s, "channels", G_TYPE_INT, to_channels, NULL);
+        gst_structure_remove_field(s, "channel-mask");
+      }
+      /* Structures that differed only by their mask are now the same. */
+      res = gst_caps_simplify(res);
+    }
+  }
+
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full(filter, res, GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref(res);
+    res = tmp;
+  }
+  GST_DEBUG_OBJECT(self, "%s caps %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+                   direction == GST_PAD_SINK ? "sink" : "src", caps, res);
+  return res;
+}
+
+static gboolean
+gst_maddness_filter_get_unit_size(GstBaseTransform *trans, GstCaps *caps, gsize *size)
+{
+  GstAudioInfo info;
+
+  (void)trans;
+  if (!gst_audio_info_from_caps(&info, caps))
+    return FALSE;
+  *size = GST_AUDIO_INFO_BPF(&info);
+  return TRUE;
+}
+
+static gboolean
+gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+  GstAudioInfo in_info, out_info;
+  PresetState *pending, *state;
+  GError *error = NULL;
+  int groups;
+
+  if (!gst_audio_info_from_caps(&in_info, incaps)
+      || !gst_audio_info_from_caps(&out_info, outcaps)) {
+    GST_WARNING_OBJECT(self, "caps not understood");
+    return FALSE;
+  }
+
+  /* Caps change: runs at negotiation, not per buffer, so it may build a
+   * stream for a new channel count. */
+  g_mutex_lock(&self->config_lock);
+  pending = g_atomic_pointer_exchange(&self->pending, NULL);
+  if (self->incoming) {
+    /* The history is reset anyway: no need to finish warming up. */
+    retire(self, self->active);
+    self->active = self->incoming;
+    self->incoming = NULL;
+  }
+  if (pending) {
+    retire(self, self->active);
+    self->active = pending;
+  }
+  state = self->active;
+  if (!state) {
+    g_mutex_unlock(&self->config_lock);
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No preset set."), (NULL));
+    return FALSE;
+  }
+  if (!shape_fits(state->cin, state->cout, state->rate, GST_AUDIO_INFO_CHANNELS(&in_info),
+                  GST_AUDIO_INFO_CHANNELS(&out_info), GST_AUDIO_INFO_RATE(&in_info), &groups)
+      || GST_AUDIO_INFO_RATE(&in_info) != GST_AUDIO_INFO_RATE(&out_info)) {
+    g_mutex_unlock(&self->config_lock);
+    GST_WARNING_OBJECT(self,
+                       "preset %s (%d -> %d channels at %d Hz) does not fit %" GST_PTR_FORMAT
+                       " -> %" GST_PTR_FORMAT,
+                       state->path, state->cin, state->cout, state->rate, incaps, outcaps);
+    return FALSE;
+  }
+  if (state->groups != groups) {
+    if (!state_make_stream(state, groups, &error)) {
+      g_mutex_unlock(&self->config_lock);
+      GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+                        ("Could not run preset \"%s\": %s", state->path, error->message), (NULL));
+      g_clear_error(&error);
+      return FALSE;
+    }
+  } else {
+    mdn_stream_reset(state->stream);
+    state->nonfinite_warned = FALSE;
+  }
+  self->negotiated = TRUE;
+  self->in_channels = GST_AUDIO_INFO_CHANNELS(&in_info);
+  self->out_channels = GST_AUDIO_INFO_CHANNELS(&out_info);
+  self->groups = groups;
+  self->generation++;
+  publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
+  g_mutex_unlock(&self->config_lock);
+
+  GST_DEBUG_OBJECT(self, "running %s on %d group(s)", state->path, groups);
+  return TRUE;
+}
+
+static gboolean
+gst_maddness_filter_sink_event(GstBaseTransform *trans, GstEvent *event)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+
+  /* The flush may come from another thread: the streaming thread resets. */
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
+    g_atomic_int_set(&self->reset_pending, 1);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+static void
+gst_maddness_filter_before_transform(GstBaseTransform *trans, GstBuffer *buffer)
+{
+  GstClockTime timestamp = GST_BUFFER_TIMESTAMP(buffer);
+  GstClockTime stream_time;
+
+  if (!GST_CLOCK_TIME_IS_VALID(timestamp))
+    return;
+  stream_time = gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, timestamp);
+  if (GST_CLOCK_TIME_IS_VALID(stream_time))
+    gst_object_sync_values(GST_OBJECT(trans), stream_time);
+}
+
+/* Streaming thread: the switch to the incoming state, with no allocation. */
+static void
+promote_incoming(GstMaddnessFilter *self)
+{
+  PresetState *old = self->active;
+
+  self->incoming->nonfinite_warned = old->nonfinite_warned;
+  self->active = self->incoming;
+  self->incoming = NULL;
+  /* Publish before retiring: the getter must never see a freed descriptor. */
+  publish_tier(self, self->active,
+               quality_to_tier(g_atomic_int_get(&self->quality), self->active->n_tiers));
+  retire(self, old);
+}
+
+static void
+reset_history(GstMaddnessFilter *self)
+{
+  mdn_stream_reset(self->active->stream);
+  self->active->nonfinite_warned = FALSE;
+  if (self->incoming) {
+    /* Both now start from silence: the new one is ready at once. */
+    mdn_stream_reset(self->incoming->stream);
+    promote_incoming(self);
+    self->active->nonfinite_warned = FALSE;
+  }
+}
+
+/* Runs the incoming preset on the same input: while it has seen less than its
+ * kernel span its output is dropped; then `out` crossfades to it. */
+static void
+run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, size_t n_frames)
+{
+  PresetState *next = self->incoming;
+  int tier = quality_to_tier(quality, next->n_tiers);
+  size_t in_channels = (size_t)self->in_channels, out_channels = (size_t)self->out_channels;
+  gint64 fade = MAX(1, next->rate / SWAP_CROSSFADE_PER_SECOND);
+  size_t done = 0;
+
+  while (done < n_frames) {
+    size_t chunk = MIN(n_frames - done, SWAP_SCRATCH_FRAMES), f, c;
+
+    mdn_stream_process(next->stream, tier, in + done * in_channels, next->scratch, chunk);
+    for (f = 0; f < chunk; f++) {
+      gint64 pos = self->incoming_frames + (gint64)f - next->span;
+      float *o = out + (done + f) * out_channels;
+      const float *s = next->scratch + f * out_channels;
+      float a;
+
+      if (pos < 0)
+        continue;
+      a = pos >= fade ? 1.0f : (float)(pos + 1) / (float)(fade + 1);
+      for (c = 0; c < out_channels; c++)
+        o[c] += a * (s[c] - o[c]);
+    }
+    self->incoming_frames += (gint64)chunk;
+    done += chunk;
+  }
+  if (self->incoming_frames >= next->span + fade)
+    promote_incoming(self);
+}
+
+static GstFlowReturn
+gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+  PresetState *pending, *state;
+  GstMapInfo in_map, out_map;
+  size_t n_frames;
+  int quality, tier;
+  guint64 nonfinite;
+
+  /* A preset loaded by the property setter: start warming it up. */
+  pending = g_atomic_pointer_exchange(&self->pending, NULL);
+  if (pending) {
+    if (!self->active || pending->groups != self->groups || !pending->stream) {
+      /* Cannot happen: set_caps takes pending states first. Keep it safe. */
+      retire(self, pending);
+    } else {
+      retire(self, self->incoming);
+      self->incoming = pending;
+      self->incoming_frames = 0;
+    }
+  }
+  state = self->active;
+  if (G_UNLIKELY(!state || !state->stream)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps negotiated."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  if (g_atomic_int_compare_and_exchange(&self->reset_pending, 1, 0)
+      || GST_BUFFER_FLAG_IS_SET(inbuf, GST_BUFFER_FLAG_DISCONT))
+    reset_history(self);
+
+  if (!gst_buffer_map(inbuf, &in_map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (!gst_buffer_map(outbuf, &out_map, GST_MAP_WRITE)) {
+    gst_buffer_unmap(inbuf, &in_map);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  n_frames = in_map.size / (sizeof(float) * (size_t)self->in_channels);
+  n_frames = MIN(n_frames, out_map.size / (sizeof(float) * (size_t)self->out_channels));
+
+  quality = g_atomic_int_get(&self->quality);
+  state = self->active;
+  tier = quality_to_tier(quality, state->n_tiers);
+  mdn_stream_process(state->stream, tier, (const float *)in_map.data, (float *)out_map.data,
+                     n_frames);
+#ifndef MDN_TMP_NO_NONFINITE_COUNT
+  nonfinite = mdn_stream_nonfinite_count(state->stream);
+#else
+  nonfinite = 0;
+#endif
+  if (self->incoming)
+    run_incoming(self, quality, (const float *)in_map.data, (float *)out_map.data, n_frames);
+
+  gst_buffer_unmap(outbuf, &out_map);
+  gst_buffer_unmap(inbuf, &in_map);
+
+  publish_tier(self, self->active, quality_to_tier(quality, self->active->n_tiers));
+  if (G_UNLIKELY(nonfinite > 0 && !state->nonfinite_warned)) {
+    state->nonfinite_warned = TRUE;
+    if (self->active != state)
+      self->active->nonfinite_warned = TRUE;
+    /* Once per stream or reset: the only allocation on this path. */
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Non-finite input samples (NaN or Inf) were replaced by 0."),
+                        ("%" G_GUINT64_FORMAT " non-finite samples so far", nonfinite));
+  }
+  return GST_FLOW_OK;
+}
+
+/* ---- class --------------------------------------------------------------- */
+
+static void
+gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_maddness_filter_debug, "maddnessfilter", 0,
+                          "maddness conv1d audio filter");
+
+  gobject_class->set_property = gst_maddness_filter_set_property;
+  gobject_class->get_property = gst_maddness_filter_get_property;
+  gobject_class->finalize = gst_maddness_filter_finalize;
+
+  /**
+   * GstMaddnessFilter:preset:
+   *
+   * The preset to run: a path to a `.mdn` file, or the name of a shipped
+   * preset (NAME or NAME.mdn in the directories of MADDNESS_PRESET_PATH, then
+   * in the installed presets directory). A name with a '/' is a path only.
+   * A preset that cannot be loaded is an error at start. Set while PLAYING,
+   * the new preset is loaded on the calling thread and crossfaded in; if it
+   * cannot be loaded or does not fit the running caps, a warning is posted,
+   * the old preset keeps running and the property keeps its old value.
+   *
+   * Default: NULL (the element does not start without a preset).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_PRESET,
+      g_param_spec_string("preset", "Preset",
+                          "Path to a .mdn preset file, or the name of a shipped preset "
+                          "(looked up in MADDNESS_PRESET_PATH, then the installed presets)",
+                          NULL,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstMaddnessFilter:quality:
+   *
+   * Speed against accuracy, 0..10. 10 runs the exact convolution. With a
+   * preset of n tiers (fastest first), quality q in 0..9 runs tier
+   * min (n - 1, q * n / 10): 0 is the fastest tier, and more quality never
+   * picks a faster tier. A preset without tiers runs exact at every quality.
+   * Read per buffer; controllable.
+   *
+   * Range: 0 - 10. Default: 5.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_QUALITY,
+      g_param_spec_int("quality", "Quality",
+                       "10: exact convolution; 0-9 with n tiers: tier min(n-1, quality*n/10), "
+                       "0 being the fastest; exact at any quality for a preset without tiers",
+                       0, MAX_QUALITY, DEFAULT_QUALITY,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
+                           | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstMaddnessFilter:expected-snr:
+   *
+   * The signal-to-noise ratio in dB the tier in use measured on held-out audio
+   * when it was fitted; infinity for the exact path; NaN before a preset is
+   * loaded (before the PAUSED state).
+   *
+   * Range: -inf - inf. Default: inf.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_EXPECTED_SNR,
+      g_param_spec_double("expected-snr", "Expected SNR",
+                          "SNR in dB of the tier in use, measured when it was fitted "
+                          "(infinity for the exact path, NaN before a preset is loaded)",
+                          -INFINITY, INFINITY, INFINITY,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstMaddnessFilter:tier:
+   *
+   * The name of the path in use: "exact" for the exact convolution, else the
+   * tier's spec name (such as "s4d6e8"). NULL before a preset is loaded.
+   *
+   * Default: NULL.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_TIER,
+      g_param_spec_string("tier", "Tier",
+                          "Name of the path in use: \"exact\", or the tier's spec (e.g. s4d6e8); "
+                          "NULL before a preset is loaded",
+                          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "MADDNESS conv1d audio filter", "Filter/Effect/Audio",
+      "Zero-latency causal 1-D convolution (FIR filter, impulse response, conv layer) from a "
+      "maddness preset, exact or through faster MADDNESS lookup-table tiers picked by quality",
+      "gst-maddness developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_maddness_filter_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_maddness_filter_stop);
+  trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_maddness_filter_transform_caps);
+  trans_class->get_unit_size = GST_DEBUG_FUNCPTR(gst_maddness_filter_get_unit_size);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_maddness_filter_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_maddness_filter_sink_event);
+  trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_maddness_filter_before_transform);
+  trans_class->transform = GST_DEBUG_FUNCPTR(gst_maddness_filter_transform);
+}
+
+static void
+gst_maddness_filter_init(GstMaddnessFilter *self)
+{
+  g_mutex_init(&self->config_lock);
+  self->quality = DEFAULT_QUALITY;
+  /* Never in place: the input and output channel counts may differ. */
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), FALSE);
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);
+}

@@ -1,0 +1,23 @@
+/* plugin.c: registers the elements of the maddness plugin. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+
+#include "gstmaddnessfilter.h"
+
+static gboolean
+plugin_init(GstPlugin *plugin)
+{
+  gboolean ret = FALSE;
+
+  /* One line per element: each element file has its GST_ELEMENT_REGISTER_DEFINE. */
+  ret |= GST_ELEMENT_REGISTER(maddnessfilter, plugin);
+
+  return ret;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, maddness,
+                  "Streaming conv1d filters with an exact path and MADDNESS approximate tiers",
+                  plugin_init, VERSION, "LGPL", "gst-maddness", "Unknown package origin")
