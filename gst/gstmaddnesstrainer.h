@@ -1,0 +1,20 @@
+/* gstmaddnesstrainer.h: fits a MADDNESS preset to the audio passing through. */
+#ifndef GST_MADDNESS_TRAINER_H
+#define GST_MADDNESS_TRAINER_H
+
+#include <gst/gst.h>
+#include <gst/base/gstbasetransform.h>
+
+#include "maddness.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_MADDNESS_TRAINER (gst_maddness_trainer_get_type())
+G_DECLARE_FINAL_TYPE(GstMaddnessTrainer, gst_maddness_trainer, GST, MADDNESS_TRAINER,
+                     GstBaseTransform)
+
+GST_ELEMENT_REGISTER_DECLARE(maddnesstrainer);
+
+G_END_DECLS
+
+#endif /* GST_MADDNESS_TRAINER_H */
