@@ -1,8 +1,10 @@
 /* tier.c: the tier runtime, scalar reference encode and scan.
  *
- * This is the reference the SIMD kernels must match bit for bit, so it is
- * written for clarity: one row at a time, integer table sums, one float
- * conversion per output.
+ * This is the reference the SIMD kernels must match (codes and integer table
+ * sums exactly, floats to rounding), so it is written for clarity: one row at
+ * a time, integer table sums, one float conversion per output. The uint32 sum
+ * cannot overflow while n_codebooks * (2^table_bits - 1) < 2^32, i.e. up to
+ * 65537 codebooks of 16-bit tables.
  *
  * What mdn_tier_process() computes for the row at absolute frame t
  * (see mdn-private.h for the tier layout):
