@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "gstmaddnessfilter.h"
+#include "gstmaddnesstrainer.h"
 
 static gboolean
 plugin_init(GstPlugin *plugin)
@@ -14,6 +15,7 @@ plugin_init(GstPlugin *plugin)
 
   /* One line per element: each element file has its GST_ELEMENT_REGISTER_DEFINE. */
   ret |= GST_ELEMENT_REGISTER(maddnessfilter, plugin);
+  ret |= GST_ELEMENT_REGISTER(maddnesstrainer, plugin);
 
   return ret;
 }
