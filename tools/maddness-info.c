@@ -1,8 +1,9 @@
-/* maddness-info: prints what a .mdn preset holds, as "key: value" lines,
+/* maddness-info: prints what a .mdn preset (a file or a preset name) holds, as "key: value" lines,
  * or (--taps) its exact kernel as a taps-file body. */
 #include "maddness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static gboolean opt_taps = FALSE;
 
@@ -45,13 +46,16 @@ main(int argc, char **argv)
   GOptionContext *context;
   GError *error = NULL;
   MdnModel *model;
+  char *path;
   int status = 0;
 
-  context = g_option_context_new("FILE - show what a maddness preset (.mdn) holds");
+  context = g_option_context_new("FILE|NAME - show what a maddness preset (.mdn) holds");
   g_option_context_add_main_entries(context, entries, NULL);
   g_option_context_set_summary(context,
                                "Prints the kernel shape, the provenance and one line per tier "
-                               "(fastest first) as \"key: value\" lines.");
+                               "(fastest first) as \"key: value\" lines. A NAME is looked "
+                               "up as NAME or NAME.mdn in $MADDNESS_PRESET_PATH, then in the "
+                               "installed presets.");
   if (!g_option_context_parse(context, &argc, &argv, &error)) {
     fprintf(stderr, "maddness-info: %s\n", error->message);
     g_error_free(error);
@@ -67,8 +71,16 @@ main(int argc, char **argv)
   }
   g_option_context_free(context);
 
+  /* A path to a file, or the name of a preset found through mdn_preset_find().
+   * A path with a directory part is always loaded as a path, so that a missing
+   * file gives the loader's "FILE: reason" message. */
+  if (strchr(argv[1], G_DIR_SEPARATOR) || g_file_test(argv[1], G_FILE_TEST_EXISTS))
+    path = g_strdup(argv[1]);
+  else
+    path = mdn_preset_find(argv[1], &error);
   /* The loader's messages start with the file name. */
-  model = mdn_model_load(argv[1], &error);
+  model = path ? mdn_model_load(path, &error) : NULL;
+  g_free(path);
   if (!model) {
     fprintf(stderr, "maddness-info: %s\n", error->message);
     g_error_free(error);

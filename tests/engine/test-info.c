@@ -213,6 +213,32 @@ test_info_taps(void)
   mdn_model_free(m);
 }
 
+/* A preset given by name, found through $MADDNESS_PRESET_PATH. */
+static void
+test_info_name(void)
+{
+  MdnModel *m = make_model();
+  char *path = save_model(m, "named.mdn");
+  char *out, *err;
+
+  g_setenv("MADDNESS_PRESET_PATH", tmp_dir, TRUE);
+  g_assert_cmpint(run_info("named", NULL, &out, &err), ==, 0);
+  assert_line(out, "taps: 10");
+  g_free(out);
+  g_free(err);
+  g_assert_cmpint(run_info("no-such-preset", NULL, &out, &err), ==, 1);
+  g_assert_true(g_str_has_prefix(err, "maddness-info: "));
+  g_assert_nonnull(strstr(err, "no-such-preset"));
+  g_assert_nonnull(strstr(err, tmp_dir)); /* the places searched */
+  g_assert_cmpstr(out, ==, "");
+  g_free(out);
+  g_free(err);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+  g_unlink(path);
+  g_free(path);
+  mdn_model_free(m);
+}
+
 static void
 expect_failure(const char *path, const char *reason)
 {
@@ -275,6 +301,7 @@ main(int argc, char **argv)
   g_test_add_func("/info/lines", test_info_lines);
   g_test_add_func("/info/taps", test_info_taps);
   g_test_add_func("/info/bad", test_info_bad);
+  g_test_add_func("/info/name", test_info_name);
   ret = g_test_run();
   g_rmdir(tmp_dir);
   g_free(tmp_dir);
