@@ -17,21 +17,30 @@
 #include <kiss_fftr.h>
 #include <string.h>
 
-/* The crossover, in taps of a 1->1 kernel with dilation 1, above which the
- * FFT path is faster than the direct form. Measured with
+/* The measured crossover: a 1->1 kernel (dilation 1) of this many taps costs
+ * the same in direct form as through the FFT path with partition
+ * MDN_EXACT_CROSSOVER_PARTITION. Measured with
  *   ninja -C build-h1 && build-h1/bench/exact-crossover
- * on an AMD EPYC (x86-64 baseline build, gcc 12 -O2, 2026-11-29):
- *   taps   direct ns/frame   fft ns/frame (P)
- *   XXX
- * Other shapes use the operation-count model below, scaled so that the two
- * models meet at this crossover for 1->1 (see exact_plan()). */
-#define MDN_EXACT_CROSSOVER_TAPS 96
+ * (AMD EPYC, 2 vCPUs shared with other builds, x86-64 baseline build, gcc 12
+ * -O2, kissfft 131; thread CPU time, best of 5 interleaved rounds):
+ *   taps  direct ns/frame  FFT P=64 ns/frame
+ *    256       20-42          25-47
+ *    384       29-62          27-50
+ *    512       39-83          44-52
+ * i.e. the FFT path wins from between 256 and 384 taps. The machine was noisy
+ * (absolute figures moved 2x between runs); the ratios were stable. */
+#define MDN_EXACT_CROSSOVER_TAPS 320
+#define MDN_EXACT_CROSSOVER_PARTITION 64
 
 /* The FFT path is only used when its spectra (2*(P+1) floats per partition
  * and (o, i) pair) stay within this factor of the kernel's weights plus a
  * fixed allowance: a large dilation inflates the expanded kernel. */
 #define MDN_EXACT_FFT_MEMORY_FACTOR 16
 #define MDN_EXACT_FFT_MEMORY_SLACK ((size_t)1 << 22)
+
+/* Partition sizes tried by the planner. */
+#define MDN_EXACT_MIN_PARTITION 32
+#define MDN_EXACT_MAX_PARTITION 4096
 
 typedef struct {
   int partition;   /* P, 0 for the direct form */
@@ -71,30 +80,6 @@ fft_cost(int n)
   return 2.5 * half * log2(half) + 2.0 * half;
 }
 
-/* Multiply-adds per frame of the FFT path for partition P (see header of
- * mdn_exact_cost_per_frame). */
-static double
-fft_path_cost(int cin, int cout, int direct_taps, int n_parts, int p)
-{
-  double pairs = (double)cin * cout;
-  return pairs * direct_taps + pairs * (n_parts - 1) * 4.0 * (p + 1) / p
-         + (double)(cin + cout) * fft_cost(2 * p) / p;
-}
-
-/* Partition size for an expanded kernel of `len` taps. Measured with
- * bench/exact-crossover (see MDN_EXACT_CROSSOVER_TAPS): XXX */
-static int
-choose_partition(size_t len)
-{
-  if (len <= 1024)
-    return 64;
-  if (len <= 8192)
-    return 128;
-  if (len <= 65536)
-    return 256;
-  return 512;
-}
-
 static void
 plan_fft(const MdnKernel *k, int p, ExactPlan *plan)
 {
@@ -113,39 +98,68 @@ plan_direct(const MdnKernel *k, ExactPlan *plan)
   plan->direct_taps = k->taps;
 }
 
+/* Multiply-adds per frame of the FFT path outside its direct part: the FDL's
+ * complex multiply-adds and the FFTs (see mdn_exact_cost_per_frame). */
+static double
+fft_part_ops(const MdnKernel *k, const ExactPlan *plan)
+{
+  const int p = plan->partition;
+  return (double)k->cin * k->cout * (plan->n_parts - 1) * 4.0 * (p + 1) / p
+         + (double)(k->cin + k->cout) * fft_cost(2 * p) / p;
+}
+
+/* How much slower one modelled operation of the FFT part (kissfft, scalar
+ * complex multiply-adds) runs than one multiply-add of the vectorised direct
+ * form, from the measured crossover: there the direct form's K taps cost the
+ * same as the FFT path's P direct taps plus its FFT part. */
+static double
+fft_op_weight(void)
+{
+  MdnKernel ref = { .cin = 1, .cout = 1, .taps = MDN_EXACT_CROSSOVER_TAPS, .dilation = 1 };
+  ExactPlan plan;
+  plan_fft(&ref, MDN_EXACT_CROSSOVER_PARTITION, &plan);
+  return (MDN_EXACT_CROSSOVER_TAPS - plan.direct_taps) / fft_part_ops(&ref, &plan);
+}
+
+/* Modelled time per frame, in direct multiply-adds. */
+static double
+plan_time(const MdnKernel *k, const ExactPlan *plan, double weight)
+{
+  double direct = (double)k->cin * k->cout * plan->direct_taps;
+  if (plan->partition == 0)
+    return direct;
+  return direct + weight * fft_part_ops(k, plan);
+}
+
+/* The direct form, or the FFT path with the partition size P (a power of 2)
+ * of least modelled time. With the weight from the measured crossover this
+ * model picks the partition sizes that bench/exact-crossover measured best
+ * or within about 10% of the best (1->1: P=128 at 1024 taps, 512 at 8192,
+ * 1024 at 65536; 4->4 dilation 2: 512 at 4096 taps). */
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
-  size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  int p = choose_partition(len);
-  ExactPlan fft;
-  double scale, direct_cost, spectra, weights;
+  const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
+  const double weight = fft_op_weight();
+  const double weights = (double)k->cin * k->cout * k->taps;
+  double best;
+  int p;
 
   plan_direct(k, plan);
-  if (len < 2 * (size_t)p)
-    return;
-  plan_fft(k, p, &fft);
-
-  /* The FFT model is scaled so that it equals the direct model at the
-   * measured 1->1 crossover; this carries the measured ratio of the speeds
-   * of the two paths per modelled operation over to other shapes. */
-  {
-    MdnKernel ref = { .cin = 1, .cout = 1, .taps = MDN_EXACT_CROSSOVER_TAPS, .dilation = 1 };
-    ExactPlan ref_plan;
-    int rp = choose_partition(MDN_EXACT_CROSSOVER_TAPS);
-    plan_fft(&ref, rp, &ref_plan);
-    scale = MDN_EXACT_CROSSOVER_TAPS
-            / fft_path_cost(1, 1, ref_plan.direct_taps, ref_plan.n_parts, rp);
+  best = plan_time(k, plan, weight);
+  for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
+    ExactPlan fft;
+    double t, spectra;
+    plan_fft(k, p, &fft);
+    spectra = 2.0 * (p + 1) * (fft.n_parts - 1) * k->cin * k->cout;
+    if (spectra > MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK)
+      continue;
+    t = plan_time(k, &fft, weight);
+    if (t < best) {
+      best = t;
+      *plan = fft;
+    }
   }
-  direct_cost = (double)k->cin * k->cout * k->taps;
-  if (scale * fft_path_cost(k->cin, k->cout, fft.direct_taps, fft.n_parts, p) >= direct_cost)
-    return;
-
-  spectra = 2.0 * (p + 1) * (fft.n_parts - 1) * k->cin * k->cout;
-  weights = (double)k->cin * k->cout * k->taps;
-  if (spectra > MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK)
-    return;
-  *plan = fft;
 }
 
 /* Frames of history: the direct form reads (taps-1)*dilation frames back.
@@ -486,7 +500,17 @@ mdn_exact_cost_per_frame(const MdnKernel *kernel)
 {
   ExactPlan plan;
   exact_plan(kernel, &plan);
-  if (plan.partition == 0)
-    return (double)kernel->cin * kernel->cout * kernel->taps;
-  return fft_path_cost(kernel->cin, kernel->cout, plan.direct_taps, plan.n_parts, plan.partition);
+  return (double)kernel->cin * kernel->cout * plan.direct_taps
+         + (plan.partition ? fft_part_ops(kernel, &plan) : 0);
+}
+
+/* For the benchmark: the partition size the planner picks (0: direct). */
+int mdn_exact_partition(const MdnKernel *kernel);
+
+int
+mdn_exact_partition(const MdnKernel *kernel)
+{
+  ExactPlan plan;
+  exact_plan(kernel, &plan);
+  return plan.partition;
 }

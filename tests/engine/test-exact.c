@@ -94,7 +94,7 @@ test_short(void)
 static void
 test_crossover(void)
 {
-  const int taps[] = { 48, 80, 96, 112, 128, 160, 192, 256 };
+  const int taps[] = { 192, 256, 288, 320, 352, 384, 448, 512 };
   gboolean saw_direct = FALSE, saw_fft = FALSE;
   guint j;
   for (j = 0; j < G_N_ELEMENTS(taps); j++) {
