@@ -109,6 +109,24 @@ test_wav_bad(void)
   g_assert_nonnull(strstr(error->message, "sample 1"));
   g_clear_error(&error);
   g_free(path);
+  /* Too many channels (one frame of 300), too many taps (2^20 + 1 frames). */
+  {
+    float *big = g_new0(float, (1 << 20) + 1);
+    path = write_wav("wide.wav", big, 1, 300, 8000, SF_FORMAT_PCM_16);
+    g_assert_null(mdn_kernel_load_wav(path, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull(strstr(error->message, "300 channels"));
+    g_assert_nonnull(strstr(error->message, path));
+    g_clear_error(&error);
+    g_free(path);
+    path = write_wav("long.wav", big, (1 << 20) + 1, 1, 8000, SF_FORMAT_PCM_16);
+    g_assert_null(mdn_kernel_load_wav(path, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull(strstr(error->message, "1048577 frames"));
+    g_clear_error(&error);
+    g_free(path);
+    g_free(big);
+  }
   /* Not audio at all, and no file. */
   path = tmp_path("text.wav");
   g_assert_true(g_file_set_contents(path, "hello, I am not a wav file", -1, NULL));
