@@ -17,6 +17,9 @@
 
 #define MDN_NO_TIER (-2) /* no path used yet */
 
+/* The history buffers of a stream: at most 2 GiB. */
+#define MDN_STREAM_MAX_BUFFER_FLOATS ((guint64)1 << 29)
+
 struct _MdnStream {
   const MdnModel *model;
   int groups, cin, cout, n_tiers;
@@ -37,6 +40,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
 {
   const MdnKernel *k;
   MdnStream *s;
+  float *buffers;
   size_t h, room;
   int g, t;
 
@@ -57,6 +61,27 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
     return NULL;
   }
 
+  h = mdn_exact_history(k);
+  for (t = 0; t < mdn_model_n_tiers(model); t++)
+    h = MAX(h, mdn_tier_history(mdn_model_tier(model, t)));
+  room = MAX((size_t)MDN_CHUNK, h);
+  /* A long dilated kernel needs a long history; refuse what cannot be held
+   * rather than abort in the allocator. */
+  if ((guint64)groups * k->cin * ((guint64)h + room) > MDN_STREAM_MAX_BUFFER_FLOATS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "the kernel needs %" G_GUINT64_FORMAT " frames of history on %d channels: "
+                "more than %" G_GUINT64_FORMAT " bytes",
+                (guint64)h, groups * k->cin, (guint64)MDN_STREAM_MAX_BUFFER_FLOATS * 4);
+    return NULL;
+  }
+  buffers = g_try_malloc0_n((gsize)groups * k->cin * (h + room), sizeof(float));
+  if (!buffers) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "out of memory for %" G_GUINT64_FORMAT " frames of history on %d channels",
+                (guint64)h, groups * k->cin);
+    return NULL;
+  }
+
   s = g_new0(MdnStream, 1);
   s->model = model;
   s->groups = groups;
@@ -64,15 +89,11 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->cout = k->cout;
   s->n_tiers = mdn_model_n_tiers(model);
 
-  h = mdn_exact_history(k);
-  for (t = 0; t < s->n_tiers; t++)
-    h = MAX(h, mdn_tier_history(mdn_model_tier(model, t)));
-  room = MAX((size_t)MDN_CHUNK, h);
   s->history = h;
   s->buf_len = h + room;
   s->fill = h;
   s->last_tier = MDN_NO_TIER;
-  s->buffers = g_new0(float, (size_t)groups * k->cin * s->buf_len);
+  s->buffers = buffers;
   s->x = g_new0(const float *, k->cin);
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
 

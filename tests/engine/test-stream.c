@@ -293,6 +293,19 @@ test_bad_groups(void)
   mdn_stream_free(stream_for(m, MDN_MAX_CHANNELS / 5));
   mdn_model_free(m);
   mdn_kernel_free(k);
+
+  /* A history of 2^32 frames: refused with an error, not an abort. */
+  {
+    GError *error = NULL;
+    k = mdn_kernel_new(1, 1, MDN_MAX_TAPS, MDN_MAX_DILATION, RATE, &error);
+    g_assert_no_error(error);
+    m = model_for(k);
+    g_assert_null(mdn_stream_new(m, 2, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    mdn_model_free(m);
+    mdn_kernel_free(k);
+  }
 }
 
 /* groups = 2 with a 1->1 kernel is two mono streams. */
