@@ -238,6 +238,23 @@ assert_valid_model(MdnModel *m)
   again = mdn_model_serialize(m, &error);
   g_assert_no_error(error);
   g_bytes_unref(again);
+  /* What passes validation is safe to run: every path on a short signal. */
+  {
+    const MdnKernel *k = mdn_model_kernel(m);
+    const size_t n = 150;
+    MdnStream *stream = mdn_stream_new(m, 1, &error);
+    float *in = g_new(float, n * k->cin), *out = g_new(float, n * k->cout);
+    size_t j;
+
+    g_assert_no_error(error);
+    for (j = 0; j < n * k->cin; j++)
+      in[j] = (float)sin(0.37 * j) * 0.5f;
+    for (t = MDN_TIER_EXACT; t < mdn_model_n_tiers(m); t++)
+      g_assert_true(mdn_stream_process(stream, t, in, out, n));
+    mdn_stream_free(stream);
+    g_free(in);
+    g_free(out);
+  }
 }
 
 static int
