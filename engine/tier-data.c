@@ -205,6 +205,13 @@ mdn_tier_validate(const MdnTier *t, GError **error)
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tier name is not terminated");
     return FALSE;
   }
+  for (j = 0; t->name[j]; j++)
+    if (!g_ascii_isgraph(t->name[j])) {
+      /* Tools print the name as one word of a line. */
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "tier name has byte 0x%02x, not printable ASCII", (guint8)t->name[j]);
+      return FALSE;
+    }
   if (isnan(t->snr_db) || !isfinite(t->cost) || t->cost < 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "bad snr_db %g or cost %g", t->snr_db,
                 t->cost);

@@ -643,6 +643,11 @@ test_tier_checks(void)
   g_assert_false(mdn_tier_validate(t, &error));
   g_clear_error(&error);
   t->lut_scale[1] = 1;
+  t->name[1] = ' ';
+  g_assert_false(mdn_tier_validate(t, &error));
+  g_assert_nonnull(strstr(error->message, "name"));
+  g_clear_error(&error);
+  t->name[1] = '4';
   g_assert_true(mdn_tier_validate(t, &error));
   g_assert_no_error(error);
 
