@@ -14,7 +14,8 @@
  * The sample rate is the preset's kernel rate: other rates are refused. The
  * input has cin channels and the output cout channels; a 1->1 preset on an
  * N-channel stream filters each channel on its own. The channel-mask is kept
- * when the channel count does not change, and dropped when it does.
+ * when the channel count does not change, and dropped when it does (more
+ * than 2 output channels are then unpositioned: channel-mask 0).
  *
  * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
  * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
@@ -585,7 +586,12 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
         GstStructure *s = gst_caps_get_structure(res, i);
 
         gst_structure_set(s, "channels", G_TYPE_INT, to_channels, NULL);
-        gst_structure_remove_field(s, "channel-mask");
+        /* The mask described the other side's channels. Up to 2 channels have
+         * a default layout; more must say they are unpositioned (mask 0). */
+        if (to_channels > 2)
+          gst_structure_set(s, "channel-mask", GST_TYPE_BITMASK, (guint64)0, NULL);
+        else
+          gst_structure_remove_field(s, "channel-mask");
       }
       /* Structures that differed only by their mask are now the same. */
       res = gst_caps_simplify(res);
@@ -780,8 +786,12 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   int quality, tier;
   guint64 nonfinite;
 
-  /* A preset loaded by the property setter: start warming it up. */
-  pending = g_atomic_pointer_exchange(&self->pending, NULL);
+  /* A preset loaded by the property setter: start warming it up. One already
+   * being crossfaded in finishes first (the newest preset waits in `pending`);
+   * one still warming up is not audible yet and is simply replaced. */
+  pending = NULL;
+  if (!self->incoming || self->incoming_frames < self->incoming->span)
+    pending = g_atomic_pointer_exchange(&self->pending, NULL);
   if (pending) {
     if (!self->active || pending->groups != self->groups || !pending->stream) {
       /* Cannot happen: set_caps takes pending states first. Keep it safe. */

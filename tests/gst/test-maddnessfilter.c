@@ -1,0 +1,1093 @@
+/* test-maddnessfilter.c: maddnessfilter element tests (GstHarness and small pipelines).
+ *
+ * Presets are written to a temporary directory at start-up from kernels built
+ * here; the tiered preset is fitted once with mdn_fit on speech-like audio. */
+#include <math.h>
+#include <string.h>
+
+#include <gst/gst.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <glib/gstdio.h>
+#include <sndfile.h>
+
+#include "maddness.h"
+#include "mdn-test-signals.h"
+
+#define RATE 48000
+#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+/* More than 2 channels need a mask: 0 = unpositioned. */
+#define CAPS_MASK_FMT CAPS_FMT ",channel-mask=(bitmask)0"
+
+/* Preset files made in main (), inherited by the forked tests. */
+static char *tmp_dir;
+static char *p11_path, *p14_path, *p22_path, *lp_path, *lp2_path, *gain_path, *p44k_path;
+static char *tiered_path, *corrupt_path;
+static MdnKernel *k11, *k14, *k22, *klp, *klp2, *kgain;
+static char *tiered_error; /* why the tiered preset could not be made, if it could not */
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *
+save_preset(const MdnKernel *k, const char *name)
+{
+  GError *error = NULL;
+  MdnModel *model = mdn_model_new(k, &error);
+  char *path = g_build_filename(tmp_dir, name, NULL);
+
+  g_assert_no_error(error);
+  if (!mdn_model_save(model, path, &error))
+    g_error("mdn_model_save %s: %s", path, error->message);
+  mdn_model_free(model);
+  return path;
+}
+
+/* A kernel whose weights are all different and easy to recognise. */
+static MdnKernel *
+distinct_kernel(int cin, int cout, int taps)
+{
+  MdnKernel *k = mdn_kernel_new(cin, cout, taps, 1, RATE, NULL);
+  int o, i, t;
+
+  for (o = 0; o < cout; o++)
+    for (i = 0; i < cin; i++)
+      for (t = 0; t < taps; t++)
+        k->weights[((size_t)o * cin + i) * taps + t]
+            = (float)((o + 1) * 0.1 + (i + 1) * 0.01 + (t + 1) * 0.001) * (t % 2 ? -1.0f : 1.0f);
+  return k;
+}
+
+static void
+make_tiered_preset(void)
+{
+  GError *error = NULL;
+  MdnFitOptions options;
+  MdnTierSpec *specs = NULL;
+  MdnModel *model;
+  size_t n = 4 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 7);
+  int n_specs = mdn_tier_ladder_parse("s4d4,s2d6,s1d8", &specs, &error);
+
+  if (n_specs < 0) {
+    tiered_error = g_strdup(error->message);
+    g_clear_error(&error);
+    g_free(audio);
+    return;
+  }
+  mdn_fit_options_init(&options);
+  options.specs = specs;
+  options.n_specs = n_specs;
+  options.seed = 3;
+  options.keep_dominated = TRUE;
+  model = mdn_fit(klp, audio, n, &options, &error);
+  if (model) {
+    tiered_path = g_build_filename(tmp_dir, "tiered.mdn", NULL);
+    if (!mdn_model_save(model, tiered_path, &error)) {
+      tiered_error = g_strdup(error->message);
+      g_clear_error(&error);
+    }
+    mdn_model_free(model);
+  } else {
+    tiered_error = g_strdup(error->message);
+    g_clear_error(&error);
+  }
+  g_free(specs);
+  g_free(audio);
+}
+
+static const char *
+tiered(void)
+{
+  if (!tiered_path || tiered_error)
+    g_error("no tiered preset (mdn_fit): %s", tiered_error ? tiered_error : "?");
+  return tiered_path;
+}
+
+static GstHarness *
+harness_new(const char *preset, int quality, int in_channels)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstHarness *h;
+  char *caps;
+
+  fail_unless(element != NULL, "maddnessfilter not found (GST_PLUGIN_PATH?)");
+  g_object_set(element, "preset", preset, "quality", quality, NULL);
+  h = gst_harness_new_with_element(element, "sink", "src");
+  gst_object_unref(element);
+  caps = g_strdup_printf(in_channels > 2 ? CAPS_MASK_FMT : CAPS_FMT, RATE, in_channels);
+  gst_harness_set_src_caps_str(h, caps);
+  g_free(caps);
+  return h;
+}
+
+static GstBuffer *
+make_buffer(const float *data, size_t n_frames, int channels, guint64 first_frame)
+{
+  GstBuffer *buf = n_frames ? gst_buffer_new_memdup(data, n_frames * channels * sizeof(float))
+                            : gst_buffer_new();
+
+  GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(first_frame, GST_SECOND, RATE);
+  GST_BUFFER_DURATION(buf)
+      = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, RATE) - GST_BUFFER_PTS(buf);
+  GST_BUFFER_OFFSET(buf) = first_frame;
+  GST_BUFFER_OFFSET_END(buf) = first_frame + n_frames;
+  return buf;
+}
+
+/* Pushes `in` frames, pulls the output buffer, checks its frame count and
+ * metadata, appends its samples to `out`. */
+static void
+push_pull(GstHarness *h, const float *in, size_t n_frames, int in_channels, int out_channels,
+          guint64 first_frame, gboolean discont, GArray *out)
+{
+  GstBuffer *buf = make_buffer(in, n_frames, in_channels, first_frame);
+  GstBuffer *res;
+  GstMapInfo map;
+
+  if (discont)
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_ref(buf)), GST_FLOW_OK);
+  res = gst_harness_pull(h);
+  fail_unless(res != NULL);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(res), GST_BUFFER_PTS(buf));
+  fail_unless_equals_uint64(GST_BUFFER_DURATION(res), GST_BUFFER_DURATION(buf));
+  fail_unless_equals_uint64(GST_BUFFER_OFFSET(res), GST_BUFFER_OFFSET(buf));
+  fail_unless_equals_uint64(GST_BUFFER_OFFSET_END(res), GST_BUFFER_OFFSET_END(buf));
+  gst_buffer_map(res, &map, GST_MAP_READ);
+  fail_unless_equals_uint64(map.size, n_frames * out_channels * sizeof(float));
+  g_array_append_vals(out, map.data, n_frames * out_channels);
+  gst_buffer_unmap(res, &map);
+  gst_buffer_unref(res);
+  gst_buffer_unref(buf);
+}
+
+/* Runs `in` through a fresh element in the given buffer sizes (sizes[] cycled;
+ * NULL: one buffer). Returns the output (g_free). */
+static float *
+run_filter(const char *preset, int quality, const float *in, size_t n_frames, int in_channels,
+           int out_channels, const size_t *sizes, int n_sizes)
+{
+  GstHarness *h = harness_new(preset, quality, in_channels);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t done = 0;
+  int b = 0;
+
+  while (done < n_frames) {
+    size_t n = sizes ? MIN(sizes[b++ % n_sizes], n_frames - done) : n_frames;
+
+    push_pull(h, in + done * in_channels, n, in_channels, out_channels, done, FALSE, out);
+    done += n;
+  }
+  gst_harness_teardown(h);
+  fail_unless_equals_uint64(out->len, n_frames * out_channels);
+  return (float *)g_array_free(out, FALSE);
+}
+
+static int
+caps_channels(GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  int channels = 0;
+
+  fail_unless(caps != NULL);
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "channels", &channels);
+  gst_caps_unref(caps);
+  return channels;
+}
+
+static double
+max_step(const float *y, size_t n, int channels, int channel)
+{
+  double worst = 0;
+  size_t t;
+
+  for (t = 1; t < n; t++)
+    worst = MAX(worst, fabs((double)y[t * channels + channel] - y[(t - 1) * channels + channel]));
+  return worst;
+}
+
+static float *
+sine(size_t n, double freq, double amp)
+{
+  float *x = g_new(float, n);
+  size_t t;
+
+  for (t = 0; t < n; t++)
+    x[t] = (float)(amp * sin(2 * G_PI * freq * t / RATE));
+  return x;
+}
+
+static GstBus *
+attach_bus(GstElement *element)
+{
+  GstBus *bus = gst_bus_new();
+
+  gst_element_set_bus(element, bus);
+  return bus;
+}
+
+static int
+count_messages(GstBus *bus, GstMessageType type)
+{
+  GstMessage *msg;
+  int n = 0;
+
+  while ((msg = gst_bus_pop_filtered(bus, type))) {
+    n++;
+    gst_message_unref(msg);
+  }
+  return n;
+}
+
+/* ---- exact path: impulse responses ---------------------------------------- */
+
+/* An impulse on input channel i gives w[o][i][.] on every output o. */
+static void
+check_impulses(const char *preset, const MdnKernel *k, int channels_in)
+{
+  const size_t n = 64;
+  int groups = channels_in / k->cin, g, i, o;
+  int channels_out = groups * k->cout;
+
+  for (g = 0; g < groups; g++) {
+    for (i = 0; i < k->cin; i++) {
+      float *in = g_new0(float, n *channels_in);
+      GstHarness *h = harness_new(preset, 10, channels_in);
+      GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+      size_t t;
+      int c;
+
+      in[g * k->cin + i] = 1.0f;
+      push_pull(h, in, n, channels_in, channels_out, 0, FALSE, out);
+      fail_unless_equals_int(caps_channels(h->sinkpad), channels_out);
+      for (t = 0; t < n; t++) {
+        for (c = 0; c < channels_out; c++) {
+          float got = g_array_index(out, float, t *channels_out + c);
+          float want = 0.0f;
+
+          o = c % k->cout;
+          if (c / k->cout == g && t < (size_t)k->taps)
+            want = mdn_kernel_weight(k, o, i, (int)t);
+          if (fabsf(got - want) > 1e-5f)
+            ck_abort_msg("%s group %d in %d: out[%zu][%d] = %g, want %g", preset, g, i, t, c, got,
+                         want);
+        }
+      }
+      g_array_free(out, TRUE);
+      gst_harness_teardown(h);
+      g_free(in);
+    }
+  }
+}
+
+GST_START_TEST(test_impulse_1to1) { check_impulses(p11_path, k11, 1); }
+GST_END_TEST;
+
+GST_START_TEST(test_impulse_1to1_on_3_channels)
+{
+  /* 1->1 on three channels: each channel filtered on its own, no crosstalk. */
+  check_impulses(p11_path, k11, 3);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_impulse_1to4) { check_impulses(p14_path, k14, 1); }
+GST_END_TEST;
+
+GST_START_TEST(test_impulse_2to2) { check_impulses(p22_path, k22, 2); }
+GST_END_TEST;
+
+GST_START_TEST(test_channel_mask_dropped)
+{
+  /* 1->4: the mono input's mask cannot describe 4 outputs. */
+  GstHarness *h;
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstCaps *caps;
+  GstBuffer *buf;
+  float zeros[8] = { 0 };
+
+  g_object_set(element, "preset", p14_path, NULL);
+  h = gst_harness_new_with_element(element, "sink", "src");
+  gst_object_unref(element);
+  gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,"
+                                  "channels=1,channel-mask=(bitmask)0x4");
+  buf = make_buffer(zeros, 8, 1, 0);
+  fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+  gst_buffer_unref(gst_harness_pull(h));
+  caps = gst_pad_get_current_caps(h->sinkpad);
+  fail_unless(caps != NULL);
+  {
+    guint64 mask = 1;
+
+    /* The input's mask is gone: 4 outputs are unpositioned (mask 0). */
+    fail_unless(gst_structure_get(gst_caps_get_structure(caps, 0), "channel-mask", GST_TYPE_BITMASK,
+                                  &mask, NULL));
+    fail_unless_equals_uint64(mask, 0);
+  }
+  gst_caps_unref(caps);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+/* ---- buffer sizes ----------------------------------------------------- */
+
+static void
+check_buffer_sizes(const char *preset, int quality_from, int quality_to)
+{
+  static const size_t sizes[] = { 1, 7, 480, 3, 1023, 64, 2, 4097, 0, 129, 5000, 31 };
+  const size_t n = 24000;
+  float *in = mdn_test_speech(n, RATE, 11);
+  int q;
+
+  for (q = quality_from; q <= quality_to; q++) {
+    float *whole = run_filter(preset, q, in, n, 1, 1, NULL, 0);
+    float *pieces = run_filter(preset, q, in, n, 1, 1, sizes, G_N_ELEMENTS(sizes));
+    size_t t;
+
+    for (t = 0; t < n; t++) {
+      fail_unless(isfinite(whole[t]));
+      /* Bound: 1e-5 of the 0.5 peak covers float reordering between the
+       * direct and FFT partitions; a lost or repeated frame is ~1e-2. */
+      if (fabsf(whole[t] - pieces[t]) > 1e-5f)
+        ck_abort_msg("quality %d frame %zu: %g in one buffer, %g in pieces", q, t, whole[t],
+                     pieces[t]);
+    }
+    g_free(whole);
+    g_free(pieces);
+  }
+  g_free(in);
+}
+
+GST_START_TEST(test_buffer_sizes_exact) { check_buffer_sizes(lp_path, 0, 10); }
+GST_END_TEST;
+
+GST_START_TEST(test_buffer_sizes_tiers) { check_buffer_sizes(tiered(), 0, 10); }
+GST_END_TEST;
+
+/* Zero-length buffers pass through as zero-length buffers. */
+GST_START_TEST(test_empty_buffer)
+{
+  GstHarness *h = harness_new(p11_path, 10, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  float one = 1.0f;
+
+  push_pull(h, &one, 0, 1, 1, 0, FALSE, out);
+  push_pull(h, &one, 1, 1, 1, 0, FALSE, out);
+  fail_unless_equals_int(out->len, 1);
+  fail_unless(fabsf(g_array_index(out, float, 0) - mdn_kernel_weight(k11, 0, 0, 0)) < 1e-6f);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+/* ---- quality and the read-only properties ------------------------------ */
+
+GST_START_TEST(test_quality_mapping)
+{
+  GError *error = NULL;
+  MdnModel *model = mdn_model_load(tiered(), &error);
+  int n_tiers, q;
+  GstHarness *h;
+
+  g_assert_no_error(error);
+  n_tiers = mdn_model_n_tiers(model);
+  fail_unless(n_tiers >= 2, "the fit kept %d tiers", n_tiers);
+  h = harness_new(tiered_path, 0, 1);
+  for (q = 0; q <= 10; q++) {
+    float x[16] = { 0 };
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+    char *tier = NULL;
+    double snr = 0;
+    int want = q == 10 ? MDN_TIER_EXACT : MIN(n_tiers - 1, q * n_tiers / 10);
+    MdnTierInfo info;
+
+    g_object_set(h->element, "quality", q, NULL);
+    push_pull(h, x, 16, 1, 1, 16 * q, FALSE, out);
+    g_object_get(h->element, "tier", &tier, "expected-snr", &snr, NULL);
+    if (want == MDN_TIER_EXACT) {
+      fail_unless_equals_string(tier, "exact");
+      fail_unless(isinf(snr) && snr > 0);
+    } else {
+      mdn_model_tier_info(model, want, &info);
+      fail_unless_equals_string(tier, info.name);
+      fail_unless(snr == info.snr_db, "q %d: snr %g, tier %d has %g", q, snr, want, info.snr_db);
+    }
+    g_free(tier);
+    g_array_free(out, TRUE);
+  }
+  gst_harness_teardown(h);
+  mdn_model_free(model);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_no_tiers_is_exact)
+{
+  GstHarness *h = harness_new(p11_path, 0, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  float x[4] = { 1, 0, 0, 0 };
+  char *tier = NULL;
+  double snr = 0;
+
+  push_pull(h, x, 4, 1, 1, 0, FALSE, out);
+  g_object_get(h->element, "tier", &tier, "expected-snr", &snr, NULL);
+  fail_unless_equals_string(tier, "exact");
+  fail_unless(isinf(snr));
+  /* quality 0 on a preset without tiers is still the exact kernel */
+  fail_unless(fabsf(g_array_index(out, float, 1) - mdn_kernel_weight(k11, 0, 0, 1)) < 1e-6f);
+  g_free(tier);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+/* The controller drives quality from the buffer's stream time. */
+GST_START_TEST(test_quality_controller)
+{
+  GstHarness *h = harness_new(p11_path, 5, 1);
+  GstControlSource *cs = gst_interpolation_control_source_new();
+  GstTimedValueControlSource *tvcs = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  float x[480] = { 0 };
+  int quality = -1;
+
+  g_object_set(cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  gst_object_add_control_binding(
+      GST_OBJECT(h->element),
+      gst_direct_control_binding_new(GST_OBJECT(h->element), "quality", cs));
+  gst_timed_value_control_source_set(tvcs, 0, 1.0);                /* 10 */
+  gst_timed_value_control_source_set(tvcs, GST_SECOND / 100, 0.2); /* 2 */
+  push_pull(h, x, 480, 1, 1, 0, FALSE, out);
+  g_object_get(h->element, "quality", &quality, NULL);
+  fail_unless_equals_int(quality, 10);
+  push_pull(h, x, 480, 1, 1, 480, FALSE, out);
+  g_object_get(h->element, "quality", &quality, NULL);
+  fail_unless_equals_int(quality, 2);
+  g_array_free(out, TRUE);
+  gst_object_unref(cs);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+/* ---- continuity: quality changes and preset swaps ------------------------ */
+
+#define SMOOTH_FREQ 200.0
+#define SMOOTH_AMP 0.5
+/* The sine's own largest step is 2 pi f / rate * amp = 0.013. */
+#define SMOOTH_STEP (2 * G_PI * SMOOTH_FREQ / RATE * SMOOTH_AMP)
+
+GST_START_TEST(test_quality_changes_continuous)
+{
+  const size_t n = RATE, block = 480;
+  float *in = sine(n, SMOOTH_FREQ, SMOOTH_AMP);
+  GstHarness *h = harness_new(tiered(), 10, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t done;
+  int b = 0;
+  double step;
+
+  for (done = 0; done < n; done += block, b++) {
+    g_object_set(h->element, "quality", (b * 7) % 11, NULL);
+    push_pull(h, in + done, block, 1, 1, done, FALSE, out);
+  }
+  for (done = 0; done < n; done++)
+    fail_unless(isfinite(g_array_index(out, float, done)));
+  /* Skip the kernel's start-up from silence. Bound: the sine's own step plus
+   * the error of a coarse tier (about 0.05 at 20 dB SNR on a 0.5 sine); a
+   * history lost at a switch steps by up to 0.5. */
+  step = max_step((float *)out->data + klp->taps, n - klp->taps, 1, 0);
+  fail_unless(step < SMOOTH_STEP + 0.1, "largest step %g", step);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_preset_swap_continuous)
+{
+  /* lowpass 2 kHz -> gain 2 -> lowpass 3 kHz, swapped between buffers
+   * (and once more before the previous swap has finished). */
+  const size_t n = RATE / 2, block = 256;
+  float *in = sine(n, SMOOTH_FREQ, SMOOTH_AMP);
+  GstHarness *h = harness_new(lp_path, 10, 1);
+  GstBus *bus = attach_bus(h->element);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  double *ref_last;
+  size_t done, t;
+  double step;
+  char *preset = NULL;
+
+  for (done = 0; done < n; done += block) {
+    if (done == 20 * block)
+      g_object_set(h->element, "preset", gain_path, NULL);
+    if (done == 40 * block)
+      g_object_set(h->element, "preset", lp2_path, NULL);
+    if (done == 40 * block + 2 * block)
+      g_object_set(h->element, "preset", lp_path, NULL);
+    if (done == 60 * block)
+      g_object_set(h->element, "preset", lp2_path, NULL);
+    push_pull(h, in + done, MIN(block, n - done), 1, 1, done, FALSE, out);
+  }
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR), 0);
+  g_object_get(h->element, "preset", &preset, NULL);
+  fail_unless_equals_string(preset, lp2_path);
+  g_free(preset);
+  for (t = 0; t < n; t++)
+    fail_unless(isfinite(g_array_index(out, float, t)));
+  /* Bound: a gain change from 1 to 2 crossfaded over 480 frames adds
+   * 0.5 / 480 per frame to the sine's own step; a swap without a crossfade
+   * steps by up to 0.5, one without warm-up by up to 0.4. */
+  step = max_step((float *)out->data + klp->taps, n - klp->taps, 1, 0);
+  if (g_getenv("DBG_STEP")) {
+    for (t = 1; t < n; t++)
+      if (fabs(g_array_index(out, float, t) - g_array_index(out, float, t - 1)) > 0.05)
+        g_printerr("step at %zu: %g -> %g\n", t, g_array_index(out, float, t - 1),
+                   g_array_index(out, float, t));
+  }
+  fail_unless(step < SMOOTH_STEP * 2 + 0.01, "largest step %g", step);
+  /* Nothing lost: once the last swap is done the output is the new kernel's. */
+  ref_last = mdn_test_reference_conv(klp2, in, n);
+  for (t = 70 * block; t < n; t++)
+    fail_unless(fabs(ref_last[t] - g_array_index(out, float, t)) < 1e-5, "frame %zu: %g vs %g", t,
+                ref_last[t], g_array_index(out, float, t));
+  /* and the gain preset did run in between */
+  fail_unless(fabs(g_array_index(out, float, 39 * block) - 2 * in[39 * block]) < 1e-5);
+  g_free(ref_last);
+  gst_object_unref(bus);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* A bad preset while playing: one warning, the old preset keeps running. */
+GST_START_TEST(test_preset_swap_bad_keeps_old)
+{
+  const size_t n = 4800, block = 480;
+  float *in = mdn_test_speech(n, RATE, 5);
+  GstHarness *h = harness_new(lp_path, 10, 1);
+  GstBus *bus = attach_bus(h->element);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  double *ref = mdn_test_reference_conv(klp, in, n);
+  char *preset = NULL;
+  size_t done, t;
+
+  for (done = 0; done < n; done += block) {
+    if (done == 2 * block)
+      g_object_set(h->element, "preset", corrupt_path, NULL);
+    if (done == 4 * block)
+      g_object_set(h->element, "preset", "/nonexistent/dir/x.mdn", NULL);
+    if (done == 6 * block) /* 44.1 kHz preset on a 48 kHz stream */
+      g_object_set(h->element, "preset", p44k_path, NULL);
+    if (done == 8 * block) /* 1->4 on a 1->1 stream */
+      g_object_set(h->element, "preset", p14_path, NULL);
+    push_pull(h, in + done, block, 1, 1, done, FALSE, out);
+  }
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 4);
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_ERROR), 0);
+  for (t = 0; t < n; t++)
+    fail_unless(fabs(ref[t] - g_array_index(out, float, t)) < 1e-5, "frame %zu", t);
+  g_object_get(h->element, "preset", &preset, NULL);
+  fail_unless_equals_string(preset, lp_path);
+  g_free(preset);
+  g_free(ref);
+  gst_object_unref(bus);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* Presets set from another thread while buffers flow: no crash, output finite. */
+static gpointer
+swapper(gpointer data)
+{
+  GstElement *element = data;
+  int i;
+
+  for (i = 0; i < 40; i++) {
+    g_object_set(element, "preset", i % 2 ? lp_path : lp2_path, "quality", i % 11, NULL);
+    g_usleep(500);
+  }
+  return NULL;
+}
+
+GST_START_TEST(test_preset_swap_threaded)
+{
+  const size_t n = RATE, block = 128;
+  float *in = sine(n, SMOOTH_FREQ, SMOOTH_AMP);
+  GstHarness *h = harness_new(lp_path, 10, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  GThread *thread = g_thread_new("swapper", swapper, h->element);
+  size_t done;
+
+  for (done = 0; done < n; done += block)
+    push_pull(h, in + done, block, 1, 1, done, FALSE, out);
+  g_thread_join(thread);
+  for (done = 0; done < n; done++)
+    fail_unless(isfinite(g_array_index(out, float, done)));
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* PAUSED must fail with a resource error whose message names `needle`. */
+static void
+check_start_error(const char *preset, const char *needle)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstBus *bus = attach_bus(element);
+  GstMessage *msg;
+  GError *error = NULL;
+  char *debug = NULL;
+
+  if (preset)
+    g_object_set(element, "preset", preset, NULL);
+  fail_unless_equals_int(gst_element_set_state(element, GST_STATE_PAUSED),
+                         GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL, "no error message");
+  gst_message_parse_error(msg, &error, &debug);
+  fail_unless(error->domain == GST_RESOURCE_ERROR, "domain %s", g_quark_to_string(error->domain));
+  fail_unless(strstr(error->message, needle) != NULL, "\"%s\" does not name %s", error->message,
+              needle);
+  g_clear_error(&error);
+  g_free(debug);
+  gst_message_unref(msg);
+  gst_element_set_state(element, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(element);
+}
+
+GST_START_TEST(test_missing_preset)
+{
+  char *missing = g_build_filename(tmp_dir, "missing.mdn", NULL);
+
+  check_start_error(missing, missing);
+  check_start_error("no-such-shipped-preset", "no-such-shipped-preset");
+  g_free(missing);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_corrupt_preset) { check_start_error(corrupt_path, corrupt_path); }
+GST_END_TEST;
+
+GST_START_TEST(test_no_preset) { check_start_error(NULL, "preset"); }
+GST_END_TEST;
+
+/* Caps the preset cannot take are refused: accept-caps says no, and the
+ * first buffer gets not-negotiated. The right caps are accepted. */
+static void
+check_refused(const char *preset, const char *bad_caps, const char *good_caps, int good_channels)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstHarness *h;
+  GstSegment segment;
+  GstPad *sink;
+  GstCaps *caps;
+  float x[8 * 4] = { 0 };
+
+  g_object_set(element, "preset", preset, NULL);
+  h = gst_harness_new_with_element(element, "sink", "src");
+  sink = gst_element_get_static_pad(element, "sink");
+  gst_object_unref(element);
+  caps = gst_caps_from_string(bad_caps);
+  fail_if(gst_pad_query_accept_caps(sink, caps));
+  gst_harness_push_event(h, gst_event_new_caps(caps));
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(h, gst_event_new_segment(&segment));
+  fail_unless_equals_int(gst_harness_push(h, make_buffer(x, 8, 1, 0)), GST_FLOW_NOT_NEGOTIATED);
+  caps = gst_caps_from_string(good_caps);
+  fail_unless(gst_pad_query_accept_caps(sink, caps));
+  gst_caps_unref(caps);
+  gst_harness_set_src_caps_str(h, good_caps);
+  fail_unless_equals_int(gst_harness_push(h, make_buffer(x, 8, good_channels, 0)), GST_FLOW_OK);
+  gst_object_unref(sink);
+  gst_harness_teardown(h);
+}
+
+GST_START_TEST(test_wrong_rate)
+{
+  check_refused(p11_path, "audio/x-raw,format=F32LE,layout=interleaved,rate=44100,channels=1",
+                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=1", 1);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_wrong_channels)
+{
+  /* A 2->2 preset takes exactly 2 channels. */
+  check_refused(p22_path,
+                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=3,"
+                "channel-mask=(bitmask)0",
+                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2", 2);
+}
+GST_END_TEST;
+
+/* ---- latency, DISCONT, flush --------------------------------------------- */
+
+GST_START_TEST(test_latency_harness)
+{
+  GstHarness *h = harness_new(lp_path, 10, 1);
+
+  gst_harness_set_upstream_latency(h, 0);
+  fail_unless_equals_uint64(gst_harness_query_latency(h), 0);
+  /* Upstream latency passes through with nothing added. */
+  gst_harness_set_upstream_latency(h, 5 * GST_MSECOND);
+  fail_unless_equals_uint64(gst_harness_query_latency(h), 5 * GST_MSECOND);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+/* In a pipeline the element answers exactly what its (non-live) upstream
+ * answers: live FALSE and the same minimum. */
+GST_START_TEST(test_latency_pipeline)
+{
+  char *desc
+      = g_strdup_printf("audiotestsrc name=s is-live=false ! audio/x-raw,rate=48000,format=F32LE "
+                        "! maddnessfilter name=f preset=%s ! fakesink",
+                        lp_path);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  GstElement *filter = gst_bin_get_by_name(GST_BIN(pipeline), "f");
+  GstElement *source = gst_bin_get_by_name(GST_BIN(pipeline), "s");
+  GstPad *src = gst_element_get_static_pad(filter, "src");
+  GstPad *source_src = gst_element_get_static_pad(source, "src");
+  GstQuery *query = gst_query_new_latency();
+  gboolean live = TRUE, source_live = TRUE;
+  GstClockTime min = GST_CLOCK_TIME_NONE, max = 0, source_min = 0, source_max = 0;
+
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  fail_unless(gst_element_get_state(pipeline, NULL, NULL, 5 * GST_SECOND)
+              == GST_STATE_CHANGE_SUCCESS);
+  fail_unless(gst_pad_query(src, query));
+  gst_query_parse_latency(query, &live, &min, &max);
+  gst_query_unref(query);
+  query = gst_query_new_latency();
+  fail_unless(gst_pad_query(source_src, query));
+  gst_query_parse_latency(query, &source_live, &source_min, &source_max);
+  gst_query_unref(query);
+  fail_unless(live == FALSE);
+  fail_unless(source_live == FALSE);
+  fail_unless_equals_uint64(min, source_min);
+  fail_unless_equals_uint64(max, source_max);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(src);
+  gst_object_unref(source_src);
+  gst_object_unref(filter);
+  gst_object_unref(source);
+  gst_object_unref(pipeline);
+  g_free(desc);
+}
+GST_END_TEST;
+
+/* An impulse at the end of one buffer must not ring into the next buffer
+ * when that one is DISCONT (or after a flush); it does otherwise. */
+static float
+tail_after_impulse(int how)
+{
+  const size_t n = 16;
+  float in[16] = { 0 }, zeros[16] = { 0 }, energy = 0;
+  GstHarness *h = harness_new(p11_path, 10, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t t;
+
+  in[n - 1] = 1.0f;
+  push_pull(h, in, n, 1, 1, 0, FALSE, out);
+  if (how == 2) {
+    GstSegment segment;
+
+    fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+    fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    fail_unless(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  }
+  push_pull(h, zeros, n, 1, 1, n, how == 1, out);
+  for (t = n; t < 2 * n; t++)
+    energy += fabsf(g_array_index(out, float, t));
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  return energy;
+}
+
+GST_START_TEST(test_discont_resets)
+{
+  fail_unless(tail_after_impulse(0) > 0.01f); /* the test can see a tail */
+  fail_unless(tail_after_impulse(1) == 0.0f);
+  fail_unless(tail_after_impulse(2) == 0.0f);
+}
+GST_END_TEST;
+
+/* ---- non-finite input --------------------------------------------------- */
+
+GST_START_TEST(test_nan_input)
+{
+  const size_t n = 480;
+  float *in = mdn_test_speech(3 * n, RATE, 2);
+  GstHarness *h = harness_new(lp_path, 10, 1);
+  GstBus *bus = attach_bus(h->element);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t t;
+
+  in[10] = NAN;
+  in[n + 3] = INFINITY;
+  in[n + 4] = -INFINITY;
+  in[2 * n + 100] = NAN;
+  push_pull(h, in, n, 1, 1, 0, FALSE, out);
+  push_pull(h, in + n, n, 1, 1, n, FALSE, out);
+  push_pull(h, in + 2 * n, n, 1, 1, 2 * n, FALSE, out);
+  for (t = 0; t < 3 * n; t++)
+    fail_unless(isfinite(g_array_index(out, float, t)), "frame %zu", t);
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 1);
+  /* A reset starts counting again: one more warning. */
+  push_pull(h, in, n, 1, 1, 3 * n, TRUE, out);
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 1);
+  gst_object_unref(bus);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* ---- real pipelines ------------------------------------------------------ */
+
+static void
+run_pipeline(const char *desc)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(desc, &error);
+  GstBus *bus;
+  GstMessage *msg;
+
+  g_assert_no_error(error);
+  bus = gst_element_get_bus(pipeline);
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL, "timeout: %s", desc);
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    char *debug = NULL;
+
+    gst_message_parse_error(msg, &error, &debug);
+    ck_abort_msg("%s: %s (%s)", desc, error->message, debug);
+  }
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+GST_START_TEST(test_pipeline_fakesink)
+{
+  char *desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,format=F32LE "
+                               "! maddnessfilter preset=%s ! fakesink",
+                               lp_path);
+
+  run_pipeline(desc);
+  g_free(desc);
+}
+GST_END_TEST;
+
+/* By name through MADDNESS_PRESET_PATH, as the documented launch lines do. */
+GST_START_TEST(test_pipeline_preset_name)
+{
+  g_setenv("MADDNESS_PRESET_PATH", tmp_dir, TRUE);
+  run_pipeline("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000 ! audioconvert ! "
+               "maddnessfilter preset=lowpass quality=5 ! audioconvert ! fakesink");
+  g_unsetenv("MADDNESS_PRESET_PATH");
+}
+GST_END_TEST;
+
+static void
+check_wav(const char *path, sf_count_t frames, int channels)
+{
+  SF_INFO info = { 0 };
+  SNDFILE *f = sf_open(path, SFM_READ, &info);
+
+  fail_unless(f != NULL, "%s: %s", path, sf_strerror(NULL));
+  fail_unless_equals_int64(info.frames, frames);
+  fail_unless_equals_int(info.channels, channels);
+  fail_unless_equals_int(info.samplerate, RATE);
+  sf_close(f);
+}
+
+static void
+check_wav_pipeline(const char *preset, int out_channels)
+{
+  char *in_wav = g_build_filename(tmp_dir, "in.wav", NULL);
+  char *out_wav = g_strdup_printf("%s/out-%d.wav", tmp_dir, out_channels);
+  char *desc;
+
+  desc = g_strdup_printf("audiotestsrc num-buffers=10 samplesperbuffer=4800 ! "
+                         "audio/x-raw,rate=48000,channels=2,format=S16LE ! wavenc ! "
+                         "filesink location=%s",
+                         in_wav);
+  run_pipeline(desc);
+  g_free(desc);
+  check_wav(in_wav, 48000, 2);
+
+  desc = g_strdup_printf("filesrc location=%s ! wavparse ! audioconvert ! maddnessfilter "
+                         "preset=%s ! audioconvert ! audio/x-raw,format=S16LE ! wavenc ! "
+                         "filesink location=%s",
+                         in_wav, preset, out_wav);
+  run_pipeline(desc);
+  g_free(desc);
+  check_wav(out_wav, 48000, out_channels);
+  g_free(in_wav);
+  g_free(out_wav);
+}
+
+GST_START_TEST(test_pipeline_wav)
+{
+  check_wav_pipeline(p11_path, 2);
+  check_wav_pipeline(p14_path, 4);
+}
+GST_END_TEST;
+
+/* ---- preset lookup ------------------------------------------------------- */
+
+GST_START_TEST(test_preset_find)
+{
+  GError *error = NULL;
+  char *other = g_build_filename(tmp_dir, "other", NULL);
+  char *found;
+
+  g_mkdir(other, 0700);
+  g_setenv("MADDNESS_PRESET_PATH", other, TRUE);
+  found = mdn_preset_find("lowpass", &error);
+  fail_unless(found == NULL);
+  fail_unless(strstr(error->message, other) != NULL, "%s", error->message);
+  fail_unless(strstr(error->message, mdn_preset_dir()) != NULL, "%s", error->message);
+  g_clear_error(&error);
+
+  g_setenv("MADDNESS_PRESET_PATH", g_strdup_printf("%s::%s", other, tmp_dir), TRUE);
+  found = mdn_preset_find("lowpass", &error);
+  g_assert_no_error(error);
+  fail_unless_equals_string(found, lp_path);
+  g_free(found);
+  found = mdn_preset_find("lowpass.mdn", &error);
+  g_assert_no_error(error);
+  fail_unless_equals_string(found, lp_path);
+  g_free(found);
+  /* A path is only a path. */
+  found = mdn_preset_find("./nowhere/lowpass", &error);
+  fail_unless(found == NULL);
+  g_clear_error(&error);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+  g_free(other);
+}
+GST_END_TEST;
+
+static Suite *
+maddnessfilter_suite(void)
+{
+  Suite *s = suite_create("maddnessfilter");
+  TCase *tc = tcase_create("general");
+
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_impulse_1to1);
+  tcase_add_test(tc, test_impulse_1to1_on_3_channels);
+  tcase_add_test(tc, test_impulse_1to4);
+  tcase_add_test(tc, test_impulse_2to2);
+  tcase_add_test(tc, test_channel_mask_dropped);
+  tcase_add_test(tc, test_buffer_sizes_exact);
+  tcase_add_test(tc, test_buffer_sizes_tiers);
+  tcase_add_test(tc, test_empty_buffer);
+  tcase_add_test(tc, test_quality_mapping);
+  tcase_add_test(tc, test_no_tiers_is_exact);
+  tcase_add_test(tc, test_quality_controller);
+  tcase_add_test(tc, test_quality_changes_continuous);
+  tcase_add_test(tc, test_preset_swap_continuous);
+  tcase_add_test(tc, test_preset_swap_bad_keeps_old);
+  tcase_add_test(tc, test_preset_swap_threaded);
+  tcase_add_test(tc, test_missing_preset);
+  tcase_add_test(tc, test_corrupt_preset);
+  tcase_add_test(tc, test_no_preset);
+  tcase_add_test(tc, test_wrong_rate);
+  tcase_add_test(tc, test_wrong_channels);
+  tcase_add_test(tc, test_latency_harness);
+  tcase_add_test(tc, test_latency_pipeline);
+  tcase_add_test(tc, test_discont_resets);
+  tcase_add_test(tc, test_nan_input);
+  tcase_add_test(tc, test_pipeline_fakesink);
+  tcase_add_test(tc, test_pipeline_preset_name);
+  tcase_add_test(tc, test_pipeline_wav);
+  tcase_add_test(tc, test_preset_find);
+  return s;
+}
+
+static void
+make_presets(void)
+{
+  GError *error = NULL;
+  MdnKernel *k44;
+
+  tmp_dir = g_dir_make_tmp("test-maddnessfilter-XXXXXX", &error);
+  g_assert_no_error(error);
+
+  k11 = distinct_kernel(1, 1, 8);
+  k14 = distinct_kernel(1, 4, 5);
+  k22 = distinct_kernel(2, 2, 6);
+  klp = mdn_test_lowpass(63, 2000, RATE);
+  klp2 = mdn_test_lowpass(47, 3000, RATE);
+  kgain = mdn_kernel_new(1, 1, 1, 1, RATE, NULL);
+  kgain->weights[0] = 2.0f;
+  k44 = mdn_test_lowpass(63, 2000, 44100);
+  p11_path = save_preset(k11, "p11.mdn");
+  p14_path = save_preset(k14, "p14.mdn");
+  p22_path = save_preset(k22, "p22.mdn");
+  lp_path = save_preset(klp, "lowpass.mdn");
+  lp2_path = save_preset(klp2, "lowpass2.mdn");
+  gain_path = save_preset(kgain, "gain.mdn");
+  p44k_path = save_preset(k44, "lowpass-44k.mdn");
+  mdn_kernel_free(k44);
+
+  corrupt_path = g_build_filename(tmp_dir, "corrupt.mdn", NULL);
+  {
+    /* A real preset, truncated and with its middle scrambled. */
+    char *data = NULL;
+    gsize len = 0;
+    gsize i;
+
+    g_assert_true(g_file_get_contents(lp_path, &data, &len, NULL));
+    for (i = len / 4; i < len / 2; i++)
+      data[i] ^= 0x5a;
+    g_assert_true(g_file_set_contents(corrupt_path, data, len * 3 / 4, NULL));
+    g_free(data);
+  }
+  make_tiered_preset();
+}
+
+static void
+remove_tree(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+
+  if (!d)
+    return;
+  while ((name = g_dir_read_name(d))) {
+    char *path = g_build_filename(dir, name, NULL);
+
+    if (g_file_test(path, G_FILE_TEST_IS_DIR))
+      remove_tree(path);
+    else
+      g_unlink(path);
+    g_free(path);
+  }
+  g_dir_close(d);
+  g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  int failed;
+
+  gst_check_init(&argc, &argv);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+  make_presets();
+  failed = gst_check_run_suite(maddnessfilter_suite(), "maddnessfilter", __FILE__);
+  remove_tree(tmp_dir);
+  return failed;
+}
