@@ -340,6 +340,46 @@ test_write_roundtrip(void)
   g_rand_free(r);
 }
 
+/* Mutated taps files load as a valid kernel or fail with a message naming the file. */
+static void
+test_taps_fuzz(void)
+{
+  const char *good = "# layer\n2 2 3 2\n1 2 3\n4 5 6e-1 # c\n\n-7 8.5 9\n10 11 -1.25e2\nbias 0.5 "
+                     "-0.25\n";
+  static const char alphabet[] = "0123456789 \n\t#.-+eEbiasxn";
+  size_t len = strlen(good);
+  char *path = tmp_path("fuzz.taps");
+  GRand *r = g_rand_new_with_seed(5);
+  int it, loaded = 0;
+
+  for (it = 0; it < 1000; it++) {
+    char *text = g_strdup(good);
+    GError *error = NULL;
+    MdnKernel *k;
+    int f, flips = g_rand_int_range(r, 1, 4);
+    for (f = 0; f < flips; f++)
+      text[g_rand_int_range(r, 0, len)] = alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+    g_assert_true(g_file_set_contents(path, text, len, NULL));
+    k = mdn_kernel_load_taps(path, 8000, &error);
+    if (k) {
+      g_assert_no_error(error);
+      g_assert_true(mdn_kernel_validate(k, &error));
+      mdn_kernel_free(k);
+      loaded++;
+    } else {
+      g_assert_nonnull(error);
+      g_assert_true(g_str_has_prefix(error->message, path));
+      g_clear_error(&error);
+    }
+    g_free(text);
+  }
+  g_test_message("%d of 1000 mutated files loaded", loaded);
+  g_assert_cmpint(loaded, >, 0);
+  g_assert_cmpint(loaded, <, 1000);
+  g_rand_free(r);
+  g_free(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +395,7 @@ main(int argc, char **argv)
   g_test_add_func("/kernel-source/taps/good", test_taps_good);
   g_test_add_func("/kernel-source/taps/bad", test_taps_bad);
   g_test_add_func("/kernel-source/taps/write-roundtrip", test_write_roundtrip);
+  g_test_add_func("/kernel-source/taps/fuzz", test_taps_fuzz);
   ret = g_test_run();
   {
     /* Remove what the tests wrote. */
