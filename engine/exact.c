@@ -68,6 +68,7 @@ struct _MdnExact {
   float *tail;       /* [cout][P]: tail of the current block */
   gboolean valid;    /* fdl and tail hold block cur_block */
   gint64 cur_block;
+  guint64 next_frame; /* frame0 expected by the next call */
 };
 
 /* Real FFT of N points as multiply-add equivalents: a complex FFT of N/2
@@ -471,6 +472,10 @@ mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, 
   size_t pos = 0;
 
   g_assert(n <= MDN_CHUNK);
+  /* Frames skipped or repeated: the cached spectra belong to another
+   * stretch of input, rebuild them from the history. */
+  if (frame0 != e->next_frame)
+    e->valid = FALSE;
   if (p == 0) {
     direct_output(e, x, 0, n, NULL, 0, out);
     return;
@@ -484,6 +489,7 @@ mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, 
     direct_output(e, x, pos, seg, e->tail + r, (size_t)p, out + pos * e->cout);
     pos += seg;
   }
+  e->next_frame = frame0 + n;
 }
 
 /* Operation-count model, multiply-adds per output frame (all outputs):

@@ -211,7 +211,10 @@ test_exact_invalidate(void)
     size_t h = mdn_exact_history_forced(k, parts[j]);
     MdnExact *e1 = mdn_exact_new_forced(k, parts[j]);
     MdnExact *e2 = mdn_exact_new_forced(k, parts[j]);
+    MdnExact *e3 = mdn_exact_new_forced(k, parts[j]);
     float *chan[2], *out1 = g_new(float, n * k->cout), *out2 = g_new(float, n * k->cout);
+    float *out3 = g_new0(float, n * k->cout);
+    size_t compared = 0;
     const float *x[2];
     size_t t, done = 0;
     int i, step = 0;
@@ -219,6 +222,17 @@ test_exact_invalidate(void)
       chan[i] = g_new0(float, h + n);
       for (t = 0; t < n; t++)
         chan[i][h + t] = in[t * k->cin + i];
+    }
+    /* e3 first sees 20 frames of other audio from frame 0, then the real
+     * audio from frame 0 again (a reset it is not told about), and later
+     * skips every fourth call: it must notice each jump of frame0. */
+    {
+      float *junk = g_new0(float, h + 20);
+      const float *xj[2] = { junk + h, junk + h };
+      for (t = 0; t < h + 20; t++) /* history included */
+        junk[t] = 0.25f * (t % 3);
+      mdn_exact_process(e3, xj, 0, 20, out3);
+      g_free(junk);
     }
     while (done < n) {
       size_t len = MIN(n - done, (size_t)(100 + 37 * step++) % MDN_CHUNK);
@@ -228,15 +242,25 @@ test_exact_invalidate(void)
       if (step % 3 == 0)
         mdn_exact_invalidate(e2);
       mdn_exact_process(e2, x, done, len, out2 + done * k->cout);
+      if (step % 4 != 2) {
+        mdn_exact_process(e3, x, done, len, out3 + done * k->cout);
+        g_assert_cmpint(
+            memcmp(out1 + done * k->cout, out3 + done * k->cout, sizeof(float) * len * k->cout), ==,
+            0);
+        compared += len;
+      }
       done += len;
     }
+    g_assert_cmpuint(compared, >, n / 2);
     g_assert_cmpint(memcmp(out1, out2, sizeof(float) * n * k->cout), ==, 0);
     for (i = 0; i < k->cin; i++)
       g_free(chan[i]);
     g_free(out1);
     g_free(out2);
+    g_free(out3);
     mdn_exact_free(e1);
     mdn_exact_free(e2);
+    mdn_exact_free(e3);
   }
   g_free(in);
   mdn_kernel_free(k);
