@@ -566,7 +566,7 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
                       (NULL));
     goto done;
   }
-  update_progress(self, "done", 100.0, TRUE);
+  update_progress(self, "done", 100.0, FALSE);
   GST_INFO_OBJECT(self, "wrote %s with %d tiers", job->location, mdn_model_n_tiers(model));
   post_trained(self, model, job->location, frames / (double)rate);
 
