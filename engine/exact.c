@@ -20,17 +20,26 @@
 /* The measured crossover: a 1->1 kernel (dilation 1) of this many taps costs
  * the same in direct form as through the FFT path with partition
  * MDN_EXACT_CROSSOVER_PARTITION. Measured with
- *   ninja -C build-h1 && build-h1/bench/exact-crossover
+ *   meson setup build-h1 && ninja -C build-h1 && build-h1/bench/exact-crossover
  * (AMD EPYC, 2 vCPUs shared with other builds, x86-64 baseline build, gcc 12
  * -O2, kissfft 131; thread CPU time, best of 5 interleaved rounds):
  *   taps  direct ns/frame  FFT P=64 ns/frame
- *    256       20-42          25-47
- *    384       29-62          27-50
- *    512       39-83          44-52
- * i.e. the FFT path wins from between 256 and 384 taps. The machine was noisy
- * (absolute figures moved 2x between runs); the ratios were stable. */
-#define MDN_EXACT_CROSSOVER_TAPS 320
+ *    256       19.7           24.5
+ *    384       28.7           26.3
+ *    512       38.2           27.4
+ * Four earlier (noisier) runs agreed: the FFT path won from 384 taps in every
+ * run and lost at 256 in three of four. */
+#define MDN_EXACT_CROSSOVER_TAPS 340
 #define MDN_EXACT_CROSSOVER_PARTITION 64
+
+/* Time of one modelled FFT operation over one complex multiply-add operation
+ * of the delay line: a least-squares fit of the model below to the FFT-path
+ * timings of `exact-crossover` (1->1), `exact-crossover 1 16 1` and
+ * `exact-crossover 4 4 2` (median error 15%) gave, in ns per
+ * operation: direct multiply-add 0.081, complex multiply-add op 0.26, FFT op
+ * 0.67. Only this ratio is taken from the fit; the crossover above sets the
+ * scale. */
+#define MDN_EXACT_FFT_OVER_CMAC 2.57
 
 /* The FFT path is only used when its spectra (2*(P+1) floats per partition
  * and (o, i) pair) stay within this factor of the kernel's weights plus a
@@ -39,7 +48,7 @@
 #define MDN_EXACT_FFT_MEMORY_SLACK ((size_t)1 << 22)
 
 /* Partition sizes tried by the planner. */
-#define MDN_EXACT_MIN_PARTITION 32
+#define MDN_EXACT_MIN_PARTITION 64
 #define MDN_EXACT_MAX_PARTITION 4096
 
 typedef struct {
@@ -99,55 +108,71 @@ plan_direct(const MdnKernel *k, ExactPlan *plan)
   plan->direct_taps = k->taps;
 }
 
-/* Multiply-adds per frame of the FFT path outside its direct part: the FDL's
- * complex multiply-adds and the FFTs (see mdn_exact_cost_per_frame). */
+/* Multiply-adds per frame of the FFT path's delay line: cin*cout complex
+ * multiply-adds of P+1 bins per partition and block (4 each). */
 static double
-fft_part_ops(const MdnKernel *k, const ExactPlan *plan)
+cmac_ops(const MdnKernel *k, const ExactPlan *plan)
 {
   const int p = plan->partition;
-  return (double)k->cin * k->cout * (plan->n_parts - 1) * 4.0 * (p + 1) / p
-         + (double)(k->cin + k->cout) * fft_cost(2 * p) / p;
+  return (double)k->cin * k->cout * (plan->n_parts - 1) * 4.0 * (p + 1) / p;
 }
 
-/* How much slower one modelled operation of the FFT part (kissfft, scalar
- * complex multiply-adds) runs than one multiply-add of the vectorised direct
- * form, from the measured crossover: there the direct form's K taps cost the
- * same as the FFT path's P direct taps plus its FFT part. */
+/* Multiply-adds per frame of the FFT path's transforms: one forward FFT per
+ * input and one inverse per output per block. */
 static double
-fft_op_weight(void)
+fft_ops(const MdnKernel *k, const ExactPlan *plan)
+{
+  const int p = plan->partition;
+  return (double)(k->cin + k->cout) * fft_cost(2 * p) / p;
+}
+
+typedef struct {
+  double cmac, fft; /* time of one operation, in direct multiply-adds */
+} OpWeights;
+
+/* The op weights: their ratio is MDN_EXACT_FFT_OVER_CMAC, and at the
+ * measured crossover the direct form's K taps cost as much as the FFT path's
+ * direct taps plus its weighted operations. */
+static OpWeights
+op_weights(void)
 {
   MdnKernel ref = { .cin = 1, .cout = 1, .taps = MDN_EXACT_CROSSOVER_TAPS, .dilation = 1 };
   ExactPlan plan;
+  OpWeights w;
   plan_fft(&ref, MDN_EXACT_CROSSOVER_PARTITION, &plan);
-  return (MDN_EXACT_CROSSOVER_TAPS - plan.direct_taps) / fft_part_ops(&ref, &plan);
+  w.cmac = (MDN_EXACT_CROSSOVER_TAPS - plan.direct_taps)
+           / (cmac_ops(&ref, &plan) + MDN_EXACT_FFT_OVER_CMAC * fft_ops(&ref, &plan));
+  w.fft = MDN_EXACT_FFT_OVER_CMAC * w.cmac;
+  return w;
 }
 
 /* Modelled time per frame, in direct multiply-adds. */
 static double
-plan_time(const MdnKernel *k, const ExactPlan *plan, double weight)
+plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
 {
   double direct = (double)k->cin * k->cout * plan->direct_taps;
   if (plan->partition == 0)
     return direct;
-  return direct + weight * fft_part_ops(k, plan);
+  return direct + w->cmac * cmac_ops(k, plan) + w->fft * fft_ops(k, plan);
 }
 
-/* The direct form, or the FFT path with the partition size P (a power of 2)
- * of least modelled time. With the weight from the measured crossover this
- * model picks the partition sizes that bench/exact-crossover measured best
- * or within about 10% of the best (1->1: P=128 at 1024 taps, 512 at 8192,
- * 1024 at 65536; 4->4 dilation 2: 512 at 4096 taps). */
+/* The direct form, or the FFT path with the partition size P (a power of 2,
+ * 64..4096) of least modelled time. The same bench run measured (ns/frame,
+ * 1->1; best P / the P this picks): 1024 taps 33.9 (P=64) / same; 2048 taps
+ * 41.8 (128) / same; 8192 taps 62.7 (256) / same; 16384 taps 85.6 (256) /
+ * 88.8 (512); 65536 taps 151 (1024) / same. For 1->16 and 4->4 dilation 2 it
+ * picks the measured best P or its neighbour within about 15%. */
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
   const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  const double weight = fft_op_weight();
+  const OpWeights w = op_weights();
   const double weights = (double)k->cin * k->cout * k->taps;
   double best;
   int p;
 
   plan_direct(k, plan);
-  best = plan_time(k, plan, weight);
+  best = plan_time(k, plan, &w);
   for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
     ExactPlan fft;
     double t, spectra;
@@ -155,7 +180,7 @@ exact_plan(const MdnKernel *k, ExactPlan *plan)
     spectra = 2.0 * (p + 1) * (fft.n_parts - 1) * k->cin * k->cout;
     if (spectra > MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK)
       continue;
-    t = plan_time(k, &fft, weight);
+    t = plan_time(k, &fft, &w);
     if (t < best) {
       best = t;
       *plan = fft;
@@ -507,7 +532,7 @@ mdn_exact_cost_per_frame(const MdnKernel *kernel)
   ExactPlan plan;
   exact_plan(kernel, &plan);
   return (double)kernel->cin * kernel->cout * plan.direct_taps
-         + (plan.partition ? fft_part_ops(kernel, &plan) : 0);
+         + (plan.partition ? cmac_ops(kernel, &plan) + fft_ops(kernel, &plan) : 0);
 }
 
 /* For the benchmark: the partition size the planner picks (0: direct). */
