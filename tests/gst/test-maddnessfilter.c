@@ -228,6 +228,14 @@ attach_bus(GstElement *element)
   return bus;
 }
 
+/* Drops queued and future messages: they hold refs to the element. */
+static void
+detach_bus(GstBus *bus)
+{
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+}
+
 static int
 count_messages(GstBus *bus, GstMessageType type)
 {
@@ -553,7 +561,7 @@ GST_START_TEST(test_preset_swap_continuous)
   /* and the gain preset did run in between */
   fail_unless(fabs(g_array_index(out, float, 39 * block) - 2 * in[39 * block]) < 1e-5);
   g_free(ref_last);
-  gst_object_unref(bus);
+  detach_bus(bus);
   g_array_free(out, TRUE);
   gst_harness_teardown(h);
   g_free(in);
@@ -591,7 +599,7 @@ GST_START_TEST(test_preset_swap_bad_keeps_old)
   fail_unless_equals_string(preset, lp_path);
   g_free(preset);
   g_free(ref);
-  gst_object_unref(bus);
+  detach_bus(bus);
   g_array_free(out, TRUE);
   gst_harness_teardown(h);
   g_free(in);
@@ -658,7 +666,7 @@ check_start_error(const char *preset, const char *needle)
   g_free(debug);
   gst_message_unref(msg);
   gst_element_set_state(element, GST_STATE_NULL);
-  gst_object_unref(bus);
+  detach_bus(bus);
   gst_object_unref(element);
 }
 
@@ -697,6 +705,7 @@ check_refused(const char *preset, const char *bad_caps, const char *good_caps, i
   caps = gst_caps_from_string(bad_caps);
   fail_if(gst_pad_query_accept_caps(sink, caps));
   gst_harness_push_event(h, gst_event_new_caps(caps));
+  gst_caps_unref(caps);
   gst_segment_init(&segment, GST_FORMAT_TIME);
   gst_harness_push_event(h, gst_event_new_segment(&segment));
   fail_unless_equals_int(gst_harness_push(h, make_buffer(x, 8, 1, 0)), GST_FLOW_NOT_NEGOTIATED);
@@ -773,6 +782,7 @@ GST_START_TEST(test_latency_pipeline)
   fail_unless_equals_uint64(min, source_min);
   fail_unless_equals_uint64(max, source_max);
   gst_element_set_state(pipeline, GST_STATE_NULL);
+  detach_bus(gst_element_get_bus(pipeline));
   gst_object_unref(src);
   gst_object_unref(source_src);
   gst_object_unref(filter);
@@ -843,7 +853,7 @@ GST_START_TEST(test_nan_input)
   /* A reset starts counting again: one more warning. */
   push_pull(h, in, n, 1, 1, 3 * n, TRUE, out);
   fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 1);
-  gst_object_unref(bus);
+  detach_bus(bus);
   g_array_free(out, TRUE);
   gst_harness_teardown(h);
   g_free(in);
@@ -873,7 +883,7 @@ run_pipeline(const char *desc)
   }
   gst_message_unref(msg);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
+  detach_bus(bus);
   gst_object_unref(pipeline);
 }
 
@@ -950,7 +960,7 @@ GST_START_TEST(test_preset_find)
 {
   GError *error = NULL;
   char *other = g_build_filename(tmp_dir, "other", NULL);
-  char *found;
+  char *found, *search;
 
   g_mkdir(other, 0700);
   g_setenv("MADDNESS_PRESET_PATH", other, TRUE);
@@ -960,7 +970,9 @@ GST_START_TEST(test_preset_find)
   fail_unless(strstr(error->message, mdn_preset_dir()) != NULL, "%s", error->message);
   g_clear_error(&error);
 
-  g_setenv("MADDNESS_PRESET_PATH", g_strdup_printf("%s::%s", other, tmp_dir), TRUE);
+  search = g_strdup_printf("%s::%s", other, tmp_dir); /* with an empty entry */
+  g_setenv("MADDNESS_PRESET_PATH", search, TRUE);
+  g_free(search);
   found = mdn_preset_find("lowpass", &error);
   g_assert_no_error(error);
   fail_unless_equals_string(found, lp_path);
