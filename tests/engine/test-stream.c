@@ -6,6 +6,10 @@
 #include "mdn-private.h"
 #include "mdn-test-signals.h"
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #define RATE 16000.0
 
 /* Exported by exact.c for the benchmark and tests. */
@@ -369,6 +373,71 @@ test_groups(void)
   }
 }
 
+/* NaN and Inf in the input poison the output only while they are in the
+ * history: afterwards the output is identical to a stream that saw zeros. */
+static void
+test_non_finite(void)
+{
+  const size_t n = 16000, bad_at = 1000, bad_len = 10;
+  int which;
+  for (which = 0; which < N_KERNELS; which++) {
+    MdnKernel *k = kernel_number(which);
+    MdnModel *m = model_for(k);
+    float *in = mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, 80);
+    float *clean, *dirty, *out_clean, *out_dirty;
+    size_t t, after = bad_at + bad_len + mdn_exact_history(k) + 2 * MDN_CHUNK;
+    g_assert_cmpuint(after, <, n);
+    for (t = bad_at * k->cin; t < (bad_at + bad_len) * k->cin; t++)
+      in[t] = 0;
+    clean = in;
+    dirty = g_memdup2(in, sizeof(float) * n * k->cin);
+    for (t = bad_at * k->cin; t < (bad_at + bad_len) * k->cin; t++)
+      dirty[t] = (t % 2) ? NAN : INFINITY;
+    out_clean = run_once(m, 1, clean, n);
+    out_dirty = run_once(m, 1, dirty, n);
+    g_assert_true(isnan(out_dirty[(bad_at + bad_len - 1) * k->cout])
+                  || isinf(out_dirty[(bad_at + bad_len - 1) * k->cout]));
+    g_assert_cmpint(memcmp(out_clean + after * k->cout, out_dirty + after * k->cout,
+                           sizeof(float) * (n - after) * k->cout),
+                    ==, 0);
+    g_free(in);
+    g_free(dirty);
+    g_free(out_clean);
+    g_free(out_dirty);
+    mdn_model_free(m);
+    mdn_kernel_free(k);
+  }
+}
+
+/* The stream flushes denormals while it runs and gives the caller its
+ * floating-point mode back. */
+static void
+test_fp_mode(void)
+{
+#if defined(__SSE__)
+  MdnKernel *k = kernel_number(1);
+  MdnModel *m = model_for(k);
+  MdnStream *s = stream_for(m, 1);
+  float in[300], out[300];
+  unsigned int before = _mm_getcsr();
+  volatile float tiny = 1e-30f, result;
+  int t;
+  for (t = 0; t < 300; t++)
+    in[t] = 1e-39f; /* denormal */
+  g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, 300));
+  g_assert_cmpuint(_mm_getcsr(), ==, before);
+  /* denormal input read as zero (DAZ): the output is exactly zero */
+  for (t = 0; t < 300; t++)
+    g_assert_cmpfloat(out[t], ==, 0);
+  /* still the caller's mode: denormal results survive */
+  result = tiny * 1e-10f;
+  g_assert_cmpfloat(result, >, 0);
+  mdn_stream_free(s);
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -380,5 +449,7 @@ main(int argc, char **argv)
   g_test_add_func("/stream/bad-tier", test_bad_tier);
   g_test_add_func("/stream/bad-groups", test_bad_groups);
   g_test_add_func("/stream/groups", test_groups);
+  g_test_add_func("/stream/non-finite", test_non_finite);
+  g_test_add_func("/stream/fp-mode", test_fp_mode);
   return g_test_run();
 }
