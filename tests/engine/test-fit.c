@@ -1,0 +1,496 @@
+/* test-fit: mdn_fit() on the lowpass64 of the issue (1->1, 64 taps, 6 kHz at
+ * 48 kHz): SNR floors of the default ladder on audio the fit never saw,
+ * level invariance, stored SNR against a fresh stream, determinism, cancel,
+ * progress, pruning, too little audio, and the maddness-fit tool end to end.
+ * Every SNR is through mdn_stream_process() against the double reference. */
+#include <math.h>
+#include <glib/gstdio.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mdn-private.h"
+#include "mdn-test-signals.h"
+
+#define RATE 48000.0
+#define FIT_SECONDS 12
+#define TEST_SECONDS 4
+
+/* Floors for the default ladder, lowpass64, on fresh audio of other seeds
+ * than the fit's. Measured (fit on 12 s of one seed, 4 s of six other seeds,
+ * min..max, speech / music): s8d4e2 13.5..16.1 / 19.9..21.2,
+ * s8d4e6 24.2..27.1 / 31.3..32.9, s8d4e12 29.6..32.7 / 37.3..39.1,
+ * s4d6e16 37.3..40.4 / 42.5..44.1, s2d6e24 50.8..54.3 / 54.0..55.4 dB.
+ * Floor = the issue's target where it applies (fastest >= 10 dB, middle
+ * >= 25 dB at <= 32 ops, best >= 35 dB), or the lowest measurement minus a
+ * 4 dB margin for other seeds, whichever is higher. */
+typedef struct {
+  const char *name;
+  double speech, music;
+} Floor;
+
+static const Floor floors[] = {
+  { "s8d4e2", 10.0, 15.0 },  /* issue: fastest tier >= 10 dB */
+  { "s8d4e6", 20.0, 27.0 },  /* measured >= 24.2 / 31.3 */
+  { "s8d4e12", 25.0, 33.0 }, /* issue: a middle tier >= 25 dB at <= 32 ops */
+  { "s4d6e16", 33.0, 38.0 }, /* measured >= 37.3 / 42.5 */
+  { "s2d6e24", 46.0, 50.0 }, /* issue: best >= 35 dB; measured >= 50.8 / 54.0 */
+};
+
+static MdnKernel *
+lowpass(void)
+{
+  return mdn_test_lowpass(64, 6000, RATE);
+}
+
+static double
+stream_snr(const MdnModel *m, int tier, const float *in, size_t n, size_t from)
+{
+  GError *error = NULL;
+  MdnStream *s = mdn_stream_new(m, 1, &error);
+  const MdnKernel *k = mdn_model_kernel(m);
+  float *out = g_new(float, n * k->cout);
+  double *ref = mdn_test_reference_conv(k, in, n);
+  double snr;
+
+  g_assert_no_error(error);
+  g_assert_true(mdn_stream_process(s, tier, in, out, n));
+  snr = mdn_snr_db(ref + from * k->cout, out + from * k->cout, (n - from) * k->cout);
+  mdn_stream_free(s);
+  g_free(out);
+  g_free(ref);
+  return snr;
+}
+
+static MdnModel *
+fit(const MdnKernel *k, const float *audio, size_t n, const char *ladder, guint64 seed,
+    GError **error)
+{
+  MdnFitOptions o;
+  MdnTierSpec *specs = NULL;
+  MdnModel *m;
+
+  mdn_fit_options_init(&o);
+  o.seed = seed;
+  if (ladder) {
+    o.n_specs = mdn_tier_ladder_parse(ladder, &specs, NULL);
+    g_assert_cmpint(o.n_specs, >, 0);
+    o.specs = specs;
+  }
+  m = mdn_fit(k, audio, n, &o, error);
+  g_free(specs);
+  return m;
+}
+
+/* One default-ladder model per kind of audio, fitted once. */
+static MdnModel *
+default_model(gboolean music)
+{
+  static MdnModel *models[2];
+  if (!models[music]) {
+    size_t n = (size_t)(FIT_SECONDS * RATE);
+    MdnKernel *k = lowpass();
+    float *a = music ? mdn_test_music(n, RATE, 21) : mdn_test_speech(n, RATE, 11);
+    GError *error = NULL;
+    models[music] = fit(k, a, n, NULL, 7, &error);
+    g_assert_no_error(error);
+    g_free(a);
+    mdn_kernel_free(k);
+  }
+  return models[music];
+}
+
+static const Floor *
+floor_for(const char *name)
+{
+  size_t j;
+  for (j = 0; j < G_N_ELEMENTS(floors); j++)
+    if (strcmp(floors[j].name, name) == 0)
+      return &floors[j];
+  return NULL;
+}
+
+static void
+test_floors(void)
+{
+  int music;
+  for (music = 0; music < 2; music++) {
+    MdnModel *m = default_model(music);
+    size_t n = (size_t)(TEST_SECONDS * RATE);
+    float *a = music ? mdn_test_music(n, RATE, 555) : mdn_test_speech(n, RATE, 444);
+    int t, n_tiers = mdn_model_n_tiers(m);
+
+    /* The issue asks for 4..6 tiers; all of the default ladder survive on
+     * this kernel (a dropped one would show as a missing floor check). */
+    g_assert_cmpint(n_tiers, >=, 4);
+    for (t = 0; t < n_tiers; t++) {
+      MdnTierInfo info;
+      const Floor *f;
+      double snr = stream_snr(m, t, a, n, 0);
+      mdn_model_tier_info(m, t, &info);
+      f = floor_for(info.name);
+      if (g_test_verbose())
+        g_printerr("%s %s: %.2f dB (stored %.2f), cost %.1f\n", music ? "music" : "speech",
+                   info.name, snr, info.snr_db, info.cost);
+      g_assert_nonnull(f); /* a new default ladder needs its floors here */
+      g_assert_cmpfloat(snr, >=, music ? f->music : f->speech);
+      if (t > 0) { /* fastest first */
+        MdnTierInfo prev;
+        mdn_model_tier_info(m, t - 1, &prev);
+        g_assert_cmpfloat(prev.cost, <, info.cost);
+      }
+    }
+    /* The middle-tier target: >= 25 dB at no more than half of 64 multiply-adds. */
+    {
+      gboolean found = FALSE;
+      for (t = 0; t < n_tiers; t++) {
+        MdnTierInfo info;
+        mdn_model_tier_info(m, t, &info);
+        found |= info.cost <= 32 && stream_snr(m, t, a, n, 0) >= 25;
+      }
+      g_assert_true(found);
+    }
+    g_free(a);
+  }
+}
+
+static void
+test_level_invariance(void)
+{
+  MdnModel *m = default_model(FALSE);
+  size_t n = (size_t)(TEST_SECONDS * RATE), j;
+  float *a = mdn_test_speech(n, RATE, 777);
+  float *loud = g_new(float, n), *quiet = g_new(float, n);
+  float peak = 0;
+  int t;
+
+  for (j = 0; j < n; j++)
+    peak = MAX(peak, fabsf(a[j]));
+  for (j = 0; j < n; j++) {
+    loud[j] = (float)(a[j] / peak * pow(10, -6 / 20.0));
+    quiet[j] = (float)(a[j] / peak * pow(10, -40 / 20.0));
+  }
+  for (t = 0; t < mdn_model_n_tiers(m); t++) {
+    double snr_loud = stream_snr(m, t, loud, n, 0), snr_quiet = stream_snr(m, t, quiet, n, 0);
+    if (g_test_verbose())
+      g_printerr("tier %d: %.2f dB at -6 dBFS, %.2f dB at -40 dBFS\n", t, snr_loud, snr_quiet);
+    g_assert_cmpfloat(fabs(snr_loud - snr_quiet), <=, 1.0);
+  }
+  g_free(a);
+  g_free(loud);
+  g_free(quiet);
+}
+
+/* The stored SNR is what a user gets: a fresh stream over the whole audio,
+ * scored on the held-out tail (the last 20%). */
+static void
+test_stored_snr(void)
+{
+  size_t n = (size_t)(FIT_SECONDS * RATE), n_train = n - (size_t)llround(0.2 * n);
+  float *a = mdn_test_music(n, RATE, 21);
+  MdnModel *m = default_model(TRUE);
+  int t;
+
+  for (t = 0; t < mdn_model_n_tiers(m); t++) {
+    MdnTierInfo info;
+    mdn_model_tier_info(m, t, &info);
+    g_assert_cmpfloat(fabs(stream_snr(m, t, a, n, n_train) - info.snr_db), <=, 0.05);
+  }
+  g_free(a);
+}
+
+static void
+test_provenance(void)
+{
+  const MdnProvenance *p = mdn_model_provenance(default_model(FALSE));
+  g_assert_cmpfloat(fabs(p->seconds - FIT_SECONDS), <, 1e-9);
+  g_assert_cmpuint(p->seed, ==, 7);
+  g_assert_true(
+      g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", p->date, 0, 0));
+}
+
+static GBytes *
+fit_bytes(const float *a, size_t n, guint64 seed)
+{
+  MdnKernel *k = lowpass();
+  GError *error = NULL;
+  MdnModel *m = fit(k, a, n, "s8d4,s4d5e4", seed, &error);
+  GBytes *bytes;
+
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(m), ==, 2);
+  /* The fit date is the only thing allowed to differ. */
+  strcpy(m->provenance.date, "2000-01-01T00:00:00Z");
+  bytes = mdn_model_serialize(m, &error);
+  g_assert_no_error(error);
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+  return bytes;
+}
+
+static void
+test_deterministic(void)
+{
+  size_t n = (size_t)(4 * RATE);
+  float *a = mdn_test_speech(n, RATE, 3);
+  GBytes *one = fit_bytes(a, n, 42), *two = fit_bytes(a, n, 42), *other = fit_bytes(a, n, 43);
+
+  g_assert_true(g_bytes_equal(one, two));
+  g_assert_false(g_bytes_equal(one, other)); /* the seed is used */
+  g_bytes_unref(one);
+  g_bytes_unref(two);
+  g_bytes_unref(other);
+  g_free(a);
+}
+
+typedef struct {
+  double last;
+  int calls;
+  gboolean monotone;
+  gboolean named;
+  double cancel_at;
+  volatile gint cancel;
+} Watch;
+
+static void
+watch_progress(const char *stage, double fraction, gpointer data)
+{
+  Watch *w = data;
+  w->calls++;
+  w->monotone &= fraction >= w->last && fraction <= 1.0;
+  w->named &= stage != NULL && stage[0] != 0;
+  w->last = fraction;
+  if (w->cancel_at > 0 && fraction >= w->cancel_at)
+    w->cancel = 1;
+}
+
+static MdnModel *
+fit_watched(Watch *w, GError **error)
+{
+  size_t n = (size_t)(4 * RATE);
+  float *a = mdn_test_speech(n, RATE, 5);
+  MdnKernel *k = lowpass();
+  MdnTierSpec *specs = NULL;
+  MdnFitOptions o;
+  MdnModel *m;
+
+  mdn_fit_options_init(&o);
+  o.n_specs = mdn_tier_ladder_parse("s8d4,s4d6e8", &specs, NULL);
+  o.specs = specs;
+  o.progress = watch_progress;
+  o.progress_data = w;
+  o.cancel = &w->cancel;
+  m = mdn_fit(k, a, n, &o, error);
+  g_free(specs);
+  g_free(a);
+  mdn_kernel_free(k);
+  return m;
+}
+
+static void
+test_progress(void)
+{
+  Watch w = { 0, 0, TRUE, TRUE, 0, 0 };
+  GError *error = NULL;
+  MdnModel *m = fit_watched(&w, &error);
+
+  g_assert_no_error(error);
+  g_assert_nonnull(m);
+  g_assert_true(w.monotone);
+  g_assert_true(w.named);
+  g_assert_cmpint(w.calls, >=, 4);
+  g_assert_cmpfloat(w.last, >=, 0.999);
+  mdn_model_free(m);
+}
+
+static void
+test_cancel(void)
+{
+  Watch w = { 0, 0, TRUE, TRUE, 0.3, 0 };
+  GError *error = NULL;
+  MdnModel *m = fit_watched(&w, &error);
+
+  g_assert_null(m);
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CANCELLED);
+  g_assert_cmpfloat(w.last, <, 0.9); /* it stopped soon after the flag */
+  g_error_free(error);
+}
+
+static void
+test_too_little_audio(void)
+{
+  MdnKernel *k = lowpass();
+  size_t n = (size_t)(0.5 * RATE);
+  float *a = mdn_test_speech(n, RATE, 9);
+  float *silence = g_new0(float, (size_t)(5 * RATE));
+  GError *error = NULL;
+
+  g_assert_null(fit(k, a, n, "s8d4", 1, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO);
+  g_clear_error(&error);
+  /* Five seconds of digital silence hold no rows to learn from. */
+  g_assert_null(fit(k, silence, (size_t)(5 * RATE), "s8d4", 1, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO);
+  g_clear_error(&error);
+  g_free(a);
+  g_free(silence);
+  mdn_kernel_free(k);
+}
+
+/* s1d6e32 costs more than the 64 multiply-adds of the exact path: it is
+ * dropped, unless keep_dominated; the kept ladder is a Pareto front. */
+static void
+test_pruning(void)
+{
+  size_t n = (size_t)(4 * RATE);
+  float *a = mdn_test_speech(n, RATE, 6);
+  MdnKernel *k = lowpass();
+  MdnTierSpec *specs = NULL;
+  MdnFitOptions o;
+  MdnModel *pruned, *all;
+  GError *error = NULL;
+  int t;
+
+  mdn_fit_options_init(&o);
+  o.n_specs = mdn_tier_ladder_parse("s1d6e32,s8d4,s8d5", &specs, NULL);
+  o.specs = specs;
+  pruned = mdn_fit(k, a, n, &o, &error);
+  g_assert_no_error(error);
+  o.keep_dominated = TRUE;
+  all = mdn_fit(k, a, n, &o, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(all), ==, 3);
+  g_assert_cmpint(mdn_model_n_tiers(pruned), <, 3);
+  for (t = 0; t < mdn_model_n_tiers(all); t++) {
+    MdnTierInfo info;
+    mdn_model_tier_info(all, t, &info);
+    if (strcmp(info.name, "s1d6e32") == 0)
+      g_assert_cmpfloat(info.cost, >=, mdn_model_exact_cost(all));
+  }
+  for (t = 0; t < mdn_model_n_tiers(pruned); t++) {
+    MdnTierInfo info, prev;
+    mdn_model_tier_info(pruned, t, &info);
+    g_assert_cmpstr(info.name, !=, "s1d6e32");
+    g_assert_cmpfloat(info.cost, <, mdn_model_exact_cost(pruned));
+    if (t > 0) {
+      mdn_model_tier_info(pruned, t - 1, &prev);
+      g_assert_cmpfloat(prev.cost, <, info.cost);
+      g_assert_cmpfloat(prev.snr_db, <, info.snr_db);
+    }
+  }
+  mdn_model_free(pruned);
+  mdn_model_free(all);
+  mdn_kernel_free(k);
+  g_free(specs);
+  g_free(a);
+}
+
+/* maddness-fit on a WAV it is given and a taps-file kernel. */
+static void
+test_tool(void)
+{
+  const char *tool = g_getenv("MADDNESS_FIT");
+  char *dir = g_dir_make_tmp("test-fit-XXXXXX", NULL);
+  char *wav = g_build_filename(dir, "a.wav", NULL), *taps = g_build_filename(dir, "k.taps", NULL);
+  char *out = g_build_filename(dir, "out.mdn", NULL), *stdout_text = NULL, *stderr_text = NULL;
+  size_t n = (size_t)(3 * RATE);
+  float *a = mdn_test_speech(n, RATE, 8);
+  MdnKernel *k = lowpass();
+  SF_INFO info = { 0 };
+  SNDFILE *sf;
+  FILE *f;
+  GError *error = NULL;
+  MdnModel *m;
+  int status = 0;
+  char **lines;
+
+  g_assert_nonnull(tool);
+  info.samplerate = (int)RATE;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  sf = sf_open(wav, SFM_WRITE, &info);
+  g_assert_nonnull(sf);
+  g_assert_cmpint(sf_writef_float(sf, a, (sf_count_t)n), ==, (sf_count_t)n);
+  sf_close(sf);
+  f = fopen(taps, "w");
+  g_assert_nonnull(f);
+  fprintf(f, "1 1 64\n");
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  fclose(f);
+
+  {
+    const char *argv[] = { tool,     "--kernel", taps, "--audio", wav, "--tiers", "s8d4e2,s8d4e12",
+                           "--seed", "3",        "-o", out,       NULL };
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
+                               &stderr_text, &status, &error));
+  }
+  g_assert_no_error(error);
+  g_assert_true(g_spawn_check_wait_status(status, NULL));
+  m = mdn_model_load(out, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(m), ==, 2);
+  lines = g_strsplit(stdout_text, "\n", -1);
+  g_assert_cmpint(g_strv_length(lines), ==, 4); /* 2 tiers, fit_seconds, "" */
+  {
+    int t;
+    for (t = 0; t < 2; t++) {
+      MdnTierInfo ti;
+      char *want;
+      mdn_model_tier_info(m, t, &ti);
+      want = g_strdup_printf("tier: %s snr_db=%.1f", ti.name, ti.snr_db);
+      g_assert_cmpstr(lines[t], ==, want);
+      g_assert_cmpfloat(ti.snr_db, >=, t == 0 ? 10 : 25);
+      g_free(want);
+    }
+  }
+  g_assert_true(g_regex_match_simple("^fit_seconds: [0-9]+\\.[0-9]+$", lines[2], 0, 0));
+  g_strfreev(lines);
+  g_free(stdout_text);
+  g_free(stderr_text);
+  mdn_model_free(m);
+
+  /* Stereo audio for a mono kernel: a clear error, exit status 1. */
+  info.channels = 2;
+  sf = sf_open(wav, SFM_WRITE, &info);
+  g_assert_nonnull(sf);
+  g_assert_cmpint(sf_writef_float(sf, a, (sf_count_t)(n / 2)), ==, (sf_count_t)(n / 2));
+  sf_close(sf);
+  {
+    const char *argv[] = { tool, "--kernel", taps, "--audio", wav, "-o", out, NULL };
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
+                               &stderr_text, &status, &error));
+  }
+  g_assert_false(g_spawn_check_wait_status(status, NULL));
+  g_assert_true(g_str_has_prefix(stderr_text, "maddness-fit: "));
+  g_assert_nonnull(strstr(stderr_text, "channel"));
+  g_free(stdout_text);
+  g_free(stderr_text);
+
+  g_remove(wav);
+  g_remove(taps);
+  g_remove(out);
+  g_rmdir(dir);
+  g_free(wav);
+  g_free(taps);
+  g_free(out);
+  g_free(dir);
+  g_free(a);
+  mdn_kernel_free(k);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/fit/floors", test_floors);
+  g_test_add_func("/fit/level-invariance", test_level_invariance);
+  g_test_add_func("/fit/stored-snr", test_stored_snr);
+  g_test_add_func("/fit/provenance", test_provenance);
+  g_test_add_func("/fit/deterministic", test_deterministic);
+  g_test_add_func("/fit/progress", test_progress);
+  g_test_add_func("/fit/cancel", test_cancel);
+  g_test_add_func("/fit/too-little-audio", test_too_little_audio);
+  g_test_add_func("/fit/pruning", test_pruning);
+  g_test_add_func("/fit/tool", test_tool);
+  return g_test_run();
+}
