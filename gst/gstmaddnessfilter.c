@@ -23,11 +23,12 @@
  *
  * The preset can be changed while PLAYING. The new preset is loaded on the
  * thread that sets the property; the streaming thread then runs the new
- * filter beside the old one until the new one has seen as much input as its
- * kernel spans, and crossfades to it over 10 ms, so no audio is lost and no
- * step is heard. A preset that fails to load, or whose rate or channel counts
- * do not fit the negotiated caps, posts a warning and the old preset keeps
- * running.
+ * filter beside the old one (twice the work meanwhile) until the new one has
+ * seen as much input as its kernel spans (at most 2 s), and crossfades to it
+ * over 10 ms, so no audio is lost and no step is heard. A preset that fails
+ * to load, or whose rate or channel counts do not fit the negotiated caps,
+ * posts a warning and the old preset keeps running: the element does not
+ * renegotiate for a new preset while running.
  *
  * Non-finite input samples (NaN, Inf) are replaced by 0; the first one after
  * the stream starts or is reset posts one warning message on the bus.
@@ -68,6 +69,9 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_filter_debug);
 #define MAX_QUALITY 10
 /* Frames per chunk of the incoming filter's output during a preset swap. */
 #define SWAP_SCRATCH_FRAMES 1024
+/* Longer kernels are crossfaded in with a history this long: their far tail
+ * fades in with the crossfade instead of doubling the work for minutes. */
+#define SWAP_MAX_WARMUP_SECONDS 2
 /* Crossfade length of a preset swap, as a fraction of a second. */
 #define SWAP_CROSSFADE_PER_SECOND 100
 
@@ -93,7 +97,9 @@ struct _PresetState {
   MdnModel *model;
   char *path;
   int cin, cout, rate, n_tiers;
-  gint64 span;     /* frames of input one output frame reads: (taps - 1) * dilation + 1 */
+  /* Frames a new stream runs unheard before its crossfade: the kernel span
+   * (taps - 1) * dilation + 1, at most SWAP_MAX_WARMUP_SECONDS. */
+  gint64 warmup;
   TierDesc *tiers; /* n_tiers + 1: index n_tiers is the exact path */
   /* For `groups` (0: caps not known yet, no stream). */
   int groups;
@@ -224,7 +230,8 @@ state_load(const char *name, GError **error)
   state->cin = k->cin;
   state->cout = k->cout;
   state->rate = (int)lround(k->rate);
-  state->span = (gint64)(k->taps - 1) * k->dilation + 1;
+  state->warmup
+      = MIN((gint64)(k->taps - 1) * k->dilation + 1, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
   state->n_tiers = mdn_model_n_tiers(model);
   state->tiers = g_new0(TierDesc, state->n_tiers + 1);
   for (t = 0; t < state->n_tiers; t++) {
@@ -743,7 +750,7 @@ reset_history(GstMaddnessFilter *self)
 }
 
 /* Runs the incoming preset on the same input: while it has seen less than its
- * kernel span its output is dropped; then `out` crossfades to it. */
+ * kernel span (its warm-up) its output is dropped; then `out` crossfades to it. */
 static void
 run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, size_t n_frames)
 {
@@ -758,7 +765,7 @@ run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, 
 
     mdn_stream_process(next->stream, tier, in + done * in_channels, next->scratch, chunk);
     for (f = 0; f < chunk; f++) {
-      gint64 pos = self->incoming_frames + (gint64)f - next->span;
+      gint64 pos = self->incoming_frames + (gint64)f - next->warmup;
       float *o = out + (done + f) * out_channels;
       const float *s = next->scratch + f * out_channels;
       float a;
@@ -772,7 +779,7 @@ run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, 
     self->incoming_frames += (gint64)chunk;
     done += chunk;
   }
-  if (self->incoming_frames >= next->span + fade)
+  if (self->incoming_frames >= next->warmup + fade)
     promote_incoming(self);
 }
 
@@ -790,7 +797,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
    * being crossfaded in finishes first (the newest preset waits in `pending`);
    * one still warming up is not audible yet and is simply replaced. */
   pending = NULL;
-  if (!self->incoming || self->incoming_frames < self->incoming->span)
+  if (!self->incoming || self->incoming_frames < self->incoming->warmup)
     pending = g_atomic_pointer_exchange(&self->pending, NULL);
   if (pending) {
     if (!self->active || pending->groups != self->groups || !pending->stream) {
