@@ -1,0 +1,1169 @@
+/* test-maddnesstrainer.c: maddnesstrainer element tests (GstHarness and small pipelines).
+ *
+ * Kernel files (taps, .mdn, WAV) are written to a temporary directory at
+ * start-up; every test fits on a few seconds of the test signals with a small
+ * ladder, so the suite stays fast. */
+#include <math.h>
+#include <string.h>
+
+#include <gst/gst.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <glib/gstdio.h>
+#include <sndfile.h>
+
+#include "maddness.h"
+#include "mdn-test-signals.h"
+
+#define RATE 16000
+#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+#define LADDER "s4d4,s2d6e8"
+#define CHUNK 1024 /* frames per pushed buffer */
+
+/* Files made in main (), inherited by the forked tests. */
+static char *tmp_dir;
+static char *lp_taps;   /* 31-tap lowpass, taps file (no rate) */
+static char *lp_preset; /* the same kernel as a .mdn preset without tiers (16 kHz) */
+static char *lp_wav;    /* the same kernel as a float WAV impulse response (16 kHz) */
+static char *k21_taps;  /* a 2-input, 1-output kernel, taps file */
+static char *long_taps; /* a 1024-tap room response: its fit takes long enough to cancel */
+static MdnKernel *klp;
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* Every message the element posts, with the monotonic time it was posted. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GPtrArray *messages; /* GstMessage */
+  GArray *times;       /* gint64 */
+  GstBus *bus;
+} MsgLog;
+
+static GstBusSyncReply
+log_message(GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  MsgLog *log = user_data;
+  gint64 now = g_get_monotonic_time();
+
+  (void)bus;
+  g_mutex_lock(&log->lock);
+  /* A handler returning GST_BUS_DROP owns the message. */
+  g_ptr_array_add(log->messages, message);
+  g_array_append_val(log->times, now);
+  g_cond_broadcast(&log->cond);
+  g_mutex_unlock(&log->lock);
+  return GST_BUS_DROP;
+}
+
+static MsgLog *
+msg_log_new(void)
+{
+  MsgLog *log = g_new0(MsgLog, 1);
+
+  g_mutex_init(&log->lock);
+  g_cond_init(&log->cond);
+  log->messages = g_ptr_array_new_with_free_func((GDestroyNotify)gst_message_unref);
+  log->times = g_array_new(FALSE, FALSE, sizeof(gint64));
+  return log;
+}
+
+static void
+msg_log_free(MsgLog *log)
+{
+  /* Messages posted from now on (the element's own, as it is freed) are
+   * dropped: the bus stops calling us. */
+  if (log->bus) {
+    gst_bus_set_flushing(log->bus, TRUE);
+    gst_bus_set_sync_handler(log->bus, NULL, NULL, NULL);
+    gst_object_unref(log->bus);
+  }
+  g_ptr_array_unref(log->messages);
+  g_array_unref(log->times);
+  g_mutex_clear(&log->lock);
+  g_cond_clear(&log->cond);
+  g_free(log);
+}
+
+/* Gives element a bus whose messages go to log. */
+static void
+attach_log(GstElement *element, MsgLog *log)
+{
+  GstBus *bus = gst_bus_new();
+
+  g_assert_null(log->bus);
+  gst_bus_set_sync_handler(bus, log_message, log, NULL);
+  gst_element_set_bus(element, bus);
+  log->bus = bus;
+}
+
+static gboolean
+is_element_message(GstMessage *m, const char *name)
+{
+  return GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT
+         && gst_structure_has_name(gst_message_get_structure(m), name);
+}
+
+static int
+count_named(MsgLog *log, const char *name)
+{
+  int n = 0;
+  guint i;
+
+  g_mutex_lock(&log->lock);
+  for (i = 0; i < log->messages->len; i++)
+    n += is_element_message(g_ptr_array_index(log->messages, i), name);
+  g_mutex_unlock(&log->lock);
+  return n;
+}
+
+/* The first error's text (g_free), or NULL. */
+static char *
+first_error(MsgLog *log)
+{
+  char *text = NULL;
+  guint i;
+
+  g_mutex_lock(&log->lock);
+  for (i = 0; i < log->messages->len && !text; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+      GError *error = NULL;
+
+      gst_message_parse_error(m, &error, NULL);
+      text = g_strdup(error->message);
+      g_error_free(error);
+    }
+  }
+  g_mutex_unlock(&log->lock);
+  return text;
+}
+
+/* Waits up to timeout_s for an element message `name`, or an error. TRUE when
+ * the named message came. */
+static gboolean
+wait_for(MsgLog *log, const char *name, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_TIME_SPAN_SECOND);
+  gboolean found = FALSE;
+
+  g_mutex_lock(&log->lock);
+  for (;;) {
+    guint i;
+
+    for (i = 0; i < log->messages->len; i++) {
+      GstMessage *m = g_ptr_array_index(log->messages, i);
+
+      if (is_element_message(m, name))
+        found = TRUE;
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR)
+        goto out;
+    }
+    if (found || !g_cond_wait_until(&log->cond, &log->lock, end))
+      break;
+  }
+out:
+  g_mutex_unlock(&log->lock);
+  return found;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char *
+tmp_path(const char *name)
+{
+  return g_build_filename(tmp_dir, name, NULL);
+}
+
+static void
+write_taps(const MdnKernel *k, const char *path)
+{
+  GError *error = NULL;
+  FILE *f = g_fopen(path, "w");
+
+  g_assert_nonnull(f);
+  fprintf(f, "# test kernel\n%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
+  if (!mdn_kernel_write_taps_body(k, f, &error))
+    g_error("write taps %s: %s", path, error->message);
+  fclose(f);
+}
+
+static void
+write_preset(const MdnKernel *k, const char *path)
+{
+  GError *error = NULL;
+  MdnModel *model = mdn_model_new(k, &error);
+
+  g_assert_no_error(error);
+  if (!mdn_model_save(model, path, &error))
+    g_error("mdn_model_save %s: %s", path, error->message);
+  mdn_model_free(model);
+}
+
+static void
+write_wav(const MdnKernel *k, const char *path)
+{
+  SF_INFO info = { 0 };
+  SNDFILE *sf;
+
+  info.samplerate = (int)k->rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  sf = sf_open(path, SFM_WRITE, &info);
+  g_assert_nonnull(sf);
+  g_assert_cmpint(sf_writef_float(sf, k->weights, k->taps), ==, k->taps);
+  sf_close(sf);
+}
+
+static GstElement *
+make_trainer(const char *kernel, const char *location, const char *tiers)
+{
+  GstElement *e = gst_element_factory_make("maddnesstrainer", NULL);
+
+  fail_unless(e != NULL, "maddnesstrainer not found (GST_PLUGIN_PATH?)");
+  g_object_set(e, "kernel", kernel, "location", location, "tiers", tiers, NULL);
+  return e;
+}
+
+/* A harness around trainer (which it takes), its messages going to log. */
+static GstHarness *
+trainer_harness(GstElement *trainer, MsgLog *log, int rate, int channels)
+{
+  GstHarness *h;
+  char *caps;
+
+  attach_log(trainer, log);
+  h = gst_harness_new_with_element(trainer, "sink", "src");
+  gst_object_unref(trainer);
+  caps = g_strdup_printf(CAPS_FMT, rate, channels);
+  gst_harness_set_src_caps_str(h, caps);
+  g_free(caps);
+  return h;
+}
+
+static GstBuffer *
+make_buffer(const float *data, size_t n_frames, int channels, int rate, guint64 first_frame)
+{
+  GstBuffer *buf = gst_buffer_new_memdup(data, n_frames * channels * sizeof(float));
+
+  GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(first_frame, GST_SECOND, rate);
+  GST_BUFFER_DURATION(buf)
+      = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, rate) - GST_BUFFER_PTS(buf);
+  return buf;
+}
+
+/* Pushes one buffer, pulls what came out and checks it is bit-exact.
+ * Returns how long the push took, in microseconds. */
+static gint64
+push_check(GstHarness *h, const float *data, size_t n_frames, int channels, int rate,
+           guint64 first_frame)
+{
+  GstBuffer *out;
+  GstMapInfo map;
+  gint64 start, took;
+  GstFlowReturn flow;
+
+  start = g_get_monotonic_time();
+  flow = gst_harness_push(h, make_buffer(data, n_frames, channels, rate, first_frame));
+  took = g_get_monotonic_time() - start;
+  fail_unless_equals_int(flow, GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  fail_unless(out != NULL);
+  gst_buffer_map(out, &map, GST_MAP_READ);
+  fail_unless_equals_uint64(map.size, n_frames * channels * sizeof(float));
+  fail_unless(memcmp(map.data, data, map.size) == 0, "passthrough is not bit-exact");
+  gst_buffer_unmap(out, &map);
+  gst_buffer_unref(out);
+  return took;
+}
+
+/* Pushes all of audio in CHUNK-frame buffers, each checked bit-exact. */
+static void
+push_all(GstHarness *h, const float *audio, size_t n_frames, int channels, int rate)
+{
+  size_t done = 0;
+
+  while (done < n_frames) {
+    size_t n = MIN(CHUNK, n_frames - done);
+
+    push_check(h, audio + done * channels, n, channels, rate, done);
+    done += n;
+  }
+}
+
+/* Pushes EOS (the trainer fits before it returns) and checks EOS came out. */
+static void
+push_eos(GstHarness *h)
+{
+  GstEvent *event;
+  gboolean saw_eos = FALSE;
+
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  while ((event = gst_harness_try_pull_event(h))) {
+    saw_eos |= GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+  }
+  fail_unless(saw_eos, "EOS was not forwarded");
+}
+
+static void
+assert_no_file(const char *path)
+{
+  fail_if(g_file_test(path, G_FILE_TEST_EXISTS), "%s exists", path);
+}
+
+static MdnModel *
+load_model(const char *path)
+{
+  GError *error = NULL;
+  MdnModel *model = mdn_model_load(path, &error);
+
+  fail_unless(model != NULL, "%s: %s", path, error ? error->message : "?");
+  return model;
+}
+
+static void
+assert_same_kernel(const MdnKernel *a, const MdnKernel *b)
+{
+  fail_unless_equals_int(a->cin, b->cin);
+  fail_unless_equals_int(a->cout, b->cout);
+  fail_unless_equals_int(a->taps, b->taps);
+  fail_unless_equals_int(a->dilation, b->dilation);
+  fail_unless(memcmp(a->weights, b->weights, sizeof(float) * a->cin * a->cout * a->taps) == 0,
+              "kernel weights differ");
+}
+
+/* SNR of tier `tier` of model on `audio` (mono) against the reference conv. */
+static double
+tier_snr(const MdnModel *model, int tier, const float *audio, size_t n)
+{
+  GError *error = NULL;
+  MdnStream *stream = mdn_stream_new(model, 1, &error);
+  double *ref = mdn_test_reference_conv(mdn_model_kernel(model), audio, n);
+  float *out = g_new(float, n);
+  double snr;
+
+  g_assert_no_error(error);
+  fail_unless(mdn_stream_process(stream, tier, audio, out, n));
+  snr = mdn_snr_db(ref, out, n);
+  mdn_stream_free(stream);
+  g_free(ref);
+  g_free(out);
+  return snr;
+}
+
+/* Fits `seconds` of speech through a harness and EOS; the messages stay in
+ * log. */
+static void
+fit_speech(const char *kernel, const char *location, const char *tiers, double seconds,
+           guint32 seed, MsgLog *log)
+{
+  GstHarness *h = trainer_harness(make_trainer(kernel, location, tiers), log, RATE, 1);
+  size_t n = (size_t)(seconds * RATE);
+  float *audio = mdn_test_speech(n, RATE, seed);
+  char *error;
+
+  push_all(h, audio, n, 1, RATE);
+  push_eos(h);
+  error = first_error(log);
+  fail_unless(error == NULL, "error: %s", error);
+  gst_harness_teardown(h);
+  g_free(audio);
+}
+
+/* Threads of this process whose name starts with prefix. */
+static int
+count_threads(const char *prefix)
+{
+  GDir *dir = g_dir_open("/proc/self/task", 0, NULL);
+  const char *name;
+  int n = 0;
+
+  fail_unless(dir != NULL);
+  while ((name = g_dir_read_name(dir))) {
+    char *path = g_strdup_printf("/proc/self/task/%s/comm", name);
+    char *comm = NULL;
+
+    if (g_file_get_contents(path, &comm, NULL, NULL) && g_str_has_prefix(comm, prefix))
+      n++;
+    g_free(comm);
+    g_free(path);
+  }
+  g_dir_close(dir);
+  return n;
+}
+
+/* ---- fit, load, measure, filter --------------------------------------------- */
+
+/* 6 s of speech through the trainer: the preset loads, holds the kernel, and
+ * its tiers meet floors on other speech. Floors: the fastest tier (s4d4: 16
+ * buckets per 4 taps) >= 10 dB, which the engine reaches on a lowpass with
+ * margin (about 15 dB); the slower tier, with 8 taps done exactly, is no
+ * worse than the fastest (the engine keeps only tiers that improve on the
+ * faster ones; 1 dB allowed for the change of audio). */
+GST_START_TEST(test_fit_writes_preset)
+{
+  char *location = tmp_path("fit.mdn");
+  MsgLog *log = msg_log_new();
+  size_t n_test = 3 * RATE;
+  float *test = mdn_test_speech(n_test, RATE, 99);
+  double snr_first = 0, snr_last = 0;
+  MdnModel *model;
+  int t, n_tiers;
+
+  fit_speech(lp_taps, location, LADDER, 6.0, 1, log);
+  model = load_model(location);
+  assert_same_kernel(mdn_model_kernel(model), klp);
+  fail_unless(fabs(mdn_model_kernel(model)->rate - RATE) < 1e-9, "a taps kernel takes the "
+                                                                 "stream's rate");
+  n_tiers = mdn_model_n_tiers(model);
+  fail_unless(n_tiers >= 1 && n_tiers <= 2, "%d tiers from a ladder of 2", n_tiers);
+  for (t = 0; t < n_tiers; t++) {
+    double snr = tier_snr(model, t, test, n_test);
+    MdnTierInfo info;
+
+    mdn_model_tier_info(model, t, &info);
+    fail_unless(snr >= 10.0, "tier %s: %.2f dB on other speech, floor 10 dB", info.name, snr);
+    if (t == 0)
+      snr_first = snr;
+    snr_last = snr;
+  }
+  fail_unless(snr_last >= snr_first - 1.0, "slowest tier %.2f dB, fastest %.2f dB", snr_last,
+              snr_first);
+
+  /* maddnessfilter runs it: quality 0 is the fastest tier; its output on
+   * the other speech meets the same floor against the reference. */
+  {
+    GstElement *filter = gst_element_factory_make("maddnessfilter", NULL);
+    double *ref = mdn_test_reference_conv(klp, test, n_test);
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+    MdnTierInfo info;
+    GstHarness *h;
+    GstBuffer *buf;
+    gchar *tier = NULL;
+    size_t done = 0;
+
+    fail_unless(filter != NULL, "maddnessfilter not found");
+    g_object_set(filter, "preset", location, "quality", 0, NULL);
+    h = gst_harness_new_with_element(filter, "sink", "src");
+    gst_object_unref(filter);
+    gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=16000,"
+                                    "channels=1");
+    while (done < n_test) {
+      size_t n = MIN(CHUNK, n_test - done);
+      GstMapInfo map;
+
+      fail_unless_equals_int(gst_harness_push(h, make_buffer(test + done, n, 1, RATE, done)),
+                             GST_FLOW_OK);
+      buf = gst_harness_pull(h);
+      gst_buffer_map(buf, &map, GST_MAP_READ);
+      g_array_append_vals(out, map.data, map.size / sizeof(float));
+      gst_buffer_unmap(buf, &map);
+      gst_buffer_unref(buf);
+      done += n;
+    }
+    fail_unless_equals_uint64(out->len, n_test);
+    g_object_get(h->element, "tier", &tier, NULL);
+    mdn_model_tier_info(model, 0, &info);
+    fail_unless_equals_string(tier, info.name);
+    snr_first = mdn_snr_db(ref, (float *)out->data, n_test);
+    fail_unless(snr_first >= 10.0, "maddnessfilter on the trained preset: %.2f dB", snr_first);
+    g_free(tier);
+    g_free(ref);
+    g_array_free(out, TRUE);
+    gst_harness_teardown(h);
+  }
+
+  mdn_model_free(model);
+  msg_log_free(log);
+  g_free(test);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* ---- passthrough during a fit ------------------------------------------------ */
+
+/* The `fit` action while audio flows: every push returns in < 50 ms and is
+ * bit-exact, until the preset is written. */
+GST_START_TEST(test_passthrough_during_fit)
+{
+  char *location = tmp_path("during.mdn");
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(lp_taps, location, LADDER);
+  size_t n = 8 * RATE, pos, pushed = 0, during = 0, block = RATE / 100; /* 10 ms */
+  float *audio = mdn_test_speech(n, RATE, 3);
+  gint64 worst = 0, deadline;
+  gboolean started = FALSE, again = TRUE;
+  GstHarness *h;
+  MdnModel *model;
+
+  g_object_set(trainer, "fit-on-eos", FALSE, "max-seconds", 4.0, NULL);
+  h = trainer_harness(trainer, log, RATE, 1);
+  /* 6 s first, so the reservoir (4 s) has wrapped. */
+  for (pos = 0; pos < 6 * (size_t)RATE; pos += block)
+    push_check(h, audio + pos, block, 1, RATE, pushed++ * block);
+
+  g_signal_emit_by_name(h->element, "fit", &started);
+  fail_unless(started, "fit did not start");
+  g_signal_emit_by_name(h->element, "fit", &again);
+  fail_if(again, "a second fit started while one runs");
+
+  deadline = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
+  while (count_named(log, "maddness-trained") == 0 && !first_error(log)
+         && g_get_monotonic_time() < deadline) {
+    gint64 took = push_check(h, audio + pos, block, 1, RATE, pushed++ * block);
+
+    worst = MAX(worst, took);
+    fail_unless(took < 50 * G_TIME_SPAN_MILLISECOND, "a push during the fit took %.1f ms",
+                took / 1000.0);
+    pos = (pos + block) % (n - block);
+    during++;
+  }
+  fail_unless(wait_for(log, "maddness-trained", 1.0), "no maddness-trained (error: %s)",
+              first_error(log));
+  fail_unless(during > 0, "the fit ended before any push");
+  GST_INFO("%" G_GSIZE_FORMAT " pushes during the fit, slowest %.3f ms", during, worst / 1000.0);
+
+  model = load_model(location);
+  fail_unless(mdn_model_n_tiers(model) >= 1);
+  mdn_model_free(model);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* Going to PLAYING fails with an error naming `what`, and nothing is written. */
+static void
+check_start_error(const char *kernel, const char *location, const char *what)
+{
+  GstElement *trainer = make_trainer(kernel, location, LADDER);
+  MsgLog *log = msg_log_new();
+  gboolean existed = g_file_test(location, G_FILE_TEST_EXISTS);
+  char *error;
+
+  attach_log(trainer, log);
+  fail_unless_equals_int(gst_element_set_state(trainer, GST_STATE_PLAYING),
+                         GST_STATE_CHANGE_FAILURE);
+  error = first_error(log);
+  fail_unless(error != NULL, "no error message for %s", what);
+  fail_unless(strstr(error, what) != NULL, "error \"%s\" does not mention %s", error, what);
+  gst_element_set_state(trainer, GST_STATE_NULL);
+  gst_object_unref(trainer);
+  if (!existed)
+    assert_no_file(location);
+  g_free(error);
+  msg_log_free(log);
+}
+
+GST_START_TEST(test_error_unreadable_kernel)
+{
+  char *location = tmp_path("unreadable.mdn");
+  char *missing = tmp_path("missing.taps");
+  char *garbage = tmp_path("garbage.bin");
+
+  check_start_error(missing, location, "kernel");
+  g_assert_true(g_file_set_contents(garbage, "\x01\x02no taps here\xff", -1, NULL));
+  check_start_error(garbage, location, "kernel");
+  g_free(garbage);
+  g_free(missing);
+  g_free(location);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_error_unwritable_location)
+{
+  char *location = tmp_path("no-such-dir/out.mdn");
+  char *dir = tmp_path("no-such-dir");
+
+  check_start_error(lp_taps, location, "Cannot write");
+  assert_no_file(dir);
+  /* A directory is not a file to write either. */
+  check_start_error(lp_taps, tmp_dir, "Cannot write");
+  fail_unless(g_file_test(tmp_dir, G_FILE_TEST_IS_DIR));
+  g_free(dir);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* Caps the kernel does not fit: the caps are refused with an error naming
+ * `what`, buffers are not passed, and nothing is written at EOS. */
+static void
+check_caps_error(const char *kernel, int rate, int channels, const char *what)
+{
+  char *location = tmp_path("mismatch.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(kernel, location, LADDER), log, rate, channels);
+  float *audio = g_new0(float, (size_t)CHUNK *channels);
+  char *error;
+
+  fail_if(gst_harness_push(h, make_buffer(audio, CHUNK, channels, rate, 0)) == GST_FLOW_OK,
+          "caps accepted for %s", what);
+  error = first_error(log);
+  fail_unless(error != NULL, "no error message for %s", what);
+  fail_unless(strstr(error, what) != NULL, "error \"%s\" does not mention %s", error, what);
+  gst_harness_push_event(h, gst_event_new_eos());
+  assert_no_file(location);
+  gst_harness_teardown(h);
+  g_free(error);
+  g_free(audio);
+  msg_log_free(log);
+  g_free(location);
+}
+
+GST_START_TEST(test_error_rate_mismatch)
+{
+  /* A preset and a WAV carry 16 kHz; the stream is 22.05 kHz. */
+  check_caps_error(lp_preset, 22050, 1, "rate");
+  check_caps_error(lp_wav, 22050, 1, "rate");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_error_channels_mismatch)
+{
+  /* A 2-input kernel takes 2 channels only. */
+  check_caps_error(k21_taps, RATE, 3, "channels");
+  check_caps_error(k21_taps, RATE, 1, "channels");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_error_too_little_audio)
+{
+  char *location = tmp_path("little.mdn");
+  float *audio = mdn_test_speech(RATE / 20, RATE, 5); /* 50 ms */
+  int attempt;
+
+  /* 50 ms, then nothing at all. */
+  for (attempt = 0; attempt < 2; attempt++) {
+    MsgLog *log = msg_log_new();
+    GstHarness *h = trainer_harness(make_trainer(lp_taps, location, LADDER), log, RATE, 1);
+    char *error;
+
+    if (attempt == 0)
+      push_all(h, audio, RATE / 20, 1, RATE);
+    gst_harness_push_event(h, gst_event_new_eos());
+    error = first_error(log);
+    fail_unless(error != NULL, "no error for too little audio");
+    fail_unless(strstr(error, "Too little audio") != NULL, "error: %s", error);
+    fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+    assert_no_file(location);
+    gst_harness_teardown(h);
+    g_free(error);
+    msg_log_free(log);
+  }
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* ---- cancel ---------------------------------------------------------------------- */
+
+static void
+weak_notify(gpointer data, GObject *where_the_object_was)
+{
+  (void)where_the_object_was;
+  *(gboolean *)data = TRUE;
+}
+
+/* Waits until the engine is fitting: a progress message past the start. */
+static void
+wait_for_engine(MsgLog *log)
+{
+  gint64 end = g_get_monotonic_time() + 30 * G_TIME_SPAN_SECOND;
+  gboolean fitting = FALSE;
+
+  g_mutex_lock(&log->lock);
+  while (!fitting) {
+    guint i;
+
+    for (i = 0; i < log->messages->len && !fitting; i++) {
+      GstMessage *m = g_ptr_array_index(log->messages, i);
+      double percent = 0;
+
+      if (is_element_message(m, "maddness-progress")) {
+        gst_structure_get_double(gst_message_get_structure(m), "percent", &percent);
+        fitting = percent > 0.0;
+      }
+    }
+    if (!fitting && !g_cond_wait_until(&log->cond, &log->lock, end))
+      break;
+  }
+  g_mutex_unlock(&log->lock);
+  fail_unless(fitting, "the fit did not start");
+}
+
+/* Going to NULL during a `fit` action: the fit is cancelled, its threads are
+ * joined, nothing is written, the element is freed, and it is quick. */
+GST_START_TEST(test_null_during_fit)
+{
+  char *location = tmp_path("cancelled.mdn");
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(long_taps, location, "");
+  size_t n = 8 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 11);
+  gboolean started = FALSE, freed = FALSE;
+  gint64 start, took;
+  GstHarness *h;
+
+  g_object_set(trainer, "fit-on-eos", FALSE, NULL);
+  g_object_weak_ref(G_OBJECT(trainer), weak_notify, &freed);
+  h = trainer_harness(trainer, log, RATE, 1);
+  push_all(h, audio, n, 1, RATE);
+  g_signal_emit_by_name(h->element, "fit", &started);
+  fail_unless(started);
+  wait_for_engine(log);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  fail_unless(count_threads("maddness-fit") == 1, "no fitting thread");
+
+  start = g_get_monotonic_time();
+  gst_harness_teardown(h);
+  took = g_get_monotonic_time() - start;
+  fail_unless(took < 2 * G_TIME_SPAN_SECOND, "going to NULL took %.2f s", took / 1e6);
+  fail_unless_equals_int(count_threads("maddness-fit"), 0);
+  fail_unless_equals_int(count_threads("maddness-tick"), 0);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  fail_unless(first_error(log) == NULL, "a cancelled fit is not an error");
+  assert_no_file(location);
+  /* The logged messages hold the last references to the element. */
+  msg_log_free(log);
+  fail_unless(freed, "the element was not freed");
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+static gpointer
+push_eos_thread(gpointer data)
+{
+  return GINT_TO_POINTER(gst_harness_push_event(data, gst_event_new_eos()));
+}
+
+/* Going to NULL while the streaming thread waits in an EOS fit: no deadlock,
+ * the EOS push returns, nothing is written. */
+GST_START_TEST(test_null_during_eos_fit)
+{
+  char *location = tmp_path("cancelled-eos.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(long_taps, location, ""), log, RATE, 1);
+  size_t n = 8 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 12);
+  GThread *pusher;
+  gint64 start, took;
+
+  push_all(h, audio, n, 1, RATE);
+  pusher = g_thread_new("eos-pusher", push_eos_thread, h);
+  wait_for_engine(log);
+  start = g_get_monotonic_time();
+  fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_NULL),
+                         GST_STATE_CHANGE_SUCCESS);
+  g_thread_join(pusher);
+  took = g_get_monotonic_time() - start;
+  fail_unless(took < 2 * G_TIME_SPAN_SECOND, "going to NULL took %.2f s", took / 1e6);
+  fail_unless_equals_int(count_threads("maddness-fit"), 0);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  assert_no_file(location);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* ---- pipelines ------------------------------------------------------------------- */
+
+/* appsrc ! trainer ! trainer ! fakesink: both write their presets, each with
+ * its own ladder, and EOS reaches the sink after both. */
+GST_START_TEST(test_two_trainers_pipeline)
+{
+  char *loc1 = tmp_path("first.mdn"), *loc2 = tmp_path("second.mdn");
+  char *desc = g_strdup_printf(
+      "appsrc name=src format=time caps=" CAPS_FMT " ! maddnesstrainer name=t1 kernel=\"%s\" "
+      "location=\"%s\" tiers=s4d4 ! maddnesstrainer name=t2 kernel=\"%s\" location=\"%s\" "
+      "tiers=s2d6e8 ! fakesink sync=false",
+      RATE, 1, lp_taps, loc1, lp_preset, loc2);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  GstElement *src;
+  GstBus *bus;
+  GstMessage *msg;
+  size_t n = 5 * RATE, done = 0;
+  float *audio = mdn_test_music(n, RATE, 21);
+  GstFlowReturn flow;
+  int trained1 = 0, trained2 = 0;
+  MdnModel *m1, *m2;
+  MdnTierInfo info;
+
+  fail_unless(pipeline != NULL);
+  src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  while (done < n) {
+    size_t k = MIN(CHUNK, n - done);
+
+    g_signal_emit_by_name(src, "push-buffer", make_buffer(audio + done, k, 1, RATE, done), &flow);
+    done += k;
+  }
+  g_signal_emit_by_name(src, "end-of-stream", &flow);
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+
+  bus = gst_element_get_bus(pipeline);
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+    fail_unless(msg != NULL, "timeout");
+    fail_if(GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR, "error");
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+      gst_message_unref(msg);
+      break;
+    }
+    if (is_element_message(msg, "maddness-trained")) {
+      const char *name = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+
+      trained1 += strcmp(name, "t1") == 0;
+      trained2 += strcmp(name, "t2") == 0;
+    }
+    gst_message_unref(msg);
+  }
+  fail_unless_equals_int(trained1, 1);
+  fail_unless_equals_int(trained2, 1);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+
+  m1 = load_model(loc1);
+  m2 = load_model(loc2);
+  fail_unless_equals_int(mdn_model_n_tiers(m1), 1);
+  fail_unless_equals_int(mdn_model_n_tiers(m2), 1);
+  mdn_model_tier_info(m1, 0, &info);
+  fail_unless_equals_string(info.name, "s4d4");
+  mdn_model_tier_info(m2, 0, &info);
+  fail_unless_equals_string(info.name, "s2d6e8");
+  assert_same_kernel(mdn_model_kernel(m2), klp);
+
+  mdn_model_free(m1);
+  mdn_model_free(m2);
+  gst_object_unref(bus);
+  gst_object_unref(src);
+  gst_object_unref(pipeline);
+  g_free(audio);
+  g_free(desc);
+  g_free(loc1);
+  g_free(loc2);
+}
+GST_END_TEST;
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* maddness-progress: stage and percent, in range, no more than a second
+ * apart, ending at 100; maddness-trained: location, seconds, and a tier
+ * array matching the written preset. */
+GST_START_TEST(test_messages)
+{
+  char *location = tmp_path("messages.mdn");
+  MsgLog *log = msg_log_new();
+  const GValue *tiers;
+  GstStructure *trained = NULL;
+  gint64 last_time = 0;
+  double last_percent = -1, seconds = 0, progress = -1;
+  int n_progress = 0, t;
+  MdnModel *model;
+  guint i;
+
+  fit_speech(lp_taps, location, LADDER, 5.0, 2, log);
+  for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+    gint64 time = g_array_index(log->times, gint64, i);
+    const GstStructure *s = gst_message_get_structure(m);
+
+    if (is_element_message(m, "maddness-progress")) {
+      const char *stage = gst_structure_get_string(s, "stage");
+
+      fail_unless(stage != NULL && stage[0], "progress without a stage");
+      fail_unless(gst_structure_get_double(s, "percent", &last_percent));
+      fail_unless(last_percent >= 0.0 && last_percent <= 100.0, "percent %g", last_percent);
+      if (n_progress > 0)
+        fail_unless(time - last_time <= G_TIME_SPAN_SECOND, "%.2f s without progress",
+                    (time - last_time) / 1e6);
+      fail_unless(trained == NULL, "progress after maddness-trained");
+      last_time = time;
+      n_progress++;
+    } else if (is_element_message(m, "maddness-trained")) {
+      fail_unless(trained == NULL, "two maddness-trained messages");
+      trained = gst_structure_copy(s);
+    }
+  }
+  fail_unless(n_progress >= 2, "%d progress messages", n_progress);
+  fail_unless(last_percent == 100.0, "the last progress is %g %%", last_percent);
+  fail_unless(trained != NULL, "no maddness-trained message");
+
+  fail_unless_equals_string(gst_structure_get_string(trained, "location"), location);
+  fail_unless(gst_structure_get_double(trained, "seconds", &seconds));
+  fail_unless(fabs(seconds - 5.0) < 1e-6, "seconds %g, 5 pushed", seconds);
+  tiers = gst_structure_get_value(trained, "tiers");
+  fail_unless(tiers != NULL && GST_VALUE_HOLDS_ARRAY(tiers));
+  model = load_model(location);
+  fail_unless_equals_int(gst_value_array_get_size(tiers), mdn_model_n_tiers(model));
+  for (t = 0; t < mdn_model_n_tiers(model); t++) {
+    const GValue *v = gst_value_array_get_value(tiers, t);
+    const GstStructure *tier;
+    double snr = 0;
+    MdnTierInfo info;
+
+    fail_unless(GST_VALUE_HOLDS_STRUCTURE(v));
+    tier = gst_value_get_structure(v);
+    mdn_model_tier_info(model, t, &info);
+    fail_unless_equals_string(gst_structure_get_string(tier, "name"), info.name);
+    fail_unless(gst_structure_get_double(tier, "snr-db", &snr));
+    fail_unless(fabs(snr - info.snr_db) < 1e-9, "snr-db %g, preset %g", snr, info.snr_db);
+  }
+
+  /* The progress property of a fresh element starts at 0. */
+  {
+    GstElement *e = make_trainer(lp_taps, location, LADDER);
+
+    g_object_get(e, "progress", &progress, NULL);
+    fail_unless(progress == 0.0);
+    gst_object_unref(e);
+  }
+  mdn_model_free(model);
+  gst_structure_free(trained);
+  msg_log_free(log);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* The progress property during and after a fit. */
+GST_START_TEST(test_progress_property)
+{
+  char *location = tmp_path("progress.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(lp_taps, location, LADDER), log, RATE, 1);
+  size_t n = 4 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 8);
+  double progress = -1;
+
+  push_all(h, audio, n, 1, RATE);
+  g_object_get(h->element, "progress", &progress, NULL);
+  fail_unless(progress == 0.0, "progress %g before a fit", progress);
+  push_eos(h);
+  g_object_get(h->element, "progress", &progress, NULL);
+  fail_unless(progress == 100.0, "progress %g after the fit", progress);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* ---- kernels, channels, reservoir, properties -------------------------------------- */
+
+/* A WAV IR and a .mdn preset give the same kernel as the taps file; a taps
+ * file takes the stream's rate. */
+GST_START_TEST(test_kernel_kinds)
+{
+  const char *kernels[] = { lp_wav, lp_preset, lp_taps };
+  const int rates[] = { RATE, RATE, 22050 };
+  int k;
+
+  for (k = 0; k < 3; k++) {
+    char *location = tmp_path("kind.mdn");
+    MsgLog *log = msg_log_new();
+    GstHarness *h = trainer_harness(make_trainer(kernels[k], location, "s4d4"), log, rates[k], 1);
+    size_t n = 3 * rates[k];
+    float *audio = mdn_test_speech(n, rates[k], 4);
+    char *error;
+    MdnModel *model;
+
+    push_all(h, audio, n, 1, rates[k]);
+    push_eos(h);
+    error = first_error(log);
+    fail_unless(error == NULL, "%s: %s", kernels[k], error);
+    model = load_model(location);
+    assert_same_kernel(mdn_model_kernel(model), klp);
+    fail_unless(mdn_model_kernel(model)->rate == rates[k], "%s: rate %g", kernels[k],
+                mdn_model_kernel(model)->rate);
+    mdn_model_free(model);
+    gst_harness_teardown(h);
+    msg_log_free(log);
+    g_free(audio);
+    g_unlink(location);
+    g_free(location);
+  }
+}
+GST_END_TEST;
+
+static double
+trained_seconds(MsgLog *log)
+{
+  double seconds = -1;
+  guint i;
+
+  for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+
+    if (is_element_message(m, "maddness-trained"))
+      gst_structure_get_double(gst_message_get_structure(m), "seconds", &seconds);
+  }
+  return seconds;
+}
+
+/* A mono kernel on stereo: both channels are used, one after the other. */
+GST_START_TEST(test_mono_kernel_on_stereo)
+{
+  char *location = tmp_path("stereo.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 2);
+  size_t n = 3 * RATE;
+  float *audio = mdn_test_multichannel(mdn_test_speech, n, 2, RATE, 6);
+  MdnModel *model;
+  char *error;
+
+  push_all(h, audio, n, 2, RATE);
+  push_eos(h);
+  error = first_error(log);
+  fail_unless(error == NULL, "%s", error);
+  fail_unless(fabs(trained_seconds(log) - 6.0) < 1e-6, "seconds %g: 2 channels of 3 s",
+              trained_seconds(log));
+  model = load_model(location);
+  fail_unless_equals_int(mdn_model_kernel(model)->cin, 1);
+  mdn_model_free(model);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* The reservoir keeps the most recent max-seconds. */
+GST_START_TEST(test_reservoir_bound)
+{
+  char *location = tmp_path("bound.mdn");
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(lp_taps, location, "s4d4");
+  size_t n = 5 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 9);
+  GstHarness *h;
+
+  g_object_set(trainer, "max-seconds", 2.5, NULL);
+  h = trainer_harness(trainer, log, RATE, 1);
+  push_all(h, audio, n, 1, RATE);
+  push_eos(h);
+  fail_unless(fabs(trained_seconds(log) - 2.5) < 1e-6, "seconds %g, max-seconds 2.5",
+              trained_seconds(log));
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_properties)
+{
+  GstElement *e = gst_element_factory_make("maddnesstrainer", NULL);
+  gchar *tiers = NULL;
+  double max_seconds = 0;
+  gboolean fit_on_eos = FALSE;
+
+  fail_unless(e != NULL);
+  g_object_get(e, "tiers", &tiers, "max-seconds", &max_seconds, "fit-on-eos", &fit_on_eos, NULL);
+  fail_unless_equals_string(tiers, "");
+  fail_unless(max_seconds == 60.0);
+  fail_unless(fit_on_eos);
+  g_free(tiers);
+
+  g_object_set(e, "tiers", "s8d4,s4d6e8", NULL);
+  /* An invalid ladder is refused with a warning; the old value stays. */
+  ASSERT_WARNING(g_object_set(e, "tiers", "s9x", NULL));
+  g_object_get(e, "tiers", &tiers, NULL);
+  fail_unless_equals_string(tiers, "s8d4,s4d6e8");
+  g_free(tiers);
+  gst_object_unref(e);
+}
+GST_END_TEST;
+
+static Suite *
+maddnesstrainer_suite(void)
+{
+  Suite *s = suite_create("maddnesstrainer");
+  TCase *tc = tcase_create("general");
+
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_fit_writes_preset);
+  tcase_add_test(tc, test_passthrough_during_fit);
+  tcase_add_test(tc, test_error_unreadable_kernel);
+  tcase_add_test(tc, test_error_unwritable_location);
+  tcase_add_test(tc, test_error_rate_mismatch);
+  tcase_add_test(tc, test_error_channels_mismatch);
+  tcase_add_test(tc, test_error_too_little_audio);
+  tcase_add_test(tc, test_null_during_fit);
+  tcase_add_test(tc, test_null_during_eos_fit);
+  tcase_add_test(tc, test_two_trainers_pipeline);
+  tcase_add_test(tc, test_messages);
+  tcase_add_test(tc, test_progress_property);
+  tcase_add_test(tc, test_kernel_kinds);
+  tcase_add_test(tc, test_mono_kernel_on_stereo);
+  tcase_add_test(tc, test_reservoir_bound);
+  tcase_add_test(tc, test_properties);
+  return s;
+}
+
+static void
+make_kernels(void)
+{
+  GError *error = NULL;
+  MdnKernel *k;
+
+  tmp_dir = g_dir_make_tmp("test-maddnesstrainer-XXXXXX", &error);
+  g_assert_no_error(error);
+
+  klp = mdn_test_lowpass(31, 2000, RATE);
+  lp_taps = tmp_path("lowpass.taps");
+  write_taps(klp, lp_taps);
+  lp_preset = tmp_path("lowpass.mdn");
+  write_preset(klp, lp_preset);
+  lp_wav = tmp_path("lowpass.wav");
+  write_wav(klp, lp_wav);
+
+  k = mdn_test_random_kernel(2, 1, 9, 1, RATE, 5);
+  k21_taps = tmp_path("k21.taps");
+  write_taps(k, k21_taps);
+  mdn_kernel_free(k);
+
+  k = mdn_test_room_ir(1024, 0.3, RATE, 3);
+  long_taps = tmp_path("room.taps");
+  write_taps(k, long_taps);
+  mdn_kernel_free(k);
+}
+
+static void
+remove_tree(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+
+  if (!d)
+    return;
+  while ((name = g_dir_read_name(d))) {
+    char *path = g_build_filename(dir, name, NULL);
+
+    if (g_file_test(path, G_FILE_TEST_IS_DIR))
+      remove_tree(path);
+    else
+      g_unlink(path);
+    g_free(path);
+  }
+  g_dir_close(d);
+  g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  int failed;
+
+  gst_check_init(&argc, &argv);
+  make_kernels();
+  failed = gst_check_run_suite(maddnesstrainer_suite(), "maddnesstrainer", __FILE__);
+  remove_tree(tmp_dir);
+  mdn_kernel_free(klp);
+  return failed;
+}
