@@ -24,6 +24,7 @@
 /* Preset files made in main (), inherited by the forked tests. */
 static char *tmp_dir;
 static char *p11_path, *p14_path, *p22_path, *lp_path, *lp2_path, *gain_path, *p44k_path;
+static char *delay_path;
 static char *tiered_path, *corrupt_path;
 static MdnKernel *k11, *k14, *k22, *klp, *klp2, *kgain;
 static char *tiered_error; /* why the tiered preset could not be made, if it could not */
@@ -520,7 +521,7 @@ GST_START_TEST(test_preset_swap_continuous)
   GstHarness *h = harness_new(lp_path, 10, 1);
   GstBus *bus = attach_bus(h->element);
   GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
-  double *ref_last;
+  double *ref_last, *ref_first;
   size_t done, t;
   double step;
   char *preset = NULL;
@@ -560,8 +561,58 @@ GST_START_TEST(test_preset_swap_continuous)
                 ref_last[t], g_array_index(out, float, t));
   /* and the gain preset did run in between */
   fail_unless(fabs(g_array_index(out, float, 39 * block) - 2 * in[39 * block]) < 1e-5);
+  /* During the last swap (lowpass -> lowpass2) every frame lies between the
+   * two kernels' outputs, as a crossfade of the two must. */
+  ref_first = mdn_test_reference_conv(klp, in, n);
+  for (t = 60 * block; t < n; t++) {
+    double lo = MIN(ref_first[t], ref_last[t]) - 1e-5, hi = MAX(ref_first[t], ref_last[t]) + 1e-5;
+    float y = g_array_index(out, float, t);
+
+    fail_unless(y >= lo && y <= hi, "frame %zu: %g outside [%g, %g]", t, y, lo, hi);
+  }
+  g_free(ref_first);
   g_free(ref_last);
   detach_bus(bus);
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* A new kernel longer than the crossfade (a 1500-frame delay) must have
+ * seen its whole span of input before it is heard: the output never drops
+ * out, and right after the swap it is the delayed input. */
+GST_START_TEST(test_preset_swap_long_kernel)
+{
+  const size_t n = 40 * 256, block = 256, swap_at = 10 * 256;
+  float *in = sine(n, SMOOTH_FREQ, SMOOTH_AMP);
+  GstHarness *h = harness_new(lp_path, 10, 1);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t done, t;
+  double step;
+
+  for (done = 0; done < n; done += block) {
+    if (done == swap_at)
+      g_object_set(h->element, "preset", delay_path, NULL);
+    push_pull(h, in + done, block, 1, 1, done, FALSE, out);
+  }
+  /* A sine of amplitude 0.5 has an RMS of 0.35 in any 240-frame window
+   * (one period); the crossfade of the lowpass (31 frames of delay) with the
+   * delay (1500) dips to 0.33; a delay heard without its history is silent
+   * for 1500 frames. Skip the lowpass's own start from silence. */
+  for (t = 2 * klp->taps; t + 240 <= n; t += 60) {
+    double sum = 0;
+    size_t i;
+
+    for (i = t; i < t + 240; i++)
+      sum += (double)g_array_index(out, float, i) * g_array_index(out, float, i);
+    fail_unless(sqrt(sum / 240) > 0.3, "frame %zu: rms %g", t, sqrt(sum / 240));
+  }
+  step = max_step((float *)out->data + klp->taps, n - klp->taps, 1, 0);
+  fail_unless(step < SMOOTH_STEP * 2 + 0.01, "largest step %g", step);
+  /* Swap done after warm-up (1500) and crossfade (480): the delayed input. */
+  for (t = swap_at + 1500 + 480 + block; t < n; t++)
+    fail_unless(fabsf(g_array_index(out, float, t) - in[t - 1500]) < 1e-5, "frame %zu", t);
   g_array_free(out, TRUE);
   gst_harness_teardown(h);
   g_free(in);
@@ -1010,6 +1061,7 @@ maddnessfilter_suite(void)
   tcase_add_test(tc, test_quality_controller);
   tcase_add_test(tc, test_quality_changes_continuous);
   tcase_add_test(tc, test_preset_swap_continuous);
+  tcase_add_test(tc, test_preset_swap_long_kernel);
   tcase_add_test(tc, test_preset_swap_bad_keeps_old);
   tcase_add_test(tc, test_preset_swap_threaded);
   tcase_add_test(tc, test_missing_preset);
@@ -1052,6 +1104,13 @@ make_presets(void)
   lp2_path = save_preset(klp2, "lowpass2.mdn");
   gain_path = save_preset(kgain, "gain.mdn");
   p44k_path = save_preset(k44, "lowpass-44k.mdn");
+  {
+    MdnKernel *kdelay = mdn_kernel_new(1, 1, 1501, 1, RATE, NULL);
+
+    kdelay->weights[1500] = 1.0f;
+    delay_path = save_preset(kdelay, "delay.mdn");
+    mdn_kernel_free(kdelay);
+  }
   mdn_kernel_free(k44);
 
   corrupt_path = g_build_filename(tmp_dir, "corrupt.mdn", NULL);
