@@ -57,10 +57,19 @@ typedef struct {
   int direct_taps; /* taps k computed in direct form (k*dil < P, or all) */
 } ExactPlan;
 
-struct _MdnExact {
-  int cin, cout, taps, dilation;
+/* What does not change while filtering: shared by the MdnExact of every
+ * group of a stream (mdn_exact_new_sharing). */
+typedef struct {
+  gatomicrefcount ref;
   float *weights; /* [cout][cin][taps], copied */
   float *bias;    /* [cout] */
+  float *h_spec;  /* [cout][cin][NP-1][2][bins], split re/im, scaled by 1/(2P) */
+} ExactShared;
+
+struct _MdnExact {
+  int cin, cout, taps, dilation;
+  ExactShared *shared;
+  const float *weights, *bias, *h_spec; /* shared->... */
   ExactPlan plan;
 
   float *acc; /* [MDN_CHUNK] per-output accumulator */
@@ -69,7 +78,6 @@ struct _MdnExact {
   kiss_fftr_cfg fwd, inv;
   int bins;          /* P + 1 */
   int ring;          /* NP - 1 FDL slots per input channel */
-  float *h_spec;     /* [cout][cin][NP-1][2][bins], split re/im, scaled by 1/(2P) */
   float *fdl;        /* [cin][ring][2][bins] */
   float *y_spec;     /* [2][bins] */
   float *time_buf;   /* [2P] */
@@ -363,55 +371,111 @@ direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const
   }
 }
 
+static void
+shared_unref(ExactShared *shared)
+{
+  if (shared && g_atomic_ref_count_dec(&shared->ref)) {
+    g_free(shared->weights);
+    g_free(shared->bias);
+    g_free(shared->h_spec);
+    g_free(shared);
+  }
+}
+
+/* The per-stream state around `shared`, whose reference it takes over.
+ * NULL when memory runs out. */
+static MdnExact *
+exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan,
+                ExactShared *shared)
+{
+  MdnExact *e = g_new0(MdnExact, 1);
+  const int p = plan->partition;
+
+  e->cin = cin;
+  e->cout = cout;
+  e->taps = taps;
+  e->dilation = dilation;
+  e->shared = shared;
+  e->weights = shared->weights;
+  e->bias = shared->bias;
+  e->h_spec = shared->h_spec;
+  e->plan = *plan;
+  e->acc = g_try_new0(float, MDN_CHUNK);
+  if (!e->acc)
+    goto fail;
+  if (p > 0) {
+    e->bins = p + 1;
+    e->ring = plan->n_parts - 1;
+    e->fwd = kiss_fftr_alloc(2 * p, 0, NULL, NULL);
+    e->inv = kiss_fftr_alloc(2 * p, 1, NULL, NULL);
+    e->fdl = g_try_new0(float, (size_t)cin * e->ring * 2 * e->bins);
+    e->y_spec = g_try_new0(float, 2 * (size_t)e->bins);
+    e->time_buf = g_try_new0(float, 2 * (size_t)p);
+    e->cpx = g_try_new0(kiss_fft_cpx, e->bins);
+    e->tail = g_try_new0(float, (size_t)p *cout);
+    if (!e->fwd || !e->inv || !e->fdl || !e->y_spec || !e->time_buf || !e->cpx || !e->tail)
+      goto fail;
+  }
+  return e;
+fail:
+  mdn_exact_free(e);
+  return NULL;
+}
+
 static MdnExact *
 exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
 {
-  MdnExact *e = g_new0(MdnExact, 1);
-  size_t n_w = (size_t)k->cout * k->cin * k->taps;
+  const size_t n_w = (size_t)k->cout * k->cin * k->taps;
+  const int p = plan->partition, parts = plan->n_parts - 1;
+  ExactShared *shared = g_new0(ExactShared, 1);
+  MdnExact *e;
+  int o, i, j, m;
 
-  e->cin = k->cin;
-  e->cout = k->cout;
-  e->taps = k->taps;
-  e->dilation = k->dilation;
-  e->weights = g_memdup2(k->weights, sizeof(float) * n_w);
-  e->bias = g_memdup2(k->bias, sizeof(float) * k->cout);
-  e->plan = *plan;
-  e->acc = g_new0(float, MDN_CHUNK);
-
-  if (plan->partition > 0) {
-    const int p = plan->partition, parts = plan->n_parts - 1;
-    const float norm = 1.0f / (2 * p);
-    int o, i, j, m;
-
-    e->bins = p + 1;
-    e->ring = parts;
-    e->fwd = kiss_fftr_alloc(2 * p, 0, NULL, NULL);
-    e->inv = kiss_fftr_alloc(2 * p, 1, NULL, NULL);
-    e->h_spec = g_new0(float, (size_t)k->cout * k->cin * parts * 2 * e->bins);
-    e->fdl = g_new0(float, (size_t)k->cin * e->ring * 2 * e->bins);
-    e->y_spec = g_new0(float, 2 * e->bins);
-    e->time_buf = g_new0(float, 2 * p);
-    e->cpx = g_new0(kiss_fft_cpx, e->bins);
-    e->tail = g_new0(float, (size_t)k->cout *p);
-
-    /* H_j = FFT of expanded taps [jP, jP+P), zero-padded to 2P, times 1/(2P)
-     * (kiss_fftri does not normalise). */
-    for (o = 0; o < k->cout; o++)
-      for (i = 0; i < k->cin; i++) {
-        const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
-        float *h = e->h_spec + (((size_t)o * k->cin + i) * parts) * 2 * e->bins;
-        for (j = 1; j <= parts; j++, h += 2 * e->bins) {
-          memset(e->time_buf, 0, sizeof(float) * 2 * p);
-          for (m = 0; m < p; m++) {
-            size_t pos = (size_t)j * p + m;
-            if (pos % k->dilation == 0 && pos / k->dilation < (size_t)k->taps)
-              e->time_buf[m] = w[pos / k->dilation] * norm;
-          }
-          forward_spectrum(e, e->time_buf, h, h + e->bins);
-        }
-      }
+  g_atomic_ref_count_init(&shared->ref);
+  shared->weights = g_try_new(float, n_w);
+  shared->bias = g_try_new(float, k->cout);
+  if (p > 0)
+    shared->h_spec = g_try_new0(float, (size_t)k->cout * k->cin * parts * 2 * (p + 1));
+  if (!shared->weights || !shared->bias || (p > 0 && !shared->h_spec)) {
+    shared_unref(shared);
+    return NULL;
   }
+  memcpy(shared->weights, k->weights, sizeof(float) * n_w);
+  memcpy(shared->bias, k->bias, sizeof(float) * k->cout);
+  e = exact_state_new(k->cin, k->cout, k->taps, k->dilation, plan, shared);
+  if (!e || p == 0)
+    return e;
+
+  /* H_j = FFT of expanded taps [jP, jP+P), zero-padded to 2P, times 1/(2P)
+   * (kiss_fftri does not normalise). */
+  for (o = 0; o < k->cout; o++)
+    for (i = 0; i < k->cin; i++) {
+      const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
+      float *h = shared->h_spec + (((size_t)o * k->cin + i) * parts) * 2 * e->bins;
+      for (j = 1; j <= parts; j++, h += 2 * e->bins) {
+        memset(e->time_buf, 0, sizeof(float) * 2 * p);
+        for (m = 0; m < p; m++) {
+          size_t pos = (size_t)j * p + m;
+          if (pos % k->dilation == 0 && pos / k->dilation < (size_t)k->taps)
+            e->time_buf[m] = w[pos / k->dilation] / (2.0f * p);
+        }
+        forward_spectrum(e, e->time_buf, h, h + e->bins);
+      }
+    }
   return e;
+}
+
+/* Another state for the same kernel (one per group of a stream), sharing
+ * the weights and the kernel spectra of `other`. NULL when memory runs out.
+ * Not in mdn-private.h yet: declared where used (stream.c). */
+MdnExact *mdn_exact_new_sharing(const MdnExact *other);
+
+MdnExact *
+mdn_exact_new_sharing(const MdnExact *other)
+{
+  g_atomic_ref_count_inc(&other->shared->ref);
+  return exact_state_new(other->cin, other->cout, other->taps, other->dilation, &other->plan,
+                         other->shared);
 }
 
 MdnExact *
@@ -422,22 +486,27 @@ mdn_exact_new(const MdnKernel *kernel)
   return exact_new_with_plan(kernel, &plan);
 }
 
-/* For the benchmark: partition 0 forces the direct form, P > 0 the FFT path
- * with that partition size (P even; the kernel must be longer than P). Not
- * in the private header on purpose: nothing but bench/ should force a plan. */
+/* For the benchmark and the tests: partition 0 forces the direct form, P > 0
+ * (even) the FFT path with that partition size when the expanded kernel has
+ * at least 2P taps. Not in mdn-private.h on purpose: nothing else should
+ * force a plan. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
+
+static void
+forced_plan(const MdnKernel *kernel, int partition, ExactPlan *plan)
+{
+  if (partition > 0)
+    plan_fft(kernel, partition, plan);
+  if (partition <= 0 || plan->n_parts < 2)
+    plan_direct(kernel, plan);
+}
 
 MdnExact *
 mdn_exact_new_forced(const MdnKernel *kernel, int partition)
 {
   ExactPlan plan;
-  if (partition > 0)
-    plan_fft(kernel, partition, &plan);
-  else
-    plan_direct(kernel, &plan);
-  if (plan.n_parts < 2)
-    plan_direct(kernel, &plan);
+  forced_plan(kernel, partition, &plan);
   return exact_new_with_plan(kernel, &plan);
 }
 
@@ -445,12 +514,7 @@ size_t
 mdn_exact_history_forced(const MdnKernel *kernel, int partition)
 {
   ExactPlan plan;
-  if (partition > 0)
-    plan_fft(kernel, partition, &plan);
-  else
-    plan_direct(kernel, &plan);
-  if (plan.n_parts < 2)
-    plan_direct(kernel, &plan);
+  forced_plan(kernel, partition, &plan);
   return plan_history(kernel, &plan);
 }
 
@@ -459,14 +523,12 @@ mdn_exact_free(MdnExact *e)
 {
   if (!e)
     return;
-  g_free(e->weights);
-  g_free(e->bias);
+  shared_unref(e->shared);
   g_free(e->acc);
   if (e->fwd)
     kiss_fftr_free(e->fwd);
   if (e->inv)
     kiss_fftr_free(e->inv);
-  g_free(e->h_spec);
   g_free(e->fdl);
   g_free(e->y_spec);
   g_free(e->time_buf);

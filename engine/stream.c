@@ -15,6 +15,9 @@
 #include <xmmintrin.h>
 #endif
 
+/* From exact.c; belongs in mdn-private.h (see the exact path's owner). */
+MdnExact *mdn_exact_new_sharing(const MdnExact *other);
+
 #define MDN_NO_TIER (-2) /* no path used yet */
 
 /* The history buffers of a stream: at most 2 GiB. */
@@ -100,7 +103,15 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->exact = g_new0(MdnExact *, groups);
   s->states = g_new0(MdnTierState *, (size_t)groups * MAX(s->n_tiers, 1));
   for (g = 0; g < groups; g++) {
-    s->exact[g] = mdn_exact_new(k);
+    /* The groups share the kernel's weights and spectra. */
+    s->exact[g] = g == 0 ? mdn_exact_new(k) : mdn_exact_new_sharing(s->exact[0]);
+    if (!s->exact[g]) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                  "out of memory for the exact path of a %d->%d kernel of %d taps", k->cin, k->cout,
+                  k->taps);
+      mdn_stream_free(s);
+      return NULL;
+    }
     for (t = 0; t < s->n_tiers; t++)
       s->states[(size_t)g * s->n_tiers + t] = mdn_tier_state_new(mdn_model_tier(model, t));
   }

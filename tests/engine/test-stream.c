@@ -426,9 +426,17 @@ test_fp_mode(void)
     in[t] = 1e-39f; /* denormal */
   g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, 300));
   g_assert_cmpuint(_mm_getcsr(), ==, before);
-  /* denormal input read as zero (DAZ): the output is exactly zero */
-  for (t = 0; t < 300; t++)
-    g_assert_cmpfloat(out[t], ==, 0);
+  /* denormal input read as zero (DAZ): the output is exactly zero, on a
+   * CPU that honours DAZ (valgrind, for one, does not emulate it) */
+  {
+    volatile float denormal = 1e-39f, probe;
+    _mm_setcsr(before | 0x8040);
+    probe = denormal * 1.0f;
+    _mm_setcsr(before);
+    if (probe == 0)
+      for (t = 0; t < 300; t++)
+        g_assert_cmpfloat(out[t], ==, 0);
+  }
   /* still the caller's mode: denormal results survive */
   result = tiny * 1e-10f;
   g_assert_cmpfloat(result, >, 0);
