@@ -880,6 +880,37 @@ GST_START_TEST(test_discont_resets)
 }
 GST_END_TEST;
 
+/* New caps (here the same two channels, now with a mask) reset the history
+ * too; the same caps pushed again do not. */
+static float
+tail_after_caps(gboolean change)
+{
+  float in[2 * 16] = { 0 }, zeros[2 * 16] = { 0 }, energy = 0;
+  GstHarness *h = harness_new(p11_path, 10, 2);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
+  size_t t;
+
+  in[2 * 15] = in[2 * 15 + 1] = 1.0f;
+  push_pull(h, in, 16, 2, 2, 0, FALSE, out);
+  gst_harness_set_src_caps_str(
+      h, change ? "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2,"
+                  "channel-mask=(bitmask)0x3"
+                : "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2");
+  push_pull(h, zeros, 16, 2, 2, 16, FALSE, out);
+  for (t = 2 * 16; t < 2 * 32; t++)
+    energy += fabsf(g_array_index(out, float, t));
+  g_array_free(out, TRUE);
+  gst_harness_teardown(h);
+  return energy;
+}
+
+GST_START_TEST(test_caps_change_resets)
+{
+  fail_unless(tail_after_caps(FALSE) > 0.01f);
+  fail_unless(tail_after_caps(TRUE) == 0.0f);
+}
+GST_END_TEST;
+
 /* ---- non-finite input --------------------------------------------------- */
 
 GST_START_TEST(test_nan_input)
@@ -1072,6 +1103,7 @@ maddnessfilter_suite(void)
   tcase_add_test(tc, test_latency_harness);
   tcase_add_test(tc, test_latency_pipeline);
   tcase_add_test(tc, test_discont_resets);
+  tcase_add_test(tc, test_caps_change_resets);
   tcase_add_test(tc, test_nan_input);
   tcase_add_test(tc, test_pipeline_fakesink);
   tcase_add_test(tc, test_pipeline_preset_name);
