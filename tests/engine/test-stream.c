@@ -429,9 +429,9 @@ test_fp_mode(void)
   /* denormal input read as zero (DAZ): the output is exactly zero, on a
    * CPU that honours DAZ (valgrind, for one, does not emulate it) */
   {
-    volatile float denormal = 1e-39f, probe;
+    volatile float denormal = 1e-39f, one = 1.0f, probe;
     _mm_setcsr(before | 0x8040);
-    probe = denormal * 1.0f;
+    probe = denormal * one;
     _mm_setcsr(before);
     if (probe == 0)
       for (t = 0; t < 300; t++)
