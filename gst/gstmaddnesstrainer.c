@@ -142,10 +142,12 @@ struct _GstMaddnessTrainer {
   MdnKernel *kernel; /* file_kernel matched to the stream (rate filled in) */
   gint rate;
   gint channels;
-  gfloat *reservoir; /* ring of capacity floats, a whole number of frames */
-  gsize capacity;
-  gsize write_pos; /* next float to write */
-  gsize filled;    /* floats recorded, <= capacity */
+  /* A ring of bytes, so that a buffer's memories are copied one by one
+   * whatever their sizes; each buffer adds whole frames. */
+  guint8 *reservoir;
+  gsize capacity;  /* bytes: max-seconds of whole frames */
+  gsize write_pos; /* next byte to write */
+  gsize filled;    /* bytes recorded, <= capacity */
 
   /* fit_lock: the worker thread. */
   GMutex fit_lock;
@@ -346,22 +348,22 @@ progress_ticker(gpointer user_data)
 
 /* ---- recording ------------------------------------------------------------ */
 
-/* Appends n floats (whole frames) to the ring, keeping the most recent
- * capacity floats. Called with reservoir_lock held. */
+/* Appends n bytes to the ring, keeping the most recent capacity bytes.
+ * Called with reservoir_lock held. */
 static void
-reservoir_write(GstMaddnessTrainer *self, const gfloat *data, gsize n)
+reservoir_write(GstMaddnessTrainer *self, const guint8 *data, gsize n)
 {
   gsize first;
 
   if (n >= self->capacity) {
-    memcpy(self->reservoir, data + (n - self->capacity), self->capacity * sizeof(gfloat));
+    memcpy(self->reservoir, data + (n - self->capacity), self->capacity);
     self->write_pos = 0;
     self->filled = self->capacity;
     return;
   }
   first = MIN(n, self->capacity - self->write_pos);
-  memcpy(self->reservoir + self->write_pos, data, first * sizeof(gfloat));
-  memcpy(self->reservoir, data + first, (n - first) * sizeof(gfloat));
+  memcpy(self->reservoir + self->write_pos, data, first);
+  memcpy(self->reservoir, data + first, n - first);
   self->write_pos = (self->write_pos + n) % self->capacity;
   self->filled = MIN(self->filled + n, self->capacity);
 }
@@ -388,14 +390,14 @@ snapshot_reservoir(GstMaddnessTrainer *self, gfloat **audio, MdnKernel **kernel,
     if (capacity == 0)
       return 0;
 
-    copy = g_try_new(gfloat, capacity);
+    copy = g_try_malloc(capacity);
     if (!copy) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                  "cannot allocate %" G_GSIZE_FORMAT " floats for the recording", capacity);
+                  "cannot allocate %" G_GSIZE_FORMAT " bytes for the recording", capacity);
       return 0;
     }
     /* Touch the pages now, not under the lock. */
-    memset(copy, 0, capacity * sizeof(gfloat));
+    memset(copy, 0, capacity);
 
     g_mutex_lock(&self->reservoir_lock);
     if (self->capacity != capacity) {
@@ -404,14 +406,14 @@ snapshot_reservoir(GstMaddnessTrainer *self, gfloat **audio, MdnKernel **kernel,
       g_free(copy);
       continue;
     }
-    filled = self->filled;
-    if (filled < capacity) {
-      memcpy(copy, self->reservoir, filled * sizeof(gfloat));
+    filled = self->filled / sizeof(gfloat);
+    if (self->filled < capacity) {
+      memcpy(copy, self->reservoir, self->filled);
     } else {
       gsize tail = capacity - self->write_pos;
 
-      memcpy(copy, self->reservoir + self->write_pos, tail * sizeof(gfloat));
-      memcpy(copy + tail, self->reservoir, self->write_pos * sizeof(gfloat));
+      memcpy(copy, self->reservoir + self->write_pos, tail);
+      memcpy((guint8 *)copy + tail, self->reservoir, self->write_pos);
     }
     channels = self->channels;
     *rate = self->rate;
@@ -751,7 +753,7 @@ gst_maddness_trainer_stop(GstBaseTransform *trans)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
   MdnKernel *kernel;
-  gfloat *reservoir;
+  guint8 *reservoir;
 
   /* change_state set the cancel flag before the pads were deactivated. */
   join_worker(self);
@@ -776,7 +778,7 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
   GstStructure *structure;
   MdnKernel *kernel, *old_kernel;
-  gfloat *reservoir = NULL, *old_reservoir = NULL;
+  guint8 *reservoir = NULL, *old_reservoir = NULL;
   gdouble max_seconds, frames;
   gsize capacity;
   gint rate, channels;
@@ -817,7 +819,7 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
   max_seconds = self->max_seconds;
   GST_OBJECT_UNLOCK(self);
   frames = ceil(max_seconds * rate);
-  capacity = (gsize)frames * channels;
+  capacity = (gsize)frames * channels * sizeof(gfloat);
   if (frames * channels > (gdouble)(G_MAXSIZE / sizeof(gfloat))) {
     reservoir = NULL;
   } else {
@@ -832,7 +834,7 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
       return TRUE;
     }
     g_mutex_unlock(&self->reservoir_lock);
-    reservoir = g_try_new(gfloat, capacity);
+    reservoir = g_try_malloc(capacity);
   }
   if (!reservoir) {
     GST_ELEMENT_ERROR(
@@ -843,7 +845,7 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
     return FALSE;
   }
   /* Touch the pages here, so the streaming path never faults them in. */
-  memset(reservoir, 0, capacity * sizeof(gfloat));
+  memset(reservoir, 0, capacity);
 
   g_mutex_lock(&self->reservoir_lock);
   old_reservoir = self->reservoir;
@@ -858,7 +860,7 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
   g_free(old_reservoir);
   mdn_kernel_free(old_kernel);
 
-  GST_INFO_OBJECT(self, "recording up to %g s: %" G_GSIZE_FORMAT " floats", max_seconds, capacity);
+  GST_INFO_OBJECT(self, "recording up to %g s: %" G_GSIZE_FORMAT " bytes", max_seconds, capacity);
   return TRUE;
 }
 
@@ -866,22 +868,34 @@ static GstFlowReturn
 gst_maddness_trainer_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
-  GstMapInfo map;
-  gsize n;
+  guint i, n_memory = gst_buffer_n_memory(buf);
+  gsize frame_bytes, left;
 
-  /* Passthrough: the buffer may be read-only, and is only read. */
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot map a buffer for reading"), (NULL));
-    return GST_FLOW_ERROR;
-  }
-  n = map.size / sizeof(gfloat);
+  /* Passthrough: the buffer may be read-only, and is only read. Each memory
+   * is mapped on its own (gst_buffer_map would merge them: an allocation). */
   g_mutex_lock(&self->reservoir_lock);
-  if (self->reservoir && self->channels > 0) {
-    n -= n % self->channels;
-    reservoir_write(self, (const gfloat *)map.data, n);
+  if (!self->reservoir) {
+    g_mutex_unlock(&self->reservoir_lock);
+    return GST_FLOW_OK;
+  }
+  frame_bytes = (gsize)self->channels * sizeof(gfloat);
+  left = gst_buffer_get_size(buf) / frame_bytes * frame_bytes;
+  for (i = 0; i < n_memory && left > 0; i++) {
+    GstMemory *memory = gst_buffer_peek_memory(buf, i);
+    GstMapInfo map;
+    gsize n;
+
+    if (!gst_memory_map(memory, &map, GST_MAP_READ)) {
+      g_mutex_unlock(&self->reservoir_lock);
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot map a buffer for reading"), (NULL));
+      return GST_FLOW_ERROR;
+    }
+    n = MIN(map.size, left);
+    reservoir_write(self, map.data, n);
+    left -= n;
+    gst_memory_unmap(memory, &map);
   }
   g_mutex_unlock(&self->reservoir_lock);
-  gst_buffer_unmap(buf, &map);
   return GST_FLOW_OK;
 }
 

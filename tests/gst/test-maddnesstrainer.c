@@ -1056,6 +1056,52 @@ GST_START_TEST(test_reservoir_bound)
 }
 GST_END_TEST;
 
+/* Buffers of several memories, split inside samples: passed bit-exact, and
+ * recorded whole and in order (seconds match, and the preset fitted on the
+ * recording meets the floor of test_fit_writes_preset on other speech). */
+GST_START_TEST(test_split_memories)
+{
+  char *location = tmp_path("split.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
+  size_t n = 4 * RATE, done = 0, n_test = 2 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 13);
+  float *test = mdn_test_speech(n_test, RATE, 14);
+  MdnModel *model;
+  double snr;
+
+  while (done < n) {
+    size_t k = MIN(CHUNK, n - done);
+    const guint8 *bytes = (const guint8 *)(audio + done);
+    gsize size = k * sizeof(float), cut1 = 4 * 37 + 1, cut2 = size - 6;
+    GstBuffer *buf = gst_buffer_new(), *out;
+
+    gst_buffer_append_memory(
+        buf, gst_memory_new_wrapped(0, g_memdup2(bytes, cut1), cut1, 0, cut1, NULL, NULL));
+    gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, g_memdup2(bytes + cut1, cut2 - cut1),
+                                                         cut2 - cut1, 0, cut2 - cut1, NULL, NULL));
+    gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, g_memdup2(bytes + cut2, size - cut2),
+                                                         size - cut2, 0, size - cut2, NULL, NULL));
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    out = gst_harness_pull(h);
+    fail_unless(gst_buffer_memcmp(out, 0, bytes, size) == 0, "not bit-exact");
+    gst_buffer_unref(out);
+    done += k;
+  }
+  push_eos(h);
+  fail_unless(fabs(trained_seconds(log) - 4.0) < 1e-6, "seconds %g", trained_seconds(log));
+  model = load_model(location);
+  snr = tier_snr(model, 0, test, n_test);
+  fail_unless(snr >= 10.0, "%.2f dB on other speech", snr);
+  mdn_model_free(model);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(test);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_properties)
 {
   GstElement *e = gst_element_factory_make("maddnesstrainer", NULL);
@@ -1102,6 +1148,7 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_kernel_kinds);
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);
+  tcase_add_test(tc, test_split_memories);
   tcase_add_test(tc, test_properties);
   return s;
 }
