@@ -1056,6 +1056,16 @@ GST_START_TEST(test_reservoir_bound)
 }
 GST_END_TEST;
 
+/* A memory holding a copy of size bytes. */
+static GstMemory *
+memory_copy(const guint8 *bytes, gsize size)
+{
+  guint8 *copy = g_malloc(size);
+
+  memcpy(copy, bytes, size);
+  return gst_memory_new_wrapped(0, copy, size, 0, size, copy, g_free);
+}
+
 /* Buffers of several memories, split inside samples: passed bit-exact, and
  * recorded whole and in order (seconds match, and the preset fitted on the
  * recording meets the floor of test_fit_writes_preset on other speech). */
@@ -1076,12 +1086,9 @@ GST_START_TEST(test_split_memories)
     gsize size = k * sizeof(float), cut1 = 4 * 37 + 1, cut2 = size - 6;
     GstBuffer *buf = gst_buffer_new(), *out;
 
-    gst_buffer_append_memory(
-        buf, gst_memory_new_wrapped(0, g_memdup2(bytes, cut1), cut1, 0, cut1, NULL, NULL));
-    gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, g_memdup2(bytes + cut1, cut2 - cut1),
-                                                         cut2 - cut1, 0, cut2 - cut1, NULL, NULL));
-    gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, g_memdup2(bytes + cut2, size - cut2),
-                                                         size - cut2, 0, size - cut2, NULL, NULL));
+    gst_buffer_append_memory(buf, memory_copy(bytes, cut1));
+    gst_buffer_append_memory(buf, memory_copy(bytes + cut1, cut2 - cut1));
+    gst_buffer_append_memory(buf, memory_copy(bytes + cut2, size - cut2));
     fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
     out = gst_harness_pull(h);
     fail_unless(gst_buffer_memcmp(out, 0, bytes, size) == 0, "not bit-exact");
