@@ -1,0 +1,567 @@
+/* maddness-bench: the engine's exact path and MADDNESS tiers against exact peers.
+ *
+ * For each workload (a kernel and 48 kHz signals made here) it measures, in
+ * one run: GStreamer's audiofirfilter (1->1 only), FFTW3f overlap-save,
+ * im2col + OpenBLAS sgemm (multichannel only), the engine's exact path, and
+ * every tier of a model fitted with mdn_fit on other audio than the measured
+ * one. For each method: median ns per frame over --runs passes after a
+ * warm-up (1024-frame buffers), speed-up against the fastest exact method of
+ * the workload in this run, SNR against the double-precision reference, and
+ * the tier's table bytes. `make bench` runs it; see bench/README.md. */
+#include "bench-peers.h"
+#include "maddness.h"
+#include "mdn-test-signals.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE 48000.0
+#define TEST_SEED 1001 /* measured audio; fitting uses seeds from TRAIN_SEED */
+#define TRAIN_SEED 1
+#define VERIFY_MIN_SNR_DB 60.0 /* an exact method below this is flagged */
+
+typedef struct {
+  const char *name;
+  const char *what;
+  double max_seconds; /* cap on --seconds (0: none): the reference is slow there */
+} Workload;
+
+static const Workload workloads[] = {
+  { "lowpass64", "1->1, K=64 windowed-sinc lowpass at 6 kHz", 0 },
+  { "bank16", "1->16, K=128 band-pass analysis bank", 0 },
+  { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0 },
+  { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0 },
+  { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0 },
+};
+
+typedef struct {
+  char method[48];
+  gboolean exact;
+  double ns;  /* per frame */
+  double snr; /* dB against the reference */
+  size_t table_bytes;
+  gboolean verified; /* exact methods: snr >= VERIFY_MIN_SNR_DB */
+} Result;
+
+static gboolean opt_json;
+static gchar **opt_workloads;
+static gchar **opt_methods;
+static double opt_seconds = 5.0;
+static double opt_train_seconds = 10.0;
+static int opt_runs = 5;
+static char *opt_ladder;
+
+static GOptionEntry entries[] = {
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    "One JSON object per result line on stdout (the table goes to stderr)", NULL },
+  { "workload", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &opt_workloads,
+    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb", "NAME" },
+  { "method", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &opt_methods,
+    "Measure this method only (repeatable; mdn-fastest names tier 0)", "NAME" },
+  { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
+    "Seconds of measured signal (default 5; reverb at most 2)", "S" },
+  { "train-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_train_seconds,
+    "Seconds of training audio for mdn_fit (default 10)", "S" },
+  { "runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs,
+    "Timed passes per method, median taken (default 5)", "N" },
+  { "ladder", 0, 0, G_OPTION_ARG_STRING, &opt_ladder, "Tier ladder to fit (default: the engine's)",
+    "SPECS" },
+  { NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* The human-readable stream: stdout, or stderr when stdout carries JSON. */
+static FILE *
+text_out(void)
+{
+  return opt_json ? stderr : stdout;
+}
+
+static gboolean
+method_wanted(const char *name, int tier_index)
+{
+  int i;
+  if (!opt_methods)
+    return TRUE;
+  for (i = 0; opt_methods[i]; i++)
+    if (strcmp(opt_methods[i], name) == 0
+        || (tier_index == 0 && strcmp(opt_methods[i], "mdn-fastest") == 0))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+any_tier_wanted(void)
+{
+  int i;
+  if (!opt_methods)
+    return TRUE;
+  for (i = 0; opt_methods[i]; i++)
+    if (g_str_has_prefix(opt_methods[i], "mdn-"))
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- kernels and signals ----------------------------------------------- */
+
+/* Two beams steered to -30 and +30 degrees from an 8-microphone line array
+ * (4 cm spacing): each filter is a Blackman-windowed fractional-delay sinc
+ * over the whole 256 taps, delays centred on tap 128, averaged over mics. */
+static MdnKernel *
+beam_kernel(void)
+{
+  const int mics = 8, beams = 2, taps = 256;
+  MdnKernel *k = mdn_kernel_new(mics, beams, taps, 1, RATE, NULL);
+  int o, i, j;
+
+  for (o = 0; o < beams; o++)
+    for (i = 0; i < mics; i++) {
+      double angle = (o == 0 ? -30.0 : 30.0) * G_PI / 180.0;
+      double delay = 128.0 + (i - (mics - 1) / 2.0) * 0.04 * sin(angle) * RATE / 343.0;
+      for (j = 0; j < taps; j++) {
+        double x = j - delay, w = 0.42 - 0.5 * cos(2 * G_PI * j / (taps - 1))
+                                  + 0.08 * cos(4 * G_PI * j / (taps - 1));
+        double s = fabs(x) < 1e-9 ? 1.0 : sin(G_PI * x) / (G_PI * x);
+        k->weights[((size_t)o * mics + i) * taps + j] = (float)(w * s / mics);
+      }
+    }
+  return k;
+}
+
+static MdnKernel *
+workload_kernel(const Workload *w)
+{
+  if (strcmp(w->name, "lowpass64") == 0)
+    return mdn_test_lowpass(64, 6000, RATE);
+  if (strcmp(w->name, "bank16") == 0)
+    return mdn_test_bank(16, 128, RATE);
+  if (strcmp(w->name, "layer16") == 0)
+    return mdn_test_random_kernel(16, 16, 9, 2, RATE, 16);
+  if (strcmp(w->name, "beam8") == 0)
+    return beam_kernel();
+  return mdn_test_room_ir(8192, 0.4, RATE, 8);
+}
+
+/* Speech for one input channel, music-like channels for several. */
+static float *
+workload_signal(const MdnKernel *k, size_t n, guint32 seed)
+{
+  if (k->cin == 1)
+    return mdn_test_speech(n, RATE, seed);
+  return mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, seed);
+}
+
+/* ---- timing ---------------------------------------------------------------- */
+
+static int
+compare_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median ns per frame of `runs` passes after one warm-up pass; `out` holds
+ * the last pass's output. */
+static gboolean
+measure(const BenchPeer *peer, const float *in, float *out, size_t n, double *ns, GError **error)
+{
+  double *times = g_new(double, opt_runs), warm;
+  int r;
+
+  if (!peer->run(peer->state, in, out, n, &warm, error)) {
+    g_free(times);
+    return FALSE;
+  }
+  for (r = 0; r < opt_runs; r++)
+    if (!peer->run(peer->state, in, out, n, &times[r], error)) {
+      g_free(times);
+      return FALSE;
+    }
+  qsort(times, opt_runs, sizeof(double), compare_double);
+  *ns = (opt_runs % 2 ? times[opt_runs / 2] : 0.5 * (times[opt_runs / 2 - 1] + times[opt_runs / 2]))
+        * 1e9 / n;
+  g_free(times);
+  return TRUE;
+}
+
+/* ---- the engine as a method ---------------------------------------------- */
+
+typedef struct {
+  MdnStream *stream;
+  int tier, cin, cout;
+} Engine;
+
+static G_GNUC_NO_INLINE gboolean
+engine_pass(Engine *e, const float *in, float *out, size_t n, GError **error)
+{
+  size_t done;
+  mdn_stream_reset(e->stream);
+  for (done = 0; done < n; done += BENCH_BLOCK)
+    if (!mdn_stream_process(e->stream, e->tier, in + done * e->cin, out + done * e->cout,
+                            MIN(BENCH_BLOCK, n - done))) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "tier %d refused", e->tier);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Two functions, so that callgrind can tell the exact path from a tier. */
+static G_GNUC_NO_INLINE gboolean
+run_engine_exact(gpointer state, const float *in, float *out, size_t n, double *seconds,
+                 GError **error)
+{
+  gint64 t0 = g_get_monotonic_time();
+  gboolean ok = engine_pass(state, in, out, n, error);
+  *seconds = (g_get_monotonic_time() - t0) / 1e6;
+  return ok;
+}
+
+static G_GNUC_NO_INLINE gboolean
+run_engine_tier(gpointer state, const float *in, float *out, size_t n, double *seconds,
+                GError **error)
+{
+  gint64 t0 = g_get_monotonic_time();
+  gboolean ok = engine_pass(state, in, out, n, error);
+  *seconds = (g_get_monotonic_time() - t0) / 1e6;
+  return ok;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static char *cpu_model;
+static const char *engine_isa;
+
+static char *
+read_cpu_model(void)
+{
+  char *text = NULL, **lines, *model = NULL;
+  int i;
+
+  if (g_file_get_contents("/proc/cpuinfo", &text, NULL, NULL)) {
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; lines[i] && !model; i++)
+      if (g_str_has_prefix(lines[i], "model name") && strchr(lines[i], ':'))
+        model = g_strstrip(g_strdup(strchr(lines[i], ':') + 1));
+    g_strfreev(lines);
+    g_free(text);
+  }
+  return model ? model : g_strdup("unknown");
+}
+
+static void
+json_string(GString *s, const char *text)
+{
+  g_string_append_c(s, '"');
+  for (; *text; text++) {
+    if (*text == '"' || *text == '\\')
+      g_string_append_printf(s, "\\%c", *text);
+    else if ((unsigned char)*text < 0x20)
+      g_string_append_printf(s, "\\u%04x", *text);
+    else
+      g_string_append_c(s, *text);
+  }
+  g_string_append_c(s, '"');
+}
+
+static void
+json_number(GString *s, double x)
+{
+  if (isfinite(x))
+    g_string_append_printf(s, "%.6g", x);
+  else
+    g_string_append(s, "null");
+}
+
+static void
+print_results(const Workload *w, const MdnKernel *k, size_t n, const Result *res, int n_res)
+{
+  double best = INFINITY;
+  int i;
+
+  for (i = 0; i < n_res; i++)
+    if (res[i].exact && res[i].ns < best)
+      best = res[i].ns;
+
+  for (i = 0; i < n_res; i++) {
+    const Result *r = &res[i];
+    double speedup = best / r->ns;
+    char table[32];
+
+    if (r->exact)
+      g_strlcpy(table, "-", sizeof table);
+    else
+      g_snprintf(table, sizeof table, "%zu", r->table_bytes);
+    fprintf(text_out(), "%-10s %-18s %-5s %10.2f %9.2f %8.1f %10s%s\n", w->name, r->method,
+            r->exact ? "yes" : "no", r->ns, speedup, r->snr, table,
+            r->exact && !r->verified ? "  VERIFY FAILED" : "");
+    if (opt_json) {
+      GString *s = g_string_new("{\"workload\": ");
+      json_string(s, w->name);
+      g_string_append(s, ", \"method\": ");
+      json_string(s, r->method);
+      g_string_append_printf(s, ", \"exact\": %s, \"ns_per_frame\": ", r->exact ? "true" : "false");
+      json_number(s, r->ns);
+      g_string_append(s, ", \"speedup_vs_best_exact\": ");
+      json_number(s, speedup);
+      g_string_append(s, ", \"snr_db\": ");
+      json_number(s, r->snr);
+      g_string_append_printf(s, ", \"table_bytes\": %zu, \"verified\": %s", r->table_bytes,
+                             r->exact ? (r->verified ? "true" : "false") : "null");
+      g_string_append_printf(s,
+                             ", \"cin\": %d, \"cout\": %d, \"taps\": %d, \"dilation\": %d, "
+                             "\"frames\": %zu, \"runs\": %d, \"cpu\": ",
+                             k->cin, k->cout, k->taps, k->dilation, n, opt_runs);
+      json_string(s, cpu_model);
+      g_string_append(s, ", \"isa\": ");
+      json_string(s, engine_isa ? engine_isa : "auto");
+      g_string_append(s, "}");
+      printf("%s\n", s->str);
+      fflush(stdout);
+      g_string_free(s, TRUE);
+    }
+  }
+  fflush(text_out());
+}
+
+static void
+add_result(GArray *results, const char *method, gboolean exact, double ns, const double *ref,
+           const float *out, size_t n_values, size_t table_bytes)
+{
+  Result r = { 0 };
+  g_strlcpy(r.method, method, sizeof r.method);
+  r.exact = exact;
+  r.ns = ns;
+  r.snr = mdn_snr_db(ref, out, n_values);
+  r.table_bytes = table_bytes;
+  r.verified = !exact || r.snr >= VERIFY_MIN_SNR_DB;
+  g_array_append_val(results, r);
+}
+
+static void progress(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+progress(const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fprintf(stderr, "  ");
+  vfprintf(stderr, fmt, args);
+  fprintf(stderr, "\n");
+  va_end(args);
+}
+
+/* ---- one workload ------------------------------------------------------------ */
+
+typedef gboolean (*PeerNew)(const MdnKernel *, BenchPeer *, GError **);
+
+static void
+run_peer(const char *name, PeerNew make, const MdnKernel *k, const float *in, float *out, size_t n,
+         const double *ref, GArray *results)
+{
+  GError *error = NULL;
+  BenchPeer peer;
+  double ns;
+
+  if (!method_wanted(name, -1))
+    return;
+  if (!make(k, &peer, &error)) {
+    progress("%s omitted: %s", name, error->message);
+    g_error_free(error);
+    return;
+  }
+  if (measure(&peer, in, out, n, &ns, &error))
+    add_result(results, name, TRUE, ns, ref, out, n * k->cout, 0);
+  else {
+    progress("%s failed: %s", name, error->message);
+    g_clear_error(&error);
+  }
+  peer.free(peer.state);
+}
+
+static MdnModel *
+fit_tiers(const MdnKernel *k, GError **error)
+{
+  size_t n_train = (size_t)(opt_train_seconds * RATE);
+  float *train = workload_signal(k, n_train, TRAIN_SEED);
+  MdnTierSpec *specs = NULL;
+  MdnFitOptions options;
+  MdnModel *model = NULL;
+  gint64 t0 = g_get_monotonic_time();
+  int n_specs;
+
+  n_specs = mdn_tier_ladder_parse(opt_ladder ? opt_ladder : mdn_default_ladder(), &specs, error);
+  if (n_specs > 0) {
+    mdn_fit_options_init(&options);
+    options.specs = specs;
+    options.n_specs = n_specs;
+    options.seed = TRAIN_SEED;
+    model = mdn_fit(k, train, n_train, &options, error);
+    if (model)
+      progress("fitted %d tiers on %.1f s of audio in %.1f s", mdn_model_n_tiers(model),
+               opt_train_seconds, (g_get_monotonic_time() - t0) / 1e6);
+  }
+  g_free(specs);
+  g_free(train);
+  return model;
+}
+
+static void
+run_workload(const Workload *w)
+{
+  double seconds = w->max_seconds > 0 ? MIN(opt_seconds, w->max_seconds) : opt_seconds;
+  size_t n = MAX(1, (size_t)(seconds * RATE / BENCH_BLOCK)) * BENCH_BLOCK;
+  MdnKernel *k = workload_kernel(w);
+  float *in = workload_signal(k, n, TEST_SEED);
+  float *out = g_new(float, n * k->cout);
+  GArray *results = g_array_new(FALSE, TRUE, sizeof(Result));
+  GError *error = NULL;
+  MdnModel *model = NULL;
+  double *ref;
+  int t;
+
+  progress("%s: %s; %zu frames (%.2f s)", w->name, w->what, n, n / RATE);
+  ref = mdn_test_reference_conv(k, in, n);
+
+  if (k->cin == 1 && k->cout == 1)
+    run_peer("audiofirfilter", bench_peer_gst_new, k, in, out, n, ref, results);
+  run_peer("fftw-ola", bench_peer_fftw_new, k, in, out, n, ref, results);
+  if (k->cin > 1 || k->cout > 1)
+    run_peer("openblas-im2col", bench_peer_openblas_new, k, in, out, n, ref, results);
+
+  if (method_wanted("engine-exact", -1) || any_tier_wanted()) {
+    if (any_tier_wanted()) {
+      model = fit_tiers(k, &error);
+      if (!model) {
+        progress("mdn tiers omitted: fit failed: %s", error->message);
+        g_clear_error(&error);
+      }
+    }
+    if (!model)
+      model = mdn_model_new(k, &error);
+    if (!model) {
+      progress("engine omitted: %s", error->message);
+      g_clear_error(&error);
+    }
+  }
+  if (model) {
+    Engine e = { .stream = mdn_stream_new(model, 1, &error), .cin = k->cin, .cout = k->cout };
+    BenchPeer peer = { .state = &e };
+    double ns;
+
+    if (!e.stream) {
+      progress("engine omitted: %s", error->message);
+      g_clear_error(&error);
+    }
+    for (t = MDN_TIER_EXACT; e.stream && t < mdn_model_n_tiers(model); t++) {
+      MdnTierInfo info = { 0 };
+      char name[48];
+
+      if (t == MDN_TIER_EXACT)
+        g_strlcpy(name, "engine-exact", sizeof name);
+      else {
+        mdn_model_tier_info(model, t, &info);
+        g_snprintf(name, sizeof name, "mdn-%s", info.name);
+      }
+      if (!method_wanted(name, t))
+        continue;
+      e.tier = t;
+      peer.run = t == MDN_TIER_EXACT ? run_engine_exact : run_engine_tier;
+      if (measure(&peer, in, out, n, &ns, &error))
+        add_result(results, name, t == MDN_TIER_EXACT, ns, ref, out, n * k->cout, info.table_bytes);
+      else {
+        progress("%s failed: %s", name, error->message);
+        g_clear_error(&error);
+      }
+    }
+    if (e.stream)
+      mdn_stream_free(e.stream);
+    mdn_model_free(model);
+  }
+
+  print_results(w, k, n, (const Result *)results->data, (int)results->len);
+  g_array_free(results, TRUE);
+  g_free(ref);
+  g_free(in);
+  g_free(out);
+  mdn_kernel_free(k);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static gboolean
+workload_wanted(const char *name)
+{
+  int i;
+  if (!opt_workloads)
+    return TRUE;
+  for (i = 0; opt_workloads[i]; i++)
+    if (strcmp(opt_workloads[i], name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+int
+main(int argc, char **argv)
+{
+  GOptionContext *context = g_option_context_new("- the engine against exact conv1d peers");
+  GError *error = NULL;
+  char *date;
+  GDateTime *now;
+  size_t i;
+  int j;
+
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_option_context_set_description(
+      context, "Methods: audiofirfilter, fftw-ola, openblas-im2col, engine-exact, mdn-<tier>.\n"
+               "Speed-up is against the fastest exact method of the workload in this run.");
+  if (!g_option_context_parse(context, &argc, &argv, &error)) {
+    fprintf(stderr, "maddness-bench: %s\n", error->message);
+    return 2;
+  }
+  g_option_context_free(context);
+  if (opt_runs < 1 || opt_seconds <= 0 || opt_train_seconds <= 0) {
+    fprintf(stderr, "maddness-bench: --runs, --seconds and --train-seconds must be positive\n");
+    return 2;
+  }
+  for (j = 0; opt_workloads && opt_workloads[j]; j++) {
+    gboolean known = FALSE;
+    for (i = 0; i < G_N_ELEMENTS(workloads); i++)
+      known |= strcmp(workloads[i].name, opt_workloads[j]) == 0;
+    if (!known) {
+      fprintf(stderr, "maddness-bench: unknown workload \"%s\"\n", opt_workloads[j]);
+      return 2;
+    }
+  }
+
+  cpu_model = read_cpu_model();
+  engine_isa = g_getenv("MADDNESS_ISA");
+  now = g_date_time_new_now_utc();
+  date = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
+  fprintf(text_out(), "# maddness-bench, %s\n", date);
+  fprintf(text_out(), "# CPU: %s (%d online, nothing pinned)\n", cpu_model, g_get_num_processors());
+  fprintf(text_out(), "# engine ISA: %s\n",
+          engine_isa ? engine_isa : "auto (MADDNESS_ISA unset: the engine's run-time choice)");
+  fprintf(text_out(),
+          "# 48 kHz; %.1f s signals (reverb at most 2 s); median of %d runs after a warm-up; "
+          "%d-frame buffers\n",
+          opt_seconds, opt_runs, BENCH_BLOCK);
+  fprintf(text_out(), "# audiofirfilter: %s\n", bench_peer_gst_describe());
+  fprintf(text_out(), "# fftw-ola: %s, FFTW_MEASURE plans\n", bench_peer_fftw_describe());
+  fprintf(text_out(), "# openblas-im2col: %s\n", bench_peer_openblas_describe());
+  fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)\n",
+          opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED);
+  fprintf(text_out(), "# speed-up: against the fastest exact method of the workload, this run\n");
+  fprintf(text_out(), "%-10s %-18s %-5s %10s %9s %8s %10s\n", "workload", "method", "exact",
+          "ns/frame", "speed-up", "snr_db", "table_B");
+  g_date_time_unref(now);
+  g_free(date);
+
+  for (i = 0; i < G_N_ELEMENTS(workloads); i++)
+    if (workload_wanted(workloads[i].name))
+      run_workload(&workloads[i]);
+
+  g_free(cpu_model);
+  return 0;
+}
