@@ -81,7 +81,7 @@ gboolean mdn_kernel_write_taps_body (const MdnKernel *kernel, FILE *out, GError 
  * then optional "e<exact taps>" and "q<table bits 8|16>", e.g. "s4d6e8". */
 typedef struct {
   int taps_per_codebook; /* s: 1, 2, 4, 8 */
-  int depth;             /* tree depth: 4 (16 buckets) .. 8 (256 buckets) */
+  int depth;             /* tree depth 1..8: 2^depth buckets (16 at 4, 64 at 6) */
   int exact_taps;        /* input dims (channel, tap) computed exactly */
   int table_bits;        /* 8 or 16 */
 } MdnTierSpec;
@@ -146,7 +146,8 @@ typedef struct _MdnStream MdnStream;
 /* A stream over `groups` independent copies of the model's channels:
  * input frames have groups*cin channels, output frames groups*cout, and
  * group g reads input channels g*cin.. and writes output channels g*cout..
- * (a 1->1 model on stereo: groups = 2). All memory is allocated here. */
+ * (a 1->1 model on stereo: groups = 2). All memory is allocated here.
+ * The model must outlive the stream and not gain tiers meanwhile. */
 MdnStream *mdn_stream_new (const MdnModel *model, int groups, GError **error);
 void mdn_stream_free (MdnStream *stream);
 /* Filters n_frames (any count, 0 included). tier: MDN_TIER_EXACT or
@@ -162,6 +163,10 @@ int mdn_stream_groups (const MdnStream *stream);
  * the history, so one bad sample cannot poison the stream. This counts them
  * since the stream was made or reset. */
 guint64 mdn_stream_nonfinite_count (const MdnStream *stream);
+/* When the tier changes between calls, fade linearly from the old path's
+ * output to the new one's over `frames` frames (both run meanwhile), so a
+ * quality change does not click. 0 (the default) switches at once. */
+void mdn_stream_set_crossfade (MdnStream *stream, size_t frames);
 
 /* ---- shipped presets (preset-path.c) ---------------------------------------- */
 

@@ -146,9 +146,13 @@ void mdn_tier_process (const MdnTier *tier, MdnTierState *state, const float *co
 /* Exact path (exact.c): direct form below the crossover, zero-latency
  * uniformly partitioned FFT convolution above it. */
 typedef struct _MdnExact MdnExact;
+/* NULL when memory runs out. */
 MdnExact *mdn_exact_new (const MdnKernel *kernel);
+/* Another state for the same kernel, sharing its weights and spectra. */
+MdnExact *mdn_exact_new_sharing (const MdnExact *other);
 void mdn_exact_free (MdnExact *exact);
-/* Frames of input history the direct part reads (taps-1)*dilation. */
+/* Frames of input history the path reads: (taps-1)*dilation for the direct
+ * form; for the FFT path also what rebuilding its delay line reads. */
 size_t mdn_exact_history (const MdnKernel *kernel);
 /* Same calling convention as mdn_tier_process(). The FFT part caches
  * transforms of past input blocks; after mdn_exact_invalidate() (the stream

@@ -15,9 +15,6 @@
 #include <xmmintrin.h>
 #endif
 
-/* From exact.c; belongs in mdn-private.h (see the exact path's owner). */
-MdnExact *mdn_exact_new_sharing(const MdnExact *other);
-
 #define MDN_NO_TIER (-2) /* no path used yet */
 
 /* The history buffers of a stream: at most 2 GiB. */
@@ -36,6 +33,12 @@ struct _MdnStream {
   float *scratch;        /* [MDN_CHUNK * cout]: one group's output */
   MdnExact **exact;      /* [groups] */
   MdnTierState **states; /* [groups][n_tiers], entries may be NULL */
+  guint64 nonfinite;     /* input samples replaced by 0 since creation/reset */
+  /* Crossfade after a tier change: fade_len frames from fade_from to the new
+   * path; fade_pos counts the frames already faded. */
+  size_t fade_len, fade_pos;
+  int fade_from;
+  float *fade_scratch; /* [MDN_CHUNK * cout]: the old path's output */
 };
 
 MdnStream *
@@ -99,6 +102,8 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->buffers = buffers;
   s->x = g_new0(const float *, k->cin);
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
+  s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
+  s->fade_from = MDN_NO_TIER;
 
   s->exact = g_new0(MdnExact *, groups);
   s->states = g_new0(MdnTierState *, (size_t)groups * MAX(s->n_tiers, 1));
@@ -135,6 +140,7 @@ mdn_stream_free(MdnStream *s)
   g_free(s->buffers);
   g_free(s->x);
   g_free(s->scratch);
+  g_free(s->fade_scratch);
   g_free(s);
 }
 
@@ -167,9 +173,37 @@ mdn_stream_reset(MdnStream *s)
   memset(s->buffers, 0, sizeof(float) * (size_t)s->groups * s->cin * s->buf_len);
   s->fill = s->history;
   s->frame = 0;
+  s->nonfinite = 0;
+  s->fade_from = MDN_NO_TIER;
+  s->fade_pos = 0;
   invalidate_path(s, MDN_TIER_EXACT);
   for (t = 0; t < s->n_tiers; t++)
     invalidate_path(s, t);
+}
+
+/* Runs one path over the chunk already in the buffers: out has stride cout. */
+static void
+run_path(MdnStream *s, int g, int tier, size_t n, float *out)
+{
+  const float *bias = mdn_model_kernel(s->model)->bias;
+  MdnTierState *state;
+  size_t t;
+  int o;
+
+  if (tier == MDN_TIER_EXACT) {
+    mdn_exact_process(s->exact[g], s->x, s->frame, n, out);
+    return;
+  }
+  state = s->states[(size_t)g * s->n_tiers + tier];
+  if (!state) {
+    memset(out, 0, sizeof(float) * n * s->cout);
+    return;
+  }
+  mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, out);
+  /* Tiers leave the bias to the stream (see tier.c). */
+  for (t = 0; t < n; t++)
+    for (o = 0; o < s->cout; o++)
+      out[t * s->cout + o] += bias[o];
 }
 
 /* One chunk of n <= MDN_CHUNK frames. */
@@ -178,6 +212,7 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
 {
   const size_t in_stride = (size_t)s->groups * s->cin;
   const size_t out_stride = (size_t)s->groups * s->cout;
+  const gboolean fading = s->fade_from != MDN_NO_TIER;
   size_t t;
   int g, i, o;
 
@@ -193,21 +228,32 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
   for (i = 0; i < s->groups * s->cin; i++) {
     float *restrict dst = s->buffers + (size_t)i * s->buf_len + s->fill;
     const float *restrict src = in + i;
-    for (t = 0; t < n; t++)
-      dst[t] = src[t * in_stride];
+    for (t = 0; t < n; t++) {
+      float v = src[t * in_stride];
+      /* One NaN or Inf would poison the output for the whole history. */
+      if (G_UNLIKELY(!isfinite(v))) {
+        v = 0.0f;
+        s->nonfinite++;
+      }
+      dst[t] = v;
+    }
   }
 
   for (g = 0; g < s->groups; g++) {
     for (i = 0; i < s->cin; i++)
       s->x[i] = s->buffers + ((size_t)g * s->cin + i) * s->buf_len + s->fill;
-    if (tier == MDN_TIER_EXACT) {
-      mdn_exact_process(s->exact[g], s->x, s->frame, n, s->scratch);
-    } else {
-      MdnTierState *state = s->states[(size_t)g * s->n_tiers + tier];
-      if (state)
-        mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, s->scratch);
-      else
-        memset(s->scratch, 0, sizeof(float) * n * s->cout);
+    run_path(s, g, tier, n, s->scratch);
+    if (fading) {
+      /* Equal-gain linear crossfade from the old path's output. */
+      run_path(s, g, s->fade_from, n, s->fade_scratch);
+      for (t = 0; t < n; t++) {
+        size_t pos = s->fade_pos + t;
+        float w = pos >= s->fade_len ? 1.0f : (float)(pos + 1) / (float)(s->fade_len + 1);
+        for (o = 0; o < s->cout; o++) {
+          float *y = s->scratch + t * s->cout + o;
+          *y = w * *y + (1.0f - w) * s->fade_scratch[t * s->cout + o];
+        }
+      }
     }
     for (t = 0; t < n; t++) {
       const float *src = s->scratch + t * s->cout;
@@ -215,6 +261,11 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
       for (o = 0; o < s->cout; o++)
         dst[o] = src[o];
     }
+  }
+  if (fading) {
+    s->fade_pos += n;
+    if (s->fade_pos >= s->fade_len)
+      s->fade_from = MDN_NO_TIER;
   }
   s->fill += n;
   s->frame += n;
@@ -233,7 +284,15 @@ mdn_stream_process(MdnStream *s, int tier, const float *in, float *out, size_t n
   if (n_frames == 0)
     return TRUE;
   if (tier != s->last_tier) {
-    invalidate_path(s, tier);
+    /* The path we were still fading from has a current state; any other
+     * must rebuild its state from the history. */
+    if (tier != s->fade_from)
+      invalidate_path(s, tier);
+    s->fade_from = MDN_NO_TIER;
+    if (s->fade_len > 0 && s->last_tier != MDN_NO_TIER && s->frame > 0) {
+      s->fade_from = s->last_tier;
+      s->fade_pos = 0;
+    }
     s->last_tier = tier;
   }
 
@@ -254,4 +313,18 @@ mdn_stream_process(MdnStream *s, int tier, const float *in, float *out, size_t n
   _mm_setcsr(csr);
 #endif
   return TRUE;
+}
+
+guint64
+mdn_stream_nonfinite_count(const MdnStream *s)
+{
+  return s->nonfinite;
+}
+
+void
+mdn_stream_set_crossfade(MdnStream *s, size_t frames)
+{
+  s->fade_len = frames;
+  if (frames == 0)
+    s->fade_from = MDN_NO_TIER;
 }

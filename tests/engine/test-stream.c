@@ -373,8 +373,8 @@ test_groups(void)
   }
 }
 
-/* NaN and Inf in the input poison the output only while they are in the
- * history: afterwards the output is identical to a stream that saw zeros. */
+/* NaN and Inf in the input are replaced by 0 before they enter the history
+ * and counted: the output is identical to a stream that saw zeros there. */
 static void
 test_non_finite(void)
 {
@@ -385,8 +385,8 @@ test_non_finite(void)
     MdnModel *m = model_for(k);
     float *in = mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, 80);
     float *clean, *dirty, *out_clean, *out_dirty;
-    size_t t, after = bad_at + bad_len + mdn_exact_history(k) + 2 * MDN_CHUNK;
-    g_assert_cmpuint(after, <, n);
+    MdnStream *s;
+    size_t t;
     for (t = bad_at * k->cin; t < (bad_at + bad_len) * k->cin; t++)
       in[t] = 0;
     clean = in;
@@ -394,12 +394,14 @@ test_non_finite(void)
     for (t = bad_at * k->cin; t < (bad_at + bad_len) * k->cin; t++)
       dirty[t] = (t % 2) ? NAN : INFINITY;
     out_clean = run_once(m, 1, clean, n);
-    out_dirty = run_once(m, 1, dirty, n);
-    g_assert_true(isnan(out_dirty[(bad_at + bad_len - 1) * k->cout])
-                  || isinf(out_dirty[(bad_at + bad_len - 1) * k->cout]));
-    g_assert_cmpint(memcmp(out_clean + after * k->cout, out_dirty + after * k->cout,
-                           sizeof(float) * (n - after) * k->cout),
-                    ==, 0);
+    out_dirty = g_new(float, n * k->cout);
+    s = stream_for(m, 1);
+    g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, dirty, out_dirty, n));
+    g_assert_cmpuint(mdn_stream_nonfinite_count(s), ==, bad_len * k->cin);
+    g_assert_cmpint(memcmp(out_clean, out_dirty, sizeof(float) * n * k->cout), ==, 0);
+    mdn_stream_reset(s);
+    g_assert_cmpuint(mdn_stream_nonfinite_count(s), ==, 0);
+    mdn_stream_free(s);
     g_free(in);
     g_free(dirty);
     g_free(out_clean);
@@ -407,6 +409,50 @@ test_non_finite(void)
     mdn_model_free(m);
     mdn_kernel_free(k);
   }
+}
+
+/* With a crossfade, a tier change blends the two paths linearly over the
+ * fade; after it, the new path's output is exactly what it would be alone. */
+static void
+test_crossfade(void)
+{
+  const size_t n = 6000, a = 2000, fade = 256;
+  MdnKernel *k = kernel_number(0);
+  MdnModel *m = model_with_tier(k);
+  float *in = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 90);
+  float *exact = run_once(m, 1, in, n);
+  float *tier0 = g_new(float, n * k->cout), *out = g_new(float, n * k->cout);
+  MdnStream *s = stream_for(m, 1);
+  size_t t;
+  int o;
+
+  g_assert_true(mdn_stream_process(s, 0, in, tier0, n));
+  mdn_stream_free(s);
+  s = stream_for(m, 1);
+  mdn_stream_set_crossfade(s, fade);
+  g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, a));
+  /* cut inside the fade too: the fade position carries across calls */
+  g_assert_true(mdn_stream_process(s, 0, in + a * k->cin, out + a * k->cout, 100));
+  g_assert_true(mdn_stream_process(s, 0, in + (a + 100) * k->cin, out + (a + 100) * k->cout,
+                                   n - a - 100));
+  g_assert_cmpint(memcmp(exact, out, sizeof(float) * a * k->cout), ==, 0);
+  for (t = a; t < a + fade; t++)
+    for (o = 0; o < k->cout; o++) {
+      float w = (float)(t - a + 1) / (float)(fade + 1);
+      float want = w * tier0[t * k->cout + o] + (1 - w) * exact[t * k->cout + o];
+      g_assert_cmpfloat_with_epsilon(out[t * k->cout + o], want, 1e-6);
+    }
+  g_assert_cmpint(
+      memcmp(tier0 + (a + fade) * k->cout, out + (a + fade) * k->cout,
+             sizeof(float) * (n - a - fade) * k->cout),
+      ==, 0);
+  mdn_stream_free(s);
+  g_free(in);
+  g_free(exact);
+  g_free(tier0);
+  g_free(out);
+  mdn_model_free(m);
+  mdn_kernel_free(k);
 }
 
 /* The stream flushes denormals while it runs and gives the caller its
@@ -458,6 +504,7 @@ main(int argc, char **argv)
   g_test_add_func("/stream/bad-groups", test_bad_groups);
   g_test_add_func("/stream/groups", test_groups);
   g_test_add_func("/stream/non-finite", test_non_finite);
+  g_test_add_func("/stream/crossfade", test_crossfade);
   g_test_add_func("/stream/fp-mode", test_fp_mode);
   return g_test_run();
 }
