@@ -467,9 +467,7 @@ exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
 }
 
 /* Another state for the same kernel (one per group of a stream), sharing
- * the weights and the kernel spectra of `other`. NULL when memory runs out.
- * Not in mdn-private.h yet: declared where used (stream.c). */
-
+ * the weights and the kernel spectra of `other`. NULL when memory runs out. */
 MdnExact *
 mdn_exact_new_sharing(const MdnExact *other)
 {
