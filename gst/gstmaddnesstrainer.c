@@ -87,6 +87,10 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #include <glib/gstdio.h>
 
@@ -98,6 +102,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_trainer_debug);
 #define MAX_MAX_SECONDS 3600.0
 #define DEFAULT_FIT_ON_EOS TRUE
 #define HOLDOUT_FRACTION 0.2
+/* How much nicer than the streaming thread the fitting thread runs. */
+#define FIT_NICE 10
 /* A fixed seed: the same audio gives the same preset. */
 #define FIT_SEED G_GUINT64_CONSTANT(0x6d61646472656e)
 /* Engine callbacks are posted at most this often (stage changes always). */
@@ -187,6 +193,7 @@ typedef struct {
   gchar *location;
   MdnTierSpec *specs;
   int n_specs;
+  gboolean for_eos;
 } FitJob;
 
 static void
@@ -578,12 +585,34 @@ done:
   g_free(audio);
 }
 
+/* A fit started by the action signal runs while audio flows: it should not
+ * take the CPU from the streaming threads, so its worker (and the ticker it
+ * starts, which inherits it) runs niced. An EOS fit is what the pipeline
+ * waits for: it keeps the normal priority. Linux sets nice per thread. */
+static void
+lower_thread_priority(GstMaddnessTrainer *self)
+{
+#ifdef __linux__
+  id_t tid = (id_t)syscall(SYS_gettid);
+  int nice_now;
+
+  errno = 0;
+  nice_now = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && setpriority(PRIO_PROCESS, tid, MIN(nice_now + FIT_NICE, 19)) != 0)
+    GST_DEBUG_OBJECT(self, "cannot lower the fitting thread's priority: %s", g_strerror(errno));
+#else
+  (void)self;
+#endif
+}
+
 static gpointer
 fit_worker(gpointer user_data)
 {
   FitJob *job = user_data;
   GstMaddnessTrainer *self = job->self;
 
+  if (!job->for_eos)
+    lower_thread_priority(self);
   run_fit(self, job);
   fit_job_free(job);
 
@@ -623,6 +652,7 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
 
   job = g_new0(FitJob, 1);
   job->self = self;
+  job->for_eos = for_eos;
   GST_OBJECT_LOCK(self);
   job->location = g_strdup(self->location);
   ladder = self->tiers && self->tiers[0] ? self->tiers : mdn_default_ladder();
