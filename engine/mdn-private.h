@@ -163,6 +163,18 @@ void mdn_exact_process (MdnExact *exact, const float *const *x, guint64 frame0, 
                         float *out);
 double mdn_exact_cost_per_frame (const MdnKernel *kernel);
 
+/* ---- instruction sets (cpu.c) ---- */
+typedef enum {
+  MDN_ISA_SCALAR, /* the reference: plain C */
+  MDN_ISA_AVX2,   /* AVX2 + FMA */
+  MDN_ISA_AVX512, /* AVX-512 F, BW, VL, DQ */
+  MDN_N_ISAS
+} MdnIsa;
+gboolean mdn_cpu_supports (MdnIsa isa);
+/* The ISA in use: the best supported, or MADDNESS_ISA when supported. */
+MdnIsa mdn_cpu_isa (void);
+const char *mdn_isa_name (MdnIsa isa);
+
 /* Tier cost model (operations per frame), shared by fit and info. */
 double mdn_tier_cost (const MdnTier *tier);
 
