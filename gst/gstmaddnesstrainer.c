@@ -141,6 +141,9 @@ struct _GstMaddnessTrainer {
    * state-change and streaming threads touch it, never at the same time. */
   MdnKernel *file_kernel;
   gboolean file_kernel_has_rate;
+  /* The last format refused, so that negotiation retries post one error. */
+  gint refused_rate;
+  gint refused_channels;
 
   /* reservoir_lock: the recording and the format it was recorded in. The
    * streaming thread holds it only for a memcpy. */
@@ -766,6 +769,7 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
   GST_DEBUG_OBJECT(self, "kernel %s: %d->%d, %d taps", kernel_path, self->file_kernel->cin,
                    self->file_kernel->cout, self->file_kernel->taps);
 
+  self->refused_rate = self->refused_channels = 0;
   g_mutex_lock(&self->progress_lock);
   self->percent = 0.0;
   g_mutex_unlock(&self->progress_lock);
@@ -822,6 +826,8 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
     return FALSE;
   if (!self->file_kernel)
     return FALSE;
+  if (rate == self->refused_rate && channels == self->refused_channels)
+    return FALSE;
 
   kernel = mdn_kernel_copy(self->file_kernel);
   if (!self->file_kernel_has_rate) {
@@ -834,6 +840,8 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
          "%d Hz",
          kernel->rate, rate));
     mdn_kernel_free(kernel);
+    self->refused_rate = rate;
+    self->refused_channels = channels;
     return FALSE;
   }
   if (kernel->cin != channels && kernel->cin != 1) {
@@ -842,6 +850,8 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
         ("The kernel has %d input channels but the stream has %d", kernel->cin, channels),
         ("the stream must have %d channels (audioconvert)", kernel->cin));
     mdn_kernel_free(kernel);
+    self->refused_rate = rate;
+    self->refused_channels = channels;
     return FALSE;
   }
 

@@ -117,6 +117,19 @@ count_named(MsgLog *log, const char *name)
   return n;
 }
 
+static int
+count_type(MsgLog *log, GstMessageType type)
+{
+  int n = 0;
+  guint i;
+
+  g_mutex_lock(&log->lock);
+  for (i = 0; i < log->messages->len; i++)
+    n += GST_MESSAGE_TYPE(g_ptr_array_index(log->messages, i)) == type;
+  g_mutex_unlock(&log->lock);
+  return n;
+}
+
 /* The first error's text (g_free), or NULL. */
 static char *
 first_error(MsgLog *log)
@@ -605,6 +618,9 @@ check_caps_error(const char *kernel, int rate, int channels, const char *what)
 
   fail_if(gst_harness_push(h, make_buffer(audio, CHUNK, channels, rate, 0)) == GST_FLOW_OK,
           "caps accepted for %s", what);
+  fail_if(gst_harness_push(h, make_buffer(audio, CHUNK, channels, rate, CHUNK)) == GST_FLOW_OK,
+          "caps accepted for %s", what);
+  fail_unless_equals_int(count_type(log, GST_MESSAGE_ERROR), 1);
   error = first_error(log);
   fail_unless(error != NULL, "no error message for %s", what);
   fail_unless(strstr(error, what) != NULL, "error \"%s\" does not mention %s", error, what);
@@ -1111,6 +1127,95 @@ GST_START_TEST(test_split_memories)
 }
 GST_END_TEST;
 
+/* Zero-length buffers, NaN and Inf pass through untouched and do not spoil
+ * the fit (non-finite samples are fitted as silence). */
+GST_START_TEST(test_bad_input)
+{
+  char *location = tmp_path("bad-input.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
+  size_t n = 4 * RATE, n_test = 2 * RATE, t;
+  float *audio = mdn_test_speech(n, RATE, 15);
+  float *test = mdn_test_speech(n_test, RATE, 16);
+  GstBuffer *out;
+  MdnModel *model;
+  double snr;
+  char *error;
+
+  for (t = RATE; t < n; t += RATE / 2)
+    audio[t] = (t / (RATE / 2)) % 2 ? NAN : INFINITY;
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  fail_unless_equals_uint64(gst_buffer_get_size(out), 0);
+  gst_buffer_unref(out);
+  push_all(h, audio, n, 1, RATE); /* checks bit-exact passthrough, NaN included */
+  push_eos(h);
+  error = first_error(log);
+  fail_unless(error == NULL, "%s", error);
+  model = load_model(location);
+  snr = tier_snr(model, 0, test, n_test);
+  fail_unless(snr >= 10.0, "%.2f dB on other speech", snr);
+  mdn_model_free(model);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(test);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* During a long fit: progress messages at most a second apart (the ticker
+ * covers engine silences), the progress property moves and stays in range. */
+GST_START_TEST(test_progress_during_long_fit)
+{
+  char *location = tmp_path("long.mdn");
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(long_taps, location, "");
+  size_t n = 8 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 17);
+  gboolean started = FALSE;
+  double first = -1, later = -1;
+  gint64 last_time = 0;
+  int n_progress = 0;
+  GstHarness *h;
+  guint i;
+
+  g_object_set(trainer, "fit-on-eos", FALSE, NULL);
+  h = trainer_harness(trainer, log, RATE, 1);
+  push_all(h, audio, n, 1, RATE);
+  g_signal_emit_by_name(h->element, "fit", &started);
+  fail_unless(started);
+  wait_for_engine(log);
+  g_object_get(h->element, "progress", &first, NULL);
+  g_usleep(2500 * 1000);
+  g_object_get(h->element, "progress", &later, NULL);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  fail_unless(first > 0.0 && later > first && later < 100.0, "progress %g then %g", first, later);
+
+  g_mutex_lock(&log->lock);
+  for (i = 0; i < log->messages->len; i++) {
+    gint64 time = g_array_index(log->times, gint64, i);
+
+    if (!is_element_message(g_ptr_array_index(log->messages, i), "maddness-progress"))
+      continue;
+    if (n_progress > 0)
+      fail_unless(time - last_time <= G_TIME_SPAN_SECOND, "%.2f s without progress",
+                  (time - last_time) / 1e6);
+    last_time = time;
+    n_progress++;
+  }
+  g_mutex_unlock(&log->lock);
+  fail_unless(n_progress >= 3, "%d progress messages in 2.5 s", n_progress);
+  fail_unless(g_get_monotonic_time() - last_time <= G_TIME_SPAN_SECOND, "progress went silent");
+
+  gst_harness_teardown(h);
+  assert_no_file(location);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_properties)
 {
   GstElement *e = gst_element_factory_make("maddnesstrainer", NULL);
@@ -1131,6 +1236,9 @@ GST_START_TEST(test_properties)
   g_object_get(e, "tiers", &tiers, NULL);
   fail_unless_equals_string(tiers, "s8d4,s4d6e8");
   g_free(tiers);
+  /* No fit outside PAUSED/PLAYING. */
+  g_signal_emit_by_name(e, "fit", &fit_on_eos);
+  fail_if(fit_on_eos, "a fit started in NULL");
   gst_object_unref(e);
 }
 GST_END_TEST;
@@ -1158,6 +1266,8 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);
   tcase_add_test(tc, test_split_memories);
+  tcase_add_test(tc, test_bad_input);
+  tcase_add_test(tc, test_progress_during_long_fit);
   tcase_add_test(tc, test_properties);
   return s;
 }
