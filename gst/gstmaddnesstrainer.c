@@ -36,9 +36,13 @@
  *
  * When #GstMaddnessTrainer:fit-on-eos is %TRUE (the default), EOS makes the
  * element fit, write the preset, and only then forward EOS, so that
- * gst-launch-1.0 returns once the preset exists. The #GstMaddnessTrainer::fit
- * action signal starts a fit while audio keeps flowing. Going to READY or NULL
- * during a fit cancels it; no file is written then.
+ * gst-launch-1.0 returns once the preset exists (a fit started by the action
+ * signal and still running is let finish first; the EOS fit then uses all
+ * that was recorded). The #GstMaddnessTrainer::fit action signal starts a fit
+ * while audio keeps flowing; its thread runs at a lower priority (nice +10 on
+ * Linux) so that it does not take the CPU from the audio. Going to READY or
+ * NULL during a fit cancels it (a flush cancels an EOS fit); no file is
+ * written then.
  *
  * The preset is written atomically (temporary file and rename): a failed or
  * cancelled fit never leaves a partial file. That the location's directory
@@ -47,7 +51,10 @@
  * ## Messages
  *
  * `maddness-progress` (element message), at least every second during a fit:
- * - `stage` (string): "start", "trees", "tables", "measure" or "done".
+ * on each change of stage, at most every 200 ms otherwise, and from a timer
+ * when the engine has not reported for 500 ms.
+ * - `stage` (string): "start" until the engine's first report, then the
+ *   engine's stage ("prepare", "trees", "tables", "measure"), "done" at the end.
  * - `percent` (double): 0 to 100, of the whole fit.
  *
  * `maddness-trained` (element message), once the preset is written:
@@ -65,16 +72,16 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 filesrc location=voice.wav ! wavparse ! audioconvert ! maddnesstrainer
- * kernel=room-ir.wav location=room.mdn ! fakesink
+ * gst-launch-1.0 filesrc location=voice.wav ! wavparse ! audioconvert ! \
+ *     maddnesstrainer kernel=room-ir.wav location=room.mdn ! fakesink
  * ]| Fits room.mdn to the room impulse response room-ir.wav and the voice in
  * voice.wav; gst-launch-1.0 returns once room.mdn is written.
  * |[
- * gst-launch-1.0 audiotestsrc wave=pink-noise num-buffers=400 ! audio/x-raw,rate=48000,channels=1 !
- * audioconvert ! maddnesstrainer kernel=lowpass.taps location=lowpass.mdn tiers=s4d4,s2d6e8 !
- * fakesink
- * ]| Fits two tiers of the taps-file kernel lowpass.taps (at 48 kHz) to 8.5 s
- * of pink noise.
+ * gst-launch-1.0 audiotestsrc wave=pink-noise num-buffers=400 ! \
+ *     audio/x-raw,rate=48000,channels=1 ! audioconvert ! \
+ *     maddnesstrainer kernel=lowpass.taps location=lowpass.mdn tiers=s4d4,s2d6e8 ! fakesink
+ * ]| Fits two tiers of the taps-file kernel lowpass.taps (which takes the
+ * stream's 48 kHz) to 8.5 s of pink noise.
  */
 
 #ifdef HAVE_CONFIG_H
