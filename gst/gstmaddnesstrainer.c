@@ -32,7 +32,8 @@
  * none and takes the stream's. The stream must have as many channels as the
  * kernel has inputs, or the kernel must have one input: then each channel of
  * the N-channel stream is used as more mono audio, the channels concatenated
- * one after the other.
+ * one after the other. New caps with another rate or channel count start a
+ * new recording.
  *
  * When #GstMaddnessTrainer:fit-on-eos is %TRUE (the default), EOS makes the
  * element fit, write the preset, and only then forward EOS, so that
@@ -552,7 +553,9 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
   g_strlcpy(self->stage, "start", sizeof self->stage);
   self->percent = 0.0;
   g_mutex_unlock(&self->progress_lock);
-  ticker = g_thread_new("maddness-tick", progress_ticker, self);
+  ticker = g_thread_try_new("maddness-tick", progress_ticker, self, NULL);
+  if (!ticker)
+    GST_WARNING_OBJECT(self, "no progress timer: progress comes from the engine only");
 
   model = mdn_fit(kernel, audio, frames, &options, &error);
 
@@ -560,7 +563,8 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
   self->ticking = FALSE;
   g_cond_broadcast(&self->progress_cond);
   g_mutex_unlock(&self->progress_lock);
-  g_thread_join(ticker);
+  if (ticker)
+    g_thread_join(ticker);
 
   if (!model || g_atomic_int_get(&self->cancel)) {
     if (g_atomic_int_get(&self->cancel) || g_error_matches(error, MDN_ERROR, MDN_ERROR_CANCELLED)) {
@@ -650,9 +654,14 @@ join_worker(GstMaddnessTrainer *self)
     g_thread_join(worker);
 }
 
-/* Starts a fit on a worker thread. FALSE when fits are refused (not in
- * PAUSED/PLAYING), one is already running, or nothing can be fitted. */
-static gboolean
+typedef enum {
+  FIT_STARTED,
+  FIT_BUSY,   /* a fit is running */
+  FIT_REFUSED /* not in PAUSED/PLAYING, or an error was posted */
+} FitStart;
+
+/* Starts a fit on a worker thread. */
+static FitStart
 start_fit(GstMaddnessTrainer *self, gboolean for_eos)
 {
   GError *error = NULL;
@@ -673,12 +682,12 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid tier ladder: %s", error->message), (NULL));
     g_clear_error(&error);
     fit_job_free(job);
-    return FALSE;
+    return FIT_REFUSED;
   }
   if (!job->location) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No location set for the preset"), (NULL));
     fit_job_free(job);
-    return FALSE;
+    return FIT_REFUSED;
   }
 
   g_mutex_lock(&self->fit_lock);
@@ -689,7 +698,7 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
       g_mutex_unlock(&self->fit_lock);
       GST_DEBUG_OBJECT(self, "not fitting: not in PAUSED or PLAYING");
       fit_job_free(job);
-      return FALSE;
+      return FIT_REFUSED;
     }
     if (!self->worker)
       break;
@@ -697,7 +706,7 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
       g_mutex_unlock(&self->fit_lock);
       GST_INFO_OBJECT(self, "a fit is already running");
       fit_job_free(job);
-      return FALSE;
+      return FIT_BUSY;
     }
     finished = self->worker;
     self->worker = NULL;
@@ -717,9 +726,9 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
                       (NULL));
     g_clear_error(&error);
     fit_job_free(job);
-    return FALSE;
+    return FIT_REFUSED;
   }
-  return TRUE;
+  return FIT_STARTED;
 }
 
 static gboolean
@@ -734,7 +743,7 @@ gst_maddness_trainer_fit_action(GstMaddnessTrainer *self)
     GST_WARNING_OBJECT(self, "fit requested before any audio was recorded");
     return FALSE;
   }
-  return start_fit(self, FALSE);
+  return start_fit(self, FALSE) == FIT_STARTED;
 }
 
 /* ---- GstBaseTransform ----------------------------------------------------- */
@@ -967,8 +976,13 @@ gst_maddness_trainer_sink_event(GstBaseTransform *trans, GstEvent *event)
     if (fit_on_eos) {
       /* Let a fit started by the action signal finish first, then fit on
        * everything recorded; EOS goes on once the preset is written. */
-      join_worker(self);
-      if (start_fit(self, TRUE))
+      FitStart started;
+
+      do {
+        join_worker(self);
+        started = start_fit(self, TRUE);
+      } while (started == FIT_BUSY);
+      if (started == FIT_STARTED)
         join_worker(self);
     }
     break;
