@@ -1024,6 +1024,46 @@ trained_seconds(MsgLog *log)
   return seconds;
 }
 
+/* A `fit` action still running at EOS: EOS lets it finish, then fits on
+ * all that was recorded; two presets are reported, in that order. */
+GST_START_TEST(test_fit_then_eos)
+{
+  char *location = tmp_path("then-eos.mdn");
+  MsgLog *log = msg_log_new();
+  GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
+  size_t n = 4 * RATE, first = 3 * RATE;
+  float *audio = mdn_test_speech(n, RATE, 18);
+  gboolean started = FALSE;
+  double seconds[2] = { 0, 0 };
+  int n_trained = 0;
+  guint i;
+
+  push_all(h, audio, first, 1, RATE);
+  g_signal_emit_by_name(h->element, "fit", &started);
+  fail_unless(started);
+  push_check(h, audio + first, n - first, 1, RATE, first);
+  push_eos(h);
+  fail_unless(first_error(log) == NULL);
+  for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+
+    if (is_element_message(m, "maddness-trained")) {
+      fail_unless(n_trained < 2, "more than two presets");
+      gst_structure_get_double(gst_message_get_structure(m), "seconds", &seconds[n_trained++]);
+    }
+  }
+  fail_unless_equals_int(n_trained, 2);
+  /* The action's snapshot was taken when its worker started: between 3 s
+   * and all 4 s; the EOS fit has everything. */
+  fail_unless(seconds[0] >= 3.0 - 1e-6 && seconds[0] <= 4.0 + 1e-6, "first %g s", seconds[0]);
+  fail_unless(fabs(seconds[1] - 4.0) < 1e-6, "EOS fit on %g s", seconds[1]);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
 /* A mono kernel on stereo: both channels are used, one after the other. */
 GST_START_TEST(test_mono_kernel_on_stereo)
 {
@@ -1263,6 +1303,7 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_progress_property);
   tcase_add_test(tc, test_kernel_kinds);
+  tcase_add_test(tc, test_fit_then_eos);
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);
   tcase_add_test(tc, test_split_memories);
