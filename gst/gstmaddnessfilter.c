@@ -836,11 +836,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   tier = quality_to_tier(quality, state->n_tiers);
   mdn_stream_process(state->stream, tier, (const float *)in_map.data, (float *)out_map.data,
                      n_frames);
-#ifndef MDN_TMP_NO_NONFINITE_COUNT
   nonfinite = mdn_stream_nonfinite_count(state->stream);
-#else
-  nonfinite = 0;
-#endif
   if (self->incoming)
     run_incoming(self, quality, (const float *)in_map.data, (float *)out_map.data, n_frames);
 
