@@ -67,7 +67,7 @@ make_tiered_preset(void)
   MdnFitOptions options;
   MdnTierSpec *specs = NULL;
   MdnModel *model;
-  size_t n = 4 * RATE;
+  size_t n = RATE;
   float *audio = mdn_test_speech(n, RATE, 7);
   int n_specs = mdn_tier_ladder_parse("s4d4,s2d6,s1d8", &specs, &error);
 
