@@ -72,7 +72,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_filter_debug);
 /* Longer kernels are crossfaded in with a history this long: their far tail
  * fades in with the crossfade instead of doubling the work for minutes. */
 #define SWAP_MAX_WARMUP_SECONDS 2
-/* Crossfade length of a preset swap, as a fraction of a second. */
+/* Crossfade length of a preset swap or a tier change, as a fraction of a second. */
 #define SWAP_CROSSFADE_PER_SECOND 100
 
 enum {
@@ -252,6 +252,8 @@ state_make_stream(PresetState *state, int groups, GError **error)
 
   if (!stream)
     return FALSE;
+  /* Quality changes crossfade between paths like preset swaps do. */
+  mdn_stream_set_crossfade(stream, (size_t)MAX(1, state->rate / SWAP_CROSSFADE_PER_SECOND));
   state_drop_stream(state);
   state->stream = stream;
   state->groups = groups;
@@ -900,7 +902,7 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * preset of n tiers (fastest first), quality q in 0..9 runs tier
    * min (n - 1, q * n / 10): 0 is the fastest tier, and more quality never
    * picks a faster tier. A preset without tiers runs exact at every quality.
-   * Read per buffer; controllable.
+   * Read per buffer; controllable. A change of path crossfades over 10 ms.
    *
    * Range: 0 - 10. Default: 5.
    */
