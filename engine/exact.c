@@ -12,7 +12,7 @@
  * which only needs blocks before b: it is computed when block b starts, so
  * there is no latency, and the output does not depend on the chunking.
  */
-#include "mdn-private.h"
+#include "exact-kernels.h"
 
 #include <kiss_fftr.h>
 #include <string.h>
@@ -61,29 +61,31 @@ typedef struct {
  * group of a stream (mdn_exact_new_sharing). */
 typedef struct {
   gatomicrefcount ref;
-  float *weights; /* [cout][cin][taps], copied */
-  float *bias;    /* [cout] */
-  float *h_spec;  /* [cout][cin][NP-1][2][bins], split re/im, scaled by 1/(2P) */
+  float *weights;       /* [cout][cin][taps], copied */
+  float *bias;          /* [cout] */
+  kiss_fft_cpx *h_spec; /* [cout][cin][NP-1][bins], scaled by 1/(2P) */
 } ExactShared;
 
 struct _MdnExact {
   int cin, cout, taps, dilation;
   ExactShared *shared;
-  const float *weights, *bias, *h_spec; /* shared->... */
+  const float *weights, *bias; /* shared->... */
+  const kiss_fft_cpx *h_spec;
   ExactPlan plan;
+  const MdnExactKernels *kern; /* for mdn_cpu_isa(), chosen once */
 
   float *acc; /* [MDN_CHUNK] per-output accumulator */
 
   /* FFT part (plan.partition > 0) */
   kiss_fftr_cfg fwd, inv;
-  int bins;          /* P + 1 */
-  int ring;          /* NP - 1 FDL slots per input channel */
-  float *fdl;        /* [cin][ring][2][bins] */
-  float *y_spec;     /* [2][bins] */
-  float *time_buf;   /* [2P] */
-  kiss_fft_cpx *cpx; /* [bins] */
-  float *tail;       /* [cout][P]: tail of the current block */
-  gboolean valid;    /* fdl and tail hold block cur_block */
+  int bins;                   /* P + 1 */
+  int ring;                   /* NP - 1 FDL slots per input channel */
+  kiss_fft_cpx *fdl;          /* [cin][ring][bins] */
+  const kiss_fft_cpx **s_ptr; /* [cin][NP-1]: FDL slot of (i, b - j), j = 1.. */
+  kiss_fft_cpx *y_spec;       /* [bins] */
+  float *time_buf;            /* [2P] */
+  float *tail;                /* [cout][P]: tail of the current block */
+  gboolean valid;             /* fdl and tail hold block cur_block */
   gint64 cur_block;
   guint64 next_frame; /* frame0 expected by the next call */
 };
@@ -197,6 +199,21 @@ exact_plan(const MdnKernel *k, ExactPlan *plan)
   }
 }
 
+const MdnExactKernels *
+mdn_exact_kernels_get(MdnIsa isa)
+{
+#ifdef MDN_HAVE_EXACT_AVX512
+  if (isa >= MDN_ISA_AVX512)
+    return &mdn_exact_kernels_avx512;
+#endif
+#ifdef MDN_HAVE_EXACT_AVX2
+  if (isa >= MDN_ISA_AVX2)
+    return &mdn_exact_kernels_avx2;
+#endif
+  (void)isa;
+  return &mdn_exact_kernels_scalar;
+}
+
 /* Frames of history: the direct form reads (taps-1)*dilation frames back.
  * The FFT part rebuilds its delay line after an invalidation from the
  * spectra of blocks b-NP+1 .. b-1, which read back to frame (b-NP)P, at most
@@ -210,51 +227,6 @@ plan_history(const MdnKernel *k, const ExactPlan *plan)
   return MAX(direct, (size_t)(plan->n_parts + 1) * plan->partition);
 }
 
-/* acc[t] += sum_{k in [k0,k1)} w[k] * x[t - k*dil], t < n. Four taps per
- * pass keep the accumulator traffic down. The t loops run in blocks of 8 with
- * a constant inner count: gcc -O2 (very-cheap cost model) vectorises those,
- * not a plain loop of unknown count. */
-static void
-direct_accumulate(float *restrict acc, size_t n, const float *restrict w, int k0, int k1, int dil,
-                  const float *restrict x)
-{
-  int k = k0;
-  size_t t, u;
-  for (; k + 4 <= k1; k += 4) {
-    const float w0 = w[k], w1 = w[k + 1], w2 = w[k + 2], w3 = w[k + 3];
-    const float *restrict x0 = x - (ptrdiff_t)k * dil;
-    const float *restrict x1 = x0 - dil;
-    const float *restrict x2 = x1 - dil;
-    const float *restrict x3 = x2 - dil;
-    for (t = 0; t + 8 <= n; t += 8)
-      for (u = 0; u < 8; u++)
-        acc[t + u] += w0 * x0[t + u] + w1 * x1[t + u] + w2 * x2[t + u] + w3 * x3[t + u];
-    for (; t < n; t++)
-      acc[t] += w0 * x0[t] + w1 * x1[t] + w2 * x2[t] + w3 * x3[t];
-  }
-  for (; k < k1; k++) {
-    const float w0 = w[k];
-    const float *restrict x0 = x - (ptrdiff_t)k * dil;
-    for (t = 0; t + 8 <= n; t += 8)
-      for (u = 0; u < 8; u++)
-        acc[t + u] += w0 * x0[t + u];
-    for (; t < n; t++)
-      acc[t] += w0 * x0[t];
-  }
-}
-
-/* Spectrum of 2P input frames starting at src, into re[bins], im[bins]. */
-static void
-forward_spectrum(MdnExact *e, const float *src, float *re, float *im)
-{
-  int k;
-  kiss_fftr(e->fwd, src, e->cpx);
-  for (k = 0; k < e->bins; k++) {
-    re[k] = e->cpx[k].r;
-    im[k] = e->cpx[k].i;
-  }
-}
-
 static size_t
 ring_slot(const MdnExact *e, gint64 block)
 {
@@ -262,10 +234,10 @@ ring_slot(const MdnExact *e, gint64 block)
   return (size_t)(r < 0 ? r + e->ring : r);
 }
 
-static float *
-fdl_re(MdnExact *e, int i, gint64 block)
+static kiss_fft_cpx *
+fdl_slot(MdnExact *e, int i, gint64 block)
 {
-  return e->fdl + (((size_t)i * e->ring + ring_slot(e, block)) * 2) * e->bins;
+  return e->fdl + ((size_t)i * e->ring + ring_slot(e, block)) * e->bins;
 }
 
 /* Spectrum of block c into its FDL slot; `start` is the absolute frame
@@ -276,28 +248,8 @@ push_block(MdnExact *e, const float *const *x, gint64 start, gint64 c)
   const int p = e->plan.partition;
   gint64 off = (c - 1) * p - start;
   int i;
-  for (i = 0; i < e->cin; i++) {
-    float *re = fdl_re(e, i, c);
-    forward_spectrum(e, x[i] + off, re, re + e->bins);
-  }
-}
-
-/* y += s * h over n complex bins in split re/im form; blocks of 8 for the
- * vectoriser, as in direct_accumulate(). */
-static void
-complex_mac(float *restrict yr, float *restrict yi, const float *restrict sr,
-            const float *restrict si, const float *restrict hr, const float *restrict hi, int n)
-{
-  int k = 0, u;
-  for (; k + 8 <= n; k += 8)
-    for (u = 0; u < 8; u++) {
-      yr[k + u] += sr[k + u] * hr[k + u] - si[k + u] * hi[k + u];
-      yi[k + u] += sr[k + u] * hi[k + u] + si[k + u] * hr[k + u];
-    }
-  for (; k < n; k++) {
-    yr[k] += sr[k] * hr[k] - si[k] * hi[k];
-    yi[k] += sr[k] * hi[k] + si[k] * hr[k];
-  }
+  for (i = 0; i < e->cin; i++)
+    kiss_fftr(e->fwd, x[i] + off, fdl_slot(e, i, c));
 }
 
 /* tail[o] = the contribution of partitions 1.. to block b. */
@@ -305,24 +257,16 @@ static void
 compute_tail(MdnExact *e, gint64 b)
 {
   const int p = e->plan.partition, bins = e->bins, parts = e->plan.n_parts - 1;
-  float *yr = e->y_spec, *yi = e->y_spec + bins;
-  int o, i, j, k;
+  int o, i, j;
 
+  for (i = 0; i < e->cin; i++)
+    for (j = 1; j <= parts; j++)
+      e->s_ptr[(size_t)i * parts + j - 1] = fdl_slot(e, i, b - j);
   for (o = 0; o < e->cout; o++) {
-    memset(e->y_spec, 0, sizeof(float) * 2 * bins);
-    for (i = 0; i < e->cin; i++) {
-      const float *h = e->h_spec + (((size_t)o * e->cin + i) * parts) * 2 * bins;
-      for (j = 1; j <= parts; j++, h += 2 * bins) {
-        const float *sr = fdl_re(e, i, b - j);
-        const float *si = sr + bins, *hr = h, *hi = h + bins;
-        complex_mac(yr, yi, sr, si, hr, hi, bins);
-      }
-    }
-    for (k = 0; k < bins; k++) {
-      e->cpx[k].r = yr[k];
-      e->cpx[k].i = yi[k];
-    }
-    kiss_fftri(e->inv, e->cpx, e->time_buf);
+    /* h_spec of (o, i, j) follows (o, i, j-1), and (o, i+1, 1) follows (o, i, NP-1). */
+    e->kern->cmac(e->y_spec, e->s_ptr, e->h_spec + (size_t)o * e->cin * parts * bins, bins,
+                  e->cin * parts, bins);
+    kiss_fftri(e->inv, e->y_spec, e->time_buf);
     memcpy(e->tail + (size_t)o * p, e->time_buf + p, sizeof(float) * p);
   }
 }
@@ -351,10 +295,11 @@ static void
 direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const float *tail,
               size_t tail_stride, float *out)
 {
-  int o, i;
+  int o;
   size_t t;
   for (o = 0; o < e->cout; o++) {
-    float *restrict acc = e->acc;
+    /* One output: accumulate straight into out. */
+    float *restrict acc = e->cout == 1 ? out : e->acc;
     const float b = e->bias[o];
     if (tail) {
       const float *restrict tl = tail + (size_t)o * tail_stride;
@@ -364,11 +309,11 @@ direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const
       for (t = 0; t < n; t++)
         acc[t] = b;
     }
-    for (i = 0; i < e->cin; i++)
-      direct_accumulate(acc, n, e->weights + ((size_t)o * e->cin + i) * e->taps, 0,
-                        e->plan.direct_taps, e->dilation, x[i] + offset);
-    for (t = 0; t < n; t++)
-      out[t * e->cout + o] = acc[t];
+    e->kern->fir(acc, n, e->weights + (size_t)o * e->cin * e->taps, e->taps, e->plan.direct_taps,
+                 e->cin, e->dilation, x, offset);
+    if (acc != out)
+      for (t = 0; t < n; t++)
+        out[t * e->cout + o] = acc[t];
   }
 }
 
@@ -401,6 +346,7 @@ exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan
   e->bias = shared->bias;
   e->h_spec = shared->h_spec;
   e->plan = *plan;
+  e->kern = mdn_exact_kernels_get(mdn_cpu_isa());
   e->acc = g_try_new0(float, MDN_CHUNK);
   if (!e->acc)
     goto fail;
@@ -409,12 +355,12 @@ exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan
     e->ring = plan->n_parts - 1;
     e->fwd = kiss_fftr_alloc(2 * p, 0, NULL, NULL);
     e->inv = kiss_fftr_alloc(2 * p, 1, NULL, NULL);
-    e->fdl = g_try_new0(float, (size_t)cin * e->ring * 2 * e->bins);
-    e->y_spec = g_try_new0(float, 2 * (size_t)e->bins);
+    e->fdl = g_try_new0(kiss_fft_cpx, (size_t)cin * e->ring * e->bins);
+    e->s_ptr = g_try_new0(const kiss_fft_cpx *, (size_t)cin * e->ring);
+    e->y_spec = g_try_new0(kiss_fft_cpx, e->bins);
     e->time_buf = g_try_new0(float, 2 * (size_t)p);
-    e->cpx = g_try_new0(kiss_fft_cpx, e->bins);
     e->tail = g_try_new0(float, (size_t)p *cout);
-    if (!e->fwd || !e->inv || !e->fdl || !e->y_spec || !e->time_buf || !e->cpx || !e->tail)
+    if (!e->fwd || !e->inv || !e->fdl || !e->s_ptr || !e->y_spec || !e->time_buf || !e->tail)
       goto fail;
   }
   return e;
@@ -436,7 +382,7 @@ exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
   shared->weights = g_try_new(float, n_w);
   shared->bias = g_try_new(float, k->cout);
   if (p > 0)
-    shared->h_spec = g_try_new0(float, (size_t)k->cout * k->cin * parts * 2 * (p + 1));
+    shared->h_spec = g_try_new0(kiss_fft_cpx, (size_t)k->cout * k->cin * parts * (p + 1));
   if (!shared->weights || !shared->bias || (p > 0 && !shared->h_spec)) {
     shared_unref(shared);
     return NULL;
@@ -452,15 +398,15 @@ exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
   for (o = 0; o < k->cout; o++)
     for (i = 0; i < k->cin; i++) {
       const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
-      float *h = shared->h_spec + (((size_t)o * k->cin + i) * parts) * 2 * e->bins;
-      for (j = 1; j <= parts; j++, h += 2 * e->bins) {
+      kiss_fft_cpx *h = shared->h_spec + ((size_t)o * k->cin + i) * parts * e->bins;
+      for (j = 1; j <= parts; j++, h += e->bins) {
         memset(e->time_buf, 0, sizeof(float) * 2 * p);
         for (m = 0; m < p; m++) {
           size_t pos = (size_t)j * p + m;
           if (pos % k->dilation == 0 && pos / k->dilation < (size_t)k->taps)
             e->time_buf[m] = w[pos / k->dilation] / (2.0f * p);
         }
-        forward_spectrum(e, e->time_buf, h, h + e->bins);
+        kiss_fftr(e->fwd, e->time_buf, h);
       }
     }
   return e;
@@ -528,9 +474,9 @@ mdn_exact_free(MdnExact *e)
   if (e->inv)
     kiss_fftr_free(e->inv);
   g_free(e->fdl);
+  g_free(e->s_ptr);
   g_free(e->y_spec);
   g_free(e->time_buf);
-  g_free(e->cpx);
   g_free(e->tail);
   g_free(e);
 }

@@ -1,0 +1,68 @@
+/* exact-kernels-scalar.c: the reference kernels of the exact path, plain C
+ * (compiled for the baseline ISA; gcc vectorises the blocks of 8 with SSE2).
+ * See exact-kernels.h for what each computes. */
+#include "exact-kernels.h"
+
+/* acc[t] += sum_{k < taps} w[k] * x[t - k*dil], t < n. Four taps per pass
+ * keep the accumulator traffic down; the sum stays in tap order:
+ * ((acc + w0 x0) + w1 x1) + ... The t loops run in blocks of 8 with a
+ * constant inner count: gcc -O2 (very-cheap cost model) vectorises those,
+ * not a plain loop of unknown count. */
+static void
+fir_one_input(float *restrict acc, size_t n, const float *restrict w, int taps, int dil,
+              const float *restrict x)
+{
+  int k = 0;
+  size_t t, u;
+  for (; k + 4 <= taps; k += 4) {
+    const float w0 = w[k], w1 = w[k + 1], w2 = w[k + 2], w3 = w[k + 3];
+    const float *restrict x0 = x - (ptrdiff_t)k * dil;
+    const float *restrict x1 = x0 - dil;
+    const float *restrict x2 = x1 - dil;
+    const float *restrict x3 = x2 - dil;
+    for (t = 0; t + 8 <= n; t += 8)
+      for (u = 0; u < 8; u++)
+        acc[t + u] = acc[t + u] + w0 * x0[t + u] + w1 * x1[t + u] + w2 * x2[t + u] + w3 * x3[t + u];
+    for (; t < n; t++)
+      acc[t] = acc[t] + w0 * x0[t] + w1 * x1[t] + w2 * x2[t] + w3 * x3[t];
+  }
+  for (; k < taps; k++) {
+    const float w0 = w[k];
+    const float *restrict x0 = x - (ptrdiff_t)k * dil;
+    for (t = 0; t + 8 <= n; t += 8)
+      for (u = 0; u < 8; u++)
+        acc[t + u] += w0 * x0[t + u];
+    for (; t < n; t++)
+      acc[t] += w0 * x0[t];
+  }
+}
+
+static void
+fir_scalar(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
+           const float *const *x, size_t offset)
+{
+  int i;
+  for (i = 0; i < cin; i++)
+    fir_one_input(acc, n, w + (size_t)i * w_stride, taps, dil, x[i] + offset);
+}
+
+/* One spectrum at a time over all bins (a loop gcc can vectorise); each
+ * bin's sum runs over j in order. */
+static void
+cmac_scalar(kiss_fft_cpx *restrict y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
+            size_t h_stride, int n_spec, int bins)
+{
+  int b, j;
+  for (b = 0; b < bins; b++)
+    y[b].r = y[b].i = 0;
+  for (j = 0; j < n_spec; j++) {
+    const kiss_fft_cpx *restrict sj = s[j], *restrict hj = h + (size_t)j * h_stride;
+    for (b = 0; b < bins; b++) {
+      const float sr = sj[b].r, si = sj[b].i, hr = hj[b].r, hi = hj[b].i;
+      y[b].r += sr * hr - si * hi;
+      y[b].i += sr * hi + si * hr;
+    }
+  }
+}
+
+const MdnExactKernels mdn_exact_kernels_scalar = { MDN_ISA_SCALAR, fir_scalar, cmac_scalar };
