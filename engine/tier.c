@@ -1,10 +1,11 @@
-/* tier.c: the tier runtime, scalar reference encode and scan.
+/* tier.c: the tier runtime: per-stream state, runs of rows, kernel dispatch.
  *
- * This is the reference the SIMD kernels must match (codes and integer table
- * sums exactly, floats to rounding), so it is written for clarity: one row at
- * a time, integer table sums, one float conversion per output. The uint32 sum
- * cannot overflow while n_codebooks * (2^table_bits - 1) < 2^32, i.e. up to
- * 65537 codebooks of 16-bit tables.
+ * The inner loops (encode, scan, exact taps, output) are kernels behind a
+ * per-ISA table (tier-kernels.h), chosen once per state from mdn_cpu_isa();
+ * tier-kernels-scalar.c is the reference the vector kernels match (codes and
+ * integer table sums exactly, floats to rounding). The uint32 sums cannot
+ * overflow while n_codebooks * (2^table_bits - 1) < 2^32, i.e. up to 65537
+ * codebooks of 16-bit tables.
  *
  * What mdn_tier_process() computes for the row at absolute frame t
  * (see mdn-private.h for the tier layout):
@@ -31,25 +32,96 @@
  * rows of the block read, positions [t - reach, t] with
  * reach = (groups - 1) * s * dil, are encoded again. Otherwise each new frame
  * is encoded once per channel.
+ *
+ * Rows come in runs with one sigma (often whole blocks, or several): a run's
+ * new codes are encoded in bulk, then its rows (at most MDN_TIER_ROWS at a
+ * time) are scanned together, along rows.
  */
-#include "mdn-private.h"
+#include "tier-kernels.h"
 
 #include <string.h>
 
+#define RS MDN_TIER_ROW_STRIDE
+
 struct _MdnTierState {
-  const MdnTier *tier; /* the tier the buffers are sized for */
-  size_t reach;        /* (groups - 1) * s * dil: oldest code position a row reads */
-  size_t capacity;     /* codes kept per channel */
-  guint8 *codes;       /* [cin][capacity]; codes[i][k] is position base + k */
-  gint64 base;         /* absolute frame of codes[i][0] */
-  gint64 next_frame;   /* the frame the cache is ready for */
-  gboolean valid;      /* FALSE: rebuild from the input history */
-  float running_max;   /* max |x| over [B - span, next_frame - 1] */
-  float code_sigma;    /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
-  size_t *cb_delay;    /* [n_codebooks]: cb_group * s * dil */
-  guint32 *table_sum;  /* [cout] */
-  float *exact_sum;    /* [cout] */
+  const MdnTier *tier;           /* the tier the buffers are sized for */
+  const MdnTierKernels *kernels; /* chosen once, from mdn_cpu_isa() */
+  MdnTierTables tables;          /* the tier's tables as the kernels read them */
+  guint8 *planes;                /* transposed tables (vector kernels only) */
+  size_t reach;                  /* (groups - 1) * s * dil: oldest code position a row reads */
+  size_t capacity;               /* codes kept per channel */
+  size_t code_stride;            /* capacity + MDN_TIER_ROW_PAD: scan reads past the end */
+  guint8 *codes;                 /* [cin][code_stride]; codes[i][k] is position base + k */
+  gint64 base;                   /* absolute frame of codes[i][0] */
+  gint64 next_frame;             /* the frame the cache is ready for */
+  gboolean valid;                /* FALSE: rebuild from the input history */
+  float sigma;                   /* sigma of frame next_frame - 1 */
+  float code_sigma;        /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
+  float thr_sigma;         /* sigma thr_scaled holds (0: none) */
+  float *thr_scaled;       /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: thresholds * sigma */
+  size_t *cb_delay;        /* [n_codebooks]: cb_group * s * dil */
+  const guint8 **cb_codes; /* [n_codebooks]: row 0 of the current rows, per codebook */
+  guint32 *sums;           /* [cout][RS] table sums */
+  float *exact;            /* [cout][RS] exact-tap sums */
+  float *scratch;          /* [cout][RS] for combine */
 };
+
+const MdnTierKernels *
+mdn_tier_kernels(MdnIsa isa)
+{
+  switch (isa) {
+  case MDN_ISA_SCALAR:
+    return mdn_tier_kernels_scalar();
+#ifdef MDN_HAVE_TIER_AVX2
+  case MDN_ISA_AVX2:
+    return mdn_tier_kernels_avx2();
+#endif
+#ifdef MDN_HAVE_TIER_AVX512
+  case MDN_ISA_AVX512:
+    return mdn_tier_kernels_avx512();
+#endif
+  default:
+    return NULL;
+  }
+}
+
+size_t
+mdn_tier_planes_size(const MdnTier *tier)
+{
+  return (size_t)(tier->spec.table_bits / 8) * tier->n_codebooks * tier->cout
+         * MAX(tier->buckets, 16);
+}
+
+void
+mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes)
+{
+  const int bstride = MAX(tier->buckets, 16);
+  const int n_planes = tier->spec.table_bits / 8;
+  int p, c, o, b;
+
+  tables->n_codebooks = tier->n_codebooks;
+  tables->depth = tier->spec.depth;
+  tables->buckets = tier->buckets;
+  tables->cout = tier->cout;
+  tables->table_bits = tier->spec.table_bits;
+  tables->lut = tier->lut;
+  tables->planes = planes;
+  tables->bucket_stride = bstride;
+  if (planes == NULL)
+    return;
+  memset(planes, 0, mdn_tier_planes_size(tier));
+  for (p = 0; p < n_planes; p++)
+    for (c = 0; c < tier->n_codebooks; c++)
+      for (o = 0; o < tier->cout; o++) {
+        guint8 *dst = planes + (((size_t)p * tier->n_codebooks + c) * tier->cout + o) * bstride;
+        for (b = 0; b < tier->buckets; b++) {
+          size_t k = ((size_t)c * tier->buckets + b) * tier->cout + o;
+          unsigned v = tier->spec.table_bits == 16 ? ((const guint16 *)tier->lut)[k]
+                                                   : ((const guint8 *)tier->lut)[k];
+          dst[b] = (guint8)(v >> (8 * p));
+        }
+      }
+}
 
 size_t
 mdn_tier_history(const MdnTier *tier)
@@ -81,28 +153,43 @@ tier_reach(const MdnTier *tier)
 
 /* Codes for positions [frame0 - reach, frame0 + MDN_CHUNK) must fit at any
  * time; the extra MDN_CHUNK lets the buffer be shifted back only once per
- * MDN_CHUNK frames instead of at every call. Returns NULL when the tier is
- * NULL or the buffers cannot be allocated. */
+ * MDN_CHUNK frames instead of at every call. The kernels are chosen here,
+ * once per state, and the tables transposed for them. Returns NULL when the
+ * tier is NULL or the buffers cannot be allocated. */
 MdnTierState *
 mdn_tier_state_new(const MdnTier *tier)
 {
   MdnTierState *state;
   int c;
 
-  if (tier == NULL || tier->cin < 1 || tier->cin > MDN_MAX_CHANNELS)
+  if (tier == NULL || tier->cin < 1 || tier->cin > MDN_MAX_CHANNELS || tier->cout < 1
+      || tier->cout > MDN_MAX_CHANNELS)
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
+  state->kernels = mdn_tier_kernels(mdn_cpu_isa());
+  if (state->kernels == NULL)
+    state->kernels = mdn_tier_kernels_scalar();
   state->reach = tier_reach(tier);
   state->capacity = state->reach + 2 * (size_t)MDN_CHUNK;
-  state->codes = g_try_malloc0_n((gsize)tier->cin, state->capacity);
+  state->code_stride = state->capacity + MDN_TIER_ROW_PAD;
+  state->codes = g_try_malloc0_n((gsize)tier->cin, state->code_stride);
+  state->thr_scaled
+      = g_try_malloc0_n((gsize)tier->cin * (tier->buckets - 1 + MDN_TIER_THR_PAD), sizeof(float));
   state->cb_delay = g_new0(size_t, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
-  state->table_sum = g_new0(guint32, tier->cout);
-  state->exact_sum = g_new0(float, tier->cout);
-  if (state->codes == NULL) {
+  state->cb_codes = g_new0(const guint8 *, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
+  state->sums = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(guint32));
+  state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
+  state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
+  if (state->kernels->uses_planes)
+    state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
+  if (state->codes == NULL || state->thr_scaled == NULL || state->sums == NULL
+      || state->exact == NULL || state->scratch == NULL
+      || (state->kernels->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
     return NULL;
   }
+  mdn_tier_tables_init(&state->tables, tier, state->planes);
   for (c = 0; c < tier->n_codebooks; c++)
     state->cb_delay[c] = (size_t)tier->cb_group[c] * tier->spec.taps_per_codebook * tier->dilation;
   state->valid = FALSE;
@@ -115,9 +202,13 @@ mdn_tier_state_free(MdnTierState *state)
   if (state == NULL)
     return;
   g_free(state->codes);
+  g_free(state->thr_scaled);
   g_free(state->cb_delay);
-  g_free(state->table_sum);
-  g_free(state->exact_sum);
+  g_free(state->cb_codes);
+  g_free(state->sums);
+  g_free(state->exact);
+  g_free(state->scratch);
+  g_free(state->planes);
   g_free(state);
 }
 
@@ -128,20 +219,32 @@ mdn_tier_state_invalidate(MdnTierState *state)
     state->valid = FALSE;
 }
 
-/* max |x| over all channels at frames [first, last] relative to x[i][0]. */
-static float
-max_abs(const MdnTier *tier, const float *const *x, ptrdiff_t first, ptrdiff_t last)
+/* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
+ * the next power of two above m is the exponent field plus one. */
+static inline float
+pow2_ceil(float m)
 {
-  float m = 0.0f;
-  int i;
-  ptrdiff_t u;
-  for (i = 0; i < tier->cin; i++)
-    for (u = first; u <= last; u++) {
-      float a = fabsf(x[i][u]);
-      if (a > m)
-        m = a;
-    }
+  guint32 bits;
+  if (!(m > 0x1p-100f))
+    return 0x1p-100f;
+  if (!(m < 0x1p100f))
+    return 0x1p100f;
+  memcpy(&bits, &m, sizeof bits);
+  bits = (bits & 0x7f800000u) + 0x00800000u;
+  memcpy(&m, &bits, sizeof bits);
   return m;
+}
+
+/* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
+ * exactly when a <= below_level (sigma). */
+static inline float
+below_level(float sigma)
+{
+  if (sigma >= 0x1p100f)
+    return INFINITY;
+  if (sigma <= 0x1p-100f)
+    return 0x1p-100f;
+  return nextafterf(sigma, 0.0f);
 }
 
 /* Encodes every channel at absolute positions [first, last] with sigma.
@@ -150,75 +253,64 @@ static void
 encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
              gint64 first, gint64 last, float sigma)
 {
-  int i;
-  gint64 p;
-  for (i = 0; i < tier->cin; i++) {
-    guint8 *codes = state->codes + (size_t)i * state->capacity;
-    for (p = first; p <= last; p++)
-      codes[p - state->base]
-          = (guint8)mdn_tier_encode_one(tier, i, x[i] + (ptrdiff_t)(p - frame0), sigma);
+  const size_t thr_stride = (size_t)tier->buckets - 1 + MDN_TIER_THR_PAD;
+  int i, j;
+
+  if (last < first)
+    return;
+  if (state->thr_sigma != sigma) {
+    for (i = 0; i < tier->cin; i++)
+      for (j = 0; j < tier->buckets - 1; j++)
+        state->thr_scaled[i * thr_stride + j]
+            = tier->thresholds[(size_t)i * (tier->buckets - 1) + j] * sigma;
+    state->thr_sigma = sigma;
   }
+  for (i = 0; i < tier->cin; i++)
+    state->kernels->encode(tier->split + (size_t)i * tier->spec.depth,
+                           state->thr_scaled + i * thr_stride, tier->spec.depth, tier->dilation,
+                           x[i] + (ptrdiff_t)(first - frame0), (size_t)(last - first + 1),
+                           state->codes + (size_t)i * state->code_stride + (first - state->base));
 }
 
-/* The table sum of row t: codes loaded once per codebook, reused for every
- * output; lut[c][code][o] is contiguous in o. */
+/* Rows [r0, r0 + n) of the chunk (n <= MDN_TIER_ROWS), codes already
+ * encoded with sigma: table sums, exact taps, output. */
 static void
-scan_row(const MdnTier *tier, const MdnTierState *state, gint64 t)
+rows_out(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0, size_t r0,
+         size_t n, float sigma, float *out)
 {
-  const int cout = tier->cout;
-  const size_t row_stride = (size_t)tier->buckets * cout;
-  guint32 *sum = state->table_sum;
-  int c, o;
+  const MdnTierKernels *k = state->kernels;
+  const gint64 t0 = frame0 + (gint64)r0;
+  int c;
 
-  memset(sum, 0, sizeof(guint32) * cout);
-  if (tier->spec.table_bits == 16) {
-    const guint16 *lut = tier->lut;
-    for (c = 0; c < tier->n_codebooks; c++) {
-      const guint8 *codes = state->codes + (size_t)tier->cb_chan[c] * state->capacity;
-      unsigned code = codes[t - (gint64)state->cb_delay[c] - state->base];
-      const guint16 *entry = lut + c * row_stride + (size_t)code * cout;
-      for (o = 0; o < cout; o++)
-        sum[o] += entry[o];
-    }
-  } else {
-    const guint8 *lut = tier->lut;
-    for (c = 0; c < tier->n_codebooks; c++) {
-      const guint8 *codes = state->codes + (size_t)tier->cb_chan[c] * state->capacity;
-      unsigned code = codes[t - (gint64)state->cb_delay[c] - state->base];
-      const guint8 *entry = lut + c * row_stride + (size_t)code * cout;
-      for (o = 0; o < cout; o++)
-        sum[o] += entry[o];
-    }
+  for (c = 0; c < tier->n_codebooks; c++)
+    state->cb_codes[c] = state->codes + (size_t)tier->cb_chan[c] * state->code_stride
+                         + (t0 - (gint64)state->cb_delay[c] - state->base);
+  k->scan(&state->tables, state->cb_codes, n, state->sums);
+  if (tier->n_exact > 0) {
+    const float *xs[MDN_MAX_CHANNELS];
+    int i;
+    for (i = 0; i < tier->cin; i++)
+      xs[i] = x[i] + r0;
+    k->exact(xs, tier->exact_chan, tier->exact_tap, tier->exact_w, tier->n_exact, tier->cout,
+             tier->dilation, n, state->exact);
   }
+  k->combine(state->sums, tier->n_exact > 0 ? state->exact : NULL, tier->lut_offset,
+             tier->lut_scale, sigma, tier->cout, n, state->scratch, out + r0 * tier->cout);
 }
 
-/* The exact taps of row r (relative to x[i][0]). */
-static void
-exact_row(const MdnTier *tier, const MdnTierState *state, const float *const *x, ptrdiff_t r)
-{
-  const int cout = tier->cout;
-  float *sum = state->exact_sum;
-  int e, o;
-
-  memset(sum, 0, sizeof(float) * cout);
-  for (e = 0; e < tier->n_exact; e++) {
-    float v = x[tier->exact_chan[e]][r - (ptrdiff_t)tier->exact_tap[e] * tier->dilation];
-    const float *w = tier->exact_w + (size_t)e * cout;
-    for (o = 0; o < cout; o++)
-      sum[o] += w[o] * v;
-  }
-}
-
-/* n <= MDN_CHUNK frames. */
+/* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are
+ * encoded in bulk, then its rows are scanned together. */
 static void
 process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
               size_t n, float *out)
 {
+  const MdnTierKernels *k = state->kernels;
   const ptrdiff_t span = (ptrdiff_t)mdn_tier_span(tier);
   const gint64 reach = (gint64)state->reach;
   gboolean codes_valid = state->valid && frame0 == state->next_frame;
-  size_t r;
-  int i, o;
+  size_t r = 0;
+  float sigma;
+  int i;
 
   if (!codes_valid) {
     state->base = frame0 - reach;
@@ -226,41 +318,65 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
     /* Keep the codes of [frame0 - reach, frame0), move them to the front. */
     size_t keep_from = (size_t)(frame0 - reach - state->base);
     for (i = 0; i < tier->cin; i++) {
-      guint8 *codes = state->codes + (size_t)i * state->capacity;
+      guint8 *codes = state->codes + (size_t)i * state->code_stride;
       memmove(codes, codes + keep_from, state->reach);
     }
     state->base = frame0 - reach;
   }
 
-  for (r = 0; r < n; r++) {
-    const gint64 t = frame0 + (gint64)r;
-    const ptrdiff_t into_block = (ptrdiff_t)(t % MDN_NORM_BLOCK);
-    float sigma;
-
-    /* sigma_t: the whole look-back at a block start (or after a rebuild),
-     * otherwise the running max grows by the new frame. */
+  /* sigma of row 0: the whole look-back at a block start (or after a
+   * rebuild), otherwise the running sigma grows by the new frame. Only
+   * pow2_ceil of the running max matters, and pow2_ceil (max (a, b)) =
+   * max (pow2_ceil (a), pow2_ceil (b)), so the state keeps sigma alone. */
+  {
+    const ptrdiff_t into_block = (ptrdiff_t)(frame0 % MDN_NORM_BLOCK);
     if (!codes_valid || into_block == 0)
-      state->running_max = max_abs(tier, x, (ptrdiff_t)r - into_block - span, (ptrdiff_t)r);
-    else {
-      float frame_max = max_abs(tier, x, (ptrdiff_t)r, (ptrdiff_t)r);
-      state->running_max = MAX(state->running_max, frame_max);
-    }
-    sigma = mdn_pow2_ceil(state->running_max);
+      sigma = pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
+    else
+      sigma = MAX(state->sigma, pow2_ceil(k->max_abs(x, tier->cin, 0, 0)));
+  }
 
-    if (!codes_valid || sigma != state->code_sigma) {
-      encode_range(tier, state, x, frame0, t - reach, t, sigma);
-      state->code_sigma = sigma;
-      codes_valid = TRUE;
-    } else {
-      encode_range(tier, state, x, frame0, t, t, sigma);
+  while (r < n) {
+    const gint64 t = frame0 + (gint64)r;
+    size_t end = r + 1, done;
+    float next_sigma = sigma;
+
+    /* Extend the run while sigma stays: across block starts whose look-back
+     * gives the same sigma, and inside blocks up to a louder frame. */
+    while (end < n) {
+      const size_t into_block = (size_t)((frame0 + (gint64)end) % MDN_NORM_BLOCK);
+      size_t limit, below;
+      if (into_block == 0) {
+        next_sigma = pow2_ceil(k->max_abs(x, tier->cin, (ptrdiff_t)end - span, (ptrdiff_t)end));
+        if (next_sigma != sigma)
+          break;
+        end++;
+        continue;
+      }
+      limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
+      below = k->count_below(x, tier->cin, (ptrdiff_t)end, limit - end, below_level(sigma));
+      end += below;
+      if (end < limit) {
+        next_sigma
+            = MAX(sigma, pow2_ceil(k->max_abs(x, tier->cin, (ptrdiff_t)end, (ptrdiff_t)end)));
+        break;
+      }
     }
 
-    scan_row(tier, state, t);
-    exact_row(tier, state, x, (ptrdiff_t)r);
-    for (o = 0; o < tier->cout; o++) {
-      float table = tier->lut_offset[o] + tier->lut_scale[o] * (float)state->table_sum[o];
-      out[r * tier->cout + o] = state->exact_sum[o] + sigma * table;
-    }
+    /* Codes the run reads: [t - reach, t_end - 1], or only the new
+     * positions when the cached ones carry this sigma. */
+    if (!codes_valid || sigma != state->code_sigma)
+      encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1, sigma);
+    else
+      encode_range(tier, state, x, frame0, t, frame0 + (gint64)end - 1, sigma);
+    state->code_sigma = sigma;
+    codes_valid = TRUE;
+
+    for (done = r; done < end; done += MDN_TIER_ROWS)
+      rows_out(tier, state, x, frame0, done, MIN((size_t)MDN_TIER_ROWS, end - done), sigma, out);
+    state->sigma = sigma;
+    sigma = next_sigma;
+    r = end;
   }
   state->next_frame = frame0 + (gint64)n;
   state->valid = TRUE;

@@ -1,0 +1,6 @@
+#include "tier-kernels.h"
+const MdnTierKernels *
+mdn_tier_kernels_avx512(void)
+{
+  return mdn_tier_kernels_scalar();
+}

@@ -1,0 +1,85 @@
+/* tier-kernels.h: the tier runtime's inner loops behind a per-ISA dispatch
+ * table (tier-kernels-scalar.c is the reference; tier-kernels-avx2.c and
+ * tier-kernels-avx512.c are compiled with their own flags and reached only
+ * through mdn_tier_kernels()).
+ *
+ * Every kernel works on a run of rows that share one sigma; tier.c cuts the
+ * stream into such runs. Row-indexed work arrays (sums, exact, scratch) are
+ * output-major: element (o, r) is at o * MDN_TIER_ROW_STRIDE + r, so vector
+ * kernels run along rows. Encode, scan, max_abs and count_below results are
+ * identical across ISAs; exact may differ by float rounding (FMA); combine is
+ * identical given identical inputs. */
+#ifndef MDN_TIER_KERNELS_H
+#define MDN_TIER_KERNELS_H
+
+#include "mdn-private.h"
+
+G_BEGIN_DECLS
+
+/* Rows per kernel call at most, and the padding after them: vector kernels
+ * may compute (and write) up to MDN_TIER_ROW_PAD rows past n. */
+#define MDN_TIER_ROWS 256
+#define MDN_TIER_ROW_PAD 64
+#define MDN_TIER_ROW_STRIDE (MDN_TIER_ROWS + MDN_TIER_ROW_PAD)
+
+/* Readable floats after the buckets - 1 thresholds of a channel, so vector
+ * encoders can load whole 16-float level tables. */
+#define MDN_TIER_THR_PAD 16
+
+/* The tables of a tier in the layouts the scan kernels read. */
+typedef struct {
+  int n_codebooks, depth, buckets, cout, table_bits;
+  const void *lut; /* the tier's guint8/guint16 [c][b][o] (scalar kernel) */
+  /* [table_bits / 8][c][o][bucket_stride]: byte p (low first) of each entry,
+   * bucket_stride = MAX (buckets, 16), zero padded (vector kernels). */
+  const guint8 *planes;
+  int bucket_stride;
+} MdnTierTables;
+
+typedef struct {
+  /* codes[k] = the tree code of the window ending at x[k], k < n:
+   * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node]).
+   * thr holds the thresholds already multiplied by sigma, with
+   * MDN_TIER_THR_PAD readable floats after them. */
+  void (*encode)(const guint8 *split, const float *thr, int depth, int dilation, const float *x,
+                 size_t n, guint8 *codes);
+  /* sums[o][r] = sum over codebooks c of entry (c, codes[c][r], o), r < n
+   * <= MDN_TIER_ROWS; codes[c][r] must be readable (and < buckets) for
+   * r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
+  void (*scan)(const MdnTierTables *tables, const guint8 *const *codes, size_t n, guint32 *sums);
+  /* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
+  void (*exact)(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+                int n_exact, int cout, int dilation, size_t n, float *acc);
+  /* out[r * cout + o] = exact[o][r] (0 if exact is NULL)
+   *                     + sigma * (offset[o] + scale[o] * (float) sums[o][r]);
+   * scratch: cout * MDN_TIER_ROW_STRIDE floats. */
+  void (*combine)(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+                  float sigma, int cout, size_t n, float *scratch, float *out);
+  /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
+  float (*max_abs)(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
+  /* How many leading frames u = first, first + 1, ... (at most n) have
+   * |x[i][u]| <= level in every channel (NaN counts as below). */
+  size_t (*count_below)(const float *const *x, int cin, ptrdiff_t first, size_t n, float level);
+  gboolean uses_planes; /* scan reads tables->planes */
+} MdnTierKernels;
+
+/* The table for an ISA, NULL if not built (the CPU may still lack it:
+ * check mdn_cpu_supports()). */
+const MdnTierKernels *mdn_tier_kernels(MdnIsa isa);
+
+const MdnTierKernels *mdn_tier_kernels_scalar(void);
+#ifdef MDN_HAVE_TIER_AVX2
+const MdnTierKernels *mdn_tier_kernels_avx2(void);
+#endif
+#ifdef MDN_HAVE_TIER_AVX512
+const MdnTierKernels *mdn_tier_kernels_avx512(void);
+#endif
+
+/* Bytes of planes for a tier; fills tables, writing planes (may be NULL when
+ * the kernels do not use them). Used by tier.c and the kernel tests. */
+size_t mdn_tier_planes_size(const MdnTier *tier);
+void mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes);
+
+G_END_DECLS
+
+#endif /* MDN_TIER_KERNELS_H */
