@@ -122,8 +122,8 @@ struct _GstMaddnessFilter {
   gboolean have_shape; /* shape_*: the preset the caps follow */
   int shape_cin, shape_cout, shape_rate;
   gboolean negotiated;
-  int in_channels, out_channels, groups;
-  guint generation; /* bumped at every caps change */
+  int in_channels, out_channels, rate, groups; /* of the negotiated caps */
+  guint generation;                            /* bumped at every caps change */
 
   /* Streaming thread only (and start/stop when it does not run). */
   PresetState *active;
@@ -362,7 +362,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
     negotiated = self->negotiated;
     in_channels = self->in_channels;
     out_channels = self->out_channels;
-    rate = self->shape_rate;
+    rate = self->rate;
     generation = self->generation;
     g_mutex_unlock(&self->config_lock);
 
@@ -400,15 +400,16 @@ swap_preset(GstMaddnessFilter *self, const char *name)
       }
       continue;
     }
-    old = g_atomic_pointer_exchange(&self->pending, state);
+    GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
     self->have_shape = TRUE;
     self->shape_cin = state->cin;
     self->shape_cout = state->cout;
     self->shape_rate = state->rate;
+    /* From here on the streaming thread owns `state`. */
+    old = g_atomic_pointer_exchange(&self->pending, state);
     g_mutex_unlock(&self->config_lock);
     /* The streaming thread never saw `old`: it is ours to free. */
     state_free(old);
-    GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
     return TRUE;
   }
 }
@@ -648,6 +649,9 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
   /* Caps change: runs at negotiation, not per buffer, so it may build a
    * stream for a new channel count. */
   g_mutex_lock(&self->config_lock);
+  /* Until these caps are taken, a preset set meanwhile is not checked against old ones. */
+  self->negotiated = FALSE;
+  self->generation++;
   pending = g_atomic_pointer_exchange(&self->pending, NULL);
   if (self->incoming) {
     /* The history is reset anyway: no need to finish warming up. */
@@ -690,6 +694,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
   self->negotiated = TRUE;
   self->in_channels = GST_AUDIO_INFO_CHANNELS(&in_info);
   self->out_channels = GST_AUDIO_INFO_CHANNELS(&out_info);
+  self->rate = GST_AUDIO_INFO_RATE(&in_info);
   self->groups = groups;
   self->generation++;
   publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
