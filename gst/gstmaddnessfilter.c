@@ -799,6 +799,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   size_t n_frames;
   int quality, tier;
   guint64 nonfinite;
+  gboolean warn_nonfinite;
 
   /* A preset loaded by the property setter: start warming it up. One already
    * being crossfaded in finishes first (the newest preset waits in `pending`);
@@ -844,6 +845,10 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   mdn_stream_process(state->stream, tier, (const float *)in_map.data, (float *)out_map.data,
                      n_frames);
   nonfinite = mdn_stream_nonfinite_count(state->stream);
+  warn_nonfinite = nonfinite > 0 && !state->nonfinite_warned;
+  if (warn_nonfinite)
+    state->nonfinite_warned = TRUE;
+  /* May retire `state` (the flag goes with the swap): not used below. */
   if (self->incoming)
     run_incoming(self, quality, (const float *)in_map.data, (float *)out_map.data, n_frames);
 
@@ -851,10 +856,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   gst_buffer_unmap(inbuf, &in_map);
 
   publish_tier(self, self->active, quality_to_tier(quality, self->active->n_tiers));
-  if (G_UNLIKELY(nonfinite > 0 && !state->nonfinite_warned)) {
-    state->nonfinite_warned = TRUE;
-    if (self->active != state)
-      self->active->nonfinite_warned = TRUE;
+  if (G_UNLIKELY(warn_nonfinite)) {
     /* Once per stream or reset: the only allocation on this path. */
     GST_ELEMENT_WARNING(self, STREAM, FORMAT,
                         ("Non-finite input samples (NaN or Inf) were replaced by 0."),
