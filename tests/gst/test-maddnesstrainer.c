@@ -819,7 +819,12 @@ GST_START_TEST(test_two_trainers_pipeline)
   while (done < n) {
     size_t k = MIN(CHUNK, n - done);
 
-    g_signal_emit_by_name(src, "push-buffer", make_buffer(audio + done, k, 1, RATE, done), &flow);
+    GstBuffer *buf = make_buffer(audio + done, k, 1, RATE, done);
+
+    /* The signal, unlike gst_app_src_push_buffer(), does not take the buffer. */
+    g_signal_emit_by_name(src, "push-buffer", buf, &flow);
+    gst_buffer_unref(buf);
+    fail_unless_equals_int(flow, GST_FLOW_OK);
     done += k;
   }
   g_signal_emit_by_name(src, "end-of-stream", &flow);
