@@ -1,0 +1,306 @@
+/* test-exact-kernels: the exact path's kernels (exact-kernels.h), checkasm
+ * style. The scalar reference is checked against double precision; every
+ * SIMD table this CPU supports (and the build has) against the scalar
+ * reference, on random inputs over all the shapes exact.c can give them.
+ * ISAs the CPU lacks are listed in the log and not registered.
+ *
+ * Bounds: a sum of m float products, each rounded once (or fused), is within
+ * (m + 1) * FLT_EPSILON / 2 * S of the exact sum, S = sum of |terms|
+ * (|acc| included). Two such results are within (m + 1) * FLT_EPSILON * S of
+ * each other; that is the bound asserted, row by row and bin by bin. */
+#include <float.h>
+#include <string.h>
+
+#include "exact-kernels.h"
+
+#define GUARD 4             /* floats checked past the end of every output */
+#define GUARD_VALUE 1234.5f /* what they hold */
+
+typedef struct {
+  MdnIsa isa;
+  const MdnExactKernels *kern;
+} IsaCase;
+
+static float
+rand_float(GRand *rng)
+{
+  return (float)g_rand_double_range(rng, -1, 1);
+}
+
+/* One output of the direct form in double precision, with the sum of the
+ * terms' magnitudes in *mag. */
+static double
+fir_row_double(float acc0, const float *w, size_t w_stride, int taps, int cin, int dil,
+               const float *const *x, size_t pos, double *mag)
+{
+  double sum = acc0;
+  int i, k;
+  *mag = fabs(acc0);
+  for (i = 0; i < cin; i++)
+    for (k = 0; k < taps; k++) {
+      double term = (double)w[i * w_stride + k] * x[i][pos - (size_t)k * dil];
+      sum += term;
+      *mag += fabs(term);
+    }
+  return sum;
+}
+
+/* cin inputs of hist + offset + n samples, cout outputs of weights
+ * [cout][cin][w_stride]; runs `kern` on every output and checks each row
+ * against double precision (bound as above) and that nothing past n is
+ * written. With `ref` also compares against that table, and when rows are
+ * cut (`cut` > 0) checks the kernel gives identical rows on pieces. */
+static void
+check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
+{
+  const size_t w_stride = taps + g_rand_int_range(rng, 0, 3); /* exact.c: direct taps < taps */
+  const size_t hist = (size_t)(taps - 1) * dil;
+  const size_t offset = g_rand_int_range(rng, 0, 5);
+  const int m = taps * cin;
+  float *w = g_new(float, (size_t)cout *cin *w_stride);
+  float **chan = g_new(float *, cin);
+  const float **x = g_new(const float *, cin);
+  float *acc0 = g_new(float, n + GUARD), *acc = g_new(float, n + GUARD);
+  float *whole = g_new(float, n + GUARD);
+  size_t t, j;
+  int i, o;
+
+  for (j = 0; j < (size_t)cout * cin * w_stride; j++)
+    w[j] = rand_float(rng);
+  for (i = 0; i < cin; i++) {
+    /* exactly what the kernel may read: hist before x[i], offset + n from it */
+    chan[i] = g_new(float, hist + offset + n + 1);
+    for (t = 0; t < hist + offset + n; t++)
+      chan[i][t] = rand_float(rng);
+    x[i] = chan[i] + hist;
+  }
+  for (o = 0; o < cout; o++) {
+    const float *wo = w + (size_t)o * cin * w_stride;
+    for (t = 0; t < n; t++)
+      acc0[t] = rand_float(rng);
+    for (t = n; t < n + GUARD; t++)
+      acc0[t] = GUARD_VALUE;
+    memcpy(acc, acc0, sizeof(float) * (n + GUARD));
+    kern->fir(acc, n, wo, w_stride, taps, cin, dil, x, offset);
+    for (t = 0; t < n; t++) {
+      double mag, ref = fir_row_double(acc0[t], wo, w_stride, taps, cin, dil, x, offset + t, &mag);
+      if (!(fabs(acc[t] - ref) <= (m + 1) * FLT_EPSILON * mag))
+        g_error("%s fir: n %zu taps %d dil %d cin %d: row %zu %.9g, double %.9g (bound %.3g)",
+                mdn_isa_name(kern->isa), n, taps, dil, cin, t, acc[t], ref,
+                (m + 1) * FLT_EPSILON * mag);
+    }
+    for (t = n; t < n + GUARD; t++)
+      g_assert_cmpfloat(acc[t], ==, GUARD_VALUE);
+
+    /* The same rows in pieces of random lengths: identical (the stream's
+     * output may not depend on how it is cut). */
+    memcpy(whole, acc, sizeof(float) * n);
+    memcpy(acc, acc0, sizeof(float) * (n + GUARD));
+    for (t = 0; t < n;) {
+      size_t len = g_rand_int_range(rng, 1, 80); /* not inside MIN: evaluated twice */
+      len = MIN(len, n - t);
+      kern->fir(acc + t, len, wo, w_stride, taps, cin, dil, x, offset + t);
+      t += len;
+    }
+    g_assert_true(memcmp(acc, whole, sizeof(float) * n) == 0);
+  }
+
+  for (i = 0; i < cin; i++)
+    g_free(chan[i]);
+  g_free(chan);
+  g_free(x);
+  g_free(w);
+  g_free(acc0);
+  g_free(acc);
+  g_free(whole);
+}
+
+/* SIMD against the scalar reference on the same data: within the bound. */
+static void
+compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin)
+{
+  const size_t hist = (size_t)(taps - 1) * dil;
+  float *w = g_new(float, (size_t)cin *taps);
+  float **chan = g_new(float *, cin);
+  const float **x = g_new(const float *, cin);
+  float *a = g_new(float, n + 1), *b = g_new(float, n + 1);
+  size_t t;
+  int i;
+
+  for (t = 0; t < (size_t)cin * taps; t++)
+    w[t] = rand_float(rng);
+  for (i = 0; i < cin; i++) {
+    chan[i] = g_new(float, hist + n + 1);
+    for (t = 0; t < hist + n; t++)
+      chan[i][t] = rand_float(rng);
+    x[i] = chan[i] + hist;
+  }
+  for (t = 0; t < n; t++)
+    a[t] = b[t] = rand_float(rng);
+  kern->fir(a, n, w, taps, taps, cin, dil, x, 0);
+  mdn_exact_kernels_scalar.fir(b, n, w, taps, taps, cin, dil, x, 0);
+  for (t = 0; t < n; t++) {
+    double mag;
+    (void)fir_row_double(0, w, taps, taps, cin, dil, x, t, &mag);
+    mag += 1; /* |acc0| <= 1 */
+    if (!(fabs((double)a[t] - b[t]) <= (taps * cin + 1) * FLT_EPSILON * mag))
+      g_error("%s fir vs scalar: n %zu taps %d dil %d cin %d: row %zu %.9g vs %.9g",
+              mdn_isa_name(kern->isa), n, taps, dil, cin, t, a[t], b[t]);
+  }
+  for (i = 0; i < cin; i++)
+    g_free(chan[i]);
+  g_free(chan);
+  g_free(x);
+  g_free(w);
+  g_free(a);
+  g_free(b);
+}
+
+static void
+test_fir(gconstpointer data)
+{
+  const IsaCase *c = data;
+  GRand *rng = g_rand_new_with_seed(100 + c->isa);
+  size_t n;
+  int taps, dil, cin;
+
+  /* every row count 0..200 and 4096, each dilation, varied taps and shapes */
+  for (n = 0; n <= 200; n++)
+    for (dil = 1; dil <= 3; dil++)
+      check_fir(c->kern, rng, n, 1 + (int)(n * 7 + dil * 13) % 70, dil, 1 + (int)(n + dil) % 5,
+                1 + (int)(n / 3 + dil) % 5);
+  for (dil = 1; dil <= 3; dil++)
+    check_fir(c->kern, rng, 4096, g_rand_int_range(rng, 1, 71), dil, g_rand_int_range(rng, 1, 6),
+              2);
+  /* every tap count 1..70 with each cin 1..5 */
+  for (taps = 1; taps <= 70; taps++)
+    for (cin = 1; cin <= 5; cin++)
+      check_fir(c->kern, rng, g_rand_int_range(rng, 0, 201), taps, g_rand_int_range(rng, 1, 4), cin,
+                1);
+
+  if (c->isa != MDN_ISA_SCALAR) {
+    for (n = 0; n <= 200; n++)
+      compare_fir(c->kern, rng, n, g_rand_int_range(rng, 1, 71), g_rand_int_range(rng, 1, 4),
+                  g_rand_int_range(rng, 1, 6));
+    for (taps = 1; taps <= 70; taps++)
+      compare_fir(c->kern, rng, 4096, taps, 1 + taps % 3, 1 + taps % 5);
+  }
+  g_rand_free(rng);
+}
+
+/* n_spec spectra of `bins` bins (h with stride h_stride): the kernel
+ * against double precision and, for SIMD, against the scalar reference; no
+ * bin past `bins` written. */
+static void
+check_cmac(const MdnExactKernels *kern, GRand *rng, int bins, int n_spec)
+{
+  const size_t h_stride = bins + g_rand_int_range(rng, 0, 4);
+  kiss_fft_cpx *h = g_new(kiss_fft_cpx, h_stride * MAX(n_spec, 1));
+  kiss_fft_cpx **s = g_new(kiss_fft_cpx *, MAX(n_spec, 1));
+  kiss_fft_cpx *y = g_new(kiss_fft_cpx, bins + GUARD), *y_ref = g_new(kiss_fft_cpx, bins + GUARD);
+  const double bound = (2 * n_spec + 1) * FLT_EPSILON;
+  int b, j;
+
+  for (j = 0; j < n_spec; j++) {
+    s[j] = g_new(kiss_fft_cpx, bins);
+    for (b = 0; b < bins; b++) {
+      s[j][b].r = rand_float(rng);
+      s[j][b].i = rand_float(rng);
+    }
+  }
+  for (b = 0; b < (int)h_stride * n_spec; b++) {
+    h[b].r = rand_float(rng);
+    h[b].i = rand_float(rng);
+  }
+  for (b = 0; b < bins + GUARD; b++)
+    y[b].r = y[b].i = y_ref[b].r = y_ref[b].i = GUARD_VALUE;
+  kern->cmac(y, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
+  mdn_exact_kernels_scalar.cmac(y_ref, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
+
+  for (b = 0; b < bins; b++) {
+    double re = 0, im = 0, mag = 0;
+    for (j = 0; j < n_spec; j++) {
+      const kiss_fft_cpx sv = s[j][b], hv = h[(size_t)j * h_stride + b];
+      re += (double)sv.r * hv.r - (double)sv.i * hv.i;
+      im += (double)sv.r * hv.i + (double)sv.i * hv.r;
+      mag += (fabs(sv.r) + fabs(sv.i)) * (fabs(hv.r) + fabs(hv.i));
+    }
+    if (!(fabs(y[b].r - re) <= bound * mag && fabs(y[b].i - im) <= bound * mag))
+      g_error("%s cmac: bins %d n_spec %d: bin %d (%.9g, %.9g), double (%.9g, %.9g)",
+              mdn_isa_name(kern->isa), bins, n_spec, b, y[b].r, y[b].i, re, im);
+    if (!(fabs(y[b].r - y_ref[b].r) <= bound * mag && fabs(y[b].i - y_ref[b].i) <= bound * mag))
+      g_error("%s cmac vs scalar: bins %d n_spec %d: bin %d", mdn_isa_name(kern->isa), bins, n_spec,
+              b);
+    if (n_spec == 0)
+      g_assert_true(y[b].r == 0 && y[b].i == 0);
+  }
+  for (b = bins; b < bins + GUARD; b++)
+    g_assert_true(y[b].r == GUARD_VALUE && y[b].i == GUARD_VALUE);
+
+  for (j = 0; j < n_spec; j++)
+    g_free(s[j]);
+  g_free(s);
+  g_free(h);
+  g_free(y);
+  g_free(y_ref);
+}
+
+static void
+test_cmac(gconstpointer data)
+{
+  const IsaCase *c = data;
+  GRand *rng = g_rand_new_with_seed(200 + c->isa);
+  int bins;
+  for (bins = 1; bins <= 300; bins++) {
+    check_cmac(c->kern, rng, bins, g_rand_int_range(rng, 0, 9));
+    check_cmac(c->kern, rng, bins, 1);
+  }
+  /* the partition sizes exact.c uses: P + 1 bins, many spectra */
+  for (bins = 65; bins <= 4097; bins = 2 * bins - 1)
+    check_cmac(c->kern, rng, bins, 40);
+  g_rand_free(rng);
+}
+
+/* mdn_exact_kernels_get() gives the table of the ISA asked for, or a lower
+ * one; the ISA the engine uses has its table when compiled in. */
+static void
+test_dispatch(void)
+{
+  int isa;
+  g_assert_true(mdn_exact_kernels_get(MDN_ISA_SCALAR) == &mdn_exact_kernels_scalar);
+  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+    const MdnExactKernels *k = mdn_exact_kernels_get((MdnIsa)isa);
+    g_assert_nonnull(k->fir);
+    g_assert_nonnull(k->cmac);
+    g_assert_cmpint(k->isa, <=, isa);
+  }
+  g_assert_true(mdn_cpu_supports(mdn_exact_kernels_get(mdn_cpu_isa())->isa));
+}
+
+int
+main(int argc, char **argv)
+{
+  static IsaCase cases[MDN_N_ISAS];
+  int isa;
+
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/exact-kernels/dispatch", test_dispatch);
+  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+    const MdnExactKernels *kern = mdn_exact_kernels_get((MdnIsa)isa);
+    char *path;
+    if (!mdn_cpu_supports((MdnIsa)isa) || kern->isa != (MdnIsa)isa) {
+      g_printerr("# %s: %s, its kernels are not tested here\n", mdn_isa_name((MdnIsa)isa),
+                 mdn_cpu_supports((MdnIsa)isa) ? "not in this build" : "not on this CPU");
+      continue;
+    }
+    cases[isa].isa = (MdnIsa)isa;
+    cases[isa].kern = kern;
+    path = g_strdup_printf("/exact-kernels/%s/fir", mdn_isa_name((MdnIsa)isa));
+    g_test_add_data_func(path, &cases[isa], test_fir);
+    g_free(path);
+    path = g_strdup_printf("/exact-kernels/%s/cmac", mdn_isa_name((MdnIsa)isa));
+    g_test_add_data_func(path, &cases[isa], test_cmac);
+    g_free(path);
+  }
+  return g_test_run();
+}
