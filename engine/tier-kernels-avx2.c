@@ -1,6 +1,458 @@
+/* tier-kernels-avx2.c: tier kernels for AVX2 + FMA (built with -mavx2 -mfma
+ * -mbmi2 -ffp-contract=off; reached only through mdn_tier_kernels() when
+ * the CPU has them).
+ *
+ * encode: 8 positions per vector; the split column's samples of 8
+ *   consecutive positions are one unaligned load; the node's threshold comes
+ *   from the level's table by vpermps (levels 0-3: 8 entries; 4-5: 2 or 4
+ *   permutes and blends), a gather for deeper levels.
+ * scan: 32 rows per vector; vpshufb looks up a (codebook, output) 16-byte
+ *   table for 32 codes; 32/64/128/256 buckets blend 2/4/8/16 lookups by the
+ *   code's high bits. Sums stay exact in 16 bits: W = the byte pairs added as
+ *   16-bit words (mod 2^16), H = the high (odd-row) bytes; the even rows are
+ *   W - 256 H. Both stay below 2^16 for 257 codebooks, then they are
+ *   flushed into the 32-bit sums. 16-bit tables are two byte planes.
+ * exact: FMAs along rows (rounding differs from the scalar mul + add).
+ * combine: float conversion, offset and scale along rows, then an 8x8
+ *   transpose into the interleaved output. */
 #include "tier-kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define RS MDN_TIER_ROW_STRIDE
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* ---- encode ---- */
+
+/* The thresholds of level l (2^l entries at lvl) for 8 node ids. */
+static ALWAYS_INLINE __m256
+level_thr(const float *lvl, int l, __m256i node)
+{
+  if (l <= 3)
+    return _mm256_permutevar8x32_ps(_mm256_loadu_ps(lvl), node);
+  if (l <= 5) {
+    __m256 t[4];
+    __m256 sel3 = _mm256_castsi256_ps(_mm256_slli_epi32(node, 28)); /* bit 3 -> sign */
+    int k, m = 1 << (l - 3);
+    for (k = 0; k < m; k++)
+      t[k] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(lvl + 8 * k), node);
+    for (k = 0; k < m / 2; k++)
+      t[k] = _mm256_blendv_ps(t[2 * k], t[2 * k + 1], sel3);
+    if (l == 5)
+      t[0] = _mm256_blendv_ps(t[0], t[1], _mm256_castsi256_ps(_mm256_slli_epi32(node, 27)));
+    return t[0];
+  }
+  return _mm256_i32gather_ps(lvl, node, 4);
+}
+
+static ALWAYS_INLINE __m256i
+encode8(const float *thr, const ptrdiff_t *off, const int depth, const float *x)
+{
+  __m256i node = _mm256_setzero_si256();
+  int l;
+  for (l = 0; l < depth; l++) {
+    __m256 v = _mm256_loadu_ps(x - off[l]);
+    __m256 t = level_thr(thr + (1 << l) - 1, l, node);
+    __m256i gt = _mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_GT_OQ));
+    node = _mm256_sub_epi32(_mm256_add_epi32(node, node), gt); /* gt is -1 */
+  }
+  return node;
+}
+
+static ALWAYS_INLINE void
+encode_depth(const guint8 *split, const float *thr, const int depth, int dilation, const float *x,
+             size_t n, guint8 *codes)
+{
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  ptrdiff_t off[8];
+  size_t k = 0;
+  int l;
+
+  for (l = 0; l < depth; l++)
+    off[l] = (ptrdiff_t)split[l] * dilation;
+  for (; k + 32 <= n; k += 32) {
+    __m256i a = encode8(thr, off, depth, x + k), b = encode8(thr, off, depth, x + k + 8);
+    __m256i c = encode8(thr, off, depth, x + k + 16), d = encode8(thr, off, depth, x + k + 24);
+    /* lanes [a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7] -> in order */
+    __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+    _mm256_storeu_si256((__m256i *)(codes + k), _mm256_permutevar8x32_epi32(bytes, order));
+  }
+  for (; k + 8 <= n; k += 8) {
+    __m256i a = encode8(thr, off, depth, x + k);
+    __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, a), _mm256_setzero_si256());
+    guint32 lo = (guint32)_mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
+    guint32 hi = (guint32)_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1));
+    memcpy(codes + k, &lo, 4);
+    memcpy(codes + k + 4, &hi, 4);
+  }
+  for (; k < n; k++) {
+    unsigned node = 0;
+    for (l = 0; l < depth; l++)
+      node = 2 * node + (x[(ptrdiff_t)k - off[l]] > thr[(1u << l) - 1 + node]);
+    codes[k] = (guint8)node;
+  }
+}
+
+static void
+encode_avx2(const guint8 *split, const float *thr, int depth, int dilation, const float *x,
+            size_t n, guint8 *codes)
+{
+  switch (depth) {
+  case 1:
+    encode_depth(split, thr, 1, dilation, x, n, codes);
+    break;
+  case 2:
+    encode_depth(split, thr, 2, dilation, x, n, codes);
+    break;
+  case 3:
+    encode_depth(split, thr, 3, dilation, x, n, codes);
+    break;
+  case 4:
+    encode_depth(split, thr, 4, dilation, x, n, codes);
+    break;
+  case 5:
+    encode_depth(split, thr, 5, dilation, x, n, codes);
+    break;
+  case 6:
+    encode_depth(split, thr, 6, dilation, x, n, codes);
+    break;
+  case 7:
+    encode_depth(split, thr, 7, dilation, x, n, codes);
+    break;
+  default:
+    encode_depth(split, thr, 8, dilation, x, n, codes);
+    break;
+  }
+}
+
+/* ---- scan ---- */
+
+static ALWAYS_INLINE __m256i
+table16(const guint8 *t)
+{
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t));
+}
+
+/* Entries of the (codebook, output) table t (bucket_stride bytes) for 32 codes. */
+static ALWAYS_INLINE __m256i
+lookup(const guint8 *t, __m256i code, const int depth)
+{
+  __m256i r[16], idx;
+  int k, b, m;
+  if (depth <= 4)
+    return _mm256_shuffle_epi8(table16(t), code);
+  idx = _mm256_and_si256(code, _mm256_set1_epi8(0x0f)); /* bit 7 would zero the lookup */
+  m = 1 << (depth - 4);
+  for (k = 0; k < m; k++)
+    r[k] = _mm256_shuffle_epi8(table16(t + 16 * k), idx);
+  for (b = 4; b < depth; b++) {
+    /* bit b of each code byte to its sign bit (16-bit shifts: the bits that
+     * cross into the next byte land below its bit 7) */
+    __m256i sel = _mm256_sll_epi16(code, _mm_cvtsi32_si128(7 - b));
+    m >>= 1;
+    for (k = 0; k < m; k++)
+      r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], sel);
+  }
+  return r[0];
+}
+
+/* Adds (or stores, first) the rows r0..r0+31 of W/H, shifted, to sums. */
+static ALWAYS_INLINE void
+flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
+{
+  const __m128i count = _mm_cvtsi32_si128(shift);
+  __m256i even = _mm256_sub_epi16(w, _mm256_slli_epi16(h, 8));
+  __m256i lo = _mm256_unpacklo_epi16(even, h); /* rows 0-7 | 16-23 */
+  __m256i hi = _mm256_unpackhi_epi16(even, h); /* rows 8-15 | 24-31 */
+  __m256i v[4];
+  int j;
+  v[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(lo));
+  v[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(hi));
+  v[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(lo, 1));
+  v[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1));
+  for (j = 0; j < 4; j++) {
+    __m256i *p = (__m256i *)(sums + 8 * j);
+    __m256i s = _mm256_sll_epi32(v[j], count);
+    if (!first)
+      s = _mm256_add_epi32(s, _mm256_loadu_si256(p));
+    _mm256_storeu_si256(p, s);
+  }
+}
+
+/* Rows r0..r0+31, outputs o0..o0+n_out-1, one byte plane. */
+static ALWAYS_INLINE void
+scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *const *codes, size_t r0,
+           int o0, const int n_out, const int depth, int shift, gboolean add, guint32 *sums)
+{
+  const size_t bstride = (size_t)t->bucket_stride, cstride = (size_t)t->cout * bstride;
+  __m256i w[4], h[4];
+  int c = 0, j;
+
+  while (c < t->n_codebooks) {
+    const int stop = MIN(t->n_codebooks, c + 257); /* 257 * 255 < 2^16 */
+    for (j = 0; j < n_out; j++)
+      w[j] = h[j] = _mm256_setzero_si256();
+    for (; c < stop; c++) {
+      __m256i code = _mm256_loadu_si256((const __m256i *)(codes[c] + r0));
+      const guint8 *tab = plane + c * cstride + o0 * bstride;
+      for (j = 0; j < n_out; j++) {
+        __m256i v = lookup(tab + j * bstride, code, depth);
+        w[j] = _mm256_add_epi16(w[j], v);
+        h[j] = _mm256_add_epi16(h[j], _mm256_srli_epi16(v, 8));
+      }
+    }
+    for (j = 0; j < n_out; j++)
+      flush(w[j], h[j], sums + (size_t)(o0 + j) * RS + r0, shift, !add);
+    add = TRUE;
+  }
+}
+
+static ALWAYS_INLINE void
+scan_depth(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 *sums,
+           const int depth)
+{
+  const int n_planes = t->table_bits / 8;
+  const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
+  int p, o;
+  size_t r0;
+
+  for (p = 0; p < n_planes; p++) {
+    const guint8 *plane = t->planes + p * plane_size;
+    for (r0 = 0; r0 < n; r0 += 32) {
+      for (o = 0; o + 4 <= t->cout; o += 4)
+        scan_block(plane, t, codes, r0, o, 4, depth, 8 * p, p > 0, sums);
+      switch (t->cout - o) {
+      case 3:
+        scan_block(plane, t, codes, r0, o, 3, depth, 8 * p, p > 0, sums);
+        break;
+      case 2:
+        scan_block(plane, t, codes, r0, o, 2, depth, 8 * p, p > 0, sums);
+        break;
+      case 1:
+        scan_block(plane, t, codes, r0, o, 1, depth, 8 * p, p > 0, sums);
+        break;
+      default:
+        break;
+      }
+    }
+  }
+}
+
+static void
+scan_avx2(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 *sums)
+{
+  if (t->n_codebooks == 0) {
+    int o;
+    for (o = 0; o < t->cout; o++)
+      memset(sums + (size_t)o * RS, 0, sizeof(guint32) * n);
+    return;
+  }
+  switch (t->depth) {
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+    scan_depth(t, codes, n, sums, 4);
+    break;
+  case 5:
+    scan_depth(t, codes, n, sums, 5);
+    break;
+  case 6:
+    scan_depth(t, codes, n, sums, 6);
+    break;
+  case 7:
+    scan_depth(t, codes, n, sums, 7);
+    break;
+  default:
+    scan_depth(t, codes, n, sums, 8);
+    break;
+  }
+}
+
+/* ---- exact taps ---- */
+
+static ALWAYS_INLINE __m256i
+tail_mask(size_t left)
+{
+  static const gint32 ramp[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+  return _mm256_loadu_si256((const __m256i *)(ramp + 8 - left));
+}
+
+static void
+exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+           int n_exact, int cout, int dilation, size_t n, float *acc)
+{
+  int e, o;
+  size_t r;
+  for (o = 0; o < cout; o++) {
+    float *dst = acc + (size_t)o * RS;
+    for (r = 0; r + 32 <= n; r += 32) {
+      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (e = 0; e < n_exact; e++) {
+        const float *src = x[chan[e]] + (ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation;
+        __m256 we = _mm256_broadcast_ss(w + (size_t)e * cout + o);
+        s0 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src), s0);
+        s1 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 8), s1);
+        s2 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 16), s2);
+        s3 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 24), s3);
+      }
+      _mm256_storeu_ps(dst + r, s0);
+      _mm256_storeu_ps(dst + r + 8, s1);
+      _mm256_storeu_ps(dst + r + 16, s2);
+      _mm256_storeu_ps(dst + r + 24, s3);
+    }
+    for (; r < n; r += 8) {
+      /* masked loads: nothing past row n - 1 is read */
+      __m256i mask = tail_mask(MIN(8, n - r));
+      __m256 s = _mm256_setzero_ps();
+      for (e = 0; e < n_exact; e++) {
+        const float *src = x[chan[e]] + (ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation;
+        s = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)e * cout + o),
+                            _mm256_maskload_ps(src, mask), s);
+      }
+      _mm256_storeu_ps(dst + r, s); /* rows past n land in the padding */
+    }
+  }
+}
+
+/* ---- combine ---- */
+
+/* (float) u exactly as the scalar conversion rounds it: both halves convert
+ * exactly, their sum rounds once. */
+static ALWAYS_INLINE __m256
+u32_to_float(__m256i u)
+{
+  __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(u, 16));
+  __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xffff)));
+  return _mm256_add_ps(_mm256_mul_ps(hi, _mm256_set1_ps(65536.0f)), lo);
+}
+
+static ALWAYS_INLINE __m256
+combine8(const guint32 *sums, const float *exact, __m256 offset, __m256 scale, __m256 sigma)
+{
+  __m256 f = u32_to_float(_mm256_loadu_si256((const __m256i *)sums));
+  __m256 table = _mm256_add_ps(offset, _mm256_mul_ps(scale, f));
+  __m256 e = exact != NULL ? _mm256_loadu_ps(exact) : _mm256_setzero_ps();
+  return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
+}
+
+static void
+combine_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+             float sigma, int cout, size_t n, float *scratch, float *out)
+{
+  const __m256 sig = _mm256_set1_ps(sigma);
+  float *dst0 = cout == 1 ? out : scratch;
+  size_t r;
+  int o;
+
+  /* Rows are computed in whole vectors into scratch (padded); with one
+   * output they go straight to out, the tail through a bounce buffer. */
+  for (o = 0; o < cout; o++) {
+    const __m256 off = _mm256_set1_ps(offset[o]), sc = _mm256_set1_ps(scale[o]);
+    const guint32 *s = sums + (size_t)o * RS;
+    const float *e = exact != NULL ? exact + (size_t)o * RS : NULL;
+    float *dst = dst0 + (size_t)o * RS;
+    for (r = 0; r + 8 <= n; r += 8)
+      _mm256_storeu_ps(dst + r, combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
+    if (r < n) {
+      float tmp[8];
+      _mm256_storeu_ps(tmp, combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
+      memcpy(dst + r, tmp, sizeof(float) * (n - r));
+    }
+  }
+  if (cout == 1)
+    return;
+
+  /* Transpose scratch[o][r] to out[r][o], 8x8 blocks. */
+  for (r = 0; r + 8 <= n; r += 8) {
+    for (o = 0; o + 8 <= cout; o += 8) {
+      __m256 a[8], b[8], c[8];
+      int j;
+      for (j = 0; j < 8; j++)
+        a[j] = _mm256_loadu_ps(scratch + (size_t)(o + j) * RS + r);
+      for (j = 0; j < 8; j += 2) {
+        b[j] = _mm256_unpacklo_ps(a[j], a[j + 1]);
+        b[j + 1] = _mm256_unpackhi_ps(a[j], a[j + 1]);
+      }
+      for (j = 0; j < 8; j += 4) {
+        c[j] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        c[j + 1] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        c[j + 2] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        c[j + 3] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      for (j = 0; j < 4; j++) {
+        _mm256_storeu_ps(out + (r + j) * cout + o, _mm256_permute2f128_ps(c[j], c[j + 4], 0x20));
+        _mm256_storeu_ps(out + (r + j + 4) * cout + o,
+                         _mm256_permute2f128_ps(c[j], c[j + 4], 0x31));
+      }
+    }
+    for (; o < cout; o++) {
+      int j;
+      for (j = 0; j < 8; j++)
+        out[(r + j) * cout + o] = scratch[(size_t)o * RS + r + j];
+    }
+  }
+  for (; r < n; r++)
+    for (o = 0; o < cout; o++)
+      out[r * cout + o] = scratch[(size_t)o * RS + r];
+}
+
+/* ---- sigma ---- */
+
+static float
+max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
+{
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 mv = _mm256_setzero_ps();
+  float m = 0.0f, lanes[8];
+  int i, j;
+  for (i = 0; i < cin; i++) {
+    ptrdiff_t u = first;
+    for (; u + 8 <= last + 1; u += 8) /* max_ps keeps the second operand on NaN */
+      mv = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u), abs_mask), mv);
+    for (; u <= last; u++) {
+      float a = fabsf(x[i][u]);
+      if (a > m)
+        m = a;
+    }
+  }
+  _mm256_storeu_ps(lanes, mv);
+  for (j = 0; j < 8; j++)
+    if (lanes[j] > m)
+      m = lanes[j];
+  return m;
+}
+
+static size_t
+count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
+{
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 lv = _mm256_set1_ps(level);
+  size_t k = 0;
+  int i;
+  for (; k + 8 <= n; k += 8) {
+    unsigned above = 0;
+    for (i = 0; i < cin; i++) {
+      __m256 a = _mm256_and_ps(_mm256_loadu_ps(x[i] + first + (ptrdiff_t)k), abs_mask);
+      above |= (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, lv, _CMP_GT_OQ));
+    }
+    if (above != 0)
+      return k + (size_t)__builtin_ctz(above);
+  }
+  for (; k < n; k++)
+    for (i = 0; i < cin; i++)
+      if (fabsf(x[i][first + (ptrdiff_t)k]) > level)
+        return k;
+  return n;
+}
+
+static const MdnTierKernels kernels_avx2 = {
+  encode_avx2, scan_avx2, exact_avx2, combine_avx2, max_abs_avx2, count_below_avx2, TRUE,
+};
+
 const MdnTierKernels *
 mdn_tier_kernels_avx2(void)
 {
-  return mdn_tier_kernels_scalar();
+  return &kernels_avx2;
 }

@@ -75,6 +75,10 @@ const MdnTierKernels *mdn_tier_kernels_avx2(void);
 const MdnTierKernels *mdn_tier_kernels_avx512(void);
 #endif
 
+/* mdn_tier_state_new() with the kernels of isa (the scalar ones when the
+ * CPU lacks it or they are not built): for tests comparing ISAs. */
+MdnTierState *mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa);
+
 /* Bytes of planes for a tier; fills tables, writing planes (may be NULL when
  * the kernels do not use them). Used by tier.c and the kernel tests. */
 size_t mdn_tier_planes_size(const MdnTier *tier);

@@ -159,6 +159,12 @@ tier_reach(const MdnTier *tier)
 MdnTierState *
 mdn_tier_state_new(const MdnTier *tier)
 {
+  return mdn_tier_state_new_isa(tier, mdn_cpu_isa());
+}
+
+MdnTierState *
+mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
+{
   MdnTierState *state;
   int c;
 
@@ -167,7 +173,7 @@ mdn_tier_state_new(const MdnTier *tier)
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
-  state->kernels = mdn_tier_kernels(mdn_cpu_isa());
+  state->kernels = mdn_cpu_supports(isa) ? mdn_tier_kernels(isa) : NULL;
   if (state->kernels == NULL)
     state->kernels = mdn_tier_kernels_scalar();
   state->reach = tier_reach(tier);

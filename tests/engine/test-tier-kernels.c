@@ -1,0 +1,618 @@
+/* test-tier-kernels.c: every vector tier kernel (tier-kernels-*.c) against
+ * the scalar reference, checkasm style, for each ISA this CPU supports and
+ * this build has; then whole tiers (mdn_tier_process) under each ISA
+ * against the scalar ISA with random chunking.
+ *
+ * Identical: encode codes, scan sums, max_abs, count_below, combine (given
+ * identical inputs), and whole-tier outputs without exact taps.
+ * Exact taps: vector kernels use FMA, the reference mul + add; both are
+ * sequential sums over the n_exact taps, so
+ *   |a - b| <= 2 * n_exact * FLT_EPSILON * sum_e |w_e x_e|.
+ * Whole tiers with exact taps: the same bound, times sigma's factor 1 (the
+ * table part is identical), plus one rounding of the final add:
+ *   |a - b| <= (2 * n_exact + 2) * FLT_EPSILON * (sum_e |w_e x_e| + |y|). */
+#include "tier-kernels.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define RS MDN_TIER_ROW_STRIDE
+
+static const MdnTierKernels *ref;
+
+/* The vector ISAs to test: supported by the CPU and built. */
+static int
+vector_isas(MdnIsa *isas)
+{
+  int n = 0, isa;
+  for (isa = MDN_ISA_SCALAR + 1; isa < MDN_N_ISAS; isa++)
+    if (mdn_cpu_supports((MdnIsa)isa) && mdn_tier_kernels((MdnIsa)isa) != NULL)
+      isas[n++] = (MdnIsa)isa;
+  return n;
+}
+
+static float
+random_sample(GRand *rng)
+{
+  switch (g_rand_int_range(rng, 0, 20)) {
+  case 0:
+    return 0.0f;
+  case 1:
+    return -0.0f;
+  case 2:
+    return NAN;
+  default:
+    return (float)g_rand_double_range(rng, -1.0, 1.0) * ldexpf(1.0f, g_rand_int_range(rng, -12, 3));
+  }
+}
+
+/* ---- encode ---- */
+
+static void
+check_encode(const MdnTierKernels *k, const char *isa, GRand *rng, int s, int depth, int dilation,
+             size_t n)
+{
+  const int buckets = 1 << depth;
+  const size_t history = (size_t)(s - 1) * dilation;
+  float sigma = ldexpf(1.0f, g_rand_int_range(rng, -20, 6));
+  guint8 split[8];
+  float *thr = g_new0(float, buckets - 1 + MDN_TIER_THR_PAD);
+  float *x = g_new(float, history + n + 1);
+  guint8 *a = g_new(guint8, n + 64), *b = g_new(guint8, n + 64);
+  size_t j;
+  int l;
+
+  for (l = 0; l < depth; l++)
+    split[l] = (guint8)g_rand_int_range(rng, 0, s);
+  for (j = 0; j < (size_t)buckets - 1; j++)
+    thr[j] = (float)g_rand_double_range(rng, -0.6, 0.6) * sigma;
+  for (j = 0; j < history + n + 1; j++) {
+    x[j] = random_sample(rng) * sigma;
+    if (g_rand_int_range(rng, 0, 10) == 0) /* ties: > must stay strict */
+      x[j] = thr[g_rand_int_range(rng, 0, buckets - 1)];
+  }
+  memset(a, 0xa5, n + 64);
+  memset(b, 0xa5, n + 64);
+  ref->encode(split, thr, depth, dilation, x + history, n, a);
+  k->encode(split, thr, depth, dilation, x + history, n, b);
+  for (j = 0; j < n + 64; j++)
+    if (a[j] != b[j])
+      g_error("%s encode s%d d%d dil %d n %zu sigma %g: position %zu: code %u, reference %u", isa,
+              s, depth, dilation, n, sigma, j, b[j], a[j]);
+  g_free(thr);
+  g_free(x);
+  g_free(a);
+  g_free(b);
+}
+
+static void
+test_encode(void)
+{
+  static const int s_values[] = { 1, 2, 4, 8 };
+  static const size_t big[] = { 255, 256, 257, 1000, 4096, 4099 };
+  GRand *rng = g_rand_new_with_seed(101);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, depth, dil;
+  size_t si, n;
+  guint64 checks = 0;
+
+  for (ii = 0; ii < n_isas; ii++) {
+    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    for (si = 0; si < G_N_ELEMENTS(s_values); si++)
+      for (depth = 1; depth <= 8; depth++)
+        for (dil = 1; dil <= 3; dil += 2) {
+          for (n = 0; n <= 200; n += 1 + (n > 70) * 6, checks++)
+            check_encode(k, mdn_isa_name(isas[ii]), rng, s_values[si], depth, dil, n);
+          for (n = 0; n < G_N_ELEMENTS(big); n++, checks++)
+            check_encode(k, mdn_isa_name(isas[ii]), rng, s_values[si], depth, dil, big[n]);
+        }
+  }
+  g_test_message("encode: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
+  g_rand_free(rng);
+}
+
+/* ---- scan ---- */
+
+/* A tier with only what the scan reads. */
+static MdnTier *
+table_tier(int n_codebooks, int depth, int cout, int table_bits, gboolean saturated, GRand *rng)
+{
+  MdnTier *tier = g_new0(MdnTier, 1);
+  size_t n_entries, j;
+  tier->spec.depth = depth;
+  tier->spec.table_bits = table_bits;
+  tier->buckets = 1 << depth;
+  tier->cout = cout;
+  tier->n_codebooks = n_codebooks;
+  n_entries = (size_t)n_codebooks * tier->buckets * cout;
+  if (table_bits == 16) {
+    guint16 *lut = g_new(guint16, n_entries + 1);
+    for (j = 0; j < n_entries; j++)
+      lut[j] = saturated ? 65535 : (guint16)g_rand_int_range(rng, 0, 65536);
+    tier->lut = lut;
+  } else {
+    guint8 *lut = g_new(guint8, n_entries + 1);
+    for (j = 0; j < n_entries; j++)
+      lut[j] = saturated ? 255 : (guint8)g_rand_int_range(rng, 0, 256);
+    tier->lut = lut;
+  }
+  return tier;
+}
+
+static void
+check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks, int depth,
+           int cout, int table_bits, size_t n, gboolean saturated)
+{
+  MdnTier *tier = table_tier(n_codebooks, depth, cout, table_bits, saturated, rng);
+  guint8 *planes = g_new(guint8, mdn_tier_planes_size(tier) + 1);
+  MdnTierTables plain, vector;
+  const size_t span = 600; /* codebooks read one code stream at random delays */
+  guint8 *stream = g_new(guint8, span + n + MDN_TIER_ROW_PAD);
+  const guint8 **codes = g_new(const guint8 *, n_codebooks);
+  guint32 *a = g_new0(guint32, (size_t)cout * RS), *b = g_new0(guint32, (size_t)cout * RS);
+  size_t j, r;
+  int c, o;
+
+  mdn_tier_tables_init(&plain, tier, NULL);
+  mdn_tier_tables_init(&vector, tier, planes);
+  for (j = 0; j < span + n + MDN_TIER_ROW_PAD; j++)
+    stream[j] = (guint8)g_rand_int_range(rng, 0, tier->buckets);
+  for (c = 0; c < n_codebooks; c++)
+    codes[c] = stream + g_rand_int_range(rng, 0, (gint32)span + 1);
+  ref->scan(&plain, codes, n, a);
+  k->scan(&vector, codes, n, b);
+  for (o = 0; o < cout; o++)
+    for (r = 0; r < n; r++)
+      if (a[(size_t)o * RS + r] != b[(size_t)o * RS + r])
+        g_error("%s scan %d codebooks depth %d cout %d %d-bit rows %zu: row %zu output %d: %u, "
+                "reference %u",
+                isa, n_codebooks, depth, cout, table_bits, n, r, o, b[(size_t)o * RS + r],
+                a[(size_t)o * RS + r]);
+  if (saturated && n > 0) /* the reference itself: the flush boundaries are exact */
+    g_assert_cmpuint(a[0], ==, (guint32)n_codebooks * (table_bits == 16 ? 65535u : 255u));
+  g_free(tier->lut);
+  g_free(tier);
+  g_free(planes);
+  g_free(stream);
+  g_free(codes);
+  g_free(a);
+  g_free(b);
+}
+
+static void
+test_scan(void)
+{
+  static const int ncb_edges[] = { 1, 2, 16, 255, 256, 257, 258, 300, 514, 515 };
+  static const size_t row_values[] = { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 255, 256 };
+  GRand *rng = g_rand_new_with_seed(202);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, depth, bits, trial;
+  size_t e;
+  guint64 checks = 0;
+
+  for (ii = 0; ii < n_isas; ii++) {
+    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    const char *name = mdn_isa_name(isas[ii]);
+    /* Every depth, both widths, every row count listed, random sizes. */
+    for (depth = 1; depth <= 8; depth++)
+      for (bits = 8; bits <= 16; bits += 8)
+        for (e = 0; e < G_N_ELEMENTS(row_values); e++, checks++)
+          check_scan(k, name, rng, g_rand_int_range(rng, 1, 40), depth,
+                     g_rand_int_range(rng, 1, 18), bits, row_values[e], FALSE);
+    /* Codebook counts around the 16-bit flush, with saturated tables. */
+    for (e = 0; e < G_N_ELEMENTS(ncb_edges); e++)
+      for (bits = 8; bits <= 16; bits += 8)
+        for (trial = 0; trial < 2; trial++, checks++)
+          check_scan(k, name, rng, ncb_edges[e], 1 + 3 * (trial + 1) % 8, 1 + (int)e % 5, bits,
+                     1 + (size_t)g_rand_int_range(rng, 0, 256), trial == 0);
+    /* Random shapes: codebooks 1..300, cout 1..17, rows 0..256. */
+    for (trial = 0; trial < 400; trial++, checks++)
+      check_scan(k, name, rng, g_rand_int_range(rng, 1, 301), g_rand_int_range(rng, 1, 9),
+                 g_rand_int_range(rng, 1, 18), g_rand_boolean(rng) ? 16 : 8,
+                 (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1), FALSE);
+  }
+  g_test_message("scan: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
+  g_rand_free(rng);
+}
+
+/* ---- exact taps ---- */
+
+static void
+test_exact(void)
+{
+  GRand *rng = g_rand_new_with_seed(303);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, trial;
+  double worst = 0.0;
+
+  for (ii = 0; ii < n_isas; ii++) {
+    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    for (trial = 0; trial < 300; trial++) {
+      const int cin = g_rand_int_range(rng, 1, 4), cout = g_rand_int_range(rng, 1, 18);
+      const int n_exact = g_rand_int_range(rng, 1, 20), dilation = g_rand_int_range(rng, 1, 4);
+      const size_t n = (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1), history = 40 * 3;
+      guint16 *chan = g_new(guint16, n_exact);
+      guint32 *tap = g_new(guint32, n_exact);
+      float *w = g_new(float, n_exact *cout), *buf[3];
+      const float *x[3];
+      float *a = g_new0(float, (size_t)cout *RS), *b = g_new0(float, (size_t)cout *RS);
+      size_t j, r;
+      int e, i, o;
+
+      for (i = 0; i < cin; i++) {
+        buf[i] = g_new(float, history + n);
+        for (j = 0; j < history + n; j++)
+          buf[i][j] = (float)g_rand_double_range(rng, -1.0, 1.0);
+        x[i] = buf[i] + history;
+      }
+      for (e = 0; e < n_exact; e++) {
+        chan[e] = (guint16)g_rand_int_range(rng, 0, cin);
+        tap[e] = (guint32)g_rand_int_range(rng, 0, 40);
+      }
+      for (j = 0; j < (size_t)n_exact * cout; j++)
+        w[j] = (float)g_rand_double_range(rng, -1.0, 1.0);
+      ref->exact(x, chan, tap, w, n_exact, cout, dilation, n, a);
+      k->exact(x, chan, tap, w, n_exact, cout, dilation, n, b);
+      for (o = 0; o < cout; o++)
+        for (r = 0; r < n; r++) {
+          double mag = 0.0, tol, err;
+          for (e = 0; e < n_exact; e++)
+            mag += fabs((double)w[e * cout + o]
+                        * x[chan[e]][(ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation]);
+          tol = 2.0 * n_exact * FLT_EPSILON * mag;
+          err = fabs((double)a[o * RS + r] - b[o * RS + r]);
+          if (!(err <= tol))
+            g_error("%s exact: row %zu output %d: %.9g, reference %.9g (tolerance %.3g)",
+                    mdn_isa_name(isas[ii]), r, o, b[o * RS + r], a[o * RS + r], tol);
+          worst = MAX(worst, tol > 0 ? err / tol : 0.0);
+        }
+      for (i = 0; i < cin; i++)
+        g_free(buf[i]);
+      g_free(chan);
+      g_free(tap);
+      g_free(w);
+      g_free(a);
+      g_free(b);
+    }
+  }
+  g_test_message("exact: worst difference %.3f of the tolerance over %d vector ISA(s)", worst,
+                 n_isas);
+  g_rand_free(rng);
+}
+
+/* ---- combine, max_abs, count_below ---- */
+
+static void
+test_combine(void)
+{
+  GRand *rng = g_rand_new_with_seed(404);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, trial;
+
+  for (ii = 0; ii < n_isas; ii++) {
+    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    for (trial = 0; trial < 400; trial++) {
+      const int cout = g_rand_int_range(rng, 1, 18);
+      const size_t n = (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1);
+      const gboolean with_exact = g_rand_boolean(rng);
+      const float sigma = ldexpf(1.0f, g_rand_int_range(rng, -100, 101));
+      guint32 *sums = g_new(guint32, (size_t)cout * RS);
+      float *exact = g_new(float, (size_t)cout *RS), *scratch = g_new(float, (size_t)cout *RS);
+      float *offset = g_new(float, cout), *scale = g_new(float, cout);
+      float *a = g_new(float, n *cout + 1), *b = g_new(float, n *cout + 1);
+      size_t j;
+      int o;
+
+      for (j = 0; j < (size_t)cout * RS; j++) {
+        /* all magnitudes, including >= 2^31 (unsigned conversion) */
+        sums[j] = g_rand_int(rng) >> g_rand_int_range(rng, 0, 32);
+        exact[j] = random_sample(rng);
+        if (exact[j] != exact[j])
+          exact[j] = 0.0f;
+      }
+      for (o = 0; o < cout; o++) {
+        offset[o] = (float)g_rand_double_range(rng, -0.5, 0.5);
+        scale[o] = (float)g_rand_double_range(rng, 1e-10, 1e-3);
+        if (o == 0)
+          offset[o] = 0.0f, scale[o] = -0.0f; /* signed zeros: 0 + (-0) */
+      }
+      a[n * cout] = b[n * cout] = 7.0f; /* nothing past the rows is written */
+      ref->combine(sums, with_exact ? exact : NULL, offset, scale, sigma, cout, n, scratch, a);
+      k->combine(sums, with_exact ? exact : NULL, offset, scale, sigma, cout, n, scratch, b);
+      for (j = 0; j <= n * cout; j++)
+        if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
+          g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g",
+                  mdn_isa_name(isas[ii]), cout, n, j, b[j], a[j]);
+      g_free(sums);
+      g_free(exact);
+      g_free(scratch);
+      g_free(offset);
+      g_free(scale);
+      g_free(a);
+      g_free(b);
+    }
+  }
+  g_rand_free(rng);
+}
+
+static void
+test_sigma_kernels(void)
+{
+  GRand *rng = g_rand_new_with_seed(505);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, trial;
+
+  for (ii = 0; ii < n_isas; ii++) {
+    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    for (trial = 0; trial < 2000; trial++) {
+      const int cin = g_rand_int_range(rng, 1, 5);
+      const size_t len = (size_t)g_rand_int_range(rng, 0, 300);
+      float *buf[4];
+      const float *x[4];
+      ptrdiff_t first = g_rand_int_range(rng, 0, (gint32)len + 1) - 10, last;
+      size_t n = (size_t)g_rand_int_range(rng, 0, (gint32)len + 1);
+      float level, a, b;
+      size_t j, ca, cb;
+      int i;
+
+      for (i = 0; i < cin; i++) {
+        buf[i] = g_new(float, len + 10);
+        for (j = 0; j < len + 10; j++)
+          buf[i][j] = random_sample(rng) * (g_rand_int_range(rng, 0, 30) == 0 ? 64.0f : 1.0f);
+        x[i] = buf[i] + 10;
+      }
+      last = first + (ptrdiff_t)n - 1;
+      if (last >= (ptrdiff_t)len)
+        last = (ptrdiff_t)len - 1, n = (size_t)(last - first + 1);
+      a = ref->max_abs(x, cin, first, last);
+      b = k->max_abs(x, cin, first, last);
+      if (memcmp(&a, &b, sizeof a) != 0)
+        g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", mdn_isa_name(isas[ii]), cin,
+                first, last, b, a);
+      level = g_rand_boolean(rng) ? ldexpf(1.0f, g_rand_int_range(rng, -3, 6))
+                                  : (g_rand_boolean(rng) ? INFINITY : 0x1p-100f);
+      ca = ref->count_below(x, cin, first, n, level);
+      cb = k->count_below(x, cin, first, n, level);
+      if (ca != cb)
+        g_error("%s count_below cin %d first %td n %zu level %g: %zu, reference %zu",
+                mdn_isa_name(isas[ii]), cin, first, n, level, cb, ca);
+      for (i = 0; i < cin; i++)
+        g_free(buf[i]);
+    }
+  }
+  g_rand_free(rng);
+}
+
+/* ---- whole tiers ---- */
+
+static void
+tier_free(MdnTier *tier)
+{
+  g_free(tier->split);
+  g_free(tier->thresholds);
+  g_free(tier->exact_chan);
+  g_free(tier->exact_tap);
+  g_free(tier->exact_w);
+  g_free(tier->cb_chan);
+  g_free(tier->cb_group);
+  g_free(tier->lut);
+  g_free(tier->lut_scale);
+  g_free(tier->lut_offset);
+  g_free(tier);
+}
+
+/* A random tier: every (channel, group) codebook, random exact taps. */
+static MdnTier *
+random_tier(int cin, int cout, int taps, int dilation, int s, int depth, int n_exact,
+            int table_bits, GRand *rng)
+{
+  MdnTier *tier = g_new0(MdnTier, 1);
+  size_t n_entries, j;
+  int groups, k, o;
+
+  tier->spec.taps_per_codebook = s;
+  tier->spec.depth = depth;
+  tier->spec.exact_taps = n_exact;
+  tier->spec.table_bits = table_bits;
+  mdn_tier_spec_name(&tier->spec, tier->name);
+  tier->cin = cin;
+  tier->cout = cout;
+  tier->taps = taps;
+  tier->dilation = dilation;
+  tier->buckets = 1 << depth;
+  tier->split = g_new(guint8, cin * depth);
+  for (k = 0; k < cin * depth; k++)
+    tier->split[k] = (guint8)g_rand_int_range(rng, 0, s);
+  tier->thresholds = g_new(float, cin *(tier->buckets - 1));
+  for (k = 0; k < cin * (tier->buckets - 1); k++)
+    tier->thresholds[k] = (float)g_rand_double_range(rng, -0.6, 0.6);
+  n_exact = MIN(n_exact, cin * taps);
+  tier->n_exact = n_exact;
+  tier->exact_chan = g_new0(guint16, n_exact + 1);
+  tier->exact_tap = g_new0(guint32, n_exact + 1);
+  tier->exact_w = g_new0(float, (n_exact + 1) * cout);
+  for (k = 0; k < n_exact; k++) { /* a stride through the (chan, tap) pairs */
+    int pair = (k * 7) % (cin * taps);
+    tier->exact_chan[k] = (guint16)(pair / taps);
+    tier->exact_tap[k] = (guint32)(pair % taps);
+  }
+  for (k = 0; k < n_exact * cout; k++)
+    tier->exact_w[k] = (float)g_rand_double_range(rng, -1.0, 1.0);
+  groups = mdn_tier_groups(tier);
+  tier->n_codebooks = cin * groups;
+  tier->cb_chan = g_new(guint16, tier->n_codebooks);
+  tier->cb_group = g_new(guint32, tier->n_codebooks);
+  for (k = 0; k < tier->n_codebooks; k++) {
+    tier->cb_chan[k] = (guint16)(k % cin);
+    tier->cb_group[k] = (guint32)(k / cin);
+  }
+  n_entries = (size_t)tier->n_codebooks * tier->buckets * cout;
+  if (table_bits == 16) {
+    guint16 *lut = g_new(guint16, n_entries);
+    for (j = 0; j < n_entries; j++)
+      lut[j] = (guint16)g_rand_int_range(rng, 0, 65536);
+    tier->lut = lut;
+  } else {
+    guint8 *lut = g_new(guint8, n_entries);
+    for (j = 0; j < n_entries; j++)
+      lut[j] = (guint8)g_rand_int_range(rng, 0, 256);
+    tier->lut = lut;
+  }
+  tier->lut_scale = g_new(float, cout);
+  tier->lut_offset = g_new(float, cout);
+  for (o = 0; o < cout; o++) {
+    tier->lut_scale[o] = (float)(1.0 / ((double)(1 << table_bits) * tier->n_codebooks));
+    tier->lut_offset[o] = (float)g_rand_double_range(rng, -0.5, 0.5);
+  }
+  return tier;
+}
+
+/* The signal, zero before frame 0, with level jumps and silences. */
+static float **
+random_signal(int cin, size_t n, GRand *rng)
+{
+  float **ch = g_new(float *, cin);
+  int i;
+  for (i = 0; i < cin; i++) {
+    size_t t = 0;
+    ch[i] = g_new(float, n);
+    while (t < n) {
+      size_t len = (size_t)g_rand_int_range(rng, 1, 300),
+             end = MIN(n, t + len); /* MIN evaluates twice */
+      double level
+          = g_rand_int_range(rng, 0, 10) == 0 ? 0.0 : pow(10.0, g_rand_double_range(rng, -5, 0));
+      for (; t < end; t++)
+        ch[i][t] = (float)(level * g_rand_double_range(rng, -1.0, 1.0));
+    }
+  }
+  return ch;
+}
+
+/* Frames [0, n) through mdn_tier_process with the kernels of isa, random
+ * chunk sizes; the signal is read in place after `pad` frames of zeros. */
+static float *
+run_isa(const MdnTier *tier, MdnIsa isa, float *const *padded, size_t pad, size_t n, GRand *rng)
+{
+  MdnTierState *state = mdn_tier_state_new_isa(tier, isa);
+  float *out = g_new(float, n * tier->cout);
+  const float *x[MDN_MAX_CHANNELS];
+  size_t t0 = 0;
+  int i;
+  g_assert_nonnull(state);
+  while (t0 < n) {
+    size_t want = g_rand_boolean(rng) ? (size_t)g_rand_int_range(rng, 1, 80)
+                                      : (size_t)g_rand_int_range(rng, 1, 2 * MDN_CHUNK);
+    size_t count = MIN(want, n - t0);
+    for (i = 0; i < tier->cin; i++)
+      x[i] = padded[i] + pad + t0;
+    mdn_tier_process(tier, state, x, t0, count, out + t0 * tier->cout);
+    t0 += count;
+  }
+  mdn_tier_state_free(state);
+  return out;
+}
+
+static void
+test_whole_tier(void)
+{
+  static const int shapes[][4] = {
+    /* cin, cout, taps, dilation */
+    { 1, 1, 64, 1 }, { 1, 16, 128, 1 }, { 4, 3, 9, 2 }, { 2, 17, 33, 3 }, { 1, 2, 7, 1 },
+  };
+  static const int specs[][3]
+      = { /* s, depth, table_bits */
+          { 4, 4, 8 }, { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 }, { 8, 5, 16 }
+        };
+  GRand *rng = g_rand_new_with_seed(606);
+  MdnIsa isas[MDN_N_ISAS];
+  int n_isas = vector_isas(isas), ii, with_exact;
+  size_t sh, sp;
+  double worst = 0.0;
+
+  for (ii = 0; ii < n_isas; ii++)
+    for (sh = 0; sh < G_N_ELEMENTS(shapes); sh++)
+      for (sp = 0; sp < G_N_ELEMENTS(specs); sp++)
+        for (with_exact = 0; with_exact < 2; with_exact++) {
+          const int cin = shapes[sh][0], taps = shapes[sh][2], dilation = shapes[sh][3];
+          MdnTier *tier = random_tier(cin, shapes[sh][1], taps, dilation, specs[sp][0],
+                                      specs[sp][1], with_exact ? 8 : 0, specs[sp][2], rng);
+          const size_t n = 3 * MDN_CHUNK + 500, pad = mdn_tier_history(tier) + 64;
+          float **sig = random_signal(cin, n, rng), **padded = g_new(float *, cin);
+          float *a, *b;
+          size_t t;
+          int i, o, e;
+
+          for (i = 0; i < cin; i++) {
+            padded[i] = g_new0(float, pad + n);
+            memcpy(padded[i] + pad, sig[i], sizeof(float) * n);
+          }
+          a = run_isa(tier, MDN_ISA_SCALAR, padded, pad, n, rng);
+          b = run_isa(tier, isas[ii], padded, pad, n, rng);
+          for (t = 0; t < n; t++)
+            for (o = 0; o < tier->cout; o++) {
+              double mag = fabs(a[t * tier->cout + o]), tol, err;
+              for (e = 0; e < tier->n_exact; e++) {
+                gint64 u = (gint64)t - (gint64)tier->exact_tap[e] * dilation;
+                mag += fabs(tier->exact_w[e * tier->cout + o]
+                            * (u < 0 ? 0.0f : sig[tier->exact_chan[e]][u]));
+              }
+              tol = tier->n_exact > 0 ? (2.0 * tier->n_exact + 2) * FLT_EPSILON * mag : 0.0;
+              err = fabs((double)a[t * tier->cout + o] - b[t * tier->cout + o]);
+              if (tier->n_exact == 0
+                      ? memcmp(&a[t * tier->cout + o], &b[t * tier->cout + o], sizeof(float)) != 0
+                      : !(err <= tol))
+                g_error("%s tier %s cin %d cout %d taps %d dil %d exact %d: frame %zu output %d: "
+                        "%.9g, scalar %.9g (tolerance %.3g)",
+                        mdn_isa_name(isas[ii]), tier->name, cin, tier->cout, taps, dilation,
+                        tier->n_exact, t, o, b[t * tier->cout + o], a[t * tier->cout + o], tol);
+              worst = MAX(worst, tol > 0 ? err / tol : 0.0);
+            }
+          for (i = 0; i < cin; i++) {
+            g_free(sig[i]);
+            g_free(padded[i]);
+          }
+          g_free(sig);
+          g_free(padded);
+          g_free(a);
+          g_free(b);
+          tier_free(tier);
+        }
+  g_test_message("whole tiers: worst difference %.3f of the tolerance over %d vector ISA(s)", worst,
+                 n_isas);
+  g_rand_free(rng);
+}
+
+/* The dispatch: scalar always; a table for every ISA the build has; a state
+ * for an unsupported or unbuilt ISA falls back (and still works). */
+static void
+test_dispatch(void)
+{
+  int isa;
+  g_assert_true(mdn_tier_kernels(MDN_ISA_SCALAR) == mdn_tier_kernels_scalar());
+  g_assert_false(mdn_tier_kernels_scalar()->uses_planes);
+  g_assert_null(mdn_tier_kernels(MDN_N_ISAS));
+  for (isa = 0; isa < MDN_N_ISAS; isa++)
+    g_test_message("tier kernels %s: %s, CPU %s", mdn_isa_name((MdnIsa)isa),
+                   mdn_tier_kernels((MdnIsa)isa) != NULL ? "built" : "not built",
+                   mdn_cpu_supports((MdnIsa)isa) ? "supports it" : "lacks it (not tested)");
+#if defined(__x86_64__) && defined(__GNUC__)
+  /* GCC and clang take -mavx2: the x86-64 build must have the AVX2 table. */
+  g_assert_nonnull(mdn_tier_kernels(MDN_ISA_AVX2));
+#endif
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  ref = mdn_tier_kernels_scalar();
+  g_test_add_func("/tier-kernels/dispatch", test_dispatch);
+  g_test_add_func("/tier-kernels/encode", test_encode);
+  g_test_add_func("/tier-kernels/scan", test_scan);
+  g_test_add_func("/tier-kernels/exact", test_exact);
+  g_test_add_func("/tier-kernels/combine", test_combine);
+  g_test_add_func("/tier-kernels/sigma", test_sigma_kernels);
+  g_test_add_func("/tier-kernels/whole-tier", test_whole_tier);
+  return g_test_run();
+}
