@@ -7,7 +7,8 @@
  * once the E highest-energy input dims are taken out as exact taps. One tree
  * per input channel is learned (tree.c) on windows of the codebooks it
  * serves; the tables are a ridge regression of the one-hot codes onto r
- * (ridge.c), quantised to 8 or 16 bits.
+ * (ridge.c), shrunk towards the prototype tables (each bucket's mean window
+ * through the weights), quantised to 8 or 16 bits.
  *
  * Memory (60 s of 48 kHz mono, default ladder, 65536 rows): the padded copy
  * of the audio and its |x| envelope (2 x 11.5 MB), the held-out reference and
@@ -23,16 +24,15 @@
 /* 65536 rows fit 60 s of mono with the default ladder in a few seconds;
  * more rows gave < 0.3 dB on lowpass64 (see the report). */
 #define FIT_DEFAULT_ROWS 65536
-/* Ridge penalty in the normalised domain (targets are O(1), a bucket sees
- * ~rows/buckets rows): it only tames buckets that are (almost) never hit. */
+/* Ridge penalty: the pull of the tables towards the prototype tables, in the
+ * normalised domain (targets are O(1), a bucket sees ~rows/buckets rows).
+ * With rows plentiful it only tames buckets that are (almost) never hit. */
 #define FIT_LAMBDA 1.0
-/* Candidates when the unknowns are many for the rows (fewer than
- * FIT_ROWS_PER_UNKNOWN rows each): the tables are then shrunk towards the
- * prototype tables (see fit_tier), chosen on validation rows. */
-#define FIT_LAMBDAS                                                                                \
-  {                                                                                                \
-    1.0, 30.0, 1000.0, 30000.0                                                                     \
-  }
+/* When a tier has fewer than FIT_ROWS_PER_UNKNOWN rows per table unknown,
+ * lambda (the pull towards the prototype tables, see fit_tier) is chosen on
+ * validation rows; those fits only rank the candidates: a looser stop. */
+#define FIT_VALIDATION_TOL 1e-3
+#define FIT_VALIDATION_ITER 100
 #define FIT_ROWS_PER_UNKNOWN 32
 /* CG stops at ||A^T r - (A^T A + lambda I) L|| <= 1e-4 ||A^T r||, or 300 iterations:
  * 1e-3 already gave the same held-out SNR to 0.01 dB on lowpass64. */
@@ -349,28 +349,37 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double
   size_t j;
   const SplitRule rule = FIT_SPLIT_RULE;
 
-  tier = mdn_tier_alloc(spec, cin, cout, taps, dil, n_exact, cin * groups, error);
+  /* Exact dims: highest energy first. Codebooks: groups not made only of
+   * exact taps. */
+  for (e = 0; e < n_exact; e++)
+    is_exact[fd->by_energy[e]] = 1;
+  for (i = 0; i < cin; i++) {
+    int g, jj;
+    for (g = 0; g < groups; g++) {
+      gboolean any = FALSE;
+      for (jj = 0; jj < s && g * s + jj < taps; jj++)
+        any |= !is_exact[(size_t)i * taps + g * s + jj];
+      n_cb += any;
+    }
+  }
+  tier = mdn_tier_alloc(spec, cin, cout, taps, dil, n_exact, n_cb, error);
   if (!tier)
     goto fail;
-
-  /* Exact dims: highest energy first. */
   for (e = 0; e < n_exact; e++) {
     guint32 d = fd->by_energy[e];
-    is_exact[d] = 1;
     tier->exact_chan[e] = (guint16)(d / taps);
     tier->exact_tap[e] = d % taps;
     for (o = 0; o < cout; o++)
       tier->exact_w[(size_t)e * cout + o] = mdn_kernel_weight(k, o, d / taps, d % taps);
   }
-  /* Codebooks: groups not made only of exact taps. */
   cb_chan = tier->cb_chan;
   cb_group = tier->cb_group;
+  n_cb = 0;
   for (i = 0; i < cin; i++) {
-    int g;
+    int g, jj;
     first_cb[i] = n_cb;
     for (g = 0; g < groups; g++) {
       gboolean any = FALSE;
-      int jj;
       for (jj = 0; jj < s && g * s + jj < taps; jj++)
         any |= !is_exact[(size_t)i * taps + g * s + jj];
       if (any) {
@@ -381,7 +390,6 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double
     }
   }
   first_cb[cin] = n_cb;
-  tier->n_codebooks = n_cb; /* the allocation was for the most; fewer are used */
 
   /* Row normalisers and residual targets. */
   for (j = 0; j < nr; j++) {
@@ -511,9 +519,9 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double
   }
   {
     /* lambda: FIT_LAMBDA when the rows outnumber the unknowns by far (the
-     * prior hardly matters then); else chosen among FIT_LAMBDAS by the error
+     * prior hardly matters then); else chosen among 10, 300, 10000 by the error
      * on the last 10% of the training rows (in time) after a fit on the rest. */
-    static const double lambdas[] = FIT_LAMBDAS;
+    static const double lambdas[] = { 10.0, 300.0, 10000.0 };
     const int n_lambdas = G_N_ELEMENTS(lambdas);
     const gboolean choose = (size_t)n_cb * nb * FIT_ROWS_PER_UNKNOWN > nr;
     const size_t n_fit = nr - nr / 10;
@@ -525,8 +533,8 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double
         double err = 0;
         pg->base = tables_base + tables_width * l / (n_lambdas + 1);
         pg->width = tables_width / (n_lambdas + 1);
-        if (!mdn_ridge_solve(codes, n_fit, n_cb, nb, res, cout, lambdas[l], FIT_TOL, FIT_MAX_ITER,
-                             lut, offset, &iters, progress_tick, pg))
+        if (!mdn_ridge_solve(codes, n_fit, n_cb, nb, res, cout, lambdas[l], FIT_VALIDATION_TOL,
+                             FIT_VALIDATION_ITER, lut, offset, &iters, progress_tick, pg))
           goto fail;
         for (j = n_fit; j < nr; j++)
           for (o = 0; o < cout; o++) {
