@@ -665,7 +665,15 @@ swapper(gpointer data)
   int i;
 
   for (i = 0; i < 40; i++) {
+    char *tier = NULL;
+    double snr = 0;
+
     g_object_set(element, "preset", i % 2 ? lp_path : lp2_path, "quality", i % 11, NULL);
+    /* The read-only properties read a state the streaming thread may retire. */
+    g_object_get(element, "tier", &tier, "expected-snr", &snr, NULL);
+    fail_unless_equals_string(tier, "exact");
+    fail_unless(isinf(snr));
+    g_free(tier);
     g_usleep(500);
   }
   return NULL;
