@@ -250,6 +250,43 @@ count_messages(GstBus *bus, GstMessageType type)
   return n;
 }
 
+/* ---- element and properties ------------------------------------------- */
+
+GST_START_TEST(test_properties)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GObjectClass *klass;
+  GParamSpec *pspec;
+  GParamSpecInt *ispec;
+  const char *names[] = { "preset", "quality", "expected-snr", "tier" };
+  gsize i;
+
+  fail_unless(element != NULL);
+  klass = G_OBJECT_GET_CLASS(element);
+  for (i = 0; i < G_N_ELEMENTS(names); i++) {
+    pspec = g_object_class_find_property(klass, names[i]);
+    fail_unless(pspec != NULL, "%s", names[i]);
+    fail_unless(strlen(g_param_spec_get_blurb(pspec)) > 20, "%s has no real blurb", names[i]);
+  }
+  pspec = g_object_class_find_property(klass, "preset");
+  fail_unless(pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  fail_unless(pspec->flags & G_PARAM_WRITABLE);
+  pspec = g_object_class_find_property(klass, "quality");
+  fail_unless(pspec->flags & GST_PARAM_CONTROLLABLE);
+  fail_unless(pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  ispec = G_PARAM_SPEC_INT(pspec);
+  fail_unless_equals_int(ispec->minimum, 0);
+  fail_unless_equals_int(ispec->maximum, 10);
+  fail_unless_equals_int(ispec->default_value, 5);
+  fail_if(g_object_class_find_property(klass, "tier")->flags & G_PARAM_WRITABLE);
+  fail_if(g_object_class_find_property(klass, "expected-snr")->flags & G_PARAM_WRITABLE);
+  fail_unless_equals_string(
+      gst_element_class_get_metadata(GST_ELEMENT_GET_CLASS(element), GST_ELEMENT_METADATA_KLASS),
+      "Filter/Effect/Audio");
+  gst_object_unref(element);
+}
+GST_END_TEST;
+
 /* ---- exact path: impulse responses ---------------------------------------- */
 
 /* An impulse on input channel i gives w[o][i][.] on every output o. */
@@ -1087,6 +1124,7 @@ maddnessfilter_suite(void)
   TCase *tc = tcase_create("general");
 
   suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_properties);
   tcase_add_test(tc, test_impulse_1to1);
   tcase_add_test(tc, test_impulse_1to1_on_3_channels);
   tcase_add_test(tc, test_impulse_1to4);
