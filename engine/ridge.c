@@ -20,10 +20,15 @@ typedef struct {
   size_t unknowns; /* n_cb * buckets + 1 (intercept last) */
   double lambda;
   double *row_sum; /* [cout] scratch */
+  MdnFitTick tick; /* called every ROWS_PER_TICK rows: a product can take seconds */
+  gpointer tick_data;
+  double fraction; /* what the tick reports meanwhile */
 } Problem;
 
-/* q = (A^T A + lambda I') p, for [unknowns][cout] arrays. */
-static void
+#define ROWS_PER_TICK 8192
+
+/* q = (A^T A + lambda I') p, for [unknowns][cout] arrays. FALSE: stop. */
+static gboolean
 apply(const Problem *pr, const double *p, double *q)
 {
   const size_t icpt = pr->unknowns - 1;
@@ -41,6 +46,9 @@ apply(const Problem *pr, const double *p, double *q)
       for (c = 0; c < pr->n_cb; c++)
         q[(size_t)c * nb + code[c]] += acc;
       q[icpt] += acc;
+      if (t % ROWS_PER_TICK == ROWS_PER_TICK - 1 && pr->tick
+          && !pr->tick(pr->fraction, pr->tick_data))
+        return FALSE;
     }
   } else {
     double *acc = pr->row_sum;
@@ -59,10 +67,14 @@ apply(const Problem *pr, const double *p, double *q)
       }
       for (o = 0; o < cout; o++)
         q[icpt * cout + o] += acc[o];
+      if (t % ROWS_PER_TICK == ROWS_PER_TICK - 1 && pr->tick
+          && !pr->tick(pr->fraction, pr->tick_data))
+        return FALSE;
     }
   }
   for (u = 0; u < icpt * cout; u++)
     q[u] += pr->lambda * p[u];
+  return TRUE;
 }
 
 gboolean
@@ -70,8 +82,17 @@ mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets
                 const double *target, int cout, double lambda, double tol, int max_iter,
                 double *lut, double *offset, int *iterations, MdnFitTick tick, gpointer tick_data)
 {
-  Problem pr = { codes,  n_rows, n_codebooks, buckets, cout, (size_t)n_codebooks * buckets + 1,
-                 lambda, NULL };
+  Problem pr = {
+    .codes = codes,
+    .n_rows = n_rows,
+    .n_cb = n_codebooks,
+    .buckets = buckets,
+    .cout = cout,
+    .unknowns = (size_t)n_codebooks * buckets + 1,
+    .lambda = lambda,
+    .tick = tick,
+    .tick_data = tick_data,
+  };
   const size_t nu = pr.unknowns, icpt = nu - 1, len = nu * cout;
   double *x = g_new0(double, len), *r = g_new0(double, len), *z = g_new(double, len);
   double *p = g_new(double, len), *q = g_new(double, len);
@@ -117,7 +138,10 @@ mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets
 
   while (n_active > 0 && it < max_iter) {
     double worst = 0;
-    apply(&pr, p, q);
+    if (!apply(&pr, p, q)) {
+      ok = FALSE;
+      break;
+    }
     memset(pq, 0, sizeof(double) * cout);
     for (u = 0; u < len; u++)
       pq[u % cout] += p[u] * q[u];
@@ -167,7 +191,8 @@ mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets
         start_ratio = worst;
       if (start_ratio > tol && worst > 0 && worst < start_ratio)
         frac = MAX(frac, log(start_ratio / worst) / log(start_ratio / tol));
-      if (!tick(MIN(frac, 1.0), tick_data)) {
+      pr.fraction = MIN(frac, 1.0);
+      if (!tick(pr.fraction, tick_data)) {
         ok = FALSE;
         break;
       }
