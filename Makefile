@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build check demo bench presets clean
+.PHONY: all deps bench-deps build check demo bench presets clean
 
 all: build
 
@@ -22,6 +22,20 @@ check: build
 
 demo: build
 	$(BUILD)/tools/maddness-demo
+
+# The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
+# directory configured before they were installed is reconfigured to find them.
+BENCH_PKGS = libfftw3-dev libopenblas-dev python3-matplotlib
+BENCH_PYTHON ?= /usr/bin/python3
+bench-deps:
+	@MDN_EXTRA_PKGS="$(BENCH_PKGS)" sh tools/ensure-deps.sh
+	@if [ -f $(BUILD)/build.ninja ] && ! grep -q BENCH_HAVE_FFTW $(BUILD)/build.ninja; then \
+	  meson setup --reconfigure $(BUILD) $(MESON_OPTS); fi
+
+# The table goes to the terminal, one JSON object per result to bench.json.
+bench: bench-deps build
+	$(BUILD)/bench/maddness-bench --json > $(BUILD)/bench.json
+	$(BENCH_PYTHON) bench/plot-tradeoff.py $(BUILD)/bench.json docs/tradeoff.png
 
 clean:
 	rm -rf $(BUILD)
