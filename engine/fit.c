@@ -13,8 +13,11 @@
  * Memory (60 s of 48 kHz mono, default ladder, 65536 rows): the padded copy
  * of the audio and its |x| envelope (2 x 11.5 MB), the held-out reference and
  * output (0.2 x 2.88 M frames x 12 bytes = 6.9 MB), rows x (codes + windows +
- * targets) < 5 MB: about 35 MB above the caller's audio (measured peak RSS
- * of maddness-fit on that input: see the report in tools/maddness-fit.c). */
+ * targets) < 5 MB: about 35 MB above the caller's audio. Measured: peak RSS of
+ * maddness-fit on a 60 s mono WAV with lowpass64 is 50 MB (its own 11.5 MB
+ * copy of the audio included), fit time 1.4 s on one core.
+ * Bounds for big kernels: codes <= FIT_MAX_CODES bytes (the rows are cut to
+ * fit), table unknowns <= FIT_MAX_UNKNOWNS per tier (else an error). */
 #include "fit-private.h"
 
 #include <math.h>

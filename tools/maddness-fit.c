@@ -6,7 +6,8 @@
  *
  * The kernel is a .mdn preset (its kernel is taken), a WAV impulse response
  * or a taps file (--rate gives its rate, default 48000): a preset is told by
- * its magic, a WAV by the RIFF/RIFX/RF64 header or a .wav extension.
+ * its magic or a .mdn extension, a WAV by the RIFF/RIFX/RF64 header or a .wav
+ * extension, anything else is read as a taps file.
  * Prints one line per kept tier, "tier: NAME snr_db=X" (held-out SNR), then
  * "fit_seconds: X". Progress goes to stderr when it is a terminal. */
 #include "maddness.h"
@@ -54,7 +55,7 @@ has_prefix(const char *path, const char *magic, size_t len)
 static MdnKernel *
 load_kernel(const char *path, GError **error)
 {
-  if (has_prefix(path, "MDNPRST", 8)) {
+  if (has_prefix(path, "MDNPRST", 8) || g_str_has_suffix(path, ".mdn")) {
     MdnModel *model = mdn_model_load(path, error);
     MdnKernel *kernel;
     if (!model)
