@@ -770,6 +770,14 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
     mdn_fit_options_init(&defaults);
     options = &defaults;
   }
+  /* A zeroed holdout fraction (options not initialised) means the default. */
+  if (options->holdout_fraction == 0) {
+    if (options != &defaults) {
+      defaults = *options;
+      options = &defaults;
+    }
+    defaults.holdout_fraction = 0.2;
+  }
   pg.opt = options;
   if (!kernel || !mdn_kernel_validate(kernel, error))
     return NULL;
