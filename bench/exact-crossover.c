@@ -1,15 +1,25 @@
 /* exact-crossover: times the exact path's direct form against its
  * partitioned FFT path (each partition size) and prints ns per frame, to
- * set MDN_EXACT_CROSSOVER_TAPS and choose_partition() in engine/exact.c.
+ * set the time model of the planner in engine/exact.c.
  *
  *   ninja -C build && build/bench/exact-crossover [--quick] [cin cout dilation]
+ *   build/bench/exact-crossover [--quick] --fit
+ *   build/bench/exact-crossover --workloads
  *
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
- * figure is the best of several runs. */
+ * figure is the best of several runs (thread CPU time). The kernels are
+ * those of mdn_cpu_isa(): MADDNESS_ISA=scalar|avx2|avx512 picks them.
+ *
+ * --fit runs the 1->1, 1->16 and 4->4 dilation 2 tables and fits the
+ * planner's ns per operation (direct multiply-add, complex multiply-add op,
+ * FFT op) to every timing with P >= 64 by least squares on relative error.
+ * --workloads times mdn_stream_process (MDN_TIER_EXACT, 1024-frame buffers)
+ * on the benchmark's five workload shapes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
 
 #include "mdn-private.h"
@@ -17,6 +27,19 @@
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 int mdn_exact_partition(const MdnKernel *kernel);
+void mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3]);
+
+/* One timing for the fit: operation counts and ns per frame. */
+typedef struct {
+  double ops[3], ns;
+} FitRow;
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
 
 static double
 now_ns(void)
@@ -77,33 +100,21 @@ time_paths(const MdnKernel *k, const int *paths, int n_paths, double work_budget
   g_rand_free(rng);
 }
 
-int
-main(int argc, char **argv)
+static const int taps_list[] = { 16,  32,  48,  64,   80,   96,   112,  128,   160,   192,  256,
+                                 384, 512, 768, 1024, 2048, 4096, 8192, 16384, 32768, 65536 };
+static const int parts[] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
+
+/* The table of one shape; appends each timing (P >= 64 for the FFT path)
+ * to `rows` when given. */
+static void
+run_table(int cin, int cout, int dil, double budget, GArray *rows)
 {
-  static const int taps_list[] = { 16,  32,  48,  64,   80,   96,   112,  128,   160,   192,  256,
-                                   384, 512, 768, 1024, 2048, 4096, 8192, 16384, 32768, 65536 };
-  static const int parts[] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
-  int cin = 1, cout = 1, dil = 1, first = 1, crossover = 0;
-  double budget = 4e8;
+  int crossover = 0;
   guint j, p;
 
-  if (argc > 1 && strcmp(argv[1], "--quick") == 0) {
-    budget = 4e7;
-    first = 2;
-  }
-  if (argc >= first + 3) {
-    cin = atoi(argv[first]);
-    cout = atoi(argv[first + 1]);
-    dil = atoi(argv[first + 2]);
-  }
-  if (cin < 1 || cout < 1 || dil < 1 || cin > MDN_MAX_CHANNELS || cout > MDN_MAX_CHANNELS) {
-    fprintf(stderr, "usage: %s [--quick] [cin cout dilation]\n", argv[0]);
-    return 2;
-  }
-
-  printf("# %d->%d dilation %d, ns per frame; '*' best FFT partition, "
+  printf("# %s kernels; %d->%d dilation %d, ns per frame; '*' best FFT partition, "
          "planner: the partition mdn_exact_new() picks (0: direct)\n",
-         cin, cout, dil);
+         mdn_isa(), cin, cout, dil);
   printf("%6s %10s", "taps", "direct");
   for (p = 0; p < G_N_ELEMENTS(parts); p++)
     printf(" %9s%-5d", "P=", parts[p]);
@@ -115,6 +126,7 @@ main(int argc, char **argv)
     double direct = -1, fft[G_N_ELEMENTS(parts)], best_fft = G_MAXDOUBLE;
     int best_p = 0;
     GRand *rng = g_rand_new_with_seed(taps_list[j]);
+    FitRow row;
 
     for (w = 0; w < (size_t)cin * cout * k->taps; w++)
       k->weights[w] = (float)g_rand_double_range(rng, -1, 1) / k->taps;
@@ -131,8 +143,13 @@ main(int argc, char **argv)
           paths[n_paths++] = parts[p];
       time_paths(k, paths, n_paths, budget, ns);
       n_paths = 0;
-      if (with_direct)
+      if (with_direct) {
         direct = ns[n_paths++];
+        mdn_exact_plan_ops(k, 0, row.ops);
+        row.ns = direct;
+        if (rows)
+          g_array_append_val(rows, row);
+      }
       for (p = 0; p < G_N_ELEMENTS(parts); p++) {
         fft[p] = -1;
         if (len >= 2 * (size_t)parts[p] && len <= 256 * (size_t)parts[p]) {
@@ -141,6 +158,10 @@ main(int argc, char **argv)
             best_fft = fft[p];
             best_p = parts[p];
           }
+          mdn_exact_plan_ops(k, parts[p], row.ops);
+          row.ns = fft[p];
+          if (rows && parts[p] >= 64)
+            g_array_append_val(rows, row);
         }
       }
     }
@@ -156,11 +177,180 @@ main(int argc, char **argv)
         printf(" %9s%-5s", "-", "");
     }
     printf(" %8d %7d\n", best_p, mdn_exact_partition(k));
+    fflush(stdout);
     if (!crossover && direct >= 0 && best_p && best_fft < direct)
       crossover = taps_list[j];
     mdn_kernel_free(k);
   }
   if (crossover)
     printf("# first listed taps where the best FFT beats direct: %d\n", crossover);
+}
+
+/* Solves a x = b for 3x3 a (Gaussian elimination, partial pivoting). */
+static gboolean
+solve3(double a[3][3], double b[3], double x[3])
+{
+  int r, c, i;
+  for (c = 0; c < 3; c++) {
+    int piv = c;
+    for (r = c + 1; r < 3; r++)
+      if (fabs(a[r][c]) > fabs(a[piv][c]))
+        piv = r;
+    if (fabs(a[piv][c]) < 1e-300)
+      return FALSE;
+    for (i = 0; i < 3; i++) {
+      double t = a[c][i];
+      a[c][i] = a[piv][i];
+      a[piv][i] = t;
+    }
+    {
+      double t = b[c];
+      b[c] = b[piv];
+      b[piv] = t;
+    }
+    for (r = c + 1; r < 3; r++) {
+      double f = a[r][c] / a[c][c];
+      for (i = c; i < 3; i++)
+        a[r][i] -= f * a[c][i];
+      b[r] -= f * b[c];
+    }
+  }
+  for (c = 2; c >= 0; c--) {
+    double sum = b[c];
+    for (i = c + 1; i < 3; i++)
+      sum -= a[c][i] * x[i];
+    x[c] = sum / a[c][c];
+  }
+  return TRUE;
+}
+
+/* ns = sum_m x[m] ops[m], least squares on the relative error. */
+static void
+fit_rows(const GArray *rows)
+{
+  double a[3][3] = { { 0 } }, b[3] = { 0 }, x[3], *err;
+  guint r;
+  int m, q;
+
+  for (r = 0; r < rows->len; r++) {
+    const FitRow *row = &g_array_index(rows, FitRow, r);
+    for (m = 0; m < 3; m++) {
+      for (q = 0; q < 3; q++)
+        a[m][q] += row->ops[m] * row->ops[q] / (row->ns * row->ns);
+      b[m] += row->ops[m] / row->ns;
+    }
+  }
+  if (!solve3(a, b, x)) {
+    printf("# fit: singular\n");
+    return;
+  }
+  err = g_new(double, rows->len);
+  for (r = 0; r < rows->len; r++) {
+    const FitRow *row = &g_array_index(rows, FitRow, r);
+    err[r] = fabs(x[0] * row->ops[0] + x[1] * row->ops[1] + x[2] * row->ops[2] - row->ns) / row->ns;
+  }
+  qsort(err, rows->len, sizeof(double), compare_doubles);
+  printf("# fit (%s, %u timings): ns per direct multiply-add %.4f, per complex multiply-add op "
+         "%.4f, per FFT op %.4f; relative error median %.0f%%, 90th percentile %.0f%%\n",
+         mdn_isa(), rows->len, x[0], x[1], x[2], 100 * err[rows->len / 2],
+         100 * err[rows->len * 9 / 10]);
+  g_free(err);
+}
+
+/* The benchmark's workload shapes through the stream (random weights; the
+ * reverb's decay like a room's, RT60 0.4 s at 48 kHz). */
+static void
+run_workloads(void)
+{
+  static const struct {
+    const char *name;
+    int cin, cout, taps, dil;
+  } wl[] = {
+    { "lowpass64", 1, 1, 64, 1 }, { "bank16", 1, 16, 128, 1 }, { "layer16", 16, 16, 9, 2 },
+    { "beam8", 8, 2, 256, 1 },    { "reverb", 1, 1, 8192, 1 },
+  };
+  guint j;
+
+  printf("# %s kernels; mdn_stream_process, MDN_TIER_EXACT, 1024-frame buffers; "
+         "ns per frame, best of 7 rounds (thread CPU time)\n",
+         mdn_isa());
+  printf("%-10s %8s %10s %10s\n", "workload", "shape", "partition", "ns/frame");
+  for (j = 0; j < G_N_ELEMENTS(wl); j++) {
+    MdnKernel *k = mdn_kernel_new(wl[j].cin, wl[j].cout, wl[j].taps, wl[j].dil, 48000, NULL);
+    GRand *rng = g_rand_new_with_seed(j + 1);
+    const size_t block = 1024;
+    size_t n, t, w;
+    double best = G_MAXDOUBLE;
+    MdnModel *model;
+    MdnStream *stream;
+    float *in, *out;
+    int round, o, i, kk;
+    char shape[32];
+
+    for (o = 0, w = 0; o < k->cout; o++)
+      for (i = 0; i < k->cin; i++)
+        for (kk = 0; kk < k->taps; kk++, w++)
+          k->weights[w] = (float)(g_rand_double_range(rng, -1, 1)
+                                  * (wl[j].taps > 1024 ? exp(-6.9 * kk / (0.4 * 48000)) : 1.0)
+                                  / sqrt((double)k->cin * k->taps));
+    model = mdn_model_new(k, NULL);
+    stream = mdn_stream_new(model, 1, NULL);
+    /* about 1e8 multiply-adds of the direct form per round, at least 64 buffers */
+    n = MAX(64, (size_t)(1e8 / ((double)k->cin * k->cout * MIN(k->taps, 1024)) / block)) * block;
+    in = g_new(float, n * k->cin);
+    out = g_new(float, n * k->cout);
+    for (t = 0; t < n * k->cin; t++)
+      in[t] = (float)g_rand_double_range(rng, -0.5, 0.5);
+    for (round = 0; round < 7; round++) {
+      double t0 = now_ns();
+      for (t = 0; t < n; t += block)
+        mdn_stream_process(stream, MDN_TIER_EXACT, in + t * k->cin, out + t * k->cout, block);
+      best = MIN(best, (now_ns() - t0) / n);
+    }
+    g_snprintf(shape, sizeof shape, "%d->%d", k->cin, k->cout);
+    printf("%-10s %8s %10d %10.2f\n", wl[j].name, shape, mdn_exact_partition(k), best);
+    fflush(stdout);
+    g_free(in);
+    g_free(out);
+    mdn_stream_free(stream);
+    mdn_model_free(model);
+    mdn_kernel_free(k);
+    g_rand_free(rng);
+  }
+}
+
+int
+main(int argc, char **argv)
+{
+  int cin = 1, cout = 1, dil = 1, first = 1;
+  double budget = 4e8;
+
+  if (argc > first && strcmp(argv[first], "--quick") == 0) {
+    budget = 4e7;
+    first++;
+  }
+  if (argc > first && strcmp(argv[first], "--workloads") == 0) {
+    run_workloads();
+    return 0;
+  }
+  if (argc > first && strcmp(argv[first], "--fit") == 0) {
+    GArray *rows = g_array_new(FALSE, FALSE, sizeof(FitRow));
+    run_table(1, 1, 1, budget, rows);
+    run_table(1, 16, 1, budget, rows);
+    run_table(4, 4, 2, budget, rows);
+    fit_rows(rows);
+    g_array_free(rows, TRUE);
+    return 0;
+  }
+  if (argc >= first + 3) {
+    cin = atoi(argv[first]);
+    cout = atoi(argv[first + 1]);
+    dil = atoi(argv[first + 2]);
+  }
+  if (cin < 1 || cout < 1 || dil < 1 || cin > MDN_MAX_CHANNELS || cout > MDN_MAX_CHANNELS) {
+    fprintf(stderr, "usage: %s [--quick] [cin cout dilation | --fit | --workloads]\n", argv[0]);
+    return 2;
+  }
+  run_table(cin, cout, dil, budget, NULL);
   return 0;
 }

@@ -89,8 +89,8 @@ fir_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int taps, i
 }
 
 static void
-fir_avx512(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
-           const float *const *x, size_t offset)
+fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
+               const float *const *x, size_t offset)
 {
   size_t t = 0;
   for (; t + 128 <= n; t += 128)
@@ -146,6 +146,16 @@ cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h
     }
     _mm512_mask_storeu_ps((float *)(y + b), m, cmac_finish(r0, i0));
   }
+}
+
+static void
+fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
+           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+{
+  int o;
+  for (o = 0; o < n_out; o++)
+    fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
+                   cin, dil, x, offset);
 }
 
 const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512, cmac_avx512 };

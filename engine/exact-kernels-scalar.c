@@ -38,12 +38,14 @@ fir_one_input(float *restrict acc, size_t n, const float *restrict w, int taps, 
 }
 
 static void
-fir_scalar(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
-           const float *const *x, size_t offset)
+fir_scalar(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
+           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
 {
-  int i;
-  for (i = 0; i < cin; i++)
-    fir_one_input(acc, n, w + (size_t)i * w_stride, taps, dil, x[i] + offset);
+  int o, i;
+  for (o = 0; o < n_out; o++)
+    for (i = 0; i < cin; i++)
+      fir_one_input(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride + i * w_stride,
+                    taps, dil, x[i] + offset);
 }
 
 /* One spectrum at a time over all bins (a loop gcc can vectorise); each

@@ -11,13 +11,16 @@
 
 G_BEGIN_DECLS
 
-/* Direct form over a block of rows of one output:
- *   acc[t] += sum_{i < cin} sum_{k < taps} w[i * w_stride + k] * x[i][offset + t - k*dil]
- * for t < n, summed in that order (i outer, k inner) for every row, so a
- * row's result does not depend on n or on the row's place in the block.
- * x[i][offset + t - k*dil] must be readable for every t < n, k < taps. */
-typedef void (*MdnExactFirFunc)(float *acc, size_t n, const float *w, size_t w_stride, int taps,
-                                int cin, int dil, const float *const *x, size_t offset);
+/* Direct form over a block of rows of n_out outputs:
+ *   acc[o * acc_stride + t] += sum_{i < cin} sum_{k < taps}
+ *                              w[o * w_out_stride + i * w_stride + k] * x[i][offset + t - k*dil]
+ * for o < n_out, t < n, summed in that order (i outer, k inner) for every
+ * row, so a row's result does not depend on n, n_out or the row's place in
+ * the block. x[i][offset + t - k*dil] must be readable for every t < n,
+ * k < taps. */
+typedef void (*MdnExactFirFunc)(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                                size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                                const float *const *x, size_t offset);
 
 /* The frequency-domain delay line's multiply-accumulate, on kissfft's
  * interleaved (r, i) spectra:

@@ -51,6 +51,10 @@
 #define MDN_EXACT_MIN_PARTITION 64
 #define MDN_EXACT_MAX_PARTITION 4096
 
+/* Rows of several outputs the direct form computes together: their
+ * accumulators (cout * this many floats) stay in the L1 cache. */
+#define EXACT_SLICE 256
+
 typedef struct {
   int partition;   /* P, 0 for the direct form */
   int n_parts;     /* NP: partitions of the expanded kernel, first included */
@@ -74,7 +78,7 @@ struct _MdnExact {
   ExactPlan plan;
   const MdnExactKernels *kern; /* for mdn_cpu_isa(), chosen once */
 
-  float *acc; /* [MDN_CHUNK] per-output accumulator */
+  float *acc; /* [cout][EXACT_SLICE] accumulators (cout > 1) */
 
   /* FFT part (plan.partition > 0) */
   kiss_fftr_cfg fwd, inv;
@@ -295,25 +299,42 @@ static void
 direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const float *tail,
               size_t tail_stride, float *out)
 {
+  const int cout = e->cout;
+  const float *w = e->weights;
+  size_t t0, t;
   int o;
-  size_t t;
-  for (o = 0; o < e->cout; o++) {
-    /* One output: accumulate straight into out. */
-    float *restrict acc = e->cout == 1 ? out : e->acc;
-    const float b = e->bias[o];
-    if (tail) {
-      const float *restrict tl = tail + (size_t)o * tail_stride;
-      for (t = 0; t < n; t++)
-        acc[t] = b + tl[t];
-    } else {
-      for (t = 0; t < n; t++)
-        acc[t] = b;
+
+  /* One output: accumulate straight into out. */
+  if (cout == 1) {
+    for (t = 0; t < n; t++)
+      out[t] = e->bias[0] + (tail ? tail[t] : 0.0f);
+    e->kern->fir(out, 0, 1, n, w, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x, offset);
+    return;
+  }
+  /* Several: every output of a slice of rows at once (the kernel shares the
+   * loads of x between outputs), then interleaved into out. */
+  for (t0 = 0; t0 < n; t0 += EXACT_SLICE) {
+    const size_t len = MIN(n - t0, EXACT_SLICE);
+    for (o = 0; o < cout; o++) {
+      float *restrict acc = e->acc + (size_t)o * EXACT_SLICE;
+      const float b = e->bias[o];
+      if (tail) {
+        const float *restrict tl = tail + (size_t)o * tail_stride + t0;
+        for (t = 0; t < len; t++)
+          acc[t] = b + tl[t];
+      } else {
+        for (t = 0; t < len; t++)
+          acc[t] = b;
+      }
     }
-    e->kern->fir(acc, n, e->weights + (size_t)o * e->cin * e->taps, e->taps, e->plan.direct_taps,
-                 e->cin, e->dilation, x, offset);
-    if (acc != out)
-      for (t = 0; t < n; t++)
-        out[t * e->cout + o] = acc[t];
+    e->kern->fir(e->acc, EXACT_SLICE, cout, len, w, (size_t)e->cin * e->taps, e->taps,
+                 e->plan.direct_taps, e->cin, e->dilation, x, offset + t0);
+    for (o = 0; o < cout; o++) {
+      const float *restrict acc = e->acc + (size_t)o * EXACT_SLICE;
+      float *restrict dst = out + t0 * cout + o;
+      for (t = 0; t < len; t++)
+        dst[t * cout] = acc[t];
+    }
   }
 }
 
@@ -347,7 +368,7 @@ exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan
   e->h_spec = shared->h_spec;
   e->plan = *plan;
   e->kern = mdn_exact_kernels_get(mdn_cpu_isa());
-  e->acc = g_try_new0(float, MDN_CHUNK);
+  e->acc = g_try_new0(float, (size_t)cout *EXACT_SLICE);
   if (!e->acc)
     goto fail;
   if (p > 0) {
@@ -539,6 +560,21 @@ mdn_exact_cost_per_frame(const MdnKernel *kernel)
   exact_plan(kernel, &plan);
   return (double)kernel->cin * kernel->cout * plan.direct_taps
          + (plan.partition ? cmac_ops(kernel, &plan) + fft_ops(kernel, &plan) : 0);
+}
+
+/* For the benchmark's fit of the time model: the operation counts of the
+ * plan with this partition (0: direct) as {direct multiply-adds, complex
+ * multiply-add ops, FFT ops} per frame, as plan_time() weighs them. */
+void mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3]);
+
+void
+mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3])
+{
+  ExactPlan plan;
+  forced_plan(kernel, partition, &plan);
+  ops[0] = (double)kernel->cin * kernel->cout * plan.direct_taps;
+  ops[1] = plan.partition ? cmac_ops(kernel, &plan) : 0;
+  ops[2] = plan.partition ? fft_ops(kernel, &plan) : 0;
 }
 
 /* For the benchmark: the partition size the planner picks (0: direct). */

@@ -46,26 +46,29 @@ fir_row_double(float acc0, const float *w, size_t w_stride, int taps, int cin, i
 }
 
 /* cin inputs of hist + offset + n samples, cout outputs of weights
- * [cout][cin][w_stride]; runs `kern` on every output and checks each row
- * against double precision (bound as above) and that nothing past n is
- * written. With `ref` also compares against that table, and when rows are
- * cut (`cut` > 0) checks the kernel gives identical rows on pieces. */
+ * [cout][cin][w_stride] (rows w_out_stride apart): runs `kern` on all
+ * outputs at once, checks each row against double precision (bound as
+ * above) and that nothing past n is written; then again on pieces of random
+ * row counts, all outputs or one at a time: identical (the stream's output
+ * may not depend on how it is cut). */
 static void
 check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
 {
   const size_t w_stride = taps + g_rand_int_range(rng, 0, 3); /* exact.c: direct taps < taps */
+  const size_t w_out_stride = cin * w_stride + g_rand_int_range(rng, 0, 3);
+  const size_t acc_stride = n + GUARD;
   const size_t hist = (size_t)(taps - 1) * dil;
   const size_t offset = g_rand_int_range(rng, 0, 5);
   const int m = taps * cin;
-  float *w = g_new(float, (size_t)cout *cin *w_stride);
+  float *w = g_new(float, (size_t)cout *w_out_stride);
   float **chan = g_new(float *, cin);
   const float **x = g_new(const float *, cin);
-  float *acc0 = g_new(float, n + GUARD), *acc = g_new(float, n + GUARD);
-  float *whole = g_new(float, n + GUARD);
+  float *acc0 = g_new(float, cout *acc_stride), *acc = g_new(float, cout *acc_stride);
+  float *whole = g_new(float, cout *acc_stride);
   size_t t, j;
   int i, o;
 
-  for (j = 0; j < (size_t)cout * cin * w_stride; j++)
+  for (j = 0; j < (size_t)cout * w_out_stride; j++)
     w[j] = rand_float(rng);
   for (i = 0; i < cin; i++) {
     /* exactly what the kernel may read: hist before x[i], offset + n from it */
@@ -75,35 +78,43 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
     x[i] = chan[i] + hist;
   }
   for (o = 0; o < cout; o++) {
-    const float *wo = w + (size_t)o * cin * w_stride;
     for (t = 0; t < n; t++)
-      acc0[t] = rand_float(rng);
+      acc0[o * acc_stride + t] = rand_float(rng);
     for (t = n; t < n + GUARD; t++)
-      acc0[t] = GUARD_VALUE;
-    memcpy(acc, acc0, sizeof(float) * (n + GUARD));
-    kern->fir(acc, n, wo, w_stride, taps, cin, dil, x, offset);
+      acc0[o * acc_stride + t] = GUARD_VALUE;
+  }
+  memcpy(acc, acc0, sizeof(float) * cout * acc_stride);
+  kern->fir(acc, acc_stride, cout, n, w, w_out_stride, w_stride, taps, cin, dil, x, offset);
+  for (o = 0; o < cout; o++) {
+    const float *wo = w + o * w_out_stride, *ao = acc + o * acc_stride;
     for (t = 0; t < n; t++) {
-      double mag, ref = fir_row_double(acc0[t], wo, w_stride, taps, cin, dil, x, offset + t, &mag);
-      if (!(fabs(acc[t] - ref) <= (m + 1) * FLT_EPSILON * mag))
-        g_error("%s fir: n %zu taps %d dil %d cin %d: row %zu %.9g, double %.9g (bound %.3g)",
-                mdn_isa_name(kern->isa), n, taps, dil, cin, t, acc[t], ref,
+      double mag, ref = fir_row_double(acc0[o * acc_stride + t], wo, w_stride, taps, cin, dil, x,
+                                       offset + t, &mag);
+      if (!(fabs(ao[t] - ref) <= (m + 1) * FLT_EPSILON * mag))
+        g_error("%s fir: n %zu taps %d dil %d cin %d cout %d: output %d row %zu %.9g, double "
+                "%.9g (bound %.3g)",
+                mdn_isa_name(kern->isa), n, taps, dil, cin, cout, o, t, ao[t], ref,
                 (m + 1) * FLT_EPSILON * mag);
     }
     for (t = n; t < n + GUARD; t++)
-      g_assert_cmpfloat(acc[t], ==, GUARD_VALUE);
-
-    /* The same rows in pieces of random lengths: identical (the stream's
-     * output may not depend on how it is cut). */
-    memcpy(whole, acc, sizeof(float) * n);
-    memcpy(acc, acc0, sizeof(float) * (n + GUARD));
-    for (t = 0; t < n;) {
-      size_t len = g_rand_int_range(rng, 1, 80); /* not inside MIN: evaluated twice */
-      len = MIN(len, n - t);
-      kern->fir(acc + t, len, wo, w_stride, taps, cin, dil, x, offset + t);
-      t += len;
-    }
-    g_assert_true(memcmp(acc, whole, sizeof(float) * n) == 0);
+      g_assert_cmpfloat(ao[t], ==, GUARD_VALUE);
   }
+
+  memcpy(whole, acc, sizeof(float) * cout * acc_stride);
+  memcpy(acc, acc0, sizeof(float) * cout * acc_stride);
+  for (t = 0; t < n;) {
+    size_t len = g_rand_int_range(rng, 1, 80); /* not inside MIN: evaluated twice */
+    len = MIN(len, n - t);
+    if (g_rand_boolean(rng))
+      kern->fir(acc + t, acc_stride, cout, len, w, w_out_stride, w_stride, taps, cin, dil, x,
+                offset + t);
+    else
+      for (o = 0; o < cout; o++)
+        kern->fir(acc + o * acc_stride + t, 0, 1, len, w + o * w_out_stride, 0, w_stride, taps, cin,
+                  dil, x, offset + t);
+    t += len;
+  }
+  g_assert_true(memcmp(acc, whole, sizeof(float) * cout * acc_stride) == 0);
 
   for (i = 0; i < cin; i++)
     g_free(chan[i]);
@@ -117,17 +128,17 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
 
 /* SIMD against the scalar reference on the same data: within the bound. */
 static void
-compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin)
+compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
 {
-  const size_t hist = (size_t)(taps - 1) * dil;
-  float *w = g_new(float, (size_t)cin *taps);
+  const size_t hist = (size_t)(taps - 1) * dil, w_out_stride = (size_t)cin * taps;
+  float *w = g_new(float, cout *w_out_stride);
   float **chan = g_new(float *, cin);
   const float **x = g_new(const float *, cin);
-  float *a = g_new(float, n + 1), *b = g_new(float, n + 1);
+  float *a = g_new(float, cout *n + 1), *b = g_new(float, cout *n + 1);
   size_t t;
-  int i;
+  int i, o;
 
-  for (t = 0; t < (size_t)cin * taps; t++)
+  for (t = 0; t < cout * w_out_stride; t++)
     w[t] = rand_float(rng);
   for (i = 0; i < cin; i++) {
     chan[i] = g_new(float, hist + n + 1);
@@ -135,18 +146,19 @@ compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil
       chan[i][t] = rand_float(rng);
     x[i] = chan[i] + hist;
   }
-  for (t = 0; t < n; t++)
+  for (t = 0; t < cout * n; t++)
     a[t] = b[t] = rand_float(rng);
-  kern->fir(a, n, w, taps, taps, cin, dil, x, 0);
-  mdn_exact_kernels_scalar.fir(b, n, w, taps, taps, cin, dil, x, 0);
-  for (t = 0; t < n; t++) {
-    double mag;
-    (void)fir_row_double(0, w, taps, taps, cin, dil, x, t, &mag);
-    mag += 1; /* |acc0| <= 1 */
-    if (!(fabs((double)a[t] - b[t]) <= (taps * cin + 1) * FLT_EPSILON * mag))
-      g_error("%s fir vs scalar: n %zu taps %d dil %d cin %d: row %zu %.9g vs %.9g",
-              mdn_isa_name(kern->isa), n, taps, dil, cin, t, a[t], b[t]);
-  }
+  kern->fir(a, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
+  mdn_exact_kernels_scalar.fir(b, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
+  for (o = 0; o < cout; o++)
+    for (t = 0; t < n; t++) {
+      double mag;
+      (void)fir_row_double(0, w + o * w_out_stride, taps, taps, cin, dil, x, t, &mag);
+      mag += 1; /* |acc0| <= 1 */
+      if (!(fabs((double)a[o * n + t] - b[o * n + t]) <= (taps * cin + 1) * FLT_EPSILON * mag))
+        g_error("%s fir vs scalar: n %zu taps %d dil %d cin %d: output %d row %zu %.9g vs %.9g",
+                mdn_isa_name(kern->isa), n, taps, dil, cin, o, t, a[o * n + t], b[o * n + t]);
+    }
   for (i = 0; i < cin; i++)
     g_free(chan[i]);
   g_free(chan);
@@ -181,9 +193,9 @@ test_fir(gconstpointer data)
   if (c->isa != MDN_ISA_SCALAR) {
     for (n = 0; n <= 200; n++)
       compare_fir(c->kern, rng, n, g_rand_int_range(rng, 1, 71), g_rand_int_range(rng, 1, 4),
-                  g_rand_int_range(rng, 1, 6));
+                  g_rand_int_range(rng, 1, 6), g_rand_int_range(rng, 1, 6));
     for (taps = 1; taps <= 70; taps++)
-      compare_fir(c->kern, rng, 4096, taps, 1 + taps % 3, 1 + taps % 5);
+      compare_fir(c->kern, rng, 4096, taps, 1 + taps % 3, 1 + taps % 5, 1 + taps % 4);
   }
   g_rand_free(rng);
 }
