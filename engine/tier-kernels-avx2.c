@@ -22,6 +22,8 @@
 
 #define RS MDN_TIER_ROW_STRIDE
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+/* The small loops below have constant bounds once inlined: unrolled, their
+ * accumulators stay in registers. */
 
 /* ---- encode ---- */
 
@@ -35,8 +37,10 @@ level_thr(const float *lvl, int l, __m256i node)
     __m256 t[4];
     __m256 sel3 = _mm256_castsi256_ps(_mm256_slli_epi32(node, 28)); /* bit 3 -> sign */
     int k, m = 1 << (l - 3);
+    #pragma GCC unroll 16
     for (k = 0; k < m; k++)
       t[k] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(lvl + 8 * k), node);
+    #pragma GCC unroll 16
     for (k = 0; k < m / 2; k++)
       t[k] = _mm256_blendv_ps(t[2 * k], t[2 * k + 1], sel3);
     if (l == 5)
@@ -51,6 +55,7 @@ encode8(const float *thr, const ptrdiff_t *off, const int depth, const float *x)
 {
   __m256i node = _mm256_setzero_si256();
   int l;
+  #pragma GCC unroll 16
   for (l = 0; l < depth; l++) {
     __m256 v = _mm256_loadu_ps(x - off[l]);
     __m256 t = level_thr(thr + (1 << l) - 1, l, node);
@@ -144,13 +149,16 @@ lookup(const guint8 *t, __m256i code, const int depth)
     return _mm256_shuffle_epi8(table16(t), code);
   idx = _mm256_and_si256(code, _mm256_set1_epi8(0x0f)); /* bit 7 would zero the lookup */
   m = 1 << (depth - 4);
+  #pragma GCC unroll 16
   for (k = 0; k < m; k++)
     r[k] = _mm256_shuffle_epi8(table16(t + 16 * k), idx);
+  #pragma GCC unroll 16
   for (b = 4; b < depth; b++) {
     /* bit b of each code byte to its sign bit (16-bit shifts: the bits that
      * cross into the next byte land below its bit 7) */
     __m256i sel = _mm256_sll_epi16(code, _mm_cvtsi32_si128(7 - b));
     m >>= 1;
+    #pragma GCC unroll 16
     for (k = 0; k < m; k++)
       r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], sel);
   }
@@ -171,6 +179,7 @@ flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
   v[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(hi));
   v[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(lo, 1));
   v[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1));
+  #pragma GCC unroll 16
   for (j = 0; j < 4; j++) {
     __m256i *p = (__m256i *)(sums + 8 * j);
     __m256i s = _mm256_sll_epi32(v[j], count);
@@ -191,17 +200,20 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *const *cod
 
   while (c < t->n_codebooks) {
     const int stop = MIN(t->n_codebooks, c + 257); /* 257 * 255 < 2^16 */
+    #pragma GCC unroll 16
     for (j = 0; j < n_out; j++)
       w[j] = h[j] = _mm256_setzero_si256();
     for (; c < stop; c++) {
       __m256i code = _mm256_loadu_si256((const __m256i *)(codes[c] + r0));
       const guint8 *tab = plane + c * cstride + o0 * bstride;
+      #pragma GCC unroll 16
       for (j = 0; j < n_out; j++) {
         __m256i v = lookup(tab + j * bstride, code, depth);
         w[j] = _mm256_add_epi16(w[j], v);
         h[j] = _mm256_add_epi16(h[j], _mm256_srli_epi16(v, 8));
       }
     }
+    #pragma GCC unroll 16
     for (j = 0; j < n_out; j++)
       flush(w[j], h[j], sums + (size_t)(o0 + j) * RS + r0, shift, !add);
     add = TRUE;

@@ -12,6 +12,7 @@
  * table part is identical), plus one rounding of the final add:
  *   |a - b| <= (2 * n_exact + 2) * FLT_EPSILON * (sum_e |w_e x_e| + |y|). */
 #include "tier-kernels.h"
+#include "mdn-test-signals.h"
 
 #include <float.h>
 #include <math.h>
@@ -583,6 +584,75 @@ test_whole_tier(void)
   g_rand_free(rng);
 }
 
+/* ---- bench mode (MDN_TIER_BENCH=1, or a part of a case's name; never asserted) ---- */
+
+/* ns per frame of mdn_tier_process alone (no stream: input deinterleaved
+ * once, 1024-frame calls) on music-like input, for each ISA. */
+static void
+bench_tiers(void)
+{
+  static const struct {
+    const char *what;
+    int cin, cout, taps, dilation, s, depth, n_exact;
+  } cases[] = {
+    { "lowpass64 s4d4", 1, 1, 64, 1, 4, 4, 0 },     { "lowpass64 s8d4", 1, 1, 64, 1, 8, 4, 0 },
+    { "lowpass64 s8d4e12", 1, 1, 64, 1, 8, 4, 12 }, { "bank16 s4d4", 1, 16, 128, 1, 4, 4, 0 },
+    { "bank16 s8d4", 1, 16, 128, 1, 8, 4, 0 },      { "layer16 s2d4", 16, 16, 9, 2, 2, 4, 0 },
+    { "layer16 s4d4", 16, 16, 9, 2, 4, 4, 0 },
+  };
+  const size_t n = 48000 * 4;
+  GRand *rng = g_rand_new_with_seed(7);
+  size_t ci;
+  for (ci = 0; ci < G_N_ELEMENTS(cases); ci++) {
+    MdnTier *tier = random_tier(cases[ci].cin, cases[ci].cout, cases[ci].taps, cases[ci].dilation,
+                                cases[ci].s, cases[ci].depth, cases[ci].n_exact, 8, rng);
+    const size_t pad = mdn_tier_history(tier) + 64;
+    float **padded = g_new(float *, tier->cin), *out = g_new(float, 1024 * tier->cout);
+    int i, isa;
+    if (strstr(cases[ci].what, g_getenv("MDN_TIER_BENCH")) == NULL
+        && strcmp(g_getenv("MDN_TIER_BENCH"), "1") != 0) {
+      tier_free(tier);
+      g_free(padded);
+      g_free(out);
+      continue;
+    }
+    for (i = 0; i < tier->cin; i++) {
+      float *music = mdn_test_music(n, 48000.0, 100 + i);
+      padded[i] = g_new0(float, pad + n);
+      memcpy(padded[i] + pad, music, sizeof(float) * n);
+      g_free(music);
+    }
+    for (isa = 0; isa < MDN_N_ISAS; isa++) {
+      double best = 1e30;
+      int run;
+      if (!mdn_cpu_supports((MdnIsa)isa) || mdn_tier_kernels((MdnIsa)isa) == NULL
+          || (g_getenv("MADDNESS_ISA") != NULL && isa != (int)mdn_cpu_isa()))
+        continue; /* MADDNESS_ISA set: that one only (for callgrind) */
+      for (run = 0; run < (g_getenv("MADDNESS_ISA") != NULL ? 1 : 5); run++) {
+        MdnTierState *state = mdn_tier_state_new_isa(tier, (MdnIsa)isa);
+        gint64 t0 = g_get_monotonic_time();
+        size_t done;
+        for (done = 0; done < n; done += 1024) {
+          const float *x[MDN_MAX_CHANNELS];
+          for (i = 0; i < tier->cin; i++)
+            x[i] = padded[i] + pad + done;
+          mdn_tier_process(tier, state, x, done, MIN(1024, n - done), out);
+        }
+        best = MIN(best, (g_get_monotonic_time() - t0) * 1e3 / n);
+        mdn_tier_state_free(state);
+      }
+      g_printerr("bench %-18s cin %2d cout %2d K %3d: %-6s %7.2f ns/frame\n", cases[ci].what,
+                 tier->cin, tier->cout, tier->taps, mdn_isa_name((MdnIsa)isa), best);
+    }
+    for (i = 0; i < tier->cin; i++)
+      g_free(padded[i]);
+    g_free(padded);
+    g_free(out);
+    tier_free(tier);
+  }
+  g_rand_free(rng);
+}
+
 /* The dispatch: scalar always; a table for every ISA the build has; a state
  * for an unsupported or unbuilt ISA falls back (and still works). */
 static void
@@ -614,5 +684,7 @@ main(int argc, char **argv)
   g_test_add_func("/tier-kernels/combine", test_combine);
   g_test_add_func("/tier-kernels/sigma", test_sigma_kernels);
   g_test_add_func("/tier-kernels/whole-tier", test_whole_tier);
+  if (g_getenv("MDN_TIER_BENCH") != NULL)
+    g_test_add_func("/tier-kernels/bench", bench_tiers);
   return g_test_run();
 }
