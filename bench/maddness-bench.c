@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RATE 48000.0
 #define TEST_SEED 1001 /* measured audio; fitting uses seeds from TRAIN_SEED */
@@ -37,14 +38,18 @@ static const Workload workloads[] = {
   { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0 },
 };
 
+/* One method of one workload: its instance, then what was measured. */
 typedef struct {
-  char method[48];
+  char name[48];
   gboolean exact;
-  double ns;  /* per frame */
-  double snr; /* dB against the reference */
+  BenchPeer peer;
   size_t table_bytes;
-  gboolean verified; /* exact methods: snr >= VERIFY_MIN_SNR_DB */
-} Result;
+  double *wall, *cpu; /* [runs]: seconds per pass */
+  double ns, cpu_ns;  /* medians, per frame */
+  double snr;         /* dB against the reference */
+  gboolean verified;  /* exact methods: snr >= VERIFY_MIN_SNR_DB */
+  gboolean failed;
+} Method;
 
 static gboolean opt_json;
 static gchar **opt_workloads;
@@ -162,27 +167,33 @@ compare_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* Median ns per frame of `runs` passes after one warm-up pass; `out` holds
- * the last pass's output. */
-static gboolean
-measure(const BenchPeer *peer, const float *in, float *out, size_t n, double *ns, GError **error)
+static double
+median(double *x, int n)
 {
-  double *times = g_new(double, opt_runs), warm;
-  int r;
+  qsort(x, n, sizeof(double), compare_double);
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
 
-  if (!peer->run(peer->state, in, out, n, &warm, error)) {
-    g_free(times);
+static double
+process_cpu_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One pass of a method: wall time as the method measured it, and the CPU time
+ * of the whole process (all threads: audiofirfilter works in GStreamer's). */
+static gboolean
+pass(Method *m, const float *in, float *out, size_t n, int run, GError **error)
+{
+  double c0 = process_cpu_seconds(), wall;
+  if (!m->peer.run(m->peer.state, in, out, n, &wall, error))
     return FALSE;
+  if (run >= 0) {
+    m->wall[run] = wall;
+    m->cpu[run] = process_cpu_seconds() - c0;
   }
-  for (r = 0; r < opt_runs; r++)
-    if (!peer->run(peer->state, in, out, n, &times[r], error)) {
-      g_free(times);
-      return FALSE;
-    }
-  qsort(times, opt_runs, sizeof(double), compare_double);
-  *ns = (opt_runs % 2 ? times[opt_runs / 2] : 0.5 * (times[opt_runs / 2 - 1] + times[opt_runs / 2]))
-        * 1e9 / n;
-  g_free(times);
   return TRUE;
 }
 
@@ -275,40 +286,44 @@ json_number(GString *s, double x)
 }
 
 static void
-print_results(const Workload *w, const MdnKernel *k, size_t n, const Result *res, int n_res)
+print_results(const Workload *w, const MdnKernel *k, size_t n, const Method *ms, int n_ms)
 {
   double best = INFINITY;
   int i;
 
-  for (i = 0; i < n_res; i++)
-    if (res[i].exact && res[i].ns < best)
-      best = res[i].ns;
+  for (i = 0; i < n_ms; i++)
+    if (!ms[i].failed && ms[i].exact && ms[i].ns < best)
+      best = ms[i].ns;
 
-  for (i = 0; i < n_res; i++) {
-    const Result *r = &res[i];
-    double speedup = best / r->ns;
+  for (i = 0; i < n_ms; i++) {
+    const Method *m = &ms[i];
+    double speedup = best / m->ns;
     char table[32];
 
-    if (r->exact)
+    if (m->failed)
+      continue;
+    if (m->exact)
       g_strlcpy(table, "-", sizeof table);
     else
-      g_snprintf(table, sizeof table, "%zu", r->table_bytes);
-    fprintf(text_out(), "%-10s %-18s %-5s %10.2f %9.2f %8.1f %10s%s\n", w->name, r->method,
-            r->exact ? "yes" : "no", r->ns, speedup, r->snr, table,
-            r->exact && !r->verified ? "  VERIFY FAILED" : "");
+      g_snprintf(table, sizeof table, "%zu", m->table_bytes);
+    fprintf(text_out(), "%-10s %-18s %-5s %10.2f %10.2f %9.3f %8.1f %10s%s\n", w->name, m->name,
+            m->exact ? "yes" : "no", m->ns, m->cpu_ns, speedup, m->snr, table,
+            m->exact && !m->verified ? "  VERIFY FAILED" : "");
     if (opt_json) {
       GString *s = g_string_new("{\"workload\": ");
       json_string(s, w->name);
       g_string_append(s, ", \"method\": ");
-      json_string(s, r->method);
-      g_string_append_printf(s, ", \"exact\": %s, \"ns_per_frame\": ", r->exact ? "true" : "false");
-      json_number(s, r->ns);
+      json_string(s, m->name);
+      g_string_append_printf(s, ", \"exact\": %s, \"ns_per_frame\": ", m->exact ? "true" : "false");
+      json_number(s, m->ns);
+      g_string_append(s, ", \"cpu_ns_per_frame\": ");
+      json_number(s, m->cpu_ns);
       g_string_append(s, ", \"speedup_vs_best_exact\": ");
       json_number(s, speedup);
       g_string_append(s, ", \"snr_db\": ");
-      json_number(s, r->snr);
-      g_string_append_printf(s, ", \"table_bytes\": %zu, \"verified\": %s", r->table_bytes,
-                             r->exact ? (r->verified ? "true" : "false") : "null");
+      json_number(s, m->snr);
+      g_string_append_printf(s, ", \"table_bytes\": %zu, \"verified\": %s", m->table_bytes,
+                             m->exact ? (m->verified ? "true" : "false") : "null");
       g_string_append_printf(s,
                              ", \"cin\": %d, \"cout\": %d, \"taps\": %d, \"dilation\": %d, "
                              "\"frames\": %zu, \"runs\": %d, \"cpu\": ",
@@ -326,22 +341,6 @@ print_results(const Workload *w, const MdnKernel *k, size_t n, const Result *res
 }
 
 static void
-add_result(GArray *results, const char *method, gboolean exact, double ns, const double *ref,
-           const float *out, size_t n_values, size_t table_bytes)
-{
-  Result r = { 0 };
-  g_strlcpy(r.method, method, sizeof r.method);
-  r.exact = exact;
-  r.ns = ns;
-  r.snr = mdn_snr_db(ref, out, n_values);
-  r.table_bytes = table_bytes;
-  r.verified = !exact || r.snr >= VERIFY_MIN_SNR_DB;
-  g_array_append_val(results, r);
-}
-
-static void progress(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-static void
 progress(const char *fmt, ...)
 {
   va_list args;
@@ -357,27 +356,44 @@ progress(const char *fmt, ...)
 typedef gboolean (*PeerNew)(const MdnKernel *, BenchPeer *, GError **);
 
 static void
-run_peer(const char *name, PeerNew make, const MdnKernel *k, const float *in, float *out, size_t n,
-         const double *ref, GArray *results)
+add_method(GArray *methods, const char *name, gboolean exact, const BenchPeer *peer,
+           size_t table_bytes)
+{
+  Method m = { 0 };
+  g_strlcpy(m.name, name, sizeof m.name);
+  m.exact = exact;
+  m.peer = *peer;
+  m.table_bytes = table_bytes;
+  m.wall = g_new0(double, opt_runs);
+  m.cpu = g_new0(double, opt_runs);
+  g_array_append_val(methods, m);
+}
+
+static void
+add_peer(GArray *methods, const char *name, PeerNew make, const MdnKernel *k)
 {
   GError *error = NULL;
   BenchPeer peer;
-  double ns;
 
   if (!method_wanted(name, -1))
     return;
-  if (!make(k, &peer, &error)) {
+  if (make(k, &peer, &error))
+    add_method(methods, name, TRUE, &peer, 0);
+  else {
     progress("%s omitted: %s", name, error->message);
     g_error_free(error);
-    return;
   }
-  if (measure(&peer, in, out, n, &ns, &error))
-    add_result(results, name, TRUE, ns, ref, out, n * k->cout, 0);
-  else {
-    progress("%s failed: %s", name, error->message);
-    g_clear_error(&error);
+}
+
+/* A line at each quarter of the fit: fits of big kernels take minutes. */
+static void
+fit_progress(const char *stage, double fraction, gpointer data)
+{
+  int *quarter = data;
+  if (fraction >= 0.25 * (*quarter + 1) && *quarter < 4) {
+    *quarter = (int)(fraction * 4);
+    progress("  fit: %.0f%% (%s)", 100 * fraction, stage);
   }
-  peer.free(peer.state);
 }
 
 static MdnModel *
@@ -385,6 +401,7 @@ fit_tiers(const MdnKernel *k, GError **error)
 {
   size_t n_train = (size_t)(opt_train_seconds * RATE);
   float *train = workload_signal(k, n_train, TRAIN_SEED);
+  int quarter = 0;
   MdnTierSpec *specs = NULL;
   MdnFitOptions options;
   MdnModel *model = NULL;
@@ -397,6 +414,8 @@ fit_tiers(const MdnKernel *k, GError **error)
     options.specs = specs;
     options.n_specs = n_specs;
     options.seed = TRAIN_SEED;
+    options.progress = fit_progress;
+    options.progress_data = &quarter;
     model = mdn_fit(k, train, n_train, &options, error);
     if (model)
       progress("fitted %d tiers on %.1f s of audio in %.1f s", mdn_model_n_tiers(model),
@@ -407,6 +426,33 @@ fit_tiers(const MdnKernel *k, GError **error)
   return model;
 }
 
+/* The engine's exact path and tiers, all on one stream (each pass resets it). */
+static void
+add_engine(GArray *methods, const MdnModel *model, MdnStream *stream, Engine *engines)
+{
+  const MdnKernel *k = mdn_model_kernel(model);
+  int t;
+
+  for (t = MDN_TIER_EXACT; t < mdn_model_n_tiers(model); t++) {
+    Engine *e = &engines[t + 1];
+    MdnTierInfo info = { 0 };
+    BenchPeer peer = { .state = e };
+    char name[48];
+
+    if (t == MDN_TIER_EXACT)
+      g_strlcpy(name, "engine-exact", sizeof name);
+    else {
+      mdn_model_tier_info(model, t, &info);
+      g_snprintf(name, sizeof name, "mdn-%s", info.name);
+    }
+    if (!method_wanted(name, t))
+      continue;
+    *e = (Engine){ .stream = stream, .tier = t, .cin = k->cin, .cout = k->cout };
+    peer.run = t == MDN_TIER_EXACT ? run_engine_exact : run_engine_tier;
+    add_method(methods, name, t == MDN_TIER_EXACT, &peer, info.table_bytes);
+  }
+}
+
 static void
 run_workload(const Workload *w)
 {
@@ -415,73 +461,88 @@ run_workload(const Workload *w)
   MdnKernel *k = workload_kernel(w);
   float *in = workload_signal(k, n, TEST_SEED);
   float *out = g_new(float, n * k->cout);
-  GArray *results = g_array_new(FALSE, TRUE, sizeof(Result));
+  GArray *methods = g_array_new(FALSE, TRUE, sizeof(Method));
   GError *error = NULL;
   MdnModel *model = NULL;
+  MdnStream *stream = NULL;
+  Engine *engines = NULL;
   double *ref;
-  int t;
+  int r;
+  guint i;
 
   progress("%s: %s; %zu frames (%.2f s)", w->name, w->what, n, n / RATE);
   ref = mdn_test_reference_conv(k, in, n);
 
   if (k->cin == 1 && k->cout == 1)
-    run_peer("audiofirfilter", bench_peer_gst_new, k, in, out, n, ref, results);
-  run_peer("fftw-ola", bench_peer_fftw_new, k, in, out, n, ref, results);
+    add_peer(methods, "audiofirfilter", bench_peer_gst_new, k);
+  add_peer(methods, "fftw-ola", bench_peer_fftw_new, k);
   if (k->cin > 1 || k->cout > 1)
-    run_peer("openblas-im2col", bench_peer_openblas_new, k, in, out, n, ref, results);
+    add_peer(methods, "openblas-im2col", bench_peer_openblas_new, k);
 
-  if (method_wanted("engine-exact", -1) || any_tier_wanted()) {
-    if (any_tier_wanted()) {
-      model = fit_tiers(k, &error);
-      if (!model) {
-        progress("mdn tiers omitted: fit failed: %s", error->message);
-        g_clear_error(&error);
-      }
-    }
-    if (!model)
-      model = mdn_model_new(k, &error);
+  if (any_tier_wanted()) {
+    model = fit_tiers(k, &error);
     if (!model) {
-      progress("engine omitted: %s", error->message);
+      progress("mdn tiers omitted: fit failed: %s", error->message);
       g_clear_error(&error);
     }
   }
-  if (model) {
-    Engine e = { .stream = mdn_stream_new(model, 1, &error), .cin = k->cin, .cout = k->cout };
-    BenchPeer peer = { .state = &e };
-    double ns;
+  if (!model && method_wanted("engine-exact", -1))
+    model = mdn_model_new(k, &error);
+  if (model)
+    stream = mdn_stream_new(model, 1, &error);
+  if (error) {
+    progress("engine omitted: %s", error->message);
+    g_clear_error(&error);
+  }
+  if (stream) {
+    engines = g_new0(Engine, mdn_model_n_tiers(model) + 1);
+    add_engine(methods, model, stream, engines);
+  }
 
-    if (!e.stream) {
-      progress("engine omitted: %s", error->message);
+  /* Warm-up pass of each method, whose output is checked against the
+   * reference; then the timed passes, round-robin over the methods so that
+   * a change of load on the machine falls on all of them alike. */
+  for (i = 0; i < methods->len; i++) {
+    Method *m = &g_array_index(methods, Method, i);
+    if (!pass(m, in, out, n, -1, &error)) {
+      progress("%s failed: %s", m->name, error->message);
       g_clear_error(&error);
+      m->failed = TRUE;
+      continue;
     }
-    for (t = MDN_TIER_EXACT; e.stream && t < mdn_model_n_tiers(model); t++) {
-      MdnTierInfo info = { 0 };
-      char name[48];
-
-      if (t == MDN_TIER_EXACT)
-        g_strlcpy(name, "engine-exact", sizeof name);
-      else {
-        mdn_model_tier_info(model, t, &info);
-        g_snprintf(name, sizeof name, "mdn-%s", info.name);
-      }
-      if (!method_wanted(name, t))
-        continue;
-      e.tier = t;
-      peer.run = t == MDN_TIER_EXACT ? run_engine_exact : run_engine_tier;
-      if (measure(&peer, in, out, n, &ns, &error))
-        add_result(results, name, t == MDN_TIER_EXACT, ns, ref, out, n * k->cout, info.table_bytes);
-      else {
-        progress("%s failed: %s", name, error->message);
+    m->snr = mdn_snr_db(ref, out, n * k->cout);
+    m->verified = !m->exact || m->snr >= VERIFY_MIN_SNR_DB;
+  }
+  for (r = 0; r < opt_runs; r++)
+    for (i = 0; i < methods->len; i++) {
+      Method *m = &g_array_index(methods, Method, i);
+      if (!m->failed && !pass(m, in, out, n, r, &error)) {
+        progress("%s failed: %s", m->name, error->message);
         g_clear_error(&error);
+        m->failed = TRUE;
       }
     }
-    if (e.stream)
-      mdn_stream_free(e.stream);
-    mdn_model_free(model);
+  for (i = 0; i < methods->len; i++) {
+    Method *m = &g_array_index(methods, Method, i);
+    m->ns = median(m->wall, opt_runs) * 1e9 / n;
+    m->cpu_ns = median(m->cpu, opt_runs) * 1e9 / n;
   }
 
-  print_results(w, k, n, (const Result *)results->data, (int)results->len);
-  g_array_free(results, TRUE);
+  print_results(w, k, n, (const Method *)methods->data, (int)methods->len);
+
+  for (i = 0; i < methods->len; i++) {
+    Method *m = &g_array_index(methods, Method, i);
+    if (m->peer.free)
+      m->peer.free(m->peer.state);
+    g_free(m->wall);
+    g_free(m->cpu);
+  }
+  g_array_free(methods, TRUE);
+  g_free(engines);
+  if (stream)
+    mdn_stream_free(stream);
+  if (model)
+    mdn_model_free(model);
   g_free(ref);
   g_free(in);
   g_free(out);
@@ -552,9 +613,14 @@ main(int argc, char **argv)
   fprintf(text_out(), "# openblas-im2col: %s\n", bench_peer_openblas_describe());
   fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)\n",
           opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED);
-  fprintf(text_out(), "# speed-up: against the fastest exact method of the workload, this run\n");
-  fprintf(text_out(), "%-10s %-18s %-5s %10s %9s %8s %10s\n", "workload", "method", "exact",
-          "ns/frame", "speed-up", "snr_db", "table_B");
+  fprintf(text_out(),
+          "# ns/frame: wall time, median; cpu_ns/fr: CPU time of the process (all threads), "
+          "median\n");
+  fprintf(text_out(),
+          "# speed-up: wall time against the fastest exact method of the workload, this "
+          "run\n");
+  fprintf(text_out(), "%-10s %-18s %-5s %10s %10s %9s %8s %10s\n", "workload", "method", "exact",
+          "ns/frame", "cpu_ns/fr", "speed-up", "snr_db", "table_B");
   g_date_time_unref(now);
   g_free(date);
 
