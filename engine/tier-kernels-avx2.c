@@ -37,10 +37,10 @@ level_thr(const float *lvl, int l, __m256i node)
     __m256 t[4];
     __m256 sel3 = _mm256_castsi256_ps(_mm256_slli_epi32(node, 28)); /* bit 3 -> sign */
     int k, m = 1 << (l - 3);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (k = 0; k < m; k++)
       t[k] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(lvl + 8 * k), node);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (k = 0; k < m / 2; k++)
       t[k] = _mm256_blendv_ps(t[2 * k], t[2 * k + 1], sel3);
     if (l == 5)
@@ -50,14 +50,16 @@ level_thr(const float *lvl, int l, __m256i node)
   return _mm256_i32gather_ps(lvl, node, 4);
 }
 
+/* Codes of 8 positions; mask selects the lanes whose samples are read. */
 static ALWAYS_INLINE __m256i
-encode8(const float *thr, const ptrdiff_t *off, const int depth, const float *x)
+encode8(const float *thr, const ptrdiff_t *off, const int depth, const float *x, gboolean masked,
+        __m256i mask)
 {
   __m256i node = _mm256_setzero_si256();
   int l;
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (l = 0; l < depth; l++) {
-    __m256 v = _mm256_loadu_ps(x - off[l]);
+    __m256 v = masked ? _mm256_maskload_ps(x - off[l], mask) : _mm256_loadu_ps(x - off[l]);
     __m256 t = level_thr(thr + (1 << l) - 1, l, node);
     __m256i gt = _mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_GT_OQ));
     node = _mm256_sub_epi32(_mm256_add_epi32(node, node), gt); /* gt is -1 */
@@ -65,68 +67,88 @@ encode8(const float *thr, const ptrdiff_t *off, const int depth, const float *x)
   return node;
 }
 
+static ALWAYS_INLINE __m256i
+tail_mask(size_t left)
+{
+  static const gint32 ramp[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+  return _mm256_loadu_si256((const __m256i *)(ramp + 8 - left));
+}
+
+/* 8 int32 codes to 8 bytes. */
+static ALWAYS_INLINE guint64
+pack8(__m256i node)
+{
+  __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(node, node), _mm256_setzero_si256());
+  guint64 lo = (guint32)_mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
+  guint64 hi = (guint32)_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1));
+  return lo | hi << 32;
+}
+
 static ALWAYS_INLINE void
-encode_depth(const guint8 *split, const float *thr, const int depth, int dilation, const float *x,
-             size_t n, guint8 *codes)
+encode_depth(const guint8 *split, const float *thr_in, float sigma, const int depth, int dilation,
+             const float *x, size_t n, guint8 *codes)
 {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256 sig = _mm256_set1_ps(sigma);
+  float thr[256 + MDN_TIER_THR_PAD]; /* thresholds * sigma, as the scalar product */
   ptrdiff_t off[8];
   size_t k = 0;
-  int l;
+  int l, j;
 
+  for (j = 0; j < (1 << depth) - 1 + MDN_TIER_THR_PAD - 7; j += 8)
+    _mm256_storeu_ps(thr + j, _mm256_mul_ps(_mm256_loadu_ps(thr_in + j), sig));
   for (l = 0; l < depth; l++)
     off[l] = (ptrdiff_t)split[l] * dilation;
   for (; k + 32 <= n; k += 32) {
-    __m256i a = encode8(thr, off, depth, x + k), b = encode8(thr, off, depth, x + k + 8);
-    __m256i c = encode8(thr, off, depth, x + k + 16), d = encode8(thr, off, depth, x + k + 24);
+    const __m256i none = _mm256_setzero_si256();
+    __m256i a = encode8(thr, off, depth, x + k, FALSE, none);
+    __m256i b = encode8(thr, off, depth, x + k + 8, FALSE, none);
+    __m256i c = encode8(thr, off, depth, x + k + 16, FALSE, none);
+    __m256i d = encode8(thr, off, depth, x + k + 24, FALSE, none);
     /* lanes [a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7] -> in order */
     __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
     _mm256_storeu_si256((__m256i *)(codes + k), _mm256_permutevar8x32_epi32(bytes, order));
   }
   for (; k + 8 <= n; k += 8) {
-    __m256i a = encode8(thr, off, depth, x + k);
-    __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, a), _mm256_setzero_si256());
-    guint32 lo = (guint32)_mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
-    guint32 hi = (guint32)_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1));
-    memcpy(codes + k, &lo, 4);
-    memcpy(codes + k + 4, &hi, 4);
+    guint64 packed = pack8(encode8(thr, off, depth, x + k, FALSE, _mm256_setzero_si256()));
+    memcpy(codes + k, &packed, 8);
   }
-  for (; k < n; k++) {
-    unsigned node = 0;
-    for (l = 0; l < depth; l++)
-      node = 2 * node + (x[(ptrdiff_t)k - off[l]] > thr[(1u << l) - 1 + node]);
-    codes[k] = (guint8)node;
+  if (k < n) {
+    /* masked loads: nothing past x[n - 1] is read */
+    guint64 packed = pack8(encode8(thr, off, depth, x + k, TRUE, tail_mask(n - k)));
+    for (; k < n; k++, packed >>= 8)
+      codes[k] = (guint8)packed;
   }
 }
 
 static void
-encode_avx2(const guint8 *split, const float *thr, int depth, int dilation, const float *x,
-            size_t n, guint8 *codes)
+encode_avx2(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+            const float *x, size_t n, guint8 *codes)
 {
   switch (depth) {
   case 1:
-    encode_depth(split, thr, 1, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 1, dilation, x, n, codes);
     break;
   case 2:
-    encode_depth(split, thr, 2, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 2, dilation, x, n, codes);
     break;
   case 3:
-    encode_depth(split, thr, 3, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 3, dilation, x, n, codes);
     break;
   case 4:
-    encode_depth(split, thr, 4, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 4, dilation, x, n, codes);
     break;
   case 5:
-    encode_depth(split, thr, 5, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 5, dilation, x, n, codes);
     break;
   case 6:
-    encode_depth(split, thr, 6, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 6, dilation, x, n, codes);
     break;
   case 7:
-    encode_depth(split, thr, 7, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 7, dilation, x, n, codes);
     break;
   default:
-    encode_depth(split, thr, 8, dilation, x, n, codes);
+    encode_depth(split, thr, sigma, 8, dilation, x, n, codes);
     break;
   }
 }
@@ -149,16 +171,16 @@ lookup(const guint8 *t, __m256i code, const int depth)
     return _mm256_shuffle_epi8(table16(t), code);
   idx = _mm256_and_si256(code, _mm256_set1_epi8(0x0f)); /* bit 7 would zero the lookup */
   m = 1 << (depth - 4);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (k = 0; k < m; k++)
     r[k] = _mm256_shuffle_epi8(table16(t + 16 * k), idx);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (b = 4; b < depth; b++) {
     /* bit b of each code byte to its sign bit (16-bit shifts: the bits that
      * cross into the next byte land below its bit 7) */
     __m256i sel = _mm256_sll_epi16(code, _mm_cvtsi32_si128(7 - b));
     m >>= 1;
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (k = 0; k < m; k++)
       r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], sel);
   }
@@ -179,7 +201,7 @@ flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
   v[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(hi));
   v[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(lo, 1));
   v[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1));
-  #pragma GCC unroll 16
+#pragma GCC unroll 4
   for (j = 0; j < 4; j++) {
     __m256i *p = (__m256i *)(sums + 8 * j);
     __m256i s = _mm256_sll_epi32(v[j], count);
@@ -189,40 +211,49 @@ flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
   }
 }
 
-/* Rows r0..r0+31, outputs o0..o0+n_out-1, one byte plane. */
+/* Rows r0..r0+32*n_rb-1, outputs o0..o0+n_out-1, one byte plane. */
 static ALWAYS_INLINE void
-scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *const *codes, size_t r0,
-           int o0, const int n_out, const int depth, int shift, gboolean add, guint32 *sums)
+scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
+           const ptrdiff_t *offsets, size_t r0, int o0, const int n_rb, const int n_out,
+           const int depth, int shift, gboolean add, guint32 *sums)
 {
   const size_t bstride = (size_t)t->bucket_stride, cstride = (size_t)t->cout * bstride;
-  __m256i w[4], h[4];
-  int c = 0, j;
+  __m256i w[2][4], h[2][4];
+  int c = 0, j, q;
 
   while (c < t->n_codebooks) {
     const int stop = MIN(t->n_codebooks, c + 257); /* 257 * 255 < 2^16 */
-    #pragma GCC unroll 16
-    for (j = 0; j < n_out; j++)
-      w[j] = h[j] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (q = 0; q < n_rb; q++)
+#pragma GCC unroll 8
+      for (j = 0; j < n_out; j++)
+        w[q][j] = h[q][j] = _mm256_setzero_si256();
     for (; c < stop; c++) {
-      __m256i code = _mm256_loadu_si256((const __m256i *)(codes[c] + r0));
+      const guint8 *src = codes + offsets[c] + r0;
       const guint8 *tab = plane + c * cstride + o0 * bstride;
-      #pragma GCC unroll 16
-      for (j = 0; j < n_out; j++) {
-        __m256i v = lookup(tab + j * bstride, code, depth);
-        w[j] = _mm256_add_epi16(w[j], v);
-        h[j] = _mm256_add_epi16(h[j], _mm256_srli_epi16(v, 8));
+#pragma GCC unroll 8
+      for (q = 0; q < n_rb; q++) {
+        __m256i code = _mm256_loadu_si256((const __m256i *)(src + 32 * q));
+#pragma GCC unroll 8
+        for (j = 0; j < n_out; j++) {
+          __m256i v = lookup(tab + j * bstride, code, depth);
+          w[q][j] = _mm256_add_epi16(w[q][j], v);
+          h[q][j] = _mm256_add_epi16(h[q][j], _mm256_srli_epi16(v, 8));
+        }
       }
     }
-    #pragma GCC unroll 16
-    for (j = 0; j < n_out; j++)
-      flush(w[j], h[j], sums + (size_t)(o0 + j) * RS + r0, shift, !add);
+#pragma GCC unroll 8
+    for (q = 0; q < n_rb; q++)
+#pragma GCC unroll 8
+      for (j = 0; j < n_out; j++)
+        flush(w[q][j], h[q][j], sums + (size_t)(o0 + j) * RS + r0 + 32 * q, shift, !add);
     add = TRUE;
   }
 }
 
 static ALWAYS_INLINE void
-scan_depth(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 *sums,
-           const int depth)
+scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+           guint32 *sums, const int depth)
 {
   const int n_planes = t->table_bits / 8;
   const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
@@ -231,28 +262,40 @@ scan_depth(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32
 
   for (p = 0; p < n_planes; p++) {
     const guint8 *plane = t->planes + p * plane_size;
-    for (r0 = 0; r0 < n; r0 += 32) {
+    const int shift = 8 * p;
+    for (r0 = 0; r0 < n;) {
+      if (n - r0 > 32 && t->cout <= 2) {
+        /* few outputs: two row blocks per code load keep more sums going */
+        if (t->cout == 2)
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 2, depth, shift, p > 0, sums);
+        else
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, shift, p > 0, sums);
+        r0 += 64;
+        continue;
+      }
       for (o = 0; o + 4 <= t->cout; o += 4)
-        scan_block(plane, t, codes, r0, o, 4, depth, 8 * p, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 4, depth, shift, p > 0, sums);
       switch (t->cout - o) {
       case 3:
-        scan_block(plane, t, codes, r0, o, 3, depth, 8 * p, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 3, depth, shift, p > 0, sums);
         break;
       case 2:
-        scan_block(plane, t, codes, r0, o, 2, depth, 8 * p, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 2, depth, shift, p > 0, sums);
         break;
       case 1:
-        scan_block(plane, t, codes, r0, o, 1, depth, 8 * p, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 1, depth, shift, p > 0, sums);
         break;
       default:
         break;
       }
+      r0 += 32;
     }
   }
 }
 
 static void
-scan_avx2(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 *sums)
+scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+          guint32 *sums)
 {
   if (t->n_codebooks == 0) {
     int o;
@@ -265,31 +308,24 @@ scan_avx2(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 
   case 2:
   case 3:
   case 4:
-    scan_depth(t, codes, n, sums, 4);
+    scan_depth(t, codes, offsets, n, sums, 4);
     break;
   case 5:
-    scan_depth(t, codes, n, sums, 5);
+    scan_depth(t, codes, offsets, n, sums, 5);
     break;
   case 6:
-    scan_depth(t, codes, n, sums, 6);
+    scan_depth(t, codes, offsets, n, sums, 6);
     break;
   case 7:
-    scan_depth(t, codes, n, sums, 7);
+    scan_depth(t, codes, offsets, n, sums, 7);
     break;
   default:
-    scan_depth(t, codes, n, sums, 8);
+    scan_depth(t, codes, offsets, n, sums, 8);
     break;
   }
 }
 
 /* ---- exact taps ---- */
-
-static ALWAYS_INLINE __m256i
-tail_mask(size_t left)
-{
-  static const gint32 ramp[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
-  return _mm256_loadu_si256((const __m256i *)(ramp + 8 - left));
-}
 
 static void
 exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
@@ -359,7 +395,7 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
   int o;
 
   /* Rows are computed in whole vectors into scratch (padded); with one
-   * output they go straight to out, the tail through a bounce buffer. */
+   * output they go straight to out, the tail by a masked store. */
   for (o = 0; o < cout; o++) {
     const __m256 off = _mm256_set1_ps(offset[o]), sc = _mm256_set1_ps(scale[o]);
     const guint32 *s = sums + (size_t)o * RS;
@@ -367,11 +403,9 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
     float *dst = dst0 + (size_t)o * RS;
     for (r = 0; r + 8 <= n; r += 8)
       _mm256_storeu_ps(dst + r, combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
-    if (r < n) {
-      float tmp[8];
-      _mm256_storeu_ps(tmp, combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
-      memcpy(dst + r, tmp, sizeof(float) * (n - r));
-    }
+    if (r < n) /* scratch is padded; out is not */
+      _mm256_maskstore_ps(dst + r, tail_mask(n - r),
+                          combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
   }
   if (cout == 1)
     return;
@@ -417,23 +451,22 @@ max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   __m256 mv = _mm256_setzero_ps();
-  float m = 0.0f, lanes[8];
-  int i, j;
+  __m128 m4;
+  int i;
   for (i = 0; i < cin; i++) {
     ptrdiff_t u = first;
-    for (; u + 8 <= last + 1; u += 8) /* max_ps keeps the second operand on NaN */
+    /* max_ps returns its second operand when either is NaN: NaN is skipped */
+    for (; u + 8 <= last + 1; u += 8)
       mv = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u), abs_mask), mv);
-    for (; u <= last; u++) {
-      float a = fabsf(x[i][u]);
-      if (a > m)
-        m = a;
-    }
+    if (u <= last) /* masked lanes read as 0 */
+      mv = _mm256_max_ps(
+          _mm256_and_ps(_mm256_maskload_ps(x[i] + u, tail_mask((size_t)(last + 1 - u))), abs_mask),
+          mv);
   }
-  _mm256_storeu_ps(lanes, mv);
-  for (j = 0; j < 8; j++)
-    if (lanes[j] > m)
-      m = lanes[j];
-  return m;
+  m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+  return _mm_cvtss_f32(m4);
 }
 
 static size_t
@@ -441,21 +474,19 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const __m256 lv = _mm256_set1_ps(level);
-  size_t k = 0;
+  size_t k;
   int i;
-  for (; k + 8 <= n; k += 8) {
+  for (k = 0; k < n; k += 8) {
+    const size_t left = MIN(8, n - k);
+    const __m256i mask = tail_mask(left); /* masked lanes read as 0: below */
     unsigned above = 0;
     for (i = 0; i < cin; i++) {
-      __m256 a = _mm256_and_ps(_mm256_loadu_ps(x[i] + first + (ptrdiff_t)k), abs_mask);
+      __m256 a = _mm256_and_ps(_mm256_maskload_ps(x[i] + first + (ptrdiff_t)k, mask), abs_mask);
       above |= (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, lv, _CMP_GT_OQ));
     }
     if (above != 0)
       return k + (size_t)__builtin_ctz(above);
   }
-  for (; k < n; k++)
-    for (i = 0; i < cin; i++)
-      if (fabsf(x[i][first + (ptrdiff_t)k]) > level)
-        return k;
   return n;
 }
 

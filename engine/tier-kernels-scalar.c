@@ -7,8 +7,8 @@
 #define RS MDN_TIER_ROW_STRIDE
 
 static void
-encode_scalar(const guint8 *split, const float *thr, int depth, int dilation, const float *x,
-              size_t n, guint8 *codes)
+encode_scalar(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+              const float *x, size_t n, guint8 *codes)
 {
   size_t k;
   int l;
@@ -16,7 +16,7 @@ encode_scalar(const guint8 *split, const float *thr, int depth, int dilation, co
     unsigned node = 0;
     for (l = 0; l < depth; l++) {
       float v = x[(ptrdiff_t)k - (ptrdiff_t)split[l] * dilation];
-      node = 2 * node + (v > thr[(1u << l) - 1 + node]);
+      node = 2 * node + (v > thr[(1u << l) - 1 + node] * sigma);
     }
     codes[k] = (guint8)node;
   }
@@ -24,7 +24,8 @@ encode_scalar(const guint8 *split, const float *thr, int depth, int dilation, co
 
 /* Row by row: codes loaded once per codebook, entries contiguous in o. */
 static void
-scan_scalar(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint32 *sums)
+scan_scalar(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+            guint32 *sums)
 {
   const int cout = t->cout;
   const size_t row_stride = (size_t)t->buckets * cout;
@@ -37,14 +38,16 @@ scan_scalar(const MdnTierTables *t, const guint8 *const *codes, size_t n, guint3
     if (t->table_bits == 16) {
       const guint16 *lut = t->lut;
       for (c = 0; c < t->n_codebooks; c++) {
-        const guint16 *entry = lut + c * row_stride + (size_t)codes[c][r] * cout;
+        const guint16 *entry
+            = lut + c * row_stride + (size_t)codes[offsets[c] + (ptrdiff_t)r] * cout;
         for (o = 0; o < cout; o++)
           sum[o] += entry[o];
       }
     } else {
       const guint8 *lut = t->lut;
       for (c = 0; c < t->n_codebooks; c++) {
-        const guint8 *entry = lut + c * row_stride + (size_t)codes[c][r] * cout;
+        const guint8 *entry
+            = lut + c * row_stride + (size_t)codes[offsets[c] + (ptrdiff_t)r] * cout;
         for (o = 0; o < cout; o++)
           sum[o] += entry[o];
       }

@@ -38,15 +38,16 @@ typedef struct {
 
 typedef struct {
   /* codes[k] = the tree code of the window ending at x[k], k < n:
-   * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node]).
-   * thr holds the thresholds already multiplied by sigma, with
-   * MDN_TIER_THR_PAD readable floats after them. */
-  void (*encode)(const guint8 *split, const float *thr, int depth, int dilation, const float *x,
-                 size_t n, guint8 *codes);
-  /* sums[o][r] = sum over codebooks c of entry (c, codes[c][r], o), r < n
-   * <= MDN_TIER_ROWS; codes[c][r] must be readable (and < buckets) for
-   * r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
-  void (*scan)(const MdnTierTables *tables, const guint8 *const *codes, size_t n, guint32 *sums);
+   * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node] * sigma),
+   * as mdn_tier_encode_one(). thr has MDN_TIER_THR_PAD readable floats after
+   * its buckets - 1 thresholds. */
+  void (*encode)(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+                 const float *x, size_t n, guint8 *codes);
+  /* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
+   * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
+   * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
+  void (*scan)(const MdnTierTables *tables, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+               guint32 *sums);
   /* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
   void (*exact)(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
                 int n_exact, int cout, int dilation, size_t n, float *acc);

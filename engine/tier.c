@@ -56,14 +56,12 @@ struct _MdnTierState {
   gint64 next_frame;             /* the frame the cache is ready for */
   gboolean valid;                /* FALSE: rebuild from the input history */
   float sigma;                   /* sigma of frame next_frame - 1 */
-  float code_sigma;        /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
-  float thr_sigma;         /* sigma thr_scaled holds (0: none) */
-  float *thr_scaled;       /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: thresholds * sigma */
-  size_t *cb_delay;        /* [n_codebooks]: cb_group * s * dil */
-  const guint8 **cb_codes; /* [n_codebooks]: row 0 of the current rows, per codebook */
-  guint32 *sums;           /* [cout][RS] table sums */
-  float *exact;            /* [cout][RS] exact-tap sums */
-  float *scratch;          /* [cout][RS] for combine */
+  float code_sigma;     /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
+  float *thresholds;    /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: padded for vector loads */
+  ptrdiff_t *cb_offset; /* [n_codebooks]: cb_chan * code_stride - cb_group * s * dil */
+  guint32 *sums;        /* [cout][RS] table sums */
+  float *exact;         /* [cout][RS] exact-tap sums */
+  float *scratch;       /* [cout][RS] for combine */
 };
 
 const MdnTierKernels *
@@ -166,7 +164,7 @@ MdnTierState *
 mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
 {
   MdnTierState *state;
-  int c;
+  int c, i;
 
   if (tier == NULL || tier->cin < 1 || tier->cin > MDN_MAX_CHANNELS || tier->cout < 1
       || tier->cout > MDN_MAX_CHANNELS)
@@ -180,16 +178,15 @@ mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
   state->capacity = state->reach + 2 * (size_t)MDN_CHUNK;
   state->code_stride = state->capacity + MDN_TIER_ROW_PAD;
   state->codes = g_try_malloc0_n((gsize)tier->cin, state->code_stride);
-  state->thr_scaled
+  state->thresholds
       = g_try_malloc0_n((gsize)tier->cin * (tier->buckets - 1 + MDN_TIER_THR_PAD), sizeof(float));
-  state->cb_delay = g_new0(size_t, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
-  state->cb_codes = g_new0(const guint8 *, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
+  state->cb_offset = g_new0(ptrdiff_t, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
   state->sums = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(guint32));
   state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
   state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
   if (state->kernels->uses_planes)
     state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
-  if (state->codes == NULL || state->thr_scaled == NULL || state->sums == NULL
+  if (state->codes == NULL || state->thresholds == NULL || state->sums == NULL
       || state->exact == NULL || state->scratch == NULL
       || (state->kernels->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
@@ -197,7 +194,12 @@ mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
   }
   mdn_tier_tables_init(&state->tables, tier, state->planes);
   for (c = 0; c < tier->n_codebooks; c++)
-    state->cb_delay[c] = (size_t)tier->cb_group[c] * tier->spec.taps_per_codebook * tier->dilation;
+    state->cb_offset[c]
+        = (ptrdiff_t)tier->cb_chan[c] * (ptrdiff_t)state->code_stride
+          - (ptrdiff_t)tier->cb_group[c] * tier->spec.taps_per_codebook * tier->dilation;
+  for (i = 0; i < tier->cin; i++)
+    memcpy(state->thresholds + (size_t)i * (tier->buckets - 1 + MDN_TIER_THR_PAD),
+           tier->thresholds + (size_t)i * (tier->buckets - 1), sizeof(float) * (tier->buckets - 1));
   state->valid = FALSE;
   return state;
 }
@@ -208,9 +210,8 @@ mdn_tier_state_free(MdnTierState *state)
   if (state == NULL)
     return;
   g_free(state->codes);
-  g_free(state->thr_scaled);
-  g_free(state->cb_delay);
-  g_free(state->cb_codes);
+  g_free(state->thresholds);
+  g_free(state->cb_offset);
   g_free(state->sums);
   g_free(state->exact);
   g_free(state->scratch);
@@ -248,9 +249,27 @@ below_level(float sigma)
 {
   if (sigma >= 0x1p100f)
     return INFINITY;
+  guint32 bits;
   if (sigma <= 0x1p-100f)
     return 0x1p-100f;
-  return nextafterf(sigma, 0.0f);
+  memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
+  bits--;
+  memcpy(&sigma, &bits, sizeof bits);
+  return sigma;
+}
+
+/* max |x[i][r]| over the channels (NaN ignored), as the max_abs kernel. */
+static inline float
+frame_max(const MdnTier *tier, const float *const *x, ptrdiff_t r)
+{
+  float m = 0.0f;
+  int i;
+  for (i = 0; i < tier->cin; i++) {
+    float a = fabsf(x[i][r]);
+    if (a > m)
+      m = a;
+  }
+  return m;
 }
 
 /* Encodes every channel at absolute positions [first, last] with sigma.
@@ -260,21 +279,15 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
              gint64 first, gint64 last, float sigma)
 {
   const size_t thr_stride = (size_t)tier->buckets - 1 + MDN_TIER_THR_PAD;
-  int i, j;
+  int i;
 
   if (last < first)
     return;
-  if (state->thr_sigma != sigma) {
-    for (i = 0; i < tier->cin; i++)
-      for (j = 0; j < tier->buckets - 1; j++)
-        state->thr_scaled[i * thr_stride + j]
-            = tier->thresholds[(size_t)i * (tier->buckets - 1) + j] * sigma;
-    state->thr_sigma = sigma;
-  }
   for (i = 0; i < tier->cin; i++)
     state->kernels->encode(tier->split + (size_t)i * tier->spec.depth,
-                           state->thr_scaled + i * thr_stride, tier->spec.depth, tier->dilation,
-                           x[i] + (ptrdiff_t)(first - frame0), (size_t)(last - first + 1),
+                           state->thresholds + i * thr_stride, sigma, tier->spec.depth,
+                           tier->dilation, x[i] + (ptrdiff_t)(first - frame0),
+                           (size_t)(last - first + 1),
                            state->codes + (size_t)i * state->code_stride + (first - state->base));
 }
 
@@ -286,12 +299,8 @@ rows_out(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64
 {
   const MdnTierKernels *k = state->kernels;
   const gint64 t0 = frame0 + (gint64)r0;
-  int c;
 
-  for (c = 0; c < tier->n_codebooks; c++)
-    state->cb_codes[c] = state->codes + (size_t)tier->cb_chan[c] * state->code_stride
-                         + (t0 - (gint64)state->cb_delay[c] - state->base);
-  k->scan(&state->tables, state->cb_codes, n, state->sums);
+  k->scan(&state->tables, state->codes + (t0 - state->base), state->cb_offset, n, state->sums);
   if (tier->n_exact > 0) {
     const float *xs[MDN_MAX_CHANNELS];
     int i;
@@ -339,7 +348,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
     if (!codes_valid || into_block == 0)
       sigma = pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
     else
-      sigma = MAX(state->sigma, pow2_ceil(k->max_abs(x, tier->cin, 0, 0)));
+      sigma = MAX(state->sigma, pow2_ceil(frame_max(tier, x, 0)));
   }
 
   while (r < n) {
@@ -363,8 +372,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
       below = k->count_below(x, tier->cin, (ptrdiff_t)end, limit - end, below_level(sigma));
       end += below;
       if (end < limit) {
-        next_sigma
-            = MAX(sigma, pow2_ceil(k->max_abs(x, tier->cin, (ptrdiff_t)end, (ptrdiff_t)end)));
+        next_sigma = MAX(sigma, pow2_ceil(frame_max(tier, x, (ptrdiff_t)end)));
         break;
       }
     }

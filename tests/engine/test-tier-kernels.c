@@ -67,16 +67,16 @@ check_encode(const MdnTierKernels *k, const char *isa, GRand *rng, int s, int de
   for (l = 0; l < depth; l++)
     split[l] = (guint8)g_rand_int_range(rng, 0, s);
   for (j = 0; j < (size_t)buckets - 1; j++)
-    thr[j] = (float)g_rand_double_range(rng, -0.6, 0.6) * sigma;
+    thr[j] = (float)g_rand_double_range(rng, -0.6, 0.6);
   for (j = 0; j < history + n + 1; j++) {
     x[j] = random_sample(rng) * sigma;
     if (g_rand_int_range(rng, 0, 10) == 0) /* ties: > must stay strict */
-      x[j] = thr[g_rand_int_range(rng, 0, buckets - 1)];
+      x[j] = thr[g_rand_int_range(rng, 0, buckets - 1)] * sigma;
   }
   memset(a, 0xa5, n + 64);
   memset(b, 0xa5, n + 64);
-  ref->encode(split, thr, depth, dilation, x + history, n, a);
-  k->encode(split, thr, depth, dilation, x + history, n, b);
+  ref->encode(split, thr, sigma, depth, dilation, x + history, n, a);
+  k->encode(split, thr, sigma, depth, dilation, x + history, n, b);
   for (j = 0; j < n + 64; j++)
     if (a[j] != b[j])
       g_error("%s encode s%d d%d dil %d n %zu sigma %g: position %zu: code %u, reference %u", isa,
@@ -150,7 +150,7 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
   MdnTierTables plain, vector;
   const size_t span = 600; /* codebooks read one code stream at random delays */
   guint8 *stream = g_new(guint8, span + n + MDN_TIER_ROW_PAD);
-  const guint8 **codes = g_new(const guint8 *, n_codebooks);
+  ptrdiff_t *offsets = g_new(ptrdiff_t, n_codebooks);
   guint32 *a = g_new0(guint32, (size_t)cout * RS), *b = g_new0(guint32, (size_t)cout * RS);
   size_t j, r;
   int c, o;
@@ -160,9 +160,9 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
   for (j = 0; j < span + n + MDN_TIER_ROW_PAD; j++)
     stream[j] = (guint8)g_rand_int_range(rng, 0, tier->buckets);
   for (c = 0; c < n_codebooks; c++)
-    codes[c] = stream + g_rand_int_range(rng, 0, (gint32)span + 1);
-  ref->scan(&plain, codes, n, a);
-  k->scan(&vector, codes, n, b);
+    offsets[c] = g_rand_int_range(rng, 0, (gint32)span + 1);
+  ref->scan(&plain, stream, offsets, n, a);
+  k->scan(&vector, stream, offsets, n, b);
   for (o = 0; o < cout; o++)
     for (r = 0; r < n; r++)
       if (a[(size_t)o * RS + r] != b[(size_t)o * RS + r])
@@ -176,7 +176,7 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
   g_free(tier);
   g_free(planes);
   g_free(stream);
-  g_free(codes);
+  g_free(offsets);
   g_free(a);
   g_free(b);
 }
