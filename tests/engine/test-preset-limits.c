@@ -1,0 +1,362 @@
+/* test-preset-limits.c: presets that declare absurd sizes are refused before
+ * anything large is allocated.
+ *
+ * The executable counts every allocation on this thread (mdn-alloc-count.c).
+ * Around each mdn_model_load_from_data() call no single allocation may be
+ * larger than the data it was given plus a small constant, and the bytes held
+ * at any time at most a small multiple of it: a hostile file cannot make the
+ * loader ask for more memory than it brought. test-preset.c checks the error
+ * messages of most of these files; this checks the memory. */
+#include "mdn-private.h"
+#include "mdn-alloc-count.h"
+
+#include <math.h>
+#include <string.h>
+
+#define HEADER_BYTES 16
+#define TIER_T "((iiii)sddayauaqauauaqauayauau)"
+/* Bookkeeping GLib and the loader may need whatever the file: GVariant
+ * instances, error messages, the model and tier structs. */
+#define SLACK 4096
+/* The loader holds the payload copy, the kernel and its copy, and the tiers. */
+#define LIVE_FACTOR 4
+
+/* Loads `b` counting allocations; checks the bounds; returns the model (or
+ * NULL with *error set). */
+static MdnModel *
+load_counted(GBytes *b, GError **error, MdnAllocCount *count_out)
+{
+  gsize size;
+  const void *data = g_bytes_get_data(b, &size);
+  MdnAllocCount count;
+  MdnModel *m;
+
+  mdn_alloc_count_begin();
+  m = mdn_model_load_from_data(data, size, error);
+  mdn_alloc_count_end(&count);
+  g_test_message("%zu bytes: %s; %" G_GUINT64_FORMAT " allocations, largest %" G_GUINT64_FORMAT
+                 ", peak live %" G_GINT64_FORMAT,
+                 (size_t)size, m ? "loaded" : (*error)->message, count.allocs, count.max_size,
+                 count.peak_live);
+  if (count.max_size > size + SLACK)
+    g_error("a %zu-byte preset made the loader allocate %" G_GUINT64_FORMAT " bytes at once",
+            (size_t)size, count.max_size);
+  if (count.peak_live > (gint64)(LIVE_FACTOR * size + SLACK))
+    g_error("a %zu-byte preset made the loader hold %" G_GINT64_FORMAT " bytes", (size_t)size,
+            count.peak_live);
+  if (count_out)
+    *count_out = count;
+  return m;
+}
+
+static void
+expect_refused(GBytes *b, const char *fragment)
+{
+  GError *error = NULL;
+  MdnModel *m = load_counted(b, &error, NULL);
+
+  g_assert_null(m);
+  g_assert_nonnull(error);
+  g_assert_true(error->domain == MDN_ERROR);
+  if (fragment && !strstr(error->message, fragment))
+    g_error("message \"%s\" lacks \"%s\"", error->message, fragment);
+  g_error_free(error);
+  g_bytes_unref(b);
+}
+
+/* ---- payloads ---- */
+
+static GBytes *
+wrap_length(GVariant *root, gboolean fake_length, guint32 length)
+{
+  GVariant *v = g_variant_ref_sink(g_variant_new_variant(root));
+  gsize size = g_variant_get_size(v);
+  guint8 *out = g_malloc(HEADER_BYTES + size);
+  guint32 le;
+
+  g_assert_cmpint(G_BYTE_ORDER, ==, G_LITTLE_ENDIAN);
+  memcpy(out, "MDNPRST", 8);
+  le = GUINT32_TO_LE(1);
+  memcpy(out + 8, &le, 4);
+  le = GUINT32_TO_LE(fake_length ? length : (guint32)size);
+  memcpy(out + 12, &le, 4);
+  g_variant_store(v, out + HEADER_BYTES);
+  g_variant_unref(v);
+  return g_bytes_new_take(out, HEADER_BYTES + size);
+}
+
+static GBytes *
+wrap(GVariant *root)
+{
+  return wrap_length(root, FALSE, 0);
+}
+
+static GVariant *
+zeros_u32(gsize n)
+{
+  guint32 *z = g_new0(guint32, n ? n : 1);
+  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, z, n, 4);
+  g_free(z);
+  return v;
+}
+
+static GVariant *
+zeros_u16(gsize n)
+{
+  guint16 *z = g_new0(guint16, n ? n : 1);
+  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16, z, n, 2);
+  g_free(z);
+  return v;
+}
+
+static GVariant *
+zeros_u8(gsize n)
+{
+  guint8 *z = g_new0(guint8, n ? n : 1);
+  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, z, n, 1);
+  g_free(z);
+  return v;
+}
+
+static GVariant *
+kernel_variant(gint32 cin, gint32 cout, gint32 taps, gint32 dil, gsize n_weights, gsize n_bias)
+{
+  return g_variant_new("(iiiid@au@au)", cin, cout, taps, dil, 48000.0, zeros_u32(n_weights),
+                       zeros_u32(n_bias));
+}
+
+static GVariant *
+root_variant(GVariant *kernel, GVariant **tiers, gsize n_tiers, const char *date)
+{
+  return g_variant_new("(@(iiiidauau)(dst)@a" TIER_T ")", kernel, 1.0, date, (guint64)5,
+                       g_variant_new_array(G_VARIANT_TYPE(TIER_T), tiers, n_tiers));
+}
+
+/* A tier with the given spec and array lengths (all zeros). */
+static GVariant *
+tier_variant(gint32 s, gint32 depth, gint32 exact_taps, gint32 bits, gsize n_split, gsize n_thr,
+             gsize n_exact, gsize n_cb, gsize n_lut, gsize n_cout)
+{
+  return g_variant_new("((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", s, depth, exact_taps, bits, "",
+                       20.0, 10.0, zeros_u8(n_split), zeros_u32(n_thr), zeros_u16(n_exact),
+                       zeros_u32(n_exact), zeros_u32(n_exact * n_cout), zeros_u16(n_cb),
+                       zeros_u32(n_cb), zeros_u8(n_lut), zeros_u32(n_cout), zeros_u32(n_cout));
+}
+
+static GBytes *
+one_tier(GVariant *kernel, GVariant *tier)
+{
+  return wrap(root_variant(kernel, &tier, 1, ""));
+}
+
+/* ---- tests ---- */
+
+static void
+test_kernel_sizes(void)
+{
+  /* Dimensions near 2^31, without the data they would need. */
+  expect_refused(wrap(root_variant(kernel_variant(1, 1, G_MAXINT32, 1, 4, 1), NULL, 0, "")),
+                 "taps");
+  expect_refused(wrap(root_variant(kernel_variant(G_MAXINT32, 1, 4, 1, 4, 1), NULL, 0, "")),
+                 "channels");
+  expect_refused(
+      wrap(root_variant(kernel_variant(1, G_MAXINT32, 4, 1, 4, G_MAXINT16), NULL, 0, "")),
+      "channels");
+  expect_refused(
+      wrap(root_variant(kernel_variant(G_MININT32, G_MININT32, G_MININT32, G_MININT32, 0, 0), NULL,
+                        0, "")),
+      "channels");
+  expect_refused(wrap(root_variant(kernel_variant(1, 1, 4, G_MAXINT32, 4, 1), NULL, 0, "")),
+                 "dilation");
+  /* Within every limit (2^26 weights: 256 MiB), but the file has none. */
+  expect_refused(wrap(root_variant(kernel_variant(256, 256, 1024, 1, 0, 256), NULL, 0, "")),
+                 "weights has 0 entries");
+  /* The largest kernel the limits allow, with one weight too few. */
+  expect_refused(
+      wrap(root_variant(kernel_variant(1, 1, MDN_MAX_TAPS, 1, MDN_MAX_TAPS - 1, 1), NULL, 0, "")),
+      "weights");
+  /* 2^32 weights: 0 in 32-bit arithmetic. */
+  expect_refused(wrap(root_variant(kernel_variant(256, 256, 65536, 1, 0, 256), NULL, 0, "")),
+                 "exceed");
+}
+
+static void
+test_header_sizes(void)
+{
+  GVariant *root = root_variant(kernel_variant(1, 1, 4, 1, 4, 1), NULL, 0, "");
+  GBytes *good;
+
+  g_variant_ref_sink(root);
+  /* A length field claiming 4 GiB (or 512 MiB) of payload behind a small file. */
+  expect_refused(wrap_length(root, TRUE, G_MAXUINT32), "truncated");
+  expect_refused(wrap_length(root, TRUE, (guint32)MDN_PRESET_MAX_BYTES), "truncated");
+  good = wrap(root);
+  {
+    GError *error = NULL;
+    MdnModel *m = load_counted(good, &error, NULL);
+
+    g_assert_no_error(error);
+    mdn_model_free(m);
+  }
+  g_bytes_unref(good);
+  g_variant_unref(root);
+}
+
+static void
+test_tier_sizes(void)
+{
+  /* depth 31: 1 << depth is no size at all. */
+  expect_refused(
+      one_tier(kernel_variant(1, 1, 8, 1, 8, 1), tier_variant(4, 31, 0, 8, 0, 0, 0, 2, 0, 1)),
+      "depth");
+  expect_refused(one_tier(kernel_variant(1, 1, 8, 1, 8, 1),
+                          tier_variant(4, G_MININT32, 0, 8, 0, 0, 0, 2, 0, 1)),
+                 "depth");
+  expect_refused(one_tier(kernel_variant(1, 1, 8, 1, 8, 1),
+                          tier_variant(G_MAXINT32, 4, 0, 8, 4, 15, 0, 2, 32, 1)),
+                 "taps per codebook");
+  expect_refused(one_tier(kernel_variant(1, 1, 8, 1, 8, 1),
+                          tier_variant(4, 4, G_MAXINT32, 8, 4, 15, 0, 2, 32, 1)),
+                 "exact taps");
+  expect_refused(one_tier(kernel_variant(1, 1, 8, 1, 8, 1),
+                          tier_variant(4, 4, 0, G_MAXINT32, 4, 15, 0, 2, 32, 1)),
+                 "table bits");
+  /* Tables larger than the file: 256 codebooks of 256 buckets x 256 outputs
+   * of 16 bits would be 32 MiB; the file holds none of it. */
+  expect_refused(one_tier(kernel_variant(256, 256, 1, 1, 65536, 256),
+                          tier_variant(1, 8, 0, 16, 256 * 8, 256 * 255, 0, 256, 0, 256)),
+                 "lut has 0 bytes");
+  /* More codebooks or exact dims than the kernel has inputs. */
+  expect_refused(one_tier(kernel_variant(1, 1, 8, 1, 8, 1),
+                          tier_variant(4, 4, 0, 8, 4, 15, 0, 100000, 100000 * 16, 1)),
+                 "codebooks");
+  expect_refused(
+      one_tier(kernel_variant(1, 1, 8, 1, 8, 1), tier_variant(4, 4, 0, 8, 4, 15, 100000, 2, 32, 1)),
+      "exact dims");
+  /* Per-output arrays that do not match cout. */
+  expect_refused(
+      one_tier(kernel_variant(1, 1, 8, 1, 8, 1), tier_variant(4, 4, 0, 8, 4, 15, 0, 2, 32, 70000)),
+      "tier 0");
+}
+
+static void
+test_many_tiers(void)
+{
+  /* Many small valid tiers: memory follows the file, tier by tier. */
+  const gsize n = 2000;
+  GVariant **tiers = g_new(GVariant *, n);
+  GError *error = NULL;
+  MdnModel *m;
+  GBytes *b;
+  gsize j;
+
+  for (j = 0; j < n; j++)
+    tiers[j] = tier_variant(4, 1, 0, 8, 1, 1, 0, 2, 4, 1);
+  b = wrap(root_variant(kernel_variant(1, 1, 8, 1, 8, 1), tiers, n, "2026-11-29"));
+  g_free(tiers);
+  m = load_counted(b, &error, NULL);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(m), ==, (int)n);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+}
+
+/* A valid preset with tiers, then random mutations and truncations of it:
+ * whatever the loader decides, the memory bounds hold. */
+static GBytes *
+valid_preset(void)
+{
+  GError *error = NULL;
+  MdnKernel *k = mdn_kernel_new(2, 2, 16, 2, 48000, &error);
+  MdnTierSpec spec = { 4, 4, 2, 8 };
+  MdnModel *m;
+  MdnTier *t;
+  GBytes *b;
+  int j;
+
+  g_assert_no_error(error);
+  for (j = 0; j < 2 * 2 * 16; j++)
+    k->weights[j] = (float)j / 64.0f;
+  m = mdn_model_new(k, &error);
+  g_assert_no_error(error);
+  t = mdn_tier_alloc(&spec, 2, 2, 16, 2, 2, 8, &error);
+  g_assert_no_error(error);
+  for (j = 0; j < 8; j++) {
+    t->cb_chan[j] = j / 4;
+    t->cb_group[j] = j % 4;
+  }
+  t->exact_tap[1] = 3;
+  t->lut_scale[0] = t->lut_scale[1] = 0.01f;
+  mdn_model_add_tier(m, t);
+  b = mdn_model_serialize(m, &error);
+  g_assert_no_error(error);
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+  return b;
+}
+
+static void
+test_mutations(void)
+{
+  GBytes *good = valid_preset();
+  gsize size;
+  const guint8 *data = g_bytes_get_data(good, &size);
+  GRand *r = g_rand_new_with_seed(77);
+  guint8 *copy = g_malloc(size);
+  int iter, loaded = 0;
+
+  {
+    GError *error = NULL;
+    MdnModel *m = load_counted(good, &error, NULL);
+
+    g_assert_no_error(error);
+    mdn_model_free(m);
+  }
+  for (iter = 0; iter < 2000; iter++) {
+    GError *error = NULL;
+    gsize cut = iter % 4 == 0 ? (gsize)g_rand_int_range(r, 0, (gint32)size) : size;
+    int flips = g_rand_int_range(r, 1, 6), f;
+    GBytes *b;
+    MdnModel *m;
+
+    memcpy(copy, data, size);
+    for (f = 0; f < flips; f++) {
+      gsize at = (gsize)g_rand_int_range(r, 0, (gint32)size);
+
+      /* Bytes set to extremes make the likeliest absurd sizes. */
+      copy[at] = g_rand_boolean(r) ? (guint8)g_rand_int(r) : (g_rand_boolean(r) ? 0xff : 0x7f);
+    }
+    if (cut < size && cut >= 16) {
+      guint32 le = GUINT32_TO_LE((guint32)(cut - 16)); /* a consistent header */
+      memcpy(copy + 12, &le, 4);
+    }
+    b = g_bytes_new(copy, cut);
+    m = load_counted(b, &error, NULL);
+    if (m) {
+      loaded++;
+      mdn_model_free(m);
+    } else {
+      g_assert_nonnull(error);
+      g_error_free(error);
+    }
+    g_bytes_unref(b);
+  }
+  g_test_message("%d of 2000 mutated presets loaded", loaded);
+  g_free(copy);
+  g_rand_free(r);
+  g_bytes_unref(good);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  if (!mdn_alloc_count_works())
+    g_error("the allocation counter is not in use");
+  g_test_add_func("/preset-limits/kernel-sizes", test_kernel_sizes);
+  g_test_add_func("/preset-limits/header-sizes", test_header_sizes);
+  g_test_add_func("/preset-limits/tier-sizes", test_tier_sizes);
+  g_test_add_func("/preset-limits/many-tiers", test_many_tiers);
+  g_test_add_func("/preset-limits/mutations", test_mutations);
+  return g_test_run();
+}
