@@ -330,7 +330,7 @@ print_results(const Workload *w, const MdnKernel *k, size_t n, const Method *ms,
                              k->cin, k->cout, k->taps, k->dilation, n, opt_runs);
       json_string(s, cpu_model);
       g_string_append(s, ", \"isa\": ");
-      json_string(s, engine_isa ? engine_isa : "auto");
+      json_string(s, engine_isa);
       g_string_append(s, "}");
       printf("%s\n", s->str);
       fflush(stdout);
@@ -597,13 +597,14 @@ main(int argc, char **argv)
   }
 
   cpu_model = read_cpu_model();
-  engine_isa = g_getenv("MADDNESS_ISA");
+  engine_isa = mdn_isa();
   now = g_date_time_new_now_utc();
   date = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
   fprintf(text_out(), "# maddness-bench, %s\n", date);
   fprintf(text_out(), "# CPU: %s (%d online, nothing pinned)\n", cpu_model, g_get_num_processors());
-  fprintf(text_out(), "# engine ISA: %s\n",
-          engine_isa ? engine_isa : "auto (MADDNESS_ISA unset: the engine's run-time choice)");
+  fprintf(text_out(), "# engine ISA: %s (MADDNESS_ISA%s%s)\n", engine_isa,
+          g_getenv("MADDNESS_ISA") ? "=" : " unset: the best this CPU has",
+          g_getenv("MADDNESS_ISA") ? g_getenv("MADDNESS_ISA") : "");
   fprintf(text_out(),
           "# 48 kHz; %.1f s signals (reverb at most 2 s); median of %d runs after a warm-up; "
           "%d-frame buffers\n",
