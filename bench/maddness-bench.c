@@ -19,6 +19,15 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef BENCH_HAVE_CALLGRIND
+/* Under `valgrind --tool=callgrind --instr-atstart=no`, only the measured
+ * passes are instrumented: the fit and the reference run at native speed. */
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
+
 #define RATE 48000.0
 #define TEST_SEED 1001 /* measured audio; fitting uses seeds from TRAIN_SEED */
 #define TRAIN_SEED 1
@@ -502,6 +511,7 @@ run_workload(const Workload *w)
   /* Warm-up pass of each method, whose output is checked against the
    * reference; then the timed passes, round-robin over the methods so that
    * a change of load on the machine falls on all of them alike. */
+  CALLGRIND_START_INSTRUMENTATION;
   for (i = 0; i < methods->len; i++) {
     Method *m = &g_array_index(methods, Method, i);
     if (!pass(m, in, out, n, -1, &error)) {
@@ -522,6 +532,7 @@ run_workload(const Workload *w)
         m->failed = TRUE;
       }
     }
+  CALLGRIND_STOP_INSTRUMENTATION;
   for (i = 0; i < methods->len; i++) {
     Method *m = &g_array_index(methods, Method, i);
     m->ns = median(m->wall, opt_runs) * 1e9 / n;
