@@ -1,17 +1,26 @@
 /* maddness-info: prints what a .mdn preset (a file or a preset name) holds, as "key: value" lines,
- * or (--taps) its exact kernel as a taps-file body. */
+ * or (--taps) its exact kernel as a taps-file body; --list lists the shipped presets. */
 #include "maddness.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static gboolean opt_taps = FALSE;
+static gboolean opt_list = FALSE;
 
 static const GOptionEntry entries[] = {
   { "taps", 't', 0, G_OPTION_ARG_NONE, &opt_taps,
     "Print the exact kernel as a taps file body (no header line)", NULL },
+  { "list", 'l', 0, G_OPTION_ARG_NONE, &opt_list,
+    "List the presets found by name: \"NAME CIN->COUT taps=K tiers=N\" per line", NULL },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
+
+static int
+compare_names(const char **a, const char **b)
+{
+  return strcmp(*a, *b);
+}
 
 static void
 print_info(const MdnModel *model)
@@ -40,6 +49,84 @@ print_info(const MdnModel *model)
   }
 }
 
+/* Lists the NAME.mdn files of `dir` not already listed (`seen`: a name found
+ * in an earlier directory shadows it, as in mdn_preset_find()). A missing
+ * directory lists nothing; an unreadable preset is reported and sets *failed. */
+static void
+list_dir(const char *dir, GHashTable *seen, gboolean *failed)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  GPtrArray *names;
+  const char *entry;
+  guint i;
+
+  if (!d)
+    return;
+  names = g_ptr_array_new_with_free_func(g_free);
+  while ((entry = g_dir_read_name(d)))
+    if (g_str_has_suffix(entry, ".mdn") && strlen(entry) > 4)
+      g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
+  g_dir_close(d);
+  g_ptr_array_sort(names, (GCompareFunc)compare_names);
+
+  for (i = 0; i < names->len; i++) {
+    const char *name = g_ptr_array_index(names, i);
+    char *file, *path;
+    GError *error = NULL;
+    MdnModel *model;
+
+    if (g_hash_table_contains(seen, name))
+      continue;
+    g_hash_table_add(seen, g_strdup(name));
+    file = g_strconcat(name, ".mdn", NULL);
+    path = g_build_filename(dir, file, NULL);
+    g_free(file);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+      g_free(path);
+      continue;
+    }
+    model = mdn_model_load(path, &error);
+    if (model) {
+      const MdnKernel *k = mdn_model_kernel(model);
+      printf("%s %d->%d taps=%d tiers=%d\n", name, k->cin, k->cout, k->taps,
+             mdn_model_n_tiers(model));
+      mdn_model_free(model);
+    } else {
+      fprintf(stderr, "maddness-info: %s\n", error->message);
+      g_error_free(error);
+      *failed = TRUE;
+    }
+    g_free(path);
+  }
+  g_ptr_array_unref(names);
+}
+
+/* The directories mdn_preset_find() searches, in its order. */
+static int
+list_presets(void)
+{
+  GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  const char *env = g_getenv("MADDNESS_PRESET_PATH");
+  gboolean failed = FALSE;
+
+  if (env) {
+    char **dirs = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+    char **d;
+
+    for (d = dirs; *d; d++)
+      if (**d) /* empty entries are skipped, as by mdn_preset_find() */
+        list_dir(*d, seen, &failed);
+    g_strfreev(dirs);
+  }
+  list_dir(mdn_preset_dir(), seen, &failed);
+  g_hash_table_unref(seen);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "maddness-info: cannot write the output\n");
+    failed = TRUE;
+  }
+  return failed ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -55,12 +142,21 @@ main(int argc, char **argv)
                                "Prints the kernel shape, the provenance and one line per tier "
                                "(fastest first) as \"key: value\" lines. A NAME is looked "
                                "up as NAME or NAME.mdn in $MADDNESS_PRESET_PATH, then in the "
-                               "installed presets.");
+                               "installed presets. --list lists those presets, one line each; "
+                               "a name in an earlier directory hides the same name later.");
   if (!g_option_context_parse(context, &argc, &argv, &error)) {
     fprintf(stderr, "maddness-info: %s\n", error->message);
     g_error_free(error);
     g_option_context_free(context);
     return 2;
+  }
+  if (opt_list) {
+    g_option_context_free(context);
+    if (argc != 1 || opt_taps) {
+      fprintf(stderr, "maddness-info: --list takes no FILE and no --taps\n");
+      return 2;
+    }
+    return list_presets();
   }
   if (argc != 2) {
     char *help = g_option_context_get_help(context, TRUE, NULL);

@@ -1,0 +1,237 @@
+/* test-preset-names: `maddness-info --list` and preset names given to
+ * maddness-info (path in $MADDNESS_INFO), through MADDNESS_PRESET_PATH. */
+#include "maddness.h"
+#include "mdn-test-signals.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+static char *tmp_dir;
+static const char *info_path;
+
+typedef struct {
+  int status; /* exit status, or -1 when it did not exit */
+  char *out, *err;
+} Run;
+
+static void
+run_free(Run *run)
+{
+  g_free(run->out);
+  g_free(run->err);
+}
+
+/* Runs `argv` with MADDNESS_PRESET_PATH set to `preset_path` (NULL: unset). */
+static Run
+run_tool(const char *const *argv, const char *preset_path)
+{
+  char **envp = g_get_environ();
+  GError *error = NULL;
+  Run run = { -1, NULL, NULL };
+  int wait_status;
+
+  envp = preset_path ? g_environ_setenv(envp, "MADDNESS_PRESET_PATH", preset_path, TRUE)
+                     : g_environ_unsetenv(envp, "MADDNESS_PRESET_PATH");
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &run.out,
+                             &run.err, &wait_status, &error));
+  g_assert_no_error(error);
+  if (WIFEXITED(wait_status))
+    run.status = WEXITSTATUS(wait_status);
+  g_strfreev(envp);
+  return run;
+}
+
+/* A preset of that shape; with a one-tier fit when `fit` (so tiers=1). */
+static void
+save_preset(const char *dir, const char *file, int cin, int cout, int taps, gboolean fit)
+{
+  MdnKernel *k = mdn_test_random_kernel(cin, cout, taps, 1, 48000, 5);
+  char *path = g_build_filename(dir, file, NULL);
+  GError *error = NULL;
+  MdnModel *model;
+
+  if (fit) {
+    const size_t n = 48000;
+    float *audio = mdn_test_multichannel(mdn_test_speech, n, cin, 48000, 3);
+    MdnTierSpec *specs = NULL;
+    MdnFitOptions options;
+
+    mdn_fit_options_init(&options);
+    options.n_specs = mdn_tier_ladder_parse("s4d4", &specs, &error);
+    g_assert_no_error(error);
+    options.specs = specs;
+    model = mdn_fit(k, audio, n, &options, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(mdn_model_n_tiers(model), ==, 1);
+    g_free(specs);
+    g_free(audio);
+  } else {
+    model = mdn_model_new(k, &error);
+    g_assert_no_error(error);
+  }
+  g_assert_true(mdn_model_save(model, path, &error));
+  g_assert_no_error(error);
+  mdn_model_free(model);
+  mdn_kernel_free(k);
+  g_free(path);
+}
+
+static char *
+make_dir(const char *name)
+{
+  char *dir = g_build_filename(tmp_dir, name, NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  return dir;
+}
+
+/* Two directories: names sorted per directory, the first directory's
+ * presets first, a name in both listed once with the first one's shape,
+ * files without the .mdn suffix ignored. */
+static void
+test_list(void)
+{
+  char *a = make_dir("list-a"), *b = make_dir("list-b");
+  char *path, *env;
+  const char *argv[] = { info_path, "--list", NULL };
+  Run run;
+
+  save_preset(a, "zeta.mdn", 1, 1, 16, TRUE);
+  save_preset(a, "alpha.mdn", 2, 3, 5, FALSE);
+  save_preset(b, "alpha.mdn", 1, 4, 7, FALSE); /* hidden by a's */
+  save_preset(b, "beta.mdn", 8, 2, 9, FALSE);
+  path = g_build_filename(b, "notes.txt", NULL);
+  g_assert_true(g_file_set_contents(path, "not a preset", -1, NULL));
+  g_free(path);
+
+  env = g_strjoin(G_SEARCHPATH_SEPARATOR_S, a, "", b, NULL); /* an empty entry too */
+  run = run_tool(argv, env);
+  g_assert_cmpstr(run.err, ==, "");
+  g_assert_cmpint(run.status, ==, 0);
+  g_assert_cmpstr(run.out, ==,
+                  "alpha 2->3 taps=5 tiers=0\n"
+                  "zeta 1->1 taps=16 tiers=1\n"
+                  "beta 8->2 taps=9 tiers=0\n");
+  run_free(&run);
+
+  /* Only b: its own alpha shows. */
+  run = run_tool(argv, b);
+  g_assert_cmpint(run.status, ==, 0);
+  g_assert_nonnull(strstr(run.out, "alpha 1->4 taps=7 tiers=0\n"));
+  g_assert_null(strstr(run.out, "zeta"));
+  run_free(&run);
+
+  g_free(env);
+  g_free(a);
+  g_free(b);
+}
+
+/* A corrupt preset is reported on stderr with its path, the others are still
+ * listed, and the exit status says something failed. */
+static void
+test_list_corrupt(void)
+{
+  char *dir = make_dir("list-corrupt");
+  char *bad = g_build_filename(dir, "broken.mdn", NULL);
+  const char *argv[] = { info_path, "--list", NULL };
+  Run run;
+
+  save_preset(dir, "good.mdn", 1, 1, 4, FALSE);
+  g_assert_true(g_file_set_contents(bad, "MDNPRST\0garbage", 15, NULL));
+  run = run_tool(argv, dir);
+  g_assert_cmpint(run.status, ==, 1);
+  g_assert_nonnull(strstr(run.out, "good 1->1 taps=4 tiers=0\n"));
+  g_assert_null(strstr(run.out, "broken"));
+  g_assert_nonnull(strstr(run.err, bad));
+  run_free(&run);
+  g_free(bad);
+  g_free(dir);
+}
+
+/* --list takes no FILE. */
+static void
+test_list_usage(void)
+{
+  const char *argv[] = { info_path, "--list", "extra", NULL };
+  Run run = run_tool(argv, NULL);
+
+  g_assert_cmpint(run.status, ==, 2);
+  g_assert_cmpstr(run.out, ==, "");
+  g_assert_nonnull(strstr(run.err, "--list"));
+  run_free(&run);
+}
+
+/* A name (with or without .mdn) is found through MADDNESS_PRESET_PATH; an
+ * unknown name fails with the places searched. */
+static void
+test_info_by_name(void)
+{
+  char *dir = make_dir("names");
+  const char *by_name[] = { info_path, "gamma", NULL };
+  const char *by_file_name[] = { info_path, "gamma.mdn", NULL };
+  const char *unknown[] = { info_path, "no-such-preset", NULL };
+  Run run;
+
+  save_preset(dir, "gamma.mdn", 3, 2, 11, FALSE);
+  run = run_tool(by_name, dir);
+  g_assert_cmpint(run.status, ==, 0);
+  g_assert_nonnull(strstr(run.out, "cin: 3\ncout: 2\ntaps: 11\n"));
+  run_free(&run);
+
+  run = run_tool(by_file_name, dir);
+  g_assert_cmpint(run.status, ==, 0);
+  g_assert_nonnull(strstr(run.out, "taps: 11\n"));
+  run_free(&run);
+
+  run = run_tool(by_name, NULL); /* not in the installed presets */
+  g_assert_cmpint(run.status, ==, 1);
+  run_free(&run);
+
+  run = run_tool(unknown, dir);
+  g_assert_cmpint(run.status, ==, 1);
+  g_assert_nonnull(strstr(run.err, "no-such-preset"));
+  g_assert_nonnull(strstr(run.err, dir));
+  run_free(&run);
+  g_free(dir);
+}
+
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  const char *entry;
+
+  if (d) {
+    while ((entry = g_dir_read_name(d))) {
+      char *child = g_build_filename(path, entry, NULL);
+      remove_tree(child);
+      g_free(child);
+    }
+    g_dir_close(d);
+  }
+  g_remove(path);
+}
+
+int
+main(int argc, char **argv)
+{
+  int status;
+
+  g_test_init(&argc, &argv, NULL);
+  info_path = g_getenv("MADDNESS_INFO");
+  if (!info_path) {
+    g_printerr("test-preset-names: set MADDNESS_INFO to the maddness-info to test\n");
+    return 1;
+  }
+  tmp_dir = g_dir_make_tmp("test-preset-names-XXXXXX", NULL);
+  g_assert_nonnull(tmp_dir);
+
+  g_test_add_func("/preset-names/list", test_list);
+  g_test_add_func("/preset-names/list-corrupt", test_list_corrupt);
+  g_test_add_func("/preset-names/list-usage", test_list_usage);
+  g_test_add_func("/preset-names/info-by-name", test_info_by_name);
+  status = g_test_run();
+  remove_tree(tmp_dir);
+  g_free(tmp_dir);
+  return status;
+}
