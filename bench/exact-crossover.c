@@ -4,7 +4,7 @@
  *
  *   ninja -C build && build/bench/exact-crossover [--quick] [cin cout dilation]
  *   build/bench/exact-crossover [--quick] --fit
- *   build/bench/exact-crossover --workloads
+ *   build/bench/exact-crossover --workloads [NAME [FRAMES]]
  *
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
@@ -15,7 +15,8 @@
  * planner's ns per operation (direct multiply-add, complex multiply-add op,
  * FFT op) to every timing with P >= 64 by least squares on relative error.
  * --workloads times mdn_stream_process (MDN_TIER_EXACT, 1024-frame buffers)
- * on the benchmark's five workload shapes. */
+ * on the benchmark's five workload shapes (or the one named; with FRAMES,
+ * one round of that many frames: for valgrind --tool=callgrind). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +261,7 @@ fit_rows(const GArray *rows)
 /* The benchmark's workload shapes through the stream (random weights; the
  * reverb's decay like a room's, RT60 0.4 s at 48 kHz). */
 static void
-run_workloads(void)
+run_workloads(const char *only, size_t frames)
 {
   static const struct {
     const char *name;
@@ -269,6 +270,7 @@ run_workloads(void)
     { "lowpass64", 1, 1, 64, 1 }, { "bank16", 1, 16, 128, 1 }, { "layer16", 16, 16, 9, 2 },
     { "beam8", 8, 2, 256, 1 },    { "reverb", 1, 1, 8192, 1 },
   };
+  const int rounds = frames ? 1 : 7;
   guint j;
 
   printf("# %s kernels; mdn_stream_process, MDN_TIER_EXACT, 1024-frame buffers; "
@@ -287,6 +289,9 @@ run_workloads(void)
     int round, o, i, kk;
     char shape[32];
 
+    if (only && strcmp(only, wl[j].name) != 0)
+      continue;
+
     for (o = 0, w = 0; o < k->cout; o++)
       for (i = 0; i < k->cin; i++)
         for (kk = 0; kk < k->taps; kk++, w++)
@@ -297,11 +302,13 @@ run_workloads(void)
     stream = mdn_stream_new(model, 1, NULL);
     /* about 1e8 multiply-adds of the direct form per round, at least 64 buffers */
     n = MAX(64, (size_t)(1e8 / ((double)k->cin * k->cout * MIN(k->taps, 1024)) / block)) * block;
+    if (frames)
+      n = (frames + block - 1) / block * block;
     in = g_new(float, n * k->cin);
     out = g_new(float, n * k->cout);
     for (t = 0; t < n * k->cin; t++)
       in[t] = (float)g_rand_double_range(rng, -0.5, 0.5);
-    for (round = 0; round < 7; round++) {
+    for (round = 0; round < rounds; round++) {
       double t0 = now_ns();
       for (t = 0; t < n; t += block)
         mdn_stream_process(stream, MDN_TIER_EXACT, in + t * k->cin, out + t * k->cout, block);
@@ -330,7 +337,8 @@ main(int argc, char **argv)
     first++;
   }
   if (argc > first && strcmp(argv[first], "--workloads") == 0) {
-    run_workloads();
+    run_workloads(argc > first + 1 ? argv[first + 1] : NULL,
+                  argc > first + 2 ? (size_t)g_ascii_strtoull(argv[first + 2], NULL, 10) : 0);
     return 0;
   }
   if (argc > first && strcmp(argv[first], "--fit") == 0) {

@@ -17,29 +17,37 @@
 #include <kiss_fftr.h>
 #include <string.h>
 
-/* The measured crossover: a 1->1 kernel (dilation 1) of this many taps costs
- * the same in direct form as through the FFT path with partition
- * MDN_EXACT_CROSSOVER_PARTITION. Measured with
- *   meson setup build-h1 && ninja -C build-h1 && build-h1/bench/exact-crossover
- * (AMD EPYC, 2 vCPUs shared with other builds, x86-64 baseline build, gcc 12
- * -O2, kissfft 131; thread CPU time, best of 5 interleaved rounds):
- *   taps  direct ns/frame  FFT P=64 ns/frame
- *    256       19.7           24.5
- *    384       28.7           26.3
- *    512       38.2           27.4
- * Four earlier (noisier) runs agreed: the FFT path won from 384 taps in every
- * run and lost at 256 in three of four. */
-#define MDN_EXACT_CROSSOVER_TAPS 340
-#define MDN_EXACT_CROSSOVER_PARTITION 64
+/* The planner's time model: ns per operation of each kind, per ISA (the
+ * kernels of exact-kernels-*.c; kissfft is the same scalar code for all).
+ * Least-squares fits (relative error) of plan_time() to the 200 timings
+ * with P >= 64 or direct of
+ *   meson setup build-h9 && ninja -C build-h9
+ *   MADDNESS_ISA=scalar build-h9/bench/exact-crossover --fit
+ *   MADDNESS_ISA=avx2 build-h9/bench/exact-crossover --fit
+ * (1->1, 1->16 and 4->4 dilation 2, 16..65536 taps; AMD EPYC (Zen 3), 2 vCPUs
+ * shared with other builds (load average about 8), gcc 12 -O2, x86-64
+ * baseline build, kissfft 131; thread CPU time, best of 5 interleaved
+ * rounds). Median error of the fit 8% (scalar) and 10% (AVX2). The FFT
+ * weight, the same code under both, came out 0.413 and 0.400.
+ *
+ * The 1->1 crossover (dilation 1) moves with the ISA: measured, the best
+ * FFT path (P=64) beat the direct form from 384 taps with the scalar
+ * kernels (direct 34.9 against 27.6 ns/frame; 256 taps: 19.6 against
+ * 24.6) and between 512 and 768 with AVX2 (512: 17.8 against 21.1; 768:
+ * 27.3 against 21.5). The model puts it at 296 (scalar) and 512 (AVX2). */
+typedef struct {
+  double direct; /* one multiply-add of the direct form */
+  double cmac;   /* one operation of the delay line's complex multiply-adds */
+  double fft;    /* one operation of fft_cost() */
+} OpWeights;
 
-/* Time of one modelled FFT operation over one complex multiply-add operation
- * of the delay line: a least-squares fit of the model below to the FFT-path
- * timings of `exact-crossover` (1->1), `exact-crossover 1 16 1` and
- * `exact-crossover 4 4 2` (median error 15%) gave, in ns per
- * operation: direct multiply-add 0.081, complex multiply-add op 0.26, FFT op
- * 0.67. Only this ratio is taken from the fit; the crossover above sets the
- * scale. */
-#define MDN_EXACT_FFT_OVER_CMAC 2.57
+static const OpWeights isa_op_ns[MDN_N_ISAS] = {
+  [MDN_ISA_SCALAR] = { 0.0867, 0.346, 0.413 },
+  [MDN_ISA_AVX2] = { 0.0396, 0.145, 0.400 },
+  /* Not measured (no AVX-512 machine here): AVX2's until someone runs the
+   * fit on one. */
+  [MDN_ISA_AVX512] = { 0.0396, 0.145, 0.400 },
+};
 
 /* The FFT path is only used when its spectra (2*(P+1) floats per partition
  * and (o, i) pair) stay within this factor of the kernel's weights plus a
@@ -140,54 +148,41 @@ fft_ops(const MdnKernel *k, const ExactPlan *plan)
   return (double)(k->cin + k->cout) * fft_cost(2 * p) / p;
 }
 
-typedef struct {
-  double cmac, fft; /* time of one operation, in direct multiply-adds */
-} OpWeights;
-
-/* The op weights: their ratio is MDN_EXACT_FFT_OVER_CMAC, and at the
- * measured crossover the direct form's K taps cost as much as the FFT path's
- * direct taps plus its weighted operations. */
-static OpWeights
+/* The weights of the kernels this process uses (mdn_cpu_isa(), fixed once,
+ * so every plan of a process agrees with mdn_exact_history()). */
+static const OpWeights *
 op_weights(void)
 {
-  MdnKernel ref = { .cin = 1, .cout = 1, .taps = MDN_EXACT_CROSSOVER_TAPS, .dilation = 1 };
-  ExactPlan plan;
-  OpWeights w;
-  plan_fft(&ref, MDN_EXACT_CROSSOVER_PARTITION, &plan);
-  w.cmac = (MDN_EXACT_CROSSOVER_TAPS - plan.direct_taps)
-           / (cmac_ops(&ref, &plan) + MDN_EXACT_FFT_OVER_CMAC * fft_ops(&ref, &plan));
-  w.fft = MDN_EXACT_FFT_OVER_CMAC * w.cmac;
-  return w;
+  return &isa_op_ns[mdn_exact_kernels_get(mdn_cpu_isa())->isa];
 }
 
-/* Modelled time per frame, in direct multiply-adds. */
+/* Modelled time per frame, in ns. */
 static double
 plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
 {
-  double direct = (double)k->cin * k->cout * plan->direct_taps;
+  double direct = w->direct * k->cin * k->cout * plan->direct_taps;
   if (plan->partition == 0)
     return direct;
   return direct + w->cmac * cmac_ops(k, plan) + w->fft * fft_ops(k, plan);
 }
 
 /* The direct form, or the FFT path with the partition size P (a power of 2,
- * 64..4096) of least modelled time. The same bench run measured (ns/frame,
- * 1->1; best P / the P this picks): 1024 taps 33.9 (P=64) / same; 2048 taps
- * 41.8 (128) / same; 8192 taps 62.7 (256) / same; 16384 taps 85.6 (256) /
- * 88.8 (512); 65536 taps 151 (1024) / same. For 1->16 and 4->4 dilation 2 it
- * picks the measured best P or its neighbour (at most 18% slower than the
- * best, measured at 1024 taps 1->16). */
+ * 64..4096) of least modelled time. Against the best measured path of the
+ * same fit runs, the plan this picks was at most 1.37x slower with AVX2
+ * (1->1 16384 taps: P=512 73.9 against P=256 54.2 ns/frame, a noisy point;
+ * 1->16 at most 1.17x, 4->4 dilation 2 at most 1.30x at 256 taps) and at most
+ * 1.14x with the scalar kernels (1->16 192 taps: direct against P=64). */
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
   const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  const OpWeights w = op_weights();
+  const OpWeights *w = op_weights();
   const double weights = (double)k->cin * k->cout * k->taps;
   double best;
   int p;
 
   plan_direct(k, plan);
-  best = plan_time(k, plan, &w);
+  best = plan_time(k, plan, w);
   for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
     ExactPlan fft;
     double t, spectra;
@@ -195,7 +190,7 @@ exact_plan(const MdnKernel *k, ExactPlan *plan)
     spectra = 2.0 * (p + 1) * (fft.n_parts - 1) * k->cin * k->cout;
     if (spectra > MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK)
       continue;
-    t = plan_time(k, &fft, &w);
+    t = plan_time(k, &fft, w);
     if (t < best) {
       best = t;
       *plan = fft;
@@ -306,8 +301,13 @@ direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const
 
   /* One output: accumulate straight into out. */
   if (cout == 1) {
-    for (t = 0; t < n; t++)
-      out[t] = e->bias[0] + (tail ? tail[t] : 0.0f);
+    const float b = e->bias[0];
+    if (tail)
+      for (t = 0; t < n; t++)
+        out[t] = b + tail[t];
+    else
+      for (t = 0; t < n; t++)
+        out[t] = b;
     e->kern->fir(out, 0, 1, n, w, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x, offset);
     return;
   }
