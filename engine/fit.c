@@ -327,9 +327,11 @@ train_snr(const FitData *fd, const float *sig, const double *r, const double *pr
   return 10 * log10(s / MAX(e, 1e-300));
 }
 
+/* Returns NULL with *skipped set, and no error, for a tier whose cost
+ * reaches max_cost: it would be pruned, so it is not fitted. */
 static MdnTier *
-fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double width,
-         GError **error)
+fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, double base,
+         double width, gboolean *skipped, GError **error)
 {
   const MdnKernel *k = fd->k;
   const int cin = k->cin, cout = k->cout, taps = k->taps, dil = k->dilation;
@@ -365,9 +367,16 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, Progress *pg, double base, double
       n_cb += any;
     }
   }
+  *skipped = FALSE;
   tier = mdn_tier_alloc(spec, cin, cout, taps, dil, n_exact, n_cb, error);
   if (!tier)
     goto fail;
+  if (mdn_tier_cost(tier) >= max_cost) {
+    g_debug("tier %s: cost %.1f, not below the exact path's %.1f: not fitted", tier->name,
+            mdn_tier_cost(tier), max_cost);
+    *skipped = TRUE;
+    goto fail;
+  }
   for (e = 0; e < n_exact; e++) {
     guint32 d = fd->by_energy[e];
     tier->exact_chan[e] = (guint16)(d / taps);
@@ -764,7 +773,7 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
   MdnTier **tiers = NULL;
   MdnModel *model = NULL;
   size_t max_span = 0, j, min_rows = 0, max_codebooks = 0;
-  double exact_cost;
+  double exact_cost, max_cost;
 
   if (!options) {
     mdn_fit_options_init(&defaults);
@@ -850,10 +859,16 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
   }
 
   tiers = g_new0(MdnTier *, n_specs);
+  /* Tiers no cheaper than the exact path would be pruned: not even fitted
+   * (a long kernel's FFT path beats every tier; fitting them takes minutes). */
+  max_cost = options->keep_dominated ? INFINITY : mdn_exact_cost_per_frame(kernel);
   for (s = 0; s < n_specs; s++) {
     const double width = 0.95 / n_specs, base = 0.05 + s * width;
     double snr = 0;
-    tiers[s] = fit_tier(&fd, &specs[s], &pg, base, width, error);
+    gboolean skipped = FALSE;
+    tiers[s] = fit_tier(&fd, &specs[s], max_cost, &pg, base, width, &skipped, error);
+    if (skipped)
+      continue;
     if (!tiers[s]) {
       if (pg.cancelled)
         goto cancelled;
@@ -876,6 +891,17 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
     goto fail;
   set_provenance(model, n_frames / kernel->rate, options->seed);
   exact_cost = mdn_model_exact_cost(model);
+  {
+    /* Skipped tiers out. */
+    int kept = 0;
+    for (s = 0; s < n_specs; s++)
+      if (tiers[s]) {
+        MdnTier *t = tiers[s];
+        tiers[s] = NULL;
+        tiers[kept++] = t;
+      }
+    n_specs = kept;
+  }
   qsort(tiers, n_specs, sizeof *tiers, cmp_tier_cost);
   keep = g_new0(gboolean, n_specs);
   for (s = 0; s < n_specs; s++) {

@@ -194,6 +194,11 @@ main(int argc, char **argv)
     printf("tier: %s snr_db=%.1f\n", info.name, info.snr_db);
   }
   printf("fit_seconds: %.2f\n", (g_get_monotonic_time() - start) / 1e6);
+  if (mdn_model_n_tiers(model) == 0)
+    fprintf(stderr,
+            "maddness-fit: note: no tier is cheaper than the exact path (%.0f ops per "
+            "frame); the preset holds the exact path only\n",
+            mdn_model_exact_cost(model));
   status = 0;
 
 out:
