@@ -570,8 +570,8 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
   }
   for (j = 0; j < (size_t)n_cb * nb * cout; j++)
     lut[j] += prior[j];
-  {
-    /* res back to the full residual, for the debug SNR */
+  if (g_getenv("G_MESSAGES_DEBUG")) {
+    /* res back to the full residual, for the debug SNR below */
     for (j = 0; j < nr; j++)
       for (o = 0; o < cout; o++) {
         double acc = 0;
