@@ -218,7 +218,7 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
            const int depth, int shift, gboolean add, guint32 *sums)
 {
   const size_t bstride = (size_t)t->bucket_stride, cstride = (size_t)t->cout * bstride;
-  __m256i w[2][4], h[2][4];
+  __m256i w[4][4], h[4][4];
   int c = 0, j, q;
 
   while (c < t->n_codebooks) {
@@ -264,8 +264,14 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
     const guint8 *plane = t->planes + p * plane_size;
     const int shift = 8 * p;
     for (r0 = 0; r0 < n;) {
+      if (n - r0 > 64 && t->cout == 1) {
+        /* one output: four row blocks per table load */
+        scan_block(plane, t, codes, offsets, r0, 0, 4, 1, depth, shift, p > 0, sums);
+        r0 += 128;
+        continue;
+      }
       if (n - r0 > 32 && t->cout <= 2) {
-        /* few outputs: two row blocks per code load keep more sums going */
+        /* few outputs: two row blocks per table load keep more sums going */
         if (t->cout == 2)
           scan_block(plane, t, codes, offsets, r0, 0, 2, 2, depth, shift, p > 0, sums);
         else
@@ -476,6 +482,22 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
   const __m256 lv = _mm256_set1_ps(level);
   size_t k;
   int i;
+  if (cin == 1) { /* the common mono case: plain loads, one mask at the end */
+    const float *x0 = x[0] + first;
+    for (k = 0; k + 8 <= n; k += 8) {
+      __m256 a = _mm256_and_ps(_mm256_loadu_ps(x0 + k), abs_mask);
+      unsigned above = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, lv, _CMP_GT_OQ));
+      if (above != 0)
+        return k + (size_t)__builtin_ctz(above);
+    }
+    if (k < n) {
+      __m256 a = _mm256_and_ps(_mm256_maskload_ps(x0 + k, tail_mask(n - k)), abs_mask);
+      unsigned above = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, lv, _CMP_GT_OQ));
+      if (above != 0)
+        return k + (size_t)__builtin_ctz(above);
+    }
+    return n;
+  }
   for (k = 0; k < n; k += 8) {
     const size_t left = MIN(8, n - k);
     const __m256i mask = tail_mask(left); /* masked lanes read as 0: below */
