@@ -621,7 +621,8 @@ main(int argc, char **argv)
           "%d-frame buffers\n",
           opt_seconds, opt_runs, BENCH_BLOCK);
   fprintf(text_out(), "# audiofirfilter: %s\n", bench_peer_gst_describe());
-  fprintf(text_out(), "# fftw-ola: %s, FFTW_MEASURE plans\n", bench_peer_fftw_describe());
+  fprintf(text_out(), "# fftw-ola: %s%s\n", bench_peer_fftw_describe(),
+          bench_peer_fftw_available() ? ", FFTW_MEASURE plans" : "");
   fprintf(text_out(), "# openblas-im2col: %s\n", bench_peer_openblas_describe());
   fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)\n",
           opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED);
