@@ -521,13 +521,16 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
           }
           prior[((size_t)c * nb + b) * cout + o] = acc;
         }
-    for (j = 0; j < nr; j++)
+    for (j = 0; j < nr; j++) {
       for (o = 0; o < cout; o++) {
         double acc = 0;
         for (c = 0; c < n_cb; c++)
           acc += prior[((size_t)c * nb + codes[j * n_cb + c]) * cout + o];
         res[j * cout + o] -= acc;
       }
+      if (j % 1024 == 0 && !progress_tick(0, pg))
+        goto fail;
+    }
   }
   {
     /* lambda: FIT_LAMBDA when the rows outnumber the unknowns by far (the
