@@ -27,14 +27,16 @@ demo: build
 # directory configured before they were installed is reconfigured to find them.
 BENCH_PKGS = libfftw3-dev libopenblas-dev python3-matplotlib
 BENCH_PYTHON ?= /usr/bin/python3
+BENCH_ARGS ?=
 bench-deps:
 	@MDN_EXTRA_PKGS="$(BENCH_PKGS)" sh tools/ensure-deps.sh
 	@if [ -f $(BUILD)/build.ninja ] && ! grep -q BENCH_HAVE_FFTW $(BUILD)/build.ninja; then \
 	  meson setup --reconfigure $(BUILD) $(MESON_OPTS); fi
 
 # The table goes to the terminal, one JSON object per result to bench.json.
+# BENCH_ARGS: e.g. "-w lowpass64 --seconds 2" (see bench/README.md).
 bench: bench-deps build
-	$(BUILD)/bench/maddness-bench --json > $(BUILD)/bench.json
+	$(BUILD)/bench/maddness-bench --json $(BENCH_ARGS) > $(BUILD)/bench.json
 	$(BENCH_PYTHON) bench/plot-tradeoff.py $(BUILD)/bench.json docs/tradeoff.png
 
 clean:
