@@ -37,14 +37,15 @@ typedef struct {
   const char *name;
   const char *what;
   double max_seconds; /* cap on --seconds (0: none): the reference is slow there */
+  size_t train_rows;  /* rows mdn_fit may use (0: the engine's default); see README */
 } Workload;
 
 static const Workload workloads[] = {
-  { "lowpass64", "1->1, K=64 windowed-sinc lowpass at 6 kHz", 0 },
-  { "bank16", "1->16, K=128 band-pass analysis bank", 0 },
-  { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0 },
-  { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0 },
-  { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0 },
+  { "lowpass64", "1->1, K=64 windowed-sinc lowpass at 6 kHz", 0, 0 },
+  { "bank16", "1->16, K=128 band-pass analysis bank", 0, 0 },
+  { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0, 0 },
+  { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0, 16384 },
+  { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0, 8192 },
 };
 
 /* One method of one workload: its instance, then what was measured. */
@@ -66,6 +67,7 @@ static gchar **opt_methods;
 static double opt_seconds = 5.0;
 static double opt_train_seconds = 10.0;
 static int opt_runs = 5;
+static gint64 opt_train_rows = -1; /* -1: each workload's own */
 static char *opt_ladder;
 
 static GOptionEntry entries[] = {
@@ -81,6 +83,10 @@ static GOptionEntry entries[] = {
     "Seconds of training audio for mdn_fit (default 10)", "S" },
   { "runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs,
     "Timed passes per method, median taken (default 5)", "N" },
+  { "train-rows", 0, 0, G_OPTION_ARG_INT64, &opt_train_rows,
+    "Rows mdn_fit may use (0: the engine's default; default: 16384 for beam8, 8192 for reverb, "
+    "the engine's default for the others)",
+    "N" },
   { "ladder", 0, 0, G_OPTION_ARG_STRING, &opt_ladder, "Tier ladder to fit (default: the engine's)",
     "SPECS" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -340,6 +346,8 @@ print_results(const Workload *w, const MdnKernel *k, size_t n, const Method *ms,
       json_string(s, cpu_model);
       g_string_append(s, ", \"isa\": ");
       json_string(s, engine_isa);
+      g_string_append_printf(s, ", \"fit_rows_cap\": %zu",
+                             opt_train_rows >= 0 ? (size_t)opt_train_rows : w->train_rows);
       g_string_append(s, "}");
       printf("%s\n", s->str);
       fflush(stdout);
@@ -406,7 +414,7 @@ fit_progress(const char *stage, double fraction, gpointer data)
 }
 
 static MdnModel *
-fit_tiers(const MdnKernel *k, GError **error)
+fit_tiers(const Workload *w, const MdnKernel *k, GError **error)
 {
   size_t n_train = (size_t)(opt_train_seconds * RATE);
   float *train = workload_signal(k, n_train, TRAIN_SEED);
@@ -423,12 +431,14 @@ fit_tiers(const MdnKernel *k, GError **error)
     options.specs = specs;
     options.n_specs = n_specs;
     options.seed = TRAIN_SEED;
+    options.max_train_rows = opt_train_rows >= 0 ? (size_t)opt_train_rows : w->train_rows;
     options.progress = fit_progress;
     options.progress_data = &quarter;
     model = mdn_fit(k, train, n_train, &options, error);
     if (model)
-      progress("fitted %d tiers on %.1f s of audio in %.1f s", mdn_model_n_tiers(model),
-               opt_train_seconds, (g_get_monotonic_time() - t0) / 1e6);
+      progress("fitted %d tiers on %.1f s of audio (rows: %s) in %.1f s", mdn_model_n_tiers(model),
+               opt_train_seconds, options.max_train_rows ? "capped" : "engine default",
+               (g_get_monotonic_time() - t0) / 1e6);
   }
   g_free(specs);
   g_free(train);
@@ -489,7 +499,7 @@ run_workload(const Workload *w)
     add_peer(methods, "openblas-im2col", bench_peer_openblas_new, k);
 
   if (any_tier_wanted()) {
-    model = fit_tiers(k, &error);
+    model = fit_tiers(w, k, &error);
     if (!model) {
       progress("mdn tiers omitted: fit failed: %s", error->message);
       g_clear_error(&error);
@@ -626,6 +636,12 @@ main(int argc, char **argv)
   fprintf(text_out(), "# openblas-im2col: %s\n", bench_peer_openblas_describe());
   fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)\n",
           opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED);
+  if (opt_train_rows < 0)
+    fprintf(text_out(), "# fit rows: the engine's default; capped at 16384 for beam8 and 8192 for "
+                        "reverb to bound the fit time (--train-rows)\n");
+  else
+    fprintf(text_out(), "# fit rows: at most %" G_GINT64_FORMAT " (0: the engine's default)\n",
+            opt_train_rows);
   fprintf(text_out(),
           "# ns/frame: wall time, median; cpu_ns/fr: CPU time of the process (all threads), "
           "median\n");
