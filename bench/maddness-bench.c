@@ -69,6 +69,7 @@ static double opt_train_seconds = 10.0;
 static int opt_runs = 5;
 static gint64 opt_train_rows = -1; /* -1: each workload's own */
 static char *opt_ladder;
+static gboolean opt_keep_dominated;
 
 static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
@@ -87,6 +88,8 @@ static GOptionEntry entries[] = {
     "Rows mdn_fit may use (0: the engine's default; default: 16384 for beam8, 8192 for reverb, "
     "the engine's default for the others)",
     "N" },
+  { "keep-dominated", 0, 0, G_OPTION_ARG_NONE, &opt_keep_dominated,
+    "Keep the tiers the fit would prune (off the SNR/cost front, or slower than exact)", NULL },
   { "ladder", 0, 0, G_OPTION_ARG_STRING, &opt_ladder, "Tier ladder to fit (default: the engine's)",
     "SPECS" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -432,6 +435,7 @@ fit_tiers(const Workload *w, const MdnKernel *k, GError **error)
     options.n_specs = n_specs;
     options.seed = TRAIN_SEED;
     options.max_train_rows = opt_train_rows >= 0 ? (size_t)opt_train_rows : w->train_rows;
+    options.keep_dominated = opt_keep_dominated;
     options.progress = fit_progress;
     options.progress_data = &quarter;
     model = mdn_fit(k, train, n_train, &options, error);
@@ -439,6 +443,8 @@ fit_tiers(const Workload *w, const MdnKernel *k, GError **error)
       progress("fitted %d tiers on %.1f s of audio (rows: %s) in %.1f s", mdn_model_n_tiers(model),
                opt_train_seconds, options.max_train_rows ? "capped" : "engine default",
                (g_get_monotonic_time() - t0) / 1e6);
+    if (model && mdn_model_n_tiers(model) == 0)
+      progress("the fit kept no tier (see --keep-dominated)");
   }
   g_free(specs);
   g_free(train);
@@ -591,6 +597,7 @@ main(int argc, char **argv)
   GError *error = NULL;
   char *date;
   GDateTime *now;
+  char load_average[64] = "unknown", *load_text = NULL;
   size_t i;
   int j;
 
@@ -618,11 +625,19 @@ main(int argc, char **argv)
   }
 
   cpu_model = read_cpu_model();
+  if (g_file_get_contents("/proc/loadavg", &load_text, NULL, NULL)) {
+    char **fields = g_strsplit(load_text, " ", 4);
+    if (g_strv_length(fields) >= 3)
+      g_snprintf(load_average, sizeof load_average, "%s %s %s", fields[0], fields[1], fields[2]);
+    g_strfreev(fields);
+    g_free(load_text);
+  }
   engine_isa = mdn_isa();
   now = g_date_time_new_now_utc();
   date = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
   fprintf(text_out(), "# maddness-bench, %s\n", date);
-  fprintf(text_out(), "# CPU: %s (%d online, nothing pinned)\n", cpu_model, g_get_num_processors());
+  fprintf(text_out(), "# CPU: %s (%d online, nothing pinned); load average at start: %s\n",
+          cpu_model, g_get_num_processors(), load_average);
   fprintf(text_out(), "# engine ISA: %s (MADDNESS_ISA%s%s)\n", engine_isa,
           g_getenv("MADDNESS_ISA") ? "=" : " unset: the best this CPU has",
           g_getenv("MADDNESS_ISA") ? g_getenv("MADDNESS_ISA") : "");
