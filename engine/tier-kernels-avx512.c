@@ -12,11 +12,21 @@
  * combine, max_abs, count_below: the AVX2 kernels (cheap, once per run). */
 #include "tier-kernels.h"
 
+#ifndef MDN_TIER_AVX512_EMULATED /* test-tier-kernels-emulated includes this file over SIMDe */
 #include <immintrin.h>
+#endif
 #include <string.h>
 
 #define RS MDN_TIER_ROW_STRIDE
+#ifndef MDN_TIER_AVX512_EMULATED
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+/* Small loops with constant bounds once inlined: unrolled, the accumulators
+ * stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
+#else /* emulated lanes: plain code compiles in reasonable time */
+#define ALWAYS_INLINE inline
+#define UNROLL
+#endif
 
 /* ---- encode ---- */
 
@@ -53,7 +63,7 @@ encode_depth(const guint8 *split, const float *thr_in, float sigma, const int de
     const __mmask16 m
         = n - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (unsigned)(n - k)) - 1);
     __m512i node = _mm512_setzero_si512();
-#pragma GCC unroll 16
+    UNROLL
     for (l = 0; l < depth; l++) {
       __m512 v = _mm512_maskz_loadu_ps(m, x + k - off[l]);
       __m512 t = level_thr(thr + (1 << l) - 1, l, node);
@@ -115,14 +125,14 @@ lookup(const guint8 *t, __m512i code, const int depth)
     return _mm512_shuffle_epi8(table16(t), code);
   idx = _mm512_and_si512(code, _mm512_set1_epi8(0x0f)); /* bit 7 would zero the lookup */
   m = 1 << (depth - 4);
-#pragma GCC unroll 16
+  UNROLL
   for (k = 0; k < m; k++)
     r[k] = _mm512_shuffle_epi8(table16(t + 16 * k), idx);
-#pragma GCC unroll 16
+  UNROLL
   for (b = 4; b < depth; b++) {
     __mmask64 sel = _mm512_test_epi8_mask(code, _mm512_set1_epi8((char)(1 << b)));
     m >>= 1;
-#pragma GCC unroll 16
+    UNROLL
     for (k = 0; k < m; k++)
       r[k] = _mm512_mask_blend_epi8(sel, r[2 * k], r[2 * k + 1]);
   }
@@ -168,18 +178,18 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
 
   while (c < t->n_codebooks) {
     const int stop = MIN(t->n_codebooks, c + 257); /* 257 * 255 < 2^16 */
-#pragma GCC unroll 8
+    UNROLL
     for (q = 0; q < n_rb; q++)
-#pragma GCC unroll 8
-      for (j = 0; j < n_out; j++)
-        w[q][j] = h[q][j] = _mm512_setzero_si512();
+      UNROLL
+    for (j = 0; j < n_out; j++)
+      w[q][j] = h[q][j] = _mm512_setzero_si512();
     for (; c < stop; c++) {
       const guint8 *src = codes + offsets[c] + r0;
       const guint8 *tab = plane + c * cstride + o0 * bstride;
-#pragma GCC unroll 8
+      UNROLL
       for (q = 0; q < n_rb; q++) {
         __m512i code = _mm512_loadu_si512(src + 64 * q);
-#pragma GCC unroll 8
+        UNROLL
         for (j = 0; j < n_out; j++) {
           __m512i v = lookup(tab + j * bstride, code, depth);
           w[q][j] = _mm512_add_epi16(w[q][j], v);
@@ -187,11 +197,11 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
         }
       }
     }
-#pragma GCC unroll 8
+    UNROLL
     for (q = 0; q < n_rb; q++)
-#pragma GCC unroll 8
-      for (j = 0; j < n_out; j++)
-        flush(w[q][j], h[q][j], sums + (size_t)(o0 + j) * RS + r0 + 64 * q, shift, !add);
+      UNROLL
+    for (j = 0; j < n_out; j++)
+      flush(w[q][j], h[q][j], sums + (size_t)(o0 + j) * RS + r0 + 64 * q, shift, !add);
     add = TRUE;
   }
 }

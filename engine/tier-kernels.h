@@ -79,6 +79,8 @@ const MdnTierKernels *mdn_tier_kernels_avx512(void);
 /* mdn_tier_state_new() with the kernels of isa (the scalar ones when the
  * CPU lacks it or they are not built): for tests comparing ISAs. */
 MdnTierState *mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa);
+/* The same with a given table (NULL: the scalar one). */
+MdnTierState *mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels);
 
 /* Bytes of planes for a tier; fills tables, writing planes (may be NULL when
  * the kernels do not use them). Used by tier.c and the kernel tests. */

@@ -163,6 +163,12 @@ mdn_tier_state_new(const MdnTier *tier)
 MdnTierState *
 mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
 {
+  return mdn_tier_state_new_kernels(tier, mdn_cpu_supports(isa) ? mdn_tier_kernels(isa) : NULL);
+}
+
+MdnTierState *
+mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels)
+{
   MdnTierState *state;
   int c, i;
 
@@ -171,7 +177,7 @@ mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
-  state->kernels = mdn_cpu_supports(isa) ? mdn_tier_kernels(isa) : NULL;
+  state->kernels = kernels;
   if (state->kernels == NULL)
     state->kernels = mdn_tier_kernels_scalar();
   state->reach = tier_reach(tier);

@@ -18,18 +18,119 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef MDN_TIER_TEST_EMULATED_AVX512
+/* The AVX-512 kernels compiled over SIMDe's portable AVX-512, so their
+ * logic is checked on CPUs without AVX-512. SIMDe 0.7 lacks a few
+ * intrinsics: written here lane by lane, with the same semantics (masked
+ * lanes are neither read nor written). */
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+
+typedef simde__mmask16 __mmask16;
+typedef simde__mmask64 __mmask64;
+
+static inline __m512
+emu_maskz_loadu_ps(__mmask16 k, const void *p)
+{
+  float v[16];
+  int i;
+  for (i = 0; i < 16; i++)
+    v[i] = (k >> i) & 1 ? ((const float *)p)[i] : 0.0f;
+  return _mm512_loadu_ps(v);
+}
+static inline __m512
+emu_i32gather_ps(__m512i index, const void *base, int scale)
+{
+  gint32 idx[16];
+  float v[16];
+  int i;
+  _mm512_storeu_si512(idx, index);
+  for (i = 0; i < 16; i++)
+    memcpy(&v[i], (const char *)base + (ptrdiff_t)idx[i] * scale, sizeof(float));
+  return _mm512_loadu_ps(v);
+}
+static inline __m128i
+emu_cvtepi32_epi8(__m512i a)
+{
+  gint32 v[16];
+  gint8 r[16];
+  int i;
+  _mm512_storeu_si512(v, a);
+  for (i = 0; i < 16; i++)
+    r[i] = (gint8)v[i];
+  return _mm_loadu_si128((const __m128i *)r);
+}
+static inline void
+emu_mask_storeu_epi8(void *p, __mmask16 k, __m128i a)
+{
+  guint8 v[16];
+  int i;
+  _mm_storeu_si128((__m128i *)v, a);
+  for (i = 0; i < 16; i++)
+    if ((k >> i) & 1)
+      ((guint8 *)p)[i] = v[i];
+}
+static inline __m512i
+emu_cvtepu16_epi32(__m256i a)
+{
+  guint16 v[16];
+  guint32 r[16];
+  int i;
+  _mm256_storeu_si256((__m256i *)v, a);
+  for (i = 0; i < 16; i++)
+    r[i] = v[i];
+  return _mm512_loadu_si512(r);
+}
+#undef _mm512_maskz_loadu_ps
+#define _mm512_maskz_loadu_ps emu_maskz_loadu_ps
+#undef _mm512_i32gather_ps
+#define _mm512_i32gather_ps emu_i32gather_ps
+#undef _mm512_cvtepi32_epi8
+#define _mm512_cvtepi32_epi8 emu_cvtepi32_epi8
+#undef _mm_mask_storeu_epi8
+#define _mm_mask_storeu_epi8 emu_mask_storeu_epi8
+#undef _mm512_cvtepu16_epi32
+#define _mm512_cvtepu16_epi32 emu_cvtepu16_epi32
+
+#define MDN_TIER_AVX512_EMULATED
+#define mdn_tier_kernels_avx512 mdn_tier_kernels_avx512_emulated
+#include "tier-kernels-avx512.c"
+#undef mdn_tier_kernels_avx512
+#endif
+
 #define RS MDN_TIER_ROW_STRIDE
 
 static const MdnTierKernels *ref;
 
-/* The vector ISAs to test: supported by the CPU and built. */
+/* What to test against the reference: the vector tables this CPU supports
+ * and this build has; in the emulated build, also the AVX-512 kernels
+ * compiled over SIMDe (encode, scan, exact are its own; the rest are the
+ * AVX2 kernels, native: kept out when the CPU lacks AVX2 or own_only). */
+typedef struct {
+  const char *name;
+  const MdnTierKernels *kernels;
+} Candidate;
+
+#define N_CANDIDATES (MDN_N_ISAS + 1)
+
 static int
-vector_isas(MdnIsa *isas)
+candidates(Candidate *out, gboolean native_only, gboolean uses_avx2_parts)
 {
   int n = 0, isa;
   for (isa = MDN_ISA_SCALAR + 1; isa < MDN_N_ISAS; isa++)
-    if (mdn_cpu_supports((MdnIsa)isa) && mdn_tier_kernels((MdnIsa)isa) != NULL)
-      isas[n++] = (MdnIsa)isa;
+    if (mdn_cpu_supports((MdnIsa)isa) && mdn_tier_kernels((MdnIsa)isa) != NULL) {
+      out[n].name = mdn_isa_name((MdnIsa)isa);
+      out[n++].kernels = mdn_tier_kernels((MdnIsa)isa);
+    }
+#ifdef MDN_TIER_TEST_EMULATED_AVX512
+  if (!native_only && (!uses_avx2_parts || mdn_cpu_supports(MDN_ISA_AVX2))) {
+    out[n].name = "avx512-emulated";
+    out[n++].kernels = mdn_tier_kernels_avx512_emulated();
+  }
+#else
+  (void)native_only;
+  (void)uses_avx2_parts;
+#endif
   return n;
 }
 
@@ -93,20 +194,20 @@ test_encode(void)
   static const int s_values[] = { 1, 2, 4, 8 };
   static const size_t big[] = { 255, 256, 257, 1000, 4096, 4099 };
   GRand *rng = g_rand_new_with_seed(101);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, depth, dil;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, FALSE, FALSE), ii, depth, dil;
   size_t si, n;
   guint64 checks = 0;
 
   for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    const MdnTierKernels *k = isas[ii].kernels;
     for (si = 0; si < G_N_ELEMENTS(s_values); si++)
       for (depth = 1; depth <= 8; depth++)
         for (dil = 1; dil <= 3; dil += 2) {
           for (n = 0; n <= 200; n += 1 + (n > 70) * 6, checks++)
-            check_encode(k, mdn_isa_name(isas[ii]), rng, s_values[si], depth, dil, n);
+            check_encode(k, isas[ii].name, rng, s_values[si], depth, dil, n);
           for (n = 0; n < G_N_ELEMENTS(big); n++, checks++)
-            check_encode(k, mdn_isa_name(isas[ii]), rng, s_values[si], depth, dil, big[n]);
+            check_encode(k, isas[ii].name, rng, s_values[si], depth, dil, big[n]);
         }
   }
   g_test_message("encode: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
@@ -187,14 +288,14 @@ test_scan(void)
   static const int ncb_edges[] = { 1, 2, 16, 255, 256, 257, 258, 300, 514, 515 };
   static const size_t row_values[] = { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 255, 256 };
   GRand *rng = g_rand_new_with_seed(202);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, depth, bits, trial;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, FALSE, FALSE), ii, depth, bits, trial;
   size_t e;
   guint64 checks = 0;
 
   for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
-    const char *name = mdn_isa_name(isas[ii]);
+    const MdnTierKernels *k = isas[ii].kernels;
+    const char *name = isas[ii].name;
     /* Every depth, both widths, every row count listed, random sizes. */
     for (depth = 1; depth <= 8; depth++)
       for (bits = 8; bits <= 16; bits += 8)
@@ -223,12 +324,12 @@ static void
 test_exact(void)
 {
   GRand *rng = g_rand_new_with_seed(303);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, trial;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, FALSE, FALSE), ii, trial;
   double worst = 0.0;
 
   for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    const MdnTierKernels *k = isas[ii].kernels;
     for (trial = 0; trial < 300; trial++) {
       const int cin = g_rand_int_range(rng, 1, 4), cout = g_rand_int_range(rng, 1, 18);
       const int n_exact = g_rand_int_range(rng, 1, 20), dilation = g_rand_int_range(rng, 1, 4);
@@ -265,7 +366,7 @@ test_exact(void)
           err = fabs((double)a[o * RS + r] - b[o * RS + r]);
           if (!(err <= tol))
             g_error("%s exact: row %zu output %d: %.9g, reference %.9g (tolerance %.3g)",
-                    mdn_isa_name(isas[ii]), r, o, b[o * RS + r], a[o * RS + r], tol);
+                    isas[ii].name, r, o, b[o * RS + r], a[o * RS + r], tol);
           worst = MAX(worst, tol > 0 ? err / tol : 0.0);
         }
       for (i = 0; i < cin; i++)
@@ -288,11 +389,11 @@ static void
 test_combine(void)
 {
   GRand *rng = g_rand_new_with_seed(404);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, trial;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, TRUE, TRUE), ii, trial;
 
   for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    const MdnTierKernels *k = isas[ii].kernels;
     for (trial = 0; trial < 400; trial++) {
       const int cout = g_rand_int_range(rng, 1, 18);
       const size_t n = (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1);
@@ -323,8 +424,8 @@ test_combine(void)
       k->combine(sums, with_exact ? exact : NULL, offset, scale, sigma, cout, n, scratch, b);
       for (j = 0; j <= n * cout; j++)
         if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
-          g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g",
-                  mdn_isa_name(isas[ii]), cout, n, j, b[j], a[j]);
+          g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g", isas[ii].name, cout,
+                  n, j, b[j], a[j]);
       g_free(sums);
       g_free(exact);
       g_free(scratch);
@@ -341,11 +442,11 @@ static void
 test_sigma_kernels(void)
 {
   GRand *rng = g_rand_new_with_seed(505);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, trial;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, TRUE, TRUE), ii, trial;
 
   for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = mdn_tier_kernels(isas[ii]);
+    const MdnTierKernels *k = isas[ii].kernels;
     for (trial = 0; trial < 2000; trial++) {
       const int cin = g_rand_int_range(rng, 1, 5);
       const size_t len = (size_t)g_rand_int_range(rng, 0, 300);
@@ -369,15 +470,15 @@ test_sigma_kernels(void)
       a = ref->max_abs(x, cin, first, last);
       b = k->max_abs(x, cin, first, last);
       if (memcmp(&a, &b, sizeof a) != 0)
-        g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", mdn_isa_name(isas[ii]), cin,
-                first, last, b, a);
+        g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", isas[ii].name, cin, first, last,
+                b, a);
       level = g_rand_boolean(rng) ? ldexpf(1.0f, g_rand_int_range(rng, -3, 6))
                                   : (g_rand_boolean(rng) ? INFINITY : 0x1p-100f);
       ca = ref->count_below(x, cin, first, n, level);
       cb = k->count_below(x, cin, first, n, level);
       if (ca != cb)
-        g_error("%s count_below cin %d first %td n %zu level %g: %zu, reference %zu",
-                mdn_isa_name(isas[ii]), cin, first, n, level, cb, ca);
+        g_error("%s count_below cin %d first %td n %zu level %g: %zu, reference %zu", isas[ii].name,
+                cin, first, n, level, cb, ca);
       for (i = 0; i < cin; i++)
         g_free(buf[i]);
     }
@@ -490,12 +591,13 @@ random_signal(int cin, size_t n, GRand *rng)
   return ch;
 }
 
-/* Frames [0, n) through mdn_tier_process with the kernels of isa, random
+/* Frames [0, n) through mdn_tier_process with the given kernels, random
  * chunk sizes; the signal is read in place after `pad` frames of zeros. */
 static float *
-run_isa(const MdnTier *tier, MdnIsa isa, float *const *padded, size_t pad, size_t n, GRand *rng)
+run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *padded, size_t pad,
+            size_t n, GRand *rng)
 {
-  MdnTierState *state = mdn_tier_state_new_isa(tier, isa);
+  MdnTierState *state = mdn_tier_state_new_kernels(tier, kernels);
   float *out = g_new(float, n * tier->cout);
   const float *x[MDN_MAX_CHANNELS];
   size_t t0 = 0;
@@ -526,8 +628,8 @@ test_whole_tier(void)
           { 4, 4, 8 }, { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 }, { 8, 5, 16 }
         };
   GRand *rng = g_rand_new_with_seed(606);
-  MdnIsa isas[MDN_N_ISAS];
-  int n_isas = vector_isas(isas), ii, with_exact;
+  Candidate isas[N_CANDIDATES];
+  int n_isas = candidates(isas, FALSE, TRUE), ii, with_exact;
   size_t sh, sp;
   double worst = 0.0;
 
@@ -548,8 +650,8 @@ test_whole_tier(void)
             padded[i] = g_new0(float, pad + n);
             memcpy(padded[i] + pad, sig[i], sizeof(float) * n);
           }
-          a = run_isa(tier, MDN_ISA_SCALAR, padded, pad, n, rng);
-          b = run_isa(tier, isas[ii], padded, pad, n, rng);
+          a = run_kernels(tier, ref, padded, pad, n, rng);
+          b = run_kernels(tier, isas[ii].kernels, padded, pad, n, rng);
           for (t = 0; t < n; t++)
             for (o = 0; o < tier->cout; o++) {
               double mag = fabs(a[t * tier->cout + o]), tol, err;
@@ -565,8 +667,8 @@ test_whole_tier(void)
                       : !(err <= tol))
                 g_error("%s tier %s cin %d cout %d taps %d dil %d exact %d: frame %zu output %d: "
                         "%.9g, scalar %.9g (tolerance %.3g)",
-                        mdn_isa_name(isas[ii]), tier->name, cin, tier->cout, taps, dilation,
-                        tier->n_exact, t, o, b[t * tier->cout + o], a[t * tier->cout + o], tol);
+                        isas[ii].name, tier->name, cin, tier->cout, taps, dilation, tier->n_exact,
+                        t, o, b[t * tier->cout + o], a[t * tier->cout + o], tol);
               worst = MAX(worst, tol > 0 ? err / tol : 0.0);
             }
           for (i = 0; i < cin; i++) {
