@@ -20,8 +20,14 @@ check: build
 	@status=0; meson test -C $(BUILD) --print-errorlogs || status=$$?; \
 	python3 tools/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
 
+# The plugin from the build tree, the presets from the source tree.
 demo: build
-	$(BUILD)/tools/maddness-demo
+	GST_PLUGIN_PATH=$(abspath $(BUILD))/gst MADDNESS_PRESET_PATH=$(CURDIR)/presets \
+	  $(BUILD)/tools/maddness-demo presets/sample-speech.wav lowpass
+
+# Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
+presets: build
+	ninja -C $(BUILD) presets
 
 # The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
 # directory configured before they were installed is reconfigured to find them.
