@@ -264,10 +264,19 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
     const guint8 *plane = t->planes + p * plane_size;
     const int shift = 8 * p;
     for (r0 = 0; r0 < n;) {
-      if (n - r0 > 64 && t->cout == 1) {
-        /* one output: four row blocks per table load */
-        scan_block(plane, t, codes, offsets, r0, 0, 4, 1, depth, shift, p > 0, sums);
-        r0 += 128;
+      if (n - r0 > 32 && t->cout == 1) {
+        /* one output: up to four row blocks per table load, no more than
+         * the rows need */
+        if (n - r0 > 96) {
+          scan_block(plane, t, codes, offsets, r0, 0, 4, 1, depth, shift, p > 0, sums);
+          r0 += 128;
+        } else if (n - r0 > 64) {
+          scan_block(plane, t, codes, offsets, r0, 0, 3, 1, depth, shift, p > 0, sums);
+          r0 += 96;
+        } else {
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, shift, p > 0, sums);
+          r0 += 64;
+        }
         continue;
       }
       if (n - r0 > 32 && t->cout <= 2) {
