@@ -430,18 +430,22 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
     for (o = 0; o + 8 <= cout; o += 8) {
       __m256 a[8], b[8], c[8];
       int j;
+#pragma GCC unroll 8
       for (j = 0; j < 8; j++)
         a[j] = _mm256_loadu_ps(scratch + (size_t)(o + j) * RS + r);
+#pragma GCC unroll 8
       for (j = 0; j < 8; j += 2) {
         b[j] = _mm256_unpacklo_ps(a[j], a[j + 1]);
         b[j + 1] = _mm256_unpackhi_ps(a[j], a[j + 1]);
       }
+#pragma GCC unroll 8
       for (j = 0; j < 8; j += 4) {
         c[j] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
         c[j + 1] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
         c[j + 2] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
         c[j + 3] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
       }
+#pragma GCC unroll 8
       for (j = 0; j < 4; j++) {
         _mm256_storeu_ps(out + (r + j) * cout + o, _mm256_permute2f128_ps(c[j], c[j + 4], 0x20));
         _mm256_storeu_ps(out + (r + j + 4) * cout + o,
@@ -450,6 +454,7 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
     }
     for (; o < cout; o++) {
       int j;
+#pragma GCC unroll 8
       for (j = 0; j < 8; j++)
         out[(r + j) * cout + o] = scratch[(size_t)o * RS + r + j];
     }
