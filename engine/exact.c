@@ -27,16 +27,17 @@
  * (1->1, 1->16 and 4->4 dilation 2, 16..65536 taps; AMD EPYC (Zen 3), 2 vCPUs
  * shared with other builds (load average about 8), gcc 12 -O2, x86-64
  * baseline build, kissfft 131; thread CPU time, best of 5 interleaved
- * rounds). Median error of the fit 7% (scalar) and 10% (AVX2). The FFT
- * weight, the same code under both, came out 0.441 and 0.400.
+ * rounds). Median error of the fit 13% (scalar; the best of three runs) and
+ * 10% (AVX2). The FFT weight, the same code under both, came out 0.404 and
+ * 0.400.
  *
  * The 1->1 crossover (dilation 1) moves with the ISA: measured, the best
- * FFT path (P=64) beat the direct form from 384 taps with the scalar
- * kernels (direct 28.7 against 24.7 ns/frame; 256 taps: 19.3 against
- * 23.1) and between 512 and 768 with AVX2 (512: 17.8 against 21.1; 768:
- * 27.3 against 21.5). The model puts it at 296 (scalar) and 512 (AVX2, by
- * 0.1%: the AVX2 planner takes the FFT path at 512 taps and the direct
- * form at 448). */
+ * FFT path beat the direct form from 384 taps with the scalar kernels
+ * (direct 29.3 against 23.1 ns/frame at P=128; 256 taps: 21.7 against 24.3
+ * at P=64) and between 512 and 768 with AVX2 (512: 17.8 against 21.1; 768:
+ * 27.3 against 21.5, P=64). The model puts it at 248 (scalar) and 512
+ * (AVX2, by 0.1%: the AVX2 planner takes the FFT path at 512 taps and the
+ * direct form at 448). */
 typedef struct {
   double direct; /* one multiply-add of the direct form */
   double cmac;   /* one operation of the delay line's complex multiply-adds */
@@ -44,7 +45,7 @@ typedef struct {
 } OpWeights;
 
 static const OpWeights isa_op_ns[MDN_N_ISAS] = {
-  [MDN_ISA_SCALAR] = { 0.0826, 0.231, 0.441 },
+  [MDN_ISA_SCALAR] = { 0.0904, 0.182, 0.404 },
   [MDN_ISA_AVX2] = { 0.0396, 0.145, 0.400 },
   /* Not measured (no AVX-512 machine here): AVX2's until someone runs the
    * fit on one. */
@@ -172,9 +173,11 @@ plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
  * 64..4096) of least modelled time. Against the best measured path of the
  * same fit runs, the plan this picks was at most 1.37x slower with AVX2
  * (1->1 16384 taps: P=512 73.9 against P=256 54.2 ns/frame, a noisy point;
- * 1->16 at most 1.17x, 4->4 dilation 2 at most 1.30x at 256 taps) and at most
- * 1.08x with the scalar kernels (1->1 1024 taps: P=128 34.6 against P=64
- * 32.1). */
+ * 1->16 at most 1.17x, 4->4 dilation 2 at most 1.30x at 256 taps); with the
+ * scalar kernels at most 1.16x up to 16384 taps (1->1 256 taps: P=64 25.2
+ * against direct 21.7) but 1.6x at 65536 taps for 1->16 and 4->4 (P one
+ * step below the best: the model does not see a delay line of many MB
+ * falling out of the caches). */
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
