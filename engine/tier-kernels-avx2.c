@@ -31,6 +31,8 @@
 static ALWAYS_INLINE __m256
 level_thr(const float *lvl, int l, __m256i node)
 {
+  if (l == 0) /* one node */
+    return _mm256_broadcast_ss(lvl);
   if (l <= 3)
     return _mm256_permutevar8x32_ps(_mm256_loadu_ps(lvl), node);
   if (l <= 5) {
