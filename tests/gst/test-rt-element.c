@@ -1,0 +1,316 @@
+/* test-rt-element.c: maddnessfilter's buffer path never allocates, frees or
+ * opens files.
+ *
+ * The executable counts allocations and opens per thread (mdn-alloc-count.c).
+ * The element's GstBaseTransform vfuncs that run per buffer (transform and
+ * before_transform) are wrapped in the class so that only their work is
+ * counted: GstBaseTransform allocating the output buffer and GstHarness
+ * queueing it are GStreamer's business, not the element's. After the caps
+ * are set, at every quality and through quality changes, preset swaps
+ * (loaded on this thread by the property setter, picked up, warmed up,
+ * crossfaded in and retired by the streaming thread), flushes, DISCONT
+ * buffers and 0- to 4800-frame buffers, the wrapped calls must make no
+ * allocation, free or open. (Non-finite input is left out: its one warning
+ * message per stream is documented as the only allocation on this path.) */
+#include <math.h>
+#include <string.h>
+
+#include <gst/gst.h>
+#include <gst/base/gstbasetransform.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <glib/gstdio.h>
+
+#include "maddness.h"
+#include "mdn-test-signals.h"
+#include "mdn-alloc-count.h"
+
+#define RATE 48000
+#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+
+static char *tmp_dir, *tiered_path, *lp2_path, *room_path;
+
+static GstFlowReturn (*real_transform)(GstBaseTransform *, GstBuffer *, GstBuffer *);
+static void (*real_before_transform)(GstBaseTransform *, GstBuffer *);
+/* What the wrapped calls did (streaming thread = this thread here). */
+static MdnAllocCount seen;
+static guint transform_calls;
+
+static void
+add_count(const MdnAllocCount *c)
+{
+  seen.allocs += c->allocs;
+  seen.frees += c->frees;
+  seen.opens += c->opens;
+  seen.max_size = MAX(seen.max_size, c->max_size);
+}
+
+static GstFlowReturn
+counted_transform(GstBaseTransform *trans, GstBuffer *in, GstBuffer *out)
+{
+  MdnAllocCount c;
+  GstFlowReturn ret;
+
+  mdn_alloc_count_begin();
+  ret = real_transform(trans, in, out);
+  mdn_alloc_count_end(&c);
+  add_count(&c);
+  transform_calls++;
+  return ret;
+}
+
+static void
+counted_before_transform(GstBaseTransform *trans, GstBuffer *buffer)
+{
+  MdnAllocCount c;
+
+  mdn_alloc_count_begin();
+  real_before_transform(trans, buffer);
+  mdn_alloc_count_end(&c);
+  add_count(&c);
+}
+
+static void
+hook_class(void)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstBaseTransformClass *klass;
+
+  g_assert_nonnull(element);
+  klass = GST_BASE_TRANSFORM_GET_CLASS(element);
+  real_transform = klass->transform;
+  real_before_transform = klass->before_transform;
+  g_assert_nonnull(real_transform);
+  klass->transform = counted_transform;
+  if (real_before_transform)
+    klass->before_transform = counted_before_transform;
+  gst_object_unref(element);
+}
+
+static GstHarness *
+harness_new(const char *preset, int quality, int channels)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstHarness *h;
+  char *caps;
+
+  g_object_set(element, "preset", preset, "quality", quality, NULL);
+  h = gst_harness_new_with_element(element, "sink", "src");
+  gst_object_unref(element);
+  caps = g_strdup_printf(CAPS_FMT, RATE, channels);
+  gst_harness_set_src_caps_str(h, caps);
+  g_free(caps);
+  return h;
+}
+
+static void
+push_pull(GstHarness *h, const float *in, size_t n_frames, int channels, guint64 frame,
+          gboolean discont)
+{
+  GstBuffer *buf = n_frames ? gst_buffer_new_memdup(in, n_frames * channels * sizeof(float))
+                            : gst_buffer_new();
+  GstBuffer *out;
+
+  GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(frame, GST_SECOND, RATE);
+  if (discont)
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  fail_unless(out != NULL);
+  fail_unless_equals_uint64(gst_buffer_get_size(out), n_frames * channels * sizeof(float));
+  gst_buffer_unref(out);
+}
+
+static void
+reset_seen(void)
+{
+  memset(&seen, 0, sizeof seen);
+  transform_calls = 0;
+}
+
+static void
+assert_none_seen(const char *what)
+{
+  g_test_message("%s: %u transforms, %" G_GUINT64_FORMAT " allocations, %" G_GUINT64_FORMAT
+                 " frees, %" G_GUINT64_FORMAT " opens",
+                 what, transform_calls, seen.allocs, seen.frees, seen.opens);
+  fail_unless(transform_calls > 0, "%s: the wrapper did not run", what);
+  fail_unless(seen.allocs == 0 && seen.frees == 0 && seen.opens == 0,
+              "%s: %" G_GUINT64_FORMAT " allocations (largest %" G_GUINT64_FORMAT
+              "), %" G_GUINT64_FORMAT " frees, %" G_GUINT64_FORMAT " opens in the buffer path",
+              what, seen.allocs, seen.max_size, seen.frees, seen.opens);
+}
+
+static const size_t sizes[] = { 480, 1, 0, 64, 4800, 1024, 7 };
+
+/* Every quality, each on a fresh element: buffers of every size. */
+GST_START_TEST(test_every_quality)
+{
+  float *in = mdn_test_multichannel(mdn_test_speech, 4800, 2, RATE, 1);
+  int quality;
+
+  for (quality = 0; quality <= 10; quality++) {
+    GstHarness *h = harness_new(tiered_path, quality, 2);
+    guint64 frame = 0;
+    gsize j;
+    char what[32];
+
+    reset_seen();
+    for (j = 0; j < 3 * G_N_ELEMENTS(sizes); j++) {
+      size_t n = sizes[j % G_N_ELEMENTS(sizes)];
+
+      push_pull(h, in, n, 2, frame, FALSE);
+      frame += n;
+    }
+    g_snprintf(what, sizeof what, "quality %d", quality);
+    assert_none_seen(what);
+    gst_harness_teardown(h);
+  }
+  g_free(in);
+}
+GST_END_TEST;
+
+/* Quality changes (crossfades), preset swaps, flushes and DISCONT on one
+ * running element. */
+GST_START_TEST(test_changes_while_running)
+{
+  float *in = mdn_test_speech(4800, RATE, 2);
+  const char *presets[] = { lp2_path, room_path, tiered_path };
+  GstHarness *h = harness_new(tiered_path, 5, 1);
+  guint64 frame = 0;
+  int j;
+
+  push_pull(h, in, 480, 1, frame, FALSE);
+  frame += 480;
+  reset_seen();
+  for (j = 0; j < 60; j++) {
+    size_t n = sizes[j % G_N_ELEMENTS(sizes)];
+
+    if (j % 3 == 0)
+      g_object_set(h->element, "quality", (j / 3) % 11, NULL);
+    if (j % 20 == 10) /* the setter loads it here, outside the buffer path */
+      g_object_set(h->element, "preset", presets[(j / 20) % G_N_ELEMENTS(presets)], NULL);
+    if (j % 17 == 16) {
+      GstSegment segment;
+
+      fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+      fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+      gst_segment_init(&segment, GST_FORMAT_TIME);
+      fail_unless(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+    }
+    push_pull(h, in, n, 1, frame, j % 13 == 12);
+    frame += n;
+  }
+  /* The last swap (room: 4800 taps) finished: it is the one running. */
+  for (j = 0; j < 4; j++)
+    push_pull(h, in, 4800, 1, frame, FALSE);
+  assert_none_seen("quality changes, preset swaps, flushes, DISCONT");
+  gst_harness_teardown(h);
+  g_free(in);
+}
+GST_END_TEST;
+
+/* The counter sees what the buffer path does: the documented one warning for
+ * non-finite input allocates, and is counted. */
+GST_START_TEST(test_counter_sees_the_warning)
+{
+  float in[480] = { 0 };
+  GstHarness *h = harness_new(tiered_path, 10, 1);
+
+  reset_seen();
+  in[100] = NAN;
+  push_pull(h, in, 480, 1, 0, FALSE);
+  fail_unless(transform_calls == 1);
+  fail_unless(seen.allocs > 0, "the warning's allocations were not counted");
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+static Suite *
+rt_suite(void)
+{
+  Suite *s = suite_create("maddnessfilter-rt");
+  TCase *tc = tcase_create("general");
+
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_every_quality);
+  tcase_add_test(tc, test_changes_while_running);
+  tcase_add_test(tc, test_counter_sees_the_warning);
+  return s;
+}
+
+static char *
+save(MdnModel *m, const char *name)
+{
+  GError *error = NULL;
+  char *path = g_build_filename(tmp_dir, name, NULL);
+
+  if (!mdn_model_save(m, path, &error))
+    g_error("%s: %s", path, error->message);
+  return path;
+}
+
+static void
+make_presets(void)
+{
+  GError *error = NULL;
+  MdnKernel *klp = mdn_test_lowpass(63, 2000, RATE), *k;
+  MdnFitOptions options;
+  MdnTierSpec *specs = NULL;
+  float *audio = mdn_test_speech(RATE, RATE, 7);
+  int n_specs = mdn_tier_ladder_parse("s4d4,s2d6e4,s1d8q16", &specs, &error);
+  MdnModel *m;
+
+  g_assert_no_error(error);
+  tmp_dir = g_dir_make_tmp("test-rt-element-XXXXXX", &error);
+  g_assert_no_error(error);
+  mdn_fit_options_init(&options);
+  options.specs = specs;
+  options.n_specs = n_specs;
+  options.seed = 3;
+  options.keep_dominated = TRUE;
+  m = mdn_fit(klp, audio, RATE, &options, &error);
+  g_assert_no_error(error);
+  tiered_path = save(m, "tiered.mdn");
+  mdn_model_free(m);
+  g_free(specs);
+  g_free(audio);
+  mdn_kernel_free(klp);
+
+  k = mdn_test_lowpass(47, 3000, RATE);
+  m = mdn_model_new(k, NULL);
+  lp2_path = save(m, "lp2.mdn");
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+  k = mdn_test_room_ir(4800, 0.3, RATE, 9);
+  m = mdn_model_new(k, NULL);
+  room_path = save(m, "room.mdn");
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+}
+
+int
+main(int argc, char **argv)
+{
+  const char *files[3];
+  int failed, j;
+
+  gst_check_init(&argc, &argv);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+  if (!mdn_alloc_count_works())
+    g_error("the allocation counter is not in use");
+  make_presets();
+  hook_class();
+  failed = gst_check_run_suite(rt_suite(), "maddnessfilter-rt", __FILE__);
+  files[0] = tiered_path;
+  files[1] = lp2_path;
+  files[2] = room_path;
+  for (j = 0; j < 3; j++) {
+    g_unlink(files[j]);
+    g_free((char *)files[j]);
+  }
+  g_rmdir(tmp_dir);
+  g_free(tmp_dir);
+  return failed;
+}
