@@ -1233,17 +1233,25 @@ GST_START_TEST(test_progress_during_long_fit)
   fail_unless(started);
   wait_for_engine(log);
   g_object_get(h->element, "progress", &first, NULL);
-  g_usleep(2500 * 1000);
-  g_object_get(h->element, "progress", &later, NULL);
-  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
-  /* How fast it moves is the engine's business; it never goes back. */
-  fail_unless(first > 0.0 && later >= first && later < 100.0, "progress %g then %g", first, later);
+  /* However long the fit takes on this machine, it is never silent for more
+   * than a second, and progress never goes back. Wait for its end. */
+  {
+    gint64 end = g_get_monotonic_time() + 120 * G_TIME_SPAN_SECOND;
+    while (count_named(log, "maddness-trained") == 0 && g_get_monotonic_time() < end) {
+      g_usleep(100 * 1000);
+      g_object_get(h->element, "progress", &later, NULL);
+      fail_unless(later >= first, "progress went back from %g to %g", first, later);
+      first = later;
+    }
+  }
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 1);
 
   g_mutex_lock(&log->lock);
   for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
     gint64 time = g_array_index(log->times, gint64, i);
 
-    if (!is_element_message(g_ptr_array_index(log->messages, i), "maddness-progress"))
+    if (!is_element_message(m, "maddness-progress") && !is_element_message(m, "maddness-trained"))
       continue;
     if (n_progress > 0)
       fail_unless(time - last_time <= G_TIME_SPAN_SECOND, "%.2f s without progress",
@@ -1252,11 +1260,9 @@ GST_START_TEST(test_progress_during_long_fit)
     n_progress++;
   }
   g_mutex_unlock(&log->lock);
-  fail_unless(n_progress >= 3, "%d progress messages in 2.5 s", n_progress);
-  fail_unless(g_get_monotonic_time() - last_time <= G_TIME_SPAN_SECOND, "progress went silent");
+  fail_unless(n_progress >= 2, "%d progress messages", n_progress);
 
   gst_harness_teardown(h);
-  assert_no_file(location);
   msg_log_free(log);
   g_free(audio);
   g_free(location);
