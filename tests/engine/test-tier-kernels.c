@@ -686,7 +686,7 @@ test_whole_tier(void)
   g_rand_free(rng);
 }
 
-/* ---- bench mode (MDN_TIER_BENCH=1, or a part of a case's name; never asserted) ---- */
+/* ---- bench mode (MDN_TIER_BENCH=1, or a case's name; never asserted) ---- */
 
 /* ns per frame of mdn_tier_process alone (no stream: input deinterleaved
  * once, 1024-frame calls) on music-like input, for each ISA. */
@@ -711,7 +711,7 @@ bench_tiers(void)
     const size_t pad = mdn_tier_history(tier) + 64;
     float **padded = g_new(float *, tier->cin), *out = g_new(float, 1024 * tier->cout);
     int i, isa;
-    if (strstr(cases[ci].what, g_getenv("MDN_TIER_BENCH")) == NULL
+    if (strcmp(cases[ci].what, g_getenv("MDN_TIER_BENCH")) != 0
         && strcmp(g_getenv("MDN_TIER_BENCH"), "1") != 0) {
       tier_free(tier);
       g_free(padded);
