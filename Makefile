@@ -24,7 +24,10 @@ check: build
 # (LeakSanitizer on; tests/lsan.supp names GLib/GStreamer one-time allocations only).
 ASAN_BUILD ?= build-asan
 # Full unwinding: the suppressions match frames below GLib, which has no frame pointers.
-SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
+# GST_REGISTRY_FORK=no: the system's (unsanitized) gst-plugin-scanner cannot load
+# the sanitized plugin, so every GStreamer process scans it itself.
+SANITIZE_ENV = GST_REGISTRY_FORK=no \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 check-sanitize: deps
