@@ -1,10 +1,11 @@
 #!/bin/sh
 # ensure-deps.sh: install the Debian packages gst-maddness needs, or say how.
 # As root it runs apt-get itself; otherwise it prints the one line to run.
+# libsimde-dev: the AVX-512 kernels are tested over SIMDe on CPUs without AVX-512.
 set -e
 PKGS="meson ninja-build pkg-config gcc libglib2.0-dev libkissfft-dev libsndfile1-dev \
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
-gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind"
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind libsimde-dev"
 [ -n "$MDN_EXTRA_PKGS" ] && PKGS="$PKGS $MDN_EXTRA_PKGS"
 
 missing=""
