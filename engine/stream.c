@@ -201,9 +201,43 @@ run_path(MdnStream *s, int g, int tier, size_t n, float *out)
   }
   mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, out);
   /* Tiers leave the bias to the stream (see tier.c). */
-  for (t = 0; t < n; t++)
-    for (o = 0; o < s->cout; o++)
-      out[t * s->cout + o] += bias[o];
+  if (s->cout == 1) {
+    const float b = bias[0];
+    for (t = 0; t < n; t++)
+      out[t] += b;
+  } else {
+    for (t = 0; t < n; t++)
+      for (o = 0; o < s->cout; o++)
+        out[t * s->cout + o] += bias[o];
+  }
+}
+
+/* Copies n samples (src with a stride) replacing NaN and Inf by 0, since one
+ * of them would poison the output for the whole history. Branch-free so the
+ * compiler vectorises it; returns how many were replaced. */
+static size_t
+copy_finite(float *restrict dst, const float *restrict src, size_t stride, size_t n)
+{
+  size_t bad = 0, t;
+
+  if (stride == 1) {
+    for (t = 0; t < n; t++) {
+      guint32 bits;
+      memcpy(&bits, &src[t], sizeof bits);
+      bits = (bits & 0x7f800000u) == 0x7f800000u;
+      bad += bits;
+      dst[t] = bits ? 0.0f : src[t];
+    }
+  } else {
+    for (t = 0; t < n; t++) {
+      guint32 bits;
+      memcpy(&bits, &src[t * stride], sizeof bits);
+      bits = (bits & 0x7f800000u) == 0x7f800000u;
+      bad += bits;
+      dst[t] = bits ? 0.0f : src[t * stride];
+    }
+  }
+  return bad;
 }
 
 /* One chunk of n <= MDN_CHUNK frames. */
@@ -225,24 +259,16 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
     s->fill = s->history;
   }
 
-  for (i = 0; i < s->groups * s->cin; i++) {
-    float *restrict dst = s->buffers + (size_t)i * s->buf_len + s->fill;
-    const float *restrict src = in + i;
-    for (t = 0; t < n; t++) {
-      float v = src[t * in_stride];
-      /* One NaN or Inf would poison the output for the whole history. */
-      if (G_UNLIKELY(!isfinite(v))) {
-        v = 0.0f;
-        s->nonfinite++;
-      }
-      dst[t] = v;
-    }
-  }
+  for (i = 0; i < s->groups * s->cin; i++)
+    s->nonfinite += copy_finite(s->buffers + (size_t)i * s->buf_len + s->fill, in + i, in_stride, n);
 
   for (g = 0; g < s->groups; g++) {
+    /* One group and no fade: the path writes straight into the caller's
+     * buffer (its stride is then cout), saving a copy per frame. */
+    float *y = (s->groups == 1 && !fading) ? out : s->scratch;
     for (i = 0; i < s->cin; i++)
       s->x[i] = s->buffers + ((size_t)g * s->cin + i) * s->buf_len + s->fill;
-    run_path(s, g, tier, n, s->scratch);
+    run_path(s, g, tier, n, y);
     if (fading) {
       /* Equal-gain linear crossfade from the old path's output. */
       run_path(s, g, s->fade_from, n, s->fade_scratch);
@@ -250,13 +276,15 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
         size_t pos = s->fade_pos + t;
         float w = pos >= s->fade_len ? 1.0f : (float)(pos + 1) / (float)(s->fade_len + 1);
         for (o = 0; o < s->cout; o++) {
-          float *y = s->scratch + t * s->cout + o;
-          *y = w * *y + (1.0f - w) * s->fade_scratch[t * s->cout + o];
+          float *v = y + t * s->cout + o;
+          *v = w * *v + (1.0f - w) * s->fade_scratch[t * s->cout + o];
         }
       }
     }
+    if (y == out)
+      continue;
     for (t = 0; t < n; t++) {
-      const float *src = s->scratch + t * s->cout;
+      const float *src = y + t * s->cout;
       float *dst = out + t * out_stride + (size_t)g * s->cout;
       for (o = 0; o < s->cout; o++)
         dst[o] = src[o];
