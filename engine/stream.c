@@ -260,7 +260,8 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
   }
 
   for (i = 0; i < s->groups * s->cin; i++)
-    s->nonfinite += copy_finite(s->buffers + (size_t)i * s->buf_len + s->fill, in + i, in_stride, n);
+    s->nonfinite
+        += copy_finite(s->buffers + (size_t)i * s->buf_len + s->fill, in + i, in_stride, n);
 
   for (g = 0; g < s->groups; g++) {
     /* One group and no fade: the path writes straight into the caller's
