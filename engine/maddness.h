@@ -18,8 +18,8 @@
 
 G_BEGIN_DECLS
 
-#define MDN_ERROR (mdn_error_quark ())
-GQuark mdn_error_quark (void);
+#define MDN_ERROR (mdn_error_quark())
+GQuark mdn_error_quark(void);
 
 typedef enum {
   MDN_ERROR_INVALID_ARGUMENT, /* a shape or value out of range */
@@ -39,25 +39,25 @@ typedef enum {
 /* ---- kernel --------------------------------------------------------- */
 
 typedef struct {
-  int cin;       /* input channels, 1..MDN_MAX_CHANNELS */
-  int cout;      /* output channels, 1..MDN_MAX_CHANNELS */
-  int taps;      /* K, 1..MDN_MAX_TAPS */
-  int dilation;  /* >= 1 */
-  double rate;   /* sample rate in Hz, > 0 */
+  int cin;        /* input channels, 1..MDN_MAX_CHANNELS */
+  int cout;       /* output channels, 1..MDN_MAX_CHANNELS */
+  int taps;       /* K, 1..MDN_MAX_TAPS */
+  int dilation;   /* >= 1 */
+  double rate;    /* sample rate in Hz, > 0 */
   float *weights; /* [cout][cin][taps] */
   float *bias;    /* [cout] */
 } MdnKernel;
 
 /* A zeroed kernel of that shape, or NULL with error for a bad shape. */
-MdnKernel *mdn_kernel_new (int cin, int cout, int taps, int dilation, double rate, GError **error);
-MdnKernel *mdn_kernel_copy (const MdnKernel *kernel);
-void mdn_kernel_free (MdnKernel *kernel);
+MdnKernel *mdn_kernel_new(int cin, int cout, int taps, int dilation, double rate, GError **error);
+MdnKernel *mdn_kernel_copy(const MdnKernel *kernel);
+void mdn_kernel_free(MdnKernel *kernel);
 /* Checks shape limits and that every weight and bias is finite. */
-gboolean mdn_kernel_validate (const MdnKernel *kernel, GError **error);
+gboolean mdn_kernel_validate(const MdnKernel *kernel, GError **error);
 static inline float
-mdn_kernel_weight (const MdnKernel *k, int o, int i, int tap)
+mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
 {
-  return k->weights[((size_t) o * k->cin + i) * k->taps + tap];
+  return k->weights[((size_t)o * k->cin + i) * k->taps + tap];
 }
 
 /* Kernel sources shared by every tool (kernel-source.c).
@@ -67,10 +67,10 @@ mdn_kernel_weight (const MdnKernel *k, int o, int i, int tap)
  * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
  * white space; '#' starts a comment. It carries no rate: `rate` gives it.
  * An optional line "bias b0 b1 ..." after the taps sets the bias. */
-MdnKernel *mdn_kernel_load_wav (const char *path, GError **error);
-MdnKernel *mdn_kernel_load_taps (const char *path, double rate, GError **error);
+MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
+MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */
-gboolean mdn_kernel_write_taps_body (const MdnKernel *kernel, FILE *out, GError **error);
+gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
 
 /* ---- tiers ----------------------------------------------------------- */
 
@@ -87,22 +87,22 @@ typedef struct {
 } MdnTierSpec;
 
 /* Parses "s4d6e8q8"; defaults: e0, q8. */
-gboolean mdn_tier_spec_parse (const char *text, MdnTierSpec *spec, GError **error);
+gboolean mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error);
 /* Writes the canonical name ("s4d6e8"; q only when not 8). */
-void mdn_tier_spec_name (const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
+void mdn_tier_spec_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
 /* Parses a comma-separated ladder "s8d4,s4d6e8". Returns the count, or -1. */
-int mdn_tier_ladder_parse (const char *text, MdnTierSpec **specs, GError **error);
+int mdn_tier_ladder_parse(const char *text, MdnTierSpec **specs, GError **error);
 /* The engine's default ladder, fastest first. */
-const char *mdn_default_ladder (void);
+const char *mdn_default_ladder(void);
 
 /* What a fitted tier reports. */
 typedef struct {
   char name[MDN_TIER_NAME_MAX];
   MdnTierSpec spec;
-  int buckets;      /* 1 << depth */
-  int codebooks;    /* approximated codebooks read per output frame and output */
-  double snr_db;    /* measured on held-out audio */
-  double cost;      /* operations per frame: lookups + exact multiply-adds + encode steps */
+  int buckets;   /* 1 << depth */
+  int codebooks; /* approximated codebooks read per output frame and output */
+  double snr_db; /* measured on held-out audio */
+  double cost;   /* operations per frame: lookups + exact multiply-adds + encode steps */
   size_t table_bytes;
 } MdnTierInfo;
 
@@ -112,32 +112,32 @@ typedef struct _MdnTier MdnTier; /* opaque: encoders and tables */
 typedef struct _MdnModel MdnModel;
 
 typedef struct {
-  double seconds;  /* seconds of audio the tiers were fitted on (0 for none) */
-  char date[32];   /* ISO 8601, UTC, of the fit */
+  double seconds; /* seconds of audio the tiers were fitted on (0 for none) */
+  char date[32];  /* ISO 8601, UTC, of the fit */
   guint64 seed;
 } MdnProvenance;
 
 /* A model holding a copy of the kernel and no tiers. */
-MdnModel *mdn_model_new (const MdnKernel *kernel, GError **error);
-void mdn_model_free (MdnModel *model);
-const MdnKernel *mdn_model_kernel (const MdnModel *model);
-int mdn_model_n_tiers (const MdnModel *model);
+MdnModel *mdn_model_new(const MdnKernel *kernel, GError **error);
+void mdn_model_free(MdnModel *model);
+const MdnKernel *mdn_model_kernel(const MdnModel *model);
+int mdn_model_n_tiers(const MdnModel *model);
 /* Tier `index` (0 = fastest), or NULL when out of range. */
-const MdnTier *mdn_model_tier (const MdnModel *model, int index);
-void mdn_model_tier_info (const MdnModel *model, int index, MdnTierInfo *info);
-const MdnProvenance *mdn_model_provenance (const MdnModel *model);
+const MdnTier *mdn_model_tier(const MdnModel *model, int index);
+void mdn_model_tier_info(const MdnModel *model, int index, MdnTierInfo *info);
+const MdnProvenance *mdn_model_provenance(const MdnModel *model);
 /* The cost per frame of the exact path (multiply-adds, FFT work counted). */
-double mdn_model_exact_cost (const MdnModel *model);
+double mdn_model_exact_cost(const MdnModel *model);
 /* Takes ownership of tier; appends at the end of the ladder. */
-void mdn_model_add_tier (MdnModel *model, MdnTier *tier);
+void mdn_model_add_tier(MdnModel *model, MdnTier *tier);
 
 /* Preset files (.mdn, see docs/preset-format.md). */
-MdnModel *mdn_model_load (const char *path, GError **error);
-MdnModel *mdn_model_load_from_data (const void *data, size_t size, GError **error);
-gboolean mdn_model_save (const MdnModel *model, const char *path, GError **error);
+MdnModel *mdn_model_load(const char *path, GError **error);
+MdnModel *mdn_model_load_from_data(const void *data, size_t size, GError **error);
+gboolean mdn_model_save(const MdnModel *model, const char *path, GError **error);
 /* Serialised bytes (g_bytes_unref when done). */
-GBytes *mdn_model_serialize (const MdnModel *model, GError **error);
-#define MDN_PRESET_MAX_BYTES ((size_t) 512 << 20)
+GBytes *mdn_model_serialize(const MdnModel *model, GError **error);
+#define MDN_PRESET_MAX_BYTES ((size_t)512 << 20)
 
 /* ---- stream ------------------------------------------------------------ */
 
@@ -148,25 +148,25 @@ typedef struct _MdnStream MdnStream;
  * group g reads input channels g*cin.. and writes output channels g*cout..
  * (a 1->1 model on stereo: groups = 2). All memory is allocated here.
  * The model must outlive the stream and not gain tiers meanwhile. */
-MdnStream *mdn_stream_new (const MdnModel *model, int groups, GError **error);
-void mdn_stream_free (MdnStream *stream);
+MdnStream *mdn_stream_new(const MdnModel *model, int groups, GError **error);
+void mdn_stream_free(MdnStream *stream);
 /* Filters n_frames (any count, 0 included). tier: MDN_TIER_EXACT or
  * 0..n_tiers-1. Zero latency, causal, no allocation; `in` and `out` must not
  * overlap. Changing tier between calls keeps the output continuous.
  * Returns FALSE only for a tier index out of range. */
-gboolean mdn_stream_process (MdnStream *stream, int tier, const float *in, float *out,
-                             size_t n_frames);
+gboolean mdn_stream_process(MdnStream *stream, int tier, const float *in, float *out,
+                            size_t n_frames);
 /* Forgets the history: as if the stream had seen only zeros. */
-void mdn_stream_reset (MdnStream *stream);
-int mdn_stream_groups (const MdnStream *stream);
+void mdn_stream_reset(MdnStream *stream);
+int mdn_stream_groups(const MdnStream *stream);
 /* Non-finite input samples (NaN, Inf) are replaced by 0 before they enter
  * the history, so one bad sample cannot poison the stream. This counts them
  * since the stream was made or reset. */
-guint64 mdn_stream_nonfinite_count (const MdnStream *stream);
+guint64 mdn_stream_nonfinite_count(const MdnStream *stream);
 /* When the tier changes between calls, fade linearly from the old path's
  * output to the new one's over `frames` frames (both run meanwhile), so a
  * quality change does not click. 0 (the default) switches at once. */
-void mdn_stream_set_crossfade (MdnStream *stream, size_t frames);
+void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
 
 /* ---- shipped presets (preset-path.c) ---------------------------------------- */
 
@@ -174,15 +174,15 @@ void mdn_stream_set_crossfade (MdnStream *stream, size_t frames);
  * NAME or NAME.mdn looked up in the directories of MADDNESS_PRESET_PATH
  * (colon-separated), then in the installed presets directory. NULL with an
  * error listing the places searched. g_free the result. */
-char *mdn_preset_find (const char *name_or_path, GError **error);
+char *mdn_preset_find(const char *name_or_path, GError **error);
 /* The installed presets directory (a build-time constant). */
-const char *mdn_preset_dir (void);
+const char *mdn_preset_dir(void);
 
 /* ---- fitting (fit.c) ------------------------------------------------------ */
 
 /* Progress: stage ("trees", "tables", "measure"), fraction 0..1 of the whole fit.
  * Return nothing; cancelling is done through the cancel flag. */
-typedef void (*MdnProgressFunc) (const char *stage, double fraction, gpointer user_data);
+typedef void (*MdnProgressFunc)(const char *stage, double fraction, gpointer user_data);
 
 typedef struct {
   const MdnTierSpec *specs; /* the ladder to fit, fastest first */
@@ -193,23 +193,23 @@ typedef struct {
   MdnProgressFunc progress; /* may be NULL */
   gpointer progress_data;
   const volatile gint *cancel; /* fit stops with MDN_ERROR_CANCELLED when *cancel != 0 */
-  gboolean keep_dominated;  /* keep tiers off the SNR/cost Pareto front */
+  gboolean keep_dominated;     /* keep tiers off the SNR/cost Pareto front */
 } MdnFitOptions;
 
-void mdn_fit_options_init (MdnFitOptions *options);
+void mdn_fit_options_init(MdnFitOptions *options);
 
 /* Fits the tiers of `options` to `audio` (interleaved, kernel->cin channels,
  * n_frames frames) and returns a model with the kernel and those tiers, each
  * with its SNR measured on the held-out tail of the audio. */
-MdnModel *mdn_fit (const MdnKernel *kernel, const float *audio, size_t n_frames,
-                   const MdnFitOptions *options, GError **error);
+MdnModel *mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames,
+                  const MdnFitOptions *options, GError **error);
 
 /* The instruction set the engine's kernels use: "scalar", "avx2" or
  * "avx512" (the best this CPU has, or what MADDNESS_ISA forces). */
-const char *mdn_isa (void);
+const char *mdn_isa(void);
 
 /* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */
-double mdn_snr_db (const double *reference, const float *test, size_t n);
+double mdn_snr_db(const double *reference, const float *test, size_t n);
 
 G_END_DECLS
 

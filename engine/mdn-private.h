@@ -34,7 +34,8 @@ struct _MdnModel {
  * Codebook c = (channel cb_chan[c], group cb_group[c]) covers taps
  * g*s .. g*s+s-1 of that channel and reads the code stream at t - g*s*dil.
  *
- * Output: y[t][o] = bias[o] (added by the stream) + sum_e exact_w[e][o] * x[t - exact_tap[e]*dil][exact_chan[e]]
+ * Output: y[t][o] = bias[o] (added by the stream) + sum_e exact_w[e][o] * x[t -
+ * exact_tap[e]*dil][exact_chan[e]]
  *                 + sigma_t * (offset[o] + scale[o] * sum_c lut[c][code][o])
  * with lut stored quantised (uint8 or uint16 by spec.table_bits) as
  * lut[(c * buckets + b) * cout + o]. The code of codebook c for row t is
@@ -65,19 +66,19 @@ struct _MdnTier {
 };
 
 /* ---- tier data (tier-data.c): allocation, checks, info ---- */
-MdnTier *mdn_tier_alloc (const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
-                         int n_exact, int n_codebooks, GError **error);
-void mdn_tier_free (MdnTier *tier);
+MdnTier *mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
+                        int n_exact, int n_codebooks, GError **error);
+void mdn_tier_free(MdnTier *tier);
 /* Checks every index and value against the shape (used by the loader). */
-gboolean mdn_tier_validate (const MdnTier *tier, GError **error);
-void mdn_tier_get_info (const MdnTier *tier, MdnTierInfo *info);
-size_t mdn_tier_table_bytes (const MdnTier *tier);
+gboolean mdn_tier_validate(const MdnTier *tier, GError **error);
+void mdn_tier_get_info(const MdnTier *tier, MdnTierInfo *info);
+size_t mdn_tier_table_bytes(const MdnTier *tier);
 
 /* ---- tier runtime (tier.c): scalar reference encode and scan ---- */
 
 /* Groups of s taps per channel: ceil(taps / s). */
 static inline int
-mdn_tier_groups (const MdnTier *tier)
+mdn_tier_groups(const MdnTier *tier)
 {
   return (tier->taps + tier->spec.taps_per_codebook - 1) / tier->spec.taps_per_codebook;
 }
@@ -85,14 +86,14 @@ mdn_tier_groups (const MdnTier *tier)
 /* The span of past frames a row reads through its codebooks:
  * (groups * s - 1) * dilation. */
 static inline size_t
-mdn_tier_span (const MdnTier *tier)
+mdn_tier_span(const MdnTier *tier)
 {
-  return ((size_t) mdn_tier_groups (tier) * tier->spec.taps_per_codebook - 1) * tier->dilation;
+  return ((size_t)mdn_tier_groups(tier) * tier->spec.taps_per_codebook - 1) * tier->dilation;
 }
 
 /* Frames of input history the tier reads before the current frame:
  * span + MDN_NORM_BLOCK (the normaliser looks back to its block's start). */
-size_t mdn_tier_history (const MdnTier *tier);
+size_t mdn_tier_history(const MdnTier *tier);
 
 /* Row normalisation, the rule shared by training and streaming:
  * sigma_t = mdn_pow2_ceil (max |x[u][i]| over all input channels i and
@@ -100,29 +101,29 @@ size_t mdn_tier_history (const MdnTier *tier);
  * t being the absolute frame index (frames before the stream start are 0).
  * Powers of two keep the scaling exact, so the tier is level-invariant. */
 static inline float
-mdn_pow2_ceil (float m)
+mdn_pow2_ceil(float m)
 {
   int e;
   if (!(m > 0x1p-100f))
     return 0x1p-100f; /* silence (or NaN): any tiny scale gives ~0 output */
   if (!(m < 0x1p100f))
     return 0x1p100f;
-  (void) frexpf (m, &e); /* m = f * 2^e, f in [0.5, 1) */
-  return ldexpf (1.0f, e);
+  (void)frexpf(m, &e); /* m = f * 2^e, f in [0.5, 1) */
+  return ldexpf(1.0f, e);
 }
 
 /* The code of input channel `chan` for the window ending at xt (xt points at
  * x[t] of that channel; xt[-j*dil] is tap offset j), normalised by sigma. */
 static inline unsigned
-mdn_tier_encode_one (const MdnTier *tier, int chan, const float *xt, float sigma)
+mdn_tier_encode_one(const MdnTier *tier, int chan, const float *xt, float sigma)
 {
   const int depth = tier->spec.depth;
-  const guint8 *split = tier->split + (size_t) chan * depth;
-  const float *thr = tier->thresholds + (size_t) chan * (tier->buckets - 1);
+  const guint8 *split = tier->split + (size_t)chan * depth;
+  const float *thr = tier->thresholds + (size_t)chan * (tier->buckets - 1);
   unsigned node = 0;
   int l;
   for (l = 0; l < depth; l++) {
-    float v = xt[-(ptrdiff_t) split[l] * tier->dilation];
+    float v = xt[-(ptrdiff_t)split[l] * tier->dilation];
     node = 2 * node + (v > thr[(1u << l) - 1 + node] * sigma);
   }
   return node;
@@ -130,38 +131,38 @@ mdn_tier_encode_one (const MdnTier *tier, int chan, const float *xt, float sigma
 
 /* Per-stream state of one tier: code history, normalisation state. */
 typedef struct _MdnTierState MdnTierState;
-MdnTierState *mdn_tier_state_new (const MdnTier *tier);
-void mdn_tier_state_free (MdnTierState *state);
+MdnTierState *mdn_tier_state_new(const MdnTier *tier);
+void mdn_tier_state_free(MdnTierState *state);
 /* Called when the stream switches to this tier or is reset: the state must
  * rebuild whatever it caches from the input history alone. */
-void mdn_tier_state_invalidate (MdnTierState *state);
+void mdn_tier_state_invalidate(MdnTierState *state);
 /* Computes n (<= MDN_CHUNK) output frames. x[i] points at the first new
  * sample of input channel i; x[i][-h] for h <= mdn_tier_history() is valid
  * history (zeros before the stream's start). frame0 is the absolute index of
  * the first new frame (for block alignment). out has stride cout.
  * The output EXCLUDES the kernel bias: the caller (stream.c) adds it. */
-void mdn_tier_process (const MdnTier *tier, MdnTierState *state, const float *const *x,
-                       guint64 frame0, size_t n, float *out);
+void mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *const *x,
+                      guint64 frame0, size_t n, float *out);
 
 /* Exact path (exact.c): direct form below the crossover, zero-latency
  * uniformly partitioned FFT convolution above it. */
 typedef struct _MdnExact MdnExact;
 /* NULL when memory runs out. */
-MdnExact *mdn_exact_new (const MdnKernel *kernel);
+MdnExact *mdn_exact_new(const MdnKernel *kernel);
 /* Another state for the same kernel, sharing its weights and spectra. */
-MdnExact *mdn_exact_new_sharing (const MdnExact *other);
-void mdn_exact_free (MdnExact *exact);
+MdnExact *mdn_exact_new_sharing(const MdnExact *other);
+void mdn_exact_free(MdnExact *exact);
 /* Frames of input history the path reads: (taps-1)*dilation for the direct
  * form; for the FFT path also what rebuilding its delay line reads. */
-size_t mdn_exact_history (const MdnKernel *kernel);
+size_t mdn_exact_history(const MdnKernel *kernel);
 /* Same calling convention as mdn_tier_process(). The FFT part caches
  * transforms of past input blocks; after mdn_exact_invalidate() (the stream
  * used a tier for a while, or was reset) it rebuilds them from the history
  * x[i][-h], so the output stays continuous across tier changes. */
-void mdn_exact_invalidate (MdnExact *exact);
-void mdn_exact_process (MdnExact *exact, const float *const *x, guint64 frame0, size_t n,
-                        float *out);
-double mdn_exact_cost_per_frame (const MdnKernel *kernel);
+void mdn_exact_invalidate(MdnExact *exact);
+void mdn_exact_process(MdnExact *exact, const float *const *x, guint64 frame0, size_t n,
+                       float *out);
+double mdn_exact_cost_per_frame(const MdnKernel *kernel);
 
 /* ---- instruction sets (cpu.c) ---- */
 typedef enum {
@@ -170,13 +171,13 @@ typedef enum {
   MDN_ISA_AVX512, /* AVX-512 F, BW, VL, DQ */
   MDN_N_ISAS
 } MdnIsa;
-gboolean mdn_cpu_supports (MdnIsa isa);
+gboolean mdn_cpu_supports(MdnIsa isa);
 /* The ISA in use: the best supported, or MADDNESS_ISA when supported. */
-MdnIsa mdn_cpu_isa (void);
-const char *mdn_isa_name (MdnIsa isa);
+MdnIsa mdn_cpu_isa(void);
+const char *mdn_isa_name(MdnIsa isa);
 
 /* Tier cost model (operations per frame), shared by fit and info. */
-double mdn_tier_cost (const MdnTier *tier);
+double mdn_tier_cost(const MdnTier *tier);
 
 G_END_DECLS
 

@@ -4,13 +4,13 @@
 #include <math.h>
 
 double
-mdn_snr_db (const double *reference, const float *test, size_t n)
+mdn_snr_db(const double *reference, const float *test, size_t n)
 {
   double signal = 0, noise = 0;
   size_t j;
 
   for (j = 0; j < n; j++) {
-    double d = reference[j] - (double) test[j];
+    double d = reference[j] - (double)test[j];
     signal += reference[j] * reference[j];
     noise += d * d;
   }
@@ -18,5 +18,5 @@ mdn_snr_db (const double *reference, const float *test, size_t n)
     return INFINITY;
   if (signal == 0)
     return -INFINITY;
-  return 10.0 * log10 (signal / noise);
+  return 10.0 * log10(signal / noise);
 }

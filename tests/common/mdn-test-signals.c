@@ -9,10 +9,10 @@ typedef struct {
 } Reson;
 
 static double
-reson_run (Reson *r, double x, double freq, double bw, double rate)
+reson_run(Reson *r, double x, double freq, double bw, double rate)
 {
-  double rad = exp (-M_PI * bw / rate);
-  double a1 = 2 * rad * cos (2 * M_PI * freq / rate), a2 = -rad * rad;
+  double rad = exp(-M_PI * bw / rate);
+  double a1 = 2 * rad * cos(2 * M_PI * freq / rate), a2 = -rad * rad;
   double y = (1 - rad) * x + a1 * r->y1 + a2 * r->y2;
   r->y2 = r->y1;
   r->y1 = y;
@@ -20,22 +20,22 @@ reson_run (Reson *r, double x, double freq, double bw, double rate)
 }
 
 static void
-normalise_peak (float *x, size_t n, double peak)
+normalise_peak(float *x, size_t n, double peak)
 {
   double m = 0;
   size_t j;
   for (j = 0; j < n; j++)
-    m = fmax (m, fabs (x[j]));
+    m = fmax(m, fabs(x[j]));
   if (m > 0)
     for (j = 0; j < n; j++)
-      x[j] = (float) (x[j] * peak / m);
+      x[j] = (float)(x[j] * peak / m);
 }
 
 float *
-mdn_test_speech (size_t n, double rate, guint32 seed)
+mdn_test_speech(size_t n, double rate, guint32 seed)
 {
-  GRand *rng = g_rand_new_with_seed (seed);
-  float *x = g_new0 (float, n ? n : 1);
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new0(float, n ? n : 1);
   Reson r[3] = { { 0 } };
   double phase = 0, f0 = 120, f0_target = 140;
   double formant[3] = { 500, 1500, 2500 }, target[3] = { 700, 1200, 2600 };
@@ -47,14 +47,14 @@ mdn_test_speech (size_t n, double rate, guint32 seed)
     double glottal, s;
     if (syllable_left == 0) {
       /* A new syllable: voiced vowel, fricative or pause. */
-      double kind = g_rand_double (rng);
-      syllable_left = (size_t) (rate * g_rand_double_range (rng, 0.08, 0.25));
+      double kind = g_rand_double(rng);
+      syllable_left = (size_t)(rate * g_rand_double_range(rng, 0.08, 0.25));
       env_target = kind < 0.15 ? 0.0 : 1.0;
       fric = (kind >= 0.15 && kind < 0.3) ? 1.0 : 0.0;
-      f0_target = g_rand_double_range (rng, 90, 220);
-      target[0] = g_rand_double_range (rng, 300, 900);
-      target[1] = g_rand_double_range (rng, 900, 2300);
-      target[2] = g_rand_double_range (rng, 2300, 3500);
+      f0_target = g_rand_double_range(rng, 90, 220);
+      target[0] = g_rand_double_range(rng, 300, 900);
+      target[1] = g_rand_double_range(rng, 900, 2300);
+      target[2] = g_rand_double_range(rng, 2300, 3500);
     }
     syllable_left--;
     env += (env_target - env) * (30.0 / rate);
@@ -67,84 +67,84 @@ mdn_test_speech (size_t n, double rate, guint32 seed)
       phase -= 1.0;
       glottal = 1.0;
     }
-    glottal += 0.02 * g_rand_double_range (rng, -1, 1);
+    glottal += 0.02 * g_rand_double_range(rng, -1, 1);
     s = 0;
     for (k = 0; k < 3; k++)
-      s += reson_run (&r[k], glottal, formant[k], 80 + 40 * k, rate) / (1 + k);
+      s += reson_run(&r[k], glottal, formant[k], 80 + 40 * k, rate) / (1 + k);
     s *= (1 - fric);
-    s += fric * 0.05 * g_rand_double_range (rng, -1, 1);
-    x[j] = (float) (s * env);
+    s += fric * 0.05 * g_rand_double_range(rng, -1, 1);
+    x[j] = (float)(s * env);
   }
-  normalise_peak (x, n, 0.5);
-  g_rand_free (rng);
+  normalise_peak(x, n, 0.5);
+  g_rand_free(rng);
   return x;
 }
 
 float *
-mdn_test_music (size_t n, double rate, guint32 seed)
+mdn_test_music(size_t n, double rate, guint32 seed)
 {
-  GRand *rng = g_rand_new_with_seed (seed);
-  float *x = g_new0 (float, n ? n : 1);
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new0(float, n ? n : 1);
   const double scale[7] = { 0, 2, 4, 5, 7, 9, 11 };
   double note_f[4] = { 220, 277, 330, 110 }, note_amp[4] = { 0 }, note_ph[4][6] = { { 0 } };
   double drum = 0;
-  size_t beat = (size_t) (rate * 0.25), j;
+  size_t beat = (size_t)(rate * 0.25), j;
   int v, h;
 
   for (j = 0; j < n; j++) {
     double s = 0;
     if (j % beat == 0) {
       /* Every beat: maybe a new chord, maybe a drum hit. */
-      if (g_rand_int_range (rng, 0, 4) == 0 || j == 0) {
-        int root = g_rand_int_range (rng, 0, 7);
+      if (g_rand_int_range(rng, 0, 4) == 0 || j == 0) {
+        int root = g_rand_int_range(rng, 0, 7);
         for (v = 0; v < 3; v++) {
           int deg = root + 2 * v;
-          note_f[v] = 220 * pow (2, (scale[deg % 7] + 12 * (deg / 7)) / 12.0);
-          note_amp[v] = g_rand_double_range (rng, 0.5, 1.0);
+          note_f[v] = 220 * pow(2, (scale[deg % 7] + 12 * (deg / 7)) / 12.0);
+          note_amp[v] = g_rand_double_range(rng, 0.5, 1.0);
         }
         note_f[3] = note_f[0] / 2;
         note_amp[3] = 1.0;
       }
-      if (g_rand_int_range (rng, 0, 2) == 0)
+      if (g_rand_int_range(rng, 0, 2) == 0)
         drum = 1.0;
     }
     for (v = 0; v < 4; v++) {
       for (h = 0; h < 6; h++) {
         note_ph[v][h] += note_f[v] * (h + 1) / rate;
-        note_ph[v][h] -= floor (note_ph[v][h]);
-        s += note_amp[v] * sin (2 * M_PI * note_ph[v][h]) / ((h + 1) * (h + 1));
+        note_ph[v][h] -= floor(note_ph[v][h]);
+        s += note_amp[v] * sin(2 * M_PI * note_ph[v][h]) / ((h + 1) * (h + 1));
       }
       note_amp[v] *= 1 - 1.5 / rate;
     }
-    s += drum * g_rand_double_range (rng, -1, 1) * 1.5;
+    s += drum * g_rand_double_range(rng, -1, 1) * 1.5;
     drum *= 1 - 40.0 / rate;
-    x[j] = (float) s;
+    x[j] = (float)s;
   }
-  normalise_peak (x, n, 0.5);
-  g_rand_free (rng);
+  normalise_peak(x, n, 0.5);
+  g_rand_free(rng);
   return x;
 }
 
 float *
-mdn_test_multichannel (float *(*gen) (size_t, double, guint32), size_t n, int channels,
-                       double rate, guint32 seed)
+mdn_test_multichannel(float *(*gen)(size_t, double, guint32), size_t n, int channels, double rate,
+                      guint32 seed)
 {
-  float *out = g_new0 (float, n * channels + 1);
+  float *out = g_new0(float, n *channels + 1);
   int c;
   size_t j;
   for (c = 0; c < channels; c++) {
-    float *x = gen (n, rate, seed + c);
+    float *x = gen(n, rate, seed + c);
     for (j = 0; j < n; j++)
       out[j * channels + c] = x[j];
-    g_free (x);
+    g_free(x);
   }
   return out;
 }
 
 double *
-mdn_test_reference_conv (const MdnKernel *k, const float *in, size_t n_frames)
+mdn_test_reference_conv(const MdnKernel *k, const float *in, size_t n_frames)
 {
-  double *out = g_new0 (double, n_frames * k->cout + 1);
+  double *out = g_new0(double, n_frames * k->cout + 1);
   size_t t;
   int o, i, tap;
 
@@ -153,10 +153,10 @@ mdn_test_reference_conv (const MdnKernel *k, const float *in, size_t n_frames)
       double acc = k->bias[o];
       for (i = 0; i < k->cin; i++)
         for (tap = 0; tap < k->taps; tap++) {
-          size_t back = (size_t) tap * k->dilation;
+          size_t back = (size_t)tap * k->dilation;
           if (back > t)
             break;
-          acc += (double) mdn_kernel_weight (k, o, i, tap) * in[(t - back) * k->cin + i];
+          acc += (double)mdn_kernel_weight(k, o, i, tap) * in[(t - back) * k->cin + i];
         }
       out[t * k->cout + o] = acc;
     }
@@ -164,84 +164,84 @@ mdn_test_reference_conv (const MdnKernel *k, const float *in, size_t n_frames)
 }
 
 static double
-blackman (int j, int n)
+blackman(int j, int n)
 {
   if (n == 1)
     return 1;
-  return 0.42 - 0.5 * cos (2 * M_PI * j / (n - 1)) + 0.08 * cos (4 * M_PI * j / (n - 1));
+  return 0.42 - 0.5 * cos(2 * M_PI * j / (n - 1)) + 0.08 * cos(4 * M_PI * j / (n - 1));
 }
 
 static double
-sinc (double x)
+sinc(double x)
 {
-  return x == 0 ? 1 : sin (M_PI * x) / (M_PI * x);
+  return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
 }
 
 MdnKernel *
-mdn_test_lowpass (int taps, double cutoff, double rate)
+mdn_test_lowpass(int taps, double cutoff, double rate)
 {
-  MdnKernel *k = mdn_kernel_new (1, 1, taps, 1, rate, NULL);
+  MdnKernel *k = mdn_kernel_new(1, 1, taps, 1, rate, NULL);
   double fc = cutoff / rate, centre = (taps - 1) / 2.0, sum = 0;
   int j;
   for (j = 0; j < taps; j++) {
-    k->weights[j] = (float) (2 * fc * sinc (2 * fc * (j - centre)) * blackman (j, taps));
+    k->weights[j] = (float)(2 * fc * sinc(2 * fc * (j - centre)) * blackman(j, taps));
     sum += k->weights[j];
   }
   for (j = 0; j < taps; j++)
-    k->weights[j] = (float) (k->weights[j] / sum);
+    k->weights[j] = (float)(k->weights[j] / sum);
   return k;
 }
 
 MdnKernel *
-mdn_test_room_ir (int taps, double rt60, double rate, guint32 seed)
+mdn_test_room_ir(int taps, double rt60, double rate, guint32 seed)
 {
-  MdnKernel *k = mdn_kernel_new (1, 1, taps, 1, rate, NULL);
-  GRand *rng = g_rand_new_with_seed (seed);
-  double decay = log (1000.0) / (rt60 * rate); /* -60 dB after rt60 seconds */
+  MdnKernel *k = mdn_kernel_new(1, 1, taps, 1, rate, NULL);
+  GRand *rng = g_rand_new_with_seed(seed);
+  double decay = log(1000.0) / (rt60 * rate); /* -60 dB after rt60 seconds */
   int j, r;
   k->weights[0] = 1.0f;
   for (r = 0; r < 12; r++) {
-    int at = g_rand_int_range (rng, (int) (0.002 * rate), MAX ((int) (0.002 * rate) + 1, taps / 6));
+    int at = g_rand_int_range(rng, (int)(0.002 * rate), MAX((int)(0.002 * rate) + 1, taps / 6));
     if (at < taps)
-      k->weights[at] += (float) (g_rand_double_range (rng, -0.6, 0.6) * exp (-decay * at));
+      k->weights[at] += (float)(g_rand_double_range(rng, -0.6, 0.6) * exp(-decay * at));
   }
   for (j = taps / 8; j < taps; j++)
-    k->weights[j] += (float) (0.15 * g_rand_double_range (rng, -1, 1) * exp (-decay * j));
-  g_rand_free (rng);
+    k->weights[j] += (float)(0.15 * g_rand_double_range(rng, -1, 1) * exp(-decay * j));
+  g_rand_free(rng);
   return k;
 }
 
 MdnKernel *
-mdn_test_random_kernel (int cin, int cout, int taps, int dilation, double rate, guint32 seed)
+mdn_test_random_kernel(int cin, int cout, int taps, int dilation, double rate, guint32 seed)
 {
-  MdnKernel *k = mdn_kernel_new (cin, cout, taps, dilation, rate, NULL);
-  GRand *rng = g_rand_new_with_seed (seed);
-  double s = 1.0 / sqrt ((double) cin * taps);
-  size_t j, n = (size_t) cin * cout * taps;
+  MdnKernel *k = mdn_kernel_new(cin, cout, taps, dilation, rate, NULL);
+  GRand *rng = g_rand_new_with_seed(seed);
+  double s = 1.0 / sqrt((double)cin * taps);
+  size_t j, n = (size_t)cin * cout * taps;
   for (j = 0; j < n; j++) {
     /* Sum of uniforms: roughly Gaussian, like trained weights. */
-    double g = g_rand_double (rng) + g_rand_double (rng) + g_rand_double (rng) - 1.5;
-    k->weights[j] = (float) (2 * g * s);
+    double g = g_rand_double(rng) + g_rand_double(rng) + g_rand_double(rng) - 1.5;
+    k->weights[j] = (float)(2 * g * s);
   }
-  for (j = 0; j < (size_t) cout; j++)
-    k->bias[j] = (float) (0.01 * g_rand_double_range (rng, -1, 1));
-  g_rand_free (rng);
+  for (j = 0; j < (size_t)cout; j++)
+    k->bias[j] = (float)(0.01 * g_rand_double_range(rng, -1, 1));
+  g_rand_free(rng);
   return k;
 }
 
 MdnKernel *
-mdn_test_bank (int bands, int taps, double rate)
+mdn_test_bank(int bands, int taps, double rate)
 {
-  MdnKernel *k = mdn_kernel_new (1, bands, taps, 1, rate, NULL);
+  MdnKernel *k = mdn_kernel_new(1, bands, taps, 1, rate, NULL);
   double lo = 80, hi = 0.45 * rate, centre = (taps - 1) / 2.0;
   int b, j;
   for (b = 0; b < bands; b++) {
-    double f1 = lo * pow (hi / lo, (double) b / bands) / rate;
-    double f2 = lo * pow (hi / lo, (double) (b + 1) / bands) / rate;
+    double f1 = lo * pow(hi / lo, (double)b / bands) / rate;
+    double f2 = lo * pow(hi / lo, (double)(b + 1) / bands) / rate;
     for (j = 0; j < taps; j++) {
       double d = j - centre;
-      k->weights[(size_t) b * taps + j]
-          = (float) ((2 * f2 * sinc (2 * f2 * d) - 2 * f1 * sinc (2 * f1 * d)) * blackman (j, taps));
+      k->weights[(size_t)b * taps + j]
+          = (float)((2 * f2 * sinc(2 * f2 * d) - 2 * f1 * sinc(2 * f1 * d)) * blackman(j, taps));
     }
   }
   return k;

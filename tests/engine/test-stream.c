@@ -433,8 +433,8 @@ test_crossfade(void)
   g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, a));
   /* cut inside the fade too: the fade position carries across calls */
   g_assert_true(mdn_stream_process(s, 0, in + a * k->cin, out + a * k->cout, 100));
-  g_assert_true(mdn_stream_process(s, 0, in + (a + 100) * k->cin, out + (a + 100) * k->cout,
-                                   n - a - 100));
+  g_assert_true(
+      mdn_stream_process(s, 0, in + (a + 100) * k->cin, out + (a + 100) * k->cout, n - a - 100));
   g_assert_cmpint(memcmp(exact, out, sizeof(float) * a * k->cout), ==, 0);
   for (t = a; t < a + fade; t++)
     for (o = 0; o < k->cout; o++) {
@@ -442,10 +442,9 @@ test_crossfade(void)
       float want = w * tier0[t * k->cout + o] + (1 - w) * exact[t * k->cout + o];
       g_assert_cmpfloat_with_epsilon(out[t * k->cout + o], want, 1e-6);
     }
-  g_assert_cmpint(
-      memcmp(tier0 + (a + fade) * k->cout, out + (a + fade) * k->cout,
-             sizeof(float) * (n - a - fade) * k->cout),
-      ==, 0);
+  g_assert_cmpint(memcmp(tier0 + (a + fade) * k->cout, out + (a + fade) * k->cout,
+                         sizeof(float) * (n - a - fade) * k->cout),
+                  ==, 0);
   mdn_stream_free(s);
   g_free(in);
   g_free(exact);
