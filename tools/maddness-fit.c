@@ -5,7 +5,9 @@
  *                [--seed N] [--rate HZ] -o OUT.mdn
  *
  * The kernel is a .mdn preset (its kernel is taken), a WAV impulse response
- * or a taps file (--rate gives its rate, default 48000): a preset is told by
+ * or a taps file (--rate gives its rate, default 48000), or the name of a
+ * shipped preset when no such file exists (mdn_preset_find: NAME or NAME.mdn
+ * in MADDNESS_PRESET_PATH, then the installed presets): a preset is told by
  * its magic or a .mdn extension, a WAV by the RIFF/RIFX/RF64 header or a .wav
  * extension, anything else is read as a taps file.
  * Prints one line per kept tier, "tier: NAME snr_db=X" (held-out SNR), then
@@ -26,7 +28,8 @@ static char *opt_output = NULL;
 
 static const GOptionEntry entries[] = {
   { "kernel", 'k', 0, G_OPTION_ARG_FILENAME, &opt_kernel,
-    "The kernel: a .mdn preset, a WAV impulse response or a taps file", "FILE" },
+    "The kernel: a .mdn preset, a WAV impulse response, a taps file, or a shipped preset's name",
+    "FILE|NAME" },
   { "audio", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_audio,
     "Example audio (repeat to concatenate); rate and channels must match the kernel", "A.wav" },
   { "tiers", 't', 0, G_OPTION_ARG_STRING, &opt_tiers,
@@ -129,6 +132,7 @@ main(int argc, char **argv)
   GOptionContext *context;
   GError *error = NULL;
   MdnKernel *kernel = NULL;
+  char *kernel_path = NULL;
   MdnModel *model = NULL;
   MdnTierSpec *specs = NULL;
   MdnFitOptions options;
@@ -158,7 +162,13 @@ main(int argc, char **argv)
     g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "--rate must be > 0");
     goto out;
   }
-  kernel = load_kernel(opt_kernel, &error);
+  /* A file as it is; a NAME without a directory part that is no file is a
+   * shipped preset's name. */
+  if (strchr(opt_kernel, G_DIR_SEPARATOR) || g_file_test(opt_kernel, G_FILE_TEST_EXISTS))
+    kernel_path = g_strdup(opt_kernel);
+  else
+    kernel_path = mdn_preset_find(opt_kernel, &error);
+  kernel = kernel_path ? load_kernel(kernel_path, &error) : NULL;
   if (!kernel)
     goto out;
   for (t = 0; opt_audio[t]; t++)
@@ -208,6 +218,7 @@ out:
   }
   mdn_model_free(model);
   mdn_kernel_free(kernel);
+  g_free(kernel_path);
   g_free(audio);
   g_free(specs);
   g_option_context_free(context);

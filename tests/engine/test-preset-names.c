@@ -1,14 +1,19 @@
 /* test-preset-names: `maddness-info --list` and preset names given to
- * maddness-info (path in $MADDNESS_INFO), through MADDNESS_PRESET_PATH. */
+ * maddness-info (path in $MADDNESS_INFO) and to `maddness-fit --kernel` (path
+ * in $MADDNESS_FIT), through MADDNESS_PRESET_PATH; the shipped presets (in
+ * $MADDNESS_SHIPPED_PRESETS) as listed. */
 #include "maddness.h"
 #include "mdn-test-signals.h"
 
+#include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
 static char *tmp_dir;
 static const char *info_path;
+static const char *fit_path;
+static const char *shipped_dir;
 
 typedef struct {
   int status; /* exit status, or -1 when it did not exit */
@@ -195,6 +200,106 @@ test_info_by_name(void)
   g_free(dir);
 }
 
+/* The presets checked in to presets/ load and have the shapes
+ * presets/design-kernels.c gives them, each with at least one tier. */
+static void
+test_shipped(void)
+{
+  static const char *const expected[] = {
+    "bank16 1->16 taps=128 ",  "beam8 8->2 taps=48 ",   "crossover 1->2 taps=127 ",
+    "highpass 1->1 taps=127 ", "lowpass 1->1 taps=64 ", "reverb 1->2 taps=1024 ",
+  };
+  const char *argv[] = { info_path, "--list", NULL };
+  Run run = run_tool(argv, shipped_dir);
+  char **lines;
+  guint i;
+
+  g_assert_cmpstr(run.err, ==, "");
+  g_assert_cmpint(run.status, ==, 0);
+  lines = g_strsplit(run.out, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(expected) + 1); /* and "" */
+  for (i = 0; i < G_N_ELEMENTS(expected); i++) {
+    const char *tiers;
+
+    g_assert_true(g_str_has_prefix(lines[i], expected[i]));
+    tiers = lines[i] + strlen(expected[i]);
+    g_assert_true(g_str_has_prefix(tiers, "tiers="));
+    g_assert_cmpint(atoi(tiers + 6), >=, 1);
+  }
+  g_strfreev(lines);
+  run_free(&run);
+}
+
+static void
+write_speech_wav(const char *path, size_t n)
+{
+  SF_INFO info = { .samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+  float *x = mdn_test_speech(n, 48000, 9);
+  SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+
+  g_assert_nonnull(f);
+  g_assert_cmpint(sf_writef_float(f, x, (sf_count_t)n), ==, (sf_count_t)n);
+  sf_close(f);
+  g_free(x);
+}
+
+/* `maddness-fit --kernel NAME` fits the kernel of the preset NAME finds; an
+ * unknown name fails with the places searched. */
+static void
+test_fit_by_name(void)
+{
+  char *dir = make_dir("fit-names");
+  char *audio = g_build_filename(dir, "audio.wav", NULL);
+  char *out = g_build_filename(dir, "refit.mdn", NULL);
+  char *named = g_build_filename(dir, "delta.mdn", NULL);
+  const char *by_name[]
+      = { fit_path, "--kernel", "delta", "--audio", audio, "--tiers", "s4d4", "-o", out, NULL };
+  const char *unknown[]
+      = { fit_path, "--kernel", "no-such-kernel", "--audio", audio, "-o", out, NULL };
+  GError *error = NULL;
+  MdnModel *original, *refit;
+  const MdnKernel *a, *b;
+  Run run;
+  size_t j;
+
+  save_preset(dir, "delta.mdn", 1, 1, 64, FALSE);
+  write_speech_wav(audio, 48000 * 2);
+  run = run_tool(by_name, dir);
+  if (run.status != 0)
+    g_printerr("%s", run.err);
+  g_assert_cmpint(run.status, ==, 0);
+  run_free(&run);
+
+  /* The refitted preset carries the named preset's kernel. */
+  original = mdn_model_load(named, &error);
+  g_assert_no_error(error);
+  refit = mdn_model_load(out, &error);
+  g_assert_no_error(error);
+  a = mdn_model_kernel(original);
+  b = mdn_model_kernel(refit);
+  g_assert_cmpint(b->cin, ==, a->cin);
+  g_assert_cmpint(b->cout, ==, a->cout);
+  g_assert_cmpint(b->taps, ==, a->taps);
+  g_assert_cmpfloat(b->rate, ==, a->rate);
+  for (j = 0; j < (size_t)a->taps; j++)
+    g_assert_cmpfloat(b->weights[j], ==, a->weights[j]);
+  mdn_model_free(original);
+  mdn_model_free(refit);
+
+  g_assert_cmpint(g_remove(out), ==, 0);
+  run = run_tool(unknown, dir);
+  g_assert_cmpint(run.status, ==, 1);
+  g_assert_nonnull(strstr(run.err, "no-such-kernel"));
+  g_assert_nonnull(strstr(run.err, dir));
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  run_free(&run);
+
+  g_free(named);
+  g_free(out);
+  g_free(audio);
+  g_free(dir);
+}
+
 static void
 remove_tree(const char *path)
 {
@@ -219,8 +324,10 @@ main(int argc, char **argv)
 
   g_test_init(&argc, &argv, NULL);
   info_path = g_getenv("MADDNESS_INFO");
-  if (!info_path) {
-    g_printerr("test-preset-names: set MADDNESS_INFO to the maddness-info to test\n");
+  fit_path = g_getenv("MADDNESS_FIT");
+  shipped_dir = g_getenv("MADDNESS_SHIPPED_PRESETS");
+  if (!info_path || !fit_path || !shipped_dir) {
+    g_printerr("test-preset-names: set MADDNESS_INFO, MADDNESS_FIT and MADDNESS_SHIPPED_PRESETS\n");
     return 1;
   }
   tmp_dir = g_dir_make_tmp("test-preset-names-XXXXXX", NULL);
@@ -230,6 +337,8 @@ main(int argc, char **argv)
   g_test_add_func("/preset-names/list-corrupt", test_list_corrupt);
   g_test_add_func("/preset-names/list-usage", test_list_usage);
   g_test_add_func("/preset-names/info-by-name", test_info_by_name);
+  g_test_add_func("/preset-names/fit-by-name", test_fit_by_name);
+  g_test_add_func("/preset-names/shipped", test_shipped);
   status = g_test_run();
   remove_tree(tmp_dir);
   g_free(tmp_dir);
