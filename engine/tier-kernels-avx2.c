@@ -402,11 +402,43 @@ combine8(const guint32 *sums, const float *exact, __m256 offset, __m256 scale, _
   return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
 }
 
-static void
-combine_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-             float sigma, int cout, size_t n, float *scratch, float *out)
+/* combine8 with the sums below 2^31: one conversion rounds as the scalar. */
+static ALWAYS_INLINE __m256
+combine8_small(const guint32 *sums, const float *exact, __m256 offset, __m256 scale, __m256 sigma)
 {
-  const __m256 sig = _mm256_set1_ps(sigma);
+  __m256 f = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums));
+  __m256 table = _mm256_add_ps(offset, _mm256_mul_ps(scale, f));
+  __m256 e = exact != NULL ? _mm256_loadu_ps(exact) : _mm256_setzero_ps();
+  return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
+}
+
+/* One output's rows; the flags are constants once inlined. */
+static ALWAYS_INLINE void
+combine_output(const guint32 *s, const float *e, __m256 off, __m256 sc, __m256 sig,
+               const float *sigma_rows, size_t n, float *dst, const gboolean with_exact,
+               const gboolean per_row, const gboolean small)
+{
+  size_t r;
+#define MDN_SIG(r) (per_row ? _mm256_loadu_ps(sigma_rows + (r)) : sig)
+#define MDN_C8(r)                                                                                  \
+  (small ? combine8_small(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r))               \
+         : combine8(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r)))
+  for (r = 0; r + 8 <= n; r += 8)
+    _mm256_storeu_ps(dst + r, MDN_C8(r));
+  if (r < n) /* scratch is padded; out is not */
+    _mm256_maskstore_ps(dst + r, tail_mask(n - r), MDN_C8(r));
+#undef MDN_C8
+#undef MDN_SIG
+}
+
+/* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one; small: the
+ * sums are below 2^31. */
+static ALWAYS_INLINE void
+combine_any(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+            float sigma_one, const float *sigma_rows, gboolean small, int cout, size_t n,
+            float *scratch, float *out)
+{
+  const __m256 sig = _mm256_set1_ps(sigma_one);
   float *dst0 = cout == 1 ? out : scratch;
   size_t r;
   int o;
@@ -418,11 +450,14 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
     const guint32 *s = sums + (size_t)o * RS;
     const float *e = exact != NULL ? exact + (size_t)o * RS : NULL;
     float *dst = dst0 + (size_t)o * RS;
-    for (r = 0; r + 8 <= n; r += 8)
-      _mm256_storeu_ps(dst + r, combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
-    if (r < n) /* scratch is padded; out is not */
-      _mm256_maskstore_ps(dst + r, tail_mask(n - r),
-                          combine8(s + r, e != NULL ? e + r : NULL, off, sc, sig));
+    if (sigma_rows == NULL)
+      combine_output(s, e, off, sc, sig, NULL, n, dst, e != NULL, FALSE, FALSE);
+    else if (e != NULL && small)
+      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, TRUE, TRUE, TRUE);
+    else if (small)
+      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, FALSE, TRUE, TRUE);
+    else
+      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, e != NULL, TRUE, FALSE);
   }
   if (cout == 1)
     return;
@@ -464,6 +499,21 @@ combine_avx2(const guint32 *sums, const float *exact, const float *offset, const
   for (; r < n; r++)
     for (o = 0; o < cout; o++)
       out[r * cout + o] = scratch[(size_t)o * RS + r];
+}
+
+static void
+combine_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+             float sigma, int cout, size_t n, float *scratch, float *out)
+{
+  combine_any(sums, exact, offset, scale, sigma, NULL, FALSE, cout, n, scratch, out);
+}
+
+static void
+combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+                  const float *sigma, gboolean small, int cout, size_t n, float *scratch,
+                  float *out)
+{
+  combine_any(sums, exact, offset, scale, 0.0f, sigma, small, cout, n, scratch, out);
 }
 
 /* ---- sigma ---- */
@@ -529,7 +579,8 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 }
 
 static const MdnTierKernels kernels_avx2 = {
-  encode_avx2, scan_avx2, exact_avx2, combine_avx2, max_abs_avx2, count_below_avx2, TRUE,
+  encode_avx2,  scan_avx2,        exact_avx2, combine_avx2,
+  max_abs_avx2, count_below_avx2, TRUE,       combine_rows_avx2,
 };
 
 const MdnTierKernels *

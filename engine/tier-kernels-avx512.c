@@ -312,6 +312,15 @@ combine_avx512(const guint32 *sums, const float *exact, const float *offset, con
   mdn_tier_kernels_avx2()->combine(sums, exact, offset, scale, sigma, cout, n, scratch, out);
 }
 
+static void
+combine_rows_avx512(const guint32 *sums, const float *exact, const float *offset,
+                    const float *scale, const float *sigma, gboolean small, int cout, size_t n,
+                    float *scratch, float *out)
+{
+  mdn_tier_kernels_avx2()->combine_rows(sums, exact, offset, scale, sigma, small, cout, n, scratch,
+                                        out);
+}
+
 static float
 max_abs_avx512(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
@@ -326,7 +335,7 @@ count_below_avx512(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
 
 static const MdnTierKernels kernels_avx512 = {
   encode_avx512,  scan_avx512,        exact_avx512, combine_avx512,
-  max_abs_avx512, count_below_avx512, TRUE,
+  max_abs_avx512, count_below_avx512, TRUE,         combine_rows_avx512,
 };
 
 const MdnTierKernels *

@@ -87,6 +87,23 @@ combine_scalar(const guint32 *sums, const float *exact, const float *offset, con
     }
 }
 
+static void
+combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset,
+                    const float *scale, const float *sigma, gboolean small, int cout, size_t n,
+                    float *scratch, float *out)
+{
+  size_t r;
+  int o;
+  (void)scratch;
+  (void)small;
+  for (r = 0; r < n; r++)
+    for (o = 0; o < cout; o++) {
+      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
+      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
+      out[r * cout + o] = e + sigma[r] * table;
+    }
+}
+
 static float
 max_abs_scalar(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
@@ -116,7 +133,7 @@ count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
 
 static const MdnTierKernels kernels_scalar = {
   encode_scalar,  scan_scalar,        exact_scalar, combine_scalar,
-  max_abs_scalar, count_below_scalar, FALSE,
+  max_abs_scalar, count_below_scalar, FALSE,        combine_rows_scalar,
 };
 
 const MdnTierKernels *

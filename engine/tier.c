@@ -34,8 +34,9 @@
  * is encoded once per channel.
  *
  * Rows come in runs with one sigma (often whole blocks, or several): a run's
- * new codes are encoded in bulk, then its rows (at most MDN_TIER_ROWS at a
- * time) are scanned together, along rows.
+ * new codes are encoded in bulk, then its rows are scanned together, along
+ * rows. Exact taps and the output, which need no codes, are computed per
+ * batch of MDN_TIER_ROWS rows (one sigma per row), across runs.
  */
 #include "tier-kernels.h"
 
@@ -62,6 +63,8 @@ struct _MdnTierState {
   guint32 *sums;        /* [cout][RS] table sums */
   float *exact;         /* [cout][RS] exact-tap sums */
   float *scratch;       /* [cout][RS] for combine */
+  float *row_sigma;     /* [RS]: sigma of each row of the batch */
+  gboolean small_sums;  /* every table sum is below 2^31 */
 };
 
 const MdnTierKernels *
@@ -190,15 +193,17 @@ mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels)
   state->sums = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(guint32));
   state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
   state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
+  state->row_sigma = g_try_malloc0_n(RS, sizeof(float));
   if (state->kernels->uses_planes)
     state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
   if (state->codes == NULL || state->thresholds == NULL || state->sums == NULL
-      || state->exact == NULL || state->scratch == NULL
+      || state->exact == NULL || state->scratch == NULL || state->row_sigma == NULL
       || (state->kernels->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
     return NULL;
   }
   mdn_tier_tables_init(&state->tables, tier, state->planes);
+  state->small_sums = (double)tier->n_codebooks * ((1 << tier->spec.table_bits) - 1) < 0x1p31;
   for (c = 0; c < tier->n_codebooks; c++)
     state->cb_offset[c]
         = (ptrdiff_t)tier->cb_chan[c] * (ptrdiff_t)state->code_stride
@@ -221,6 +226,7 @@ mdn_tier_state_free(MdnTierState *state)
   g_free(state->sums);
   g_free(state->exact);
   g_free(state->scratch);
+  g_free(state->row_sigma);
   g_free(state->planes);
   g_free(state);
 }
@@ -297,26 +303,38 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
                            state->codes + (size_t)i * state->code_stride + (first - state->base));
 }
 
-/* Rows [r0, r0 + n) of the chunk (n <= MDN_TIER_ROWS), codes already
- * encoded with sigma: table sums, exact taps, output. */
+/* Rows [b0, b0 + n) of the chunk (n <= MDN_TIER_ROWS, a batch), table sums
+ * and row_sigma already filled: exact taps and output. */
 static void
-rows_out(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0, size_t r0,
-         size_t n, float sigma, float *out)
+batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_t b0, size_t n,
+          float *out)
 {
   const MdnTierKernels *k = state->kernels;
-  const gint64 t0 = frame0 + (gint64)r0;
+  float *dst = out + b0 * tier->cout;
+  const float *exact = NULL;
+  size_t r, end;
 
-  k->scan(&state->tables, state->codes + (t0 - state->base), state->cb_offset, n, state->sums);
   if (tier->n_exact > 0) {
     const float *xs[MDN_MAX_CHANNELS];
     int i;
     for (i = 0; i < tier->cin; i++)
-      xs[i] = x[i] + r0;
+      xs[i] = x[i] + b0;
     k->exact(xs, tier->exact_chan, tier->exact_tap, tier->exact_w, tier->n_exact, tier->cout,
              tier->dilation, n, state->exact);
+    exact = state->exact;
   }
-  k->combine(state->sums, tier->n_exact > 0 ? state->exact : NULL, tier->lut_offset,
-             tier->lut_scale, sigma, tier->cout, n, state->scratch, out + r0 * tier->cout);
+  if (k->combine_rows != NULL) {
+    k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma,
+                    state->small_sums, tier->cout, n, state->scratch, dst);
+    return;
+  }
+  /* one combine per stretch of equal sigma */
+  for (r = 0; r < n; r = end) {
+    for (end = r + 1; end < n && state->row_sigma[end] == state->row_sigma[r]; end++)
+      ;
+    k->combine(state->sums + r, exact != NULL ? exact + r : NULL, tier->lut_offset, tier->lut_scale,
+               state->row_sigma[r], tier->cout, end - r, state->scratch, dst + r * tier->cout);
+  }
 }
 
 /* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are
@@ -392,8 +410,21 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
     state->code_sigma = sigma;
     codes_valid = TRUE;
 
-    for (done = r; done < end; done += MDN_TIER_ROWS)
-      rows_out(tier, state, x, frame0, done, MIN((size_t)MDN_TIER_ROWS, end - done), sigma, out);
+    /* Table sums of the run into the batches it covers; exact taps and
+     * output once a batch is complete. */
+    for (done = r; done < end;) {
+      const size_t b0 = done - done % MDN_TIER_ROWS;
+      const size_t b_end = MIN(b0 + MDN_TIER_ROWS, n);
+      const size_t stop = MIN(end, b_end);
+      size_t j;
+      k->scan(&state->tables, state->codes + (frame0 + (gint64)done - state->base),
+              state->cb_offset, stop - done, state->sums + (done - b0));
+      for (j = done - b0; j < stop - b0; j++)
+        state->row_sigma[j] = sigma;
+      done = stop;
+      if (done == b_end)
+        batch_out(tier, state, x, b0, b_end - b0, out);
+    }
     state->sigma = sigma;
     sigma = next_sigma;
     r = end;
