@@ -50,7 +50,8 @@ fuzz:
 	ninja -C $(FUZZ_BUILD) tests/fuzz/fuzz-preset tests/fuzz/make-seeds
 	rm -rf $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
 	mkdir -p $(FUZZ_BUILD)/artifacts
-	$(FUZZ_BUILD)/tests/fuzz/make-seeds $(FUZZ_BUILD)/corpus > /dev/null
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(FUZZ_BUILD)/tests/fuzz/make-seeds $(FUZZ_BUILD)/corpus > /dev/null
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(FUZZ_BUILD)/tests/fuzz/fuzz-preset -max_total_time=$(FUZZ_SECONDS) \
 	  -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \

@@ -412,7 +412,7 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
       double acc = fd->y[j * cout + o];
       for (e = 0; e < n_exact; e++)
         acc -= (double)tier->exact_w[(size_t)e * cout + o]
-               * fd->x[tier->exact_chan[e]][t - (size_t)tier->exact_tap[e] * dil];
+               * fd->x[tier->exact_chan[e]][(ptrdiff_t)t - (ptrdiff_t)tier->exact_tap[e] * dil];
       res[j * cout + o] = acc * fd->gain[j] / sig[j];
     }
   }
