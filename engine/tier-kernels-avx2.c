@@ -344,39 +344,57 @@ scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets,
 
 /* ---- exact taps ---- */
 
+/* Taps are taken MDN_EXACT_GROUP at a time, their row pointers computed
+ * once per call; the accumulators of later groups start from the stored sums,
+ * so every row sums its taps in order e = 0, 1, ... as before. */
+#define MDN_EXACT_GROUP 16
+
 static void
 exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
            int n_exact, int cout, int dilation, size_t n, float *acc)
 {
-  int e, o;
+  const float *src[MDN_EXACT_GROUP];
+  int e0, e, o, m;
   size_t r;
-  for (o = 0; o < cout; o++) {
-    float *dst = acc + (size_t)o * RS;
-    for (r = 0; r + 32 <= n; r += 32) {
-      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (e = 0; e < n_exact; e++) {
-        const float *src = x[chan[e]] + (ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation;
-        __m256 we = _mm256_broadcast_ss(w + (size_t)e * cout + o);
-        s0 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src), s0);
-        s1 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 8), s1);
-        s2 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 16), s2);
-        s3 = _mm256_fmadd_ps(we, _mm256_loadu_ps(src + 24), s3);
+  for (e0 = 0; e0 < n_exact; e0 += MDN_EXACT_GROUP) {
+    m = MIN(MDN_EXACT_GROUP, n_exact - e0);
+    for (e = 0; e < m; e++)
+      src[e] = x[chan[e0 + e]] - (ptrdiff_t)tap[e0 + e] * dilation;
+    for (o = 0; o < cout; o++) {
+      const float *wo = w + (size_t)e0 * cout + o;
+      float *dst = acc + (size_t)o * RS;
+      for (r = 0; r + 32 <= n; r += 32) {
+        __m256 s0, s1, s2, s3;
+        if (e0 == 0) {
+          s0 = s1 = s2 = s3 = _mm256_setzero_ps();
+        } else {
+          s0 = _mm256_loadu_ps(dst + r);
+          s1 = _mm256_loadu_ps(dst + r + 8);
+          s2 = _mm256_loadu_ps(dst + r + 16);
+          s3 = _mm256_loadu_ps(dst + r + 24);
+        }
+        for (e = 0; e < m; e++) {
+          const float *p = src[e] + r;
+          __m256 we = _mm256_broadcast_ss(wo + (size_t)e * cout);
+          s0 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p), s0);
+          s1 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 8), s1);
+          s2 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 16), s2);
+          s3 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 24), s3);
+        }
+        _mm256_storeu_ps(dst + r, s0);
+        _mm256_storeu_ps(dst + r + 8, s1);
+        _mm256_storeu_ps(dst + r + 16, s2);
+        _mm256_storeu_ps(dst + r + 24, s3);
       }
-      _mm256_storeu_ps(dst + r, s0);
-      _mm256_storeu_ps(dst + r + 8, s1);
-      _mm256_storeu_ps(dst + r + 16, s2);
-      _mm256_storeu_ps(dst + r + 24, s3);
-    }
-    for (; r < n; r += 8) {
-      /* masked loads: nothing past row n - 1 is read */
-      __m256i mask = tail_mask(MIN(8, n - r));
-      __m256 s = _mm256_setzero_ps();
-      for (e = 0; e < n_exact; e++) {
-        const float *src = x[chan[e]] + (ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation;
-        s = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)e * cout + o),
-                            _mm256_maskload_ps(src, mask), s);
+      for (; r < n; r += 8) {
+        /* masked loads: nothing past row n - 1 is read */
+        __m256i mask = tail_mask(MIN(8, n - r));
+        __m256 s = e0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(dst + r);
+        for (e = 0; e < m; e++)
+          s = _mm256_fmadd_ps(_mm256_broadcast_ss(wo + (size_t)e * cout),
+                              _mm256_maskload_ps(src[e] + r, mask), s);
+        _mm256_storeu_ps(dst + r, s); /* rows past n land in the padding */
       }
-      _mm256_storeu_ps(dst + r, s); /* rows past n land in the padding */
     }
   }
 }
