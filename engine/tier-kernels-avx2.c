@@ -546,6 +546,16 @@ max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
   for (i = 0; i < cin; i++) {
     ptrdiff_t u = first;
     /* max_ps returns its second operand when either is NaN: NaN is skipped */
+    if (u + 32 <= last + 1) {
+      __m256 m1 = _mm256_setzero_ps();
+      for (; u + 32 <= last + 1; u += 32) {
+        mv = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u), abs_mask), mv);
+        m1 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u + 8), abs_mask), m1);
+        mv = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u + 16), abs_mask), mv);
+        m1 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u + 24), abs_mask), m1);
+      }
+      mv = _mm256_max_ps(m1, mv); /* neither is NaN */
+    }
     for (; u + 8 <= last + 1; u += 8)
       mv = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x[i] + u), abs_mask), mv);
     if (u <= last) /* masked lanes read as 0 */
@@ -568,7 +578,24 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
   int i;
   if (cin == 1) { /* the common mono case: plain loads, one mask at the end */
     const float *x0 = x[0] + first;
-    for (k = 0; k + 8 <= n; k += 8) {
+    /* 32 frames per test; NaN compares false, so it stays below */
+    for (k = 0; k + 32 <= n; k += 32) {
+      __m256 a0 = _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x0 + k), abs_mask), lv, _CMP_GT_OQ);
+      __m256 a1
+          = _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x0 + k + 8), abs_mask), lv, _CMP_GT_OQ);
+      __m256 a2
+          = _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x0 + k + 16), abs_mask), lv, _CMP_GT_OQ);
+      __m256 a3
+          = _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x0 + k + 24), abs_mask), lv, _CMP_GT_OQ);
+      if (!_mm256_testz_ps(_mm256_or_ps(_mm256_or_ps(a0, a1), _mm256_or_ps(a2, a3)),
+                           _mm256_or_ps(_mm256_or_ps(a0, a1), _mm256_or_ps(a2, a3)))) {
+        guint32 above = (guint32)_mm256_movemask_ps(a0) | (guint32)_mm256_movemask_ps(a1) << 8
+                        | (guint32)_mm256_movemask_ps(a2) << 16
+                        | (guint32)_mm256_movemask_ps(a3) << 24;
+        return k + (size_t)__builtin_ctz(above);
+      }
+    }
+    for (; k + 8 <= n; k += 8) {
       __m256 a = _mm256_and_ps(_mm256_loadu_ps(x0 + k), abs_mask);
       unsigned above = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, lv, _CMP_GT_OQ));
       if (above != 0)
@@ -597,8 +624,8 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 }
 
 static const MdnTierKernels kernels_avx2 = {
-  encode_avx2,  scan_avx2,        exact_avx2, combine_avx2,
-  max_abs_avx2, count_below_avx2, TRUE,       combine_rows_avx2,
+  encode_avx2,      scan_avx2, exact_avx2,        combine_avx2, max_abs_avx2,
+  count_below_avx2, TRUE,      combine_rows_avx2, 32,
 };
 
 const MdnTierKernels *

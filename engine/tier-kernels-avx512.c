@@ -334,8 +334,9 @@ count_below_avx512(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
 }
 
 static const MdnTierKernels kernels_avx512 = {
-  encode_avx512,  scan_avx512,        exact_avx512, combine_avx512,
-  max_abs_avx512, count_below_avx512, TRUE,         combine_rows_avx512,
+  encode_avx512,  scan_avx512,         exact_avx512,
+  combine_avx512, max_abs_avx512,      count_below_avx512,
+  TRUE,           combine_rows_avx512, 0,
 };
 
 const MdnTierKernels *

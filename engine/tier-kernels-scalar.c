@@ -132,8 +132,9 @@ count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
 }
 
 static const MdnTierKernels kernels_scalar = {
-  encode_scalar,  scan_scalar,        exact_scalar, combine_scalar,
-  max_abs_scalar, count_below_scalar, FALSE,        combine_rows_scalar,
+  encode_scalar,  scan_scalar,         exact_scalar,
+  combine_scalar, max_abs_scalar,      count_below_scalar,
+  FALSE,          combine_rows_scalar, 0,
 };
 
 const MdnTierKernels *

@@ -68,6 +68,8 @@ typedef struct {
   void (*combine_rows)(const guint32 *sums, const float *exact, const float *offset,
                        const float *scale, const float *sigma, gboolean small, int cout, size_t n,
                        float *scratch, float *out);
+  /* encode runs fastest on multiples of this many positions (0: any) */
+  size_t encode_step;
 } MdnTierKernels;
 
 /* The table for an ISA, NULL if not built (the CPU may still lack it:

@@ -284,17 +284,24 @@ frame_max(const MdnTier *tier, const float *const *x, ptrdiff_t r)
   return m;
 }
 
-/* Encodes every channel at absolute positions [first, last] with sigma.
- * frame0 maps absolute positions to x[i][p - frame0]. */
+/* Encodes every channel at absolute positions [first, last] with sigma, and
+ * possibly more up to limit (the last readable frame). frame0 maps absolute
+ * positions to x[i][p - frame0]. */
 static void
 encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
-             gint64 first, gint64 last, float sigma)
+             gint64 first, gint64 last, gint64 limit, float sigma)
 {
   const size_t thr_stride = (size_t)tier->buckets - 1 + MDN_TIER_THR_PAD;
   int i;
 
   if (last < first)
     return;
+  /* Rounded up to whole vector steps where the chunk allows it: positions
+   * past the run are encoded again by whichever run reads them. */
+  if (state->kernels->encode_step > 1) {
+    const gint64 step = (gint64)state->kernels->encode_step;
+    last = MIN(first + (last - first + step) / step * step - 1, limit);
+  }
   for (i = 0; i < tier->cin; i++)
     state->kernels->encode(tier->split + (size_t)i * tier->spec.depth,
                            state->thresholds + i * thr_stride, sigma, tier->spec.depth,
@@ -404,9 +411,11 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
     /* Codes the run reads: [t - reach, t_end - 1], or only the new
      * positions when the cached ones carry this sigma. */
     if (!codes_valid || sigma != state->code_sigma)
-      encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1, sigma);
+      encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1,
+                   frame0 + (gint64)n - 1, sigma);
     else
-      encode_range(tier, state, x, frame0, t, frame0 + (gint64)end - 1, sigma);
+      encode_range(tier, state, x, frame0, t, frame0 + (gint64)end - 1, frame0 + (gint64)n - 1,
+                   sigma);
     state->code_sigma = sigma;
     codes_valid = TRUE;
 
