@@ -385,7 +385,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
   while (r < n) {
     const gint64 t = frame0 + (gint64)r;
     size_t end = r + 1, done;
-    float next_sigma = sigma, sigma8[8];
+    float next_sigma = sigma, sigma16[16];
 
     /* Extend the run while sigma stays: across block starts whose look-back
      * gives the same sigma, and inside blocks up to a louder frame. */
@@ -421,8 +421,8 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 
     /* Table sums of the run into the batches it covers; exact taps and
      * output once a batch is complete. */
-    for (done = 0; done < 8; done++)
-      sigma8[done] = sigma;
+    for (done = 0; done < 16; done++)
+      sigma16[done] = sigma;
     for (done = r; done < end;) {
       const size_t b0 = done - done % MDN_TIER_ROWS;
       const size_t b_end = MIN(b0 + MDN_TIER_ROWS, n);
@@ -430,10 +430,13 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
       size_t j;
       k->scan(&state->tables, state->codes + (frame0 + (gint64)done - state->base),
               state->cb_offset, stop - done, state->sums + (done - b0));
-      /* whole vectors of 8: rows past stop are padding, or rewritten by the
+      /* whole steps of 16: rows past stop are padding, or rewritten by the
        * next run */
-      for (j = done - b0; j < stop - b0; j += 8)
-        memcpy(state->row_sigma + j, sigma8, sizeof sigma8);
+      {
+        float *row_sigma = state->row_sigma + (done - b0);
+        for (j = 0; j < stop - done; j += 16)
+          memcpy(row_sigma + j, sigma16, sizeof sigma16);
+      }
       done = stop;
       if (done == b_end)
         batch_out(tier, state, x, b0, b_end - b0, out);
