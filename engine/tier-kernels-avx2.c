@@ -536,7 +536,7 @@ combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset, 
 
 /* ---- sigma ---- */
 
-static float
+static ALWAYS_INLINE float
 max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
@@ -569,7 +569,7 @@ max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
   return _mm_cvtss_f32(m4);
 }
 
-static size_t
+static ALWAYS_INLINE size_t
 count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
 {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
@@ -623,9 +623,17 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
   return n;
 }
 
+static size_t
+run_end_avx2(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
+             float sigma, float *next_sigma)
+{
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_avx2,
+                          count_below_avx2);
+}
+
 static const MdnTierKernels kernels_avx2 = {
   encode_avx2,      scan_avx2, exact_avx2,        combine_avx2, max_abs_avx2,
-  count_below_avx2, TRUE,      combine_rows_avx2, 32,
+  count_below_avx2, TRUE,      combine_rows_avx2, 32,           run_end_avx2,
 };
 
 const MdnTierKernels *

@@ -333,10 +333,18 @@ count_below_avx512(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
   return mdn_tier_kernels_avx2()->count_below(x, cin, first, n, level);
 }
 
+static size_t
+run_end_avx512(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
+               float sigma, float *next_sigma)
+{
+  return mdn_tier_kernels_avx2()->run_end(x, cin, frame0, end, n, span, sigma, next_sigma);
+}
+
 static const MdnTierKernels kernels_avx512 = {
   encode_avx512,  scan_avx512,         exact_avx512,
   combine_avx512, max_abs_avx512,      count_below_avx512,
   TRUE,           combine_rows_avx512, 0,
+  run_end_avx512,
 };
 
 const MdnTierKernels *

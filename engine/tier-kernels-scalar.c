@@ -131,10 +131,19 @@ count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
   return n;
 }
 
+static size_t
+run_end_scalar(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
+               float sigma, float *next_sigma)
+{
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_scalar,
+                          count_below_scalar);
+}
+
 static const MdnTierKernels kernels_scalar = {
   encode_scalar,  scan_scalar,         exact_scalar,
   combine_scalar, max_abs_scalar,      count_below_scalar,
   FALSE,          combine_rows_scalar, 0,
+  run_end_scalar,
 };
 
 const MdnTierKernels *

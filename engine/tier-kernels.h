@@ -14,6 +14,8 @@
 
 #include "mdn-private.h"
 
+#include <string.h>
+
 G_BEGIN_DECLS
 
 /* Rows per kernel call at most, and the padding after them: vector kernels
@@ -70,7 +72,95 @@ typedef struct {
                        float *scratch, float *out);
   /* encode runs fastest on multiples of this many positions (0: any) */
   size_t encode_step;
+  /* The end of the run of rows with one sigma that goes on at row end of the
+   * chunk (frame0: the absolute frame of row 0, n rows, span as
+   * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
+   * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with the
+   * table's max_abs and count_below. */
+  size_t (*run_end)(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                    ptrdiff_t span, float sigma, float *next_sigma);
 } MdnTierKernels;
+
+/* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
+ * the next power of two above m is the exponent field plus one. */
+static inline float
+mdn_tier_pow2_ceil(float m)
+{
+  guint32 bits;
+  if (!(m > 0x1p-100f))
+    return 0x1p-100f;
+  if (!(m < 0x1p100f))
+    return 0x1p100f;
+  memcpy(&bits, &m, sizeof bits);
+  bits = (bits & 0x7f800000u) + 0x00800000u;
+  memcpy(&m, &bits, sizeof bits);
+  return m;
+}
+
+/* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
+ * exactly when a <= below_level (sigma). */
+static inline float
+mdn_tier_below_level(float sigma)
+{
+  if (sigma >= 0x1p100f)
+    return INFINITY;
+  guint32 bits;
+  if (sigma <= 0x1p-100f)
+    return 0x1p-100f;
+  memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
+  bits--;
+  memcpy(&sigma, &bits, sizeof bits);
+  return sigma;
+}
+
+/* max |x[i][r]| over the channels (NaN ignored), as the max_abs kernel. */
+static inline float
+mdn_tier_frame_max(int cin, const float *const *x, ptrdiff_t r)
+{
+  float m = 0.0f;
+  int i;
+  for (i = 0; i < cin; i++) {
+    float a = fabsf(x[i][r]);
+    if (a > m)
+      m = a;
+  }
+  return m;
+}
+
+/* The run_end kernels' body: extends a run while sigma stays, across block
+ * starts whose look-back gives the same sigma and inside blocks up to a
+ * louder frame. Inlined into each ISA's file with its own max_abs and
+ * count_below. */
+static inline __attribute__((always_inline)) size_t
+mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                 ptrdiff_t span, float sigma, float *next_sigma,
+                 float (*max_abs)(const float *const *, int, ptrdiff_t, ptrdiff_t),
+                 size_t (*count_below)(const float *const *, int, ptrdiff_t, size_t, float))
+{
+  *next_sigma = sigma;
+  while (end < n) {
+    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) % MDN_NORM_BLOCK);
+    size_t limit, below;
+    if (into_block == 0) {
+      float block_sigma
+          = mdn_tier_pow2_ceil(max_abs(x, cin, (ptrdiff_t)end - span, (ptrdiff_t)end));
+      if (block_sigma != sigma) {
+        *next_sigma = block_sigma;
+        break;
+      }
+      end++;
+      continue;
+    }
+    limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
+    below = count_below(x, cin, (ptrdiff_t)end, limit - end, mdn_tier_below_level(sigma));
+    end += below;
+    if (end < limit) {
+      *next_sigma = MAX(sigma, mdn_tier_pow2_ceil(mdn_tier_frame_max(cin, x, (ptrdiff_t)end)));
+      break;
+    }
+  }
+  return end;
+}
 
 /* The table for an ISA, NULL if not built (the CPU may still lack it:
  * check mdn_cpu_supports()). */

@@ -238,52 +238,6 @@ mdn_tier_state_invalidate(MdnTierState *state)
     state->valid = FALSE;
 }
 
-/* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
- * the next power of two above m is the exponent field plus one. */
-static inline float
-pow2_ceil(float m)
-{
-  guint32 bits;
-  if (!(m > 0x1p-100f))
-    return 0x1p-100f;
-  if (!(m < 0x1p100f))
-    return 0x1p100f;
-  memcpy(&bits, &m, sizeof bits);
-  bits = (bits & 0x7f800000u) + 0x00800000u;
-  memcpy(&m, &bits, sizeof bits);
-  return m;
-}
-
-/* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
- * exactly when a <= below_level (sigma). */
-static inline float
-below_level(float sigma)
-{
-  if (sigma >= 0x1p100f)
-    return INFINITY;
-  guint32 bits;
-  if (sigma <= 0x1p-100f)
-    return 0x1p-100f;
-  memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
-  bits--;
-  memcpy(&sigma, &bits, sizeof bits);
-  return sigma;
-}
-
-/* max |x[i][r]| over the channels (NaN ignored), as the max_abs kernel. */
-static inline float
-frame_max(const MdnTier *tier, const float *const *x, ptrdiff_t r)
-{
-  float m = 0.0f;
-  int i;
-  for (i = 0; i < tier->cin; i++) {
-    float a = fabsf(x[i][r]);
-    if (a > m)
-      m = a;
-  }
-  return m;
-}
-
 /* Encodes every channel at absolute positions [first, last] with sigma, and
  * possibly more up to limit (the last readable frame). frame0 maps absolute
  * positions to x[i][p - frame0]. */
@@ -377,9 +331,9 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
   {
     const ptrdiff_t into_block = (ptrdiff_t)(frame0 % MDN_NORM_BLOCK);
     if (!codes_valid || into_block == 0)
-      sigma = pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
+      sigma = mdn_tier_pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
     else
-      sigma = MAX(state->sigma, pow2_ceil(frame_max(tier, x, 0)));
+      sigma = MAX(state->sigma, mdn_tier_pow2_ceil(mdn_tier_frame_max(tier->cin, x, 0)));
   }
 
   while (r < n) {
@@ -389,24 +343,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 
     /* Extend the run while sigma stays: across block starts whose look-back
      * gives the same sigma, and inside blocks up to a louder frame. */
-    while (end < n) {
-      const size_t into_block = (size_t)((frame0 + (gint64)end) % MDN_NORM_BLOCK);
-      size_t limit, below;
-      if (into_block == 0) {
-        next_sigma = pow2_ceil(k->max_abs(x, tier->cin, (ptrdiff_t)end - span, (ptrdiff_t)end));
-        if (next_sigma != sigma)
-          break;
-        end++;
-        continue;
-      }
-      limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
-      below = k->count_below(x, tier->cin, (ptrdiff_t)end, limit - end, below_level(sigma));
-      end += below;
-      if (end < limit) {
-        next_sigma = MAX(sigma, pow2_ceil(frame_max(tier, x, (ptrdiff_t)end)));
-        break;
-      }
-    }
+    end = k->run_end(x, tier->cin, frame0, end, n, span, sigma, &next_sigma);
 
     /* Codes the run reads: [t - reach, t_end - 1], or only the new
      * positions when the cached ones carry this sigma. */
