@@ -13,14 +13,14 @@
 #include <gst/gst.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
 
 #include "maddness.h"
 #include "mdn-test-signals.h"
+#include "gst-test-util.h"
 
 #define RATE 48000
-#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
-#define CAPS_MASK_FMT CAPS_FMT ",channel-mask=(bitmask)0"
+#define CAPS_FMT MDN_GST_TEST_CAPS_FMT
+#define CAPS_MASK_FMT MDN_GST_TEST_CAPS_MASK_FMT
 
 static char *tmp_dir;
 static char *tiered_path, *lp2_path, *room_path, *corrupt_path;
@@ -102,32 +102,13 @@ tiered(void)
 static GstHarness *
 harness_new(const char *preset, int quality, int channels)
 {
-  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
-  GstHarness *h;
-  char *caps;
-
-  fail_unless(element != NULL, "maddnessfilter not found (GST_PLUGIN_PATH?)");
-  g_object_set(element, "preset", preset, "quality", quality, NULL);
-  h = gst_harness_new_with_element(element, "sink", "src");
-  gst_object_unref(element);
-  caps = g_strdup_printf(channels > 2 ? CAPS_MASK_FMT : CAPS_FMT, RATE, channels);
-  gst_harness_set_src_caps_str(h, caps);
-  g_free(caps);
-  return h;
+  return mdn_gst_test_filter_harness(preset, quality, channels, RATE);
 }
 
 static GstBuffer *
 make_buffer(const float *data, size_t n_frames, int channels, gint64 first_frame)
 {
-  GstBuffer *buf = n_frames ? gst_buffer_new_memdup(data, n_frames * channels * sizeof(float))
-                            : gst_buffer_new();
-
-  if (first_frame >= 0) {
-    GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(first_frame, GST_SECOND, RATE);
-    GST_BUFFER_DURATION(buf)
-        = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, RATE) - GST_BUFFER_PTS(buf);
-  }
-  return buf;
+  return mdn_gst_test_make_buffer(data, n_frames, channels, RATE, first_frame);
 }
 
 /* Pushes n_frames (first_frame < 0: no timestamps), pulls the output, checks
@@ -529,24 +510,6 @@ hostile_suite(void)
   return s;
 }
 
-static void
-remove_tree(const char *dir)
-{
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-
-  if (!d)
-    return;
-  while ((name = g_dir_read_name(d))) {
-    char *path = g_build_filename(dir, name, NULL);
-
-    g_unlink(path);
-    g_free(path);
-  }
-  g_dir_close(d);
-  g_rmdir(dir);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -556,7 +519,7 @@ main(int argc, char **argv)
   g_unsetenv("MADDNESS_PRESET_PATH");
   make_presets();
   failed = gst_check_run_suite(hostile_suite(), "maddnessfilter-hostile", __FILE__);
-  remove_tree(tmp_dir);
+  mdn_gst_test_remove_tree(tmp_dir);
   g_free(tmp_dir);
   g_free(tiered_path);
   g_free(lp2_path);

@@ -15,11 +15,9 @@
 
 #include "maddness.h"
 #include "mdn-test-signals.h"
+#include "gst-test-util.h"
 
 #define RATE 48000
-#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
-/* More than 2 channels need a mask: 0 = unpositioned. */
-#define CAPS_MASK_FMT CAPS_FMT ",channel-mask=(bitmask)0"
 
 /* Preset files made in main (), inherited by the forked tests. */
 static char *tmp_dir;
@@ -34,14 +32,9 @@ static char *tiered_error; /* why the tiered preset could not be made, if it cou
 static char *
 save_preset(const MdnKernel *k, const char *name)
 {
-  GError *error = NULL;
-  MdnModel *model = mdn_model_new(k, &error);
   char *path = g_build_filename(tmp_dir, name, NULL);
 
-  g_assert_no_error(error);
-  if (!mdn_model_save(model, path, &error))
-    g_error("mdn_model_save %s: %s", path, error->message);
-  mdn_model_free(model);
+  mdn_gst_test_write_preset(k, path);
   return path;
 }
 
@@ -109,29 +102,14 @@ tiered(void)
 static GstHarness *
 harness_new(const char *preset, int quality, int in_channels)
 {
-  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
-  GstHarness *h;
-  char *caps;
-
-  fail_unless(element != NULL, "maddnessfilter not found (GST_PLUGIN_PATH?)");
-  g_object_set(element, "preset", preset, "quality", quality, NULL);
-  h = gst_harness_new_with_element(element, "sink", "src");
-  gst_object_unref(element);
-  caps = g_strdup_printf(in_channels > 2 ? CAPS_MASK_FMT : CAPS_FMT, RATE, in_channels);
-  gst_harness_set_src_caps_str(h, caps);
-  g_free(caps);
-  return h;
+  return mdn_gst_test_filter_harness(preset, quality, in_channels, RATE);
 }
 
 static GstBuffer *
 make_buffer(const float *data, size_t n_frames, int channels, guint64 first_frame)
 {
-  GstBuffer *buf = n_frames ? gst_buffer_new_memdup(data, n_frames * channels * sizeof(float))
-                            : gst_buffer_new();
+  GstBuffer *buf = mdn_gst_test_make_buffer(data, n_frames, channels, RATE, (gint64)first_frame);
 
-  GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(first_frame, GST_SECOND, RATE);
-  GST_BUFFER_DURATION(buf)
-      = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, RATE) - GST_BUFFER_PTS(buf);
   GST_BUFFER_OFFSET(buf) = first_frame;
   GST_BUFFER_OFFSET_END(buf) = first_frame + n_frames;
   return buf;
@@ -1207,27 +1185,6 @@ make_presets(void)
   make_tiered_preset();
 }
 
-static void
-remove_tree(const char *dir)
-{
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-
-  if (!d)
-    return;
-  while ((name = g_dir_read_name(d))) {
-    char *path = g_build_filename(dir, name, NULL);
-
-    if (g_file_test(path, G_FILE_TEST_IS_DIR))
-      remove_tree(path);
-    else
-      g_unlink(path);
-    g_free(path);
-  }
-  g_dir_close(d);
-  g_rmdir(dir);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1237,6 +1194,6 @@ main(int argc, char **argv)
   g_unsetenv("MADDNESS_PRESET_PATH");
   make_presets();
   failed = gst_check_run_suite(maddnessfilter_suite(), "maddnessfilter", __FILE__);
-  remove_tree(tmp_dir);
+  mdn_gst_test_remove_tree(tmp_dir);
   return failed;
 }

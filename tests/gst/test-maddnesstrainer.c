@@ -14,9 +14,10 @@
 
 #include "maddness.h"
 #include "mdn-test-signals.h"
+#include "gst-test-util.h"
 
 #define RATE 16000
-#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+#define CAPS_FMT MDN_GST_TEST_CAPS_FMT
 #define LADDER "s4d4,s2d6e8"
 #define CHUNK 1024 /* frames per pushed buffer */
 
@@ -203,18 +204,6 @@ write_taps(const MdnKernel *k, const char *path)
 }
 
 static void
-write_preset(const MdnKernel *k, const char *path)
-{
-  GError *error = NULL;
-  MdnModel *model = mdn_model_new(k, &error);
-
-  g_assert_no_error(error);
-  if (!mdn_model_save(model, path, &error))
-    g_error("mdn_model_save %s: %s", path, error->message);
-  mdn_model_free(model);
-}
-
-static void
 write_wav(const MdnKernel *k, const char *path)
 {
   SF_INFO info = { 0 };
@@ -258,12 +247,7 @@ trainer_harness(GstElement *trainer, MsgLog *log, int rate, int channels)
 static GstBuffer *
 make_buffer(const float *data, size_t n_frames, int channels, int rate, guint64 first_frame)
 {
-  GstBuffer *buf = gst_buffer_new_memdup(data, n_frames * channels * sizeof(float));
-
-  GST_BUFFER_PTS(buf) = gst_util_uint64_scale_int(first_frame, GST_SECOND, rate);
-  GST_BUFFER_DURATION(buf)
-      = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, rate) - GST_BUFFER_PTS(buf);
-  return buf;
+  return mdn_gst_test_make_buffer(data, n_frames, channels, rate, (gint64)first_frame);
 }
 
 /* Pushes one buffer, pulls what came out and checks it is bit-exact.
@@ -1339,7 +1323,7 @@ make_kernels(void)
   lp_taps = tmp_path("lowpass.taps");
   write_taps(klp, lp_taps);
   lp_preset = tmp_path("lowpass.mdn");
-  write_preset(klp, lp_preset);
+  mdn_gst_test_write_preset(klp, lp_preset);
   lp_wav = tmp_path("lowpass.wav");
   write_wav(klp, lp_wav);
 
@@ -1354,27 +1338,6 @@ make_kernels(void)
   mdn_kernel_free(k);
 }
 
-static void
-remove_tree(const char *dir)
-{
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-
-  if (!d)
-    return;
-  while ((name = g_dir_read_name(d))) {
-    char *path = g_build_filename(dir, name, NULL);
-
-    if (g_file_test(path, G_FILE_TEST_IS_DIR))
-      remove_tree(path);
-    else
-      g_unlink(path);
-    g_free(path);
-  }
-  g_dir_close(d);
-  g_rmdir(dir);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1383,7 +1346,7 @@ main(int argc, char **argv)
   gst_check_init(&argc, &argv);
   make_kernels();
   failed = gst_check_run_suite(maddnesstrainer_suite(), "maddnesstrainer", __FILE__);
-  remove_tree(tmp_dir);
+  mdn_gst_test_remove_tree(tmp_dir);
   mdn_kernel_free(klp);
   return failed;
 }

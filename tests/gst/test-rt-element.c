@@ -19,14 +19,13 @@
 #include <gst/base/gstbasetransform.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
-#include <glib/gstdio.h>
 
 #include "maddness.h"
 #include "mdn-test-signals.h"
+#include "gst-test-util.h"
 #include "mdn-alloc-count.h"
 
 #define RATE 48000
-#define CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
 
 static char *tmp_dir, *tiered_path, *lp2_path, *room_path;
 
@@ -90,17 +89,7 @@ hook_class(void)
 static GstHarness *
 harness_new(const char *preset, int quality, int channels)
 {
-  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
-  GstHarness *h;
-  char *caps;
-
-  g_object_set(element, "preset", preset, "quality", quality, NULL);
-  h = gst_harness_new_with_element(element, "sink", "src");
-  gst_object_unref(element);
-  caps = g_strdup_printf(CAPS_FMT, RATE, channels);
-  gst_harness_set_src_caps_str(h, caps);
-  g_free(caps);
-  return h;
+  return mdn_gst_test_filter_harness(preset, quality, channels, RATE);
 }
 
 static void
@@ -279,22 +268,19 @@ make_presets(void)
   mdn_kernel_free(klp);
 
   k = mdn_test_lowpass(47, 3000, RATE);
-  m = mdn_model_new(k, NULL);
-  lp2_path = save(m, "lp2.mdn");
-  mdn_model_free(m);
+  lp2_path = g_build_filename(tmp_dir, "lp2.mdn", NULL);
+  mdn_gst_test_write_preset(k, lp2_path);
   mdn_kernel_free(k);
   k = mdn_test_room_ir(4800, 0.3, RATE, 9);
-  m = mdn_model_new(k, NULL);
-  room_path = save(m, "room.mdn");
-  mdn_model_free(m);
+  room_path = g_build_filename(tmp_dir, "room.mdn", NULL);
+  mdn_gst_test_write_preset(k, room_path);
   mdn_kernel_free(k);
 }
 
 int
 main(int argc, char **argv)
 {
-  const char *files[3];
-  int failed, j;
+  int failed;
 
   gst_check_init(&argc, &argv);
   g_unsetenv("MADDNESS_PRESET_PATH");
@@ -303,14 +289,10 @@ main(int argc, char **argv)
   make_presets();
   hook_class();
   failed = gst_check_run_suite(rt_suite(), "maddnessfilter-rt", __FILE__);
-  files[0] = tiered_path;
-  files[1] = lp2_path;
-  files[2] = room_path;
-  for (j = 0; j < 3; j++) {
-    g_unlink(files[j]);
-    g_free((char *)files[j]);
-  }
-  g_rmdir(tmp_dir);
+  mdn_gst_test_remove_tree(tmp_dir);
   g_free(tmp_dir);
+  g_free(tiered_path);
+  g_free(lp2_path);
+  g_free(room_path);
   return failed;
 }

@@ -1,0 +1,29 @@
+/* gst-test-util.h: helpers shared by the gst-check element tests. */
+#ifndef MDN_GST_TEST_UTIL_H
+#define MDN_GST_TEST_UTIL_H
+
+#include <gst/gst.h>
+#include <gst/check/gstharness.h>
+
+#include "maddness.h"
+
+#define MDN_GST_TEST_CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+/* More than 2 channels need a mask: 0 = unpositioned. */
+#define MDN_GST_TEST_CAPS_MASK_FMT MDN_GST_TEST_CAPS_FMT ",channel-mask=(bitmask)0"
+
+/* Removes dir and everything below it. */
+void mdn_gst_test_remove_tree(const char *dir);
+
+/* Saves k as a .mdn preset without tiers at path; aborts on failure. */
+void mdn_gst_test_write_preset(const MdnKernel *k, const char *path);
+
+/* A maddnessfilter harness with preset and quality set and F32LE caps of
+ * channels at rate on its source (a channel mask when channels > 2). */
+GstHarness *mdn_gst_test_filter_harness(const char *preset, int quality, int channels, int rate);
+
+/* A buffer holding n_frames of data (none: an empty buffer), with PTS and
+ * duration at rate from first_frame (first_frame < 0: no timestamps). */
+GstBuffer *mdn_gst_test_make_buffer(const float *data, size_t n_frames, int channels, int rate,
+                                    gint64 first_frame);
+
+#endif
