@@ -4,6 +4,8 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
+#include "mdn-test-signals.h"
+
 void
 mdn_gst_test_remove_tree(const char *dir)
 {
@@ -68,4 +70,27 @@ mdn_gst_test_make_buffer(const float *data, size_t n_frames, int channels, int r
         = gst_util_uint64_scale_int(first_frame + n_frames, GST_SECOND, rate) - GST_BUFFER_PTS(buf);
   }
   return buf;
+}
+
+MdnModel *
+mdn_gst_test_fit_tiered(const MdnKernel *k, const char *ladder, int rate, GError **error)
+{
+  MdnFitOptions options;
+  MdnTierSpec *specs = NULL;
+  MdnModel *model;
+  float *audio;
+  int n_specs = mdn_tier_ladder_parse(ladder, &specs, error);
+
+  if (n_specs < 0)
+    return NULL;
+  audio = mdn_test_speech(rate, rate, 7);
+  mdn_fit_options_init(&options);
+  options.specs = specs;
+  options.n_specs = n_specs;
+  options.seed = 3;
+  options.keep_dominated = TRUE;
+  model = mdn_fit(k, audio, rate, &options, error);
+  g_free(specs);
+  g_free(audio);
+  return model;
 }

@@ -26,4 +26,8 @@ GstHarness *mdn_gst_test_filter_harness(const char *preset, int quality, int cha
 GstBuffer *mdn_gst_test_make_buffer(const float *data, size_t n_frames, int channels, int rate,
                                     gint64 first_frame);
 
+/* k fitted with the tier ladder on one second of speech at rate (seed 3,
+ * dominated tiers kept); NULL with error set if the ladder or the fit fails. */
+MdnModel *mdn_gst_test_fit_tiered(const MdnKernel *k, const char *ladder, int rate, GError **error);
+
 #endif

@@ -57,22 +57,11 @@ make_presets(void)
 {
   GError *error = NULL;
   MdnKernel *klp = mdn_test_lowpass(63, 2000, RATE);
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  float *audio = mdn_test_speech(RATE, RATE, 7);
-  int n_specs;
   MdnModel *model;
 
   tmp_dir = g_dir_make_tmp("test-hostile-XXXXXX", &error);
   g_assert_no_error(error);
-  n_specs = mdn_tier_ladder_parse("s4d4,s2d6e4,s1d8q16", &specs, &error);
-  g_assert_no_error(error);
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 3;
-  options.keep_dominated = TRUE;
-  model = mdn_fit(klp, audio, RATE, &options, &error);
+  model = mdn_gst_test_fit_tiered(klp, "s4d4,s2d6e4,s1d8q16", RATE, &error);
   if (model) {
     tiered_path = save_model(model, "tiered.mdn");
     mdn_model_free(model);
@@ -80,8 +69,6 @@ make_presets(void)
     setup_error = g_strdup(error->message);
     g_clear_error(&error);
   }
-  g_free(specs);
-  g_free(audio);
   mdn_kernel_free(klp);
 
   lp2_path = save_kernel(mdn_test_lowpass(47, 3000, RATE), "lowpass2.mdn");
@@ -99,17 +86,11 @@ tiered(void)
   return tiered_path;
 }
 
-static GstHarness *
-harness_new(const char *preset, int quality, int channels)
-{
-  return mdn_gst_test_filter_harness(preset, quality, channels, RATE);
-}
-
-static GstBuffer *
-make_buffer(const float *data, size_t n_frames, int channels, gint64 first_frame)
-{
-  return mdn_gst_test_make_buffer(data, n_frames, channels, RATE, first_frame);
-}
+#define harness_new(preset, quality, channels)                                                     \
+  mdn_gst_test_filter_harness(preset, quality, channels, RATE)
+/* first_frame < 0: no timestamps. */
+#define make_buffer(data, n_frames, channels, first_frame)                                         \
+  mdn_gst_test_make_buffer(data, n_frames, channels, RATE, first_frame)
 
 /* Pushes n_frames (first_frame < 0: no timestamps), pulls the output, checks
  * its size and that every sample is finite; returns the output (unref). */

@@ -57,25 +57,8 @@ static void
 make_tiered_preset(void)
 {
   GError *error = NULL;
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  MdnModel *model;
-  size_t n = RATE;
-  float *audio = mdn_test_speech(n, RATE, 7);
-  int n_specs = mdn_tier_ladder_parse("s4d4,s2d6,s1d8", &specs, &error);
+  MdnModel *model = mdn_gst_test_fit_tiered(klp, "s4d4,s2d6,s1d8", RATE, &error);
 
-  if (n_specs < 0) {
-    tiered_error = g_strdup(error->message);
-    g_clear_error(&error);
-    g_free(audio);
-    return;
-  }
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 3;
-  options.keep_dominated = TRUE;
-  model = mdn_fit(klp, audio, n, &options, &error);
   if (model) {
     tiered_path = g_build_filename(tmp_dir, "tiered.mdn", NULL);
     if (!mdn_model_save(model, tiered_path, &error)) {
@@ -87,8 +70,6 @@ make_tiered_preset(void)
     tiered_error = g_strdup(error->message);
     g_clear_error(&error);
   }
-  g_free(specs);
-  g_free(audio);
 }
 
 static const char *
@@ -99,11 +80,8 @@ tiered(void)
   return tiered_path;
 }
 
-static GstHarness *
-harness_new(const char *preset, int quality, int in_channels)
-{
-  return mdn_gst_test_filter_harness(preset, quality, in_channels, RATE);
-}
+#define harness_new(preset, quality, in_channels)                                                  \
+  mdn_gst_test_filter_harness(preset, quality, in_channels, RATE)
 
 static GstBuffer *
 make_buffer(const float *data, size_t n_frames, int channels, guint64 first_frame)

@@ -244,12 +244,6 @@ trainer_harness(GstElement *trainer, MsgLog *log, int rate, int channels)
   return h;
 }
 
-static GstBuffer *
-make_buffer(const float *data, size_t n_frames, int channels, int rate, guint64 first_frame)
-{
-  return mdn_gst_test_make_buffer(data, n_frames, channels, rate, (gint64)first_frame);
-}
-
 /* Pushes one buffer, pulls what came out and checks it is bit-exact.
  * Returns how long the push took, in microseconds. */
 static gint64
@@ -262,7 +256,7 @@ push_check(GstHarness *h, const float *data, size_t n_frames, int channels, int 
   GstFlowReturn flow;
 
   start = g_get_monotonic_time();
-  flow = gst_harness_push(h, make_buffer(data, n_frames, channels, rate, first_frame));
+  flow = gst_harness_push(h, mdn_gst_test_make_buffer(data, n_frames, channels, rate, first_frame));
   took = g_get_monotonic_time() - start;
   fail_unless_equals_int(flow, GST_FLOW_OK);
   out = gst_harness_pull(h);
@@ -451,8 +445,9 @@ GST_START_TEST(test_fit_writes_preset)
       size_t n = MIN(CHUNK, n_test - done);
       GstMapInfo map;
 
-      fail_unless_equals_int(gst_harness_push(h, make_buffer(test + done, n, 1, RATE, done)),
-                             GST_FLOW_OK);
+      fail_unless_equals_int(
+          gst_harness_push(h, mdn_gst_test_make_buffer(test + done, n, 1, RATE, done)),
+          GST_FLOW_OK);
       buf = gst_harness_pull(h);
       gst_buffer_map(buf, &map, GST_MAP_READ);
       g_array_append_vals(out, map.data, map.size / sizeof(float));
@@ -600,9 +595,11 @@ check_caps_error(const char *kernel, int rate, int channels, const char *what)
   float *audio = g_new0(float, (size_t)CHUNK *channels);
   char *error;
 
-  fail_if(gst_harness_push(h, make_buffer(audio, CHUNK, channels, rate, 0)) == GST_FLOW_OK,
+  fail_if(gst_harness_push(h, mdn_gst_test_make_buffer(audio, CHUNK, channels, rate, 0))
+              == GST_FLOW_OK,
           "caps accepted for %s", what);
-  fail_if(gst_harness_push(h, make_buffer(audio, CHUNK, channels, rate, CHUNK)) == GST_FLOW_OK,
+  fail_if(gst_harness_push(h, mdn_gst_test_make_buffer(audio, CHUNK, channels, rate, CHUNK))
+              == GST_FLOW_OK,
           "caps accepted for %s", what);
   fail_unless_equals_int(count_type(log, GST_MESSAGE_ERROR), 1);
   error = first_error(log);
@@ -803,7 +800,7 @@ GST_START_TEST(test_two_trainers_pipeline)
   while (done < n) {
     size_t k = MIN(CHUNK, n - done);
 
-    GstBuffer *buf = make_buffer(audio + done, k, 1, RATE, done);
+    GstBuffer *buf = mdn_gst_test_make_buffer(audio + done, k, 1, RATE, done);
 
     /* The signal, unlike gst_app_src_push_buffer(), does not take the buffer. */
     g_signal_emit_by_name(src, "push-buffer", buf, &flow);

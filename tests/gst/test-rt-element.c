@@ -86,11 +86,8 @@ hook_class(void)
   gst_object_unref(element);
 }
 
-static GstHarness *
-harness_new(const char *preset, int quality, int channels)
-{
-  return mdn_gst_test_filter_harness(preset, quality, channels, RATE);
-}
+#define harness_new(preset, quality, channels)                                                     \
+  mdn_gst_test_filter_harness(preset, quality, channels, RATE)
 
 static void
 push_pull(GstHarness *h, const float *in, size_t n_frames, int channels, guint64 frame,
@@ -245,26 +242,14 @@ make_presets(void)
 {
   GError *error = NULL;
   MdnKernel *klp = mdn_test_lowpass(63, 2000, RATE), *k;
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  float *audio = mdn_test_speech(RATE, RATE, 7);
-  int n_specs = mdn_tier_ladder_parse("s4d4,s2d6e4,s1d8q16", &specs, &error);
   MdnModel *m;
 
-  g_assert_no_error(error);
   tmp_dir = g_dir_make_tmp("test-rt-element-XXXXXX", &error);
   g_assert_no_error(error);
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 3;
-  options.keep_dominated = TRUE;
-  m = mdn_fit(klp, audio, RATE, &options, &error);
+  m = mdn_gst_test_fit_tiered(klp, "s4d4,s2d6e4,s1d8q16", RATE, &error);
   g_assert_no_error(error);
   tiered_path = save(m, "tiered.mdn");
   mdn_model_free(m);
-  g_free(specs);
-  g_free(audio);
   mdn_kernel_free(klp);
 
   k = mdn_test_lowpass(47, 3000, RATE);
