@@ -1,10 +1,25 @@
 /* gst-test-util.c: helpers shared by the gst-check element tests. */
 #include "gst-test-util.h"
 
-#include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
 #include "mdn-test-signals.h"
+
+void
+mdn_gst_test_init(int *argc, char ***argv)
+{
+  gst_check_init(argc, argv);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+}
+
+int
+mdn_gst_test_run(Suite *suite, const char *name, const char *file, const char *tmp_dir)
+{
+  int failed = gst_check_run_suite(suite, name, file);
+
+  mdn_gst_test_remove_tree(tmp_dir);
+  return failed;
+}
 
 void
 mdn_gst_test_remove_tree(const char *dir)

@@ -3,6 +3,7 @@
 #define MDN_GST_TEST_UTIL_H
 
 #include <gst/gst.h>
+#include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
 #include "maddness.h"
@@ -10,6 +11,14 @@
 #define MDN_GST_TEST_CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
 /* More than 2 channels need a mask: 0 = unpositioned. */
 #define MDN_GST_TEST_CAPS_MASK_FMT MDN_GST_TEST_CAPS_FMT ",channel-mask=(bitmask)0"
+
+/* gst_check_init, and presets found by name only where a test says
+ * (MADDNESS_PRESET_PATH unset). */
+void mdn_gst_test_init(int *argc, char ***argv);
+
+/* Runs suite (gst_check_run_suite: name, file), then removes tmp_dir and
+ * all below it; returns the number of failures. */
+int mdn_gst_test_run(Suite *suite, const char *name, const char *file, const char *tmp_dir);
 
 /* Removes dir and everything below it. */
 void mdn_gst_test_remove_tree(const char *dir);

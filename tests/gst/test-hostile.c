@@ -496,11 +496,9 @@ main(int argc, char **argv)
 {
   int failed;
 
-  gst_check_init(&argc, &argv);
-  g_unsetenv("MADDNESS_PRESET_PATH");
+  mdn_gst_test_init(&argc, &argv);
   make_presets();
-  failed = gst_check_run_suite(hostile_suite(), "maddnessfilter-hostile", __FILE__);
-  mdn_gst_test_remove_tree(tmp_dir);
+  failed = mdn_gst_test_run(hostile_suite(), "maddnessfilter-hostile", __FILE__, tmp_dir);
   g_free(tmp_dir);
   g_free(tiered_path);
   g_free(lp2_path);

@@ -1168,10 +1168,8 @@ main(int argc, char **argv)
 {
   int failed;
 
-  gst_check_init(&argc, &argv);
-  g_unsetenv("MADDNESS_PRESET_PATH");
+  mdn_gst_test_init(&argc, &argv);
   make_presets();
-  failed = gst_check_run_suite(maddnessfilter_suite(), "maddnessfilter", __FILE__);
-  mdn_gst_test_remove_tree(tmp_dir);
+  failed = mdn_gst_test_run(maddnessfilter_suite(), "maddnessfilter", __FILE__, tmp_dir);
   return failed;
 }

@@ -1342,8 +1342,7 @@ main(int argc, char **argv)
 
   gst_check_init(&argc, &argv);
   make_kernels();
-  failed = gst_check_run_suite(maddnesstrainer_suite(), "maddnesstrainer", __FILE__);
-  mdn_gst_test_remove_tree(tmp_dir);
+  failed = mdn_gst_test_run(maddnesstrainer_suite(), "maddnesstrainer", __FILE__, tmp_dir);
   mdn_kernel_free(klp);
   return failed;
 }

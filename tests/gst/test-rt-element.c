@@ -267,14 +267,12 @@ main(int argc, char **argv)
 {
   int failed;
 
-  gst_check_init(&argc, &argv);
-  g_unsetenv("MADDNESS_PRESET_PATH");
+  mdn_gst_test_init(&argc, &argv);
   if (!mdn_alloc_count_works())
     g_error("the allocation counter is not in use");
   make_presets();
   hook_class();
-  failed = gst_check_run_suite(rt_suite(), "maddnessfilter-rt", __FILE__);
-  mdn_gst_test_remove_tree(tmp_dir);
+  failed = mdn_gst_test_run(rt_suite(), "maddnessfilter-rt", __FILE__, tmp_dir);
   g_free(tmp_dir);
   g_free(tiered_path);
   g_free(lp2_path);
