@@ -654,6 +654,12 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
     g_free(off);
   }
 
+  goto done;
+
+fail:
+  mdn_tier_free(tier);
+  tier = NULL;
+done:
   g_free(is_exact);
   g_free(sig);
   g_free(res);
@@ -666,21 +672,6 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
   g_free(cent_n);
   g_free(prior);
   return tier;
-
-fail:
-  mdn_tier_free(tier);
-  g_free(is_exact);
-  g_free(sig);
-  g_free(res);
-  g_free(first_cb);
-  g_free(codes);
-  g_free(lut);
-  g_free(offset);
-  g_free(pred);
-  g_free(cent);
-  g_free(cent_n);
-  g_free(prior);
-  return NULL;
 }
 
 /* ---- measuring on the held-out audio ----------------------------------- */
