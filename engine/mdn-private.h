@@ -140,9 +140,9 @@ void mdn_tier_state_invalidate(MdnTierState *state);
  * sample of input channel i; x[i][-h] for h <= mdn_tier_history() is valid
  * history (zeros before the stream's start). frame0 is the absolute index of
  * the first new frame (for block alignment). out has stride cout.
- * The output EXCLUDES the kernel bias: the caller (stream.c) adds it. */
+ * bias[o] (the kernel's; NULL: none) is added last to every row. */
 void mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *const *x,
-                      guint64 frame0, size_t n, float *out);
+                      guint64 frame0, size_t n, const float *bias, float *out);
 
 /* Exact path (exact.c): direct form below the crossover, zero-latency
  * uniformly partitioned FFT convolution above it. */

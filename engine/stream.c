@@ -187,8 +187,6 @@ run_path(MdnStream *s, int g, int tier, size_t n, float *out)
 {
   const float *bias = mdn_model_kernel(s->model)->bias;
   MdnTierState *state;
-  size_t t;
-  int o;
 
   if (tier == MDN_TIER_EXACT) {
     mdn_exact_process(s->exact[g], s->x, s->frame, n, out);
@@ -199,17 +197,7 @@ run_path(MdnStream *s, int g, int tier, size_t n, float *out)
     memset(out, 0, sizeof(float) * n * s->cout);
     return;
   }
-  mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, out);
-  /* Tiers leave the bias to the stream (see tier.c). */
-  if (s->cout == 1) {
-    const float b = bias[0];
-    for (t = 0; t < n; t++)
-      out[t] += b;
-  } else {
-    for (t = 0; t < n; t++)
-      for (o = 0; o < s->cout; o++)
-        out[t * s->cout + o] += bias[o];
-  }
+  mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, bias, out);
 }
 
 /* Copies n samples (src with a stride) replacing NaN and Inf by 0, since one

@@ -430,33 +430,38 @@ combine8_small(const guint32 *sums, const float *exact, __m256 offset, __m256 sc
   return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
 }
 
-/* One output's rows; the flags are constants once inlined. */
+/* One output's rows (plus bias_o when per_row); the flags are constants once inlined. */
 static ALWAYS_INLINE void
 combine_output(const guint32 *s, const float *e, __m256 off, __m256 sc, __m256 sig,
-               const float *sigma_rows, size_t n, float *dst, const gboolean with_exact,
-               const gboolean per_row, const gboolean small)
+               const float *sigma_rows, __m256 bias_o, size_t n, float *dst,
+               const gboolean with_exact, const gboolean per_row, const gboolean small)
 {
   size_t r;
 #define MDN_SIG(r) (per_row ? _mm256_loadu_ps(sigma_rows + (r)) : sig)
-#define MDN_C8(r)                                                                                  \
+#define MDN_C8_(r)                                                                                 \
   (small ? combine8_small(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r))               \
          : combine8(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r)))
+  /* the per-row variant adds the bias (+0 without one), as the reference */
+#define MDN_C8(r) (per_row ? _mm256_add_ps(MDN_C8_(r), bias_o) : MDN_C8_(r))
   for (r = 0; r + 8 <= n; r += 8)
     _mm256_storeu_ps(dst + r, MDN_C8(r));
   if (r < n) /* scratch is padded; out is not */
     _mm256_maskstore_ps(dst + r, tail_mask(n - r), MDN_C8(r));
 #undef MDN_C8
+#undef MDN_C8_
 #undef MDN_SIG
 }
 
 /* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one; small: the
- * sums are below 2^31. */
+ * sums are below 2^31; bias: added last (NULL: 0). With one output the bias
+ * goes into the rows; with several, into the transposed stores. */
 static ALWAYS_INLINE void
 combine_any(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-            float sigma_one, const float *sigma_rows, gboolean small, int cout, size_t n,
-            float *scratch, float *out)
+            float sigma_one, const float *sigma_rows, const float *bias, gboolean small, int cout,
+            size_t n, float *scratch, float *out)
 {
   const __m256 sig = _mm256_set1_ps(sigma_one);
+  const __m256 bias0 = _mm256_set1_ps(cout == 1 && bias != NULL ? bias[0] : 0.0f);
   float *dst0 = cout == 1 ? out : scratch;
   size_t r;
   int o;
@@ -469,20 +474,21 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
     const float *e = exact != NULL ? exact + (size_t)o * RS : NULL;
     float *dst = dst0 + (size_t)o * RS;
     if (sigma_rows == NULL)
-      combine_output(s, e, off, sc, sig, NULL, n, dst, e != NULL, FALSE, FALSE);
+      combine_output(s, e, off, sc, sig, NULL, bias0, n, dst, e != NULL, FALSE, FALSE);
     else if (e != NULL && small)
-      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, TRUE, TRUE, TRUE);
+      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, TRUE, TRUE, TRUE);
     else if (small)
-      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, FALSE, TRUE, TRUE);
+      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, FALSE, TRUE, TRUE);
     else
-      combine_output(s, e, off, sc, sig, sigma_rows, n, dst, e != NULL, TRUE, FALSE);
+      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, e != NULL, TRUE, FALSE);
   }
   if (cout == 1)
     return;
 
-  /* Transpose scratch[o][r] to out[r][o], 8x8 blocks. */
+  /* Transpose scratch[o][r] to out[r][o] + bias[o], 8x8 blocks. */
   for (r = 0; r + 8 <= n; r += 8) {
     for (o = 0; o + 8 <= cout; o += 8) {
+      const __m256 b8 = bias != NULL ? _mm256_loadu_ps(bias + o) : _mm256_setzero_ps();
       __m256 a[8], b[8], c[8];
       int j;
 #pragma GCC unroll 8
@@ -502,36 +508,38 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
       }
 #pragma GCC unroll 8
       for (j = 0; j < 4; j++) {
-        _mm256_storeu_ps(out + (r + j) * cout + o, _mm256_permute2f128_ps(c[j], c[j + 4], 0x20));
+        _mm256_storeu_ps(out + (r + j) * cout + o,
+                         _mm256_add_ps(_mm256_permute2f128_ps(c[j], c[j + 4], 0x20), b8));
         _mm256_storeu_ps(out + (r + j + 4) * cout + o,
-                         _mm256_permute2f128_ps(c[j], c[j + 4], 0x31));
+                         _mm256_add_ps(_mm256_permute2f128_ps(c[j], c[j + 4], 0x31), b8));
       }
     }
     for (; o < cout; o++) {
+      const float bo = bias != NULL ? bias[o] : 0.0f;
       int j;
 #pragma GCC unroll 8
       for (j = 0; j < 8; j++)
-        out[(r + j) * cout + o] = scratch[(size_t)o * RS + r + j];
+        out[(r + j) * cout + o] = scratch[(size_t)o * RS + r + j] + bo;
     }
   }
   for (; r < n; r++)
     for (o = 0; o < cout; o++)
-      out[r * cout + o] = scratch[(size_t)o * RS + r];
+      out[r * cout + o] = scratch[(size_t)o * RS + r] + (bias != NULL ? bias[o] : 0.0f);
 }
 
 static void
 combine_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
              float sigma, int cout, size_t n, float *scratch, float *out)
 {
-  combine_any(sums, exact, offset, scale, sigma, NULL, FALSE, cout, n, scratch, out);
+  combine_any(sums, exact, offset, scale, sigma, NULL, NULL, FALSE, cout, n, scratch, out);
 }
 
 static void
 combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-                  const float *sigma, gboolean small, int cout, size_t n, float *scratch,
-                  float *out)
+                  const float *sigma, const float *bias, gboolean small, int cout, size_t n,
+                  float *scratch, float *out)
 {
-  combine_any(sums, exact, offset, scale, 0.0f, sigma, small, cout, n, scratch, out);
+  combine_any(sums, exact, offset, scale, 0.0f, sigma, bias, small, cout, n, scratch, out);
 }
 
 /* ---- sigma ---- */

@@ -314,11 +314,11 @@ combine_avx512(const guint32 *sums, const float *exact, const float *offset, con
 
 static void
 combine_rows_avx512(const guint32 *sums, const float *exact, const float *offset,
-                    const float *scale, const float *sigma, gboolean small, int cout, size_t n,
-                    float *scratch, float *out)
+                    const float *scale, const float *sigma, const float *bias, gboolean small,
+                    int cout, size_t n, float *scratch, float *out)
 {
-  mdn_tier_kernels_avx2()->combine_rows(sums, exact, offset, scale, sigma, small, cout, n, scratch,
-                                        out);
+  mdn_tier_kernels_avx2()->combine_rows(sums, exact, offset, scale, sigma, bias, small, cout, n,
+                                        scratch, out);
 }
 
 static float

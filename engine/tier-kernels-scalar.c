@@ -89,8 +89,8 @@ combine_scalar(const guint32 *sums, const float *exact, const float *offset, con
 
 static void
 combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset,
-                    const float *scale, const float *sigma, gboolean small, int cout, size_t n,
-                    float *scratch, float *out)
+                    const float *scale, const float *sigma, const float *bias, gboolean small,
+                    int cout, size_t n, float *scratch, float *out)
 {
   size_t r;
   int o;
@@ -100,7 +100,8 @@ combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset
     for (o = 0; o < cout; o++) {
       float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
       float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
-      out[r * cout + o] = e + sigma[r] * table;
+      float v = e + sigma[r] * table;
+      out[r * cout + o] = v + (bias != NULL ? bias[o] : 0.0f);
     }
 }
 

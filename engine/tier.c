@@ -13,8 +13,9 @@
  *   y[t][o] = sum_e exact_w[e][o] * x[exact_chan[e]][t - exact_tap[e]*dil]
  *           + sigma_t * (lut_offset[o] + lut_scale[o] * sum_c lut[c][code_c(t)][o])
  *
- * THE BIAS IS NOT INCLUDED. The tier stores no bias and lut_offset holds
- * none of it: the caller (stream.c) adds the kernel's bias[o].
+ * plus bias[o], which the caller passes (the kernel's: the tier stores no
+ * bias and lut_offset holds none of it), added last in the combine kernel
+ * so the output is written once.
  *
  *   code_c(t) = mdn_tier_encode_one (tier, cb_chan[c], &x[cb_chan[c]][t - cb_group[c]*s*dil],
  *                                    sigma_t)
@@ -268,7 +269,7 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
  * and row_sigma already filled: exact taps and output. */
 static void
 batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_t b0, size_t n,
-          float *out)
+          const float *bias, float *out)
 {
   const MdnTierKernels *k = state->kernels;
   float *dst = out + b0 * tier->cout;
@@ -285,7 +286,7 @@ batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_
     exact = state->exact;
   }
   if (k->combine_rows != NULL) {
-    k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma,
+    k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma, bias,
                     state->small_sums, tier->cout, n, state->scratch, dst);
     return;
   }
@@ -296,13 +297,15 @@ batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_
     k->combine(state->sums + r, exact != NULL ? exact + r : NULL, tier->lut_offset, tier->lut_scale,
                state->row_sigma[r], tier->cout, end - r, state->scratch, dst + r * tier->cout);
   }
+  for (r = 0; r < n * tier->cout; r++)
+    dst[r] += bias != NULL ? bias[r % tier->cout] : 0.0f;
 }
 
 /* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are
  * encoded in bulk, then its rows are scanned together. */
 static void
 process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
-              size_t n, float *out)
+              size_t n, const float *bias, float *out)
 {
   const MdnTierKernels *k = state->kernels;
   const ptrdiff_t span = (ptrdiff_t)mdn_tier_span(tier);
@@ -376,7 +379,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
       }
       done = stop;
       if (done == b_end)
-        batch_out(tier, state, x, b0, b_end - b0, out);
+        batch_out(tier, state, x, b0, b_end - b0, bias, out);
     }
     state->sigma = sigma;
     sigma = next_sigma;
@@ -391,7 +394,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
  * allocating). */
 void
 mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *const *x, guint64 frame0,
-                 size_t n, float *out)
+                 size_t n, const float *bias, float *out)
 {
   size_t done = 0;
 
@@ -408,7 +411,7 @@ mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *const *x
     int i;
     for (i = 0; i < tier->cin; i++)
       xs[i] = x[i] + done;
-    process_chunk(tier, state, xs, (gint64)(frame0 + done), count, out + done * tier->cout);
+    process_chunk(tier, state, xs, (gint64)(frame0 + done), count, bias, out + done * tier->cout);
     done += count;
   }
 }

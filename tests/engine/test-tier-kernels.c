@@ -426,6 +426,45 @@ test_combine(void)
         if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
           g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g", isas[ii].name, cout,
                   n, j, b[j], a[j]);
+
+      /* combine_rows: one sigma per row (in runs), then the bias (or none).
+       * Each row must equal combine with that row's sigma, plus bias[o]. */
+      {
+        float *sigma_rows = g_new(float, n + 8), *bias = g_new(float, cout);
+        float *c = g_new(float, cout + 1);
+        const gboolean with_bias = g_rand_boolean(rng);
+        gboolean small = TRUE;
+        for (j = 0; j < n + 8; j++)
+          sigma_rows[j] = j > 0 && g_rand_int_range(rng, 0, 4) != 0
+                              ? sigma_rows[j - 1]
+                              : ldexpf(1.0f, g_rand_int_range(rng, -100, 101));
+        for (o = 0; o < cout; o++)
+          bias[o] = (float)g_rand_double_range(rng, -2.0, 2.0);
+        for (j = 0; j < (size_t)cout * RS; j++)
+          small = small && sums[j] < 0x80000000u;
+        a[n * cout] = b[n * cout] = 7.0f;
+        ref->combine_rows(sums, with_exact ? exact : NULL, offset, scale, sigma_rows,
+                          with_bias ? bias : NULL, small, cout, n, scratch, a);
+        k->combine_rows(sums, with_exact ? exact : NULL, offset, scale, sigma_rows,
+                        with_bias ? bias : NULL, small, cout, n, scratch, b);
+        for (j = 0; j <= n * cout; j++)
+          if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
+            g_error("%s combine_rows cout %d n %zu: value %zu: %.9g, reference %.9g", isas[ii].name,
+                    cout, n, j, b[j], a[j]);
+        for (j = 0; j < n; j++) {
+          ref->combine(sums + j, with_exact ? exact + j : NULL, offset, scale, sigma_rows[j], cout,
+                       1, scratch, c);
+          for (o = 0; o < cout; o++) {
+            float want = c[o] + (with_bias ? bias[o] : 0.0f);
+            if (memcmp(&want, &a[j * cout + o], sizeof(float)) != 0)
+              g_error("reference combine_rows row %zu output %d: %.9g, want %.9g", j, o,
+                      a[j * cout + o], want);
+          }
+        }
+        g_free(sigma_rows);
+        g_free(bias);
+        g_free(c);
+      }
       g_free(sums);
       g_free(exact);
       g_free(scratch);
@@ -609,7 +648,7 @@ run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *pa
     size_t count = MIN(want, n - t0);
     for (i = 0; i < tier->cin; i++)
       x[i] = padded[i] + pad + t0;
-    mdn_tier_process(tier, state, x, t0, count, out + t0 * tier->cout);
+    mdn_tier_process(tier, state, x, t0, count, NULL, out + t0 * tier->cout);
     t0 += count;
   }
   mdn_tier_state_free(state);
@@ -738,7 +777,7 @@ bench_tiers(void)
           const float *x[MDN_MAX_CHANNELS];
           for (i = 0; i < tier->cin; i++)
             x[i] = padded[i] + pad + done;
-          mdn_tier_process(tier, state, x, done, MIN(1024, n - done), out);
+          mdn_tier_process(tier, state, x, done, MIN(1024, n - done), NULL, out);
         }
         best = MIN(best, (g_get_monotonic_time() - t0) * 1e3 / n);
         mdn_tier_state_free(state);

@@ -348,7 +348,7 @@ run_tier(const MdnTier *tier, MdnTierState *state, const Signal *sig, gint64 sta
     }
     if (p_invalidate > 0.0 && g_rand_double(rng) < p_invalidate)
       mdn_tier_state_invalidate(state);
-    mdn_tier_process(tier, state, x, (guint64)t0, n, out + (size_t)(t0 - start) * tier->cout);
+    mdn_tier_process(tier, state, x, (guint64)t0, n, NULL, out + (size_t)(t0 - start) * tier->cout);
     t0 += (gint64)n;
   }
   for (i = 0; i < sig->cin; i++)
@@ -765,14 +765,14 @@ test_null_state(void)
   mdn_tier_state_invalidate(NULL);
   for (k = 0; k < 20; k++)
     out[k] = 123.0f;
-  mdn_tier_process(tier, NULL, x, 0, 10, out);
+  mdn_tier_process(tier, NULL, x, 0, 10, NULL, out);
   for (k = 0; k < 20; k++)
     g_assert_cmpfloat(out[k], ==, 0.0f);
-  mdn_tier_process(NULL, NULL, x, 0, 10, out);
+  mdn_tier_process(NULL, NULL, x, 0, 10, NULL, out);
   /* n = 0 writes nothing. */
   state = mdn_tier_state_new(tier);
   out[0] = 123.0f;
-  mdn_tier_process(tier, state, x, 0, 0, out);
+  mdn_tier_process(tier, state, x, 0, 0, NULL, out);
   g_assert_cmpfloat(out[0], ==, 123.0f);
   mdn_tier_state_free(state);
   tier_free(tier);
