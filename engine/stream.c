@@ -7,7 +7,7 @@
  * front (amortised: room >= max(MDN_CHUNK, H), so at most one move per
  * H frames). Frames before the stream's start are zeros.
  */
-#include "mdn-private.h"
+#include "stream-kernels.h"
 
 #include <string.h>
 
@@ -38,7 +38,8 @@ struct _MdnStream {
    * path; fade_pos counts the frames already faded. */
   size_t fade_len, fade_pos;
   int fade_from;
-  float *fade_scratch; /* [MDN_CHUNK * cout]: the old path's output */
+  float *fade_scratch;             /* [MDN_CHUNK * cout]: the old path's output */
+  const MdnStreamKernels *kernels; /* chosen once, from mdn_cpu_isa() */
 };
 
 MdnStream *
@@ -100,6 +101,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->fill = h;
   s->last_tier = MDN_NO_TIER;
   s->buffers = buffers;
+  s->kernels = mdn_stream_kernels_get(mdn_cpu_isa());
   s->x = g_new0(const float *, k->cin);
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
@@ -200,34 +202,6 @@ run_path(MdnStream *s, int g, int tier, size_t n, float *out)
   mdn_tier_process(mdn_model_tier(s->model, tier), state, s->x, s->frame, n, bias, out);
 }
 
-/* Copies n samples (src with a stride) replacing NaN and Inf by 0, since one
- * of them would poison the output for the whole history. Branch-free so the
- * compiler vectorises it; returns how many were replaced. */
-static size_t
-copy_finite(float *restrict dst, const float *restrict src, size_t stride, size_t n)
-{
-  size_t bad = 0, t;
-
-  if (stride == 1) {
-    for (t = 0; t < n; t++) {
-      guint32 bits;
-      memcpy(&bits, &src[t], sizeof bits);
-      bits = (bits & 0x7f800000u) == 0x7f800000u;
-      bad += bits;
-      dst[t] = bits ? 0.0f : src[t];
-    }
-  } else {
-    for (t = 0; t < n; t++) {
-      guint32 bits;
-      memcpy(&bits, &src[t * stride], sizeof bits);
-      bits = (bits & 0x7f800000u) == 0x7f800000u;
-      bad += bits;
-      dst[t] = bits ? 0.0f : src[t * stride];
-    }
-  }
-  return bad;
-}
-
 /* One chunk of n <= MDN_CHUNK frames. */
 static void
 process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
@@ -247,9 +221,7 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
     s->fill = s->history;
   }
 
-  for (i = 0; i < s->groups * s->cin; i++)
-    s->nonfinite
-        += copy_finite(s->buffers + (size_t)i * s->buf_len + s->fill, in + i, in_stride, n);
+  s->nonfinite += s->kernels->deinterleave(s->buffers + s->fill, s->buf_len, in, (int)in_stride, n);
 
   for (g = 0; g < s->groups; g++) {
     /* One group and no fade: the path writes straight into the caller's
