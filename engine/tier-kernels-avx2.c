@@ -241,6 +241,9 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
           __m256i v = lookup(tab + j * bstride, code, depth);
           w[q][j] = _mm256_add_epi16(w[q][j], v);
           h[q][j] = _mm256_add_epi16(h[q][j], _mm256_srli_epi16(v, 8));
+          /* keeps each sum in one register across iterations (GCC
+           * otherwise adds a register copy per sum and iteration) */
+          __asm__("" : "+x"(w[q][j]), "+x"(h[q][j]));
         }
       }
     }
