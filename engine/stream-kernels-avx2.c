@@ -5,6 +5,7 @@
  *   channels: two loads split by shuffles. Eight or more: 8x8 transposes of
  *   8 frames by 8 channels; leftover channels (and every channel count from
  *   3 to 7) go through the reference loop, as do the last n % 8 frames. */
+#include "simd-avx2.h"
 #include "stream-kernels.h"
 
 #include <immintrin.h>
@@ -58,30 +59,6 @@ deinterleave_rest(float *dst, size_t dst_stride, const float *src, int channels,
   return bad;
 }
 
-static ALWAYS_INLINE void
-transpose8(__m256 r[8])
-{
-  __m256 a[8], b[8];
-  int j;
-#pragma GCC unroll 8
-  for (j = 0; j < 8; j += 2) {
-    a[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
-    a[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
-  }
-#pragma GCC unroll 8
-  for (j = 0; j < 8; j += 4) {
-    b[j] = _mm256_shuffle_ps(a[j], a[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    b[j + 1] = _mm256_shuffle_ps(a[j], a[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    b[j + 2] = _mm256_shuffle_ps(a[j + 1], a[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    b[j + 3] = _mm256_shuffle_ps(a[j + 1], a[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-#pragma GCC unroll 8
-  for (j = 0; j < 4; j++) {
-    r[j] = _mm256_permute2f128_ps(b[j], b[j + 4], 0x20);
-    r[j + 4] = _mm256_permute2f128_ps(b[j], b[j + 4], 0x31);
-  }
-}
-
 static size_t
 deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
 {
@@ -113,7 +90,7 @@ deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels,
 #pragma GCC unroll 8
         for (j = 0; j < 8; j++)
           r[j] = _mm256_loadu_ps(src + (t + (size_t)j) * (size_t)channels + i0);
-        transpose8(r);
+        mdn_avx2_transpose8(r);
 #pragma GCC unroll 8
         for (j = 0; j < 8; j++)
           _mm256_storeu_ps(dst + (size_t)(i0 + j) * dst_stride + t, scrub(r[j], &vbad));

@@ -15,6 +15,7 @@
  * exact: FMAs along rows (rounding differs from the scalar mul + add).
  * combine: float conversion, offset and scale along rows, then an 8x8
  *   transpose into the interleaved output. */
+#include "simd-avx2.h"
 #include "tier-kernels.h"
 
 #include <immintrin.h>
@@ -492,30 +493,15 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
   for (r = 0; r + 8 <= n; r += 8) {
     for (o = 0; o + 8 <= cout; o += 8) {
       const __m256 b8 = bias != NULL ? _mm256_loadu_ps(bias + o) : _mm256_setzero_ps();
-      __m256 a[8], b[8], c[8];
+      __m256 a[8];
       int j;
 #pragma GCC unroll 8
       for (j = 0; j < 8; j++)
         a[j] = _mm256_loadu_ps(scratch + (size_t)(o + j) * RS + r);
+      mdn_avx2_transpose8(a);
 #pragma GCC unroll 8
-      for (j = 0; j < 8; j += 2) {
-        b[j] = _mm256_unpacklo_ps(a[j], a[j + 1]);
-        b[j + 1] = _mm256_unpackhi_ps(a[j], a[j + 1]);
-      }
-#pragma GCC unroll 8
-      for (j = 0; j < 8; j += 4) {
-        c[j] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        c[j + 1] = _mm256_shuffle_ps(b[j], b[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        c[j + 2] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        c[j + 3] = _mm256_shuffle_ps(b[j + 1], b[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
-      }
-#pragma GCC unroll 8
-      for (j = 0; j < 4; j++) {
-        _mm256_storeu_ps(out + (r + j) * cout + o,
-                         _mm256_add_ps(_mm256_permute2f128_ps(c[j], c[j + 4], 0x20), b8));
-        _mm256_storeu_ps(out + (r + j + 4) * cout + o,
-                         _mm256_add_ps(_mm256_permute2f128_ps(c[j], c[j + 4], 0x31), b8));
-      }
+      for (j = 0; j < 8; j++)
+        _mm256_storeu_ps(out + (r + j) * cout + o, _mm256_add_ps(a[j], b8));
     }
     for (; o < cout; o++) {
       const float bo = bias != NULL ? bias[o] : 0.0f;
