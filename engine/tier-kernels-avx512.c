@@ -249,32 +249,7 @@ static void
 scan_avx512(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
             guint32 *sums)
 {
-  if (t->n_codebooks == 0) {
-    int o;
-    for (o = 0; o < t->cout; o++)
-      memset(sums + (size_t)o * RS, 0, sizeof(guint32) * n);
-    return;
-  }
-  switch (t->depth) {
-  case 1:
-  case 2:
-  case 3:
-  case 4:
-    scan_depth(t, codes, offsets, n, sums, 4);
-    break;
-  case 5:
-    scan_depth(t, codes, offsets, n, sums, 5);
-    break;
-  case 6:
-    scan_depth(t, codes, offsets, n, sums, 6);
-    break;
-  case 7:
-    scan_depth(t, codes, offsets, n, sums, 7);
-    break;
-  default:
-    scan_depth(t, codes, offsets, n, sums, 8);
-    break;
-  }
+  MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
 
 /* ---- exact taps ---- */

@@ -164,6 +164,40 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
   return end;
 }
 
+/* The body of every vector scan kernel: zero sums without codebooks, else
+ * scan_depth (t, codes, offsets, n, sums, depth) with the depth a constant
+ * (depths 1-4 share the 16-bucket path), so each ISA's scan_depth is
+ * compiled once per table size. */
+#define MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums)                             \
+  do {                                                                                             \
+    if ((t)->n_codebooks == 0) {                                                                   \
+      int o_;                                                                                      \
+      for (o_ = 0; o_ < (t)->cout; o_++)                                                           \
+        memset((sums) + (size_t)o_ * MDN_TIER_ROW_STRIDE, 0, sizeof(guint32) * (n));               \
+      break;                                                                                       \
+    }                                                                                              \
+    switch ((t)->depth) {                                                                          \
+    case 1:                                                                                        \
+    case 2:                                                                                        \
+    case 3:                                                                                        \
+    case 4:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 4);                                                   \
+      break;                                                                                       \
+    case 5:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 5);                                                   \
+      break;                                                                                       \
+    case 6:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 6);                                                   \
+      break;                                                                                       \
+    case 7:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 7);                                                   \
+      break;                                                                                       \
+    default:                                                                                       \
+      scan_depth(t, codes, offsets, n, sums, 8);                                                   \
+      break;                                                                                       \
+    }                                                                                              \
+  } while (0)
+
 /* The table for an ISA, NULL if not built (the CPU may still lack it:
  * check mdn_cpu_supports()). */
 const MdnTierKernels *mdn_tier_kernels(MdnIsa isa);
