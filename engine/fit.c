@@ -8,7 +8,7 @@
  * per input channel is learned (tree.c) on windows of the codebooks it
  * serves; the tables are a ridge regression of the one-hot codes onto r
  * (ridge.c), shrunk towards the prototype tables (each bucket's mean window
- * through the weights), quantised to 8 or 16 bits.
+ * through the weights), quantised to 5..8 or 16 bits.
  *
  * Memory (60 s of 48 kHz mono, default ladder, 65536 rows): the padded copy
  * of the audio and its |x| envelope (2 x 11.5 MB), the held-out reference and
@@ -616,7 +616,7 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
           size_t at = ((size_t)c * nb + b) * cout + o;
           double q = nearbyint((lut[at] - mins[(size_t)c * cout + o]) / tier->lut_scale[o]);
           q = CLAMP(q, 0, qmax);
-          if (spec->table_bits == 8)
+          if (spec->table_bits <= 8)
             ((guint8 *)tier->lut)[at] = (guint8)q;
           else
             ((guint16 *)tier->lut)[at] = (guint16)q;
@@ -639,7 +639,7 @@ fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, do
           double acc = 0;
           for (c = 0; c < n_cb; c++) {
             size_t at = ((size_t)c * nb + codes[j * n_cb + c]) * cout + o;
-            acc += spec->table_bits == 8 ? ((guint8 *)tier->lut)[at] : ((guint16 *)tier->lut)[at];
+            acc += spec->table_bits <= 8 ? ((guint8 *)tier->lut)[at] : ((guint16 *)tier->lut)[at];
           }
           pred[j * cout + o] = tier->lut_offset[o] + (double)tier->lut_scale[o] * acc;
         }
@@ -810,7 +810,7 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
     const MdnTierSpec *sp = &specs[s];
     size_t groups;
     if (sp->taps_per_codebook < 1 || sp->taps_per_codebook > 8 || sp->depth < 1 || sp->depth > 8
-        || (sp->table_bits != 8 && sp->table_bits != 16) || sp->exact_taps < 0) {
+        || !mdn_table_bits_ok(sp->table_bits) || sp->exact_taps < 0) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "bad tier spec #%d", s);
       g_free(parsed);
       return NULL;

@@ -65,6 +65,22 @@ struct _MdnTier {
   float *lut_offset; /* [cout] */
 };
 
+/* Table entry widths: 16, or 5..8 bits stored in one byte each. Narrower
+ * entries lose accuracy (quantisation) but let the vector scans add several
+ * codebooks in 8 bits before widening: 4 * (2^6 - 1) < 256. */
+static inline gboolean
+mdn_table_bits_ok(int bits)
+{
+  return bits == 16 || (bits >= 5 && bits <= 8);
+}
+
+/* Bytes per stored table entry. */
+static inline int
+mdn_table_entry_bytes(int bits)
+{
+  return bits > 8 ? 2 : 1;
+}
+
 /* ---- tier data (tier-data.c): allocation, checks, info ---- */
 MdnTier *mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
                         int n_exact, int n_codebooks, GError **error);

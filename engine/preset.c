@@ -70,7 +70,7 @@ static GVariant *
 lut_to_variant(const MdnTier *t)
 {
   size_t n = (size_t)t->n_codebooks * t->buckets * t->cout;
-  size_t bytes = n * (t->spec.table_bits / 8);
+  size_t bytes = n * mdn_table_entry_bytes(t->spec.table_bits);
 
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   if (t->spec.table_bits == 16) {
@@ -324,9 +324,9 @@ tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
                 spec.depth);
     goto out;
   }
-  if (spec.table_bits != 8 && spec.table_bits != 16) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "table bits must be 8 or 16 (got %d)",
-                spec.table_bits);
+  if (!mdn_table_bits_ok(spec.table_bits)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "table bits must be 5, 6, 7, 8 or 16 (got %d)", spec.table_bits);
     goto out;
   }
   if (spec.exact_taps < 0 || (guint64)spec.exact_taps > (guint64)k->cin * k->taps) {
@@ -365,7 +365,7 @@ tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
                 (guint64)k->cin * groups);
     goto out;
   }
-  lut_expected = (guint64)n_cb * buckets * k->cout * (spec.table_bits / 8);
+  lut_expected = (guint64)n_cb * buckets * k->cout * mdn_table_entry_bytes(spec.table_bits);
   if (!check_count("split", n_split, (guint64)k->cin * spec.depth, error)
       || !check_count("thresholds", n_thr, (guint64)k->cin * (buckets - 1), error)
       || !check_count("exact_tap", n_exact_tap, n_exact, error)

@@ -19,9 +19,9 @@ spec_ok(const MdnTierSpec *spec, GError **error)
                 spec->depth);
     return FALSE;
   }
-  if (spec->table_bits != 8 && spec->table_bits != 16) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "table bits must be 8 or 16 (got %d)",
-                spec->table_bits);
+  if (!mdn_table_bits_ok(spec->table_bits)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "table bits must be 5, 6, 7, 8 or 16 (got %d)", spec->table_bits);
     return FALSE;
   }
   if (spec->exact_taps < 0) {
@@ -92,7 +92,7 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   }
   buckets = 1 << spec->depth;
   /* Bound the whole tier: one that could not be saved as a preset is refused. */
-  lut_bytes = (guint64)n_codebooks * buckets * cout * (spec->table_bits / 8);
+  lut_bytes = (guint64)n_codebooks * buckets * cout * mdn_table_entry_bytes(spec->table_bits);
   total = lut_bytes + (guint64)cin * buckets * 5 + (guint64)n_exact * (cout * 4 + 6)
           + (guint64)n_codebooks * 6 + (guint64)cout * 8;
   if (total > MDN_PRESET_MAX_BYTES) {
@@ -240,6 +240,18 @@ mdn_tier_validate(const MdnTier *t, GError **error)
       return FALSE;
     }
   }
+  if (t->spec.table_bits < 8) {
+    /* the vector scans add narrow entries in 8 bits: a larger one would wrap */
+    const guint8 *lut = t->lut, max = (guint8)((1u << t->spec.table_bits) - 1);
+    size_t e, n = lut_entries(t);
+    for (e = 0; e < n; e++)
+      if (lut[e] > max) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "table entry %zu is %u, above %u (%d-bit tables)", e, lut[e], max,
+                    t->spec.table_bits);
+        return FALSE;
+      }
+  }
   if (!floats_ok("thresholds", t->thresholds, (size_t)t->cin * (t->buckets - 1), error)
       || !floats_ok("exact_w", t->exact_w, (size_t)t->n_exact * t->cout, error)
       || !floats_ok("lut_scale", t->lut_scale, t->cout, error)
@@ -251,7 +263,7 @@ mdn_tier_validate(const MdnTier *t, GError **error)
 size_t
 mdn_tier_table_bytes(const MdnTier *t)
 {
-  return lut_entries(t) * (t->spec.table_bits / 8)
+  return lut_entries(t) * mdn_table_entry_bytes(t->spec.table_bits)
          + sizeof(float)
                * ((size_t)t->cin * (t->buckets - 1) /* thresholds */
                   + (size_t)t->n_exact * t->cout    /* exact weights */

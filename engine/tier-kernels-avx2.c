@@ -214,23 +214,55 @@ flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
   }
 }
 
-/* Rows r0..r0+32*n_rb-1, outputs o0..o0+n_out-1, one byte plane. */
+/* Adds v (one byte per row) to the 16-bit sums W and H of flush(). */
+#define MDN_ACCUMULATE(wq, hq, v)                                                                  \
+  do {                                                                                             \
+    (wq) = _mm256_add_epi16((wq), (v));                                                            \
+    (hq) = _mm256_add_epi16((hq), _mm256_srli_epi16((v), 8));                                      \
+    /* keeps each sum in one register across iterations (GCC otherwise                           \
+     * adds a register copy per sum and iteration) */                                             \
+    __asm__("" : "+x"(wq), "+x"(hq));                                                              \
+  } while (0)
+
+/* Rows r0..r0+32*n_rb-1, outputs o0..o0+n_out-1, one byte plane. group
+ * codebooks are added in 8 bits before they are widened: 1, or 4 for tables
+ * of at most 6 bits (4 * 63 < 256). */
 static ALWAYS_INLINE void
 scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
            const ptrdiff_t *offsets, size_t r0, int o0, const int n_rb, const int n_out,
-           const int depth, int shift, gboolean add, guint32 *sums)
+           const int depth, const int group, int shift, gboolean add, guint32 *sums)
 {
   const size_t bstride = (size_t)t->bucket_stride, cstride = (size_t)t->cout * bstride;
   __m256i w[4][4], h[4][4];
-  int c = 0, j, q;
+  int c = 0, g, j, q;
 
   while (c < t->n_codebooks) {
-    const int stop = MIN(t->n_codebooks, c + 257); /* 257 * 255 < 2^16 */
+    /* each widened add is at most 255: 257 * 255 < 2^16 */
+    const int stop = MIN(t->n_codebooks, c + 257 * group);
 #pragma GCC unroll 8
     for (q = 0; q < n_rb; q++)
 #pragma GCC unroll 8
       for (j = 0; j < n_out; j++)
         w[q][j] = h[q][j] = _mm256_setzero_si256();
+    if (group > 1)
+      for (; c + group <= stop; c += group) {
+#pragma GCC unroll 8
+        for (q = 0; q < n_rb; q++) {
+          __m256i code[8];
+#pragma GCC unroll 8
+          for (g = 0; g < group; g++)
+            code[g] = _mm256_loadu_si256((const __m256i *)(codes + offsets[c + g] + r0 + 32 * q));
+#pragma GCC unroll 8
+          for (j = 0; j < n_out; j++) {
+            const guint8 *tab = plane + (size_t)c * cstride + (o0 + j) * bstride;
+            __m256i v = lookup(tab, code[0], depth);
+#pragma GCC unroll 8
+            for (g = 1; g < group; g++)
+              v = _mm256_add_epi8(v, lookup(tab + g * cstride, code[g], depth));
+            MDN_ACCUMULATE(w[q][j], h[q][j], v);
+          }
+        }
+      }
     for (; c < stop; c++) {
       const guint8 *src = codes + offsets[c] + r0;
       const guint8 *tab = plane + c * cstride + o0 * bstride;
@@ -240,11 +272,7 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
 #pragma GCC unroll 8
         for (j = 0; j < n_out; j++) {
           __m256i v = lookup(tab + j * bstride, code, depth);
-          w[q][j] = _mm256_add_epi16(w[q][j], v);
-          h[q][j] = _mm256_add_epi16(h[q][j], _mm256_srli_epi16(v, 8));
-          /* keeps each sum in one register across iterations (GCC
-           * otherwise adds a register copy per sum and iteration) */
-          __asm__("" : "+x"(w[q][j]), "+x"(h[q][j]));
+          MDN_ACCUMULATE(w[q][j], h[q][j], v);
         }
       }
     }
@@ -256,12 +284,13 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
     add = TRUE;
   }
 }
+#undef MDN_ACCUMULATE
 
 static ALWAYS_INLINE void
-scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-           guint32 *sums, const int depth)
+scan_depth_group(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+                 guint32 *sums, const int depth, const int group)
 {
-  const int n_planes = t->table_bits / 8;
+  const int n_planes = mdn_table_entry_bytes(t->table_bits);
   const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
   int p, o;
   size_t r0;
@@ -274,13 +303,13 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
         /* one output: up to four row blocks per table load, no more than
          * the rows need */
         if (n - r0 > 96) {
-          scan_block(plane, t, codes, offsets, r0, 0, 4, 1, depth, shift, p > 0, sums);
+          scan_block(plane, t, codes, offsets, r0, 0, 4, 1, depth, group, shift, p > 0, sums);
           r0 += 128;
         } else if (n - r0 > 64) {
-          scan_block(plane, t, codes, offsets, r0, 0, 3, 1, depth, shift, p > 0, sums);
+          scan_block(plane, t, codes, offsets, r0, 0, 3, 1, depth, group, shift, p > 0, sums);
           r0 += 96;
         } else {
-          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, shift, p > 0, sums);
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, group, shift, p > 0, sums);
           r0 += 64;
         }
         continue;
@@ -288,23 +317,23 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
       if (n - r0 > 32 && t->cout <= 2) {
         /* few outputs: two row blocks per table load keep more sums going */
         if (t->cout == 2)
-          scan_block(plane, t, codes, offsets, r0, 0, 2, 2, depth, shift, p > 0, sums);
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 2, depth, group, shift, p > 0, sums);
         else
-          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, shift, p > 0, sums);
+          scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, group, shift, p > 0, sums);
         r0 += 64;
         continue;
       }
       for (o = 0; o + 4 <= t->cout; o += 4)
-        scan_block(plane, t, codes, offsets, r0, o, 1, 4, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 4, depth, group, shift, p > 0, sums);
       switch (t->cout - o) {
       case 3:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 3, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 3, depth, group, shift, p > 0, sums);
         break;
       case 2:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 2, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 2, depth, group, shift, p > 0, sums);
         break;
       case 1:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 1, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 1, depth, group, shift, p > 0, sums);
         break;
       default:
         break;
@@ -312,6 +341,16 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
       r0 += 32;
     }
   }
+}
+
+static ALWAYS_INLINE void
+scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+           guint32 *sums, const int depth)
+{
+  if (t->table_bits <= 6)
+    scan_depth_group(t, codes, offsets, n, sums, depth, 4);
+  else
+    scan_depth_group(t, codes, offsets, n, sums, depth, 1);
 }
 
 static void

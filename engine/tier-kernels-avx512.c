@@ -210,7 +210,7 @@ static ALWAYS_INLINE void
 scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
            guint32 *sums, const int depth)
 {
-  const int n_planes = t->table_bits / 8;
+  const int n_planes = mdn_table_entry_bytes(t->table_bits);
   const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
   int p, o;
   size_t r0;

@@ -73,9 +73,9 @@ mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error)
   if (*p == 'q') {
     p++;
     if (!read_number(&p, &parsed.table_bits))
-      return spec_error(error, text, "q must be followed by the table bits 8 or 16");
-    if (parsed.table_bits != 8 && parsed.table_bits != 16)
-      return spec_error(error, text, "q (table bits) must be 8 or 16");
+      return spec_error(error, text, "q must be followed by the table bits 5..8 or 16");
+    if (!mdn_table_bits_ok(parsed.table_bits))
+      return spec_error(error, text, "q (table bits) must be 5, 6, 7, 8 or 16");
   }
 
   if (*p != '\0')

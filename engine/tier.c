@@ -90,7 +90,7 @@ mdn_tier_kernels(MdnIsa isa)
 size_t
 mdn_tier_planes_size(const MdnTier *tier)
 {
-  return (size_t)(tier->spec.table_bits / 8) * tier->n_codebooks * tier->cout
+  return (size_t)mdn_table_entry_bytes(tier->spec.table_bits) * tier->n_codebooks * tier->cout
          * MAX(tier->buckets, 16);
 }
 
@@ -98,7 +98,7 @@ void
 mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes)
 {
   const int bstride = MAX(tier->buckets, 16);
-  const int n_planes = tier->spec.table_bits / 8;
+  const int n_planes = mdn_table_entry_bytes(tier->spec.table_bits);
   int p, c, o, b;
 
   tables->n_codebooks = tier->n_codebooks;

@@ -114,8 +114,10 @@ assert_tiers_equal(const MdnTier *a, const MdnTier *b)
   g_assert_cmpmem(a->exact_w, 4 * a->n_exact * a->cout, b->exact_w, 4 * b->n_exact * b->cout);
   g_assert_cmpmem(a->cb_chan, 2 * a->n_codebooks, b->cb_chan, 2 * b->n_codebooks);
   g_assert_cmpmem(a->cb_group, 4 * a->n_codebooks, b->cb_group, 4 * b->n_codebooks);
-  g_assert_cmpmem(a->lut, a->n_codebooks * a->buckets * a->cout * a->spec.table_bits / 8, b->lut,
-                  b->n_codebooks * b->buckets * b->cout * b->spec.table_bits / 8);
+  g_assert_cmpmem(a->lut,
+                  a->n_codebooks * a->buckets * a->cout * mdn_table_entry_bytes(a->spec.table_bits),
+                  b->lut,
+                  b->n_codebooks * b->buckets * b->cout * mdn_table_entry_bytes(b->spec.table_bits));
   g_assert_cmpmem(a->lut_scale, 4 * a->cout, b->lut_scale, 4 * b->cout);
   g_assert_cmpmem(a->lut_offset, 4 * a->cout, b->lut_offset, 4 * b->cout);
 }
@@ -402,7 +404,8 @@ root_variant(GVariant *kernel, GVariant *tiers)
 
 /* A tier for a 1->1, 8-tap kernel: s4 d4, 2 codebooks, 1 exact tap. */
 static GVariant *
-tier_variant(guint32 exact_tap, gsize lut_bytes, guint32 nan_threshold)
+tier_variant_bits(guint32 exact_tap, gsize lut_bytes, guint32 nan_threshold, int table_bits,
+                  guint8 lut_fill)
 {
   guint8 split[4] = { 0, 1, 2, 3 };
   guint32 thr[15] = { 0 };
@@ -411,9 +414,10 @@ tier_variant(guint32 exact_tap, gsize lut_bytes, guint32 nan_threshold)
   guint8 *lut = g_malloc0(lut_bytes ? lut_bytes : 1);
   GVariant *v;
 
+  memset(lut, lut_fill, lut_bytes);
   thr[3] = nan_threshold;
   v = g_variant_new(
-      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", 4, 4, 1, 8, "s4d4e1", 20.0, 10.0,
+      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", 4, 4, 1, table_bits, "s4d4e1", 20.0, 10.0,
       g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, split, 4, 1), u32_array(thr, 15),
       g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16, exact_chan, 1, 2), u32_array(exact_taps, 1),
       zeros_u32(1), g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16, cb_chan, 2, 2),
@@ -421,6 +425,12 @@ tier_variant(guint32 exact_tap, gsize lut_bytes, guint32 nan_threshold)
       zeros_u32(1), zeros_u32(1));
   g_free(lut);
   return v;
+}
+
+static GVariant *
+tier_variant(guint32 exact_tap, gsize lut_bytes, guint32 nan_threshold)
+{
+  return tier_variant_bits(exact_tap, lut_bytes, nan_threshold, 8, 0);
 }
 
 static GError *
@@ -506,6 +516,31 @@ test_absurd_sizes(void)
   }
   expect_corrupt(wrap(root_variant(kernel_variant(1, 1, 8, 1, zeros_u32(8), zeros_u32(1)), tiers)),
                  "lut has 100 bytes");
+  /* Narrow tables: entries up to 2^bits - 1 load, a larger one does not
+   * (the vector scans add them in 8 bits), and 4-bit tables do not exist. */
+  {
+    GVariant *one = tier_variant_bits(3, 32, 0, 6, 63);
+    tiers = g_variant_new_array(NULL, &one, 1);
+  }
+  b = wrap(root_variant(kernel_variant(1, 1, 8, 1, zeros_u32(8), zeros_u32(1)), tiers));
+  data = g_bytes_get_data(b, &size);
+  m = mdn_model_load_from_data(data, size, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(m->tiers[0]->spec.table_bits, ==, 6);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+  {
+    GVariant *one = tier_variant_bits(3, 32, 0, 6, 64);
+    tiers = g_variant_new_array(NULL, &one, 1);
+  }
+  expect_corrupt(wrap(root_variant(kernel_variant(1, 1, 8, 1, zeros_u32(8), zeros_u32(1)), tiers)),
+                 "table entry 0 is 64, above 63 (6-bit tables)");
+  {
+    GVariant *one = tier_variant_bits(3, 32, 0, 4, 0);
+    tiers = g_variant_new_array(NULL, &one, 1);
+  }
+  expect_corrupt(wrap(root_variant(kernel_variant(1, 1, 8, 1, zeros_u32(8), zeros_u32(1)), tiers)),
+                 "table bits must be 5, 6, 7, 8 or 16 (got 4)");
   /* An exact tap beyond the kernel. */
   {
     GVariant *one = tier_variant(8, 32, 0);

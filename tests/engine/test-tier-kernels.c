@@ -234,9 +234,10 @@ table_tier(int n_codebooks, int depth, int cout, int table_bits, gboolean satura
       lut[j] = saturated ? 65535 : (guint16)g_rand_int_range(rng, 0, 65536);
     tier->lut = lut;
   } else {
+    const int max = (1 << table_bits) - 1; /* 5..8 bits: what the loader allows */
     guint8 *lut = g_new(guint8, n_entries + 1);
     for (j = 0; j < n_entries; j++)
-      lut[j] = saturated ? 255 : (guint8)g_rand_int_range(rng, 0, 256);
+      lut[j] = saturated ? (guint8)max : (guint8)g_rand_int_range(rng, 0, max + 1);
     tier->lut = lut;
   }
   return tier;
@@ -272,7 +273,7 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
                 isa, n_codebooks, depth, cout, table_bits, n, r, o, b[(size_t)o * RS + r],
                 a[(size_t)o * RS + r]);
   if (saturated && n > 0) /* the reference itself: the flush boundaries are exact */
-    g_assert_cmpuint(a[0], ==, (guint32)n_codebooks * (table_bits == 16 ? 65535u : 255u));
+    g_assert_cmpuint(a[0], ==, (guint32)n_codebooks * ((1u << table_bits) - 1));
   g_free(tier->lut);
   g_free(tier);
   g_free(planes);
@@ -285,7 +286,10 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
 static void
 test_scan(void)
 {
-  static const int ncb_edges[] = { 1, 2, 16, 255, 256, 257, 258, 300, 514, 515 };
+  /* around the 16-bit flush: every 257 widened adds, of 1 or 4 codebooks */
+  static const int ncb_edges[] = { 1, 2, 3, 4, 5, 16, 255, 256, 257, 258, 300, 514, 515,
+                                   1027, 1028, 1029, 1030 };
+  static const int widths[] = { 5, 6, 7, 8, 16 };
   static const size_t row_values[] = { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 255, 256 };
   GRand *rng = g_rand_new_with_seed(202);
   Candidate isas[N_CANDIDATES];
@@ -296,22 +300,22 @@ test_scan(void)
   for (ii = 0; ii < n_isas; ii++) {
     const MdnTierKernels *k = isas[ii].kernels;
     const char *name = isas[ii].name;
-    /* Every depth, both widths, every row count listed, random sizes. */
+    /* Every depth, every width, every row count listed, random sizes. */
     for (depth = 1; depth <= 8; depth++)
-      for (bits = 8; bits <= 16; bits += 8)
+      for (bits = 0; bits < (int)G_N_ELEMENTS(widths); bits++)
         for (e = 0; e < G_N_ELEMENTS(row_values); e++, checks++)
           check_scan(k, name, rng, g_rand_int_range(rng, 1, 40), depth,
-                     g_rand_int_range(rng, 1, 18), bits, row_values[e], FALSE);
+                     g_rand_int_range(rng, 1, 18), widths[bits], row_values[e], FALSE);
     /* Codebook counts around the 16-bit flush, with saturated tables. */
     for (e = 0; e < G_N_ELEMENTS(ncb_edges); e++)
-      for (bits = 8; bits <= 16; bits += 8)
+      for (bits = 0; bits < (int)G_N_ELEMENTS(widths); bits++)
         for (trial = 0; trial < 2; trial++, checks++)
-          check_scan(k, name, rng, ncb_edges[e], 1 + 3 * (trial + 1) % 8, 1 + (int)e % 5, bits,
-                     1 + (size_t)g_rand_int_range(rng, 0, 256), trial == 0);
+          check_scan(k, name, rng, ncb_edges[e], 1 + 3 * (trial + 1) % 8, 1 + (int)e % 5,
+                     widths[bits], 1 + (size_t)g_rand_int_range(rng, 0, 256), trial == 0);
     /* Random shapes: codebooks 1..300, cout 1..17, rows 0..256. */
     for (trial = 0; trial < 400; trial++, checks++)
       check_scan(k, name, rng, g_rand_int_range(rng, 1, 301), g_rand_int_range(rng, 1, 9),
-                 g_rand_int_range(rng, 1, 18), g_rand_boolean(rng) ? 16 : 8,
+                 g_rand_int_range(rng, 1, 18), widths[g_rand_int_range(rng, 0, 5)],
                  (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1), FALSE);
   }
   g_test_message("scan: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
@@ -597,7 +601,7 @@ random_tier(int cin, int cout, int taps, int dilation, int s, int depth, int n_e
   } else {
     guint8 *lut = g_new(guint8, n_entries);
     for (j = 0; j < n_entries; j++)
-      lut[j] = (guint8)g_rand_int_range(rng, 0, 256);
+      lut[j] = (guint8)g_rand_int_range(rng, 0, 1 << table_bits);
     tier->lut = lut;
   }
   tier->lut_scale = g_new(float, cout);
@@ -664,7 +668,8 @@ test_whole_tier(void)
   };
   static const int specs[][3]
       = { /* s, depth, table_bits */
-          { 4, 4, 8 }, { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 }, { 8, 5, 16 }
+          { 4, 4, 8 }, { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 }, { 8, 5, 16 },
+          { 8, 4, 6 }, { 4, 6, 5 }, { 2, 4, 7 }
         };
   GRand *rng = g_rand_new_with_seed(606);
   Candidate isas[N_CANDIDATES];

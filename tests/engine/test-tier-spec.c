@@ -30,6 +30,9 @@ test_parse_valid(void)
     { "s2d4q8", 2, 4, 0, 8, "s2d4" },
     { "s1d6e32", 1, 6, 32, 8, "s1d6e32" },
     { "s8d4e1000q16", 8, 4, 1000, 16, "s8d4e1000q16" },
+    { "s8d4e2q6", 8, 4, 2, 6, "s8d4e2q6" },
+    { "s4d6q5", 4, 6, 0, 5, "s4d6q5" },
+    { "s2d4e3q7", 2, 4, 3, 7, "s2d4e3q7" },
   };
   size_t k;
 
@@ -104,6 +107,8 @@ test_parse_malformed(void)
     "s4d6e+1",
     "s4d6q",
     "s4d6q12",
+    "s4d6q4",
+    "s4d6q9",
     "s4d6q0",
     "s4d6q32",
     "S4D6",
