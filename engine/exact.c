@@ -178,12 +178,19 @@ plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
  * against direct 21.7) but 1.6x at 65536 taps for 1->16 and 4->4 (P one
  * step below the best: the model does not see a delay line of many MB
  * falling out of the caches). */
+static gboolean
+fft_spectra_fit(const MdnKernel *k, const ExactPlan *fft)
+{
+  const double weights = (double)k->cin * k->cout * k->taps;
+  const double spectra = 2.0 * (fft->partition + 1) * (fft->n_parts - 1) * k->cin * k->cout;
+  return spectra <= MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK;
+}
+
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
   const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
   const OpWeights *w = op_weights();
-  const double weights = (double)k->cin * k->cout * k->taps;
   double best;
   int p;
 
@@ -191,10 +198,9 @@ exact_plan(const MdnKernel *k, ExactPlan *plan)
   best = plan_time(k, plan, w);
   for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
     ExactPlan fft;
-    double t, spectra;
+    double t;
     plan_fft(k, p, &fft);
-    spectra = 2.0 * (p + 1) * (fft.n_parts - 1) * k->cin * k->cout;
-    if (spectra > MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK)
+    if (!fft_spectra_fit(k, &fft))
       continue;
     t = plan_time(k, &fft, w);
     if (t < best) {
@@ -230,6 +236,31 @@ plan_history(const MdnKernel *k, const ExactPlan *plan)
   if (plan->partition == 0)
     return direct;
   return MAX(direct, (size_t)(plan->n_parts + 1) * plan->partition);
+}
+
+void
+mdn_exact_history_bound(const MdnKernel *k, size_t *frames, size_t *fdl_bytes,
+                        size_t *spectra_bytes)
+{
+  const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
+  ExactPlan plan;
+  int p;
+
+  plan_direct(k, &plan);
+  *frames = plan_history(k, &plan);
+  *fdl_bytes = 0;
+  *spectra_bytes = 0;
+  /* Every plan exact_plan() may pick, whatever the ISA's op weights. */
+  for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
+    plan_fft(k, p, &plan);
+    if (!fft_spectra_fit(k, &plan))
+      continue;
+    *frames = MAX(*frames, plan_history(k, &plan));
+    *fdl_bytes
+        = MAX(*fdl_bytes, (size_t)(plan.n_parts - 1) * (plan.partition + 1) * sizeof(kiss_fft_cpx));
+    *spectra_bytes = MAX(*spectra_bytes, (size_t)k->cout * k->cin * (plan.n_parts - 1)
+                                             * (plan.partition + 1) * sizeof(kiss_fft_cpx));
+  }
 }
 
 static size_t

@@ -24,6 +24,13 @@ check_shape(int cin, int cout, int taps, int dilation, double rate, GError **err
                 MDN_MAX_DILATION, dilation);
     return FALSE;
   }
+  if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%d taps at dilation %d span %" G_GUINT64_FORMAT
+                " frames, more than the limit of %d (MDN_MAX_SPAN)",
+                taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
+    return FALSE;
+  }
   /* 64-bit product: cannot overflow with the limits above. */
   if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,

@@ -35,6 +35,13 @@ typedef enum {
 #define MDN_MAX_TAPS (1 << 20)
 #define MDN_MAX_DILATION 4096
 #define MDN_MAX_WEIGHTS (1 << 26) /* cin*cout*taps */
+/* Frames a kernel covers, (taps-1)*dilation + 1: a dilated kernel reaches no
+ * further back than the longest dense one (21.8 s at 48 kHz, 5.46 s at
+ * 192 kHz), whatever its taps and dilation within the limits above. */
+#define MDN_MAX_SPAN MDN_MAX_TAPS
+/* The history memory one stream may allocate (mdn_stream_new): as much as the
+ * largest kernel's weights, 256 MiB. See docs/preset-format.md, "Limits". */
+#define MDN_MAX_STREAM_HISTORY_BYTES ((guint64)MDN_MAX_WEIGHTS * sizeof(float))
 
 /* ---- kernel --------------------------------------------------------- */
 
@@ -42,7 +49,7 @@ typedef struct {
   int cin;        /* input channels, 1..MDN_MAX_CHANNELS */
   int cout;       /* output channels, 1..MDN_MAX_CHANNELS */
   int taps;       /* K, 1..MDN_MAX_TAPS */
-  int dilation;   /* >= 1 */
+  int dilation;   /* 1..MDN_MAX_DILATION, (taps-1)*dilation+1 <= MDN_MAX_SPAN */
   double rate;    /* sample rate in Hz, > 0 */
   float *weights; /* [cout][cin][taps] */
   float *bias;    /* [cout] */
@@ -147,6 +154,9 @@ typedef struct _MdnStream MdnStream;
  * input frames have groups*cin channels, output frames groups*cout, and
  * group g reads input channels g*cin.. and writes output channels g*cout..
  * (a 1->1 model on stereo: groups = 2). All memory is allocated here.
+ * NULL with an error when the stream's history (groups * cin input channels
+ * times the frames the kernel and tiers read back, plus the paths' state
+ * for them) would take more than MDN_MAX_STREAM_HISTORY_BYTES.
  * The model must outlive the stream and not gain tiers meanwhile. */
 MdnStream *mdn_stream_new(const MdnModel *model, int groups, GError **error);
 void mdn_stream_free(MdnStream *stream);

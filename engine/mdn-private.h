@@ -171,6 +171,12 @@ void mdn_exact_free(MdnExact *exact);
 /* Frames of input history the path reads: (taps-1)*dilation for the direct
  * form; for the FFT path also what rebuilding its delay line reads. */
 size_t mdn_exact_history(const MdnKernel *kernel);
+/* The most any plan of this kernel may need, on any ISA (the plan is chosen
+ * by ISA-specific costs; this bound depends on the shape only): frames of
+ * input history, bytes of FFT delay line per input channel and group, and
+ * bytes of kernel spectra (shared by the groups). */
+void mdn_exact_history_bound(const MdnKernel *kernel, size_t *frames, size_t *fdl_bytes,
+                             size_t *spectra_bytes);
 /* Same calling convention as mdn_tier_process(). The FFT part caches
  * transforms of past input blocks; after mdn_exact_invalidate() (the stream
  * used a tier for a while, or was reset) it rebuilds them from the history
@@ -191,6 +197,22 @@ gboolean mdn_cpu_supports(MdnIsa isa);
 /* The ISA in use: the best supported, or MADDNESS_ISA when supported. */
 MdnIsa mdn_cpu_isa(void);
 const char *mdn_isa_name(MdnIsa isa);
+
+/* ---- stream history limit (model.c) ---- */
+
+/* An upper bound, from the shapes alone, of the memory that grows with the
+ * kernel's span which a stream of `groups` groups over the model allocates:
+ * per input channel of each group its input buffer (history plus as much
+ * room, floats), the exact path's FFT delay line (any plan) and each tier's
+ * code buffer (a byte per frame); once per stream the exact path's kernel
+ * spectra. Saturates at G_MAXUINT64. *frames (may be NULL) gets the frames
+ * of input history the bound assumes. */
+guint64 mdn_model_history_bytes(const MdnModel *model, int groups, size_t *frames);
+/* FALSE with an error (`code`) naming the numbers when that bound exceeds
+ * MDN_MAX_STREAM_HISTORY_BYTES: mdn_stream_new() refuses such a stream, the
+ * loader and mdn_model_serialize() a model that cannot stream one group. */
+gboolean mdn_model_check_history(const MdnModel *model, int groups, MdnErrorCode code,
+                                 GError **error);
 
 /* Tier cost model (operations per frame), shared by fit and info. */
 double mdn_tier_cost(const MdnTier *tier);

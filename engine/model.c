@@ -72,3 +72,51 @@ mdn_model_add_tier(MdnModel *m, MdnTier *tier)
   m->tiers = g_renew(MdnTier *, m->tiers, m->n_tiers + 1);
   m->tiers[m->n_tiers++] = tier;
 }
+
+guint64
+mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
+{
+  const MdnKernel *k = m->kernel;
+  size_t frames, fdl_bytes, spectra_bytes;
+  guint64 per_channel, channels;
+  int t;
+
+  g_return_val_if_fail(groups >= 1, G_MAXUINT64);
+  channels = (guint64)groups * k->cin;
+  mdn_exact_history_bound(k, &frames, &fdl_bytes, &spectra_bytes);
+  per_channel = fdl_bytes;
+  for (t = 0; t < m->n_tiers; t++) {
+    size_t h = mdn_tier_history(m->tiers[t]);
+    frames = MAX(frames, h);
+    /* tier.c keeps codes for [frame0 - reach, frame0 + 2 chunks) plus a row
+     * pad; reach + pad <= the tier's history. */
+    per_channel += (guint64)h + 2 * MDN_CHUNK;
+  }
+  /* stream.c: one float buffer per channel, the history plus as much room
+   * (at least a chunk). */
+  per_channel += sizeof(float) * ((guint64)frames + MAX((guint64)MDN_CHUNK, (guint64)frames));
+  if (frames_out)
+    *frames_out = frames;
+  /* Saturate rather than wrap round (absurdly many tiers). */
+  if (per_channel > (G_MAXUINT64 - spectra_bytes) / channels)
+    return G_MAXUINT64;
+  return per_channel * channels + spectra_bytes;
+}
+
+gboolean
+mdn_model_check_history(const MdnModel *m, int groups, MdnErrorCode code, GError **error)
+{
+  const MdnKernel *k = m->kernel;
+  size_t frames;
+  guint64 bytes = mdn_model_history_bytes(m, groups, &frames);
+
+  if (bytes <= MDN_MAX_STREAM_HISTORY_BYTES)
+    return TRUE;
+  g_set_error(error, MDN_ERROR, code,
+              "%d taps at dilation %d with %d tiers on %d x %d input channels need %zu frames of "
+              "history, %" G_GUINT64_FORMAT " bytes: more than the limit of %" G_GUINT64_FORMAT
+              " (MDN_MAX_STREAM_HISTORY_BYTES)",
+              k->taps, k->dilation, m->n_tiers, groups, k->cin, frames, bytes,
+              (guint64)MDN_MAX_STREAM_HISTORY_BYTES);
+  return FALSE;
+}

@@ -117,6 +117,9 @@ mdn_model_serialize(const MdnModel *m, GError **error)
   gsize size;
   int t;
 
+  /* What the loader would refuse is not written. */
+  if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
+    return NULL;
   g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
   for (t = 0; t < m->n_tiers; t++)
     g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
@@ -252,6 +255,13 @@ kernel_from_variant(GVariant *kv, GError **error)
   if (dilation < 1 || dilation > MDN_MAX_DILATION) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: dilation must be 1..%d (got %d)",
                 MDN_MAX_DILATION, dilation);
+    return NULL;
+  }
+  if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "kernel: %d taps at dilation %d span %" G_GUINT64_FORMAT
+                " frames, more than the limit of %d",
+                taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
     return NULL;
   }
   if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
@@ -475,6 +485,10 @@ model_from_variant(GVariant *root, GError **error)
     mdn_model_add_tier(m, t);
   }
   g_variant_unref(tiers);
+  /* Many tiers over a long span can ask more of a stream than any shape
+   * limit above says: a preset must stream at least one group. */
+  if (!mdn_model_check_history(m, 1, MDN_ERROR_CORRUPT, error))
+    goto fail;
   g_variant_unref(pv);
   mdn_kernel_free(k);
   return m;

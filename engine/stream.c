@@ -17,9 +17,6 @@
 
 #define MDN_NO_TIER (-2) /* no path used yet */
 
-/* The history buffers of a stream: at most 2 GiB. */
-#define MDN_STREAM_MAX_BUFFER_FLOATS ((guint64)1 << 29)
-
 struct _MdnStream {
   const MdnModel *model;
   int groups, cin, cout, n_tiers;
@@ -68,19 +65,14 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
     return NULL;
   }
 
+  /* A long dilated kernel on many channels needs a long history: refuse
+   * more than the documented limit before allocating any of it. */
+  if (!mdn_model_check_history(model, groups, MDN_ERROR_INVALID_ARGUMENT, error))
+    return NULL;
   h = mdn_exact_history(k);
   for (t = 0; t < mdn_model_n_tiers(model); t++)
     h = MAX(h, mdn_tier_history(mdn_model_tier(model, t)));
   room = MAX((size_t)MDN_CHUNK, h);
-  /* A long dilated kernel needs a long history; refuse what cannot be held
-   * rather than abort in the allocator. */
-  if ((guint64)groups * k->cin * ((guint64)h + room) > MDN_STREAM_MAX_BUFFER_FLOATS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "the kernel needs %" G_GUINT64_FORMAT " frames of history on %d channels: "
-                "more than %" G_GUINT64_FORMAT " bytes",
-                (guint64)h, groups * k->cin, (guint64)MDN_STREAM_MAX_BUFFER_FLOATS * 4);
-    return NULL;
-  }
   buffers = g_try_malloc0_n((gsize)groups * k->cin * (h + room), sizeof(float));
   if (!buffers) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,

@@ -261,6 +261,215 @@ test_many_tiers(void)
   g_bytes_unref(b);
 }
 
+/* ---- history: MDN_MAX_SPAN and MDN_MAX_STREAM_HISTORY_BYTES ---- */
+
+/* The longest span at the largest dilation: 256 taps at 4096 cover
+ * 255 * 4096 + 1 = 1044481 frames (5.4 s at 192 kHz) from 1 KiB of weights. */
+#define LONG_TAPS 256
+#define LONG_DIL MDN_MAX_DILATION
+#define LONG_REACH ((size_t)(LONG_TAPS - 1) * LONG_DIL)
+/* What a stream allocates besides its history (structs, FFT set-ups, tier
+ * sums and thresholds, the FFT path's output tail): none of it grows with
+ * the span. Per group. */
+#define STREAM_SLACK_PER_GROUP (512 * 1024)
+
+/* The long kernel with n_tiers tiers that cost the file almost nothing (one
+ * codebook of depth 1, zeros): each still keeps a code per frame of span. */
+static GBytes *
+long_preset(gsize n_tiers)
+{
+  GVariant **tiers = g_new(GVariant *, n_tiers ? n_tiers : 1);
+  GBytes *b;
+  gsize j;
+
+  for (j = 0; j < n_tiers; j++)
+    tiers[j] = tier_variant(8, 1, 0, 8, 1, 1, 0, 1, 2, 1);
+  b = wrap(
+      root_variant(kernel_variant(1, 1, LONG_TAPS, LONG_DIL, LONG_TAPS, 1), tiers, n_tiers, ""));
+  g_free(tiers);
+  return b;
+}
+
+static void
+test_span(void)
+{
+  GError *error = NULL;
+  MdnModel *m;
+  GBytes *b;
+
+  /* One tap more: a 1 KiB file asking for 2^20 + 1 frames per channel. */
+  expect_refused(
+      wrap(root_variant(kernel_variant(1, 1, LONG_TAPS + 1, LONG_DIL, LONG_TAPS + 1, 1), NULL, 0,
+                        "")),
+      "kernel: 257 taps at dilation 4096 span 1048577 frames, more than the limit of 1048576");
+  /* Taps and dilation both at their limits: 2^32 frames (no weights behind). */
+  expect_refused(
+      wrap(root_variant(kernel_variant(1, 1, MDN_MAX_TAPS, MDN_MAX_DILATION, 0, 1), NULL, 0, "")),
+      "span");
+  /* The same rule for kernels made in memory. */
+  g_assert_null(mdn_kernel_new(1, 1, LONG_TAPS + 1, LONG_DIL, 192000, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull(strstr(error->message, "MDN_MAX_SPAN"));
+  g_clear_error(&error);
+  /* The longest span loads; so does the longest dense kernel (test_kernel_sizes
+   * refuses it only for a missing weight). */
+  b = long_preset(0);
+  m = load_counted(b, &error, NULL);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_kernel(m)->taps, ==, LONG_TAPS);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+}
+
+static void
+test_history_tiers(void)
+{
+  GError *error = NULL;
+  MdnModel *m;
+  GBytes *b;
+
+  /* 300 tiers of a few dozen bytes each over the longest span: a 40 KiB
+   * file whose one-group stream would keep 300 MiB of codes. */
+  b = long_preset(300);
+  g_test_message("300 long tiers: %zu bytes", g_bytes_get_size(b));
+  expect_refused(b, "MDN_MAX_STREAM_HISTORY_BYTES");
+  /* 100 of them fit one group. */
+  b = long_preset(100);
+  m = load_counted(b, &error, NULL);
+  g_assert_no_error(error);
+  g_assert_cmpuint(mdn_model_history_bytes(m, 1, NULL), <=, MDN_MAX_STREAM_HISTORY_BYTES);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+}
+
+/* New stream of `groups` groups, counting its allocations. */
+static MdnStream *
+stream_counted(const MdnModel *m, int groups, GError **error, MdnAllocCount *count)
+{
+  MdnStream *s;
+
+  mdn_alloc_count_begin();
+  s = mdn_stream_new(m, groups, error);
+  mdn_alloc_count_end(count);
+  g_test_message("%d groups: %s; largest allocation %" G_GUINT64_FORMAT
+                 ", peak live %" G_GINT64_FORMAT ", bound %" G_GUINT64_FORMAT,
+                 groups, s ? "made" : (*error)->message, count->max_size, count->peak_live,
+                 mdn_model_history_bytes(m, groups, NULL));
+  return s;
+}
+
+static void
+test_stream_history(void)
+{
+  GBytes *b = long_preset(8);
+  GError *error = NULL;
+  MdnAllocCount count;
+  MdnModel *m = load_counted(b, &error, NULL);
+  MdnStream *s;
+  int groups;
+
+  g_assert_no_error(error);
+  /* The worst a 1 KiB preset can ask: the longest span on every channel. */
+  g_assert_null(stream_counted(m, MDN_MAX_CHANNELS, &error, &count));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull(strstr(error->message, "MDN_MAX_STREAM_HISTORY_BYTES"));
+  g_clear_error(&error);
+  g_assert_cmpuint(count.max_size, <, 4096);
+  /* The most groups the limit lets through, and one more. */
+  for (groups = 1; groups < MDN_MAX_CHANNELS; groups++)
+    if (mdn_model_history_bytes(m, groups + 1, NULL) > MDN_MAX_STREAM_HISTORY_BYTES)
+      break;
+  g_assert_cmpint(groups, >, 1);
+  g_assert_cmpint(groups, <, MDN_MAX_CHANNELS);
+  s = stream_counted(m, groups, &error, &count);
+  g_assert_no_error(error);
+  /* Everything it allocated: at most the limit and the bound it was
+   * checked against, plus what does not grow with the span. */
+  g_assert_cmpint(count.peak_live, <=,
+                  (gint64)(MDN_MAX_STREAM_HISTORY_BYTES + groups * STREAM_SLACK_PER_GROUP));
+  g_assert_cmpint(
+      count.peak_live, <=,
+      (gint64)(mdn_model_history_bytes(m, groups, NULL) + groups * STREAM_SLACK_PER_GROUP));
+  /* and most of the bound is really used (the bound is not a wild guess) */
+  g_assert_cmpint(count.peak_live, >=, (gint64)(mdn_model_history_bytes(m, groups, NULL) / 2));
+  mdn_stream_free(s);
+  g_assert_null(stream_counted(m, groups + 1, &error, &count));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+  g_clear_error(&error);
+  g_assert_cmpuint(count.max_size, <, 4096);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+}
+
+/* The longest span is a legitimate kernel: at 192 kHz it saves, loads and
+ * streams stereo, and its output 1044480 frames later is right. */
+static void
+test_long_span_streams(void)
+{
+  const size_t n = LONG_REACH + 8192, block = 4096;
+  const float w0 = 0.5f, w_last = 0.25f, bias = 0.125f;
+  MdnTierSpec spec = { 8, 1, 0, 8 };
+  GError *error = NULL;
+  MdnKernel *k = mdn_kernel_new(1, 1, LONG_TAPS, LONG_DIL, 192000, &error);
+  GRand *r = g_rand_new_with_seed(31);
+  float *in, *out;
+  MdnModel *m, *loaded;
+  MdnStream *s;
+  MdnTier *t;
+  GBytes *b;
+  size_t j, done;
+  double worst = 0;
+
+  g_assert_no_error(error);
+  k->weights[0] = w0;
+  k->weights[LONG_TAPS - 1] = w_last;
+  k->bias[0] = bias;
+  m = mdn_model_new(k, &error);
+  g_assert_no_error(error);
+  t = mdn_tier_alloc(&spec, 1, 1, LONG_TAPS, LONG_DIL, 0, 1, &error);
+  g_assert_no_error(error);
+  mdn_model_add_tier(m, t);
+  b = mdn_model_serialize(m, &error);
+  g_assert_no_error(error);
+  loaded = load_counted(b, &error, NULL);
+  g_assert_no_error(error);
+  g_assert_cmpfloat(mdn_model_kernel(loaded)->rate, ==, 192000);
+
+  s = mdn_stream_new(loaded, 2, &error);
+  g_assert_no_error(error);
+  in = g_new(float, 2 * n);
+  out = g_new(float, 2 * n);
+  for (j = 0; j < 2 * n; j++)
+    in[j] = (float)g_rand_double_range(r, -1, 1);
+  for (done = 0; done < n; done += block) {
+    size_t len = MIN(block, n - done);
+    g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in + 2 * done, out + 2 * done, len));
+  }
+  /* Every frame from the first that reads the oldest tap. */
+  for (j = LONG_REACH; j < n; j++) {
+    int c;
+    for (c = 0; c < 2; c++) {
+      double want = bias + w0 * in[2 * j + c] + w_last * in[2 * (j - LONG_REACH) + c];
+      worst = MAX(worst, fabs(out[2 * j + c] - want));
+    }
+  }
+  g_test_message("longest span, stereo: worst error %g", worst);
+  g_assert_cmpfloat(worst, <, 1e-4);
+  /* and the tier runs over it */
+  g_assert_true(mdn_stream_process(s, 0, in, out, block));
+  for (j = 0; j < 2 * block; j++)
+    g_assert_true(isfinite(out[j]));
+
+  mdn_stream_free(s);
+  g_free(in);
+  g_free(out);
+  g_rand_free(r);
+  g_bytes_unref(b);
+  mdn_model_free(loaded);
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+}
+
 /* A valid preset with tiers, then random mutations and truncations of it:
  * whatever the loader decides, the memory bounds hold. */
 static GBytes *
@@ -358,5 +567,9 @@ main(int argc, char **argv)
   g_test_add_func("/preset-limits/tier-sizes", test_tier_sizes);
   g_test_add_func("/preset-limits/many-tiers", test_many_tiers);
   g_test_add_func("/preset-limits/mutations", test_mutations);
+  g_test_add_func("/preset-limits/span", test_span);
+  g_test_add_func("/preset-limits/history-tiers", test_history_tiers);
+  g_test_add_func("/preset-limits/stream-history", test_stream_history);
+  g_test_add_func("/preset-limits/long-span-streams", test_long_span_streams);
   return g_test_run();
 }

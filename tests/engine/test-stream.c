@@ -322,14 +322,20 @@ test_bad_groups(void)
   mdn_model_free(m);
   mdn_kernel_free(k);
 
-  /* A history of 2^32 frames: refused with an error, not an abort. */
+  /* A span of 2^32 frames is no kernel; the longest span (2^20 frames) on
+   * every channel is more history than a stream may keep: errors, not
+   * aborts (test-preset-limits.c checks the memory). */
   {
     GError *error = NULL;
-    k = mdn_kernel_new(1, 1, MDN_MAX_TAPS, MDN_MAX_DILATION, RATE, &error);
+    g_assert_null(mdn_kernel_new(1, 1, MDN_MAX_TAPS, MDN_MAX_DILATION, RATE, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    k = mdn_kernel_new(1, 1, MDN_MAX_SPAN / MDN_MAX_DILATION, MDN_MAX_DILATION, RATE, &error);
     g_assert_no_error(error);
     m = model_for(k);
-    g_assert_null(mdn_stream_new(m, 2, &error));
+    g_assert_null(mdn_stream_new(m, MDN_MAX_CHANNELS, &error));
     g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull(strstr(error->message, "MDN_MAX_STREAM_HISTORY_BYTES"));
     g_clear_error(&error);
     mdn_model_free(m);
     mdn_kernel_free(k);

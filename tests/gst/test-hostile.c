@@ -23,7 +23,7 @@
 #define CAPS_MASK_FMT MDN_GST_TEST_CAPS_MASK_FMT
 
 static char *tmp_dir;
-static char *tiered_path, *lp2_path, *room_path, *corrupt_path;
+static char *tiered_path, *lp2_path, *room_path, *corrupt_path, *long_span_path;
 static char *setup_error; /* why the presets could not be made */
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -74,6 +74,16 @@ make_presets(void)
   lp2_path = save_kernel(mdn_test_lowpass(47, 3000, RATE), "lowpass2.mdn");
   /* Long enough for the FFT path of the exact convolution. */
   room_path = save_kernel(mdn_test_room_ir(4800, 0.3, RATE, 9), "room.mdn");
+  /* The longest span (MDN_MAX_SPAN frames: 256 taps at dilation 4096) in a
+   * 1 KiB file: two taps, now and 1044480 frames ago. */
+  {
+    MdnKernel *k
+        = mdn_kernel_new(1, 1, MDN_MAX_SPAN / MDN_MAX_DILATION, MDN_MAX_DILATION, RATE, &error);
+    g_assert_no_error(error);
+    k->weights[0] = 0.5f;
+    k->weights[k->taps - 1] = 0.25f;
+    long_span_path = save_kernel(k, "long-span.mdn");
+  }
   corrupt_path = g_build_filename(tmp_dir, "corrupt.mdn", NULL);
   g_assert_true(g_file_set_contents(corrupt_path, "MDNPRST\0\1\0\0\0\4\0\0\0abcd", 20, NULL));
 }
@@ -472,6 +482,51 @@ GST_START_TEST(test_property_storm)
 }
 GST_END_TEST;
 
+/* A small preset whose history on many channels would be more than a stream
+ * may keep (MDN_MAX_STREAM_HISTORY_BYTES): the caps fail with an error that
+ * says so, instead of a huge allocation; stereo runs. */
+GST_START_TEST(test_long_span_many_channels)
+{
+  GstElement *element = gst_element_factory_make("maddnessfilter", NULL);
+  GstBus *bus = gst_bus_new();
+  float *in = hostile_audio(1024, 2);
+  GstSegment segment;
+  GstMessage *msg;
+  GstHarness *h;
+  GError *error = NULL;
+  char *debug = NULL, *caps;
+
+  if (setup_error)
+    g_error("presets not made: %s", setup_error);
+  g_object_set(element, "preset", long_span_path, NULL);
+  gst_element_set_bus(element, bus);
+  h = gst_harness_new_with_element(element, "sink", "src");
+  gst_object_unref(element);
+  caps = g_strdup_printf(CAPS_MASK_FMT, RATE, 64);
+  gst_harness_set_src_caps_str(h, caps);
+  g_free(caps);
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(h, gst_event_new_segment(&segment));
+  fail_unless_equals_int(gst_harness_push(h, make_buffer(in, 16, 64, 0)), GST_FLOW_NOT_NEGOTIATED);
+  msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL, "no error message");
+  gst_message_parse_error(msg, &error, &debug);
+  fail_unless(strstr(error->message, "MDN_MAX_STREAM_HISTORY_BYTES") != NULL,
+              "\"%s\" does not name the limit", error->message);
+  g_clear_error(&error);
+  g_free(debug);
+  gst_message_unref(msg);
+
+  gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,"
+                                  "channels=2");
+  push_pull_drop(h, in, 1024, 2, 2, 0);
+  gst_harness_teardown(h);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+  g_free(in);
+}
+GST_END_TEST;
+
 static Suite *
 hostile_suite(void)
 {
@@ -488,6 +543,7 @@ hostile_suite(void)
   tcase_add_test(tc, test_flushing_seeks);
   tcase_add_test(tc, test_state_cycles);
   tcase_add_test(tc, test_property_storm);
+  tcase_add_test(tc, test_long_span_many_channels);
   return s;
 }
 
@@ -504,6 +560,7 @@ main(int argc, char **argv)
   g_free(lp2_path);
   g_free(room_path);
   g_free(corrupt_path);
+  g_free(long_span_path);
   g_free(setup_error);
   return failed;
 }
