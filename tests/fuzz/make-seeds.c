@@ -126,9 +126,9 @@ main(int argc, char **argv)
   gain->bias[0] = 0.125f;
   save_exact(gain, dir, "gain.mdn");
   save_exact(mdn_test_room_ir(512, 0.05, RATE, 3), dir, "room-fft.mdn");
-  save_fitted(mdn_test_lowpass(24, 2000, RATE), "s8d4e2,s4d4,s2d6q16,s1d3e1", dir,
+  save_fitted(mdn_test_lowpass(24, 2000, RATE), "s8d4e2q6,s4d4,s2d6q16,s1d3e1", dir,
               "lowpass-tiers.mdn");
-  save_fitted(mdn_test_random_kernel(2, 3, 6, 2, RATE, 5), "s2d4e3,s4d6q16", dir,
+  save_fitted(mdn_test_random_kernel(2, 3, 6, 2, RATE, 5), "s2d4e3q5,s4d6q16", dir,
               "layer-2to3-dil2.mdn");
   save_fitted(mdn_test_bank(2, 16, RATE), "s4d2", dir, "bank-1to2.mdn");
   save_fitted(mdn_test_random_kernel(3, 1, 3, 7, RATE, 6), "s1d2e1", dir, "layer-3to1-dil7.mdn");
