@@ -9,7 +9,7 @@
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
  * figure is the best of several runs (thread CPU time). The kernels are
- * those of mdn_cpu_isa(): MADDNESS_ISA=scalar|avx2|avx512 picks them.
+ * those of mdn_cpu_isa(): MADDNESS_ISA=scalar|avx2|avx512|neon picks them.
  *
  * --fit runs the 1->1, 1->16 and 4->4 dilation 2 tables and fits the
  * planner's ns per operation (direct multiply-add, complex multiply-add op,

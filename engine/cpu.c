@@ -1,14 +1,16 @@
 /* cpu.c: which instruction sets this CPU has, and which one the engine uses.
  *
  * Chosen once, at the first call: the best the CPU supports, or the one the
- * MADDNESS_ISA environment variable names (scalar, avx2, avx512) when the CPU
- * supports it. Kernels for each ISA live in their own files, compiled with
- * their own flags, and are reached through per-concern dispatch tables. */
+ * MADDNESS_ISA environment variable names (scalar, avx2, avx512, neon) when
+ * the CPU supports it: x86 CPUs may have avx2 and avx512, never neon; AArch64
+ * ones always have neon (part of the base architecture). Kernels for each ISA
+ * live in their own files, compiled with their own flags, and are reached
+ * through per-concern dispatch tables. */
 #include "mdn-private.h"
 
 #include <string.h>
 
-static const char *const isa_names[MDN_N_ISAS] = { "scalar", "avx2", "avx512" };
+static const char *const isa_names[MDN_N_ISAS] = { "scalar", "avx2", "avx512", "neon" };
 
 gboolean
 mdn_cpu_supports(MdnIsa isa)
@@ -24,6 +26,10 @@ mdn_cpu_supports(MdnIsa isa)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#endif
+#if defined(__aarch64__)
+  case MDN_ISA_NEON:
+    return TRUE;
 #endif
   default:
     return FALSE;
@@ -51,7 +57,7 @@ choose_isa(void)
         break;
       }
     if (isa == MDN_N_ISAS)
-      g_warning("MADDNESS_ISA=%s: unknown (scalar, avx2, avx512); using the best the CPU has",
+      g_warning("MADDNESS_ISA=%s: unknown (scalar, avx2, avx512, neon); using the best the CPU has",
                 forced);
   }
   for (isa = MDN_N_ISAS - 1; isa > MDN_ISA_SCALAR; isa--)

@@ -214,8 +214,8 @@ void mdn_fit_options_init(MdnFitOptions *options);
 MdnModel *mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames,
                   const MdnFitOptions *options, GError **error);
 
-/* The instruction set the engine's kernels use: "scalar", "avx2" or
- * "avx512" (the best this CPU has, or what MADDNESS_ISA forces). */
+/* The instruction set the engine's kernels use: "scalar", "avx2", "avx512"
+ * or "neon" (the best this CPU has, or what MADDNESS_ISA forces). */
 const char *mdn_isa(void);
 
 /* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */

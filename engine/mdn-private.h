@@ -191,6 +191,7 @@ typedef enum {
   MDN_ISA_SCALAR, /* the reference: plain C */
   MDN_ISA_AVX2,   /* AVX2 + FMA */
   MDN_ISA_AVX512, /* AVX-512 F, BW, VL, DQ */
+  MDN_ISA_NEON,   /* AArch64 Advanced SIMD (every AArch64 CPU has it) */
   MDN_N_ISAS
 } MdnIsa;
 gboolean mdn_cpu_supports(MdnIsa isa);
