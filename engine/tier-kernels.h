@@ -209,6 +209,9 @@ const MdnTierKernels *mdn_tier_kernels_avx2(void);
 #ifdef MDN_HAVE_TIER_AVX512
 const MdnTierKernels *mdn_tier_kernels_avx512(void);
 #endif
+#ifdef MDN_HAVE_TIER_NEON
+const MdnTierKernels *mdn_tier_kernels_neon(void);
+#endif
 
 /* mdn_tier_state_new() with the kernels of isa (the scalar ones when the
  * CPU lacks it or they are not built): for tests comparing ISAs. */

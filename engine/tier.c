@@ -82,6 +82,10 @@ mdn_tier_kernels(MdnIsa isa)
   case MDN_ISA_AVX512:
     return mdn_tier_kernels_avx512();
 #endif
+#ifdef MDN_HAVE_TIER_NEON
+  case MDN_ISA_NEON:
+    return mdn_tier_kernels_neon();
+#endif
   default:
     return NULL;
   }
