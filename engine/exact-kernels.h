@@ -38,9 +38,11 @@ typedef struct {
 extern const MdnExactKernels mdn_exact_kernels_scalar;
 extern const MdnExactKernels mdn_exact_kernels_avx2;   /* when MDN_HAVE_EXACT_AVX2 */
 extern const MdnExactKernels mdn_exact_kernels_avx512; /* when MDN_HAVE_EXACT_AVX512 */
+extern const MdnExactKernels mdn_exact_kernels_neon;   /* when MDN_HAVE_EXACT_NEON */
 
 /* The table for `isa`, which the CPU must support, or the best one compiled
- * in below it (exact.c). Its isa field says which one it is. */
+ * in below it in its family (x86: AVX-512, AVX2, scalar; AArch64: NEON,
+ * scalar) (exact.c). Its isa field says which one it is. */
 const MdnExactKernels *mdn_exact_kernels_get(MdnIsa isa);
 
 G_END_DECLS

@@ -218,6 +218,10 @@ const MdnExactKernels *
 mdn_exact_kernels_get(MdnIsa isa)
 {
   /* AVX-512 falls back to AVX2; neon, where it is not built, to scalar. */
+#ifdef MDN_HAVE_EXACT_NEON
+  if (isa == MDN_ISA_NEON)
+    return &mdn_exact_kernels_neon;
+#endif
 #ifdef MDN_HAVE_EXACT_AVX512
   if (isa == MDN_ISA_AVX512)
     return &mdn_exact_kernels_avx512;
