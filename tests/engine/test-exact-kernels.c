@@ -287,6 +287,16 @@ test_dispatch(void)
     g_assert_cmpint(k->isa, <=, isa);
   }
   g_assert_true(mdn_cpu_supports(mdn_exact_kernels_get(mdn_cpu_isa())->isa));
+#if defined(__aarch64__)
+  /* The AArch64 build has the NEON kernels, and the engine uses them
+   * unless MADDNESS_ISA says otherwise. */
+  g_assert_true(mdn_exact_kernels_get(MDN_ISA_NEON) == &mdn_exact_kernels_neon);
+  if (g_getenv("MADDNESS_ISA") == NULL)
+    g_assert_cmpint(mdn_exact_kernels_get(mdn_cpu_isa())->isa, ==, MDN_ISA_NEON);
+#else
+  g_assert_true(mdn_exact_kernels_get(MDN_ISA_NEON) == &mdn_exact_kernels_scalar);
+#endif
+  g_test_message("engine ISA: %s", mdn_isa());
 }
 
 int
@@ -314,5 +324,9 @@ main(int argc, char **argv)
     g_test_add_data_func(path, &cases[isa], test_cmac);
     g_free(path);
   }
+#if defined(__aarch64__)
+  /* NEON (every AArch64 CPU) is registered above, not skipped. */
+  g_assert_true(cases[MDN_ISA_NEON].kern == &mdn_exact_kernels_neon);
+#endif
   return g_test_run();
 }

@@ -131,6 +131,11 @@ candidates(Candidate *out, gboolean native_only, gboolean uses_avx2_parts)
   (void)native_only;
   (void)uses_avx2_parts;
 #endif
+#if defined(__aarch64__)
+  /* AArch64 always has NEON: its kernels are what every case here tests. */
+  g_assert_cmpint(n, >=, 1);
+  g_assert_true(out[0].kernels == mdn_tier_kernels(MDN_ISA_NEON));
+#endif
   return n;
 }
 
@@ -422,6 +427,8 @@ test_combine(void)
         scale[o] = (float)g_rand_double_range(rng, 1e-10, 1e-3);
         if (o == 0)
           offset[o] = 0.0f, scale[o] = -0.0f; /* signed zeros: 0 + (-0) */
+        else if (o == 1) /* a table of -0: without exact taps, 0 + (-0) again */
+          offset[o] = -0.0f, scale[o] = -0.0f;
       }
       a[n * cout] = b[n * cout] = 7.0f; /* nothing past the rows is written */
       ref->combine(sums, with_exact ? exact : NULL, offset, scale, sigma, cout, n, scratch, a);
@@ -815,7 +822,19 @@ test_dispatch(void)
 #if defined(__x86_64__) && defined(__GNUC__)
   /* GCC and clang take -mavx2: the x86-64 build must have the AVX2 table. */
   g_assert_nonnull(mdn_tier_kernels(MDN_ISA_AVX2));
+  g_assert_false(mdn_cpu_supports(MDN_ISA_NEON));
+  g_assert_null(mdn_tier_kernels(MDN_ISA_NEON));
 #endif
+#if defined(__aarch64__)
+  /* The AArch64 build has the NEON table, every AArch64 CPU runs it, and
+   * the engine picks it unless MADDNESS_ISA says otherwise. */
+  g_assert_nonnull(mdn_tier_kernels(MDN_ISA_NEON));
+  g_assert_true(mdn_tier_kernels(MDN_ISA_NEON)->uses_planes);
+  g_assert_true(mdn_cpu_supports(MDN_ISA_NEON));
+  if (g_getenv("MADDNESS_ISA") == NULL)
+    g_assert_cmpint(mdn_cpu_isa(), ==, MDN_ISA_NEON);
+#endif
+  g_test_message("engine ISA: %s", mdn_isa());
 }
 
 int
