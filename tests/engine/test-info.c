@@ -1,6 +1,7 @@
 /* test-info.c: runs the built maddness-info (path in $MADDNESS_INFO) on a
  * saved preset, on its --taps output, and on corrupt files. */
 #include "mdn-private.h"
+#include "mdn-test-spawn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +69,14 @@ make_model(void)
 static int
 run_info(const char *arg1, const char *arg2, char **out, char **err)
 {
-  const char *argv[4] = { info_path, arg1, arg2, NULL };
+  const char *args[4] = { info_path, arg1, arg2, NULL };
+  char **argv = mdn_test_wrap_argv(args);
   GError *error = NULL;
   int wait_status;
 
-  g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &wait_status,
-               &error);
+  g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &wait_status, &error);
   g_assert_no_error(error);
+  g_strfreev(argv);
   g_assert_true(WIFEXITED(wait_status));
   return WEXITSTATUS(wait_status);
 }

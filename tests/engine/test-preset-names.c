@@ -4,6 +4,7 @@
  * $MADDNESS_SHIPPED_PRESETS) as listed. */
 #include "maddness.h"
 #include "mdn-test-signals.h"
+#include "mdn-test-spawn.h"
 
 #include <sndfile.h>
 #include <stdlib.h>
@@ -31,16 +32,17 @@ run_free(Run *run)
 static Run
 run_tool(const char *const *argv, const char *preset_path)
 {
-  char **envp = g_get_environ();
+  char **envp = g_get_environ(), **wrapped = mdn_test_wrap_argv(argv);
   GError *error = NULL;
   Run run = { -1, NULL, NULL };
   int wait_status;
 
   envp = preset_path ? g_environ_setenv(envp, "MADDNESS_PRESET_PATH", preset_path, TRUE)
                      : g_environ_unsetenv(envp, "MADDNESS_PRESET_PATH");
-  g_assert_true(g_spawn_sync(NULL, (char **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &run.out,
-                             &run.err, &wait_status, &error));
+  g_assert_true(g_spawn_sync(NULL, wrapped, envp, G_SPAWN_DEFAULT, NULL, NULL, &run.out, &run.err,
+                             &wait_status, &error));
   g_assert_no_error(error);
+  g_strfreev(wrapped);
   if (WIFEXITED(wait_status))
     run.status = WEXITSTATUS(wait_status);
   g_strfreev(envp);

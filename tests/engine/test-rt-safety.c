@@ -9,10 +9,12 @@
  * The engine picks its instruction set once per process (MADDNESS_ISA), so
  * each ISA this CPU supports runs in a subprocess with MADDNESS_ISA set; the
  * subprocess checks mdn_isa() says that ISA. ISAs the CPU lacks are listed in
- * the log and not run (there is no way to run them here). */
+ * the log and not run (there is no way to run them here). Cross-built and run
+ * under an emulator (make check-neon), the subprocess is started through it. */
 #include "mdn-private.h"
 #include "mdn-test-signals.h"
 #include "mdn-alloc-count.h"
+#include "mdn-test-spawn.h"
 
 #include <math.h>
 #include <string.h>
@@ -171,12 +173,49 @@ run_checks(void)
   mdn_kernel_free(room);
 }
 
+/* This executable, as started (argv[0]). */
+static const char *self_path;
+
+/* The child of test_isa() when this runs under an emulator: meson sets
+ * MESON_EXE_WRAPPER (e.g. qemu-aarch64, make check-neon) in a cross build's
+ * test environment, and the child must be started through it too, which
+ * g_test_trap_subprocess() cannot do. MDN_RT_SAFETY_CHILD makes the child
+ * run the checks. */
+static void
+run_wrapped_child(void)
+{
+  const char *args[] = { self_path, "-p", g_test_get_path(), NULL };
+  char **argv = mdn_test_wrap_argv(args);
+  char **envp = g_environ_setenv(g_get_environ(), "MDN_RT_SAFETY_CHILD", "1", TRUE);
+  char *out = NULL, *err = NULL;
+  GError *error = NULL;
+  int status = 0;
+
+  g_assert_true(
+      g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error(error);
+  g_printerr("%s%s", out, err);
+  g_assert_true(g_spawn_check_wait_status(status, &error));
+  g_assert_no_error(error);
+  g_free(out);
+  g_free(err);
+  g_strfreev(envp);
+  g_strfreev(argv);
+}
+
+static gboolean
+in_child(void)
+{
+  return g_test_subprocess() || g_getenv("MDN_RT_SAFETY_CHILD") != NULL;
+}
+
 static void
 test_isa(gconstpointer data)
 {
   MdnIsa isa = GPOINTER_TO_INT(data);
+  const char *wrapper = g_getenv("MESON_EXE_WRAPPER");
 
-  if (g_test_subprocess()) {
+  if (in_child()) {
     g_assert_cmpstr(mdn_isa(), ==, mdn_isa_name(isa));
     run_checks();
     return;
@@ -184,6 +223,10 @@ test_isa(gconstpointer data)
   /* The subprocess inherits the environment; this process never asks
    * mdn_cpu_isa(), so it can set the variable for each ISA in turn. */
   g_setenv("MADDNESS_ISA", mdn_isa_name(isa), TRUE);
+  if (wrapper != NULL && *wrapper != '\0') {
+    run_wrapped_child();
+    return;
+  }
   g_test_trap_subprocess(NULL, 0,
                          G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed();
@@ -233,13 +276,18 @@ main(int argc, char **argv)
 {
   int isa;
 
+  self_path = argv[0];
   g_test_init(&argc, &argv, NULL);
+#if defined(__aarch64__)
+  /* The NEON kernels are built and run on every AArch64 CPU. */
+  g_assert_true(mdn_cpu_supports(MDN_ISA_NEON));
+#endif
   for (isa = 0; isa < MDN_N_ISAS; isa++) {
     char *path = g_strdup_printf("/rt-safety/stream/%s", mdn_isa_name((MdnIsa)isa));
 
     if (mdn_cpu_supports((MdnIsa)isa))
       g_test_add_data_func(path, GINT_TO_POINTER(isa), test_isa);
-    else if (!g_test_subprocess())
+    else if (!in_child())
       g_printerr("# %s: not supported by this CPU, not run\n", mdn_isa_name((MdnIsa)isa));
     g_free(path);
   }
