@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps bench-deps build check check-sanitize fuzz demo bench presets clean
+.PHONY: all deps bench-deps build check check-sanitize check-neon fuzz demo bench presets clean
 
 all: build
 
@@ -57,6 +57,25 @@ fuzz:
 	  -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
 	  -artifact_prefix=$(CURDIR)/$(FUZZ_BUILD)/artifacts/ \
 	  $(FUZZ_BUILD)/corpus tests/fuzz/corpus tests/fuzz/regressions
+
+# The NEON kernels (AArch64) on this x86-64 machine: a cross build in $(NEON_BUILD)
+# (gcc-aarch64-linux-gnu, the engine's arm64 -dev packages through Debian
+# multiarch, cross/aarch64-linux-gnu.ini; no GStreamer) whose engine tests run
+# under qemu-aarch64 (the cross file's exe_wrapper), NEON against the scalar
+# reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
+NEON_BUILD ?= build-neon
+NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
+	libkissfft-dev:arm64
+NEON_TESTS = tier-kernels exact-kernels rt-safety tier exact stream tier-spec preset \
+	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
+check-neon:
+	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
+	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \
+	  --cross-file cross/aarch64-linux-gnu.ini -Dgst=disabled
+	ninja -C $(NEON_BUILD)
+	@status=0; meson test -C $(NEON_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 5 \
+	  $(NEON_TESTS) || status=$$?; \
+	python3 tools/test-summary.py $(NEON_BUILD)/meson-logs/testlog.json; exit $$status
 
 # The plugin from the build tree, the presets from the source tree.
 demo: build
