@@ -31,7 +31,7 @@ const MdnStreamKernels *
 mdn_stream_kernels_get(MdnIsa isa)
 {
 #ifdef MDN_HAVE_STREAM_AVX2
-  if (isa >= MDN_ISA_AVX2)
+  if (isa == MDN_ISA_AVX2 || isa == MDN_ISA_AVX512)
     return &mdn_stream_kernels_avx2;
 #endif
   (void)isa;

@@ -219,8 +219,8 @@ flush(__m256i w, __m256i h, guint32 *sums, int shift, gboolean first)
   do {                                                                                             \
     (wq) = _mm256_add_epi16((wq), (v));                                                            \
     (hq) = _mm256_add_epi16((hq), _mm256_srli_epi16((v), 8));                                      \
-    /* keeps each sum in one register across iterations (GCC otherwise                           \
-     * adds a register copy per sum and iteration) */                                             \
+    /* keeps each sum in one register across iterations (GCC otherwise                             \
+     * adds a register copy per sum and iteration) */                                              \
     __asm__("" : "+x"(wq), "+x"(hq));                                                              \
   } while (0)
 
@@ -480,6 +480,9 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
 {
   const __m256 sig = _mm256_set1_ps(sigma_one);
   const __m256 bias0 = _mm256_set1_ps(cout == 1 && bias != NULL ? bias[0] : 0.0f);
+  /* combine_rows adds the bias, +0 without one (as the reference: -0
+   * becomes +0); combine adds nothing */
+  const gboolean add_bias = sigma_rows != NULL;
   float *dst0 = cout == 1 ? out : scratch;
   size_t r;
   int o;
@@ -515,19 +518,21 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
       mdn_avx2_transpose8(a);
 #pragma GCC unroll 8
       for (j = 0; j < 8; j++)
-        _mm256_storeu_ps(out + (r + j) * cout + o, _mm256_add_ps(a[j], b8));
+        _mm256_storeu_ps(out + (r + j) * cout + o, add_bias ? _mm256_add_ps(a[j], b8) : a[j]);
     }
     for (; o < cout; o++) {
       const float bo = bias != NULL ? bias[o] : 0.0f;
       int j;
 #pragma GCC unroll 8
       for (j = 0; j < 8; j++)
-        out[(r + j) * cout + o] = scratch[(size_t)o * RS + r + j] + bo;
+        out[(r + j) * cout + o]
+            = add_bias ? scratch[(size_t)o * RS + r + j] + bo : scratch[(size_t)o * RS + r + j];
     }
   }
   for (; r < n; r++)
     for (o = 0; o < cout; o++)
-      out[r * cout + o] = scratch[(size_t)o * RS + r] + (bias != NULL ? bias[o] : 0.0f);
+      out[r * cout + o] = add_bias ? scratch[(size_t)o * RS + r] + (bias != NULL ? bias[o] : 0.0f)
+                                   : scratch[(size_t)o * RS + r];
 }
 
 static void

@@ -245,7 +245,7 @@ static ALWAYS_INLINE void
 scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
            guint32 *sums, const int depth)
 {
-  const int n_planes = t->table_bits / 8;
+  const int n_planes = mdn_table_entry_bytes(t->table_bits);
   const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
   int p, o;
   size_t r0;
@@ -289,32 +289,7 @@ static void
 scan_neon(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
           guint32 *sums)
 {
-  if (t->n_codebooks == 0) {
-    int o;
-    for (o = 0; o < t->cout; o++)
-      memset(sums + (size_t)o * RS, 0, sizeof(guint32) * n);
-    return;
-  }
-  switch (t->depth) {
-  case 1:
-  case 2:
-  case 3:
-  case 4:
-    scan_depth(t, codes, offsets, n, sums, 4);
-    break;
-  case 5:
-    scan_depth(t, codes, offsets, n, sums, 5);
-    break;
-  case 6:
-    scan_depth(t, codes, offsets, n, sums, 6);
-    break;
-  case 7:
-    scan_depth(t, codes, offsets, n, sums, 7);
-    break;
-  default:
-    scan_depth(t, codes, offsets, n, sums, 8);
-    break;
-  }
+  MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
 
 /* ---- exact taps ---- */
@@ -396,18 +371,24 @@ combine4(const guint32 *sums, const float *exact, float32x4_t offset, float32x4_
  * sigma_rows). */
 static ALWAYS_INLINE float32x4_t
 combine_at(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-           float sigma_one, const float *sigma_rows, int o, size_t r)
+           float sigma_one, const float *sigma_rows, const float *bias, int o, size_t r)
 {
   const float32x4_t sig = sigma_rows != NULL ? vld1q_f32(sigma_rows + r) : vdupq_n_f32(sigma_one);
-  return combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
-                  vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]), sig);
+  float32x4_t v
+      = combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
+                 vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]), sig);
+  /* combine_rows adds the bias last (+0 without one), as the reference */
+  if (sigma_rows != NULL)
+    v = vaddq_f32(v, vdupq_n_f32(bias != NULL ? bias[o] : 0.0f));
+  return v;
 }
 
-/* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one. */
+/* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one, and then
+ * the bias added (NULL: 0). */
 static ALWAYS_INLINE void
 combine_any(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-            float sigma_one, const float *sigma_rows, int cout, size_t n, float *scratch,
-            float *out)
+            float sigma_one, const float *sigma_rows, const float *bias, int cout, size_t n,
+            float *scratch, float *out)
 {
   size_t r = 0;
   int o;
@@ -416,32 +397,32 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
   switch (cout) {
   case 1:
     for (; r + 4 <= n; r += 4)
-      vst1q_f32(out + r, combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 0, r));
+      vst1q_f32(out + r, combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 0, r));
     break;
   case 2:
     for (; r + 4 <= n; r += 4) {
       float32x4x2_t v;
-      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 0, r);
-      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 1, r);
+      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 0, r);
+      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 1, r);
       vst2q_f32(out + r * 2, v);
     }
     break;
   case 3:
     for (; r + 4 <= n; r += 4) {
       float32x4x3_t v;
-      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 0, r);
-      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 1, r);
-      v.val[2] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 2, r);
+      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 0, r);
+      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 1, r);
+      v.val[2] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 2, r);
       vst3q_f32(out + r * 3, v);
     }
     break;
   case 4:
     for (; r + 4 <= n; r += 4) {
       float32x4x4_t v;
-      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 0, r);
-      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 1, r);
-      v.val[2] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 2, r);
-      v.val[3] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, 3, r);
+      v.val[0] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 0, r);
+      v.val[1] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 1, r);
+      v.val[2] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 2, r);
+      v.val[3] = combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, 3, r);
       vst4q_f32(out + r * 4, v);
     }
     break;
@@ -452,7 +433,7 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
     for (o = 0; o < cout; o++)
       for (r = 0; r < rows; r += 4)
         vst1q_f32(scratch + (size_t)o * RS + r,
-                  combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, o, r));
+                  combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, o, r));
     for (r = 0; r + 4 <= n; r += 4) {
       for (o = 0; o + 4 <= cout; o += 4) {
         const float *s = scratch + (size_t)o * RS + r;
@@ -486,7 +467,7 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
     float tail[4][4];
     size_t k;
     for (o = 0; o < cout; o++)
-      vst1q_f32(tail[o], combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, o, r));
+      vst1q_f32(tail[o], combine_at(sums, exact, offset, scale, sigma_one, sigma_rows, bias, o, r));
     for (k = 0; r + k < n; k++)
       for (o = 0; o < cout; o++)
         out[(r + k) * cout + o] = tail[o][k];
@@ -498,23 +479,23 @@ combine_neon(const guint32 *sums, const float *exact, const float *offset, const
              float sigma, int cout, size_t n, float *scratch, float *out)
 {
   if (exact != NULL)
-    combine_any(sums, exact, offset, scale, sigma, NULL, cout, n, scratch, out);
+    combine_any(sums, exact, offset, scale, sigma, NULL, NULL, cout, n, scratch, out);
   else
-    combine_any(sums, NULL, offset, scale, sigma, NULL, cout, n, scratch, out);
+    combine_any(sums, NULL, offset, scale, sigma, NULL, NULL, cout, n, scratch, out);
 }
 
 /* small (every sum below 2^31) changes nothing here: the unsigned
  * conversion is one instruction. */
 static void
 combine_rows_neon(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-                  const float *sigma, gboolean small, int cout, size_t n, float *scratch,
-                  float *out)
+                  const float *sigma, const float *bias, gboolean small, int cout, size_t n,
+                  float *scratch, float *out)
 {
   (void)small;
   if (exact != NULL)
-    combine_any(sums, exact, offset, scale, 0.0f, sigma, cout, n, scratch, out);
+    combine_any(sums, exact, offset, scale, 0.0f, sigma, bias, cout, n, scratch, out);
   else
-    combine_any(sums, NULL, offset, scale, 0.0f, sigma, cout, n, scratch, out);
+    combine_any(sums, NULL, offset, scale, 0.0f, sigma, bias, cout, n, scratch, out);
 }
 
 /* ---- sigma ---- */
