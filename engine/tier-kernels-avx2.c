@@ -347,7 +347,10 @@ static ALWAYS_INLINE void
 scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
            guint32 *sums, const int depth)
 {
-  if (t->table_bits <= 6)
+  /* narrow tables of 16 buckets: 4 codebooks per 8-bit add (deeper trees'
+   * lookups cost several shuffles each, so grouping them gains little and
+   * would double the compiled code) */
+  if (depth == 4 && t->table_bits <= 6)
     scan_depth_group(t, codes, offsets, n, sums, depth, 4);
   else
     scan_depth_group(t, codes, offsets, n, sums, depth, 1);
