@@ -36,6 +36,17 @@ mdn_cpu_supports(MdnIsa isa)
   }
 }
 
+gboolean
+mdn_cpu_supports_avx512vbmi(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return mdn_cpu_supports(MDN_ISA_AVX512) && __builtin_cpu_supports("avx512vbmi");
+#else
+  return FALSE;
+#endif
+}
+
 const char *
 mdn_isa_name(MdnIsa isa)
 {

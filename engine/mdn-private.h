@@ -195,6 +195,8 @@ typedef enum {
   MDN_N_ISAS
 } MdnIsa;
 gboolean mdn_cpu_supports(MdnIsa isa);
+/* AVX-512 VBMI (byte permutes), a variant inside the AVX-512 tables. */
+gboolean mdn_cpu_supports_avx512vbmi(void);
 /* The ISA in use: the best supported, or MADDNESS_ISA when supported. */
 MdnIsa mdn_cpu_isa(void);
 const char *mdn_isa_name(MdnIsa isa);

@@ -8,6 +8,8 @@
  *   masked loads and stores for the tail.
  * scan: 64 rows per vector (vpshufb per 128-bit lane, k-mask blends for
  *   more than 16 buckets), exact 16-bit sums flushed every 257 codebooks.
+ *   On CPUs with AVX-512 VBMI, tables of 32 to 256 buckets are read by
+ *   vpermb / vpermt2b instead (one or two permutes per 64 codes).
  * exact: FMAs along rows, masked tail.
  * combine, max_abs, count_below: the AVX2 kernels (cheap, once per run). */
 #include "tier-kernels.h"
@@ -115,14 +117,30 @@ table16(const guint8 *t)
   return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)t));
 }
 
-/* Entries of the (codebook, output) table t for 64 codes. */
+#include "simd-avx512-vbmi.h"
+
+/* Entries of the (codebook, output) table t for 64 codes. vbmi: 32 and 64
+ * buckets by one vpermb, 128 by one vpermt2b, 256 by two and a blend;
+ * otherwise 16-entry vpshufb lookups blended by the code's high bits. */
 static ALWAYS_INLINE __m512i
-lookup(const guint8 *t, __m512i code, const int depth)
+lookup(const guint8 *t, __m512i code, const int depth, const int vbmi)
 {
   __m512i r[16], idx;
   int k, b, m;
   if (depth <= 4)
     return _mm512_shuffle_epi8(table16(t), code);
+  if (vbmi) {
+    if (depth == 5) /* 32 entries, repeated: codes < 32 read the first copy */
+      return mdn_permb(_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)t)), code);
+    if (depth == 6)
+      return mdn_permb(_mm512_loadu_si512(t), code);
+    if (depth == 7)
+      return mdn_permt2b(_mm512_loadu_si512(t), code, _mm512_loadu_si512(t + 64));
+    return _mm512_mask_blend_epi8(
+        _mm512_movepi8_mask(code), /* bit 7: the upper 128 entries */
+        mdn_permt2b(_mm512_loadu_si512(t), code, _mm512_loadu_si512(t + 64)),
+        mdn_permt2b(_mm512_loadu_si512(t + 128), code, _mm512_loadu_si512(t + 192)));
+  }
   idx = _mm512_and_si512(code, _mm512_set1_epi8(0x0f)); /* bit 7 would zero the lookup */
   m = 1 << (depth - 4);
   UNROLL
@@ -170,7 +188,7 @@ flush(__m512i w, __m512i h, guint32 *sums, int shift, gboolean first)
 static ALWAYS_INLINE void
 scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
            const ptrdiff_t *offsets, size_t r0, int o0, const int n_rb, const int n_out,
-           const int depth, int shift, gboolean add, guint32 *sums)
+           const int depth, const int vbmi, int shift, gboolean add, guint32 *sums)
 {
   const size_t bstride = (size_t)t->bucket_stride, cstride = (size_t)t->cout * bstride;
   __m512i w[2][4], h[2][4];
@@ -191,7 +209,7 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
         __m512i code = _mm512_loadu_si512(src + 64 * q);
         UNROLL
         for (j = 0; j < n_out; j++) {
-          __m512i v = lookup(tab + j * bstride, code, depth);
+          __m512i v = lookup(tab + j * bstride, code, depth, vbmi);
           w[q][j] = _mm512_add_epi16(w[q][j], v);
           h[q][j] = _mm512_add_epi16(h[q][j], _mm512_srli_epi16(v, 8));
         }
@@ -207,8 +225,8 @@ scan_block(const guint8 *plane, const MdnTierTables *t, const guint8 *codes,
 }
 
 static ALWAYS_INLINE void
-scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-           guint32 *sums, const int depth)
+scan_depth_isa(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+               guint32 *sums, const int depth, const int vbmi)
 {
   const int n_planes = mdn_table_entry_bytes(t->table_bits);
   const size_t plane_size = (size_t)t->n_codebooks * t->cout * t->bucket_stride;
@@ -221,21 +239,21 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
     for (r0 = 0; r0 < n;) {
       /* rows past n: at most 63 (padding), as the row stride allows */
       if (n - r0 > 64 && t->cout == 1) {
-        scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, 0, 2, 1, depth, vbmi, shift, p > 0, sums);
         r0 += 128;
         continue;
       }
       for (o = 0; o + 4 <= t->cout; o += 4)
-        scan_block(plane, t, codes, offsets, r0, o, 1, 4, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 4, depth, vbmi, shift, p > 0, sums);
       switch (t->cout - o) {
       case 3:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 3, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 3, depth, vbmi, shift, p > 0, sums);
         break;
       case 2:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 2, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 2, depth, vbmi, shift, p > 0, sums);
         break;
       case 1:
-        scan_block(plane, t, codes, offsets, r0, o, 1, 1, depth, shift, p > 0, sums);
+        scan_block(plane, t, codes, offsets, r0, o, 1, 1, depth, vbmi, shift, p > 0, sums);
         break;
       default:
         break;
@@ -245,11 +263,32 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
   }
 }
 
+static ALWAYS_INLINE void
+scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+           guint32 *sums, const int depth)
+{
+  scan_depth_isa(t, codes, offsets, n, sums, depth, 0);
+}
+
+static ALWAYS_INLINE void
+scan_depth_vbmi(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+                guint32 *sums, const int depth)
+{
+  scan_depth_isa(t, codes, offsets, n, sums, depth, 1);
+}
+
 static void
 scan_avx512(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
             guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
+}
+
+static void
+scan_avx512_vbmi(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+                 guint32 *sums)
+{
+  MDN_TIER_SCAN_BY_DEPTH(scan_depth_vbmi, t, codes, offsets, n, sums);
 }
 
 /* ---- exact taps ---- */
@@ -322,8 +361,22 @@ static const MdnTierKernels kernels_avx512 = {
   run_end_avx512,
 };
 
+/* The same with the VBMI scan (deeper trees' lookups in one or two permutes). */
+static const MdnTierKernels kernels_avx512_vbmi = {
+  encode_avx512,  scan_avx512_vbmi,    exact_avx512,
+  combine_avx512, max_abs_avx512,      count_below_avx512,
+  TRUE,           combine_rows_avx512, 0,
+  run_end_avx512,
+};
+
+const MdnTierKernels *
+mdn_tier_kernels_avx512_variant(gboolean vbmi)
+{
+  return vbmi ? &kernels_avx512_vbmi : &kernels_avx512;
+}
+
 const MdnTierKernels *
 mdn_tier_kernels_avx512(void)
 {
-  return &kernels_avx512;
+  return mdn_tier_kernels_avx512_variant(mdn_cpu_supports_avx512vbmi());
 }

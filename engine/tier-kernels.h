@@ -207,7 +207,10 @@ const MdnTierKernels *mdn_tier_kernels_scalar(void);
 const MdnTierKernels *mdn_tier_kernels_avx2(void);
 #endif
 #ifdef MDN_HAVE_TIER_AVX512
+/* The VBMI variant when the CPU has AVX-512 VBMI. */
 const MdnTierKernels *mdn_tier_kernels_avx512(void);
+/* Either table, for tests. */
+const MdnTierKernels *mdn_tier_kernels_avx512_variant(gboolean vbmi);
 #endif
 #ifdef MDN_HAVE_TIER_NEON
 const MdnTierKernels *mdn_tier_kernels_neon(void);

@@ -94,8 +94,10 @@ emu_cvtepu16_epi32(__m256i a)
 
 #define MDN_TIER_AVX512_EMULATED
 #define mdn_tier_kernels_avx512 mdn_tier_kernels_avx512_emulated
+#define mdn_tier_kernels_avx512_variant mdn_tier_kernels_avx512_variant_emulated
 #include "tier-kernels-avx512.c"
 #undef mdn_tier_kernels_avx512
+#undef mdn_tier_kernels_avx512_variant
 #endif
 
 #define RS MDN_TIER_ROW_STRIDE
@@ -111,7 +113,7 @@ typedef struct {
   const MdnTierKernels *kernels;
 } Candidate;
 
-#define N_CANDIDATES (MDN_N_ISAS + 1)
+#define N_CANDIDATES (MDN_N_ISAS + 3)
 
 static int
 candidates(Candidate *out, gboolean native_only, gboolean uses_avx2_parts)
@@ -122,10 +124,20 @@ candidates(Candidate *out, gboolean native_only, gboolean uses_avx2_parts)
       out[n].name = mdn_isa_name((MdnIsa)isa);
       out[n++].kernels = mdn_tier_kernels((MdnIsa)isa);
     }
+#ifdef MDN_HAVE_TIER_AVX512
+  /* with VBMI the dispatcher gives the VBMI variant: the other one too */
+  if (mdn_cpu_supports_avx512vbmi()) {
+    g_assert_true(mdn_tier_kernels(MDN_ISA_AVX512) == mdn_tier_kernels_avx512_variant(TRUE));
+    out[n].name = "avx512-without-vbmi";
+    out[n++].kernels = mdn_tier_kernels_avx512_variant(FALSE);
+  }
+#endif
 #ifdef MDN_TIER_TEST_EMULATED_AVX512
   if (!native_only && (!uses_avx2_parts || mdn_cpu_supports(MDN_ISA_AVX2))) {
     out[n].name = "avx512-emulated";
-    out[n++].kernels = mdn_tier_kernels_avx512_emulated();
+    out[n++].kernels = mdn_tier_kernels_avx512_variant_emulated(FALSE);
+    out[n].name = "avx512vbmi-emulated";
+    out[n++].kernels = mdn_tier_kernels_avx512_variant_emulated(TRUE);
   }
 #else
   (void)native_only;
@@ -292,8 +304,8 @@ static void
 test_scan(void)
 {
   /* around the 16-bit flush: every 257 widened adds, of 1 or 4 codebooks */
-  static const int ncb_edges[] = { 1, 2, 3, 4, 5, 16, 255, 256, 257, 258, 300, 514, 515,
-                                   1027, 1028, 1029, 1030 };
+  static const int ncb_edges[]
+      = { 1, 2, 3, 4, 5, 16, 255, 256, 257, 258, 300, 514, 515, 1027, 1028, 1029, 1030 };
   static const int widths[] = { 5, 6, 7, 8, 16 };
   static const size_t row_values[] = { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 255, 256 };
   GRand *rng = g_rand_new_with_seed(202);
@@ -673,11 +685,10 @@ test_whole_tier(void)
     /* cin, cout, taps, dilation */
     { 1, 1, 64, 1 }, { 1, 16, 128, 1 }, { 4, 3, 9, 2 }, { 2, 17, 33, 3 }, { 1, 2, 7, 1 },
   };
-  static const int specs[][3]
-      = { /* s, depth, table_bits */
-          { 4, 4, 8 }, { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 }, { 8, 5, 16 },
-          { 8, 4, 6 }, { 4, 6, 5 }, { 2, 4, 7 }
-        };
+  static const int specs[][3] = { /* s, depth, table_bits */
+                                  { 4, 4, 8 },  { 8, 4, 8 }, { 2, 6, 16 }, { 1, 3, 8 }, { 4, 8, 8 },
+                                  { 8, 5, 16 }, { 8, 4, 6 }, { 4, 6, 5 },  { 2, 4, 7 }
+  };
   GRand *rng = g_rand_new_with_seed(606);
   Candidate isas[N_CANDIDATES];
   int n_isas = candidates(isas, FALSE, TRUE), ii, with_exact;
