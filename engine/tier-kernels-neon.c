@@ -128,32 +128,7 @@ static void
 encode_neon(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
             const float *x, size_t n, guint8 *codes)
 {
-  switch (depth) {
-  case 1:
-    encode_depth(split, thr, sigma, 1, dilation, x, n, codes);
-    break;
-  case 2:
-    encode_depth(split, thr, sigma, 2, dilation, x, n, codes);
-    break;
-  case 3:
-    encode_depth(split, thr, sigma, 3, dilation, x, n, codes);
-    break;
-  case 4:
-    encode_depth(split, thr, sigma, 4, dilation, x, n, codes);
-    break;
-  case 5:
-    encode_depth(split, thr, sigma, 5, dilation, x, n, codes);
-    break;
-  case 6:
-    encode_depth(split, thr, sigma, 6, dilation, x, n, codes);
-    break;
-  case 7:
-    encode_depth(split, thr, sigma, 7, dilation, x, n, codes);
-    break;
-  default:
-    encode_depth(split, thr, sigma, 8, dilation, x, n, codes);
-    break;
-  }
+  MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes);
 }
 
 /* ---- scan ---- */

@@ -164,6 +164,38 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
   return end;
 }
 
+/* The body of every vector encode kernel: encode_depth (split, thr, sigma,
+ * depth, dilation, x, n, codes) with the depth (1..8) a constant. */
+#define MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes)    \
+  do {                                                                                             \
+    switch (depth) {                                                                               \
+    case 1:                                                                                        \
+      encode_depth(split, thr, sigma, 1, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 2:                                                                                        \
+      encode_depth(split, thr, sigma, 2, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 3:                                                                                        \
+      encode_depth(split, thr, sigma, 3, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 4:                                                                                        \
+      encode_depth(split, thr, sigma, 4, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 5:                                                                                        \
+      encode_depth(split, thr, sigma, 5, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 6:                                                                                        \
+      encode_depth(split, thr, sigma, 6, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 7:                                                                                        \
+      encode_depth(split, thr, sigma, 7, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    default:                                                                                       \
+      encode_depth(split, thr, sigma, 8, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    }                                                                                              \
+  } while (0)
+
 /* The body of every vector scan kernel: zero sums without codebooks, else
  * scan_depth (t, codes, offsets, n, sums, depth) with the depth a constant
  * (depths 1-4 share the 16-bucket path), so each ISA's scan_depth is
