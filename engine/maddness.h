@@ -85,12 +85,12 @@ gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError *
 #define MDN_TIER_NAME_MAX 32
 
 /* What a tier is made of. Spec syntax: "s<taps per codebook>d<tree depth>"
- * then optional "e<exact taps>" and "q<table bits 8|16>", e.g. "s4d6e8". */
+ * then optional "e<exact taps>" and "q<table bits 5..8|16>", e.g. "s4d6e8", "s8d4e2q6". */
 typedef struct {
   int taps_per_codebook; /* s: 1, 2, 4, 8 */
   int depth;             /* tree depth 1..8: 2^depth buckets (16 at 4, 64 at 6) */
   int exact_taps;        /* input dims (channel, tap) computed exactly */
-  int table_bits;        /* 8 or 16 */
+  int table_bits;        /* 5..8 (one byte per entry) or 16 */
 } MdnTierSpec;
 
 /* Parses "s4d6e8q8"; defaults: e0, q8. */

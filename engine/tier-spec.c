@@ -1,14 +1,14 @@
 /* tier-spec.c: the "s4d6e8q16" tier syntax and the default ladder.
  *
  * Grammar (fields in this order, lower case, no white space):
- *   s<1|2|4|8> d<1..8> [e<exact taps, >= 0>] [q<8|16>]
+ *   s<1|2|4|8> d<1..8> [e<exact taps, >= 0>] [q<5..8|16>]
  * Defaults: e0, q8. The canonical name leaves out e0 and q8.
  */
 #include "mdn-private.h"
 
 #include <string.h>
 
-#define SPEC_RULE "s<1|2|4|8>d<1..8>[e<exact taps>=0>][q<8|16>], e.g. s4d6e8"
+#define SPEC_RULE "s<1|2|4|8>d<1..8>[e<exact taps>=0>][q<5..8|16>], e.g. s4d6e8"
 #define MAX_EXACT_TAPS (MDN_MAX_CHANNELS * MDN_MAX_TAPS)
 
 /* Reads the decimal number after the field letter at *p into *value.
