@@ -335,8 +335,8 @@ tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
     goto out;
   }
   if (!mdn_table_bits_ok(spec.table_bits)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "table bits must be 5, 6, 7, 8 or 16 (got %d)", spec.table_bits);
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "table bits must be 5, 6, 7, 8 or 16 (got %d)",
+                spec.table_bits);
     goto out;
   }
   if (spec.exact_taps < 0 || (guint64)spec.exact_taps > (guint64)k->cin * k->taps) {

@@ -35,8 +35,8 @@ static const Floor floors[] = {
   { "s8d4e2q6", 10.0, 15.0 },  /* issue: fastest tier >= 10 dB */
   { "s8d4e6q6", 20.0, 27.0 },  /* measured >= 24.2 / 31.3 */
   { "s8d4e12q6", 25.0, 33.0 }, /* issue: a middle tier >= 25 dB at <= 32 ops */
-  { "s4d6e16", 33.0, 38.0 }, /* measured >= 37.3 / 42.5 */
-  { "s2d6e24", 46.0, 50.0 }, /* issue: best >= 35 dB; measured >= 50.8 / 54.0 */
+  { "s4d6e16", 33.0, 38.0 },   /* measured >= 37.3 / 42.5 */
+  { "s2d6e24", 46.0, 50.0 },   /* issue: best >= 35 dB; measured >= 50.8 / 54.0 */
 };
 
 static MdnKernel *

@@ -114,10 +114,9 @@ assert_tiers_equal(const MdnTier *a, const MdnTier *b)
   g_assert_cmpmem(a->exact_w, 4 * a->n_exact * a->cout, b->exact_w, 4 * b->n_exact * b->cout);
   g_assert_cmpmem(a->cb_chan, 2 * a->n_codebooks, b->cb_chan, 2 * b->n_codebooks);
   g_assert_cmpmem(a->cb_group, 4 * a->n_codebooks, b->cb_group, 4 * b->n_codebooks);
-  g_assert_cmpmem(a->lut,
-                  a->n_codebooks * a->buckets * a->cout * mdn_table_entry_bytes(a->spec.table_bits),
-                  b->lut,
-                  b->n_codebooks * b->buckets * b->cout * mdn_table_entry_bytes(b->spec.table_bits));
+  g_assert_cmpmem(
+      a->lut, a->n_codebooks * a->buckets * a->cout * mdn_table_entry_bytes(a->spec.table_bits),
+      b->lut, b->n_codebooks * b->buckets * b->cout * mdn_table_entry_bytes(b->spec.table_bits));
   g_assert_cmpmem(a->lut_scale, 4 * a->cout, b->lut_scale, 4 * b->cout);
   g_assert_cmpmem(a->lut_offset, 4 * a->cout, b->lut_offset, 4 * b->cout);
 }
