@@ -4,12 +4,12 @@
  * deinterleave: 8 frames at a time. One channel: a plain scrubbed copy. Two
  *   channels: two loads split by shuffles. Eight or more: 8x8 transposes of
  *   8 frames by 8 channels; leftover channels (and every channel count from
- *   3 to 7) go through the reference loop, as do the last n % 8 frames. */
+ *   3 to 7) go through the reference loop (mdn_deinterleave_strided), as do the
+ *   last n % 8 frames. */
 #include "simd-avx2.h"
 #include "stream-kernels.h"
 
 #include <immintrin.h>
-#include <string.h>
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -36,27 +36,6 @@ count(__m256i bad)
   for (j = 0; j < 8; j++)
     sum += lanes[j];
   return sum;
-}
-
-/* The reference loop for channels [i0, i1) and frames [t0, n). */
-static size_t
-deinterleave_rest(float *dst, size_t dst_stride, const float *src, int channels, int i0, int i1,
-                  size_t t0, size_t n)
-{
-  size_t bad = 0, t;
-  int i;
-  for (i = i0; i < i1; i++)
-    for (t = t0; t < n; t++) {
-      float v = src[t * (size_t)channels + i];
-      guint32 bits;
-      memcpy(&bits, &v, sizeof bits);
-      if ((bits & 0x7f800000u) == 0x7f800000u) {
-        v = 0.0f;
-        bad++;
-      }
-      dst[(size_t)i * dst_stride + t] = v;
-    }
-  return bad;
 }
 
 static size_t
@@ -99,8 +78,10 @@ deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels,
   bad = count(vbad);
   covered = channels <= 2 ? channels : i0;
   /* the channels the vector loops left, then the last frames of the others */
-  bad += deinterleave_rest(dst, dst_stride, src, channels, covered, channels, 0, n);
-  bad += deinterleave_rest(dst, dst_stride, src, channels, 0, covered, n8, n);
+  bad += mdn_deinterleave_strided(dst + (size_t)covered * dst_stride, dst_stride, src + covered,
+                                  (size_t)channels, channels - covered, n);
+  bad += mdn_deinterleave_strided(dst + n8, dst_stride, src + n8 * (size_t)channels,
+                                  (size_t)channels, covered, n - n8);
   return bad;
 }
 

@@ -5,8 +5,9 @@
 #include <string.h>
 
 /* Branch-free, so the compiler vectorises the contiguous case. */
-static size_t
-deinterleave_scalar(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
+size_t
+mdn_deinterleave_strided(float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                         int channels, size_t n)
 {
   size_t bad = 0, t;
   int i;
@@ -16,13 +17,19 @@ deinterleave_scalar(float *dst, size_t dst_stride, const float *src, int channel
     const float *restrict s = src + i;
     for (t = 0; t < n; t++) {
       guint32 bits;
-      memcpy(&bits, &s[t * (size_t)channels], sizeof bits);
+      memcpy(&bits, &s[t * src_stride], sizeof bits);
       bits = (bits & 0x7f800000u) == 0x7f800000u;
       bad += bits;
-      d[t] = bits ? 0.0f : s[t * (size_t)channels];
+      d[t] = bits ? 0.0f : s[t * src_stride];
     }
   }
   return bad;
+}
+
+static size_t
+deinterleave_scalar(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
+{
+  return mdn_deinterleave_strided(dst, dst_stride, src, (size_t)channels, channels, n);
 }
 
 const MdnStreamKernels mdn_stream_kernels_scalar = { MDN_ISA_SCALAR, deinterleave_scalar };

@@ -23,6 +23,12 @@ typedef struct {
   MdnDeinterleaveFunc deinterleave;
 } MdnStreamKernels;
 
+/* The reference loop for `channels` channels of frames src_stride floats
+ * apart (a part of the channels or frames of a deinterleave): what the
+ * vector kernels use for the parts their vectors do not cover. */
+size_t mdn_deinterleave_strided(float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                                int channels, size_t n);
+
 extern const MdnStreamKernels mdn_stream_kernels_scalar;
 extern const MdnStreamKernels mdn_stream_kernels_avx2; /* when MDN_HAVE_STREAM_AVX2 */
 
