@@ -64,11 +64,12 @@ typedef struct {
    * |x[i][u]| <= level in every channel (NaN counts as below). */
   size_t (*count_below)(const float *const *x, int cin, ptrdiff_t first, size_t n, float level);
   gboolean uses_planes; /* scan reads tables->planes */
-  /* combine with one sigma per row: sigma[r], r < n (readable up to the next
-   * multiple of 8 rows), then the bias: out[r * cout + o] = (combine's value
-   * with sigma[r]) + bias[o] (bias NULL: + 0). Identical to that, row by row.
-   * small: every sum is below 2^31 (then one int-to-float conversion rounds
-   * the same). */
+  /* The output kernel tier.c calls (every table has it; combine above is
+   * its one-sigma definition, kept for the kernel tests): combine with one
+   * sigma per row, sigma[r], r < n (readable up to the next multiple of 8
+   * rows), then the bias: out[r * cout + o] = (combine's value with
+   * sigma[r]) + bias[o] (bias NULL: + 0), identical row by row. small: every
+   * sum is below 2^31 (then one int-to-float conversion rounds the same). */
   void (*combine_rows)(const guint32 *sums, const float *exact, const float *offset,
                        const float *scale, const float *sigma, const float *bias, gboolean small,
                        int cout, size_t n, float *scratch, float *out);

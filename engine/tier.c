@@ -278,7 +278,6 @@ batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_
   const MdnTierKernels *k = state->kernels;
   float *dst = out + b0 * tier->cout;
   const float *exact = NULL;
-  size_t r, end;
 
   if (tier->n_exact > 0) {
     const float *xs[MDN_MAX_CHANNELS];
@@ -289,20 +288,8 @@ batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_
              tier->dilation, n, state->exact);
     exact = state->exact;
   }
-  if (k->combine_rows != NULL) {
-    k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma, bias,
-                    state->small_sums, tier->cout, n, state->scratch, dst);
-    return;
-  }
-  /* one combine per stretch of equal sigma */
-  for (r = 0; r < n; r = end) {
-    for (end = r + 1; end < n && state->row_sigma[end] == state->row_sigma[r]; end++)
-      ;
-    k->combine(state->sums + r, exact != NULL ? exact + r : NULL, tier->lut_offset, tier->lut_scale,
-               state->row_sigma[r], tier->cout, end - r, state->scratch, dst + r * tier->cout);
-  }
-  for (r = 0; r < n * tier->cout; r++)
-    dst[r] += bias != NULL ? bias[r % tier->cout] : 0.0f;
+  k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma, bias,
+                  state->small_sums, tier->cout, n, state->scratch, dst);
 }
 
 /* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are
