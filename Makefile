@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Thin wrapper around meson: `make demo`, `make check`, `make bench`.
 BUILD ?= build
 MESON_OPTS ?=
@@ -46,7 +47,7 @@ fuzz:
 	@MDN_EXTRA_PKGS="clang libclang-rt-14-dev" sh tools/ensure-deps.sh
 	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \
 	  -Dgst=disabled -Db_sanitize=address,undefined -Db_lundef=false \
-	  -Dc_args=-fsanitize=fuzzer-no-link
+	  -Dc_args=-fsanitize=fuzzer-no-link $(MESON_OPTS)
 	ninja -C $(FUZZ_BUILD) tests/fuzz/fuzz-preset tests/fuzz/make-seeds
 	rm -rf $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
 	mkdir -p $(FUZZ_BUILD)/artifacts
@@ -71,7 +72,7 @@ NEON_TESTS = tier-kernels exact-kernels stream-kernels rt-safety tier exact stre
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
 	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \
-	  --cross-file cross/aarch64-linux-gnu.ini -Dgst=disabled
+	  --cross-file cross/aarch64-linux-gnu.ini -Dgst=disabled $(MESON_OPTS)
 	ninja -C $(NEON_BUILD)
 	@status=0; meson test -C $(NEON_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 5 \
 	  $(NEON_TESTS) || status=$$?; \

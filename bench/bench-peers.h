@@ -3,7 +3,9 @@
  * Each peer computes the same causal conv1d as the engine (zeros before frame
  * 0, bias included) on interleaved float frames, and is written to be fast in
  * its own terms. Every peer is optional at build time: the bench omits the
- * methods whose library was not found and says so. */
+ * methods whose library was not found and says so.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef BENCH_PEERS_H
 #define BENCH_PEERS_H
 

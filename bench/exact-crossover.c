@@ -16,7 +16,9 @@
  * FFT op) to every timing with P >= 64 by least squares on relative error.
  * --workloads times mdn_stream_process (MDN_TIER_EXACT, 1024-frame buffers)
  * on the benchmark's five workload shapes (or the one named; with FRAMES,
- * one round of that many frames: for valgrind --tool=callgrind). */
+ * one round of that many frames: for valgrind --tool=callgrind).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

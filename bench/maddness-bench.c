@@ -7,10 +7,12 @@
  * one. For each method: median ns per frame over --runs passes after a
  * warm-up (1024-frame buffers), speed-up against the fastest exact method of
  * the workload in this run, SNR against the double-precision reference, and
- * the tier's table bytes. `make bench` runs it; see bench/README.md. */
+ * the tier's table bytes. `make bench` runs it; see bench/README.md.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "bench-peers.h"
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -157,14 +159,14 @@ static MdnKernel *
 workload_kernel(const Workload *w)
 {
   if (strcmp(w->name, "lowpass64") == 0)
-    return mdn_test_lowpass(64, 6000, RATE);
+    return mdn_design_lowpass(64, 6000, RATE);
   if (strcmp(w->name, "bank16") == 0)
-    return mdn_test_bank(16, 128, RATE);
+    return mdn_design_bank(16, 128, RATE);
   if (strcmp(w->name, "layer16") == 0)
-    return mdn_test_random_kernel(16, 16, 9, 2, RATE, 16);
+    return mdn_design_random_kernel(16, 16, 9, 2, RATE, 16);
   if (strcmp(w->name, "beam8") == 0)
     return beam_kernel();
-  return mdn_test_room_ir(8192, 0.4, RATE, 8);
+  return mdn_design_room_ir(8192, 0.4, RATE, 8);
 }
 
 /* Speech for one input channel, music-like channels for several. */
@@ -172,8 +174,8 @@ static float *
 workload_signal(const MdnKernel *k, size_t n, guint32 seed)
 {
   if (k->cin == 1)
-    return mdn_test_speech(n, RATE, seed);
-  return mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, seed);
+    return mdn_signal_speech(n, RATE, seed);
+  return mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, seed);
 }
 
 /* ---- timing ---------------------------------------------------------------- */
@@ -496,7 +498,7 @@ run_workload(const Workload *w)
   guint i;
 
   progress("%s: %s; %zu frames (%.2f s)", w->name, w->what, n, n / RATE);
-  ref = mdn_test_reference_conv(k, in, n);
+  ref = mdn_reference_conv(k, in, n);
 
   if (k->cin == 1 && k->cout == 1)
     add_peer(methods, "audiofirfilter", bench_peer_gst_new, k);

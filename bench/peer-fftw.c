@@ -6,7 +6,9 @@
  * spectra, and each output is one complex multiply-accumulate over (input,
  * partition) then one inverse FFT. B divides BENCH_BLOCK, so a call of
  * BENCH_BLOCK frames is whole blocks: zero latency, like the engine.
- * Plans are made with FFTW_MEASURE. */
+ * Plans are made with FFTW_MEASURE.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "bench-peers.h"
 
 #ifdef BENCH_HAVE_FFTW

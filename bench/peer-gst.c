@@ -5,7 +5,9 @@
  * appsink. The time is the wall time from the first push to the end of
  * stream, for the whole signal, with nothing subtracted: it includes the
  * pipeline's own overhead. audiofirfilter computes in doubles and picks the
- * direct form below 32 taps and FFT overlap-save from 32. */
+ * direct form below 32 taps and FFT overlap-save from 32.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "bench-peers.h"
 
 #ifdef BENCH_HAVE_GST

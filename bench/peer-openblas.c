@@ -4,7 +4,9 @@
  * row per frame and one column per (input channel, tap), in the weights'
  * order, so that out = A * W^T is one sgemm with W = weights [cout][cin*taps].
  * The history of (taps-1)*dilation frames sits in front of the new frames.
- * OpenBLAS is held to one thread, like every other method measured. */
+ * OpenBLAS is held to one thread, like every other method measured.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "bench-peers.h"
 
 #ifdef BENCH_HAVE_OPENBLAS

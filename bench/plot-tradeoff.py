@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Draws the accuracy/speed trade-off from maddness-bench --json output.
 
 One panel per workload: SNR against the double-precision reference (dB)

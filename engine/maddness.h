@@ -7,6 +7,7 @@
  *   y[t][o] = bias[o] + sum_{i < cin, k < taps} w[o][i][k] * x[t - k*dilation][i]
  *
  * Frames are interleaved floats: in[t*cin + i], out[t*cout + o].
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MADDNESS_H
 #define MADDNESS_H
@@ -18,8 +19,16 @@
 
 G_BEGIN_DECLS
 
+/* The library exports only what is marked so; everything else is internal
+ * (built with hidden visibility). */
+#if defined(__GNUC__) || defined(__clang__)
+#define MDN_API __attribute__((visibility("default")))
+#else
+#define MDN_API
+#endif
+
 #define MDN_ERROR (mdn_error_quark())
-GQuark mdn_error_quark(void);
+MDN_API GQuark mdn_error_quark(void);
 
 typedef enum {
   MDN_ERROR_INVALID_ARGUMENT, /* a shape or value out of range */
@@ -56,11 +65,11 @@ typedef struct {
 } MdnKernel;
 
 /* A zeroed kernel of that shape, or NULL with error for a bad shape. */
-MdnKernel *mdn_kernel_new(int cin, int cout, int taps, int dilation, double rate, GError **error);
-MdnKernel *mdn_kernel_copy(const MdnKernel *kernel);
-void mdn_kernel_free(MdnKernel *kernel);
+MDN_API MdnKernel *mdn_kernel_new(int cin, int cout, int taps, int dilation, double rate, GError **error);
+MDN_API MdnKernel *mdn_kernel_copy(const MdnKernel *kernel);
+MDN_API void mdn_kernel_free(MdnKernel *kernel);
 /* Checks shape limits and that every weight and bias is finite. */
-gboolean mdn_kernel_validate(const MdnKernel *kernel, GError **error);
+MDN_API gboolean mdn_kernel_validate(const MdnKernel *kernel, GError **error);
 static inline float
 mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
 {
@@ -74,10 +83,10 @@ mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
  * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
  * white space; '#' starts a comment. It carries no rate: `rate` gives it.
  * An optional line "bias b0 b1 ..." after the taps sets the bias. */
-MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
-MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
+MDN_API MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
+MDN_API MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */
-gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
+MDN_API gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
 
 /* ---- tiers ----------------------------------------------------------- */
 
@@ -94,13 +103,13 @@ typedef struct {
 } MdnTierSpec;
 
 /* Parses "s4d6e8q8"; defaults: e0, q8. */
-gboolean mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error);
+MDN_API gboolean mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error);
 /* Writes the canonical name ("s4d6e8"; q only when not 8). */
-void mdn_tier_spec_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
+MDN_API void mdn_tier_spec_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
 /* Parses a comma-separated ladder "s8d4,s4d6e8". Returns the count, or -1. */
-int mdn_tier_ladder_parse(const char *text, MdnTierSpec **specs, GError **error);
+MDN_API int mdn_tier_ladder_parse(const char *text, MdnTierSpec **specs, GError **error);
 /* The engine's default ladder, fastest first. */
-const char *mdn_default_ladder(void);
+MDN_API const char *mdn_default_ladder(void);
 
 /* What a fitted tier reports. */
 typedef struct {
@@ -125,25 +134,25 @@ typedef struct {
 } MdnProvenance;
 
 /* A model holding a copy of the kernel and no tiers. */
-MdnModel *mdn_model_new(const MdnKernel *kernel, GError **error);
-void mdn_model_free(MdnModel *model);
-const MdnKernel *mdn_model_kernel(const MdnModel *model);
-int mdn_model_n_tiers(const MdnModel *model);
+MDN_API MdnModel *mdn_model_new(const MdnKernel *kernel, GError **error);
+MDN_API void mdn_model_free(MdnModel *model);
+MDN_API const MdnKernel *mdn_model_kernel(const MdnModel *model);
+MDN_API int mdn_model_n_tiers(const MdnModel *model);
 /* Tier `index` (0 = fastest), or NULL when out of range. */
-const MdnTier *mdn_model_tier(const MdnModel *model, int index);
-void mdn_model_tier_info(const MdnModel *model, int index, MdnTierInfo *info);
-const MdnProvenance *mdn_model_provenance(const MdnModel *model);
+MDN_API const MdnTier *mdn_model_tier(const MdnModel *model, int index);
+MDN_API void mdn_model_tier_info(const MdnModel *model, int index, MdnTierInfo *info);
+MDN_API const MdnProvenance *mdn_model_provenance(const MdnModel *model);
 /* The cost per frame of the exact path (multiply-adds, FFT work counted). */
-double mdn_model_exact_cost(const MdnModel *model);
+MDN_API double mdn_model_exact_cost(const MdnModel *model);
 /* Takes ownership of tier; appends at the end of the ladder. */
-void mdn_model_add_tier(MdnModel *model, MdnTier *tier);
+MDN_API void mdn_model_add_tier(MdnModel *model, MdnTier *tier);
 
 /* Preset files (.mdn, see docs/preset-format.md). */
-MdnModel *mdn_model_load(const char *path, GError **error);
-MdnModel *mdn_model_load_from_data(const void *data, size_t size, GError **error);
-gboolean mdn_model_save(const MdnModel *model, const char *path, GError **error);
+MDN_API MdnModel *mdn_model_load(const char *path, GError **error);
+MDN_API MdnModel *mdn_model_load_from_data(const void *data, size_t size, GError **error);
+MDN_API gboolean mdn_model_save(const MdnModel *model, const char *path, GError **error);
 /* Serialised bytes (g_bytes_unref when done). */
-GBytes *mdn_model_serialize(const MdnModel *model, GError **error);
+MDN_API GBytes *mdn_model_serialize(const MdnModel *model, GError **error);
 #define MDN_PRESET_MAX_BYTES ((size_t)512 << 20)
 
 /* ---- stream ------------------------------------------------------------ */
@@ -158,25 +167,25 @@ typedef struct _MdnStream MdnStream;
  * times the frames the kernel and tiers read back, plus the paths' state
  * for them) would take more than MDN_MAX_STREAM_HISTORY_BYTES.
  * The model must outlive the stream and not gain tiers meanwhile. */
-MdnStream *mdn_stream_new(const MdnModel *model, int groups, GError **error);
-void mdn_stream_free(MdnStream *stream);
+MDN_API MdnStream *mdn_stream_new(const MdnModel *model, int groups, GError **error);
+MDN_API void mdn_stream_free(MdnStream *stream);
 /* Filters n_frames (any count, 0 included). tier: MDN_TIER_EXACT or
  * 0..n_tiers-1. Zero latency, causal, no allocation; `in` and `out` must not
  * overlap. Changing tier between calls keeps the output continuous.
  * Returns FALSE only for a tier index out of range. */
-gboolean mdn_stream_process(MdnStream *stream, int tier, const float *in, float *out,
+MDN_API gboolean mdn_stream_process(MdnStream *stream, int tier, const float *in, float *out,
                             size_t n_frames);
 /* Forgets the history: as if the stream had seen only zeros. */
-void mdn_stream_reset(MdnStream *stream);
-int mdn_stream_groups(const MdnStream *stream);
+MDN_API void mdn_stream_reset(MdnStream *stream);
+MDN_API int mdn_stream_groups(const MdnStream *stream);
 /* Non-finite input samples (NaN, Inf) are replaced by 0 before they enter
  * the history, so one bad sample cannot poison the stream. This counts them
  * since the stream was made or reset. */
-guint64 mdn_stream_nonfinite_count(const MdnStream *stream);
+MDN_API guint64 mdn_stream_nonfinite_count(const MdnStream *stream);
 /* When the tier changes between calls, fade linearly from the old path's
  * output to the new one's over `frames` frames (both run meanwhile), so a
  * quality change does not click. 0 (the default) switches at once. */
-void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
+MDN_API void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
 
 /* ---- shipped presets (preset-path.c) ---------------------------------------- */
 
@@ -184,9 +193,9 @@ void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
  * NAME or NAME.mdn looked up in the directories of MADDNESS_PRESET_PATH
  * (colon-separated), then in the installed presets directory. NULL with an
  * error listing the places searched. g_free the result. */
-char *mdn_preset_find(const char *name_or_path, GError **error);
+MDN_API char *mdn_preset_find(const char *name_or_path, GError **error);
 /* The installed presets directory (a build-time constant). */
-const char *mdn_preset_dir(void);
+MDN_API const char *mdn_preset_dir(void);
 
 /* ---- fitting (fit.c) ------------------------------------------------------ */
 
@@ -206,20 +215,20 @@ typedef struct {
   gboolean keep_dominated;     /* keep tiers off the SNR/cost Pareto front */
 } MdnFitOptions;
 
-void mdn_fit_options_init(MdnFitOptions *options);
+MDN_API void mdn_fit_options_init(MdnFitOptions *options);
 
 /* Fits the tiers of `options` to `audio` (interleaved, kernel->cin channels,
  * n_frames frames) and returns a model with the kernel and those tiers, each
  * with its SNR measured on the held-out tail of the audio. */
-MdnModel *mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames,
+MDN_API MdnModel *mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames,
                   const MdnFitOptions *options, GError **error);
 
 /* The instruction set the engine's kernels use: "scalar", "avx2", "avx512"
  * or "neon" (the best this CPU has, or what MADDNESS_ISA forces). */
-const char *mdn_isa(void);
+MDN_API const char *mdn_isa(void);
 
 /* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */
-double mdn_snr_db(const double *reference, const float *test, size_t n);
+MDN_API double mdn_snr_db(const double *reference, const float *test, size_t n);
 
 G_END_DECLS
 

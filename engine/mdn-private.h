@@ -1,4 +1,6 @@
-/* mdn-private.h: structures shared by the engine's files; not installed. */
+/* mdn-private.h: structures shared by the engine's files; not installed.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef MDN_PRIVATE_H
 #define MDN_PRIVATE_H
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """check-embed.py EMBED [ARGS...]: runs the embed example and checks what it
 prints: exit status 0, quality ramping from 0 to 10, expected-snr taking more
 than one value, never falling as quality rises, and infinite (exact) at 10."""

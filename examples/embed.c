@@ -11,7 +11,9 @@
  *   ...
  *   t=2.000 quality=10 tier=exact expected-snr=inf
  * The audio is not played: fakesink does not sync to the clock, so the run
- * takes as long as the filtering does. */
+ * takes as long as the filtering does.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <gst/controller/controller.h>
 #include <gst/gst.h>
 #include <stdio.h>

@@ -4,10 +4,12 @@
  *
  *   design-kernels OUTDIR SAMPLE.wav
  *
- * Everything is deterministic: the audio comes from tests/common's generators
- * with fixed seeds, so `make presets` rebuilds the same kernels and audio. */
+ * Everything is deterministic: the audio comes from signals/'s generators
+ * with fixed seeds, so `make presets` rebuilds the same kernels and audio.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -111,7 +113,7 @@ write_wav_in(const char *dir, const char *name, const float *x, size_t frames, i
 static MdnKernel *
 design_highpass(int taps, double cutoff)
 {
-  MdnKernel *k = mdn_test_lowpass(taps, cutoff, RATE);
+  MdnKernel *k = mdn_design_lowpass(taps, cutoff, RATE);
   int j;
 
   for (j = 0; j < taps; j++)
@@ -125,7 +127,7 @@ design_highpass(int taps, double cutoff)
 static MdnKernel *
 design_crossover(int taps, double cutoff)
 {
-  MdnKernel *lp = mdn_test_lowpass(taps, cutoff, RATE);
+  MdnKernel *lp = mdn_design_lowpass(taps, cutoff, RATE);
   MdnKernel *k = mdn_kernel_new(1, 2, taps, 1, RATE, NULL);
   int j;
 
@@ -171,8 +173,8 @@ static float *
 array_recording(size_t n)
 {
   const int taps = 65;
-  float *speech = mdn_test_speech(n, RATE, 41);
-  float *music = mdn_test_music(n, RATE, 42);
+  float *speech = mdn_signal_speech(n, RATE, 41);
+  float *music = mdn_signal_music(n, RATE, 42);
   float *out = g_new0(float, n *N_MICS);
   float h_speech[65], h_music[65];
   GRand *rng = g_rand_new_with_seed(43);
@@ -204,7 +206,7 @@ stereo_room(int taps, double rt60)
   int c, j;
 
   for (c = 0; c < 2; c++) {
-    MdnKernel *k = mdn_test_room_ir(taps, rt60, RATE, 51 + c);
+    MdnKernel *k = mdn_design_room_ir(taps, rt60, RATE, 51 + c);
     for (j = 0; j < taps; j++) {
       double fade
           = j < taps * 3 / 4 ? 1.0 : 0.5 + 0.5 * cos(M_PI * (j - taps * 3 / 4) / (taps / 4));
@@ -241,7 +243,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  k = mdn_test_lowpass(64, 6000, RATE);
+  k = mdn_design_lowpass(64, 6000, RATE);
   ok = ok
        && write_taps(dir, "lowpass.taps", k, "lowpass: 64-tap Blackman windowed sinc, 6 kHz",
                      &error);
@@ -251,7 +253,7 @@ main(int argc, char **argv)
        && write_taps(dir, "highpass.taps", k,
                      "highpass: delayed impulse minus a 127-tap Blackman lowpass at 1 kHz", &error);
   mdn_kernel_free(k);
-  k = mdn_test_bank(16, 128, RATE);
+  k = mdn_design_bank(16, 128, RATE);
   ok = ok
        && write_taps(dir, "bank16.taps", k,
                      "bank16: 16 band-passes, 128 taps, log-spaced from 80 Hz to 21.6 kHz", &error);
@@ -276,17 +278,17 @@ main(int argc, char **argv)
 
   /* Training audio, and the demo's sample: other seeds than any training audio. */
   if (ok) {
-    x = mdn_test_speech(n_speech, RATE, 11);
+    x = mdn_signal_speech(n_speech, RATE, 11);
     ok = write_wav_in(dir, "speech.wav", x, n_speech, 1, &error);
     g_free(x);
   }
   if (ok) {
-    x = mdn_test_speech(n_short, RATE, 12);
+    x = mdn_signal_speech(n_short, RATE, 12);
     ok = write_wav_in(dir, "speech-short.wav", x, n_short, 1, &error);
     g_free(x);
   }
   if (ok) {
-    x = mdn_test_music(n_music, RATE, 21);
+    x = mdn_signal_music(n_music, RATE, 21);
     ok = write_wav_in(dir, "music.wav", x, n_music, 1, &error);
     g_free(x);
   }
@@ -296,7 +298,7 @@ main(int argc, char **argv)
     g_free(x);
   }
   if (ok) {
-    x = mdn_test_speech(n_sample, RATE, 31);
+    x = mdn_signal_speech(n_sample, RATE, 31);
     ok = write_wav(argv[2], x, n_sample, 1, SF_FORMAT_PCM_16, &error);
     g_free(x);
   }

@@ -13,9 +13,11 @@
  *   preset: NAME
  *   exact: ns_per_frame=X
  *   tier: NAME ns_per_frame=X speedup=Y
- * The speed-up is the exact path's time over the tier's. */
+ * The speed-up is the exact path's time over the tier's.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +76,7 @@ measure(const char *name, GError **error)
     return FALSE;
   k = mdn_model_kernel(model);
   n = (size_t)(opt_seconds * k->rate);
-  in = mdn_test_multichannel(mdn_test_speech, n, k->cin, k->rate, 7);
+  in = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, k->rate, 7);
   out = g_new(float, n * k->cout);
   n_tiers = mdn_model_n_tiers(model);
   n_methods = n_tiers + 1; /* method 0: exact, m: tier m - 1 */

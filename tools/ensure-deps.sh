@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ensure-deps.sh: install the Debian packages gst-maddness needs, or say how.
 # As root it runs apt-get itself; otherwise it prints the one line to run.
 # libsimde-dev: the AVX-512 kernels are tested over SIMDe on CPUs without AVX-512.

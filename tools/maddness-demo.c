@@ -12,7 +12,9 @@
  * element's processing time (from buffer in to buffer out, measured by pad
  * probes) against quality 10's, all measured in this run (the best of RUNS
  * runs per level, interleaved: on a busy machine the best run is the one
- * least disturbed). Then writes demo-out.wav with wavenc. */
+ * least disturbed). Then writes demo-out.wav with wavenc.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
 
 #include <gst/gst.h>

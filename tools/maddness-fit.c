@@ -11,7 +11,9 @@
  * its magic or a .mdn extension, a WAV by the RIFF/RIFX/RF64 header or a .wav
  * extension, anything else is read as a taps file.
  * Prints one line per kept tier, "tier: NAME snr_db=X" (held-out SNR), then
- * "fit_seconds: X". Progress goes to stderr when it is a terminal. */
+ * "fit_seconds: X". Progress goes to stderr when it is a terminal.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
 
 #include <sndfile.h>

@@ -1,5 +1,7 @@
 /* maddness-info: prints what a .mdn preset (a file or a preset name) holds, as "key: value" lines,
- * or (--taps) its exact kernel as a taps-file body; --list lists the shipped presets. */
+ * or (--taps) its exact kernel as a taps-file body; --list lists the shipped presets.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
 
 #include <stdlib.h>

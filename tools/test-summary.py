@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints meson's test results as one plain line: 'N passed, N failed, N skipped'."""
 import json
 import sys

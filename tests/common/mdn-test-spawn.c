@@ -1,4 +1,6 @@
-/* mdn-test-spawn.c: see mdn-test-spawn.h. */
+/* mdn-test-spawn.c: see mdn-test-spawn.h.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-test-spawn.h"
 
 char **

@@ -1,5 +1,7 @@
 /* mdn-test-spawn.h: starting other test programs and tools from a test, also
- * in a cross build whose tests run under an emulator (make check-neon). */
+ * in a cross build whose tests run under an emulator (make check-neon).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef MDN_TEST_SPAWN_H
 #define MDN_TEST_SPAWN_H
 

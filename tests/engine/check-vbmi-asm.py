@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """check-vbmi-asm: the AVX-512 VBMI permutes the tier kernels write as inline
 assembly (engine/simd-avx512-vbmi.h) must be the instructions the compiler
 emits for the matching intrinsics, operands in the same order. The kernels

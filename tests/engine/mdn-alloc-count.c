@@ -4,7 +4,9 @@
  * in symbol lookup, so the libraries' calls land here; the real functions are
  * the next definitions (glibc's, or ASan's when the build is sanitized).
  * While dlsym itself needs memory (before the real functions are known),
- * requests are served from a small static arena that is never freed. */
+ * requests are served from a small static arena that is never freed.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 /* Both the 32- and 64-bit offset names are defined below: no redirection. */
 #undef _FILE_OFFSET_BITS
 #include "mdn-alloc-count.h"

@@ -5,7 +5,9 @@
  * (GLib, GStreamer, libmaddness) calls them; they count and forward to the
  * next definition (libc, or the sanitizer runtime) found with
  * dlsym (RTLD_NEXT). Only calls on the thread that called
- * mdn_alloc_count_begin() are counted, until mdn_alloc_count_end(). */
+ * mdn_alloc_count_begin() are counted, until mdn_alloc_count_end().
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef MDN_ALLOC_COUNT_H
 #define MDN_ALLOC_COUNT_H
 

@@ -7,7 +7,9 @@
  * Bounds: a sum of m float products, each rounded once (or fused), is within
  * (m + 1) * FLT_EPSILON / 2 * S of the exact sum, S = sum of |terms|
  * (|acc| included). Two such results are within (m + 1) * FLT_EPSILON * S of
- * each other; that is the bound asserted, row by row and bin by bin. */
+ * each other; that is the bound asserted, row by row and bin by bin.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <float.h>
 #include <string.h>
 

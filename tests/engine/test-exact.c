@@ -2,9 +2,11 @@
  * MDN_TIER_EXACT) against the double-precision reference conv1d.
  *
  * Bound: max over the whole output of |y - ref| <= 1e-5 * max over the whole
- * output of |ref|. */
+ * output of |ref|.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #define RATE 16000.0
 #define REL_BOUND 1e-5
@@ -42,10 +44,10 @@ check_kernel(const MdnKernel *k, Generator gen, size_t n_frames, guint32 seed)
   g_assert_no_error(error);
   stream = mdn_stream_new(model, 1, &error);
   g_assert_no_error(error);
-  in = mdn_test_multichannel(gen, n_frames, k->cin, RATE, seed);
+  in = mdn_signal_multichannel(gen, n_frames, k->cin, RATE, seed);
   out = g_new(float, n_frames * k->cout);
   g_assert_true(mdn_stream_process(stream, MDN_TIER_EXACT, in, out, n_frames));
-  ref = mdn_test_reference_conv(k, in, n_frames);
+  ref = mdn_reference_conv(k, in, n_frames);
   rel = relative_error(out, ref, n_frames * k->cout);
   if (g_test_verbose())
     g_printerr("%d->%d taps %d dil %d: rel err %.3g (cost %.1f, direct %d)\n", k->cin, k->cout,
@@ -74,8 +76,8 @@ run_taps(int taps, size_t n_frames)
     for (d = 0; d < G_N_ELEMENTS(dils); d++) {
       guint32 seed = 1000 * taps + 10 * s + d;
       MdnKernel *k
-          = mdn_test_random_kernel(shapes[s].cin, shapes[s].cout, taps, dils[d], RATE, seed);
-      check_kernel(k, (seed & 1) ? mdn_test_music : mdn_test_speech, n_frames, seed);
+          = mdn_design_random_kernel(shapes[s].cin, shapes[s].cout, taps, dils[d], RATE, seed);
+      check_kernel(k, (seed & 1) ? mdn_signal_music : mdn_signal_speech, n_frames, seed);
       mdn_kernel_free(k);
     }
 }
@@ -99,7 +101,7 @@ test_crossover(void)
   gboolean saw_direct = FALSE, saw_fft = FALSE;
   guint j;
   for (j = 0; j < G_N_ELEMENTS(taps); j++) {
-    MdnKernel *k = mdn_test_random_kernel(1, 1, taps[j], 1, RATE, 7 + j);
+    MdnKernel *k = mdn_design_random_kernel(1, 1, taps[j], 1, RATE, 7 + j);
     if (mdn_exact_cost_per_frame(k) == (double)taps[j])
       saw_direct = TRUE;
     else
@@ -117,11 +119,11 @@ test_long(void)
   MdnKernel *k;
   run_taps(1000, 3000);
 
-  k = mdn_test_room_ir(8192, 0.4, RATE, 3);
+  k = mdn_design_room_ir(8192, 0.4, RATE, 3);
   /* The planner must use the FFT path here: far cheaper than direct. */
   g_assert_cmpfloat(mdn_exact_cost_per_frame(k), <, 0.1 * 8192);
-  check_kernel(k, mdn_test_music, 20000, 5);
-  check_kernel(k, mdn_test_speech, 20000, 6);
+  check_kernel(k, mdn_signal_music, 20000, 5);
+  check_kernel(k, mdn_signal_speech, 20000, 6);
   mdn_kernel_free(k);
 }
 
@@ -131,10 +133,10 @@ static void
 test_forced_partitions(void)
 {
   const int parts[] = { 0, 16, 64, 128, 512 };
-  MdnKernel *k = mdn_test_random_kernel(2, 3, 300, 2, RATE, 11);
+  MdnKernel *k = mdn_design_random_kernel(2, 3, 300, 2, RATE, 11);
   const size_t n = 5000;
-  float *in = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 12);
-  double *ref = mdn_test_reference_conv(k, in, n);
+  float *in = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 12);
+  double *ref = mdn_reference_conv(k, in, n);
   guint j;
 
   for (j = 0; j < G_N_ELEMENTS(parts); j++) {
@@ -171,11 +173,11 @@ test_forced_partitions(void)
 static void
 test_cost(void)
 {
-  MdnKernel *k = mdn_test_random_kernel(2, 3, 5, 1, RATE, 1);
+  MdnKernel *k = mdn_design_random_kernel(2, 3, 5, 1, RATE, 1);
   g_assert_cmpfloat(mdn_exact_cost_per_frame(k), ==, 2 * 3 * 5);
   g_assert_cmpuint(mdn_exact_history(k), ==, 4);
   mdn_kernel_free(k);
-  k = mdn_test_random_kernel(1, 1, 4096, 1, RATE, 1);
+  k = mdn_design_random_kernel(1, 1, 4096, 1, RATE, 1);
   g_assert_cmpfloat(mdn_exact_cost_per_frame(k), <, 4096);
   g_assert_cmpfloat(mdn_exact_cost_per_frame(k), >, 0);
   g_assert_cmpuint(mdn_exact_history(k), >=, 4095);

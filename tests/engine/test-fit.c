@@ -2,7 +2,9 @@
  * 48 kHz): SNR floors of the default ladder on audio the fit never saw,
  * level invariance, stored SNR against a fresh stream, determinism, cancel,
  * progress, pruning, too little audio, and the maddness-fit tool end to end.
- * Every SNR is through mdn_stream_process() against the double reference. */
+ * Every SNR is through mdn_stream_process() against the double reference.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <glib/gstdio.h>
 #include <sndfile.h>
@@ -10,7 +12,7 @@
 #include <string.h>
 
 #include "mdn-private.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #define RATE 48000.0
 #define FIT_SECONDS 12
@@ -42,7 +44,7 @@ static const Floor floors[] = {
 static MdnKernel *
 lowpass(void)
 {
-  return mdn_test_lowpass(64, 6000, RATE);
+  return mdn_design_lowpass(64, 6000, RATE);
 }
 
 static double
@@ -52,7 +54,7 @@ stream_snr(const MdnModel *m, int tier, const float *in, size_t n, size_t from)
   MdnStream *s = mdn_stream_new(m, 1, &error);
   const MdnKernel *k = mdn_model_kernel(m);
   float *out = g_new(float, n * k->cout);
-  double *ref = mdn_test_reference_conv(k, in, n);
+  double *ref = mdn_reference_conv(k, in, n);
   double snr;
 
   g_assert_no_error(error);
@@ -92,7 +94,7 @@ default_model(gboolean music)
   if (!models[music]) {
     size_t n = (size_t)(FIT_SECONDS * RATE);
     MdnKernel *k = lowpass();
-    float *a = music ? mdn_test_music(n, RATE, 21) : mdn_test_speech(n, RATE, 11);
+    float *a = music ? mdn_signal_music(n, RATE, 21) : mdn_signal_speech(n, RATE, 11);
     GError *error = NULL;
     models[music] = fit(k, a, n, NULL, 7, &error);
     g_assert_no_error(error);
@@ -119,7 +121,7 @@ test_floors(void)
   for (music = 0; music < 2; music++) {
     MdnModel *m = default_model(music);
     size_t n = (size_t)(TEST_SECONDS * RATE);
-    float *a = music ? mdn_test_music(n, RATE, 555) : mdn_test_speech(n, RATE, 444);
+    float *a = music ? mdn_signal_music(n, RATE, 555) : mdn_signal_speech(n, RATE, 444);
     int t, n_tiers = mdn_model_n_tiers(m);
 
     /* The issue asks for 4..6 tiers; all of the default ladder survive on
@@ -161,7 +163,7 @@ test_level_invariance(void)
 {
   MdnModel *m = default_model(FALSE);
   size_t n = (size_t)(TEST_SECONDS * RATE), j;
-  float *a = mdn_test_speech(n, RATE, 777);
+  float *a = mdn_signal_speech(n, RATE, 777);
   float *loud = g_new(float, n), *quiet = g_new(float, n);
   float peak = 0;
   int t;
@@ -189,7 +191,7 @@ static void
 test_stored_snr(void)
 {
   size_t n = (size_t)(FIT_SECONDS * RATE), n_train = n - (size_t)llround(0.2 * n);
-  float *a = mdn_test_music(n, RATE, 21);
+  float *a = mdn_signal_music(n, RATE, 21);
   MdnModel *m = default_model(TRUE);
   int t;
 
@@ -234,7 +236,7 @@ static void
 test_deterministic(void)
 {
   size_t n = (size_t)(4 * RATE);
-  float *a = mdn_test_speech(n, RATE, 3);
+  float *a = mdn_signal_speech(n, RATE, 3);
   GBytes *one = fit_bytes(a, n, 42), *two = fit_bytes(a, n, 42), *other = fit_bytes(a, n, 43);
 
   g_assert_true(g_bytes_equal(one, two));
@@ -270,7 +272,7 @@ static MdnModel *
 fit_watched(Watch *w, GError **error)
 {
   size_t n = (size_t)(4 * RATE);
-  float *a = mdn_test_speech(n, RATE, 5);
+  float *a = mdn_signal_speech(n, RATE, 5);
   MdnKernel *k = lowpass();
   MdnTierSpec *specs = NULL;
   MdnFitOptions o;
@@ -323,7 +325,7 @@ test_too_little_audio(void)
 {
   MdnKernel *k = lowpass();
   size_t n = (size_t)(0.5 * RATE);
-  float *a = mdn_test_speech(n, RATE, 9);
+  float *a = mdn_signal_speech(n, RATE, 9);
   float *silence = g_new0(float, (size_t)(5 * RATE));
   GError *error = NULL;
 
@@ -345,7 +347,7 @@ static void
 test_pruning(void)
 {
   size_t n = (size_t)(4 * RATE);
-  float *a = mdn_test_speech(n, RATE, 6);
+  float *a = mdn_signal_speech(n, RATE, 6);
   MdnKernel *k = lowpass();
   MdnTierSpec *specs = NULL;
   MdnFitOptions o;
@@ -396,8 +398,8 @@ test_multichannel(void)
 {
   const double rate = 16000;
   size_t n = (size_t)(8 * rate), n_train = n - (size_t)llround(0.2 * n);
-  MdnKernel *k = mdn_test_random_kernel(2, 3, 8, 2, rate, 3);
-  float *a = mdn_test_multichannel(mdn_test_music, n, 2, rate, 5);
+  MdnKernel *k = mdn_design_random_kernel(2, 3, 8, 2, rate, 3);
+  float *a = mdn_signal_multichannel(mdn_signal_music, n, 2, rate, 5);
   GError *error = NULL;
   MdnTierSpec *specs = NULL;
   MdnFitOptions o;
@@ -433,7 +435,7 @@ test_tool(void)
   char *wav = g_build_filename(dir, "a.wav", NULL), *taps = g_build_filename(dir, "k.taps", NULL);
   char *out = g_build_filename(dir, "out.mdn", NULL), *stdout_text = NULL, *stderr_text = NULL;
   size_t n = (size_t)(3 * RATE);
-  float *a = mdn_test_speech(n, RATE, 8);
+  float *a = mdn_signal_speech(n, RATE, 8);
   MdnKernel *k = lowpass();
   SF_INFO info = { 0 };
   SNDFILE *sf;

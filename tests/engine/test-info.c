@@ -1,5 +1,7 @@
 /* test-info.c: runs the built maddness-info (path in $MADDNESS_INFO) on a
- * saved preset, on its --taps output, and on corrupt files. */
+ * saved preset, on its --taps output, and on corrupt files.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 #include "mdn-test-spawn.h"
 

@@ -1,4 +1,6 @@
-/* test-kernel-source.c: kernels from WAV impulse responses and taps files. */
+/* test-kernel-source.c: kernels from WAV impulse responses and taps files.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
 
 #include <math.h>

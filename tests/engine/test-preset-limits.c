@@ -6,7 +6,9 @@
  * larger than the data it was given plus a small constant, and the bytes held
  * at any time at most a small multiple of it: a hostile file cannot make the
  * loader ask for more memory than it brought. test-preset.c checks the error
- * messages of most of these files; this checks the memory. */
+ * messages of most of these files; this checks the memory.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 #include "mdn-alloc-count.h"
 

@@ -1,9 +1,11 @@
 /* test-preset-names: `maddness-info --list` and preset names given to
  * maddness-info (path in $MADDNESS_INFO) and to `maddness-fit --kernel` (path
  * in $MADDNESS_FIT), through MADDNESS_PRESET_PATH; the shipped presets (in
- * $MADDNESS_SHIPPED_PRESETS) as listed. */
+ * $MADDNESS_SHIPPED_PRESETS) as listed.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "mdn-test-spawn.h"
 
 #include <sndfile.h>
@@ -53,14 +55,14 @@ run_tool(const char *const *argv, const char *preset_path)
 static void
 save_preset(const char *dir, const char *file, int cin, int cout, int taps, gboolean fit)
 {
-  MdnKernel *k = mdn_test_random_kernel(cin, cout, taps, 1, 48000, 5);
+  MdnKernel *k = mdn_design_random_kernel(cin, cout, taps, 1, 48000, 5);
   char *path = g_build_filename(dir, file, NULL);
   GError *error = NULL;
   MdnModel *model;
 
   if (fit) {
     const size_t n = 48000;
-    float *audio = mdn_test_multichannel(mdn_test_speech, n, cin, 48000, 3);
+    float *audio = mdn_signal_multichannel(mdn_signal_speech, n, cin, 48000, 3);
     MdnTierSpec *specs = NULL;
     MdnFitOptions options;
 
@@ -236,7 +238,7 @@ static void
 write_speech_wav(const char *path, size_t n)
 {
   SF_INFO info = { .samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
-  float *x = mdn_test_speech(n, 48000, 9);
+  float *x = mdn_signal_speech(n, 48000, 9);
   SNDFILE *f = sf_open(path, SFM_WRITE, &info);
 
   g_assert_nonnull(f);

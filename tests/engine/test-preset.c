@@ -1,6 +1,8 @@
 /* test-preset.c: .mdn presets: bit-exact round trip, and hostile files
  * (truncation, random mutations, absurd sizes, unknown versions, NaN) give
- * an error or a valid model, never a crash. */
+ * an error or a valid model, never a crash.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 
 #include <math.h>

@@ -10,9 +10,11 @@
  * each ISA this CPU supports runs in a subprocess with MADDNESS_ISA set; the
  * subprocess checks mdn_isa() says that ISA. ISAs the CPU lacks are listed in
  * the log and not run (there is no way to run them here). Cross-built and run
- * under an emulator (make check-neon), the subprocess is started through it. */
+ * under an emulator (make check-neon), the subprocess is started through it.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "mdn-alloc-count.h"
 #include "mdn-test-spawn.h"
 
@@ -32,7 +34,7 @@ fit_model(const MdnKernel *k, const char *ladder)
   MdnFitOptions options;
   MdnTierSpec *specs = NULL;
   size_t n = RATE;
-  float *audio = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 11);
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 11);
   int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
   MdnModel *m;
 
@@ -64,7 +66,7 @@ exact_model(const MdnKernel *k)
 static float *
 make_input(int channels, size_t n_frames)
 {
-  float *in = mdn_test_multichannel(mdn_test_music, n_frames, channels, RATE, 3);
+  float *in = mdn_signal_multichannel(mdn_signal_music, n_frames, channels, RATE, 3);
   size_t n = n_frames * channels;
 
   in[n / 7] = NAN;
@@ -144,9 +146,9 @@ check_stream(const char *what, MdnModel *model, int groups)
 static void
 run_checks(void)
 {
-  MdnKernel *lp = mdn_test_lowpass(64, 2000, RATE);
-  MdnKernel *layer = mdn_test_random_kernel(2, 3, 12, 3, RATE, 9);
-  MdnKernel *room = mdn_test_room_ir(4096, 0.3, RATE, 4);
+  MdnKernel *lp = mdn_design_lowpass(64, 2000, RATE);
+  MdnKernel *layer = mdn_design_random_kernel(2, 3, 12, 3, RATE, 9);
+  MdnKernel *room = mdn_design_room_ir(4096, 0.3, RATE, 4);
   MdnModel *m;
 
   g_assert_true(mdn_alloc_count_works());

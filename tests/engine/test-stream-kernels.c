@@ -3,7 +3,9 @@
  * SIMD table this CPU supports (and the build has) against the scalar
  * reference: identical bytes and counts, on random inputs with NaN, Inf,
  * denormals and signed zeros, for 1..20 channels and 0..200 frames plus
- * large counts. Nothing outside the n frames of each channel is written. */
+ * large counts. Nothing outside the n frames of each channel is written.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <string.h>
 

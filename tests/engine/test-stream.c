@@ -1,10 +1,12 @@
 /* test-stream: chunking, reset, tier switching, groups and bad arguments of
  * mdn_stream_process(). Outputs that must be identical are compared with
- * memcmp: the result may not depend on how the stream is cut. */
+ * memcmp: the result may not depend on how the stream is cut.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <string.h>
 
 #include "mdn-private.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -42,13 +44,13 @@ kernel_number(int which)
 {
   switch (which) {
   case 0:
-    return mdn_test_random_kernel(1, 1, 7, 2, RATE, 1); /* direct */
+    return mdn_design_random_kernel(1, 1, 7, 2, RATE, 1); /* direct */
   case 1:
-    return mdn_test_room_ir(3000, 0.2, RATE, 2); /* FFT */
+    return mdn_design_room_ir(3000, 0.2, RATE, 2); /* FFT */
   case 2:
-    return mdn_test_random_kernel(2, 3, 700, 2, RATE, 3); /* FFT, multichannel */
+    return mdn_design_random_kernel(2, 3, 700, 2, RATE, 3); /* FFT, multichannel */
   default:
-    return mdn_test_random_kernel(3, 2, 40, 1, RATE, 4); /* direct, multichannel */
+    return mdn_design_random_kernel(3, 2, 40, 1, RATE, 4); /* direct, multichannel */
   }
 }
 
@@ -77,7 +79,7 @@ test_chunking(void)
     MdnKernel *k = kernel_number(which);
     MdnModel *m = model_for(k);
     const int groups = 2;
-    float *in = mdn_test_multichannel(mdn_test_music, n, groups * k->cin, RATE, 10 + which);
+    float *in = mdn_signal_multichannel(mdn_signal_music, n, groups * k->cin, RATE, 10 + which);
     float *whole = run_once(m, groups, in, n);
     int pass;
 
@@ -118,8 +120,8 @@ test_reset(void)
   for (which = 0; which < N_KERNELS; which++) {
     MdnKernel *k = kernel_number(which);
     MdnModel *m = model_for(k);
-    float *a = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 20);
-    float *b = mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, 30);
+    float *a = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 20);
+    float *b = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 30);
     float *fresh = run_once(m, 1, b, n);
     float *out = g_new(float, n * k->cout);
     MdnStream *s = stream_for(m, 1);
@@ -176,7 +178,7 @@ test_tier_switch(void)
   for (which = 0; which < N_KERNELS; which++) {
     MdnKernel *k = kernel_number(which);
     MdnModel *m = model_with_tier(k);
-    float *in = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 40);
+    float *in = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 40);
     float *whole = run_once(m, 1, in, n);
     for (c = 0; c < G_N_ELEMENTS(cuts); c++) {
       const size_t a = cuts[c][0], b = cuts[c][1];
@@ -205,10 +207,10 @@ test_tier_switch(void)
 static void
 test_exact_invalidate(void)
 {
-  MdnKernel *k = mdn_test_random_kernel(2, 2, 500, 3, RATE, 50);
+  MdnKernel *k = mdn_design_random_kernel(2, 2, 500, 3, RATE, 50);
   const size_t n = 8000;
   const int parts[] = { 0, 32, 128 };
-  float *in = mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, 51);
+  float *in = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 51);
   guint j;
 
   for (j = 0; j < G_N_ELEMENTS(parts); j++) {
@@ -307,7 +309,7 @@ test_bad_tier(void)
 static void
 test_bad_groups(void)
 {
-  MdnKernel *k = mdn_test_random_kernel(3, 5, 4, 1, RATE, 60);
+  MdnKernel *k = mdn_design_random_kernel(3, 5, 4, 1, RATE, 60);
   MdnModel *m = model_for(k);
   const int bad[]
       = { 0, -1, MDN_MAX_CHANNELS / 3 + 1, MDN_MAX_CHANNELS / 5 + 1, MDN_MAX_CHANNELS + 1 };
@@ -351,7 +353,7 @@ test_groups(void)
   for (which = 0; which < 2; which++) {
     MdnKernel *k = kernel_number(which);
     MdnModel *m = model_for(k);
-    float *stereo = mdn_test_multichannel(mdn_test_speech, n, 2, RATE, 70);
+    float *stereo = mdn_signal_multichannel(mdn_signal_speech, n, 2, RATE, 70);
     float *left = g_new(float, n), *right = g_new(float, n);
     float *out_stereo, *out_left, *out_right;
     size_t t;
@@ -389,7 +391,7 @@ test_non_finite(void)
   for (which = 0; which < N_KERNELS; which++) {
     MdnKernel *k = kernel_number(which);
     MdnModel *m = model_for(k);
-    float *in = mdn_test_multichannel(mdn_test_music, n, k->cin, RATE, 80);
+    float *in = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 80);
     float *clean, *dirty, *out_clean, *out_dirty;
     MdnStream *s;
     size_t t;
@@ -425,7 +427,7 @@ test_crossfade(void)
   const size_t n = 6000, a = 2000, fade = 256;
   MdnKernel *k = kernel_number(0);
   MdnModel *m = model_with_tier(k);
-  float *in = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 90);
+  float *in = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 90);
   float *exact = run_once(m, 1, in, n);
   float *tier0 = g_new(float, n * k->cout), *out = g_new(float, n * k->cout);
   MdnStream *s = stream_for(m, 1);

@@ -10,9 +10,11 @@
  *   |a - b| <= 2 * n_exact * FLT_EPSILON * sum_e |w_e x_e|.
  * Whole tiers with exact taps: the same bound, times sigma's factor 1 (the
  * table part is identical), plus one rounding of the final add:
- *   |a - b| <= (2 * n_exact + 2) * FLT_EPSILON * (sum_e |w_e x_e| + |y|). */
+ *   |a - b| <= (2 * n_exact + 2) * FLT_EPSILON * (sum_e |w_e x_e| + |y|).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "tier-kernels.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #include <float.h>
 #include <math.h>
@@ -95,7 +97,9 @@ emu_cvtepu16_epi32(__m256i a)
 #define MDN_TIER_AVX512_EMULATED
 #define mdn_tier_kernels_avx512 mdn_tier_kernels_avx512_emulated
 #define mdn_tier_kernels_avx512_variant mdn_tier_kernels_avx512_variant_emulated
-#include "tier-kernels-avx512.c"
+const MdnTierKernels *mdn_tier_kernels_avx512_emulated(void);
+const MdnTierKernels *mdn_tier_kernels_avx512_variant_emulated(gboolean vbmi);
+#include "x86/tier-avx512.c"
 #undef mdn_tier_kernels_avx512
 #undef mdn_tier_kernels_avx512_variant
 #endif
@@ -781,7 +785,7 @@ bench_tiers(void)
       continue;
     }
     for (i = 0; i < tier->cin; i++) {
-      float *music = mdn_test_music(n, 48000.0, 100 + i);
+      float *music = mdn_signal_music(n, 48000.0, 100 + i);
       padded[i] = g_new0(float, pad + n);
       memcpy(padded[i] + pad, music, sizeof(float) * n);
       g_free(music);

@@ -1,4 +1,6 @@
-/* test-tier-spec.c: the "s4d6e8q16" syntax, canonical names, ladders. */
+/* test-tier-spec.c: the "s4d6e8q16" syntax, canonical names, ladders.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 
 #include <string.h>

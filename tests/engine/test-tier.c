@@ -7,7 +7,9 @@
  *   |y - y_ref| <= (n_exact + 4) * FLT_EPSILON * magnitude,
  * magnitude = sum_e |w x| + sigma * (|offset| + scale * table_sum).
  * Codes are compared exactly (a probe tier whose outputs are the codes), and
- * outputs of different call sequences are compared bit for bit. */
+ * outputs of different call sequences are compared bit for bit.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 
 #include <float.h>

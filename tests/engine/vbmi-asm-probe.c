@@ -1,6 +1,8 @@
 /* vbmi-asm-probe.c: compiled (not run) by check-vbmi-asm.py with
  * -mavx512vbmi: the engine's inline-assembly permutes next to the
- * compiler's intrinsics, whose disassembly must match. */
+ * compiler's intrinsics, whose disassembly must match.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <immintrin.h>
 
 #include "simd-avx512-vbmi.h"

@@ -9,7 +9,9 @@
  *
  * Built with -fsanitize=fuzzer by the `fuzz` meson option (clang); the same
  * file is linked into fuzz-replay (replay.c), which runs the checked-in
- * corpus and regressions through it in the normal test suite. */
+ * corpus and regressions through it in the normal test suite.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "mdn-private.h"
 
 #include <math.h>

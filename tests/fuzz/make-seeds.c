@@ -5,9 +5,11 @@
  *
  * Usage: make-seeds DIR. Each preset is loaded back and must serialise to the
  * same bytes. `make fuzz` writes a fresh corpus with it; tests/fuzz/corpus/
- * holds a checked-in copy (make-seeds tests/fuzz/corpus). */
+ * holds a checked-in copy (make-seeds tests/fuzz/corpus).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -81,7 +83,7 @@ save_fitted(MdnKernel *k, const char *ladder, const char *dir, const char *name)
   MdnFitOptions options;
   MdnTierSpec *specs = NULL;
   size_t n = RATE;
-  float *audio = mdn_test_multichannel(mdn_test_speech, n, k->cin, RATE, 21);
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 21);
   int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
   MdnModel *m = NULL;
 
@@ -125,12 +127,12 @@ main(int argc, char **argv)
   gain->weights[0] = 0.5f;
   gain->bias[0] = 0.125f;
   save_exact(gain, dir, "gain.mdn");
-  save_exact(mdn_test_room_ir(512, 0.05, RATE, 3), dir, "room-fft.mdn");
-  save_fitted(mdn_test_lowpass(24, 2000, RATE), "s8d4e2q6,s4d4,s2d6q16,s1d3e1", dir,
+  save_exact(mdn_design_room_ir(512, 0.05, RATE, 3), dir, "room-fft.mdn");
+  save_fitted(mdn_design_lowpass(24, 2000, RATE), "s8d4e2q6,s4d4,s2d6q16,s1d3e1", dir,
               "lowpass-tiers.mdn");
-  save_fitted(mdn_test_random_kernel(2, 3, 6, 2, RATE, 5), "s2d4e3q5,s4d6q16", dir,
+  save_fitted(mdn_design_random_kernel(2, 3, 6, 2, RATE, 5), "s2d4e3q5,s4d6q16", dir,
               "layer-2to3-dil2.mdn");
-  save_fitted(mdn_test_bank(2, 16, RATE), "s4d2", dir, "bank-1to2.mdn");
-  save_fitted(mdn_test_random_kernel(3, 1, 3, 7, RATE, 6), "s1d2e1", dir, "layer-3to1-dil7.mdn");
+  save_fitted(mdn_design_bank(2, 16, RATE), "s4d2", dir, "bank-1to2.mdn");
+  save_fitted(mdn_design_random_kernel(3, 1, 3, 7, RATE, 6), "s1d2e1", dir, "layer-3to1-dil7.mdn");
   return failures ? 1 : 0;
 }

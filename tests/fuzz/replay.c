@@ -3,7 +3,9 @@
  * Usage: fuzz-replay FILE|DIR...; every regular file of each directory is
  * one input. The test suite replays the seed corpus and every input that once
  * made the fuzzer fail (tests/fuzz/regressions/). Fails when no file was found,
- * so a moved directory cannot make the test pass vacuously. */
+ * so a moved directory cannot make the test pass vacuously.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 
 #include <glib/gstdio.h>
 
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 
 void
 mdn_gst_test_init(int *argc, char ***argv)
@@ -98,7 +98,7 @@ mdn_gst_test_fit_tiered(const MdnKernel *k, const char *ladder, int rate, GError
 
   if (n_specs < 0)
     return NULL;
-  audio = mdn_test_speech(rate, rate, 7);
+  audio = mdn_signal_speech(rate, rate, 7);
   mdn_fit_options_init(&options);
   options.specs = specs;
   options.n_specs = n_specs;

@@ -15,7 +15,7 @@
 #include <gst/check/gstharness.h>
 
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "gst-test-util.h"
 
 #define RATE 48000
@@ -56,7 +56,7 @@ static void
 make_presets(void)
 {
   GError *error = NULL;
-  MdnKernel *klp = mdn_test_lowpass(63, 2000, RATE);
+  MdnKernel *klp = mdn_design_lowpass(63, 2000, RATE);
   MdnModel *model;
 
   tmp_dir = g_dir_make_tmp("test-hostile-XXXXXX", &error);
@@ -71,9 +71,9 @@ make_presets(void)
   }
   mdn_kernel_free(klp);
 
-  lp2_path = save_kernel(mdn_test_lowpass(47, 3000, RATE), "lowpass2.mdn");
+  lp2_path = save_kernel(mdn_design_lowpass(47, 3000, RATE), "lowpass2.mdn");
   /* Long enough for the FFT path of the exact convolution. */
-  room_path = save_kernel(mdn_test_room_ir(4800, 0.3, RATE, 9), "room.mdn");
+  room_path = save_kernel(mdn_design_room_ir(4800, 0.3, RATE, 9), "room.mdn");
   /* The longest span (MDN_MAX_SPAN frames: 256 taps at dilation 4096) in a
    * 1 KiB file: two taps, now and 1044480 frames ago. */
   {
@@ -151,7 +151,7 @@ buffer_rms(GstBuffer *buf)
 static float *
 hostile_audio(size_t n, int channels)
 {
-  float *x = mdn_test_multichannel(mdn_test_speech, n, channels, RATE, 5);
+  float *x = mdn_signal_multichannel(mdn_signal_speech, n, channels, RATE, 5);
   size_t j;
 
   for (j = 0; j < n * channels; j += 97) {
@@ -221,7 +221,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_empty_and_one_frame_buffers)
 {
-  float *in = mdn_test_speech(2000, RATE, 3);
+  float *in = mdn_signal_speech(2000, RATE, 3);
   int quality;
 
   for (quality = 0; quality <= 10; quality += 5) {
@@ -245,7 +245,7 @@ GST_END_TEST;
 GST_START_TEST(test_ten_second_buffers)
 {
   const size_t n = 10 * RATE;
-  float *in = mdn_test_multichannel(mdn_test_music, n, 2, RATE, 8);
+  float *in = mdn_signal_multichannel(mdn_signal_music, n, 2, RATE, 8);
   struct {
     const char *preset;
     int quality, channels;
@@ -272,7 +272,7 @@ GST_END_TEST;
 GST_START_TEST(test_no_timestamps)
 {
   const size_t n = 480;
-  float *in = mdn_test_speech(4 * n, RATE, 4);
+  float *in = mdn_signal_speech(4 * n, RATE, 4);
   GstHarness *h = harness_new(tiered(), 3, 1);
   GstHarness *ref = harness_new(tiered(), 3, 1);
   int j;
@@ -328,7 +328,7 @@ GST_END_TEST;
 GST_START_TEST(test_flushing_seeks)
 {
   const size_t n = 960;
-  float *in = mdn_test_speech(n * 10, RATE, 6);
+  float *in = mdn_signal_speech(n * 10, RATE, 6);
   GstHarness *h = harness_new(room_path, 10, 1);
   int j;
 
@@ -366,7 +366,7 @@ GST_END_TEST;
  * tenth cycle filters a buffer. */
 GST_START_TEST(test_state_cycles)
 {
-  float *in = mdn_test_speech(480, RATE, 2);
+  float *in = mdn_signal_speech(480, RATE, 2);
   GstHarness *h = harness_new(tiered(), 5, 1);
   int j;
 

@@ -14,7 +14,7 @@
 #include <sndfile.h>
 
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "gst-test-util.h"
 
 #define RATE 48000
@@ -339,7 +339,7 @@ check_buffer_sizes(const char *preset, int quality_from, int quality_to)
 {
   static const size_t sizes[] = { 1, 7, 480, 3, 1023, 64, 2, 4097, 0, 129, 5000, 31 };
   const size_t n = 24000;
-  float *in = mdn_test_speech(n, RATE, 11);
+  float *in = mdn_signal_speech(n, RATE, 11);
   int q;
 
   for (q = quality_from; q <= quality_to; q++) {
@@ -548,7 +548,7 @@ GST_START_TEST(test_preset_swap_continuous)
   }
   fail_unless(step < SMOOTH_STEP * 2 + 0.01, "largest step %g", step);
   /* Nothing lost: once the last swap is done the output is the new kernel's. */
-  ref_last = mdn_test_reference_conv(klp2, in, n);
+  ref_last = mdn_reference_conv(klp2, in, n);
   for (t = 70 * block; t < n; t++)
     fail_unless(fabs(ref_last[t] - g_array_index(out, float, t)) < 1e-5, "frame %zu: %g vs %g", t,
                 ref_last[t], g_array_index(out, float, t));
@@ -556,7 +556,7 @@ GST_START_TEST(test_preset_swap_continuous)
   fail_unless(fabs(g_array_index(out, float, 39 * block) - 2 * in[39 * block]) < 1e-5);
   /* During the last swap (lowpass -> lowpass2) every frame lies between the
    * two kernels' outputs, as a crossfade of the two must. */
-  ref_first = mdn_test_reference_conv(klp, in, n);
+  ref_first = mdn_reference_conv(klp, in, n);
   for (t = 60 * block; t < n; t++) {
     double lo = MIN(ref_first[t], ref_last[t]) - 1e-5, hi = MAX(ref_first[t], ref_last[t]) + 1e-5;
     float y = g_array_index(out, float, t);
@@ -616,11 +616,11 @@ GST_END_TEST;
 GST_START_TEST(test_preset_swap_bad_keeps_old)
 {
   const size_t n = 4800, block = 480;
-  float *in = mdn_test_speech(n, RATE, 5);
+  float *in = mdn_signal_speech(n, RATE, 5);
   GstHarness *h = harness_new(lp_path, 10, 1);
   GstBus *bus = attach_bus(h->element);
   GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
-  double *ref = mdn_test_reference_conv(klp, in, n);
+  double *ref = mdn_reference_conv(klp, in, n);
   char *preset = NULL;
   size_t done, t;
 
@@ -917,7 +917,7 @@ GST_END_TEST;
 GST_START_TEST(test_nan_input)
 {
   const size_t n = 480;
-  float *in = mdn_test_speech(3 * n, RATE, 2);
+  float *in = mdn_signal_speech(3 * n, RATE, 2);
   GstHarness *h = harness_new(lp_path, 10, 1);
   GstBus *bus = attach_bus(h->element);
   GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
@@ -1126,11 +1126,11 @@ make_presets(void)
   k11 = distinct_kernel(1, 1, 8);
   k14 = distinct_kernel(1, 4, 5);
   k22 = distinct_kernel(2, 2, 6);
-  klp = mdn_test_lowpass(63, 2000, RATE);
-  klp2 = mdn_test_lowpass(47, 3000, RATE);
+  klp = mdn_design_lowpass(63, 2000, RATE);
+  klp2 = mdn_design_lowpass(47, 3000, RATE);
   kgain = mdn_kernel_new(1, 1, 1, 1, RATE, NULL);
   kgain->weights[0] = 2.0f;
-  k44 = mdn_test_lowpass(63, 2000, 44100);
+  k44 = mdn_design_lowpass(63, 2000, 44100);
   p11_path = save_preset(k11, "p11.mdn");
   p14_path = save_preset(k14, "p14.mdn");
   p22_path = save_preset(k22, "p22.mdn");

@@ -14,7 +14,7 @@
 #include <sndfile.h>
 
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "gst-test-util.h"
 
 #define RATE 16000
@@ -359,7 +359,7 @@ tier_snr(const MdnModel *model, int tier, const float *audio, size_t n)
 {
   GError *error = NULL;
   MdnStream *stream = mdn_stream_new(model, 1, &error);
-  double *ref = mdn_test_reference_conv(mdn_model_kernel(model), audio, n);
+  double *ref = mdn_reference_conv(mdn_model_kernel(model), audio, n);
   float *out = g_new(float, n);
   double snr;
 
@@ -380,7 +380,7 @@ fit_speech(const char *kernel, const char *location, const char *tiers, double s
 {
   GstHarness *h = trainer_harness(make_trainer(kernel, location, tiers), log, RATE, 1);
   size_t n = (size_t)(seconds * RATE);
-  float *audio = mdn_test_speech(n, RATE, seed);
+  float *audio = mdn_signal_speech(n, RATE, seed);
   char *error;
 
   push_all(h, audio, n, 1, RATE);
@@ -426,7 +426,7 @@ GST_START_TEST(test_fit_writes_preset)
   char *location = tmp_path("fit.mdn");
   MsgLog *log = msg_log_new();
   size_t n_test = 3 * RATE;
-  float *test = mdn_test_speech(n_test, RATE, 99);
+  float *test = mdn_signal_speech(n_test, RATE, 99);
   double snr_first = 0, snr_last = 0;
   MdnModel *model;
   int t, n_tiers;
@@ -455,7 +455,7 @@ GST_START_TEST(test_fit_writes_preset)
    * the other speech meets the same floor against the reference. */
   {
     GstElement *filter = gst_element_factory_make("maddnessfilter", NULL);
-    double *ref = mdn_test_reference_conv(klp, test, n_test);
+    double *ref = mdn_reference_conv(klp, test, n_test);
     GArray *out = g_array_new(FALSE, FALSE, sizeof(float));
     MdnTierInfo info;
     GstHarness *h;
@@ -512,7 +512,7 @@ GST_START_TEST(test_passthrough_during_fit)
   MsgLog *log = msg_log_new();
   GstElement *trainer = make_trainer(lp_taps, location, LADDER);
   size_t n = 8 * RATE, pos, pushed = 0, during = 0, block = RATE / 100; /* 10 ms */
-  float *audio = mdn_test_speech(n, RATE, 3);
+  float *audio = mdn_signal_speech(n, RATE, 3);
   gint64 worst = 0, deadline;
   gboolean started = FALSE, again = TRUE;
   GstHarness *h;
@@ -661,7 +661,7 @@ GST_END_TEST;
 GST_START_TEST(test_error_too_little_audio)
 {
   char *location = tmp_path("little.mdn");
-  float *audio = mdn_test_speech(RATE / 20, RATE, 5); /* 50 ms */
+  float *audio = mdn_signal_speech(RATE / 20, RATE, 5); /* 50 ms */
   int attempt;
 
   /* 50 ms, then nothing at all. */
@@ -731,7 +731,7 @@ GST_START_TEST(test_null_during_fit)
   MsgLog *log = msg_log_new();
   GstElement *trainer = make_trainer(long_taps, location, "");
   size_t n = 8 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 11);
+  float *audio = mdn_signal_speech(n, RATE, 11);
   gboolean started = FALSE, freed = FALSE;
   gint64 start, took;
   GstHarness *h;
@@ -779,7 +779,7 @@ GST_START_TEST(test_null_during_eos_fit)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(long_taps, location, ""), log, RATE, 1);
   size_t n = 8 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 12);
+  float *audio = mdn_signal_speech(n, RATE, 12);
   GThread *pusher;
   gint64 start, took;
 
@@ -821,7 +821,7 @@ GST_START_TEST(test_two_trainers_pipeline)
   GstBus *bus;
   GstMessage *msg;
   size_t n = 5 * RATE, done = 0;
-  float *audio = mdn_test_music(n, RATE, 21);
+  float *audio = mdn_signal_music(n, RATE, 21);
   GstFlowReturn flow;
   int trained1 = 0, trained2 = 0;
   MdnModel *m1, *m2;
@@ -974,7 +974,7 @@ GST_START_TEST(test_progress_property)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(lp_taps, location, LADDER), log, RATE, 1);
   size_t n = 4 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 8);
+  float *audio = mdn_signal_speech(n, RATE, 8);
   double progress = -1;
 
   push_all(h, audio, n, 1, RATE);
@@ -1005,7 +1005,7 @@ GST_START_TEST(test_kernel_kinds)
     MsgLog *log = msg_log_new();
     GstHarness *h = trainer_harness(make_trainer(kernels[k], location, "s4d4"), log, rates[k], 1);
     size_t n = 3 * rates[k];
-    float *audio = mdn_test_speech(n, rates[k], 4);
+    float *audio = mdn_signal_speech(n, rates[k], 4);
     char *error;
     MdnModel *model;
 
@@ -1050,7 +1050,7 @@ GST_START_TEST(test_fit_then_eos)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
   size_t n = 4 * RATE, first = 3 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 18);
+  float *audio = mdn_signal_speech(n, RATE, 18);
   gboolean started = FALSE;
   double seconds[2] = { 0, 0 };
   int n_trained = 0;
@@ -1089,7 +1089,7 @@ GST_START_TEST(test_mono_kernel_on_stereo)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 2);
   size_t n = 3 * RATE;
-  float *audio = mdn_test_multichannel(mdn_test_speech, n, 2, RATE, 6);
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, 2, RATE, 6);
   MdnModel *model;
   char *error;
 
@@ -1116,7 +1116,7 @@ GST_START_TEST(test_reservoir_bound)
   MsgLog *log = msg_log_new();
   GstElement *trainer = make_trainer(lp_taps, location, "s4d4");
   size_t n = 5 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 9);
+  float *audio = mdn_signal_speech(n, RATE, 9);
   GstHarness *h;
 
   g_object_set(trainer, "max-seconds", 2.5, NULL);
@@ -1151,8 +1151,8 @@ GST_START_TEST(test_split_memories)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
   size_t n = 4 * RATE, done = 0, n_test = 2 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 13);
-  float *test = mdn_test_speech(n_test, RATE, 14);
+  float *audio = mdn_signal_speech(n, RATE, 13);
+  float *test = mdn_signal_speech(n_test, RATE, 14);
   MdnModel *model;
   double snr;
 
@@ -1193,8 +1193,8 @@ GST_START_TEST(test_bad_input)
   MsgLog *log = msg_log_new();
   GstHarness *h = trainer_harness(make_trainer(lp_taps, location, "s4d4"), log, RATE, 1);
   size_t n = 4 * RATE, n_test = 2 * RATE, t;
-  float *audio = mdn_test_speech(n, RATE, 15);
-  float *test = mdn_test_speech(n_test, RATE, 16);
+  float *audio = mdn_signal_speech(n, RATE, 15);
+  float *test = mdn_signal_speech(n_test, RATE, 16);
   GstBuffer *out;
   MdnModel *model;
   double snr;
@@ -1231,7 +1231,7 @@ GST_START_TEST(test_progress_during_long_fit)
   MsgLog *log = msg_log_new();
   GstElement *trainer = make_trainer(long_taps, location, "");
   size_t n = 8 * RATE;
-  float *audio = mdn_test_speech(n, RATE, 17);
+  float *audio = mdn_signal_speech(n, RATE, 17);
   gboolean started = FALSE;
   double first = -1, later = -1;
   gint64 last_time = 0;
@@ -1348,7 +1348,7 @@ make_kernels(void)
   tmp_dir = g_dir_make_tmp("test-maddnesstrainer-XXXXXX", &error);
   g_assert_no_error(error);
 
-  klp = mdn_test_lowpass(31, 2000, RATE);
+  klp = mdn_design_lowpass(31, 2000, RATE);
   lp_taps = tmp_path("lowpass.taps");
   write_taps(klp, lp_taps);
   lp_preset = tmp_path("lowpass.mdn");
@@ -1356,12 +1356,12 @@ make_kernels(void)
   lp_wav = tmp_path("lowpass.wav");
   write_wav(klp, lp_wav);
 
-  k = mdn_test_random_kernel(2, 1, 9, 1, RATE, 5);
+  k = mdn_design_random_kernel(2, 1, 9, 1, RATE, 5);
   k21_taps = tmp_path("k21.taps");
   write_taps(k, k21_taps);
   mdn_kernel_free(k);
 
-  k = mdn_test_room_ir(1024, 0.3, RATE, 3);
+  k = mdn_design_room_ir(1024, 0.3, RATE, 3);
   long_taps = tmp_path("room.taps");
   write_taps(k, long_taps);
   mdn_kernel_free(k);

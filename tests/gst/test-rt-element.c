@@ -21,7 +21,7 @@
 #include <gst/check/gstharness.h>
 
 #include "maddness.h"
-#include "mdn-test-signals.h"
+#include "mdn-signals.h"
 #include "gst-test-util.h"
 #include "mdn-alloc-count.h"
 
@@ -132,7 +132,7 @@ static const size_t sizes[] = { 480, 1, 0, 64, 4800, 1024, 7 };
 /* Every quality, each on a fresh element: buffers of every size. */
 GST_START_TEST(test_every_quality)
 {
-  float *in = mdn_test_multichannel(mdn_test_speech, 4800, 2, RATE, 1);
+  float *in = mdn_signal_multichannel(mdn_signal_speech, 4800, 2, RATE, 1);
   int quality;
 
   for (quality = 0; quality <= 10; quality++) {
@@ -160,7 +160,7 @@ GST_END_TEST;
  * running element. */
 GST_START_TEST(test_changes_while_running)
 {
-  float *in = mdn_test_speech(4800, RATE, 2);
+  float *in = mdn_signal_speech(4800, RATE, 2);
   const char *presets[] = { lp2_path, room_path, tiered_path };
   GstHarness *h = harness_new(tiered_path, 5, 1);
   guint64 frame = 0;
@@ -241,7 +241,7 @@ static void
 make_presets(void)
 {
   GError *error = NULL;
-  MdnKernel *klp = mdn_test_lowpass(63, 2000, RATE), *k;
+  MdnKernel *klp = mdn_design_lowpass(63, 2000, RATE), *k;
   MdnModel *m;
 
   tmp_dir = g_dir_make_tmp("test-rt-element-XXXXXX", &error);
@@ -252,11 +252,11 @@ make_presets(void)
   mdn_model_free(m);
   mdn_kernel_free(klp);
 
-  k = mdn_test_lowpass(47, 3000, RATE);
+  k = mdn_design_lowpass(47, 3000, RATE);
   lp2_path = g_build_filename(tmp_dir, "lp2.mdn", NULL);
   mdn_gst_test_write_preset(k, lp2_path);
   mdn_kernel_free(k);
-  k = mdn_test_room_ir(4800, 0.3, RATE, 9);
+  k = mdn_design_room_ir(4800, 0.3, RATE, 9);
   room_path = g_build_filename(tmp_dir, "room.mdn", NULL);
   mdn_gst_test_write_preset(k, room_path);
   mdn_kernel_free(k);

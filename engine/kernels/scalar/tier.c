@@ -1,0 +1,156 @@
+/* tier-kernels-scalar.c: the reference tier kernels, plain C, written for
+ * clarity. The vector kernels must match them (see tier-kernels.h).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "tier-kernels.h"
+
+#include <string.h>
+
+#define RS MDN_TIER_ROW_STRIDE
+
+static void
+encode_scalar(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+              const float *x, size_t n, guint8 *codes)
+{
+  size_t k;
+  int l;
+  for (k = 0; k < n; k++) {
+    unsigned node = 0;
+    for (l = 0; l < depth; l++) {
+      float v = x[(ptrdiff_t)k - (ptrdiff_t)split[l] * dilation];
+      node = 2 * node + (v > thr[(1u << l) - 1 + node] * sigma);
+    }
+    codes[k] = (guint8)node;
+  }
+}
+
+/* Row by row: codes loaded once per codebook, entries contiguous in o. */
+static void
+scan_scalar(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+            guint32 *sums)
+{
+  const int cout = t->cout;
+  const size_t row_stride = (size_t)t->buckets * cout;
+  guint32 sum[MDN_MAX_CHANNELS];
+  size_t r;
+  int c, o;
+
+  for (r = 0; r < n; r++) {
+    memset(sum, 0, sizeof(guint32) * cout);
+    if (t->table_bits == 16) {
+      const guint16 *lut = t->lut;
+      for (c = 0; c < t->n_codebooks; c++) {
+        const guint16 *entry
+            = lut + c * row_stride + (size_t)codes[offsets[c] + (ptrdiff_t)r] * cout;
+        for (o = 0; o < cout; o++)
+          sum[o] += entry[o];
+      }
+    } else {
+      const guint8 *lut = t->lut;
+      for (c = 0; c < t->n_codebooks; c++) {
+        const guint8 *entry
+            = lut + c * row_stride + (size_t)codes[offsets[c] + (ptrdiff_t)r] * cout;
+        for (o = 0; o < cout; o++)
+          sum[o] += entry[o];
+      }
+    }
+    for (o = 0; o < cout; o++)
+      sums[(size_t)o * RS + r] = sum[o];
+  }
+}
+
+static void
+exact_scalar(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+             int n_exact, int cout, int dilation, size_t n, float *acc)
+{
+  size_t r;
+  int e, o;
+  for (o = 0; o < cout; o++)
+    for (r = 0; r < n; r++) {
+      float sum = 0.0f;
+      for (e = 0; e < n_exact; e++)
+        sum += w[(size_t)e * cout + o] * x[chan[e]][(ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation];
+      acc[(size_t)o * RS + r] = sum;
+    }
+}
+
+static void
+combine_scalar(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+               float sigma, int cout, size_t n, float *scratch, float *out)
+{
+  size_t r;
+  int o;
+  (void)scratch;
+  for (r = 0; r < n; r++)
+    for (o = 0; o < cout; o++) {
+      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
+      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
+      out[r * cout + o] = e + sigma * table;
+    }
+}
+
+static void
+combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset,
+                    const float *scale, const float *sigma, const float *bias, gboolean small,
+                    int cout, size_t n, float *scratch, float *out)
+{
+  size_t r;
+  int o;
+  (void)scratch;
+  (void)small;
+  for (r = 0; r < n; r++)
+    for (o = 0; o < cout; o++) {
+      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
+      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
+      float v = e + sigma[r] * table;
+      out[r * cout + o] = v + (bias != NULL ? bias[o] : 0.0f);
+    }
+}
+
+static float
+max_abs_scalar(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
+{
+  float m = 0.0f;
+  ptrdiff_t u;
+  int i;
+  for (i = 0; i < cin; i++)
+    for (u = first; u <= last; u++) {
+      float a = fabsf(x[i][u]);
+      if (a > m)
+        m = a;
+    }
+  return m;
+}
+
+static size_t
+count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
+{
+  size_t k;
+  int i;
+  for (k = 0; k < n; k++)
+    for (i = 0; i < cin; i++)
+      if (fabsf(x[i][first + (ptrdiff_t)k]) > level)
+        return k;
+  return n;
+}
+
+static size_t
+run_end_scalar(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
+               float sigma, float *next_sigma)
+{
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_scalar,
+                          count_below_scalar);
+}
+
+static const MdnTierKernels kernels_scalar = {
+  encode_scalar,  scan_scalar,         exact_scalar,
+  combine_scalar, max_abs_scalar,      count_below_scalar,
+  FALSE,          combine_rows_scalar, 0,
+  run_end_scalar,
+};
+
+const MdnTierKernels *
+mdn_tier_kernels_scalar(void)
+{
+  return &kernels_scalar;
+}

@@ -1,0 +1,267 @@
+/* tier-kernels.h: the tier runtime's inner loops behind a per-ISA dispatch
+ * table (tier-kernels-scalar.c is the reference; tier-kernels-avx2.c and
+ * tier-kernels-avx512.c are compiled with their own flags and reached only
+ * through mdn_tier_kernels()).
+ *
+ * Every kernel works on a run of rows that share one sigma; tier.c cuts the
+ * stream into such runs. Row-indexed work arrays (sums, exact, scratch) are
+ * output-major: element (o, r) is at o * MDN_TIER_ROW_STRIDE + r, so vector
+ * kernels run along rows. Encode, scan, max_abs and count_below results are
+ * identical across ISAs; exact may differ by float rounding (FMA); combine is
+ * identical given identical inputs.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef MDN_TIER_KERNELS_H
+#define MDN_TIER_KERNELS_H
+
+#include "mdn-private.h"
+
+#include <string.h>
+
+G_BEGIN_DECLS
+
+/* Rows per kernel call at most, and the padding after them: vector kernels
+ * may compute (and write) up to MDN_TIER_ROW_PAD rows past n. */
+#define MDN_TIER_ROWS 256
+#define MDN_TIER_ROW_PAD 64
+#define MDN_TIER_ROW_STRIDE (MDN_TIER_ROWS + MDN_TIER_ROW_PAD)
+
+/* Readable floats after the buckets - 1 thresholds of a channel, so vector
+ * encoders can load whole 16-float level tables. */
+#define MDN_TIER_THR_PAD 16
+
+/* The tables of a tier in the layouts the scan kernels read. */
+typedef struct {
+  int n_codebooks, depth, buckets, cout, table_bits;
+  const void *lut; /* the tier's guint8/guint16 [c][b][o] (scalar kernel) */
+  /* [table_bits / 8][c][o][bucket_stride]: byte p (low first) of each entry,
+   * bucket_stride = MAX (buckets, 16), zero padded (vector kernels). */
+  const guint8 *planes;
+  int bucket_stride;
+} MdnTierTables;
+
+typedef struct {
+  /* codes[k] = the tree code of the window ending at x[k], k < n:
+   * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node] * sigma),
+   * as mdn_tier_encode_one(). thr has MDN_TIER_THR_PAD readable floats after
+   * its buckets - 1 thresholds. */
+  void (*encode)(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+                 const float *x, size_t n, guint8 *codes);
+  /* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
+   * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
+   * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
+  void (*scan)(const MdnTierTables *tables, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+               guint32 *sums);
+  /* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
+  void (*exact)(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+                int n_exact, int cout, int dilation, size_t n, float *acc);
+  /* out[r * cout + o] = exact[o][r] (0 if exact is NULL)
+   *                     + sigma * (offset[o] + scale[o] * (float) sums[o][r]);
+   * scratch: cout * MDN_TIER_ROW_STRIDE floats. */
+  void (*combine)(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+                  float sigma, int cout, size_t n, float *scratch, float *out);
+  /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
+  float (*max_abs)(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
+  /* How many leading frames u = first, first + 1, ... (at most n) have
+   * |x[i][u]| <= level in every channel (NaN counts as below). */
+  size_t (*count_below)(const float *const *x, int cin, ptrdiff_t first, size_t n, float level);
+  gboolean uses_planes; /* scan reads tables->planes */
+  /* The output kernel tier.c calls (every table has it; combine above is
+   * its one-sigma definition, kept for the kernel tests): combine with one
+   * sigma per row, sigma[r], r < n (readable up to the next multiple of 8
+   * rows), then the bias: out[r * cout + o] = (combine's value with
+   * sigma[r]) + bias[o] (bias NULL: + 0), identical row by row. small: every
+   * sum is below 2^31 (then one int-to-float conversion rounds the same). */
+  void (*combine_rows)(const guint32 *sums, const float *exact, const float *offset,
+                       const float *scale, const float *sigma, const float *bias, gboolean small,
+                       int cout, size_t n, float *scratch, float *out);
+  /* encode runs fastest on multiples of this many positions (0: any) */
+  size_t encode_step;
+  /* The end of the run of rows with one sigma that goes on at row end of the
+   * chunk (frame0: the absolute frame of row 0, n rows, span as
+   * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
+   * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with the
+   * table's max_abs and count_below. */
+  size_t (*run_end)(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                    ptrdiff_t span, float sigma, float *next_sigma);
+} MdnTierKernels;
+
+/* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
+ * the next power of two above m is the exponent field plus one. */
+static inline float
+mdn_tier_pow2_ceil(float m)
+{
+  guint32 bits;
+  if (!(m > 0x1p-100f))
+    return 0x1p-100f;
+  if (!(m < 0x1p100f))
+    return 0x1p100f;
+  memcpy(&bits, &m, sizeof bits);
+  bits = (bits & 0x7f800000u) + 0x00800000u;
+  memcpy(&m, &bits, sizeof bits);
+  return m;
+}
+
+/* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
+ * exactly when a <= below_level (sigma). */
+static inline float
+mdn_tier_below_level(float sigma)
+{
+  if (sigma >= 0x1p100f)
+    return INFINITY;
+  guint32 bits;
+  if (sigma <= 0x1p-100f)
+    return 0x1p-100f;
+  memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
+  bits--;
+  memcpy(&sigma, &bits, sizeof bits);
+  return sigma;
+}
+
+/* max |x[i][r]| over the channels (NaN ignored), as the max_abs kernel. */
+static inline float
+mdn_tier_frame_max(int cin, const float *const *x, ptrdiff_t r)
+{
+  float m = 0.0f;
+  int i;
+  for (i = 0; i < cin; i++) {
+    float a = fabsf(x[i][r]);
+    if (a > m)
+      m = a;
+  }
+  return m;
+}
+
+/* The run_end kernels' body: extends a run while sigma stays, across block
+ * starts whose look-back gives the same sigma and inside blocks up to a
+ * louder frame. Inlined into each ISA's file with its own max_abs and
+ * count_below. */
+static inline __attribute__((always_inline)) size_t
+mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                 ptrdiff_t span, float sigma, float *next_sigma,
+                 float (*max_abs)(const float *const *, int, ptrdiff_t, ptrdiff_t),
+                 size_t (*count_below)(const float *const *, int, ptrdiff_t, size_t, float))
+{
+  *next_sigma = sigma;
+  while (end < n) {
+    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) % MDN_NORM_BLOCK);
+    size_t limit, below;
+    if (into_block == 0) {
+      float block_sigma
+          = mdn_tier_pow2_ceil(max_abs(x, cin, (ptrdiff_t)end - span, (ptrdiff_t)end));
+      if (block_sigma != sigma) {
+        *next_sigma = block_sigma;
+        break;
+      }
+      end++;
+      continue;
+    }
+    limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
+    below = count_below(x, cin, (ptrdiff_t)end, limit - end, mdn_tier_below_level(sigma));
+    end += below;
+    if (end < limit) {
+      *next_sigma = MAX(sigma, mdn_tier_pow2_ceil(mdn_tier_frame_max(cin, x, (ptrdiff_t)end)));
+      break;
+    }
+  }
+  return end;
+}
+
+/* The body of every vector encode kernel: encode_depth (split, thr, sigma,
+ * depth, dilation, x, n, codes) with the depth (1..8) a constant. */
+#define MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes)    \
+  do {                                                                                             \
+    switch (depth) {                                                                               \
+    case 1:                                                                                        \
+      encode_depth(split, thr, sigma, 1, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 2:                                                                                        \
+      encode_depth(split, thr, sigma, 2, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 3:                                                                                        \
+      encode_depth(split, thr, sigma, 3, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 4:                                                                                        \
+      encode_depth(split, thr, sigma, 4, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 5:                                                                                        \
+      encode_depth(split, thr, sigma, 5, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 6:                                                                                        \
+      encode_depth(split, thr, sigma, 6, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    case 7:                                                                                        \
+      encode_depth(split, thr, sigma, 7, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    default:                                                                                       \
+      encode_depth(split, thr, sigma, 8, dilation, x, n, codes);                                   \
+      break;                                                                                       \
+    }                                                                                              \
+  } while (0)
+
+/* The body of every vector scan kernel: zero sums without codebooks, else
+ * scan_depth (t, codes, offsets, n, sums, depth) with the depth a constant
+ * (depths 1-4 share the 16-bucket path), so each ISA's scan_depth is
+ * compiled once per table size. */
+#define MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums)                             \
+  do {                                                                                             \
+    if ((t)->n_codebooks == 0) {                                                                   \
+      int o_;                                                                                      \
+      for (o_ = 0; o_ < (t)->cout; o_++)                                                           \
+        memset((sums) + (size_t)o_ * MDN_TIER_ROW_STRIDE, 0, sizeof(guint32) * (n));               \
+      break;                                                                                       \
+    }                                                                                              \
+    switch ((t)->depth) {                                                                          \
+    case 1:                                                                                        \
+    case 2:                                                                                        \
+    case 3:                                                                                        \
+    case 4:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 4);                                                   \
+      break;                                                                                       \
+    case 5:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 5);                                                   \
+      break;                                                                                       \
+    case 6:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 6);                                                   \
+      break;                                                                                       \
+    case 7:                                                                                        \
+      scan_depth(t, codes, offsets, n, sums, 7);                                                   \
+      break;                                                                                       \
+    default:                                                                                       \
+      scan_depth(t, codes, offsets, n, sums, 8);                                                   \
+      break;                                                                                       \
+    }                                                                                              \
+  } while (0)
+
+/* The table for an ISA, NULL if not built (the CPU may still lack it:
+ * check mdn_cpu_supports()). */
+const MdnTierKernels *mdn_tier_kernels(MdnIsa isa);
+
+const MdnTierKernels *mdn_tier_kernels_scalar(void);
+#ifdef MDN_HAVE_TIER_AVX2
+const MdnTierKernels *mdn_tier_kernels_avx2(void);
+#endif
+#ifdef MDN_HAVE_TIER_AVX512
+/* The VBMI variant when the CPU has AVX-512 VBMI. */
+const MdnTierKernels *mdn_tier_kernels_avx512(void);
+/* Either table, for tests. */
+const MdnTierKernels *mdn_tier_kernels_avx512_variant(gboolean vbmi);
+#endif
+#ifdef MDN_HAVE_TIER_NEON
+const MdnTierKernels *mdn_tier_kernels_neon(void);
+#endif
+
+/* mdn_tier_state_new() with the kernels of isa (the scalar ones when the
+ * CPU lacks it or they are not built): for tests comparing ISAs. */
+MdnTierState *mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa);
+/* The same with a given table (NULL: the scalar one). */
+MdnTierState *mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels);
+
+/* Bytes of planes for a tier; fills tables, writing planes (may be NULL when
+ * the kernels do not use them). Used by tier.c and the kernel tests. */
+size_t mdn_tier_planes_size(const MdnTier *tier);
+void mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes);
+
+G_END_DECLS
+
+#endif /* MDN_TIER_KERNELS_H */

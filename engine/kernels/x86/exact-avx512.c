@@ -1,0 +1,163 @@
+/* exact-kernels-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
+ * (compiled with those flags, called only when the CPU has them). The same
+ * scheme as exact-kernels-avx2.c with 16 floats per vector: blocks of 8
+ * vectors (128 rows) for the direct form, 4 vectors (32 bins) for the
+ * complex multiply-accumulate, and masked loads and stores for the rest.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "exact-kernels.h"
+
+#include <immintrin.h>
+
+static inline __mmask16
+lane_mask(size_t count)
+{
+  return (__mmask16)(count >= 16 ? 0xffffu : (1u << count) - 1);
+}
+
+static inline void
+fir_rows128(float *acc, const float *w, size_t w_stride, int taps, int cin, int dil,
+            const float *const *x, size_t pos)
+{
+  __m512 a0 = _mm512_loadu_ps(acc), a1 = _mm512_loadu_ps(acc + 16);
+  __m512 a2 = _mm512_loadu_ps(acc + 32), a3 = _mm512_loadu_ps(acc + 48);
+  __m512 a4 = _mm512_loadu_ps(acc + 64), a5 = _mm512_loadu_ps(acc + 80);
+  __m512 a6 = _mm512_loadu_ps(acc + 96), a7 = _mm512_loadu_ps(acc + 112);
+  int i, k;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    const float *xk = x[i] + pos;
+    for (k = 0; k < taps; k++, xk -= dil) {
+      const __m512 wk = _mm512_set1_ps(wi[k]);
+      a0 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk), a0);
+      a1 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 16), a1);
+      a2 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 32), a2);
+      a3 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 48), a3);
+      a4 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 64), a4);
+      a5 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 80), a5);
+      a6 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 96), a6);
+      a7 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 112), a7);
+    }
+  }
+  _mm512_storeu_ps(acc, a0);
+  _mm512_storeu_ps(acc + 16, a1);
+  _mm512_storeu_ps(acc + 32, a2);
+  _mm512_storeu_ps(acc + 48, a3);
+  _mm512_storeu_ps(acc + 64, a4);
+  _mm512_storeu_ps(acc + 80, a5);
+  _mm512_storeu_ps(acc + 96, a6);
+  _mm512_storeu_ps(acc + 112, a7);
+}
+
+static inline void
+fir_rows64(float *acc, const float *w, size_t w_stride, int taps, int cin, int dil,
+           const float *const *x, size_t pos)
+{
+  __m512 a0 = _mm512_loadu_ps(acc), a1 = _mm512_loadu_ps(acc + 16);
+  __m512 a2 = _mm512_loadu_ps(acc + 32), a3 = _mm512_loadu_ps(acc + 48);
+  int i, k;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    const float *xk = x[i] + pos;
+    for (k = 0; k < taps; k++, xk -= dil) {
+      const __m512 wk = _mm512_set1_ps(wi[k]);
+      a0 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk), a0);
+      a1 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 16), a1);
+      a2 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 32), a2);
+      a3 = _mm512_fmadd_ps(wk, _mm512_loadu_ps(xk + 48), a3);
+    }
+  }
+  _mm512_storeu_ps(acc, a0);
+  _mm512_storeu_ps(acc + 16, a1);
+  _mm512_storeu_ps(acc + 32, a2);
+  _mm512_storeu_ps(acc + 48, a3);
+}
+
+/* Up to 16 rows; the rows past `rows` are neither read nor written. */
+static inline void
+fir_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int taps, int cin, int dil,
+           const float *const *x, size_t pos)
+{
+  const __mmask16 m = lane_mask(rows);
+  __m512 a0 = _mm512_maskz_loadu_ps(m, acc);
+  int i, k;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    const float *xk = x[i] + pos;
+    for (k = 0; k < taps; k++, xk -= dil)
+      a0 = _mm512_fmadd_ps(_mm512_set1_ps(wi[k]), _mm512_maskz_loadu_ps(m, xk), a0);
+  }
+  _mm512_mask_storeu_ps(acc, m, a0);
+}
+
+static void
+fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
+               const float *const *x, size_t offset)
+{
+  size_t t = 0;
+  for (; t + 128 <= n; t += 128)
+    fir_rows128(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
+  for (; t + 64 <= n; t += 64)
+    fir_rows64(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
+  for (; t < n; t += 16)
+    fir_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, dil, x, offset + t);
+}
+
+#define CMAC_STEP(sv, hv, re, im)                                                                  \
+  do {                                                                                             \
+    re = _mm512_fmadd_ps(_mm512_moveldup_ps(sv), hv, re);                                          \
+    im = _mm512_fmadd_ps(_mm512_movehdup_ps(sv), hv, im);                                          \
+  } while (0)
+
+/* re - swap(im) in the real lanes, re + swap(im) in the imaginary ones (the
+ * multiply by 1 is exact). */
+static inline __m512
+cmac_finish(__m512 re, __m512 im)
+{
+  return _mm512_fmaddsub_ps(re, _mm512_set1_ps(1.0f), _mm512_permute_ps(im, 0xB1));
+}
+
+static void
+cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, size_t h_stride,
+            int n_spec, int bins)
+{
+  int b = 0, j;
+  for (; b + 32 <= bins; b += 32) {
+    __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
+    __m512 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
+    for (j = 0; j < n_spec; j++) {
+      const float *sj = (const float *)(s[j] + b);
+      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
+      CMAC_STEP(_mm512_loadu_ps(sj), _mm512_loadu_ps(hj), r0, i0);
+      CMAC_STEP(_mm512_loadu_ps(sj + 16), _mm512_loadu_ps(hj + 16), r1, i1);
+      CMAC_STEP(_mm512_loadu_ps(sj + 32), _mm512_loadu_ps(hj + 32), r2, i2);
+      CMAC_STEP(_mm512_loadu_ps(sj + 48), _mm512_loadu_ps(hj + 48), r3, i3);
+    }
+    _mm512_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
+    _mm512_storeu_ps((float *)(y + b) + 16, cmac_finish(r1, i1));
+    _mm512_storeu_ps((float *)(y + b) + 32, cmac_finish(r2, i2));
+    _mm512_storeu_ps((float *)(y + b) + 48, cmac_finish(r3, i3));
+  }
+  for (; b < bins; b += 8) {
+    const __mmask16 m = lane_mask(2 * (size_t)MIN(bins - b, 8));
+    __m512 r0 = _mm512_setzero_ps(), i0 = r0;
+    for (j = 0; j < n_spec; j++) {
+      const float *sj = (const float *)(s[j] + b);
+      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
+      CMAC_STEP(_mm512_maskz_loadu_ps(m, sj), _mm512_maskz_loadu_ps(m, hj), r0, i0);
+    }
+    _mm512_mask_storeu_ps((float *)(y + b), m, cmac_finish(r0, i0));
+  }
+}
+
+static void
+fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
+           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+{
+  int o;
+  for (o = 0; o < n_out; o++)
+    fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
+                   cin, dil, x, offset);
+}
+
+const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512, cmac_avx512 };

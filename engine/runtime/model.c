@@ -1,0 +1,124 @@
+/* model.c: a kernel plus its ladder of MADDNESS tiers.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "mdn-private.h"
+
+MdnModel *
+mdn_model_new(const MdnKernel *kernel, GError **error)
+{
+  MdnModel *m;
+
+  if (!mdn_kernel_validate(kernel, error))
+    return NULL;
+  m = g_new0(MdnModel, 1);
+  m->kernel = mdn_kernel_copy(kernel);
+  return m;
+}
+
+void
+mdn_model_free(MdnModel *m)
+{
+  int t;
+
+  if (!m)
+    return;
+  for (t = 0; t < m->n_tiers; t++)
+    mdn_tier_free(m->tiers[t]);
+  g_free(m->tiers);
+  mdn_kernel_free(m->kernel);
+  g_free(m);
+}
+
+const MdnKernel *
+mdn_model_kernel(const MdnModel *m)
+{
+  return m->kernel;
+}
+
+int
+mdn_model_n_tiers(const MdnModel *m)
+{
+  return m->n_tiers;
+}
+
+const MdnTier *
+mdn_model_tier(const MdnModel *m, int index)
+{
+  if (index < 0 || index >= m->n_tiers)
+    return NULL;
+  return m->tiers[index];
+}
+
+void
+mdn_model_tier_info(const MdnModel *m, int index, MdnTierInfo *info)
+{
+  g_return_if_fail(index >= 0 && index < m->n_tiers);
+  mdn_tier_get_info(m->tiers[index], info);
+}
+
+const MdnProvenance *
+mdn_model_provenance(const MdnModel *m)
+{
+  return &m->provenance;
+}
+
+double
+mdn_model_exact_cost(const MdnModel *m)
+{
+  return mdn_exact_cost_per_frame(m->kernel);
+}
+
+void
+mdn_model_add_tier(MdnModel *m, MdnTier *tier)
+{
+  m->tiers = g_renew(MdnTier *, m->tiers, m->n_tiers + 1);
+  m->tiers[m->n_tiers++] = tier;
+}
+
+guint64
+mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
+{
+  const MdnKernel *k = m->kernel;
+  size_t frames, fdl_bytes, spectra_bytes;
+  guint64 per_channel, channels;
+  int t;
+
+  g_return_val_if_fail(groups >= 1, G_MAXUINT64);
+  channels = (guint64)groups * k->cin;
+  mdn_exact_history_bound(k, &frames, &fdl_bytes, &spectra_bytes);
+  per_channel = fdl_bytes;
+  for (t = 0; t < m->n_tiers; t++) {
+    size_t h = mdn_tier_history(m->tiers[t]);
+    frames = MAX(frames, h);
+    /* tier.c keeps codes for [frame0 - reach, frame0 + 2 chunks) plus a row
+     * pad; reach + pad <= the tier's history. */
+    per_channel += (guint64)h + 2 * MDN_CHUNK;
+  }
+  /* stream.c: one float buffer per channel, the history plus as much room
+   * (at least a chunk). */
+  per_channel += sizeof(float) * ((guint64)frames + MAX((guint64)MDN_CHUNK, (guint64)frames));
+  if (frames_out)
+    *frames_out = frames;
+  /* Saturate rather than wrap round (absurdly many tiers). */
+  if (per_channel > (G_MAXUINT64 - spectra_bytes) / channels)
+    return G_MAXUINT64;
+  return per_channel * channels + spectra_bytes;
+}
+
+gboolean
+mdn_model_check_history(const MdnModel *m, int groups, MdnErrorCode code, GError **error)
+{
+  const MdnKernel *k = m->kernel;
+  size_t frames;
+  guint64 bytes = mdn_model_history_bytes(m, groups, &frames);
+
+  if (bytes <= MDN_MAX_STREAM_HISTORY_BYTES)
+    return TRUE;
+  g_set_error(error, MDN_ERROR, code,
+              "%d taps at dilation %d with %d tiers on %d x %d input channels need %zu frames of "
+              "history, %" G_GUINT64_FORMAT " bytes: more than the limit of %" G_GUINT64_FORMAT
+              " (MDN_MAX_STREAM_HISTORY_BYTES)",
+              k->taps, k->dilation, m->n_tiers, groups, k->cin, frames, bytes,
+              (guint64)MDN_MAX_STREAM_HISTORY_BYTES);
+  return FALSE;
+}

@@ -1,0 +1,598 @@
+/* preset.c: .mdn preset files (see docs/preset-format.md).
+ *
+ * A file is a 16-byte header (magic, format version, payload length, all
+ * little-endian) followed by one GVariant of type "v" holding MDN_PRESET_TYPE,
+ * serialised little-endian. Floats are stored as their bit patterns ("au"),
+ * so a round trip is bit-exact. The loader reads every array's size from the
+ * serialised data and checks it against the kernel's shape BEFORE it
+ * allocates anything, so a hostile file cannot ask for more memory than
+ * about its own size.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "mdn-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#define PRESET_MAGIC "MDNPRST" /* 7 characters and its NUL: 8 bytes */
+#define PRESET_MAGIC_BYTES 8
+#define PRESET_VERSION 1u
+#define PRESET_HEADER_BYTES 16
+
+#define KERNEL_TYPE "(iiiidauau)"
+#define PROVENANCE_TYPE "(dst)"
+#define TIER_TYPE "((iiii)sddayauaqauauaqauayauau)"
+#define MDN_PRESET_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+
+/* Children of a tier tuple. */
+enum {
+  TIER_SPEC,
+  TIER_NAME,
+  TIER_SNR,
+  TIER_COST,
+  TIER_SPLIT,
+  TIER_THRESHOLDS,
+  TIER_EXACT_CHAN,
+  TIER_EXACT_TAP,
+  TIER_EXACT_W,
+  TIER_CB_CHAN,
+  TIER_CB_GROUP,
+  TIER_LUT,
+  TIER_LUT_SCALE,
+  TIER_LUT_OFFSET,
+  TIER_N_FIELDS
+};
+
+static void
+put_le32(guint8 *p, guint32 v)
+{
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = (v >> 24) & 0xff;
+}
+
+static guint32
+get_le32(const guint8 *p)
+{
+  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+/* ---- saving ---------------------------------------------------------------- */
+
+static GVariant *
+fixed_array(const GVariantType *elem_type, const void *data, size_t n, size_t elem_size)
+{
+  return g_variant_new_fixed_array(elem_type, n ? data : NULL, n, elem_size);
+}
+
+static GVariant *
+lut_to_variant(const MdnTier *t)
+{
+  size_t n = (size_t)t->n_codebooks * t->buckets * t->cout;
+  size_t bytes = n * mdn_table_entry_bytes(t->spec.table_bits);
+
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  if (t->spec.table_bits == 16) {
+    /* The file holds 16-bit entries little-endian. */
+    guint16 *le = g_new(guint16, n ? n : 1);
+    const guint16 *src = t->lut;
+    GVariant *v;
+    size_t j;
+    for (j = 0; j < n; j++)
+      le[j] = GUINT16_TO_LE(src[j]);
+    v = fixed_array(G_VARIANT_TYPE_BYTE, le, bytes, 1);
+    g_free(le);
+    return v;
+  }
+#endif
+  return fixed_array(G_VARIANT_TYPE_BYTE, t->lut, bytes, 1);
+}
+
+static GVariant *
+tier_to_variant(const MdnTier *t)
+{
+  return g_variant_new(
+      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", t->spec.taps_per_codebook, t->spec.depth,
+      t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
+      fixed_array(G_VARIANT_TYPE_BYTE, t->split, (size_t)t->cin * t->spec.depth, 1),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->thresholds, (size_t)t->cin * (t->buckets - 1), 4),
+      fixed_array(G_VARIANT_TYPE_UINT16, t->exact_chan, t->n_exact, 2),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->exact_tap, t->n_exact, 4),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->exact_w, (size_t)t->n_exact * t->cout, 4),
+      fixed_array(G_VARIANT_TYPE_UINT16, t->cb_chan, t->n_codebooks, 2),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->cb_group, t->n_codebooks, 4), lut_to_variant(t),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_scale, t->cout, 4),
+      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
+}
+
+GBytes *
+mdn_model_serialize(const MdnModel *m, GError **error)
+{
+  const MdnKernel *k = m->kernel;
+  GVariantBuilder tiers;
+  GVariant *payload, *le;
+  GBytes *data;
+  guint8 *out;
+  gsize size;
+  int t;
+
+  /* What the loader would refuse is not written. */
+  if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
+    return NULL;
+  g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
+  for (t = 0; t < m->n_tiers; t++)
+    g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
+  payload = g_variant_new(
+      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE ")",
+      g_variant_new(
+          "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
+          fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
+          fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4)),
+      g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed),
+      g_variant_builder_end(&tiers));
+  payload = g_variant_ref_sink(g_variant_new_variant(payload));
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  le = g_variant_byteswap(payload);
+  g_variant_unref(payload);
+#else
+  le = payload;
+#endif
+  size = g_variant_get_size(le);
+  if (size > MDN_PRESET_MAX_BYTES - PRESET_HEADER_BYTES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "model too large for a preset: %zu bytes (limit %zu)", (size_t)size,
+                MDN_PRESET_MAX_BYTES);
+    g_variant_unref(le);
+    return NULL;
+  }
+  out = g_malloc(PRESET_HEADER_BYTES + size);
+  memcpy(out, PRESET_MAGIC, PRESET_MAGIC_BYTES);
+  put_le32(out + 8, PRESET_VERSION);
+  put_le32(out + 12, (guint32)size);
+  g_variant_store(le, out + PRESET_HEADER_BYTES);
+  g_variant_unref(le);
+  data = g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
+  return data;
+}
+
+gboolean
+mdn_model_save(const MdnModel *m, const char *path, GError **error)
+{
+  GError *local = NULL;
+  GBytes *data = mdn_model_serialize(m, error);
+  gsize size;
+  const char *p;
+
+  if (!data) {
+    g_prefix_error(error, "%s: ", path);
+    return FALSE;
+  }
+  p = g_bytes_get_data(data, &size);
+  /* Writes a temporary file and renames it over `path`: never half a preset. */
+  if (!g_file_set_contents(path, p, size, &local)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
+    g_error_free(local);
+    g_bytes_unref(data);
+    return FALSE;
+  }
+  g_bytes_unref(data);
+  return TRUE;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* Reads child `index` of `tuple` as a fixed array: the child is stored in
+ * kids[index] (unreffed by the caller) and its element count in *n. */
+static const void *
+get_array(GVariant *tuple, int index, gsize elem_size, GVariant **kids, gsize *n)
+{
+  const void *p;
+
+  kids[index] = g_variant_get_child_value(tuple, index);
+  p = g_variant_get_fixed_array(kids[index], n, elem_size);
+  return *n ? p : NULL;
+}
+
+static gboolean
+check_count(const char *what, gsize got, guint64 expected, GError **error)
+{
+  if (got != expected) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "%s has %" G_GUINT64_FORMAT " entries, expected %" G_GUINT64_FORMAT, what,
+                (guint64)got, expected);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_finite(const char *what, const float *v, size_t n, GError **error)
+{
+  size_t j;
+
+  for (j = 0; j < n; j++)
+    if (!isfinite(v[j])) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%s[%zu] is not a finite number", what, j);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static MdnKernel *
+kernel_from_variant(GVariant *kv, GError **error)
+{
+  GVariant *kids[7] = { NULL };
+  MdnKernel *k = NULL;
+  const float *w, *b;
+  gsize n_w, n_b;
+  gint32 cin, cout, taps, dilation;
+  double rate;
+  int j;
+
+  for (j = 0; j < 5; j++)
+    kids[j] = g_variant_get_child_value(kv, j);
+  cin = g_variant_get_int32(kids[0]);
+  cout = g_variant_get_int32(kids[1]);
+  taps = g_variant_get_int32(kids[2]);
+  dilation = g_variant_get_int32(kids[3]);
+  rate = g_variant_get_double(kids[4]);
+  for (j = 0; j < 5; j++) {
+    g_variant_unref(kids[j]);
+    kids[j] = NULL;
+  }
+
+  if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "kernel: channels must be 1..%d (cin=%d cout=%d)", MDN_MAX_CHANNELS, cin, cout);
+    return NULL;
+  }
+  if (taps < 1 || taps > MDN_MAX_TAPS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: taps must be 1..%d (got %d)",
+                MDN_MAX_TAPS, taps);
+    return NULL;
+  }
+  if (dilation < 1 || dilation > MDN_MAX_DILATION) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: dilation must be 1..%d (got %d)",
+                MDN_MAX_DILATION, dilation);
+    return NULL;
+  }
+  if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "kernel: %d taps at dilation %d span %" G_GUINT64_FORMAT
+                " frames, more than the limit of %d",
+                taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
+    return NULL;
+  }
+  if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "kernel: %d x %d x %d weights exceed the limit of %d", cout, cin, taps,
+                MDN_MAX_WEIGHTS);
+    return NULL;
+  }
+  if (!(rate > 0 && rate <= 1e7)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "kernel: sample rate must be in (0, 1e7] Hz (got %g)", rate);
+    return NULL;
+  }
+  w = get_array(kv, 5, 4, kids, &n_w);
+  b = get_array(kv, 6, 4, kids, &n_b);
+  if (!check_count("kernel: weights", n_w, (guint64)cin * cout * taps, error)
+      || !check_count("kernel: bias", n_b, (guint64)cout, error)
+      || !check_finite("kernel: weight", w, n_w, error)
+      || !check_finite("kernel: bias", b, n_b, error))
+    goto out;
+  k = mdn_kernel_new(cin, cout, taps, dilation, rate, error);
+  if (!k)
+    goto out;
+  memcpy(k->weights, w, n_w * sizeof(float));
+  memcpy(k->bias, b, n_b * sizeof(float));
+out:
+  for (j = 5; j < 7; j++)
+    if (kids[j])
+      g_variant_unref(kids[j]);
+  return k;
+}
+
+static MdnTier *
+tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
+{
+  GVariant *kids[TIER_N_FIELDS] = { NULL };
+  MdnTier *t = NULL;
+  MdnTierSpec spec;
+  GVariant *spec_v;
+  const char *name;
+  gsize n_name;
+  const guint8 *split, *lut;
+  const float *thr, *exact_w, *scale, *offset;
+  const guint16 *exact_chan, *cb_chan;
+  const guint32 *exact_tap, *cb_group;
+  gsize n_split, n_thr, n_exact, n_exact_tap, n_exact_w, n_cb, n_cb_group, n_lut, n_scale, n_offset;
+  guint64 buckets, groups, lut_expected;
+  double snr_db, cost;
+  int s, j;
+
+  spec_v = g_variant_get_child_value(tv, TIER_SPEC);
+  g_variant_get(spec_v, "(iiii)", &spec.taps_per_codebook, &spec.depth, &spec.exact_taps,
+                &spec.table_bits);
+  g_variant_unref(spec_v);
+  kids[TIER_NAME] = g_variant_get_child_value(tv, TIER_NAME);
+  name = g_variant_get_string(kids[TIER_NAME], &n_name);
+  kids[TIER_SNR] = g_variant_get_child_value(tv, TIER_SNR);
+  snr_db = g_variant_get_double(kids[TIER_SNR]);
+  kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
+  cost = g_variant_get_double(kids[TIER_COST]);
+
+  s = spec.taps_per_codebook;
+  if (s != 1 && s != 2 && s != 4 && s != 8) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
+    goto out;
+  }
+  if (spec.depth < 1 || spec.depth > 8) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tree depth must be 1..8 (got %d)",
+                spec.depth);
+    goto out;
+  }
+  if (!mdn_table_bits_ok(spec.table_bits)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "table bits must be 5, 6, 7, 8 or 16 (got %d)",
+                spec.table_bits);
+    goto out;
+  }
+  if (spec.exact_taps < 0 || (guint64)spec.exact_taps > (guint64)k->cin * k->taps) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "exact taps must be 0..%d (got %d)",
+                k->cin * k->taps, spec.exact_taps);
+    goto out;
+  }
+  if (n_name >= MDN_TIER_NAME_MAX) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "name is %zu bytes, limit %d", (size_t)n_name,
+                MDN_TIER_NAME_MAX - 1);
+    goto out;
+  }
+
+  buckets = (guint64)1 << spec.depth;
+  groups = ((guint64)k->taps + s - 1) / s;
+  split = get_array(tv, TIER_SPLIT, 1, kids, &n_split);
+  thr = get_array(tv, TIER_THRESHOLDS, 4, kids, &n_thr);
+  exact_chan = get_array(tv, TIER_EXACT_CHAN, 2, kids, &n_exact);
+  exact_tap = get_array(tv, TIER_EXACT_TAP, 4, kids, &n_exact_tap);
+  exact_w = get_array(tv, TIER_EXACT_W, 4, kids, &n_exact_w);
+  cb_chan = get_array(tv, TIER_CB_CHAN, 2, kids, &n_cb);
+  cb_group = get_array(tv, TIER_CB_GROUP, 4, kids, &n_cb_group);
+  lut = get_array(tv, TIER_LUT, 1, kids, &n_lut);
+  scale = get_array(tv, TIER_LUT_SCALE, 4, kids, &n_scale);
+  offset = get_array(tv, TIER_LUT_OFFSET, 4, kids, &n_offset);
+
+  if (n_exact > (guint64)k->cin * k->taps) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "%zu exact dims, more than cin*taps = %" G_GUINT64_FORMAT, (size_t)n_exact,
+                (guint64)k->cin * k->taps);
+    goto out;
+  }
+  if (n_cb > (guint64)k->cin * groups) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "%zu codebooks, more than cin*groups = %" G_GUINT64_FORMAT, (size_t)n_cb,
+                (guint64)k->cin * groups);
+    goto out;
+  }
+  lut_expected = (guint64)n_cb * buckets * k->cout * mdn_table_entry_bytes(spec.table_bits);
+  if (!check_count("split", n_split, (guint64)k->cin * spec.depth, error)
+      || !check_count("thresholds", n_thr, (guint64)k->cin * (buckets - 1), error)
+      || !check_count("exact_tap", n_exact_tap, n_exact, error)
+      || !check_count("exact_w", n_exact_w, (guint64)n_exact * k->cout, error)
+      || !check_count("cb_group", n_cb_group, n_cb, error)
+      || !check_count("lut_scale", n_scale, k->cout, error)
+      || !check_count("lut_offset", n_offset, k->cout, error))
+    goto out;
+  if (n_lut != lut_expected) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "lut has %zu bytes, expected %" G_GUINT64_FORMAT, (size_t)n_lut, lut_expected);
+    goto out;
+  }
+
+  /* Sizes match data that is present, so this allocation is bounded by the file. */
+  t = mdn_tier_alloc(&spec, k->cin, k->cout, k->taps, k->dilation, (int)n_exact, (int)n_cb, error);
+  if (!t)
+    goto out;
+  if (n_name > 0)
+    memcpy(t->name, name, n_name + 1);
+  t->snr_db = snr_db;
+  t->cost = cost;
+#define COPY(dst, src, n, size)                                                                    \
+  do {                                                                                             \
+    if (n)                                                                                         \
+      memcpy(dst, src, (size_t)(n) * (size));                                                      \
+  } while (0)
+  COPY(t->split, split, n_split, 1);
+  COPY(t->thresholds, thr, n_thr, 4);
+  COPY(t->exact_chan, exact_chan, n_exact, 2);
+  COPY(t->exact_tap, exact_tap, n_exact, 4);
+  COPY(t->exact_w, exact_w, n_exact_w, 4);
+  COPY(t->cb_chan, cb_chan, n_cb, 2);
+  COPY(t->cb_group, cb_group, n_cb, 4);
+  COPY(t->lut, lut, n_lut, 1);
+  COPY(t->lut_scale, scale, n_scale, 4);
+  COPY(t->lut_offset, offset, n_offset, 4);
+#undef COPY
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  if (spec.table_bits == 16) {
+    guint16 *v = t->lut;
+    size_t e;
+    for (e = 0; e < n_lut / 2; e++)
+      v[e] = GUINT16_FROM_LE(v[e]);
+  }
+#endif
+  if (!mdn_tier_validate(t, error)) {
+    mdn_tier_free(t);
+    t = NULL;
+  }
+out:
+  for (j = 0; j < TIER_N_FIELDS; j++)
+    if (kids[j])
+      g_variant_unref(kids[j]);
+  return t;
+}
+
+static MdnModel *
+model_from_variant(GVariant *root, GError **error)
+{
+  GVariant *kv, *pv, *tiers;
+  MdnKernel *k;
+  MdnModel *m = NULL;
+  double seconds;
+  const char *date;
+  gsize n_date, n_tiers, j;
+  guint64 seed;
+
+  kv = g_variant_get_child_value(root, 0);
+  k = kernel_from_variant(kv, error);
+  g_variant_unref(kv);
+  if (!k)
+    return NULL;
+
+  pv = g_variant_get_child_value(root, 1);
+  g_variant_get(pv, "(d&st)", &seconds, &date, &seed);
+  n_date = strlen(date);
+  if (!(isfinite(seconds) && seconds >= 0)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "provenance: seconds must be finite and >= 0 (got %g)", seconds);
+    goto fail;
+  }
+  if (n_date >= sizeof m->provenance.date) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "provenance: date is %zu bytes, limit %zu",
+                (size_t)n_date, sizeof m->provenance.date - 1);
+    goto fail;
+  }
+
+  m = mdn_model_new(k, error);
+  if (!m)
+    goto fail;
+  m->provenance.seconds = seconds;
+  memcpy(m->provenance.date, date, n_date + 1);
+  m->provenance.seed = seed;
+
+  tiers = g_variant_get_child_value(root, 2);
+  n_tiers = g_variant_n_children(tiers);
+  for (j = 0; j < n_tiers; j++) {
+    GVariant *tv = g_variant_get_child_value(tiers, j);
+    MdnTier *t = tier_from_variant(tv, k, error);
+    g_variant_unref(tv);
+    if (!t) {
+      g_prefix_error(error, "tier %zu: ", (size_t)j);
+      g_variant_unref(tiers);
+      goto fail;
+    }
+    mdn_model_add_tier(m, t);
+  }
+  g_variant_unref(tiers);
+  /* Many tiers over a long span can ask more of a stream than any shape
+   * limit above says: a preset must stream at least one group. */
+  if (!mdn_model_check_history(m, 1, MDN_ERROR_CORRUPT, error))
+    goto fail;
+  g_variant_unref(pv);
+  mdn_kernel_free(k);
+  return m;
+
+fail:
+  g_variant_unref(pv);
+  mdn_kernel_free(k);
+  mdn_model_free(m);
+  return NULL;
+}
+
+MdnModel *
+mdn_model_load_from_data(const void *data, size_t size, GError **error)
+{
+  const guint8 *p = data;
+  guint32 version, length;
+  GBytes *bytes;
+  GVariant *outer, *root;
+  MdnModel *m;
+
+  if (size > MDN_PRESET_MAX_BYTES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "%zu bytes, larger than the preset size limit of %zu", size, MDN_PRESET_MAX_BYTES);
+    return NULL;
+  }
+  if (size < PRESET_HEADER_BYTES || memcmp(p, PRESET_MAGIC, PRESET_MAGIC_BYTES) != 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "not a maddness preset (no \"" PRESET_MAGIC "\" header)");
+    return NULL;
+  }
+  version = get_le32(p + 8);
+  if (version != PRESET_VERSION) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
+                "preset format version %u, this build reads version %u", version, PRESET_VERSION);
+    return NULL;
+  }
+  length = get_le32(p + 12);
+  if (length != size - PRESET_HEADER_BYTES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "truncated or padded: the header says %u payload bytes, the data has %zu", length,
+                size - PRESET_HEADER_BYTES);
+    return NULL;
+  }
+
+  /* g_bytes_new copies into malloc'd, hence aligned, memory. */
+  bytes = g_bytes_new(p + PRESET_HEADER_BYTES, length);
+  outer = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARIANT, bytes, FALSE));
+  g_bytes_unref(bytes);
+  if (!g_variant_is_normal_form(outer)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "corrupt payload (not a GVariant in normal form)");
+    g_variant_unref(outer);
+    return NULL;
+  }
+  root = g_variant_get_variant(outer);
+  g_variant_unref(outer);
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  {
+    GVariant *swapped = g_variant_byteswap(root);
+    g_variant_unref(root);
+    root = swapped;
+  }
+#endif
+  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(MDN_PRESET_TYPE))) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
+                g_variant_get_type_string(root), MDN_PRESET_TYPE);
+    g_variant_unref(root);
+    return NULL;
+  }
+  m = model_from_variant(root, error);
+  g_variant_unref(root);
+  return m;
+}
+
+MdnModel *
+mdn_model_load(const char *path, GError **error)
+{
+  GError *local = NULL;
+  GStatBuf st;
+  char *contents;
+  gsize size;
+  MdnModel *m;
+
+  if (g_stat(path, &st) != 0) {
+    int saved = errno;
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
+    return NULL;
+  }
+  if ((guint64)st.st_size > MDN_PRESET_MAX_BYTES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "%s: %" G_GUINT64_FORMAT " bytes, larger than the preset size limit of %zu", path,
+                (guint64)st.st_size, MDN_PRESET_MAX_BYTES);
+    return NULL;
+  }
+  if (!g_file_get_contents(path, &contents, &size, &local)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
+    g_error_free(local);
+    return NULL;
+  }
+  m = mdn_model_load_from_data(contents, size, error);
+  g_free(contents);
+  if (!m)
+    g_prefix_error(error, "%s: ", path);
+  return m;
+}
