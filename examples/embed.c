@@ -12,6 +12,7 @@
  *   t=2.000 quality=10 tier=exact expected-snr=inf
  * The audio is not played: fakesink does not sync to the clock, so the run
  * takes as long as the filtering does. */
+#include <gst/audio/audio-format.h>
 #include <gst/controller/controller.h>
 #include <gst/gst.h>
 #include <stdio.h>
@@ -86,8 +87,8 @@ main(int argc, char **argv)
   }
   g_object_set(src, "wave", 5 /* white noise */, "volume", 0.3, "samplesperbuffer", BUFFER_FRAMES,
                "num-buffers", (int)(seconds * RATE / BUFFER_FRAMES) + 1, NULL);
-  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "rate", G_TYPE_INT,
-                             RATE, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
+  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "rate",
+                             G_TYPE_INT, RATE, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
                              "interleaved", NULL);
   g_object_set(capsfilter, "caps", caps, NULL);
   gst_caps_unref(caps);

@@ -1,4 +1,7 @@
-/* gstmaddnessfilter.c: zero-latency conv1d audio filter over a maddness preset. */
+/* gstmaddnessfilter.c: zero-latency conv1d audio filter over a maddness preset.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
 /**
  * SECTION:element-maddnessfilter
@@ -49,9 +52,7 @@
  * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+#include "gstmaddness-common.h"
 
 #include "gstmaddnessfilter.h"
 
@@ -138,9 +139,8 @@ struct _GstMaddnessFilter {
 
 static const TierDesc exact_desc = { "exact", INFINITY };
 
-#define CAPS_STR                                                                                   \
-  "audio/x-raw, format = (string) F32LE, rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ], "   \
-  "layout = (string) interleaved"
+/* Native-endian float, interleaved; any rate and channels until a preset is loaded. */
+#define CAPS_STR GST_AUDIO_CAPS_MAKE(GST_AUDIO_NE(F32)) ", layout = (string) interleaved"
 
 static GstStaticPadTemplate sink_template
     = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
@@ -584,8 +584,9 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
   } else {
     from_channels = direction == GST_PAD_SINK ? cin : cout;
     to_channels = direction == GST_PAD_SINK ? cout : cin;
-    constraint = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout",
-                                     G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
+    constraint
+        = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "layout",
+                              G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
     if (!(cin == 1 && cout == 1))
       gst_caps_set_simple(constraint, "channels", G_TYPE_INT, from_channels, NULL);
     res = gst_caps_intersect(caps, constraint);
@@ -905,19 +906,22 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
   /**
    * GstMaddnessFilter:quality:
    *
-   * Speed against accuracy, 0..10. 10 runs the exact convolution. With a
-   * preset of n tiers (fastest first), quality q in 0..9 runs tier
-   * min (n - 1, q * n / 10): 0 is the fastest tier, and more quality never
-   * picks a faster tier. A preset without tiers runs exact at every quality.
-   * Read per buffer; controllable. A change of path crossfades over 10 ms.
+   * Speed against accuracy. 0 runs the preset's fastest (least accurate)
+   * tier, higher values run slower and more accurate tiers, and 10 runs the
+   * exact convolution. The preset's n tiers share 0..9 evenly: quality q runs
+   * tier min (n - 1, q * n / 10), so more quality never picks a faster tier.
+   * A preset without tiers runs exact at every quality. The #GstMaddnessFilter:tier
+   * and #GstMaddnessFilter:expected-snr properties say what runs. Read per
+   * buffer; controllable. A change of path crossfades over 10 ms.
    *
    * Range: 0 - 10. Default: 5.
    */
   g_object_class_install_property(
       gobject_class, PROP_QUALITY,
       g_param_spec_int("quality", "Quality",
-                       "10: exact convolution; 0-9 with n tiers: tier min(n-1, quality*n/10), "
-                       "0 being the fastest; exact at any quality for a preset without tiers",
+                       "Speed against accuracy: 0 runs the preset's fastest tier, higher values "
+                       "slower and more accurate tiers, 10 the exact convolution (a preset "
+                       "without tiers is exact at every quality)",
                        0, MAX_QUALITY, DEFAULT_QUALITY,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
                            | GST_PARAM_MUTABLE_PLAYING));
@@ -960,7 +964,7 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
       element_class, "MADDNESS conv1d audio filter", "Filter/Effect/Audio",
       "Zero-latency causal 1-D convolution (FIR filter, impulse response, conv layer) from a "
       "maddness preset, exact or through faster MADDNESS lookup-table tiers picked by quality",
-      "gst-maddness developers");
+      GST_MADDNESS_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_maddness_filter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_maddness_filter_stop);

@@ -85,9 +85,7 @@
  * stream's 48 kHz) to 8.5 s of pink noise.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+#include "gstmaddness-common.h"
 
 #include "gstmaddnesstrainer.h"
 
@@ -112,8 +110,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_trainer_debug);
 #define HOLDOUT_FRACTION 0.2
 /* How much nicer than the streaming thread the fitting thread runs. */
 #define FIT_NICE 10
-/* A fixed seed: the same audio gives the same preset. */
-#define FIT_SEED G_GUINT64_CONSTANT(0x6d61646472656e)
 /* Engine callbacks are posted at most this often (stage changes always). */
 #define PROGRESS_MIN_INTERVAL (200 * G_TIME_SPAN_MILLISECOND)
 /* The ticker wakes this often and posts when nothing was posted for
@@ -136,7 +132,7 @@ enum { SIGNAL_FIT, N_SIGNALS };
 static guint trainer_signals[N_SIGNALS];
 
 struct _GstMaddnessTrainer {
-  GstBaseTransform parent;
+  GstAudioFilter parent;
 
   /* Properties, under the object lock. */
   gchar *kernel_path;
@@ -185,18 +181,13 @@ struct _GstMaddnessTrainer {
 };
 
 #define gst_maddness_trainer_parent_class parent_class
-G_DEFINE_TYPE(GstMaddnessTrainer, gst_maddness_trainer, GST_TYPE_BASE_TRANSFORM);
+G_DEFINE_TYPE(GstMaddnessTrainer, gst_maddness_trainer, GST_TYPE_AUDIO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(maddnesstrainer, "maddnesstrainer", GST_RANK_NONE,
                             GST_TYPE_MADDNESS_TRAINER);
 
-#define TRAINER_CAPS                                                                               \
-  "audio/x-raw, format = (string) F32LE, layout = (string) interleaved, "                          \
-  "rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ]"
-
-static GstStaticPadTemplate sink_template
-    = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(TRAINER_CAPS));
-static GstStaticPadTemplate src_template
-    = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(TRAINER_CAPS));
+/* Native-endian float, interleaved, any rate and channels (GstAudioFilter
+ * makes both pads from it). */
+#define TRAINER_CAPS GST_AUDIO_CAPS_MAKE(GST_AUDIO_NE(F32)) ", layout = (string) interleaved"
 
 /* What one fit works with, taken when it starts. */
 typedef struct {
@@ -253,7 +244,7 @@ load_kernel_file(const gchar *path, gboolean *has_rate, GError **error)
     return kernel;
   }
 
-  /* The rate is a placeholder: set_caps() puts the stream's rate in. */
+  /* The rate is a placeholder: setup() puts the stream's rate in. */
   kernel = mdn_kernel_load_taps(path, 1.0, &taps_error);
   if (kernel) {
     g_clear_error(&preset_error);
@@ -541,7 +532,8 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
   mdn_fit_options_init(&options);
   options.specs = job->specs;
   options.n_specs = job->n_specs;
-  options.seed = FIT_SEED;
+  /* options.seed stays the engine's default (mdn_fit_options_init), the one
+   * maddness-fit uses: the same audio gives the same preset either way. */
   options.holdout_fraction = HOLDOUT_FRACTION;
   options.progress = on_fit_progress;
   options.progress_data = self;
@@ -822,24 +814,18 @@ gst_maddness_trainer_stop(GstBaseTransform *trans)
   return TRUE;
 }
 
+/* New caps: matches the kernel to the stream's rate and channels and
+ * prepares the recording. GstAudioFilter has parsed the caps into info. */
 static gboolean
-gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
+gst_maddness_trainer_setup(GstAudioFilter *filter, const GstAudioInfo *info)
 {
-  GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
-  GstStructure *structure;
+  GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(filter);
   MdnKernel *kernel, *old_kernel;
   guint8 *reservoir = NULL, *old_reservoir = NULL;
   gdouble max_seconds, frames;
   gsize capacity;
-  gint rate, channels;
+  gint rate = GST_AUDIO_INFO_RATE(info), channels = GST_AUDIO_INFO_CHANNELS(info);
 
-  (void)outcaps;
-  /* Only rate and channels matter: channel positions (a missing mask for
-   * more than 2 channels included) do not change how the audio is used. */
-  structure = gst_caps_get_structure(incaps, 0);
-  if (!gst_structure_get_int(structure, "rate", &rate)
-      || !gst_structure_get_int(structure, "channels", &channels) || rate <= 0 || channels <= 0)
-    return FALSE;
   if (!self->file_kernel)
     return FALSE;
   if (rate == self->refused_rate && channels == self->refused_channels)
@@ -1143,6 +1129,8 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstAudioFilterClass *audio_filter_class = GST_AUDIO_FILTER_CLASS(klass);
+  GstCaps *caps;
 
   GST_DEBUG_CATEGORY_INIT(gst_maddness_trainer_debug, "maddnesstrainer", 0,
                           "MADDNESS preset trainer");
@@ -1242,21 +1230,22 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
       "fit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK(gst_maddness_trainer_fit_action), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  caps = gst_caps_from_string(TRAINER_CAPS);
+  gst_audio_filter_class_add_pad_templates(audio_filter_class, caps);
+  gst_caps_unref(caps);
   gst_element_class_set_static_metadata(
       element_class, "MADDNESS trainer", "Filter/Analyzer/Audio",
       "Passes audio through and fits a MADDNESS preset (conv1d kernel and approximate tiers) "
       "to it",
-      "gst-maddness authors");
+      GST_MADDNESS_AUTHOR);
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_maddness_trainer_change_state);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_maddness_trainer_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_maddness_trainer_stop);
-  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_maddness_trainer_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_maddness_trainer_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_maddness_trainer_sink_event);
+  audio_filter_class->setup = GST_DEBUG_FUNCPTR(gst_maddness_trainer_setup);
   trans_class->passthrough_on_same_caps = TRUE;
   trans_class->transform_ip_on_passthrough = TRUE;
 }

@@ -1,7 +1,10 @@
 /* test-maddnessfilter.c: maddnessfilter element tests (GstHarness and small pipelines).
  *
  * Presets are written to a temporary directory at start-up from kernels built
- * here; the tiered preset is fitted once with mdn_fit on speech-like audio. */
+ * here; the tiered preset is fitted once with mdn_fit on speech-like audio.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <string.h>
 
@@ -312,8 +315,8 @@ GST_START_TEST(test_channel_mask_dropped)
   g_object_set(element, "preset", p14_path, NULL);
   h = gst_harness_new_with_element(element, "sink", "src");
   gst_object_unref(element);
-  gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,"
-                                  "channels=1,channel-mask=(bitmask)0x4");
+  gst_harness_set_src_caps_str(h,
+                               MDN_GST_TEST_F32 ",rate=48000,channels=1,channel-mask=(bitmask)0x4");
   buf = make_buffer(zeros, 8, 1, 0);
   fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
   gst_buffer_unref(gst_harness_pull(h));
@@ -772,18 +775,16 @@ check_refused(const char *preset, const char *bad_caps, const char *good_caps, i
 
 GST_START_TEST(test_wrong_rate)
 {
-  check_refused(p11_path, "audio/x-raw,format=F32LE,layout=interleaved,rate=44100,channels=1",
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=1", 1);
+  check_refused(p11_path, MDN_GST_TEST_F32 ",rate=44100,channels=1",
+                MDN_GST_TEST_F32 ",rate=48000,channels=1", 1);
 }
 GST_END_TEST;
 
 GST_START_TEST(test_wrong_channels)
 {
   /* A 2->2 preset takes exactly 2 channels. */
-  check_refused(p22_path,
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=3,"
-                "channel-mask=(bitmask)0",
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2", 2);
+  check_refused(p22_path, MDN_GST_TEST_F32 ",rate=48000,channels=3,channel-mask=(bitmask)0",
+                MDN_GST_TEST_F32 ",rate=48000,channels=2", 2);
 }
 GST_END_TEST;
 
@@ -806,10 +807,9 @@ GST_END_TEST;
  * answers: live FALSE and the same minimum. */
 GST_START_TEST(test_latency_pipeline)
 {
-  char *desc
-      = g_strdup_printf("audiotestsrc name=s is-live=false ! audio/x-raw,rate=48000,format=F32LE "
-                        "! maddnessfilter name=f preset=%s ! fakesink",
-                        lp_path);
+  char *desc = g_strdup_printf("audiotestsrc name=s is-live=false ! audio/x-raw,rate=48000 ! "
+                               "maddnessfilter name=f preset=%s ! fakesink",
+                               lp_path);
   GstElement *pipeline = gst_parse_launch(desc, NULL);
   GstElement *filter = gst_bin_get_by_name(GST_BIN(pipeline), "f");
   GstElement *source = gst_bin_get_by_name(GST_BIN(pipeline), "s");
@@ -893,10 +893,9 @@ tail_after_caps(gboolean change)
 
   in[2 * 15] = in[2 * 15 + 1] = 1.0f;
   push_pull(h, in, 16, 2, 2, 0, FALSE, out);
-  gst_harness_set_src_caps_str(
-      h, change ? "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2,"
-                  "channel-mask=(bitmask)0x3"
-                : "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2");
+  gst_harness_set_src_caps_str(h, change ? MDN_GST_TEST_F32
+                                      ",rate=48000,channels=2,channel-mask=(bitmask)0x3"
+                                         : MDN_GST_TEST_F32 ",rate=48000,channels=2");
   push_pull(h, zeros, 16, 2, 2, 16, FALSE, out);
   for (t = 2 * 16; t < 2 * 32; t++)
     energy += fabsf(g_array_index(out, float, t));
@@ -972,9 +971,9 @@ run_pipeline(const char *desc)
 
 GST_START_TEST(test_pipeline_fakesink)
 {
-  char *desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,format=F32LE "
-                               "! maddnessfilter preset=%s ! fakesink",
-                               lp_path);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000 ! maddnessfilter preset=%s ! fakesink",
+      lp_path);
 
   run_pipeline(desc);
   g_free(desc);

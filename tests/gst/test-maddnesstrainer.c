@@ -2,7 +2,10 @@
  *
  * Kernel files (taps, .mdn, WAV) are written to a temporary directory at
  * start-up; every test fits on a few seconds of the test signals with a small
- * ladder, so the suite stays fast. */
+ * ladder, so the suite stays fast.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -266,7 +269,8 @@ trainer_harness(GstElement *trainer, MsgLog *log, int rate, int channels)
   attach_log(trainer, log);
   h = gst_harness_new_with_element(trainer, "sink", "src");
   gst_object_unref(trainer);
-  caps = g_strdup_printf(CAPS_FMT, rate, channels);
+  /* Caps of more than 2 channels say where they are (GstAudioInfo needs it). */
+  caps = g_strdup_printf(channels > 2 ? MDN_GST_TEST_CAPS_MASK_FMT : CAPS_FMT, rate, channels);
   gst_harness_set_src_caps_str(h, caps);
   g_free(caps);
   return h;
@@ -467,8 +471,7 @@ GST_START_TEST(test_fit_writes_preset)
     g_object_set(filter, "preset", location, "quality", 0, NULL);
     h = gst_harness_new_with_element(filter, "sink", "src");
     gst_object_unref(filter);
-    gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=16000,"
-                                    "channels=1");
+    gst_harness_set_src_caps_str(h, MDN_GST_TEST_F32 ",rate=16000,channels=1");
     while (done < n_test) {
       size_t n = MIN(CHUNK, n_test - done);
       GstMapInfo map;
