@@ -66,7 +66,8 @@
  *   fastest first, with `name` (string, e.g. "s4d6e8"), `snr-db` (double,
  *   measured on the held-out audio) and `cost` (double, operations per frame).
  *
- * Errors (#GST_MESSAGE_ERROR): no kernel or location set, an unreadable kernel,
+ * Errors (#GST_MESSAGE_ERROR): no kernel or location set, an invalid
+ * #GstMaddnessTrainer:tiers ladder, an unreadable kernel,
  * a kernel whose rate or channels do not match the stream, a location whose
  * directory does not accept new files, too little audio to fit, a failed fit
  * or write.
@@ -286,6 +287,28 @@ check_location_writable(const gchar *location, GError **error)
   g_free(probe);
   g_free(dir);
   return fd >= 0;
+}
+
+/* Parses the tiers property (copied by the caller) into specs; "" is the
+ * engine's default ladder. An invalid ladder is an element error naming it
+ * and its syntax; returns -1 then. */
+static int
+parse_tiers(GstMaddnessTrainer *self, const gchar *tiers, MdnTierSpec **specs)
+{
+  GError *error = NULL;
+  int n_specs
+      = mdn_tier_ladder_parse(tiers && tiers[0] ? tiers : mdn_default_ladder(), specs, &error);
+
+  if (n_specs < 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("Invalid tiers \"%s\": %s. The tiers property takes tier specs separated "
+                       "by commas, fastest first, such as s8d4,s4d6e8, or \"\" for the default "
+                       "ladder.",
+                       tiers, error->message),
+                      ("nothing is fitted or written"));
+    g_clear_error(&error);
+  }
+  return n_specs;
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -659,20 +682,19 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
   GError *error = NULL;
   GThread *worker;
   FitJob *job;
-  const gchar *ladder;
+  gchar *tiers;
 
   job = g_new0(FitJob, 1);
   job->self = self;
   job->for_eos = for_eos;
   GST_OBJECT_LOCK(self);
   job->location = g_strdup(self->location);
-  ladder = self->tiers && self->tiers[0] ? self->tiers : mdn_default_ladder();
-  job->n_specs = mdn_tier_ladder_parse(ladder, &job->specs, &error);
+  tiers = g_strdup(self->tiers);
   GST_OBJECT_UNLOCK(self);
+  /* Checked at start too; this catches a ladder set while running. */
+  job->n_specs = parse_tiers(self, tiers, &job->specs);
+  g_free(tiers);
   if (job->n_specs < 0) {
-    /* set_property keeps only valid ladders: this is the engine's default. */
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid tier ladder: %s", error->message), (NULL));
-    g_clear_error(&error);
     fit_job_free(job);
     return FIT_REFUSED;
   }
@@ -745,13 +767,18 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
   GError *error = NULL;
-  gchar *kernel_path, *location;
+  gchar *kernel_path, *location, *tiers;
+  MdnTierSpec *specs = NULL;
   gboolean ok = FALSE;
 
   GST_OBJECT_LOCK(self);
   kernel_path = g_strdup(self->kernel_path);
   location = g_strdup(self->location);
+  tiers = g_strdup(self->tiers);
   GST_OBJECT_UNLOCK(self);
+
+  if (parse_tiers(self, tiers, &specs) < 0)
+    goto out;
 
   if (!kernel_path || !kernel_path[0]) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No kernel set"),
@@ -785,6 +812,8 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
 
 out:
   g_clear_error(&error);
+  g_free(specs);
+  g_free(tiers);
   g_free(kernel_path);
   g_free(location);
   return ok;
@@ -1028,15 +1057,9 @@ gst_maddness_trainer_set_property(GObject *object, guint prop_id, const GValue *
     break;
   case PROP_TIERS: {
     const gchar *tiers = g_value_get_string(value);
-    GError *error = NULL;
-    MdnTierSpec *specs = NULL;
 
-    if (tiers && tiers[0] && mdn_tier_ladder_parse(tiers, &specs, &error) < 0) {
-      g_warning("maddnesstrainer: tiers \"%s\" ignored: %s", tiers, error->message);
-      g_clear_error(&error);
-      break;
-    }
-    g_free(specs);
+    /* Kept as given: it is parsed (and an invalid ladder is an element
+     * error) when going to PAUSED and when a fit starts. */
     GST_OBJECT_LOCK(self);
     g_free(self->tiers);
     self->tiers = g_strdup(tiers ? tiers : "");
@@ -1170,13 +1193,17 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
    * GstMaddnessTrainer:tiers:
    *
    * The ladder of tiers to fit, fastest first, in the engine's syntax, e.g.
-   * "s8d4,s4d6e8". An invalid ladder is refused with a warning (the previous
-   * value stays). Default: "" (the engine's default ladder).
+   * "s8d4,s4d6e8" (docs/tiers.md). An invalid ladder is an element error
+   * when going to PAUSED (the state change fails), or, when set while
+   * running, when the next fit starts; nothing is written then. Default: ""
+   * (the engine's default ladder).
    */
   g_object_class_install_property(
       gobject_class, PROP_TIERS,
       g_param_spec_string(
-          "tiers", "Tiers", "Comma-separated tier specs, fastest first (\"\": the default ladder)",
+          "tiers", "Tiers",
+          "Tier specs to fit, fastest first, separated by commas, e.g. s8d4,s4d6e8 (\"\": the "
+          "engine's default ladder)",
           "", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   /**
