@@ -15,6 +15,8 @@
  *
  * Audio passes in place and bit-exact, and is never delayed: the streaming
  * thread only copies each buffer into a bounded reservoir under a short lock.
+ * Like any GstAudioFilter, the element clips buffers to the segment: audio
+ * outside it is neither passed on nor recorded.
  * The reservoir keeps the most recent max-seconds of audio: for a live
  * source that is the audio closest to what the preset will be used on, and
  * for a file longer than max-seconds its end. Its memory grows with the
