@@ -57,8 +57,12 @@ check_ring(gsize capacity, gsize block_size)
                           capacity + 5,
                           2 * capacity + 3,
                           13 };
-  gsize max_chunk = 2 * capacity + 3 + block_size + 1, written = 0, round, k, i;
-  guint8 *chunk = g_malloc(max_chunk), *out = g_malloc(capacity + 1);
+  gsize max_chunk = 0, written = 0, round, k, i;
+  guint8 *chunk, *out = g_malloc(capacity);
+
+  for (k = 0; k < G_N_ELEMENTS(chunk_sizes); k++)
+    max_chunk = MAX(max_chunk, chunk_sizes[k]);
+  chunk = g_malloc(max_chunk);
 
   g_assert_no_error(error);
   g_assert_nonnull(reservoir);
