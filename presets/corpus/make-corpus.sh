@@ -31,25 +31,26 @@ usage() {
   echo "usage: $0 OUTDIR [RATE]" >&2
   exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 out=$1
 rate=${2:-48000}
 case $rate in '' | *[!0-9]*) usage ;; esac
-[ "$rate" -ge 8000 ] && [ "$rate" -le 192000 ] || {
+if [ "$rate" -lt 8000 ] || [ "$rate" -gt 192000 ]; then
   echo "make-corpus: RATE must be from 8000 to 192000 Hz" >&2
   exit 2
-}
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 mix_s=${MIX_SECONDS:-60}
 held_s=${HELDOUT_SECONDS:-15}
-[ $((mix_s % 20)) -eq 0 ] && [ "$mix_s" -gt 0 ] || {
+case $mix_s$held_s in *[!0-9]*) usage ;; esac
+if [ $((mix_s % 20)) -ne 0 ] || [ "$mix_s" -eq 0 ]; then
   echo "make-corpus: MIX_SECONDS must be a multiple of 20" >&2
   exit 2
-}
-[ $((held_s % 3)) -eq 0 ] && [ "$held_s" -gt 0 ] || {
+fi
+if [ $((held_s % 3)) -ne 0 ] || [ "$held_s" -eq 0 ]; then
   echo "make-corpus: HELDOUT_SECONDS must be a multiple of 3" >&2
   exit 2
-}
+fi
 
 # The pinned soundfont: Debian 12's fluid-soundfont-gm 3.1-5.3.
 sf2=${MDN_CORPUS_SF2:-/usr/share/sounds/sf2/FluidR3_GM.sf2}
@@ -110,9 +111,8 @@ grep -v '^#' "$here/speech.txt" | while IFS='|' read -r part voice wpm pitch tex
   espeak-ng -v "$voice" -s "$wpm" -p "$pitch" -w "$work/speech/$part-$(printf %03d $n).wav" "$text"
 done
 for part in train heldout; do
-  # shellcheck disable=SC2046
   # 6 dB down first: sox works in fixed point and would clip the resampler's overshoot.
-  sox -R $(ls "$work/speech/$part-"*.wav | sort) -e floating-point -b 32 \
+  sox -R "$work/speech/$part-"*.wav -e floating-point -b 32 \
     "$work/speech-$part.wav" gain -6 rate -v "$rate"
 done
 
@@ -159,19 +159,18 @@ a $HELD_CHUNK "$held_s" "$out/heldout-noise.wav" "$work/noise-heldout.wav"
 "$tool" mix "$rate" $MIX_CHUNK "$out/train-mix.wav" "$out/train-mix-b.wav" \
   "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" "$out/train-noise.wav"
 
-classes="speech music bright noise"
 {
   echo "# Corpus coverage at $rate Hz"
   echo
   echo "Training parts and the training mix."
   echo
-  # shellcheck disable=SC2046
-  "$tool" coverage $(for c in $classes; do echo "$out/train-$c.wav"; done) "$out/train-mix.wav"
+  "$tool" coverage "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" \
+    "$out/train-noise.wav" "$out/train-mix.wav"
   echo
   echo "Held-out parts."
   echo
-  # shellcheck disable=SC2046
-  "$tool" coverage $(for c in $classes; do echo "$out/heldout-$c.wav"; done)
+  "$tool" coverage "$out/heldout-speech.wav" "$out/heldout-music.wav" "$out/heldout-bright.wav" \
+    "$out/heldout-noise.wav"
 } >"$out/coverage.md"
 
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
