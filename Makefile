@@ -85,6 +85,7 @@ demo: build
 
 # Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
 presets: build
+	@MDN_EXTRA_PKGS="espeak-ng fluidsynth fluid-soundfont-gm sox python3" sh tools/ensure-deps.sh
 	ninja -C $(BUILD) presets
 
 # The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
