@@ -117,13 +117,15 @@ size_t mdn_tier_history(const MdnTier *tier);
  * sigma_t = mdn_pow2_ceil (max |x[u][i]| over all input channels i and
  *                          u in [B - span, t]),  B = t - t % MDN_NORM_BLOCK,
  * t being the absolute frame index (frames before the stream start are 0).
- * Powers of two keep the scaling exact, so the tier is level-invariant. */
+ * Powers of two keep the scaling exact, so the tier is level-invariant.
+ * Digital silence (m = 0) has sigma 0: the row's table term, sigma times
+ * (offset + scale * sum), is then exactly 0 (training skips such rows). */
 static inline float
 mdn_pow2_ceil(float m)
 {
   int e;
   if (!(m > 0x1p-100f))
-    return 0x1p-100f; /* silence (or NaN): any tiny scale gives ~0 output */
+    return m == 0.0f ? 0.0f : 0x1p-100f; /* tiny (or NaN): a tiny scale */
   if (!(m < 0x1p100f))
     return 0x1p100f;
   (void)frexpf(m, &e); /* m = f * 2^e, f in [0.5, 1) */

@@ -93,7 +93,7 @@ mdn_tier_pow2_ceil(float m)
 {
   guint32 bits;
   if (!(m > 0x1p-100f))
-    return 0x1p-100f;
+    return m == 0.0f ? 0.0f : 0x1p-100f;
   if (!(m < 0x1p100f))
     return 0x1p100f;
   memcpy(&bits, &m, sizeof bits);
@@ -103,7 +103,7 @@ mdn_tier_pow2_ceil(float m)
 }
 
 /* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
- * exactly when a <= below_level (sigma). */
+ * exactly when a <= below_level (sigma) (sigma 0, silence: only zeros). */
 static inline float
 mdn_tier_below_level(float sigma)
 {
@@ -111,7 +111,7 @@ mdn_tier_below_level(float sigma)
     return INFINITY;
   guint32 bits;
   if (sigma <= 0x1p-100f)
-    return 0x1p-100f;
+    return sigma == 0.0f ? 0.0f : 0x1p-100f;
   memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
   bits--;
   memcpy(&sigma, &bits, sizeof bits);

@@ -419,6 +419,84 @@ test_non_finite(void)
   }
 }
 
+/* A model of kernel `which` with tiers fitted to a second of speech. */
+static MdnModel *
+fitted_model(const MdnKernel *k, const char *ladder)
+{
+  GError *error = NULL;
+  MdnFitOptions options;
+  MdnTierSpec *specs = NULL;
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, (size_t)RATE, k->cin, RATE, 12);
+  int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
+  MdnModel *m;
+
+  g_assert_no_error(error);
+  mdn_fit_options_init(&options);
+  options.specs = specs;
+  options.n_specs = n_specs;
+  options.seed = 3;
+  options.keep_dominated = TRUE;
+  m = mdn_fit(k, audio, (size_t)RATE, &options, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(m), ==, n_specs);
+  g_free(specs);
+  g_free(audio);
+  return m;
+}
+
+/* Digital silence in gives the bias out, exactly, on every path: from the
+ * start, and after sound once the path's history has gone silent. */
+static void
+test_silence(void)
+{
+  const size_t n = 20000, sound = 3000;
+  int which;
+
+  for (which = 0; which < N_KERNELS; which++) {
+    MdnKernel *k = kernel_number(which);
+    MdnModel *m;
+    float *music, *in, *out;
+    size_t history, t, loud;
+    int tier, o, with_sound;
+
+    k->bias[0] = 0.0f; /* a bias would hide a tiny output */
+    /* tiers on the direct-form kernels (fitting the long ones takes long) */
+    m = which == 0 || which == 3 ? fitted_model(k, "s4d4e2,s2d6q16,s1d8") : model_for(k);
+    music = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 90);
+    in = g_new(float, n * k->cin);
+    out = g_new(float, n * k->cout);
+    history = mdn_exact_history(k);
+    for (tier = 0; tier < mdn_model_n_tiers(m); tier++)
+      history = MAX(history, mdn_tier_history(mdn_model_tier(m, tier)));
+    for (tier = MDN_TIER_EXACT; tier < mdn_model_n_tiers(m); tier++)
+      for (with_sound = 0; with_sound < 2; with_sound++) {
+        MdnStream *s = stream_for(m, 1);
+        for (t = 0; t < n * k->cin; t++)
+          in[t] = with_sound && t < sound * k->cin ? music[t] : (t % 2 ? 0.0f : -0.0f);
+        g_assert_true(mdn_stream_process(s, tier, in, out, n));
+        loud = 0;
+        for (t = 0; t < n; t++)
+          for (o = 0; o < k->cout; o++) {
+            if (!with_sound || t >= sound + history) {
+              if (out[t * k->cout + o] != k->bias[o])
+                g_error("kernel %d path %d: silence%s, frame %zu output %d: %g, bias %g", which,
+                        tier, with_sound ? " after sound" : "", t, o, out[t * k->cout + o],
+                        k->bias[o]);
+            } else {
+              loud += out[t * k->cout + o] != k->bias[o];
+            }
+          }
+        g_assert_true(!with_sound || loud > 0);
+        mdn_stream_free(s);
+      }
+    g_free(music);
+    g_free(in);
+    g_free(out);
+    mdn_model_free(m);
+    mdn_kernel_free(k);
+  }
+}
+
 /* With a crossfade, a tier change blends the two paths linearly over the
  * fade; after it, the new path's output is exactly what it would be alone. */
 static void
@@ -512,6 +590,7 @@ main(int argc, char **argv)
   g_test_add_func("/stream/groups", test_groups);
   g_test_add_func("/stream/non-finite", test_non_finite);
   g_test_add_func("/stream/crossfade", test_crossfade);
+  g_test_add_func("/stream/silence", test_silence);
   g_test_add_func("/stream/fp-mode", test_fp_mode);
   return g_test_run();
 }

@@ -538,8 +538,19 @@ test_sigma_kernels(void)
       if (memcmp(&a, &b, sizeof a) != 0)
         g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", isas[ii].name, cin, first, last,
                 b, a);
-      level = g_rand_boolean(rng) ? ldexpf(1.0f, g_rand_int_range(rng, -3, 6))
-                                  : (g_rand_boolean(rng) ? INFINITY : 0x1p-100f);
+      switch (g_rand_int_range(rng, 0, 6)) { /* 0: a silent run's level */
+      case 0:
+        level = 0.0f;
+        break;
+      case 1:
+        level = 0x1p-100f;
+        break;
+      case 2:
+        level = INFINITY;
+        break;
+      default:
+        level = ldexpf(1.0f, g_rand_int_range(rng, -3, 6));
+      }
       ca = ref->count_below(x, cin, first, n, level);
       cb = k->count_below(x, cin, first, n, level);
       if (ca != cb)
@@ -661,7 +672,7 @@ random_signal(int cin, size_t n, GRand *rng)
  * chunk sizes; the signal is read in place after `pad` frames of zeros. */
 static float *
 run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *padded, size_t pad,
-            size_t n, GRand *rng)
+            size_t n, const float *bias, GRand *rng)
 {
   MdnTierState *state = mdn_tier_state_new_kernels(tier, kernels);
   float *out = g_new(float, n * tier->cout);
@@ -675,7 +686,7 @@ run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *pa
     size_t count = MIN(want, n - t0);
     for (i = 0; i < tier->cin; i++)
       x[i] = padded[i] + pad + t0;
-    mdn_tier_process(tier, state, x, t0, count, NULL, out + t0 * tier->cout);
+    mdn_tier_process(tier, state, x, t0, count, bias, out + t0 * tier->cout);
     t0 += count;
   }
   mdn_tier_state_free(state);
@@ -716,8 +727,8 @@ test_whole_tier(void)
             padded[i] = g_new0(float, pad + n);
             memcpy(padded[i] + pad, sig[i], sizeof(float) * n);
           }
-          a = run_kernels(tier, ref, padded, pad, n, rng);
-          b = run_kernels(tier, isas[ii].kernels, padded, pad, n, rng);
+          a = run_kernels(tier, ref, padded, pad, n, NULL, rng);
+          b = run_kernels(tier, isas[ii].kernels, padded, pad, n, NULL, rng);
           for (t = 0; t < n; t++)
             for (o = 0; o < tier->cout; o++) {
               double mag = fabs(a[t * tier->cout + o]), tol, err;
@@ -749,6 +760,74 @@ test_whole_tier(void)
         }
   g_test_message("whole tiers: worst difference %.3f of the tolerance over %d vector ISA(s)", worst,
                  n_isas);
+  g_rand_free(rng);
+}
+
+/* Digital silence in gives the bias out, exactly, under every table: a
+ * silent look-back has sigma 0, which zeroes the table term (whatever the
+ * tables' offsets), and the exact taps sum zeros. From the stream's start,
+ * and after sound once a row's look-back (its block's start minus the span)
+ * is silent. */
+static void
+test_silence(void)
+{
+  static const int specs[][4] = { /* s, depth, table_bits, exact taps */
+                                  { 4, 4, 8, 0 },
+                                  { 2, 6, 16, 5 },
+                                  { 8, 5, 6, 2 },
+                                  { 1, 8, 8, 0 }
+  };
+  GRand *rng = g_rand_new_with_seed(707);
+  Candidate isas[N_CANDIDATES + 1];
+  int n_isas = candidates(isas + 1, FALSE, TRUE) + 1, ii;
+  size_t sp;
+
+  isas[0].name = "scalar";
+  isas[0].kernels = ref;
+  for (ii = 0; ii < n_isas; ii++)
+    for (sp = 0; sp < G_N_ELEMENTS(specs); sp++) {
+      const int cin = 1 + (int)sp % 3, cout = 1 + 5 * (int)sp % 9, taps = 24, dilation = 2;
+      MdnTier *tier = random_tier(cin, cout, taps, dilation, specs[sp][0], specs[sp][1],
+                                  specs[sp][3], specs[sp][2], rng);
+      const size_t n = 2 * MDN_CHUNK + 300, sound = 500, pad = mdn_tier_history(tier) + 64;
+      const size_t span = mdn_tier_span(tier);
+      float **padded = g_new(float *, cin), *bias = g_new(float, cout), *out;
+      size_t t, loud = 0;
+      int i, o, with_sound;
+
+      /* a bias would hide a tiny output: none, or zero on output 0 */
+      for (o = 0; o < cout; o++)
+        bias[o] = o == 0 ? 0.0f : (float)g_rand_double_range(rng, -1.0, 1.0);
+      for (i = 0; i < cin; i++)
+        padded[i] = g_new0(float, pad + n);
+      for (with_sound = 0; with_sound < 4; with_sound++) {
+        const float *b = with_sound < 2 ? NULL : bias;
+        for (i = 0; i < cin; i++)
+          for (t = 0; t < n; t++)
+            padded[i][pad + t] = with_sound % 2 && t < sound
+                                     ? (float)g_rand_double_range(rng, -1.0, 1.0)
+                                     : (t % 3 ? 0.0f : -0.0f);
+        out = run_kernels(tier, isas[ii].kernels, padded, pad, n, b, rng);
+        for (t = 0; t < n; t++) {
+          const gboolean silent = with_sound % 2 == 0 || t - t % MDN_NORM_BLOCK >= sound + span;
+          for (o = 0; o < cout; o++) {
+            const float want = b != NULL ? b[o] : 0.0f;
+            if (silent && out[t * cout + o] != want)
+              g_error("%s tier %s cin %d cout %d: silence%s, frame %zu output %d: %g, bias %g",
+                      isas[ii].name, tier->name, cin, cout, with_sound % 2 ? " after sound" : "", t,
+                      o, out[t * cout + o], want);
+            loud += !silent && out[t * cout + o] != want;
+          }
+        }
+        g_free(out);
+      }
+      g_assert_cmpuint(loud, >, 0); /* the sound did reach the output */
+      for (i = 0; i < cin; i++)
+        g_free(padded[i]);
+      g_free(padded);
+      g_free(bias);
+      tier_free(tier);
+    }
   g_rand_free(rng);
 }
 
@@ -864,6 +943,7 @@ main(int argc, char **argv)
   g_test_add_func("/tier-kernels/combine", test_combine);
   g_test_add_func("/tier-kernels/sigma", test_sigma_kernels);
   g_test_add_func("/tier-kernels/whole-tier", test_whole_tier);
+  g_test_add_func("/tier-kernels/silence", test_silence);
   if (g_getenv("MDN_TIER_BENCH") != NULL)
     g_test_add_func("/tier-kernels/bench", bench_tiers);
   return g_test_run();
