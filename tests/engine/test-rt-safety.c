@@ -223,7 +223,7 @@ test_isa(gconstpointer data)
     return;
   }
   /* The subprocess inherits the environment; this process never asks
-   * mdn_cpu_isa(), so it can set the variable for each ISA in turn. */
+   * mdn_cpu_flags(), so it can set the variable for each ISA in turn. */
   g_setenv("MADDNESS_ISA", mdn_isa_name(isa), TRUE);
   if (wrapper != NULL && *wrapper != '\0') {
     run_wrapped_child();

@@ -14,7 +14,7 @@
 
 #define RATE 16000.0
 
-/* Exported by exact.c for the benchmark and tests. */
+/* Exported by exact.c and exact-plan.c for the benchmark and tests. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 
