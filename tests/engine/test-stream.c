@@ -7,6 +7,7 @@
 
 #include "mdn-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -419,31 +420,6 @@ test_non_finite(void)
   }
 }
 
-/* A model of kernel `which` with tiers fitted to a second of speech. */
-static MdnModel *
-fitted_model(const MdnKernel *k, const char *ladder)
-{
-  GError *error = NULL;
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  float *audio = mdn_signal_multichannel(mdn_signal_speech, (size_t)RATE, k->cin, RATE, 12);
-  int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
-  MdnModel *m;
-
-  g_assert_no_error(error);
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 3;
-  options.keep_dominated = TRUE;
-  m = mdn_fit(k, audio, (size_t)RATE, &options, &error);
-  g_assert_no_error(error);
-  g_assert_cmpint(mdn_model_n_tiers(m), ==, n_specs);
-  g_free(specs);
-  g_free(audio);
-  return m;
-}
-
 /* Digital silence in gives the bias out, exactly, on every path: from the
  * start, and after sound once the path's history has gone silent. */
 static void
@@ -461,7 +437,7 @@ test_silence(void)
 
     k->bias[0] = 0.0f; /* a bias would hide a tiny output */
     /* tiers on the direct-form kernels (fitting the long ones takes long) */
-    m = which == 0 || which == 3 ? fitted_model(k, "s4d4e2,s2d6q16,s1d8") : model_for(k);
+    m = which == 0 || which == 3 ? mdn_test_fit(k, "s4d4e2,s2d6q16,s1d8", RATE, 12) : model_for(k);
     music = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 90);
     in = g_new(float, n * k->cin);
     out = g_new(float, n * k->cout);
