@@ -214,9 +214,13 @@ typedef enum {
 
 /* Every flag this CPU has. */
 unsigned mdn_cpu_flags_detect(void);
-/* The flags in use, fixed at the first call: all the CPU has, or those of
- * the level MADDNESS_ISA names when the CPU has it. */
+/* The flags in use, fixed at the first call: mdn_cpu_flags_masked() of the
+ * MADDNESS_ISA environment variable. */
 unsigned mdn_cpu_flags(void);
+/* All the CPU has, or those of the level `isa_name` names (NULL or empty:
+ * none) when the CPU has it; an unknown or unsupported level warns and
+ * keeps all. */
+unsigned mdn_cpu_flags_masked(const char *isa_name);
 /* The flags a level allows (those of the CPU are a subset or not). */
 unsigned mdn_isa_flags(MdnIsa isa);
 /* The CPU has the level (scalar: always). */

@@ -74,11 +74,10 @@ mdn_isa_name(MdnIsa isa)
   return isa >= 0 && isa < MDN_N_ISAS ? levels[isa].name : "unknown";
 }
 
-static unsigned
-choose_flags(void)
+unsigned
+mdn_cpu_flags_masked(const char *forced)
 {
   const unsigned cpu = mdn_cpu_flags_detect();
-  const char *forced = g_getenv("MADDNESS_ISA");
   int isa;
 
   if (forced == NULL || *forced == '\0')
@@ -100,7 +99,7 @@ mdn_cpu_flags(void)
 {
   static gsize chosen = 0;
   if (g_once_init_enter(&chosen))
-    g_once_init_leave(&chosen, (gsize)choose_flags() + 1);
+    g_once_init_leave(&chosen, (gsize)mdn_cpu_flags_masked(g_getenv("MADDNESS_ISA")) + 1);
   return (unsigned)(chosen - 1);
 }
 

@@ -365,6 +365,40 @@ test_dispatch(void)
   g_test_message("engine ISA: %s", mdn_isa());
 }
 
+/* MADDNESS_ISA: a level the CPU has keeps its flags alone (scalar: none);
+ * an unknown or unsupported one warns and keeps all. */
+static void
+test_cpu_flags(void)
+{
+  const unsigned cpu = mdn_cpu_flags_detect();
+  int isa;
+
+  g_assert_cmpuint(mdn_cpu_flags_masked(NULL), ==, cpu);
+  g_assert_cmpuint(mdn_cpu_flags_masked(""), ==, cpu);
+  g_assert_cmpuint(mdn_cpu_flags_masked("scalar"), ==, 0);
+  g_assert_true(mdn_cpu_supports(MDN_ISA_SCALAR));
+  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+    const char *name = mdn_isa_name((MdnIsa)isa);
+    if (mdn_cpu_supports((MdnIsa)isa)) {
+      g_assert_cmpuint(mdn_cpu_flags_masked(name), ==, cpu & mdn_isa_flags((MdnIsa)isa));
+      continue;
+    }
+    g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*does not support it*");
+    g_assert_cmpuint(mdn_cpu_flags_masked(name), ==, cpu);
+    g_test_assert_expected_messages();
+  }
+  g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*unknown*");
+  g_assert_cmpuint(mdn_cpu_flags_masked("avx3"), ==, cpu);
+  g_test_assert_expected_messages();
+#if defined(__x86_64__)
+  g_assert_false(mdn_cpu_supports(MDN_ISA_NEON));
+  if (cpu & MDN_CPU_FLAG_AVX512)
+    g_assert_cmpuint(mdn_cpu_flags_masked("avx2"), ==, MDN_CPU_FLAG_SSE2 | MDN_CPU_FLAG_AVX2);
+#elif defined(__aarch64__)
+  g_assert_cmpuint(mdn_cpu_flags_masked("neon"), ==, MDN_CPU_FLAG_NEON);
+#endif
+}
+
 /* Registers the tests of one kernel (fir or cmac: the other NULL), unless
  * an earlier table had it. */
 static void
@@ -397,6 +431,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   mdn_exact_dsp_init(&ref, 0);
   g_test_add_func("/exact-kernels/dispatch", test_dispatch);
+  g_test_add_func("/exact-kernels/cpu-flags", test_cpu_flags);
   n_sets = mdn_test_flag_sets(sets);
   for (j = 0; j < n_sets; j++) {
     MdnExactDsp dsp;

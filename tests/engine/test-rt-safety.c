@@ -195,6 +195,7 @@ test_isa(gconstpointer data)
 
   if (in_child()) {
     g_assert_cmpstr(mdn_isa(), ==, mdn_isa_name(isa));
+    g_assert_cmpuint(mdn_cpu_flags(), ==, mdn_cpu_flags_detect() & mdn_isa_flags(isa));
     run_checks();
     return;
   }
