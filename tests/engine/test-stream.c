@@ -1,5 +1,5 @@
-/* test-stream: chunking, reset, tier switching, groups and bad arguments of
- * mdn_stream_process(). Outputs that must be identical are compared with
+/* test-stream: chunking, reset, tier switching, groups, bad arguments and
+ * silence of mdn_stream_process(). Outputs that must be identical are compared with
  * memcmp: the result may not depend on how the stream is cut.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
