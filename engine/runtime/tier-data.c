@@ -6,61 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+/* The spec and the kernel's shape, by the engine's one rule for each. */
 static gboolean
-spec_ok(const MdnTierSpec *spec, GError **error)
+spec_and_shape_ok(const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
+                  MdnErrorCode code, GError **error)
 {
-  int s = spec->taps_per_codebook;
-
-  if (s != 1 && s != 2 && s != 4 && s != 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
-    return FALSE;
-  }
-  if (spec->depth < 1 || spec->depth > 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "tree depth must be 1..8 (got %d)",
-                spec->depth);
-    return FALSE;
-  }
-  if (!mdn_table_bits_ok(spec->table_bits)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "table bits must be 5, 6, 7, 8 or 16 (got %d)", spec->table_bits);
-    return FALSE;
-  }
-  if (spec->exact_taps < 0) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "exact taps must be >= 0 (got %d)",
-                spec->exact_taps);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-shape_ok(int cin, int cout, int taps, int dilation, GError **error)
-{
-  if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS || taps < 1
-      || taps > MDN_MAX_TAPS || dilation < 1 || dilation > MDN_MAX_DILATION
-      || (guint64)cin * cout * taps > MDN_MAX_WEIGHTS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "bad kernel shape for a tier: cin=%d cout=%d taps=%d dilation=%d", cin, cout, taps,
-                dilation);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-tier_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX])
-{
-  name[0] = 0;
-  mdn_tier_spec_name(spec, name);
-  if (name[0])
-    return;
-  /* tier-spec.c not ready (or returned nothing): build the canonical name here. */
-  g_snprintf(name, MDN_TIER_NAME_MAX, "s%dd%d", spec->taps_per_codebook, spec->depth);
-  if (spec->exact_taps > 0)
-    g_snprintf(name + strlen(name), MDN_TIER_NAME_MAX - strlen(name), "e%d", spec->exact_taps);
-  if (spec->table_bits != 8)
-    g_snprintf(name + strlen(name), MDN_TIER_NAME_MAX - strlen(name), "q%d", spec->table_bits);
+  return mdn_tier_spec_validate(spec, code, error)
+         && mdn_kernel_shape_check(cin, cout, taps, dilation, code, error);
 }
 
 static size_t
@@ -77,7 +29,7 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   guint64 groups, lut_bytes, total;
   int buckets;
 
-  if (!spec_ok(spec, error) || !shape_ok(cin, cout, taps, dilation, error))
+  if (!spec_and_shape_ok(spec, cin, cout, taps, dilation, MDN_ERROR_INVALID_ARGUMENT, error))
     return NULL;
   groups = ((guint64)taps + spec->taps_per_codebook - 1) / spec->taps_per_codebook;
   if (n_exact < 0 || (guint64)n_exact > (guint64)cin * taps) {
@@ -106,7 +58,7 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
 
   t = g_new0(MdnTier, 1);
   t->spec = *spec;
-  tier_name(spec, t->name);
+  mdn_tier_spec_name(spec, t->name);
   t->cin = cin;
   t->cout = cout;
   t->taps = taps;
@@ -178,14 +130,10 @@ floats_ok(const char *what, const float *v, size_t n, GError **error)
 gboolean
 mdn_tier_validate(const MdnTier *t, GError **error)
 {
-  GError *local = NULL;
   int s, groups, j;
 
-  if (!spec_ok(&t->spec, &local) || !shape_ok(t->cin, t->cout, t->taps, t->dilation, &local)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%s", local->message);
-    g_error_free(local);
+  if (!spec_and_shape_ok(&t->spec, t->cin, t->cout, t->taps, t->dilation, MDN_ERROR_CORRUPT, error))
     return FALSE;
-  }
   s = t->spec.taps_per_codebook;
   groups = mdn_tier_groups(t);
   if (t->buckets != 1 << t->spec.depth) {

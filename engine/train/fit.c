@@ -55,6 +55,7 @@ void
 mdn_fit_options_init(MdnFitOptions *o)
 {
   memset(o, 0, sizeof *o);
+  o->seed = MDN_DEFAULT_SEED;
   o->holdout_fraction = 0.2;
 }
 
@@ -811,9 +812,8 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
   for (s = 0; s < n_specs; s++) {
     const MdnTierSpec *sp = &specs[s];
     size_t groups;
-    if (sp->taps_per_codebook < 1 || sp->taps_per_codebook > 8 || sp->depth < 1 || sp->depth > 8
-        || !mdn_table_bits_ok(sp->table_bits) || sp->exact_taps < 0) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "bad tier spec #%d", s);
+    if (!mdn_tier_spec_validate(sp, MDN_ERROR_INVALID_ARGUMENT, error)) {
+      g_prefix_error(error, "tier spec #%d: ", s);
       g_free(parsed);
       return NULL;
     }
