@@ -115,6 +115,43 @@ show_progress(const char *stage, double fraction, gpointer data)
   fflush(stderr);
 }
 
+/* The ladder of --tiers (or the engine's default) and the seed of --seed. */
+static gboolean
+fit_options(MdnFitOptions *options, MdnTierSpec **specs, GError **error)
+{
+  mdn_fit_options_init(options);
+  options->seed = (guint64)opt_seed;
+  if (opt_tiers) {
+    int n = mdn_tier_ladder_parse(opt_tiers, specs, error);
+    if (n <= 0)
+      return FALSE;
+    options->specs = *specs;
+    options->n_specs = n;
+  }
+  if (isatty(STDERR_FILENO))
+    options->progress = show_progress;
+  return TRUE;
+}
+
+/* One line per kept tier, then the time the fit took. */
+static void
+print_report(const MdnModel *model, gint64 start)
+{
+  int t;
+
+  for (t = 0; t < mdn_model_n_tiers(model); t++) {
+    MdnTierInfo info;
+    mdn_model_tier_info(model, t, &info);
+    printf("tier: %s snr_db=%.1f\n", info.name, info.snr_db);
+  }
+  printf("fit_seconds: %.2f\n", (g_get_monotonic_time() - start) / 1e6);
+  if (mdn_model_n_tiers(model) == 0)
+    fprintf(stderr,
+            "maddness-fit: note: no tier is cheaper than the exact path (%.0f ops per "
+            "frame); the preset holds the exact path only\n",
+            mdn_model_exact_cost(model));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -153,41 +190,16 @@ main(int argc, char **argv)
   for (t = 0; opt_audio[t]; t++)
     if (!append_audio(opt_audio[t], kernel, kernel_has_rate, &audio, &n_frames, &error))
       goto out;
-
-  mdn_fit_options_init(&options);
-  options.seed = (guint64)opt_seed;
-  if (opt_tiers) {
-    int n = mdn_tier_ladder_parse(opt_tiers, &specs, &error);
-    if (n <= 0) {
-      if (!error)
-        g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "empty --tiers");
-      goto out;
-    }
-    options.specs = specs;
-    options.n_specs = n;
-  }
-  if (isatty(STDERR_FILENO))
-    options.progress = show_progress;
+  if (!fit_options(&options, &specs, &error))
+    goto out;
 
   start = g_get_monotonic_time();
   model = mdn_fit(kernel, audio, n_frames, &options, &error);
   if (options.progress)
     fprintf(stderr, "\n");
-  if (!model)
+  if (!model || !mdn_model_save(model, opt_output, &error))
     goto out;
-  if (!mdn_model_save(model, opt_output, &error))
-    goto out;
-  for (t = 0; t < mdn_model_n_tiers(model); t++) {
-    MdnTierInfo info;
-    mdn_model_tier_info(model, t, &info);
-    printf("tier: %s snr_db=%.1f\n", info.name, info.snr_db);
-  }
-  printf("fit_seconds: %.2f\n", (g_get_monotonic_time() - start) / 1e6);
-  if (mdn_model_n_tiers(model) == 0)
-    fprintf(stderr,
-            "maddness-fit: note: no tier is cheaper than the exact path (%.0f ops per "
-            "frame); the preset holds the exact path only\n",
-            mdn_model_exact_cost(model));
+  print_report(model, start);
   status = 0;
 
 out:
