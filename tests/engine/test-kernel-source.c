@@ -291,29 +291,42 @@ test_taps_bad(void)
   }
 }
 
+static void
+assert_same_weights(const MdnKernel *a, const MdnKernel *b)
+{
+  g_assert_cmpint(a->cin, ==, b->cin);
+  g_assert_cmpint(a->cout, ==, b->cout);
+  g_assert_cmpint(a->taps, ==, b->taps);
+  g_assert_cmpint(a->dilation, ==, b->dilation);
+  g_assert_cmpmem(a->weights, sizeof(float) * a->cin * a->cout * a->taps, b->weights,
+                  sizeof(float) * b->cin * b->cout * b->taps);
+  g_assert_cmpmem(a->bias, sizeof(float) * a->cout, b->bias, sizeof(float) * b->cout);
+}
+
+static void
+save_kernel_taps(const MdnKernel *k, const char *path)
+{
+  GError *error = NULL;
+  FILE *f = g_fopen(path, "w");
+
+  g_assert_nonnull(f);
+  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  g_assert_cmpint(fclose(f), ==, 0);
+}
+
 /* Writes header + body and reads it back: every float keeps its bits. */
 static void
 roundtrip(const MdnKernel *k)
 {
   char *path = tmp_path("rt.taps");
   GError *error = NULL;
-  FILE *f = g_fopen(path, "w");
   MdnKernel *back;
 
-  g_assert_nonnull(f);
-  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
-  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
-  g_assert_no_error(error);
-  fclose(f);
+  save_kernel_taps(k, path);
   back = mdn_kernel_load_taps(path, k->rate, &error);
   g_assert_no_error(error);
-  g_assert_cmpint(back->cin, ==, k->cin);
-  g_assert_cmpint(back->cout, ==, k->cout);
-  g_assert_cmpint(back->taps, ==, k->taps);
-  g_assert_cmpint(back->dilation, ==, k->dilation);
-  g_assert_cmpmem(back->weights, sizeof(float) * k->cin * k->cout * k->taps, k->weights,
-                  sizeof(float) * k->cin * k->cout * k->taps);
-  g_assert_cmpmem(back->bias, sizeof(float) * k->cout, k->bias, sizeof(float) * k->cout);
+  assert_same_weights(back, k);
   mdn_kernel_free(back);
   g_free(path);
 }
@@ -401,18 +414,6 @@ test_taps_fuzz(void)
 
 /* ---- mdn_kernel_load: any kernel argument ---------------------------------------- */
 
-static void
-assert_same_weights(const MdnKernel *a, const MdnKernel *b)
-{
-  g_assert_cmpint(a->cin, ==, b->cin);
-  g_assert_cmpint(a->cout, ==, b->cout);
-  g_assert_cmpint(a->taps, ==, b->taps);
-  g_assert_cmpint(a->dilation, ==, b->dilation);
-  g_assert_cmpmem(a->weights, sizeof(float) * a->cin * a->cout * a->taps, b->weights,
-                  sizeof(float) * b->cin * b->cout * b->taps);
-  g_assert_cmpmem(a->bias, sizeof(float) * a->cout, b->bias, sizeof(float) * b->cout);
-}
-
 /* Loads `source` and checks the kernel against `want`, its rate and whether
  * it came from the file. */
 static void
@@ -453,18 +454,6 @@ save_kernel_preset(const MdnKernel *k, const char *path)
   g_assert_no_error(error);
   g_assert_true(mdn_model_save(m, path, &error));
   mdn_model_free(m);
-}
-
-static void
-save_kernel_taps(const MdnKernel *k, const char *path)
-{
-  GError *error = NULL;
-  FILE *f = g_fopen(path, "w");
-
-  g_assert_nonnull(f);
-  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
-  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
-  g_assert_cmpint(fclose(f), ==, 0);
 }
 
 /* A preset (by magic or suffix, by path or by name), a WAV IR (by header)
