@@ -78,23 +78,21 @@ mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
   return k->weights[((size_t)o * k->cin + i) * k->taps + tap];
 }
 
-/* Kernel sources shared by every tool (kernel-source.c). Each reads only a
- * regular file (mdn_file_open_regular) and its errors name the file once.
+/* The kernel a kernel argument names, as maddness-fit --kernel and
+ * maddnesstrainer's `kernel` take it (kernel-source.c): a .mdn preset (its
+ * kernel), a WAV impulse response or a taps file, or a preset's name
+ * (mdn_preset_find). A preset is told by its magic or a .mdn suffix, a WAV
+ * file by a RIFF, RIFX or RF64 header or a .wav suffix; anything else is read
+ * as a taps file. Only regular files are read (mdn_file_open_regular), and
+ * errors name the file once ("FILE: reason", "FILE:LINE: reason").
  * WAV impulse response: a mono file gives 1->1, N channels give 1->N;
  * its rate is the kernel's rate.
  * Taps file: first line "cin cout taps [dilation]", then cout*cin lines in
  * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
- * white space; '#' starts a comment. It carries no rate: `rate` gives it.
- * An optional line "bias b0 b1 ..." after the taps sets the bias. */
-MDN_API MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
-MDN_API MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
-/* The kernel a kernel argument names, as maddness-fit --kernel and
- * maddnesstrainer's `kernel` take it: a .mdn preset (its kernel), a WAV
- * impulse response or a taps file, or a preset's name (mdn_preset_find). A
- * preset is told by its magic or a .mdn suffix, a WAV file by a RIFF, RIFX or
- * RF64 header or a .wav suffix; anything else is read as a taps file, which
- * carries no rate: it gets `taps_rate` (checked whatever the kind). *has_rate
- * (may be NULL) says whether the kernel's rate came from the file. */
+ * white space; '#' starts a comment. An optional line "bias b0 b1 ..." after
+ * the taps sets the bias. It carries no rate: it gets `taps_rate` (checked
+ * whatever the kind). *has_rate (may be NULL) says whether the kernel's rate
+ * came from the file. */
 MDN_API MdnKernel *mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate,
                                    GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */

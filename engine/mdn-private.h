@@ -36,6 +36,12 @@ gboolean mdn_tier_spec_validate(const MdnTierSpec *spec, MdnErrorCode code, GErr
 #define MDN_PRESET_MAGIC "MDNPRST"
 #define MDN_PRESET_MAGIC_BYTES 8
 
+/* ---- kernel files (kernel-source.c), the kinds mdn_kernel_load() reads ---- */
+/* A WAV impulse response at its own rate. */
+MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
+/* A taps file, at `rate`. */
+MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
+
 struct _MdnModel {
   MdnKernel *kernel;
   MdnTier **tiers; /* fastest first */

@@ -1,7 +1,7 @@
 /* test-kernel-source.c: kernels from WAV impulse responses and taps files.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "maddness.h"
+#include "mdn-private.h" /* the WAV and taps loaders */
 #include "mdn-test-spawn.h"
 
 #include <errno.h>
