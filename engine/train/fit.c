@@ -613,30 +613,18 @@ encode_rows(Fit *fit, const MdnTier *tier)
   return TRUE;
 }
 
-/* Adds (sign +1) or takes (-1) the tables' sum over the row's codebooks to
- * or from each row's residual. FALSE when cancelled (ticks only when asked). */
-static gboolean
-apply_prior(Fit *fit, double sign, gboolean tick)
+/* The prototype tables' sum over row j's codebooks, for output o. */
+static double
+prior_sum(const Fit *fit, size_t j, int o)
 {
-  TierWork *work = &fit->tier;
-  const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
-  size_t j;
-  int o, c;
+  const TierWork *work = &fit->tier;
+  const int cout = fit->kernel->cout, n_cb = work->n_codebooks;
+  double acc = 0;
+  int c;
 
-  for (j = 0; j < fit->n_rows; j++) {
-    for (o = 0; o < cout; o++) {
-      double acc = 0;
-      for (c = 0; c < n_cb; c++)
-        acc += work->prior[((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o];
-      if (sign > 0)
-        work->residual[j * cout + o] += acc;
-      else
-        work->residual[j * cout + o] -= acc;
-    }
-    if (tick && j % 1024 == 0 && !progress_tick(0, &fit->progress))
-      return FALSE;
-  }
-  return TRUE;
+  for (c = 0; c < n_cb; c++)
+    acc += work->prior[((size_t)c * work->buckets + work->codes[j * n_cb + c]) * cout + o];
+  return acc;
 }
 
 /* Prototype tables: each bucket's mean window through the codebook's
@@ -670,7 +658,13 @@ prototype_tables(Fit *fit, const MdnTier *tier)
         }
         work->prior[((size_t)c * buckets + b) * cout + o] = acc;
       }
-  return apply_prior(fit, -1, TRUE);
+  for (j = 0; j < fit->n_rows; j++) {
+    for (o = 0; o < cout; o++)
+      work->residual[j * cout + o] -= prior_sum(fit, j, o);
+    if (j % 1024 == 0 && !progress_tick(0, &fit->progress))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* Squared error of the tables' sums against the residual on rows from..to-1. */
@@ -826,13 +820,15 @@ train_snr(const Fit *fit, const double *pred)
 static void
 debug_table_report(Fit *fit, const MdnTier *tier)
 {
-  const TierWork *work = &fit->tier;
+  TierWork *work = &fit->tier;
   const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
   double *pred = g_new(double, fit->n_rows *cout + 1), snr_double, snr_quantised;
   size_t j;
   int o, c;
 
-  apply_prior(fit, +1, FALSE);
+  for (j = 0; j < fit->n_rows; j++)
+    for (o = 0; o < cout; o++)
+      work->residual[j * cout + o] += prior_sum(fit, j, o);
   for (j = 0; j < fit->n_rows; j++)
     for (o = 0; o < cout; o++) {
       double acc = work->offset[o];
