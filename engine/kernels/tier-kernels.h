@@ -77,11 +77,11 @@ typedef size_t MdnTierCountBelowFn(const float *const *x, int cin, ptrdiff_t fir
                                    float level);
 /* The end of the run of rows with one sigma that goes on at row end of the
  * chunk (frame0: the absolute frame of row 0, n rows, span as
- * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
- * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with an
- * ISA's max_abs and count_below. */
+ * mdn_tier_span(), block the normalisation block L, a power of two); the
+ * run's sigma is sigma, the next run's goes to *next_sigma (sigma when the
+ * run reaches n). mdn_tier_run_end() with an ISA's max_abs and count_below. */
 typedef size_t MdnTierRunEndFn(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                               ptrdiff_t span, float sigma, float *next_sigma);
+                               ptrdiff_t span, size_t block, float sigma, float *next_sigma);
 
 /* The scans by table size: scan[mdn_tier_scan_index (depth)], so each size
  * can take the ISA that is fastest for it. */
@@ -167,12 +167,12 @@ mdn_tier_frame_max(int cin, const float *const *x, ptrdiff_t r)
  * count_below. */
 static inline __attribute__((always_inline)) size_t
 mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                 ptrdiff_t span, float sigma, float *next_sigma, MdnTierMaxAbsFn *max_abs,
-                 MdnTierCountBelowFn *count_below)
+                 ptrdiff_t span, size_t block, float sigma, float *next_sigma,
+                 MdnTierMaxAbsFn *max_abs, MdnTierCountBelowFn *count_below)
 {
   *next_sigma = sigma;
   while (end < n) {
-    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) % MDN_NORM_BLOCK);
+    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) & (block - 1));
     size_t limit, below;
     if (into_block == 0) {
       float block_sigma
@@ -184,7 +184,7 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
       end++;
       continue;
     }
-    limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
+    limit = MIN(n, end + (block - into_block));
     below = count_below(x, cin, (ptrdiff_t)end, limit - end, mdn_tier_below_level(sigma));
     end += below;
     if (end < limit) {

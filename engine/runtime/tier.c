@@ -20,7 +20,7 @@
  *   code_c(t) = mdn_tier_encode_one (tier, cb_chan[c], &x[cb_chan[c]][t - cb_group[c]*s*dil],
  *                                    sigma_t)
  *   sigma_t   = mdn_pow2_ceil (max |x[i][u]|, all channels i, u in [B - span, t]),
- *               B = t - t % MDN_NORM_BLOCK.
+ *               B = t - t % L, L = tier->norm_block.
  *
  * The output is a pure function of the input and t: the state only caches
  * codes, and any call sequence (chunk sizes, invalidation, jumps of frame0)
@@ -29,10 +29,12 @@
  * Streaming: the code of channel i at position p depends on sigma, so codes
  * are cached together with the sigma they were encoded with. Within a
  * normalisation block sigma_t only grows (running max); when it changes (a
- * new block, or a louder frame inside the block), the codes the remaining
- * rows of the block read, positions [t - reach, t] with
- * reach = (groups - 1) * s * dil, are encoded again. Otherwise each new frame
- * is encoded once per channel.
+ * new block whose look-back is quieter or louder, or a louder frame inside
+ * the block), the codes the remaining rows of the block read, positions
+ * [t - reach, t] with reach = (groups - 1) * s * dil, are encoded again.
+ * Otherwise each new frame is encoded once per channel: the state remembers
+ * how far the codes of the current sigma go (a vector encoder rounds a run
+ * up to whole vectors within the chunk; the next run starts after them).
  *
  * Rows come in runs with one sigma (often whole blocks, or several): a run's
  * new codes are encoded in bulk, then its rows are scanned together, along
@@ -57,6 +59,7 @@ struct _MdnTierState {
   size_t code_stride;    /* capacity + MDN_TIER_ROW_PAD: scan reads past the end */
   guint8 *codes;         /* [cin][code_stride]; codes[i][k] is position base + k */
   gint64 base;           /* absolute frame of codes[i][0] */
+  gint64 coded_end;      /* codes of code_sigma are valid up to this position (excluded) */
   gint64 next_frame;     /* the frame the cache is ready for */
   gboolean valid;        /* FALSE: rebuild from the input history */
   float sigma;           /* sigma of frame next_frame - 1 */
@@ -111,22 +114,22 @@ mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes)
 size_t
 mdn_tier_history(const MdnTier *tier)
 {
-  return mdn_tier_span(tier) + MDN_NORM_BLOCK;
+  return mdn_tier_span(tier) + (size_t)tier->norm_block;
 }
 
 /* Operations per frame:
  *   n_codebooks * cout                   table lookups and adds
  * + n_exact * cout                       exact multiply-adds
- * + cin * depth * (1 + span / NORM_BLOCK) encode steps (tree levels): each
+ * + cin * depth * (1 + span / L)         encode steps (tree levels): each
  *   frame is encoded once, and at each block start the span is encoded again
- *   with the block's new sigma (amortised over the block's frames). */
+ *   with the block's new sigma (amortised over the block's L frames). */
 double
 mdn_tier_cost(const MdnTier *tier)
 {
   double lookups = (double)tier->n_codebooks * tier->cout;
   double exact = (double)tier->n_exact * tier->cout;
-  double encode
-      = (double)tier->cin * tier->spec.depth * (1.0 + (double)mdn_tier_span(tier) / MDN_NORM_BLOCK);
+  double encode = (double)tier->cin * tier->spec.depth
+                  * (1.0 + (double)mdn_tier_span(tier) / tier->norm_block);
   return lookups + exact + encode;
 }
 
@@ -155,7 +158,7 @@ mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp)
   int c, i;
 
   if (tier == NULL || tier->cin < 1 || tier->cin > MDN_MAX_CHANNELS || tier->cout < 1
-      || tier->cout > MDN_MAX_CHANNELS)
+      || tier->cout > MDN_MAX_CHANNELS || !mdn_norm_block_ok(tier->norm_block))
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
@@ -217,9 +220,10 @@ mdn_tier_state_invalidate(MdnTierState *state)
 }
 
 /* Encodes every channel at absolute positions [first, last] with sigma, and
- * possibly more up to limit (the last readable frame). frame0 maps absolute
- * positions to x[i][p - frame0]. */
-static void
+ * possibly more up to limit (the last readable frame); returns the position
+ * after the last one encoded. frame0 maps absolute positions to
+ * x[i][p - frame0]. */
+static gint64
 encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
              gint64 first, gint64 last, gint64 limit, float sigma)
 {
@@ -227,9 +231,9 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
   int i;
 
   if (last < first)
-    return;
-  /* Rounded up to whole vector steps where the chunk allows it: positions
-   * past the run are encoded again by whichever run reads them. */
+    return first;
+  /* Rounded up to whole vector steps where the chunk allows it: the next
+   * run of the same sigma starts after them. */
   if (state->dsp->encode_step > 1) {
     const gint64 step = (gint64)state->dsp->encode_step;
     last = MIN(first + (last - first + step) / step * step - 1, limit);
@@ -239,6 +243,7 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
                        state->thresholds + i * thr_stride, sigma, tier->spec.depth, tier->dilation,
                        x[i] + (ptrdiff_t)(first - frame0), (size_t)(last - first + 1),
                        state->codes + (size_t)i * state->code_stride + (first - state->base));
+  return last + 1;
 }
 
 /* Rows [b0, b0 + n) of the chunk (n <= MDN_TIER_ROWS, a batch), table sums
@@ -272,6 +277,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 {
   const MdnTierDsp *k = state->dsp;
   const ptrdiff_t span = (ptrdiff_t)mdn_tier_span(tier);
+  const size_t block = (size_t)tier->norm_block;
   const gint64 reach = (gint64)state->reach;
   gboolean codes_valid = state->valid && frame0 == state->next_frame;
   size_t r = 0;
@@ -295,7 +301,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
    * pow2_ceil of the running max matters, and pow2_ceil (max (a, b)) =
    * max (pow2_ceil (a), pow2_ceil (b)), so the state keeps sigma alone. */
   {
-    const ptrdiff_t into_block = (ptrdiff_t)(frame0 % MDN_NORM_BLOCK);
+    const ptrdiff_t into_block = (ptrdiff_t)(frame0 & (block - 1));
     if (!codes_valid || into_block == 0)
       sigma = mdn_tier_pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
     else
@@ -309,16 +315,16 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 
     /* Extend the run while sigma stays: across block starts whose look-back
      * gives the same sigma, and inside blocks up to a louder frame. */
-    end = k->run_end(x, tier->cin, frame0, end, n, span, sigma, &next_sigma);
+    end = k->run_end(x, tier->cin, frame0, end, n, span, block, sigma, &next_sigma);
 
-    /* Codes the run reads: [t - reach, t_end - 1], or only the new
-     * positions when the cached ones carry this sigma. */
+    /* Codes the run reads: [t - reach, t_end - 1], or only the positions
+     * not yet encoded when the cached ones carry this sigma. */
     if (!codes_valid || sigma != state->code_sigma)
-      encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1,
-                   frame0 + (gint64)n - 1, sigma);
-    else
-      encode_range(tier, state, x, frame0, t, frame0 + (gint64)end - 1, frame0 + (gint64)n - 1,
-                   sigma);
+      state->coded_end = encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1,
+                                      frame0 + (gint64)n - 1, sigma);
+    else if (state->coded_end < frame0 + (gint64)end)
+      state->coded_end = encode_range(tier, state, x, frame0, state->coded_end,
+                                      frame0 + (gint64)end - 1, frame0 + (gint64)n - 1, sigma);
     state->code_sigma = sigma;
     codes_valid = TRUE;
 

@@ -44,6 +44,8 @@
 #define FIT_TOL 1e-4
 #define FIT_MAX_ITER 300
 #define FIT_MIN_SECONDS 1.0
+/* Frames per entry of the block maxima that speed up row_peak(). */
+#define FIT_PEAK_BLOCK 64
 /* Rows per bucket the regression needs at the least. */
 #define FIT_MIN_ROWS_PER_BUCKET 8
 /* Memory bounds: codes of the training rows (bytes), and table unknowns of
@@ -144,7 +146,7 @@ typedef struct {
   float *padded;      /* [cin][pad + n_frames]: deinterleaved */
   const float **x;    /* x[i][t], valid for t >= -pad */
   float *frame_peak;  /* [n_frames]: max_i |x[i][t]| */
-  float *block_peak;  /* [ceil(n_frames / MDN_NORM_BLOCK)]: block maxima of frame_peak */
+  float *block_peak;  /* [ceil(n_frames / FIT_PEAK_BLOCK)]: block maxima of frame_peak */
   size_t n_rows;      /* training rows */
   size_t *row;        /* [n_rows]: the frame of each */
   float *gain;        /* [n_rows]: level dither of the row, 2^u with u in [0, 1) */
@@ -191,21 +193,22 @@ fit_clear(Fit *fit)
     g_rand_free(fit->rng);
 }
 
-/* What sigma_t is taken from (mdn-private.h): max |x| over [B - span, t]. */
+/* What sigma_t is taken from (mdn-private.h): max |x| over [B - span, t],
+ * B = t - t % norm_block (the tier's normalisation block). */
 static float
-row_peak(const Fit *fit, size_t t, size_t span)
+row_peak(const Fit *fit, size_t t, size_t span, size_t norm_block)
 {
-  size_t block = t - t % MDN_NORM_BLOCK;
+  size_t block = t - t % norm_block;
   size_t lo = block > span ? block - span : 0, hi = t + 1;
   float m = 0;
 
-  while (lo < hi && lo % MDN_NORM_BLOCK) {
+  while (lo < hi && lo % FIT_PEAK_BLOCK) {
     m = MAX(m, fit->frame_peak[lo]);
     lo++;
   }
-  while (lo + MDN_NORM_BLOCK <= hi) {
-    m = MAX(m, fit->block_peak[lo / MDN_NORM_BLOCK]);
-    lo += MDN_NORM_BLOCK;
+  while (lo + FIT_PEAK_BLOCK <= hi) {
+    m = MAX(m, fit->block_peak[lo / FIT_PEAK_BLOCK]);
+    lo += FIT_PEAK_BLOCK;
   }
   while (lo < hi) {
     m = MAX(m, fit->frame_peak[lo]);
@@ -240,7 +243,7 @@ static void
 pad_audio(Fit *fit)
 {
   const int cin = fit->kernel->cin;
-  const size_t n = fit->n_frames, n_blocks = (n + MDN_NORM_BLOCK - 1) / MDN_NORM_BLOCK;
+  const size_t n = fit->n_frames, n_blocks = (n + FIT_PEAK_BLOCK - 1) / FIT_PEAK_BLOCK;
   size_t t;
   int i;
 
@@ -258,8 +261,8 @@ pad_audio(Fit *fit)
     }
   }
   for (t = 0; t < n; t++)
-    fit->block_peak[t / MDN_NORM_BLOCK]
-        = MAX(fit->block_peak[t / MDN_NORM_BLOCK], fit->frame_peak[t]);
+    fit->block_peak[t / FIT_PEAK_BLOCK]
+        = MAX(fit->block_peak[t / FIT_PEAK_BLOCK], fit->frame_peak[t]);
 }
 
 static int
@@ -327,7 +330,7 @@ choose_rows(Fit *fit, size_t max_span, size_t max_codebooks)
         = lo
           + (hi > lo + 1 ? (size_t)g_rand_int_range(fit->rng, 0, (gint32)MIN(hi - lo, G_MAXINT32))
                          : 0);
-    if (row_peak(fit, t, max_span) > 0x1p-100f)
+    if (row_peak(fit, t, max_span, MDN_NORM_BLOCK) > 0x1p-100f)
       fit->row[fit->n_rows++] = t;
   }
 
@@ -473,7 +476,8 @@ residual_targets(Fit *fit, const MdnTier *tier)
   for (j = 0; j < fit->n_rows; j++) {
     const size_t t = fit->row[j];
     /* sigma of the row as the stream sees it at the dithered level */
-    work->sigma[j] = mdn_pow2_ceil(fit->gain[j] * row_peak(fit, t, work->span));
+    work->sigma[j]
+        = mdn_pow2_ceil(fit->gain[j] * row_peak(fit, t, work->span, (size_t)tier->norm_block));
     for (o = 0; o < cout; o++) {
       double acc = fit->row_exact[j * cout + o];
       for (e = 0; e < tier->n_exact; e++)
@@ -927,9 +931,9 @@ measure_tier(Fit *fit, MdnTier *tier, double *snr, GError **error)
     mdn_model_free(model);
     return FALSE;
   }
-  warm = MAX(mdn_tier_history(tier), mdn_exact_history(k)) + MDN_NORM_BLOCK;
+  warm = MAX(mdn_tier_history(tier), mdn_exact_history(k)) + (size_t)tier->norm_block;
   h0 = fit->n_train > warm ? fit->n_train - warm : 0;
-  h0 -= h0 % MDN_NORM_BLOCK; /* blocks aligned with the audio's frame count */
+  h0 -= h0 % (size_t)tier->norm_block; /* blocks aligned with the audio's frame count */
   out = g_new(float, chunk *cout);
   held = g_new(float, fit->n_hold *cout + 1);
   for (t = h0; t < fit->n_frames && ok; t += chunk) {
@@ -1126,7 +1130,7 @@ fit_ladder(Fit *fit, const MdnTierSpec *specs, int n_specs, const LadderNeeds *n
   progress_stage(&fit->progress, "prepare", 0, 0.05);
   if (!fit_prepare(fit, needs->max_span, needs->max_codebooks))
     return set_cancelled(error);
-  if (fit->n_rows < needs->min_rows || fit->n_hold < MDN_NORM_BLOCK) {
+  if (fit->n_rows < needs->min_rows || fit->n_hold < FIT_PEAK_BLOCK) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
                 "%zu training rows with sound; the ladder's largest trees need %zu", fit->n_rows,
                 needs->min_rows);

@@ -629,7 +629,9 @@ tier_free(MdnTier *tier)
   g_free(tier);
 }
 
-/* A random tier: every (channel, group) codebook, random exact taps. */
+/* A random tier: every (channel, group) codebook, random exact taps; the
+ * normalisation block this version fits with, format version 1's, or a short
+ * one (more block starts). */
 static MdnTier *
 random_tier(int cin, int cout, int taps, int dilation, int s, int depth, int n_exact,
             int table_bits, GRand *rng)
@@ -648,6 +650,16 @@ random_tier(int cin, int cout, int taps, int dilation, int s, int depth, int n_e
   tier->taps = taps;
   tier->dilation = dilation;
   tier->buckets = 1 << depth;
+  switch (g_rand_int_range(rng, 0, 3)) {
+  case 0:
+    tier->norm_block = MDN_NORM_BLOCK;
+    break;
+  case 1:
+    tier->norm_block = MDN_NORM_BLOCK_V1;
+    break;
+  default:
+    tier->norm_block = MDN_NORM_BLOCK_MIN;
+  }
   tier->split = g_new(guint8, cin * depth);
   for (k = 0; k < cin * depth; k++)
     tier->split[k] = (guint8)g_rand_int_range(rng, 0, s);
@@ -853,7 +865,7 @@ test_silence(void)
                                      : (t % 3 ? 0.0f : -0.0f);
         out = run_kernels(tier, &cands[ii].dsp, padded, pad, n, b, rng);
         for (t = 0; t < n; t++) {
-          const gboolean silent = with_sound % 2 == 0 || t - t % MDN_NORM_BLOCK >= sound + span;
+          const gboolean silent = with_sound % 2 == 0 || t - t % tier->norm_block >= sound + span;
           for (o = 0; o < cout; o++) {
             const float want = b != NULL ? b[o] : 0.0f;
             if (silent && out[t * cout + o] != want)
@@ -897,7 +909,7 @@ bench_tiers(void)
   for (ci = 0; ci < G_N_ELEMENTS(cases); ci++) {
     MdnTier *tier = random_tier(cases[ci].cin, cases[ci].cout, cases[ci].taps, cases[ci].dilation,
                                 cases[ci].s, cases[ci].depth, cases[ci].n_exact, 8, rng);
-    const size_t pad = mdn_tier_history(tier) + 64;
+    const size_t pad = (tier->norm_block = MDN_NORM_BLOCK, mdn_tier_history(tier) + 64);
     float **padded = g_new(float *, tier->cin), *out = g_new(float, 1024 * tier->cout);
     int i, isa;
     if (strcmp(cases[ci].what, g_getenv("MDN_TIER_BENCH")) != 0

@@ -558,9 +558,9 @@ count_below_neon(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 
 size_t
 mdn_tier_run_end_neon(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                      ptrdiff_t span, float sigma, float *next_sigma)
+                      ptrdiff_t span, size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_neon,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_neon,
                           count_below_neon);
 }
 

@@ -137,9 +137,9 @@ count_below_c(const float *const *x, int cin, ptrdiff_t first, size_t n, float l
 
 static size_t
 run_end_c(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-          float sigma, float *next_sigma)
+          size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_c,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_c,
                           count_below_c);
 }
 

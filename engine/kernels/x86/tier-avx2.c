@@ -622,9 +622,9 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 
 size_t
 mdn_tier_run_end_avx2(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                      ptrdiff_t span, float sigma, float *next_sigma)
+                      ptrdiff_t span, size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_avx2,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_avx2,
                           count_below_avx2);
 }
 
