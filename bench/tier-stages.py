@@ -29,8 +29,7 @@ import tempfile
 STAGES = [
     ("encode", r":(mdn_tier_encode_\w+|encode_range|encode_\w+)$"),
     ("scan", r":mdn_tier_scan\w*$"),
-    ("exact_taps", r":mdn_tier_exact_\w+$"),
-    ("combine", r":mdn_tier_combine\w*$"),
+    ("output", r":(mdn_tier_exact_\w+|mdn_tier_combine\w*|mdn_tier_output\w*)$"),
     ("sigma", r":(mdn_tier_run_end\w*|mdn_tier_max_abs\w*|mdn_tier_count_below\w*|run_end\w*)$"),
     ("tier_control", r"runtime/tier[^/]*\.c:"),
     ("stream", r"(runtime/stream\.c:|mdn_deinterleave)"),

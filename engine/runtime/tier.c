@@ -66,9 +66,9 @@ struct _MdnTierState {
   float code_sigma;      /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
   float *thresholds;     /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: padded for vector loads */
   ptrdiff_t *cb_offset;  /* [n_codebooks]: cb_chan * code_stride - cb_group * s * dil */
-  guint32 *sums;         /* [cout][RS] table sums */
-  float *exact;          /* [cout][RS] exact-tap sums */
-  float *scratch;        /* [cout][RS] for combine */
+  guint32 *sums;         /* [mdn_tier_sum_rows (cout)][RS] table sums */
+  const float **exact_x; /* [n_exact]: each exact tap's input at the batch's row 0 */
+  float *scratch;        /* [2 * cout][RS] for the output kernel */
   float *row_sigma;      /* [RS]: sigma of each row of the batch */
   gboolean small_sums;   /* every table sum is below 2^31 */
 };
@@ -171,14 +171,14 @@ mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp)
   state->thresholds
       = g_try_malloc0_n((gsize)tier->cin * (tier->buckets - 1 + MDN_TIER_THR_PAD), sizeof(float));
   state->cb_offset = g_new0(ptrdiff_t, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
-  state->sums = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(guint32));
-  state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
-  state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
+  state->sums = g_try_malloc0_n(mdn_tier_sum_rows(tier->cout) * RS, sizeof(guint32));
+  state->exact_x = g_try_malloc0_n((gsize)MAX(tier->n_exact, 1), sizeof(float *));
+  state->scratch = g_try_malloc0_n((gsize)2 * tier->cout * RS, sizeof(float));
   state->row_sigma = g_try_malloc0_n(RS, sizeof(float));
   if (state->dsp->uses_planes)
     state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
   if (state->codes == NULL || state->thresholds == NULL || state->sums == NULL
-      || state->exact == NULL || state->scratch == NULL || state->row_sigma == NULL
+      || state->exact_x == NULL || state->scratch == NULL || state->row_sigma == NULL
       || (state->dsp->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
     return NULL;
@@ -205,7 +205,7 @@ mdn_tier_state_free(MdnTierState *state)
   g_free(state->thresholds);
   g_free(state->cb_offset);
   g_free(state->sums);
-  g_free(state->exact);
+  g_free(state->exact_x);
   g_free(state->scratch);
   g_free(state->row_sigma);
   g_free(state->planes);
@@ -247,26 +247,29 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
 }
 
 /* Rows [b0, b0 + n) of the chunk (n <= MDN_TIER_ROWS, a batch), table sums
- * and row_sigma already filled: exact taps and output. */
+ * and row_sigma already filled: exact taps, tables and bias into the output. */
 static void
 batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_t b0, size_t n,
           const float *bias, float *out)
 {
-  const MdnTierDsp *k = state->dsp;
-  float *dst = out + b0 * tier->cout;
-  const float *exact = NULL;
+  MdnTierOutputArgs args;
+  int e;
 
-  if (tier->n_exact > 0) {
-    const float *xs[MDN_MAX_CHANNELS];
-    int i;
-    for (i = 0; i < tier->cin; i++)
-      xs[i] = x[i] + b0;
-    k->exact(xs, tier->exact_chan, tier->exact_tap, tier->exact_w, tier->n_exact, tier->cout,
-             tier->dilation, n, state->exact);
-    exact = state->exact;
-  }
-  k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma, bias,
-                  state->small_sums, tier->cout, n, state->scratch, dst);
+  for (e = 0; e < tier->n_exact; e++)
+    state->exact_x[e]
+        = x[tier->exact_chan[e]] + b0 - (ptrdiff_t)tier->exact_tap[e] * tier->dilation;
+  args.sums = state->sums;
+  args.exact = state->exact_x;
+  args.w = tier->exact_w;
+  args.n_exact = tier->n_exact;
+  args.cout = tier->cout;
+  args.offset = tier->lut_offset;
+  args.scale = tier->lut_scale;
+  args.bias = bias;
+  args.sigma = state->row_sigma;
+  args.small = state->small_sums;
+  args.scratch = state->scratch;
+  state->dsp->output(&args, n, out + b0 * tier->cout);
 }
 
 /* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are

@@ -61,50 +61,19 @@ scan_c(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, si
 }
 
 static void
-exact_c(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w, int n_exact,
-        int cout, int dilation, size_t n, float *acc)
+output_c(const MdnTierOutputArgs *a, size_t n, float *out)
 {
+  const int cout = a->cout;
   size_t r;
-  int e, o;
-  for (o = 0; o < cout; o++)
-    for (r = 0; r < n; r++) {
-      float sum = 0.0f;
-      for (e = 0; e < n_exact; e++)
-        sum += w[(size_t)e * cout + o] * x[chan[e]][(ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation];
-      acc[(size_t)o * RS + r] = sum;
-    }
-}
-
-static void
-combine_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-          float sigma, int cout, size_t n, float *scratch, float *out)
-{
-  size_t r;
-  int o;
-  (void)scratch;
+  int o, e;
   for (r = 0; r < n; r++)
     for (o = 0; o < cout; o++) {
-      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
-      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
-      out[r * cout + o] = e + sigma * table;
-    }
-}
-
-static void
-combine_rows_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-               const float *sigma, const float *bias, gboolean small, int cout, size_t n,
-               float *scratch, float *out)
-{
-  size_t r;
-  int o;
-  (void)scratch;
-  (void)small;
-  for (r = 0; r < n; r++)
-    for (o = 0; o < cout; o++) {
-      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
-      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
-      float v = e + sigma[r] * table;
-      out[r * cout + o] = v + (bias != NULL ? bias[o] : 0.0f);
+      float sum = 0.0f, table, v;
+      for (e = 0; e < a->n_exact; e++)
+        sum += a->w[(size_t)e * cout + o] * a->exact[e][r];
+      table = a->offset[o] + a->scale[o] * (float)a->sums[(size_t)o * RS + r];
+      v = sum + a->sigma[r] * table;
+      out[r * cout + o] = v + (a->bias != NULL ? a->bias[o] : 0.0f);
     }
 }
 
@@ -153,9 +122,7 @@ mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
   for (s = 0; s < MDN_TIER_N_SCANS; s++)
     dsp->scan[s] = scan_c;
   dsp->uses_planes = FALSE;
-  dsp->exact = exact_c;
-  dsp->combine = combine_c;
-  dsp->combine_rows = combine_rows_c;
+  dsp->output = output_c;
   dsp->max_abs = max_abs_c;
   dsp->count_below = count_below_c;
   dsp->run_end = run_end_c;

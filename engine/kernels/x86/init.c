@@ -40,32 +40,39 @@ mdn_exact_dsp_init_x86(MdnExactDsp *dsp, unsigned flags)
 void
 mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
 {
+  int s;
+
   if (!(flags & MDN_CPU_FLAG_SSE2) || !(flags & MDN_CPU_FLAG_AVX2))
     return;
 #ifdef MDN_HAVE_TIER_AVX2
   dsp->encode = mdn_tier_encode_avx2;
   dsp->encode_step = 32;
-  for (int s = 0; s < MDN_TIER_N_SCANS; s++)
+  dsp->encode_flag = MDN_CPU_FLAG_AVX2;
+  for (s = 0; s < MDN_TIER_N_SCANS; s++) {
     dsp->scan[s] = mdn_tier_scan_avx2;
+    dsp->scan_flag[s] = MDN_CPU_FLAG_AVX2;
+  }
   dsp->uses_planes = TRUE;
-  dsp->exact = mdn_tier_exact_avx2;
-  dsp->combine = mdn_tier_combine_avx2;
-  dsp->combine_rows = mdn_tier_combine_rows_avx2;
+  dsp->output = mdn_tier_output_avx2;
+  dsp->output_flag = MDN_CPU_FLAG_AVX2;
   dsp->max_abs = mdn_tier_max_abs_avx2;
   dsp->count_below = mdn_tier_count_below_avx2;
   dsp->run_end = mdn_tier_run_end_avx2;
+  dsp->sigma_flag = MDN_CPU_FLAG_AVX2;
 #endif
 
-  /* combine, max_abs, count_below and run_end stay AVX2's. */
+  /* output, max_abs, count_below and run_end stay AVX2's. */
   if (!(flags & MDN_CPU_FLAG_AVX512))
     return;
 #ifdef MDN_HAVE_TIER_AVX512
   dsp->encode = mdn_tier_encode_avx512;
   dsp->encode_step = 0; /* masked tails: any count */
-  for (int s = 0; s < MDN_TIER_N_SCANS; s++)
+  dsp->encode_flag = MDN_CPU_FLAG_AVX512;
+  for (s = 0; s < MDN_TIER_N_SCANS; s++) {
     dsp->scan[s] = mdn_tier_scan_avx512;
+    dsp->scan_flag[s] = MDN_CPU_FLAG_AVX512;
+  }
   dsp->uses_planes = TRUE;
-  dsp->exact = mdn_tier_exact_avx512;
 #endif
 
   if (!(flags & MDN_CPU_FLAG_AVX512VBMI))
@@ -73,9 +80,12 @@ mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
 #ifdef MDN_HAVE_TIER_AVX512
   /* one or two byte permutes per lookup of 32 to 256 entries (16: the same
    * vpshufb either way) */
-  for (int s = 0; s < MDN_TIER_N_SCANS; s++)
+  for (s = 0; s < MDN_TIER_N_SCANS; s++) {
     dsp->scan[s] = mdn_tier_scan_avx512vbmi;
+    dsp->scan_flag[s] = MDN_CPU_FLAG_AVX512VBMI;
+  }
 #endif
+  (void)s;
 }
 
 void

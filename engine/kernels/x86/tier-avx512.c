@@ -10,9 +10,8 @@
  *   more than 16 buckets), exact 16-bit sums flushed every 257 codebooks.
  *   The VBMI scan (for CPUs with AVX-512 VBMI) reads tables of 32 to 256
  *   buckets by vpermb / vpermt2b instead (one or two permutes per 64 codes).
- * exact: FMAs along rows, masked tail.
- * No combine, max_abs, count_below or run_end here: the table keeps AVX2's
- * (cheap, once per run).
+ * No output, max_abs, count_below or run_end kernel here: the table keeps
+ * AVX2's.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "tier-kernels.h"
@@ -267,30 +266,4 @@ mdn_tier_scan_avx512vbmi(const MdnTierTables *t, const guint8 *codes, const ptrd
                          size_t n, guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth_vbmi, t, codes, offsets, n, sums);
-}
-
-/* ---- exact taps ---- */
-
-void
-mdn_tier_exact_avx512(const float *const *x, const guint16 *chan, const guint32 *tap,
-                      const float *w, int n_exact, int cout, int dilation, size_t n, float *acc)
-{
-  int e, o;
-  size_t r;
-  for (o = 0; o < cout; o++) {
-    float *dst = acc + (size_t)o * RS;
-    for (r = 0; r < n; r += 16) {
-      /* masked loads: nothing past row n - 1 is read; the padding takes the
-       * stored lanes past n */
-      const __mmask16 m
-          = n - r >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (unsigned)(n - r)) - 1);
-      __m512 s = _mm512_setzero_ps();
-      for (e = 0; e < n_exact; e++) {
-        const float *src = x[chan[e]] + (ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation;
-        s = _mm512_fmadd_ps(_mm512_set1_ps(w[(size_t)e * cout + o]), _mm512_maskz_loadu_ps(m, src),
-                            s);
-      }
-      _mm512_storeu_ps(dst + r, s);
-    }
-  }
 }
