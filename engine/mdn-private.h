@@ -251,6 +251,10 @@ typedef enum {
   MDN_CPU_FLAG_AVX512 = 1 << 2,     /* x86: AVX-512 F, BW, VL, DQ */
   MDN_CPU_FLAG_AVX512VBMI = 1 << 3, /* x86: AVX-512 VBMI (byte permutes) */
   MDN_CPU_FLAG_NEON = 1 << 4,       /* AArch64: Advanced SIMD (every CPU) */
+  /* x86: an Intel CPU. Not a level: the kernel tables take some families
+   * from a lower level than the flags allow where that level measured
+   * faster on this vendor's CPUs (kernels/x86/init.c, "per-family choice"). */
+  MDN_CPU_FLAG_INTEL = 1 << 5,
 } MdnCpuFlag;
 
 /* The levels MADDNESS_ISA names and mdn_isa() reports. */

@@ -72,11 +72,15 @@ typedef struct {
   float *scratch;              /* 2 * cout * MDN_TIER_ROW_STRIDE floats */
 } MdnTierOutputArgs;
 /* The rows' outputs, r < n <= MDN_TIER_ROWS, o < cout:
- *   e     = sum_e w[e * cout + o] * exact[e][r]   (from 0, in order e = 0, 1, ...;
- *                                                  vector kernels may fuse: rounding)
- *   table = offset[o] + scale[o] * (float) sums[o][r]
- *   out[r * cout + o] = (e + sigma[r] * table) + bias[o]   (bias NULL: + 0)
- * each operation rounded on its own; nothing past out[n * cout - 1] written. */
+ *   a = sigma[r] * scale[o],  c = sigma[r] * offset[o] + bias[o]   (bias NULL: + 0)
+ *   t = a * (float) sums[o][r] + c
+ *   e = sum_e w[e * cout + o] * exact[e][r]   (from 0, in order e = 0, 1, ...;
+ *                                             vector kernels may fuse: rounding)
+ *   out[r * cout + o] = n_exact > 0 ? e + t : t
+ * each operation rounded on its own but for the exact sum's; nothing past
+ * out[n * cout - 1] written. sigma is a power of two (or 0): a and c are
+ * sigma times the tables' scale and offset, exactly unless they leave the
+ * normal range; a kernel may compute them once for rows of the same sigma. */
 typedef void MdnTierOutputFn(const MdnTierOutputArgs *args, size_t n, float *out);
 /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
 typedef float MdnTierMaxAbsFn(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
@@ -270,17 +274,24 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
     }                                                                                              \
   } while (0)
 
-/* The plain-C reference, then what `flags` allow. */
+/* The table the engine uses for `flags`: mdn_tier_dsp_init_levels(), then
+ * the per-family choice of the architecture (x86/init.c): a family whose
+ * kernel of a lower level measured faster on such CPUs takes that one. */
 void mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags);
+/* The plain-C reference, then each entry from the highest level `flags`
+ * allow that has a kernel for it (the kernel tests and tier-cost --kernels
+ * see every kernel through these). */
+void mdn_tier_dsp_init_levels(MdnTierDsp *dsp, unsigned flags);
 void mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags);
+void mdn_tier_dsp_choose_x86(MdnTierDsp *dsp, unsigned flags);
 void mdn_tier_dsp_init_arm(MdnTierDsp *dsp, unsigned flags);
 
 /* The vector kernels (x86/tier-avx2.c, x86/tier-avx512.c, arm/tier-neon.c),
- * for those inits. The AVX-512 file has its own encode and scans only. */
+ * for those inits. The AVX-512 file has its own encode, scans and output. */
 MdnTierEncodeFn mdn_tier_encode_avx2, mdn_tier_encode_avx512, mdn_tier_encode_neon;
 MdnTierScanFn mdn_tier_scan_avx2, mdn_tier_scan_avx512, mdn_tier_scan_avx512vbmi,
     mdn_tier_scan_neon;
-MdnTierOutputFn mdn_tier_output_avx2, mdn_tier_output_neon;
+MdnTierOutputFn mdn_tier_output_avx2, mdn_tier_output_avx512, mdn_tier_output_neon;
 MdnTierMaxAbsFn mdn_tier_max_abs_avx2, mdn_tier_max_abs_neon;
 MdnTierCountBelowFn mdn_tier_count_below_avx2, mdn_tier_count_below_neon;
 MdnTierRunEndFn mdn_tier_run_end_avx2, mdn_tier_run_end_neon;

@@ -86,6 +86,51 @@ emu_cvtepu16_epi32(__m256i a)
     r[i] = v[i];
   return _mm512_loadu_si512(r);
 }
+static inline __m512
+emu_cvtepi32_ps(__m512i a)
+{
+  gint32 v[16];
+  float r[16];
+  int i;
+  _mm512_storeu_si512(v, a);
+  for (i = 0; i < 16; i++)
+    r[i] = (float)v[i];
+  return _mm512_loadu_ps(r);
+}
+static inline __m512
+emu_cvtepu32_ps(__m512i a)
+{
+  guint32 v[16];
+  float r[16];
+  int i;
+  _mm512_storeu_si512(v, a);
+  for (i = 0; i < 16; i++)
+    r[i] = (float)v[i];
+  return _mm512_loadu_ps(r);
+}
+static inline void
+emu_mask_storeu_ps(void *p, __mmask16 k, __m512 a)
+{
+  float v[16];
+  int i;
+  _mm512_storeu_ps(v, a);
+  for (i = 0; i < 16; i++)
+    if ((k >> i) & 1)
+      ((float *)p)[i] = v[i];
+}
+static inline __mmask16
+emu_mask_cmp_ps_mask(__mmask16 k, __m512 a, __m512 b, int op)
+{
+  return k & _mm512_cmp_ps_mask(a, b, op);
+}
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps emu_cvtepi32_ps
+#undef _mm512_cvtepu32_ps
+#define _mm512_cvtepu32_ps emu_cvtepu32_ps
+#undef _mm512_mask_storeu_ps
+#define _mm512_mask_storeu_ps emu_mask_storeu_ps
+#undef _mm512_mask_cmp_ps_mask
+#define _mm512_mask_cmp_ps_mask emu_mask_cmp_ps_mask
 #undef _mm512_maskz_loadu_ps
 #define _mm512_maskz_loadu_ps emu_maskz_loadu_ps
 #undef _mm512_i32gather_ps
@@ -102,12 +147,15 @@ emu_cvtepu16_epi32(__m256i a)
 #define mdn_tier_encode_avx512 emulated_encode
 #define mdn_tier_scan_avx512 emulated_scan
 #define mdn_tier_scan_avx512vbmi emulated_scan_vbmi
+#define mdn_tier_output_avx512 emulated_output
 MdnTierEncodeFn emulated_encode;
 MdnTierScanFn emulated_scan, emulated_scan_vbmi;
+MdnTierOutputFn emulated_output;
 #include "x86/tier-avx512.c"
 #undef mdn_tier_encode_avx512
 #undef mdn_tier_scan_avx512
 #undef mdn_tier_scan_avx512vbmi
+#undef mdn_tier_output_avx512
 #endif
 
 #define RS MDN_TIER_ROW_STRIDE
@@ -144,6 +192,12 @@ init_candidates(void)
   const int n_sets = mdn_test_flag_sets(sets);
   MdnTierDsp dsp;
   int j;
+  /* each level's own kernels, then the engine's choice among them (the
+   * same table unless a family takes a lower level's kernel) */
+  for (j = 0; j < n_sets; j++) {
+    mdn_tier_dsp_init_levels(&dsp, sets[j]);
+    add_candidate(mdn_test_flag_name(sets[j]), &dsp);
+  }
   for (j = 0; j < n_sets; j++) {
     mdn_tier_dsp_init(&dsp, sets[j]);
     add_candidate(mdn_test_flag_name(sets[j]), &dsp);
@@ -154,6 +208,7 @@ init_candidates(void)
   for (j = 0; j < MDN_TIER_N_SCANS; j++)
     dsp.scan[j] = emulated_scan;
   dsp.uses_planes = TRUE;
+  dsp.output = emulated_output;
   add_candidate("avx512-emulated", &dsp);
   for (j = 0; j < MDN_TIER_N_SCANS; j++)
     dsp.scan[j] = emulated_scan_vbmi;
@@ -943,10 +998,33 @@ test_dispatch(void)
   }
   g_assert_cmpstr(cands[0].name, ==, "c");
   g_assert_cmpuint(ref->encode_step, ==, 0);
+  /* The engine's tables take every entry from some level's own table, with
+   * that level's flag (the emulated tables are made by hand). */
+  for (ii = 0; ii < n_cands; ii++) {
+    const MdnTierDsp *d = &cands[ii].dsp;
+    MdnTierDsp lv;
+    unsigned f;
+    if (strstr(cands[ii].name, "emulated") != NULL)
+      continue;
+    for (slot = 0; slot < MDN_TIER_N_SCANS; slot++) {
+      f = d->scan_flag[slot];
+      mdn_tier_dsp_init_levels(&lv, f == 0 ? 0 : (f | (f - 1)) & ~MDN_CPU_FLAG_INTEL);
+      g_assert_true(lv.scan[slot] == d->scan[slot] && lv.scan_flag[slot] == f);
+    }
+    f = d->encode_flag;
+    mdn_tier_dsp_init_levels(&lv, f == 0 ? 0 : (f | (f - 1)) & ~MDN_CPU_FLAG_INTEL);
+    g_assert_true(lv.encode == d->encode && lv.encode_step == d->encode_step);
+    f = d->output_flag;
+    mdn_tier_dsp_init_levels(&lv, f == 0 ? 0 : (f | (f - 1)) & ~MDN_CPU_FLAG_INTEL);
+    g_assert_true(lv.output == d->output);
+    f = d->sigma_flag;
+    mdn_tier_dsp_init_levels(&lv, f == 0 ? 0 : (f | (f - 1)) & ~MDN_CPU_FLAG_INTEL);
+    g_assert_true(lv.run_end == d->run_end && lv.max_abs == d->max_abs);
+  }
 #if defined(__x86_64__)
   /* GCC and clang build every x86 kernel. */
   if (cpu & MDN_CPU_FLAG_AVX2) {
-    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
+    mdn_tier_dsp_init_levels(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
     g_assert_true(dsp.encode == mdn_tier_encode_avx2 && dsp.encode_step == 32);
     g_assert_true(dsp.scan[MDN_TIER_SCAN16] == mdn_tier_scan_avx2);
     g_assert_true(dsp.scan[MDN_TIER_SCAN256] == mdn_tier_scan_avx2);
@@ -956,14 +1034,23 @@ test_dispatch(void)
     g_assert_true(dsp.run_end == mdn_tier_run_end_avx2);
   }
   if (cpu & MDN_CPU_FLAG_AVX512) {
-    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX512) & ~MDN_CPU_FLAG_AVX512VBMI);
+    const unsigned all = mdn_isa_flags(MDN_ISA_AVX512) & cpu & ~MDN_CPU_FLAG_INTEL;
+    MdnTierDsp avx2;
+    mdn_tier_dsp_init_levels(&avx2, mdn_isa_flags(MDN_ISA_AVX2));
+    /* Intel: the 16-entry scan, encode and output stay AVX2's (x86/init.c) */
+    mdn_tier_dsp_init(&dsp, all | MDN_CPU_FLAG_INTEL);
+    g_assert_true(dsp.scan[MDN_TIER_SCAN16] == avx2.scan[MDN_TIER_SCAN16]);
+    g_assert_cmpuint(dsp.scan_flag[MDN_TIER_SCAN16], ==, MDN_CPU_FLAG_AVX2);
+    g_assert_true(dsp.encode == avx2.encode && dsp.encode_step == avx2.encode_step);
+    g_assert_true(dsp.output == avx2.output);
+    mdn_tier_dsp_init_levels(&dsp, mdn_isa_flags(MDN_ISA_AVX512) & ~MDN_CPU_FLAG_AVX512VBMI);
     g_assert_true(dsp.encode == mdn_tier_encode_avx512 && dsp.encode_step == 0);
     g_assert_true(dsp.scan[MDN_TIER_SCAN64] == mdn_tier_scan_avx512);
-    g_assert_true(dsp.output == mdn_tier_output_avx2);
+    g_assert_true(dsp.output == mdn_tier_output_avx512);
     g_assert_true(dsp.run_end == mdn_tier_run_end_avx2);
   }
   if (cpu & MDN_CPU_FLAG_AVX512VBMI) {
-    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX512));
+    mdn_tier_dsp_init_levels(&dsp, mdn_isa_flags(MDN_ISA_AVX512) & ~MDN_CPU_FLAG_INTEL);
     for (slot = 0; slot < MDN_TIER_N_SCANS; slot++)
       g_assert_true(dsp.scan[slot] == mdn_tier_scan_avx512vbmi);
   }

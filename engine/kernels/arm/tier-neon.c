@@ -330,17 +330,18 @@ exact_neon(const float *const *x, const float *w, int n_exact, int cout, size_t 
 
 /* ---- combine ---- */
 
-/* The scalar expression, lane by lane: exact + sigma * (offset + scale * (float) sums),
- * each operation rounded on its own (vcvtq_f32_u32 rounds as the scalar conversion).
- * Without exact taps the add of 0 stays: it turns -0 into +0, as in the reference. */
+/* The scalar expression, lane by lane: (sigma * scale) * (float) sums +
+ * (sigma * offset + bias), plus the exact sum when there are exact taps, each
+ * operation rounded on its own (vcvtq_f32_u32 rounds as the scalar
+ * conversion). */
 static ALWAYS_INLINE float32x4_t
 combine4(const guint32 *sums, const float *exact, float32x4_t offset, float32x4_t scale,
-         float32x4_t sigma)
+         float32x4_t bias, float32x4_t sigma)
 {
   float32x4_t f = vcvtq_f32_u32(vld1q_u32(sums));
-  float32x4_t table = vaddq_f32(offset, vmulq_f32(scale, f));
-  float32x4_t e = exact != NULL ? vld1q_f32(exact) : vdupq_n_f32(0.0f);
-  return vaddq_f32(e, vmulq_f32(sigma, table));
+  float32x4_t t
+      = vaddq_f32(vmulq_f32(vmulq_f32(sigma, scale), f), vaddq_f32(vmulq_f32(sigma, offset), bias));
+  return exact != NULL ? vaddq_f32(vld1q_f32(exact), t) : t;
 }
 
 /* Output o's rows [r, r + 4) (rows past n are padding of sums, exact,
@@ -350,13 +351,9 @@ combine_at(const guint32 *sums, const float *exact, const float *offset, const f
            float sigma_one, const float *sigma_rows, const float *bias, int o, size_t r)
 {
   const float32x4_t sig = sigma_rows != NULL ? vld1q_f32(sigma_rows + r) : vdupq_n_f32(sigma_one);
-  float32x4_t v
-      = combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
-                 vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]), sig);
-  /* combine_rows adds the bias last (+0 without one), as the reference */
-  if (sigma_rows != NULL)
-    v = vaddq_f32(v, vdupq_n_f32(bias != NULL ? bias[o] : 0.0f));
-  return v;
+  return combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
+                  vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]),
+                  vdupq_n_f32(bias != NULL ? bias[o] : 0.0f), sig);
 }
 
 /* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one, and then

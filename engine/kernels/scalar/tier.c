@@ -68,12 +68,13 @@ output_c(const MdnTierOutputArgs *a, size_t n, float *out)
   int o, e;
   for (r = 0; r < n; r++)
     for (o = 0; o < cout; o++) {
-      float sum = 0.0f, table, v;
+      const float sa = a->sigma[r] * a->scale[o];
+      const float sc = a->sigma[r] * a->offset[o] + (a->bias != NULL ? a->bias[o] : 0.0f);
+      const float t = sa * (float)a->sums[(size_t)o * RS + r] + sc;
+      float sum = 0.0f;
       for (e = 0; e < a->n_exact; e++)
         sum += a->w[(size_t)e * cout + o] * a->exact[e][r];
-      table = a->offset[o] + a->scale[o] * (float)a->sums[(size_t)o * RS + r];
-      v = sum + a->sigma[r] * table;
-      out[r * cout + o] = v + (a->bias != NULL ? a->bias[o] : 0.0f);
+      out[r * cout + o] = a->n_exact > 0 ? sum + t : t;
     }
 }
 
@@ -113,7 +114,7 @@ run_end_c(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, p
 }
 
 void
-mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
+mdn_tier_dsp_init_levels(MdnTierDsp *dsp, unsigned flags)
 {
   int s;
   memset(dsp, 0, sizeof *dsp);
@@ -132,5 +133,14 @@ mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
   mdn_tier_dsp_init_arm(dsp, flags);
 #else
   (void)flags;
+#endif
+}
+
+void
+mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
+{
+  mdn_tier_dsp_init_levels(dsp, flags);
+#if defined(MDN_KERNELS_X86)
+  mdn_tier_dsp_choose_x86(dsp, flags);
 #endif
 }

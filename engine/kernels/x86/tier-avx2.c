@@ -360,16 +360,29 @@ sums_to_float(__m256i u, const gboolean small)
   return small ? _mm256_cvtepi32_ps(u) : u32_to_float(u);
 }
 
-/* Output o's table term and bias for rows [r, r + 8) given their exact sum e:
- * (e + sigma * (offset + scale * sum)) + bias (rows past n: padding of sums
- * and sigma). */
+/* Output o's rows [r, r + 8) given their exact sum e (with_exact):
+ * (sigma * scale) * sum + (sigma * offset + bias), plus e (rows past n:
+ * padding of sums and sigma). */
 static ALWAYS_INLINE __m256
 finish8(const guint32 *sums, const float *sigma, __m256 e, __m256 off, __m256 sc, __m256 bias,
-        const gboolean small)
+        const gboolean small, const gboolean with_exact)
+{
+  const __m256 sig = _mm256_loadu_ps(sigma);
+  __m256 f = sums_to_float(_mm256_loadu_si256((const __m256i *)sums), small);
+  __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sig, sc), f),
+                           _mm256_add_ps(_mm256_mul_ps(sig, off), bias));
+  return with_exact ? _mm256_add_ps(e, t) : t;
+}
+
+/* finish8 for rows of one sigma: sa = sigma * scale, sb = sigma * offset +
+ * bias computed once. */
+static ALWAYS_INLINE __m256
+finish8_run(const guint32 *sums, __m256 e, __m256 sa, __m256 sb, const gboolean small,
+            const gboolean with_exact)
 {
   __m256 f = sums_to_float(_mm256_loadu_si256((const __m256i *)sums), small);
-  __m256 table = _mm256_add_ps(off, _mm256_mul_ps(sc, f));
-  return _mm256_add_ps(_mm256_add_ps(e, _mm256_mul_ps(_mm256_loadu_ps(sigma), table)), bias);
+  __m256 t = _mm256_add_ps(_mm256_mul_ps(sa, f), sb);
+  return with_exact ? _mm256_add_ps(e, t) : t;
 }
 
 /* One or two outputs along rows: 32 rows per step (the exact taps as the
@@ -378,7 +391,7 @@ finish8(const guint32 *sums, const float *sigma, __m256 e, __m256 off, __m256 sc
  * outputs are interleaved by unpacks. */
 static ALWAYS_INLINE void
 output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
-              const gboolean small)
+              const gboolean small, const gboolean with_exact)
 {
   const int n_exact = a->n_exact;
   const float *const *xs = a->exact;
@@ -393,6 +406,15 @@ output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
     bias[o] = a->bias != NULL ? _mm256_broadcast_ss(a->bias + o) : _mm256_setzero_ps();
   }
   for (; r + 32 <= n; r += 32) {
+    /* the rows of one run share sigma: then sigma * scale and sigma *
+     * offset + bias once for the 32 rows */
+    const __m256 s0 = _mm256_broadcast_ss(sigma + r);
+    const __m256 eq = _mm256_and_ps(
+        _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(sigma + r), s0, _CMP_EQ_OQ),
+                      _mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 8), s0, _CMP_EQ_OQ)),
+        _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 16), s0, _CMP_EQ_OQ),
+                      _mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 24), s0, _CMP_EQ_OQ)));
+    const gboolean uniform = _mm256_movemask_ps(eq) == 0xff;
     __m256 e[2][4], y[2][4];
 #pragma GCC unroll 2
     for (o = 0; o < cout; o++) {
@@ -406,10 +428,19 @@ output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
         for (q = 0; q < 4; q++)
           e[o][q] = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p + 8 * q), e[o][q]);
       }
+      if (uniform) {
+        const __m256 sa = _mm256_mul_ps(s0, sc[o]);
+        const __m256 sb = _mm256_add_ps(_mm256_mul_ps(s0, off[o]), bias[o]);
 #pragma GCC unroll 4
-      for (q = 0; q < 4; q++)
-        y[o][q] = finish8(a->sums + (size_t)o * RS + r + 8 * q, sigma + r + 8 * q, e[o][q], off[o],
-                          sc[o], bias[o], small);
+        for (q = 0; q < 4; q++)
+          y[o][q] = finish8_run(a->sums + (size_t)o * RS + r + 8 * q, e[o][q], sa, sb, small,
+                                with_exact);
+      } else {
+#pragma GCC unroll 4
+        for (q = 0; q < 4; q++)
+          y[o][q] = finish8(a->sums + (size_t)o * RS + r + 8 * q, sigma + r + 8 * q, e[o][q],
+                            off[o], sc[o], bias[o], small, with_exact);
+      }
     }
 #pragma GCC unroll 4
     for (q = 0; q < 4; q++) {
@@ -433,7 +464,8 @@ output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
       for (k = 0; k < n_exact; k++)
         e = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)k * cout + o),
                             _mm256_maskload_ps(xs[k] + r, mask), e);
-      y[o] = finish8(a->sums + (size_t)o * RS + r, sigma + r, e, off[o], sc[o], bias[o], small);
+      y[o] = finish8(a->sums + (size_t)o * RS + r, sigma + r, e, off[o], sc[o], bias[o], small,
+                     with_exact);
     }
     if (cout == 1) {
       _mm256_maskstore_ps(out + r, mask, y[0]);
@@ -452,16 +484,21 @@ output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
  * the outputs, the exact taps' inputs broadcast. e: the rows' exact sums. */
 static ALWAYS_INLINE void
 wide_block(const MdnTierOutputArgs *a, size_t r, int ob, const int rows, int width, __m256i mask,
-           float *out, const gboolean small, const gboolean with_exact)
+           const gboolean uniform, float *out, const gboolean small, const gboolean with_exact)
 {
   const int cout = a->cout;
   const __m256 off = _mm256_maskload_ps(a->offset + ob, mask);
   const __m256 sc = _mm256_maskload_ps(a->scale + ob, mask);
   const __m256 bias
       = a->bias != NULL ? _mm256_maskload_ps(a->bias + ob, mask) : _mm256_setzero_ps();
-  __m256 t[8], e[8];
+  __m256 t[8], e[8], sa = _mm256_setzero_ps(), sb = sa;
   int j, k;
 
+  if (uniform) { /* one sigma for the rows: sigma * scale and sigma * offset + bias once */
+    const __m256 sig = _mm256_broadcast_ss(a->sigma + r);
+    sa = _mm256_mul_ps(sig, sc);
+    sb = _mm256_add_ps(_mm256_mul_ps(sig, off), bias);
+  }
 #pragma GCC unroll 8
   for (j = 0; j < 8; j++)
     e[j] = _mm256_setzero_ps();
@@ -480,10 +517,15 @@ wide_block(const MdnTierOutputArgs *a, size_t r, int ob, const int rows, int wid
   mdn_avx2_transpose8(t);
 #pragma GCC unroll 8
   for (j = 0; j < rows; j++) {
-    __m256 f = sums_to_float(_mm256_castps_si256(t[j]), small);
-    __m256 table = _mm256_add_ps(off, _mm256_mul_ps(sc, f));
-    __m256 v = _mm256_add_ps(e[j], _mm256_mul_ps(_mm256_broadcast_ss(a->sigma + r + j), table));
-    v = _mm256_add_ps(v, bias);
+    __m256 f = sums_to_float(_mm256_castps_si256(t[j]), small), v;
+    if (!uniform) {
+      const __m256 sig = _mm256_broadcast_ss(a->sigma + r + j);
+      sa = _mm256_mul_ps(sig, sc);
+      sb = _mm256_add_ps(_mm256_mul_ps(sig, off), bias);
+    }
+    v = _mm256_add_ps(_mm256_mul_ps(sa, f), sb);
+    if (with_exact)
+      v = _mm256_add_ps(e[j], v);
     if (width == 8)
       _mm256_storeu_ps(out + (r + j) * cout + ob, v);
     else
@@ -504,15 +546,28 @@ output_wide(const MdnTierOutputArgs *a, size_t n, float *out, const gboolean sma
   int ob;
 
   for (r = 0; r + 8 <= n; r += 8) {
-    for (ob = 0; ob < full; ob += 8)
-      wide_block(a, r, ob, 8, 8, all, out, small, with_exact);
-    if (ob < cout)
-      wide_block(a, r, ob, 8, cout - ob, last, out, small, with_exact);
+    /* the rows of one run share sigma */
+    const __m256 s = _mm256_loadu_ps(a->sigma + r);
+    const gboolean uniform
+        = _mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_broadcast_ss(a->sigma + r), _CMP_EQ_OQ))
+          == 0xff;
+    if (uniform) {
+      for (ob = 0; ob < full; ob += 8)
+        wide_block(a, r, ob, 8, 8, all, TRUE, out, small, with_exact);
+      if (ob < cout)
+        wide_block(a, r, ob, 8, cout - ob, last, TRUE, out, small, with_exact);
+    } else {
+      for (ob = 0; ob < full; ob += 8)
+        wide_block(a, r, ob, 8, 8, all, FALSE, out, small, with_exact);
+      if (ob < cout)
+        wide_block(a, r, ob, 8, cout - ob, last, FALSE, out, small, with_exact);
+    }
   }
   if (r < n) {
     const int rows = (int)(n - r);
     for (ob = 0; ob < cout; ob += 8)
-      wide_block(a, r, ob, rows, MIN(8, cout - ob), ob < full ? all : last, out, small, with_exact);
+      wide_block(a, r, ob, rows, MIN(8, cout - ob), ob < full ? all : last, FALSE, out, small,
+                 with_exact);
   }
 }
 
@@ -522,16 +577,20 @@ mdn_tier_output_avx2(const MdnTierOutputArgs *a, size_t n, float *out)
   /* the flags are constants in each copy */
   switch (a->cout) {
   case 1:
-    if (a->small)
-      output_narrow(a, n, out, 1, TRUE);
+    if (a->small && a->n_exact > 0)
+      output_narrow(a, n, out, 1, TRUE, TRUE);
+    else if (a->small)
+      output_narrow(a, n, out, 1, TRUE, FALSE);
     else
-      output_narrow(a, n, out, 1, FALSE);
+      output_narrow(a, n, out, 1, FALSE, a->n_exact > 0);
     return;
   case 2:
-    if (a->small)
-      output_narrow(a, n, out, 2, TRUE);
+    if (a->small && a->n_exact > 0)
+      output_narrow(a, n, out, 2, TRUE, TRUE);
+    else if (a->small)
+      output_narrow(a, n, out, 2, TRUE, FALSE);
     else
-      output_narrow(a, n, out, 2, FALSE);
+      output_narrow(a, n, out, 2, FALSE, a->n_exact > 0);
     return;
   default:
     if (a->small && a->n_exact > 0)
