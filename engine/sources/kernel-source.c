@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sndfile.h>
+#include <soxr.h>
 
 /* ---- WAV impulse responses ---------------------------------------------------- */
 
@@ -470,16 +471,21 @@ source_kind(const char *path, SourceKind *kind, GError **error)
   return TRUE;
 }
 
+/* The kernel of the preset's variant at `rate`, else of its default variant. */
 static MdnKernel *
-kernel_of_preset(const char *path, GError **error)
+kernel_of_preset(const char *path, double rate, GError **error)
 {
-  MdnModel *model = mdn_model_load(path, error);
+  MdnPreset *preset = mdn_preset_load(path, error);
+  const MdnModel *model;
   MdnKernel *kernel;
 
-  if (!model)
+  if (!preset)
     return NULL;
+  model = mdn_preset_variant_at_rate(preset, rate);
+  if (!model)
+    model = mdn_preset_default_variant(preset);
   kernel = mdn_kernel_copy(mdn_model_kernel(model));
-  mdn_model_free(model);
+  mdn_preset_free(preset);
   return kernel;
 }
 
@@ -499,7 +505,7 @@ mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate, GError
   path = mdn_preset_find(source, error);
   if (path && source_kind(path, &kind, error)) {
     if (kind == SOURCE_PRESET)
-      kernel = kernel_of_preset(path, error);
+      kernel = kernel_of_preset(path, taps_rate, error);
     else if (kind == SOURCE_WAV)
       kernel = mdn_kernel_load_wav(path, error);
     else
@@ -509,6 +515,66 @@ mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate, GError
     *has_rate = kernel && kind != SOURCE_TAPS;
   g_free(path);
   return kernel;
+}
+
+/* ---- resampling an impulse response (libsoxr) -------------------------------- */
+
+MdnKernel *
+mdn_kernel_resample(const MdnKernel *k, double new_rate, GError **error)
+{
+  const double ratio = new_rate / k->rate;
+  soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT64_I, SOXR_FLOAT64_I);
+  soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, SOXR_LINEAR_PHASE);
+  MdnKernel *out;
+  double *in_row, *out_row, taps_out;
+  size_t row, rows = (size_t)k->cin * k->cout;
+  int j;
+
+  if (!mdn_kernel_validate(k, error)
+      || !mdn_kernel_rate_check(new_rate, MDN_ERROR_INVALID_ARGUMENT, error))
+    return NULL;
+  if (k->dilation != 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a kernel of dilation %d is not resampled (design it at %g Hz instead)",
+                k->dilation, new_rate);
+    return NULL;
+  }
+  taps_out = ceil(k->taps * ratio - 1e-9);
+  if (!(taps_out <= MDN_MAX_TAPS)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%d taps at %g Hz become %.0f at %g Hz, more than %d", k->taps, k->rate, taps_out,
+                new_rate, MDN_MAX_TAPS);
+    return NULL;
+  }
+  out = mdn_kernel_new(k->cin, k->cout, MAX(1, (int)taps_out), 1, new_rate, error);
+  if (!out)
+    return NULL;
+  in_row = g_new(double, k->taps);
+  out_row = g_new0(double, out->taps);
+  for (row = 0; row < rows && out; row++) {
+    size_t done_in = 0, done_out = 0;
+    soxr_error_t err;
+
+    for (j = 0; j < k->taps; j++)
+      in_row[j] = k->weights[row * k->taps + j];
+    memset(out_row, 0, sizeof(double) * out->taps);
+    err = soxr_oneshot(k->rate, new_rate, 1, in_row, k->taps, &done_in, out_row, out->taps,
+                       &done_out, &io, &quality, NULL);
+    if (err) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "libsoxr: %s", err);
+      mdn_kernel_free(out);
+      out = NULL;
+      break;
+    }
+    /* The same response at the new rate: the taps' sum (the gain) goes with 1 / ratio. */
+    for (j = 0; j < out->taps; j++)
+      out->weights[row * out->taps + j] = (float)(out_row[j] / ratio);
+  }
+  if (out)
+    memcpy(out->bias, k->bias, sizeof(float) * k->cout);
+  g_free(in_row);
+  g_free(out_row);
+  return out;
 }
 
 static gboolean
