@@ -118,15 +118,15 @@ test_list(void)
   g_assert_cmpstr(run.err, ==, "");
   g_assert_cmpint(run.status, ==, 0);
   g_assert_cmpstr(run.out, ==,
-                  "alpha 2->3 taps=5 tiers=0\n"
-                  "zeta 1->1 taps=16 tiers=1\n"
-                  "beta 8->2 taps=9 tiers=0\n");
+                  "alpha 2->3 taps=5 tiers=0 rates=48000\n"
+                  "zeta 1->1 taps=16 tiers=1 rates=48000\n"
+                  "beta 8->2 taps=9 tiers=0 rates=48000\n");
   run_free(&run);
 
   /* Only b: its own alpha shows. */
   run = run_tool(argv, b);
   g_assert_cmpint(run.status, ==, 0);
-  g_assert_nonnull(strstr(run.out, "alpha 1->4 taps=7 tiers=0\n"));
+  g_assert_nonnull(strstr(run.out, "alpha 1->4 taps=7 tiers=0 rates=48000\n"));
   g_assert_null(strstr(run.out, "zeta"));
   run_free(&run);
 
@@ -149,7 +149,7 @@ test_list_corrupt(void)
   g_assert_true(g_file_set_contents(bad, "MDNPRST\0garbage", 15, NULL));
   run = run_tool(argv, dir);
   g_assert_cmpint(run.status, ==, 1);
-  g_assert_nonnull(strstr(run.out, "good 1->1 taps=4 tiers=0\n"));
+  g_assert_nonnull(strstr(run.out, "good 1->1 taps=4 tiers=0 rates=48000\n"));
   g_assert_null(strstr(run.out, "broken"));
   g_assert_nonnull(strstr(run.err, bad));
   run_free(&run);
