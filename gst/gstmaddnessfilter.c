@@ -9,21 +9,28 @@
  * @short_description: zero-latency conv1d filter with an exact path and MADDNESS tiers
  *
  * maddnessfilter runs the causal 1-D convolution stored in a maddness preset
- * (a `.mdn` file: a kernel of cin inputs, cout outputs, taps and dilation at
- * one sample rate, plus an optional ladder of fitted MADDNESS approximation
- * tiers, fastest first). It adds no latency: every output frame depends only
- * on the current and past input frames.
+ * (a `.mdn` file: a kernel of cin inputs, cout outputs, taps and dilation,
+ * plus an optional ladder of fitted MADDNESS approximation tiers, fastest
+ * first, at each sample rate the preset has a variant for). It adds no
+ * latency: every output frame depends only on the current and past input
+ * frames.
  *
- * The sample rate is the preset's kernel rate: other rates are refused. The
- * input has cin channels and the output cout channels; a 1->1 preset on an
- * N-channel stream filters each channel on its own (N groups of 1). The
- * channel-mask is kept when the channel count does not change, and dropped
- * when it does (more than 2 output channels are then unpositioned:
- * channel-mask 0). A stream whose rate or channel count the preset cannot
- * take (at the start, or when it changes while playing) gets an error
- * message (#GST_CORE_ERROR_NEGOTIATION) that gives the preset's rate and
- * channels, the stream's, and what to put before the element, such as
- * `audioresample ! audio/x-raw,rate=48000`.
+ * The element's caps offer exactly the rates of the preset's variants (the
+ * shipped presets have 44100, 48000 and 96000 Hz), and it runs the variant
+ * at the negotiated rate: nothing is resampled, in the element or before it
+ * (a decoder's 44.1 kHz goes straight through `audioconvert` to the filter,
+ * as in playbin's `audio-filter`). A rate change while playing switches the
+ * variant (off the buffer path, at the caps). The input has cin channels and
+ * the output cout channels; a 1->1 preset on an N-channel stream filters each
+ * channel on its own (N groups of 1). The channel-mask is kept when the
+ * channel count does not change, and dropped when it does (more than 2
+ * output channels are then unpositioned: channel-mask 0). A stream whose
+ * rate or channel count the preset cannot take (at the start, or when it
+ * changes while playing) gets an error message
+ * (#GST_CORE_ERROR_NEGOTIATION) that names the preset's rates and channels,
+ * the stream's, and what to put before the element, such as
+ * `audioresample ! audio/x-raw,rate=44100` (the preset's rate nearest the
+ * stream's).
  *
  * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
  * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
@@ -33,10 +40,11 @@
  * thread that sets the property; the streaming thread then runs the new
  * filter beside the old one (twice the work meanwhile) until the new one has
  * seen as much input as its kernel spans (at most 2 s), and crossfades to it
- * over 10 ms, so no audio is lost and no step is heard. A preset that fails
- * to load, or whose rate or channel counts do not fit the negotiated caps,
- * posts a warning and the old preset keeps running: the element does not
- * renegotiate for a new preset while running.
+ * over 10 ms, so no audio is lost and no step is heard. The new preset runs
+ * its variant at the negotiated rate. A preset that fails to load, that has
+ * no variant at the negotiated rate, or whose channel counts do not fit the
+ * negotiated caps, posts a warning and the old preset keeps running: the
+ * element does not renegotiate for a new preset while running.
  *
  * Non-finite input samples (NaN, Inf) are replaced by 0; the first one after
  * the stream starts or is reset posts one warning message on the bus.
@@ -54,7 +62,12 @@
  * gst-launch-1.0 filesrc location=in.wav ! wavparse ! audioconvert ! audioresample !
  * audio/x-raw,rate=48000 ! maddnessfilter preset=/path/to/room.mdn quality=10 ! audioconvert !
  * wavenc ! filesink location=out.wav
- * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
+ * ]| Convolves a WAV file exactly with a preset file made for 48 kHz only.
+ * |[
+ * gst-launch-1.0 playbin uri=file:///music/song.flac audio-filter="maddnessfilter
+ * preset=lowpass quality=3"
+ * ]| Plays a file through the shipped lowpass at the file's own rate (44.1,
+ * 48 or 96 kHz: the preset has a variant for each).
  */
 
 #include "gstmaddness-common.h"
@@ -1248,7 +1261,11 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * GstMaddnessFilter:expected-snr:
    *
    * The signal-to-noise ratio in dB the tier in use measured on held-out audio
-   * when it was fitted; infinity for the exact path; NaN before a preset is
+   * when it was fitted, for the variant at the negotiated rate (before caps,
+   * the preset's default variant's). When the preset was measured on classes
+   * of held-out audio (speech, music, bright/tonal and noise for the shipped
+   * presets) it is the worst class's: a conservative claim (`maddness-info`
+   * lists each class). Infinity for the exact path; NaN before a preset is
    * loaded (before the PAUSED state).
    *
    * Range: -inf - inf. Default: inf.
