@@ -98,13 +98,18 @@ mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
  * kernel's rate came from the file. */
 MDN_API MdnKernel *mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate,
                                    GError **error);
-/* The kernel at another sample rate, its impulse responses resampled with
- * libsoxr (very high quality, linear phase, band-limited to the lower
- * Nyquist frequency) and scaled by old_rate / new_rate so that the
- * frequency response keeps its gain. Taps become ceil(taps * new_rate /
- * old_rate) (a dilated kernel is refused: resample its design instead).
- * Meant for measured or synthetic impulse responses at fit time; a filter
- * you can design is better designed at each rate. */
+/* The kernel at another sample rate (both whole numbers of Hz), its impulse
+ * responses resampled with libsoxr (very high quality, linear phase,
+ * band-limited to the lower Nyquist frequency) and scaled by old_rate /
+ * new_rate so that the frequency response keeps its gain. Taps become
+ * ceil(taps * new_rate / old_rate); the result is causal and adds no delay.
+ * A band-limited resampler rings a little before each feature of a
+ * response: a response that starts at its first samples would lose that
+ * ringing and its frequency response with it, so a kernel that puts more
+ * than -60 dB of its resampled energy before its first sample is refused
+ * (a measured room response starts with silence, the sound's travel time).
+ * A dilated kernel is refused too. Meant for impulse responses at fit time;
+ * a filter you can design is better designed at each rate. */
 MDN_API MdnKernel *mdn_kernel_resample(const MdnKernel *kernel, double new_rate, GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */
 MDN_API gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
