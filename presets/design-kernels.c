@@ -312,16 +312,20 @@ design_bank(int bands, int taps)
 static float *
 stereo_room(int taps, double rt60)
 {
-  float *ir = g_new(float, (size_t)taps * 2);
+  /* The sound's travel time to the listener (0.7 m): 2 ms of silence before
+   * the direct path, which also lets the IR be resampled without a delay
+   * (mdn_kernel_resample). */
+  const int predelay = (int)(0.002 * RATE);
+  float *ir = g_new0(float, (size_t)taps * 2);
   int c, j;
 
   for (c = 0; c < 2; c++) {
-    MdnKernel *k = mdn_design_room_ir(taps, rt60, RATE, 51 + c);
-    for (j = 0; j < taps; j++) {
+    MdnKernel *k = mdn_design_room_ir(taps - predelay, rt60, RATE, 51 + c);
+    for (j = predelay; j < taps; j++) {
       double fade
           = j < taps * 3 / 4 ? 1.0 : 0.5 + 0.5 * cos(M_PI * (j - taps * 3 / 4) / (taps / 4));
       /* -6 dB so that a loud input does not clip after the tail adds up. */
-      ir[(size_t)j * 2 + c] = (float)(0.5 * k->weights[j] * fade);
+      ir[(size_t)j * 2 + c] = (float)(0.5 * k->weights[j - predelay] * fade);
     }
     mdn_kernel_free(k);
   }

@@ -20,8 +20,9 @@
 #    and preset-speed's output.
 #
 # REUSE_FITS=1 keeps the corpus, kernels and fits already in
-# BUILD_ROOT/presets-work and only measures and writes again. RATES (default
-# "44100 48000 96000") sets the rates.
+# BUILD_ROOT/presets-work and only measures and writes again; REUSE_CORPUS=1
+# keeps the corpus (the slow part: minutes of wall time on a busy machine) and
+# designs and fits again. RATES (default "44100 48000 96000") sets the rates.
 set -eu
 
 [ $# -eq 6 ] || {
@@ -50,7 +51,7 @@ describe() {
   highpass) echo "highpass at 1 kHz (delayed impulse minus a Blackman lowpass)" ;;
   bank16) echo "16 band-passes, log-spaced from 80 Hz to 21.6 kHz" ;;
   crossover) echo "2 kHz crossover: low band and its exact complement" ;;
-  reverb) echo "stereo room: two synthetic 21 ms responses (RT60 50 ms), a 48 kHz WAV IR resampled to 44.1 and 96 kHz (libsoxr)" ;;
+  reverb) echo "stereo room: two synthetic 21 ms responses (RT60 50 ms, 2 ms pre-delay), a 48 kHz WAV IR resampled to 44.1 and 96 kHz (libsoxr)" ;;
   beam8) echo "filter-and-sum beams at -30 and +30 degrees, 8 mics 35 mm apart" ;;
   esac
 }
@@ -107,7 +108,8 @@ fit_one() { # "NAME KERNEL CIN": every rate, one after the other, into $work/NAM
     add=""
     [ ! -f "$work/$name.mdn" ] || add="--add-to $work/$name.mdn"
     # shellcheck disable=SC2086
-    "$fit" --kernel "$kfile" $extra --audio "$c/train-mix$suffix.wav" $held $add --seed $seed \
+    "$fit" --kernel "$kfile" --rate "$rate" $extra --audio "$c/train-mix$suffix.wav" $held $add \
+      --seed $seed \
       -o "$work/$name.mdn" >"$work/$name-$rate.fit.txt" 2>&1 ||
       { cat "$work/$name-$rate.fit.txt" >&2; return 1; }
     { echo "rate: $rate"; cat "$work/$name-$rate.fit.txt"; } >>"$work/$name.fit.txt"
@@ -117,7 +119,11 @@ fit_one() { # "NAME KERNEL CIN": every rate, one after the other, into $work/NAM
 }
 
 if [ "${REUSE_FITS:-0}" != 1 ]; then
-  rm -rf "$work"
+  if [ "${REUSE_CORPUS:-0}" = 1 ]; then
+    rm -rf "$work"/kernels-* "$work"/*.mdn "$work"/*.txt
+  else
+    rm -rf "$work"
+  fi
   mkdir -p "$work"
   start=$(date +%s)
   for rate in $rates; do
@@ -128,8 +134,12 @@ if [ "${REUSE_FITS:-0}" != 1 ]; then
     fi
   done
   case " $rates " in *" 48000 "*) ;; *) "$design" "$work/kernels-48000" 48000 ;; esac
-  echo "make-presets: the corpus at $rates Hz ($jobs at a time)"
-  for rate in $rates; do echo "$rate"; done | parallel corpus_one
+  if [ "${REUSE_CORPUS:-0}" = 1 ]; then
+    echo "make-presets: the corpus already in $work"
+  else
+    echo "make-presets: the corpus at $rates Hz ($jobs at a time)"
+    for rate in $rates; do echo "$rate"; done | parallel corpus_one
+  fi
   corpus_done=$(date +%s)
   echo "make-presets: corpus made in $((corpus_done - start)) s"
   echo "$PRESETS" | parallel fit_one
@@ -207,6 +217,8 @@ EOF
   fi
   echo "Speed-ups measured on: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)," \
     "$(nproc 2>/dev/null || echo '?') CPU(s), engine kernels \`$(sed -n 's/^isa: //p' "$work/speed.txt")\`."
+  echo
+  for name in $names; do echo "- \`$name\`: $(describe "$name")"; done
   echo
   echo "| preset | shape | rate | taps | tier | expected-snr (dB) | speech | music | bright | noise | speed-up |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
