@@ -8,7 +8,8 @@
 set -e
 PKGS="meson ninja-build pkg-config gcc libglib2.0-dev libkissfft-dev libsndfile1-dev \
 libsoxr-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
-gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind libsimde-dev"
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind libsimde-dev \
+python3-gi gir1.2-gstreamer-1.0"
 [ -n "$MDN_EXTRA_PKGS" ] && PKGS="$PKGS $MDN_EXTRA_PKGS"
 
 missing=""
