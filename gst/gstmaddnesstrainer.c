@@ -511,14 +511,22 @@ kernel_at_rate(GstMaddnessTrainer *self, gint rate)
   } else if (fabs(self->file_kernel->rate - rate) <= 1e-6 * rate) {
     return mdn_kernel_copy(self->file_kernel);
   }
-  if (!rates)
-    rates = g_strdup_printf("%g Hz", self->file_kernel->rate);
   if (!resample) {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                      ("The kernel's rate (%s) does not match the stream's (%d Hz)", rates, rate),
-                      ("resample the stream (audioresample), set resample-kernel=true to "
-                       "resample the kernel to %d Hz, or use a kernel made for %d Hz",
-                       rate, rate));
+    if (rates)
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                        ("The kernel preset has no variant at the stream's rate (%d Hz), only at "
+                         "%s",
+                         rate, rates),
+                        ("resample the stream (audioresample), set resample-kernel=true to "
+                         "resample its default variant to %d Hz, or add a variant made for %d Hz",
+                         rate, rate));
+    else
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                        ("The kernel's rate (%g Hz) does not match the stream's (%d Hz)",
+                         self->file_kernel->rate, rate),
+                        ("resample the stream (audioresample), set resample-kernel=true to "
+                         "resample the kernel to %d Hz, or use a kernel made for %d Hz",
+                         rate, rate));
   } else if (!(kernel = mdn_kernel_resample(self->file_kernel, rate, &error))) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                       ("Cannot resample the kernel to %d Hz: %s", rate, error->message), (NULL));
