@@ -171,7 +171,8 @@ MDN_API void mdn_model_tier_info(const MdnModel *model, int index, MdnTierInfo *
 MDN_API const MdnProvenance *mdn_model_provenance(const MdnModel *model);
 /* The cost per frame of the exact path (multiply-adds, FFT work counted). */
 MDN_API double mdn_model_exact_cost(const MdnModel *model);
-/* Takes ownership of tier; appends at the end of the ladder. */
+/* Takes ownership of tier; appends at the end of the ladder. In a model
+ * with classes, a tier without class SNRs gets its claim for each. */
 MDN_API void mdn_model_add_tier(MdnModel *model, MdnTier *tier);
 
 /* Held-out classes: a model's tiers may carry one SNR per class of held-out

@@ -75,8 +75,17 @@ mdn_model_exact_cost(const MdnModel *m)
 void
 mdn_model_add_tier(MdnModel *m, MdnTier *tier)
 {
+  int c;
+
   m->tiers = g_renew(MdnTier *, m->tiers, m->n_tiers + 1);
   m->tiers[m->n_tiers++] = tier;
+  /* A tier added to a model with classes, without SNRs for them: its one
+   * SNR stands for every class (its claim stays the worst). */
+  if (m->n_classes > 0 && !tier->class_snr) {
+    tier->class_snr = g_new(double, m->n_classes);
+    for (c = 0; c < m->n_classes; c++)
+      tier->class_snr[c] = tier->snr_db;
+  }
 }
 
 guint64

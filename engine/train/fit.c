@@ -959,42 +959,52 @@ measure_tier(Fit *fit, MdnTier *tier, double *snr, GError **error)
   return ok;
 }
 
-/* Runs the tier and the exact path side by side over one class of held-out
- * audio, from silence, and returns the tier's SNR against the exact path's
- * output (float, within about 130 dB of the double reference: far beyond any
- * tier's SNR). Chunk by chunk: no copy of the output is kept. Returns FALSE
- * on cancel or error. */
+/* Runs every fitted tier (NULL entries are skipped) beside the exact path
+ * over one class of held-out audio, from silence, and gives each tier's SNR
+ * against the exact path's output (float, within about 130 dB of the double
+ * reference: far beyond any tier's SNR) in snr[]. One pass: the exact path
+ * runs once for all the tiers; chunk by chunk, no copy of the output kept.
+ * FALSE on cancel or error. */
 static gboolean
-measure_class(Fit *fit, MdnTier *tier, const MdnHeldOut *set, double base, double width,
-              double *snr, GError **error)
+measure_class(Fit *fit, MdnTier **tiers, int n_tiers, const MdnHeldOut *set, double *snr,
+              GError **error)
 {
   const MdnKernel *k = fit->kernel;
   const size_t chunk = 4096, cout = (size_t)k->cout, cin = (size_t)k->cin;
-  MdnModel *model;
-  MdnStream *approx = NULL, *exact = NULL;
-  float *out_tier = NULL, *out_exact = NULL;
-  double signal = 0, noise = 0;
+  MdnModel **models = g_new0(MdnModel *, n_tiers);
+  MdnStream **streams = g_new0(MdnStream *, n_tiers), *exact = NULL;
+  MdnModel *exact_model = mdn_model_new(k, error);
+  float *out_tier = g_new(float, chunk *cout), *out_exact = g_new(float, chunk *cout);
+  double signal = 0, *noise = g_new0(double, n_tiers);
   gboolean ok = FALSE;
   size_t t, j;
+  int i;
 
-  model = mdn_model_new(k, error);
-  if (!model)
-    return FALSE;
-  mdn_model_add_tier(model, tier);
-  if (!(approx = mdn_stream_new(model, 1, error)) || !(exact = mdn_stream_new(model, 1, error)))
+  if (!exact_model || !(exact = mdn_stream_new(exact_model, 1, error)))
     goto out;
-  out_tier = g_new(float, chunk *cout);
-  out_exact = g_new(float, chunk *cout);
-  progress_share(&fit->progress, base, width);
+  for (i = 0; i < n_tiers; i++) {
+    if (!tiers[i])
+      continue;
+    /* A model of the kernel and this tier alone: its stream keeps this tier's state only. */
+    models[i] = mdn_model_new(k, error);
+    mdn_model_add_tier(models[i], tiers[i]);
+    if (!(streams[i] = mdn_stream_new(models[i], 1, error)))
+      goto out;
+  }
   for (t = 0; t < set->n_frames; t += chunk) {
     size_t n = MIN(chunk, set->n_frames - t);
 
     mdn_stream_process(exact, MDN_TIER_EXACT, set->audio + t * cin, out_exact, n);
-    mdn_stream_process(approx, 0, set->audio + t * cin, out_tier, n);
-    for (j = 0; j < n * cout; j++) {
-      double r = out_exact[j], d = r - (double)out_tier[j];
-      signal += r * r;
-      noise += d * d;
+    for (j = 0; j < n * cout; j++)
+      signal += (double)out_exact[j] * out_exact[j];
+    for (i = 0; i < n_tiers; i++) {
+      if (!streams[i])
+        continue;
+      mdn_stream_process(streams[i], 0, set->audio + t * cin, out_tier, n);
+      for (j = 0; j < n * cout; j++) {
+        double d = (double)out_exact[j] - out_tier[j];
+        noise[i] += d * d;
+      }
     }
     if (!progress_tick((double)(t + n) / set->n_frames, &fit->progress))
       goto out;
@@ -1004,35 +1014,56 @@ measure_class(Fit *fit, MdnTier *tier, const MdnHeldOut *set, double base, doubl
                 "held-out class \"%s\": the exact output is silent", set->name);
     goto out;
   }
-  *snr = noise > 0 ? 10 * log10(signal / noise) : INFINITY;
+  for (i = 0; i < n_tiers; i++)
+    snr[i] = noise[i] > 0 ? 10 * log10(signal / noise[i]) : INFINITY;
   ok = TRUE;
 out:
+  for (i = 0; i < n_tiers; i++) {
+    mdn_stream_free(streams[i]);
+    if (models[i]) {
+      models[i]->n_tiers = 0; /* the tier stays the caller's */
+      mdn_model_free(models[i]);
+    }
+  }
+  mdn_stream_free(exact);
+  mdn_model_free(exact_model);
+  g_free(models);
+  g_free(streams);
+  g_free(noise);
   g_free(out_tier);
   g_free(out_exact);
-  mdn_stream_free(approx);
-  mdn_stream_free(exact);
-  model->n_tiers = 0; /* the tier stays the caller's */
-  mdn_model_free(model);
   return ok;
 }
 
-/* The tier's SNR on each class of held-out audio into tier->class_snr, and
- * the worst of them as its claim. */
+/* Every fitted tier's SNR on each class of held-out audio into its
+ * class_snr, and the worst of them as its claim. */
 static gboolean
-measure_classes(Fit *fit, MdnTier *tier, double base, double width, double *claim, GError **error)
+measure_classes(Fit *fit, MdnTier **tiers, int n_tiers, GError **error)
 {
   const int n = fit->options->n_heldout;
-  int c;
+  double *snr = g_new(double, n_tiers);
+  int c, i;
 
-  tier->class_snr = g_new(double, n);
+  for (i = 0; i < n_tiers; i++)
+    if (tiers[i])
+      tiers[i]->class_snr = g_new(double, n);
   for (c = 0; c < n; c++) {
     const MdnHeldOut *set = &fit->options->heldout[c];
 
-    if (!measure_class(fit, tier, set, base + width * c / n, width / n, &tier->class_snr[c], error))
+    progress_share(&fit->progress, 0.05 + 0.95 * (0.85 + 0.15 * c / n), 0.95 * 0.15 / n);
+    if (!measure_class(fit, tiers, n_tiers, set, snr, error)) {
+      g_free(snr);
       return FALSE;
-    g_debug("tier %s: %s %.2f dB", tier->name, set->name, tier->class_snr[c]);
-    *claim = c == 0 ? tier->class_snr[c] : MIN(*claim, tier->class_snr[c]);
+    }
+    for (i = 0; i < n_tiers; i++) {
+      if (!tiers[i])
+        continue;
+      tiers[i]->class_snr[c] = snr[i];
+      tiers[i]->snr_db = c == 0 ? snr[i] : MIN(tiers[i]->snr_db, snr[i]);
+      g_debug("tier %s: %s %.2f dB", tiers[i]->name, set->name, snr[i]);
+    }
   }
+  g_free(snr);
   return TRUE;
 }
 
@@ -1284,22 +1315,33 @@ fit_ladder(Fit *fit, const MdnTierSpec *specs, int n_specs, const LadderNeeds *n
                 needs->min_rows);
     return FALSE;
   }
+  /* With classes of held-out audio, the tiers take the first 85 % of the
+   * ladder's share and are measured together at the end (one exact pass per
+   * class); else each is measured on the tail after it is fitted. */
   for (s = 0; s < n_specs; s++) {
-    const double width = 0.95 / n_specs, base = 0.05 + s * width;
+    const gboolean classes = fit->options->n_heldout > 0;
+    const double width = 0.95 * (classes ? 0.85 : 1.0) / n_specs, base = 0.05 + s * width;
     double snr = 0;
     gboolean skipped = FALSE;
-    tiers[s] = fit_tier(fit, &specs[s], max_cost, base, width, &skipped, error);
+    tiers[s]
+        = fit_tier(fit, &specs[s], max_cost, base, classes ? width / 0.85 : width, &skipped, error);
     if (skipped)
       continue;
-    if (!tiers[s] || !progress_stage(&fit->progress, "measure", base + 0.85 * width, 0.15 * width)
-        || !(fit->options->n_heldout > 0
-                 ? measure_classes(fit, tiers[s], base + 0.85 * width, 0.15 * width, &snr, error)
-                 : measure_tier(fit, tiers[s], &snr, error)))
+    if (!tiers[s]
+        || (!classes
+            && (!progress_stage(&fit->progress, "measure", base + 0.85 * width, 0.15 * width)
+                || !measure_tier(fit, tiers[s], &snr, error))))
       return fit->progress.cancelled ? set_cancelled(error) : FALSE;
-    tiers[s]->snr_db = snr;
+    if (!classes) {
+      tiers[s]->snr_db = snr;
+      g_debug("tier %s: held-out SNR %.2f dB", tiers[s]->name, snr);
+    }
     tiers[s]->cost = mdn_tier_cost(tiers[s]);
-    g_debug("tier %s: held-out SNR %.2f dB, cost %.1f", tiers[s]->name, snr, tiers[s]->cost);
   }
+  if (fit->options->n_heldout > 0
+      && (!progress_stage(&fit->progress, "measure", 0.05 + 0.95 * 0.85, 0.95 * 0.15)
+          || !measure_classes(fit, tiers, n_specs, error)))
+    return fit->progress.cancelled ? set_cancelled(error) : FALSE;
   return TRUE;
 }
 

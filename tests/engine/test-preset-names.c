@@ -205,7 +205,8 @@ test_info_by_name(void)
 }
 
 /* The presets checked in to presets/ load and have the shapes
- * presets/design-kernels.c gives them, each with at least one tier. */
+ * presets/design-kernels.c gives them (at 48 kHz, the default variant),
+ * each with at least one tier and variants at 44.1, 48 and 96 kHz. */
 static void
 test_shipped(void)
 {
@@ -229,6 +230,7 @@ test_shipped(void)
     tiers = lines[i] + strlen(expected[i]);
     g_assert_true(g_str_has_prefix(tiers, "tiers="));
     g_assert_cmpint(atoi(tiers + 6), >=, 1);
+    g_assert_true(g_str_has_suffix(lines[i], " rates=44100,48000,96000"));
   }
   g_strfreev(lines);
   run_free(&run);

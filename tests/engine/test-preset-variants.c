@@ -203,6 +203,22 @@ test_set_classes(void)
   g_assert_true(mdn_model_set_classes(m, 2, ok, snr, &error));
   g_assert_cmpfloat(mdn_model_tier(m, 0)->snr_db, ==, 1);
   g_assert_cmpfloat(mdn_model_tier(m, 1)->snr_db, ==, -4);
+  /* A tier added later: its claim stands for every class, and it saves. */
+  {
+    MdnModel *one = small_model(48000, 1, 8, 1);
+    MdnTier *extra = (MdnTier *)mdn_model_tier(one, 0);
+    GBytes *b;
+
+    one->n_tiers = 0; /* the tier is handed over */
+    mdn_model_free(one);
+    extra->snr_db = 7;
+    mdn_model_add_tier(m, extra);
+    g_assert_cmpfloat(mdn_model_tier_class_snr(m, 2, 0), ==, 7);
+    g_assert_cmpfloat(mdn_model_tier_class_snr(m, 2, 1), ==, 7);
+    b = mdn_model_serialize(m, &error);
+    g_assert_no_error(error);
+    g_bytes_unref(b);
+  }
   /* Cleared: the claims stay. */
   g_assert_true(mdn_model_set_classes(m, 0, NULL, NULL, &error));
   g_assert_cmpint(mdn_model_n_classes(m), ==, 0);
