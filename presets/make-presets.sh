@@ -241,8 +241,17 @@ EOF
         }
         first = 1
       }
+      # A variant without tiers (the exact path is the cheapest) gets a row too.
+      function no_tiers() {
+        if (rate != "" && rows == 0) {
+          printf("| %s | %s | %s | %s | none: exact only | - | - | - | - | - | - |\n",
+                 first ? "`" name "`" : "", first ? cin "->" cout : "", rate, taps)
+          first = 0
+        }
+      }
       /^cin:/ { cin = $2 } /^cout:/ { cout = $2 } /^taps:/ { taps = $2 }
-      /^variant:/ { rate = $2; rows = 0 }
+      /^variant:/ { no_tiers(); rate = $2; rows = 0 }
+      END { no_tiers() }
       /^tier:/ {
         tier = $2; snr = $3; sub("snr_db=", "", snr)
         cls = ""
