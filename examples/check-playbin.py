@@ -75,9 +75,16 @@ def main():
               f"{min(qualities)}..{max(qualities)}, measured-snr "
               f"{'printed' if measured else 'not in this element'}")
 
+        # The Python with GObject introspection (Debian's python3-gi is for
+        # /usr/bin/python3, which another python3 on PATH may hide).
+        python = next((p for p in (sys.executable, "/usr/bin/python3")
+                       if subprocess.run([p, "-c", "import gi"], capture_output=True).returncode == 0),
+                      None)
+        if python is None:
+            fail("no python3 with the gi module (install python3-gi)", "")
         env["MDN_AUDIO_SINK"] = "fakesink sync=false"
         for rate, path in files.items():
-            status, out, both = run([sys.executable, script, path, "lowpass", "3"], env)
+            status, out, both = run([python, script, path, "lowpass", "3"], env)
             if status != 0:
                 fail(f"playbin-filter.py at {rate} Hz: exit status {status}", both)
             lines = out.splitlines()

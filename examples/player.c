@@ -24,7 +24,7 @@ typedef struct {
   GstElement *playbin, *filter;
   GMainLoop *loop;
   int quality, direction;
-  gboolean has_measured, printed_format;
+  gboolean has_measured, printed_format, stepping;
   int status;
 } Player;
 
@@ -107,6 +107,11 @@ on_message(GstBus *bus, GstMessage *msg, gpointer data)
     g_free(debug);
     p->status = 1;
     g_main_loop_quit(p->loop);
+  } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ASYNC_DONE && !p->stepping) {
+    /* Prerolled: the caps are negotiated and the variant picked. */
+    print_format(p);
+    p->stepping = TRUE;
+    g_timeout_add(opt_step_ms, step, p);
   } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
     printf("eos\n");
     g_main_loop_quit(p->loop);
@@ -159,7 +164,6 @@ main(int argc, char **argv)
   p.loop = g_main_loop_new(NULL, FALSE);
   bus = gst_element_get_bus(p.playbin);
   gst_bus_add_watch(bus, on_message, &p);
-  g_timeout_add(opt_step_ms, step, &p);
   if (gst_element_set_state(p.playbin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     fprintf(stderr, "player: could not start\n"); /* the bus says why */
   g_main_loop_run(p.loop);

@@ -888,8 +888,11 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
 
         gst_structure_set(s, "channels", G_TYPE_INT, to_channels, NULL);
         /* The mask described the other side's channels. Up to 2 channels have
-         * a default layout; more must say they are unpositioned (mask 0). */
-        if (to_channels > 2)
+         * a default layout. More outputs must say they are unpositioned (mask
+         * 0); more inputs may come in any layout (the kernel takes them in
+         * order): audioconvert, as playbin puts before an audio filter, warns
+         * about a mask of 0 asked of it for a positioned stream. */
+        if (to_channels > 2 && direction == GST_PAD_SINK)
           gst_structure_set(s, "channel-mask", GST_TYPE_BITMASK, (guint64)0, NULL);
         else
           gst_structure_remove_field(s, "channel-mask");
