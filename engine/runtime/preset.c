@@ -608,9 +608,10 @@ claims_from_variant(MdnModel *m, GVariant *cv, GError **error)
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: classes without tiers");
     return FALSE;
   }
+  /* Names and array lengths first: nothing is allocated before every
+   * length is known to match the tiers the file holds. */
   for (c = 0; c < n_classes; c++) {
     GVariant *name_v, *snr_v;
-    const double *values;
     gsize len, n;
 
     kids[c] = g_variant_get_child_value(cv, c);
@@ -627,16 +628,21 @@ claims_from_variant(MdnModel *m, GVariant *cv, GError **error)
         goto out;
       }
     snr_v = g_variant_get_child_value(kids[c], 1);
-    values = g_variant_get_fixed_array(snr_v, &n, sizeof(double));
+    n = g_variant_n_children(snr_v);
+    g_variant_unref(snr_v);
     if (n != (gsize)m->n_tiers) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                   "claims: class \"%s\" has %zu SNRs for %d tiers", names[c], (size_t)n,
                   m->n_tiers);
-      g_variant_unref(snr_v);
       goto out;
     }
-    if (!snr)
-      snr = g_new(double, (gsize)m->n_tiers *n_classes);
+  }
+  snr = g_new(double, (gsize)m->n_tiers *n_classes);
+  for (c = 0; c < n_classes; c++) {
+    GVariant *snr_v = g_variant_get_child_value(kids[c], 1);
+    gsize n;
+    const double *values = g_variant_get_fixed_array(snr_v, &n, sizeof(double));
+
     for (t = 0; t < m->n_tiers; t++) {
       if (isnan(values[t])) {
         g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
