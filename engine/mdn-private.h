@@ -14,9 +14,10 @@ G_BEGIN_DECLS
 /* Output rows are normalised in blocks of L frames (MdnTier.norm_block),
  * aligned to the stream's absolute frame count: within a block sigma may
  * only grow (mdn-private.h, "Row normalisation"). Tiers fitted from this
- * version on use MDN_NORM_BLOCK; presets of format version 1 were fitted
- * with MDN_NORM_BLOCK_V1. Any power of two in [MDN_NORM_BLOCK_MIN,
- * MDN_NORM_BLOCK_MAX] is valid. */
+ * version on use MDN_NORM_BLOCK, and preset format version 3 records each
+ * tier's; tiers of format versions 1 and 2 were fitted with
+ * MDN_NORM_BLOCK_V1 and load with it. Any power of two in
+ * [MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX] is valid. */
 #define MDN_NORM_BLOCK 1024
 #define MDN_NORM_BLOCK_V1 64
 #define MDN_NORM_BLOCK_MIN 16
@@ -177,7 +178,7 @@ size_t mdn_tier_history(const MdnTier *tier);
  * can fall only at a block start: the codes of the positions the block's
  * rows read must be encoded again whenever sigma changes, so a long block
  * (MDN_NORM_BLOCK, 1024 frames) encodes each sample about once, where the
- * 64 frames of format version 1 encoded the span again at most block
+ * 64 frames of format versions 1 and 2 encoded the span again at most block
  * starts. Measured on lowpass64 (speech, maddness-bench's held-out signal,
  * default ladder refitted with each L): L = 64 16.1 / 27.6 / 33.1 / 40.8 /
  * 54.2 dB, 1024 15.7 / 27.3 / 33.4 / 40.3 / 53.5 dB, 4096 15.7 / 27.0 /

@@ -17,18 +17,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Version 2: rate variants, each with its per-class claims. Version 1 (one
- * model, no classes) is still read, as a preset of one variant. */
-#define PRESET_VERSION 2u
+/* Version 3: the tier tuple gains the fields of TIER_V3_FIELDS. Version 2:
+ * rate variants, each with its per-class claims. Version 1 (one model, no
+ * classes) is still read, as a preset of one variant; versions 1 and 2 as
+ * tiers of the rules they were fitted with (TIER_V1 below). */
+#define PRESET_VERSION 3u
+#define PRESET_VERSION_2 2u
 #define PRESET_VERSION_1 1u
 #define PRESET_HEADER_BYTES 16
 
 #define KERNEL_TYPE "(iiiidauau)"
 #define PROVENANCE_TYPE "(dst)"
-#define TIER_TYPE "((iiii)sddayauaqauauaqauayauau)"
+/* The tier tuple: the fields of versions 1 and 2, then those version 3
+ * added (TIER_NORM_BLOCK on). A field added to version 3 before its release
+ * goes at the end of TIER_V3_FIELDS, of the enum below, of tier_to_variant()
+ * and of stored_tier_read_v3(), and gets its version-1 value in TIER_V1. */
+#define TIER_V1_FIELDS "(iiii)sddayauaqauauaqauayauau"
+#define TIER_V3_FIELDS "i"
+#define TIER_V1_TYPE "(" TIER_V1_FIELDS ")"
+#define TIER_TYPE "(" TIER_V1_FIELDS TIER_V3_FIELDS ")"
 /* Per held-out class: its name and one SNR per tier. */
 #define CLAIMS_TYPE "a(sad)"
-#define MODEL_V1_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+#define MODEL_V1_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_V1_TYPE ")"
+#define VARIANT_V2_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_V1_TYPE CLAIMS_TYPE ")"
+#define PRESET_V2_TYPE "a" VARIANT_V2_TYPE
 #define VARIANT_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE CLAIMS_TYPE ")"
 #define MDN_PRESET_TYPE "a" VARIANT_TYPE
 
@@ -48,8 +60,16 @@ enum {
   TIER_LUT,
   TIER_LUT_SCALE,
   TIER_LUT_OFFSET,
+  TIER_N_V1_FIELDS, /* the tuple of versions 1 and 2 ends here */
+  TIER_NORM_BLOCK = TIER_N_V1_FIELDS,
   TIER_N_FIELDS
 };
+
+/* What a tier of version 1 or 2 holds for the fields version 3 added: the
+ * rules those versions' fits used. */
+static const struct {
+  int norm_block;
+} TIER_V1 = { MDN_NORM_BLOCK_V1 };
 
 static void
 put_le32(guint8 *p, guint32 v)
@@ -97,12 +117,13 @@ lut_to_variant(const MdnTier *t)
   return fixed_array(G_VARIANT_TYPE_BYTE, t->lut, bytes, 1);
 }
 
+/* The one writer of a tier tuple (TIER_TYPE). */
 static GVariant *
 tier_to_variant(const MdnTier *t)
 {
   return g_variant_new(
-      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", t->spec.taps_per_codebook, t->spec.depth,
-      t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
+      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au" TIER_V3_FIELDS ")", t->spec.taps_per_codebook,
+      t->spec.depth, t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
       fixed_array(G_VARIANT_TYPE_BYTE, t->split, (size_t)t->cin * t->spec.depth, 1),
       fixed_array(G_VARIANT_TYPE_UINT32, t->thresholds, (size_t)t->cin * (t->buckets - 1), 4),
       fixed_array(G_VARIANT_TYPE_UINT16, t->exact_chan, t->n_exact, 2),
@@ -111,7 +132,7 @@ tier_to_variant(const MdnTier *t)
       fixed_array(G_VARIANT_TYPE_UINT16, t->cb_chan, t->n_codebooks, 2),
       fixed_array(G_VARIANT_TYPE_UINT32, t->cb_group, t->n_codebooks, 4), lut_to_variant(t),
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_scale, t->cout, 4),
-      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
+      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4), t->norm_block);
 }
 
 static GVariant *
@@ -355,12 +376,23 @@ typedef struct {
   const char *name;
   gsize name_len;
   double snr_db, cost;
+  int norm_block;
   const void *array[TIER_N_FIELDS]; /* NULL when empty */
   gsize count[TIER_N_FIELDS];       /* elements */
 } StoredTier;
 
+/* The fields version 3 added, from its tuple (TIER_V3_FIELDS). */
 static void
-stored_tier_read(GVariant *tv, StoredTier *st)
+stored_tier_read_v3(GVariant *tv, StoredTier *st)
+{
+  st->kids[TIER_NORM_BLOCK] = g_variant_get_child_value(tv, TIER_NORM_BLOCK);
+  st->norm_block = g_variant_get_int32(st->kids[TIER_NORM_BLOCK]);
+}
+
+/* The one reader of a tier tuple: of TIER_TYPE (version 3) or of
+ * TIER_V1_TYPE (versions 1 and 2, the later fields from TIER_V1). */
+static void
+stored_tier_read(GVariant *tv, guint32 version, StoredTier *st)
 {
   GVariant *spec_v = g_variant_get_child_value(tv, TIER_SPEC);
   int field;
@@ -374,8 +406,12 @@ stored_tier_read(GVariant *tv, StoredTier *st)
   st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
   st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
   st->cost = g_variant_get_double(st->kids[TIER_COST]);
-  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
     st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
+  if (version >= PRESET_VERSION)
+    stored_tier_read_v3(tv, st);
+  else
+    st->norm_block = TIER_V1.norm_block;
 }
 
 static void
@@ -426,7 +462,13 @@ stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
   expected[TIER_EXACT_W] = n_exact * k->cout;
   expected[TIER_CB_GROUP] = n_cb;
   expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
-  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+  if (!mdn_norm_block_ok(st->norm_block)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "normalisation block of %d frames, not a power of two in %d..%d", st->norm_block,
+                MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX);
+    return FALSE;
+  }
+  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
     if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
         && !check_count(tier_field_name[field], st->count[field], expected[field], error))
       return FALSE;
@@ -485,7 +527,8 @@ stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
     memcpy(t->name, st->name, st->name_len + 1);
   t->snr_db = st->snr_db;
   t->cost = st->cost;
-  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+  t->norm_block = st->norm_block;
+  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
     if (st->count[field])
       memcpy(tier_field_dest(t, field), st->array[field], st->count[field] * tier_elem_size[field]);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
@@ -504,12 +547,12 @@ stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
 }
 
 static MdnTier *
-tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
+tier_from_variant(GVariant *tv, guint32 version, const MdnKernel *k, GError **error)
 {
   StoredTier st = { 0 };
   MdnTier *t = NULL;
 
-  stored_tier_read(tv, &st);
+  stored_tier_read(tv, version, &st);
   if (stored_tier_check(&st, k, error))
     t = stored_tier_copy(&st, k, error);
   stored_tier_clear(&st);
@@ -517,7 +560,7 @@ tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
 }
 
 static MdnModel *
-model_from_variant(GVariant *root, GError **error)
+model_from_variant(GVariant *root, guint32 version, GError **error)
 {
   GVariant *kv, *pv, *tiers;
   MdnKernel *k;
@@ -558,7 +601,7 @@ model_from_variant(GVariant *root, GError **error)
   n_tiers = g_variant_n_children(tiers);
   for (j = 0; j < n_tiers; j++) {
     GVariant *tv = g_variant_get_child_value(tiers, j);
-    MdnTier *t = tier_from_variant(tv, k, error);
+    MdnTier *t = tier_from_variant(tv, version, k, error);
     g_variant_unref(tv);
     if (!t) {
       g_prefix_error(error, "tier %zu: ", (size_t)j);
@@ -682,11 +725,11 @@ variant_rate(const MdnModel *m)
   return lround(m->kernel->rate);
 }
 
-/* Variant `index` of a version-2 payload. */
+/* A variant of a version-2 or -3 payload. */
 static MdnModel *
-variant_from_variant(GVariant *vv, GError **error)
+variant_from_variant(GVariant *vv, guint32 version, GError **error)
 {
-  MdnModel *m = model_from_variant(vv, error);
+  MdnModel *m = model_from_variant(vv, version, error);
   GVariant *cv;
 
   if (!m)
@@ -701,7 +744,7 @@ variant_from_variant(GVariant *vv, GError **error)
 }
 
 static MdnPreset *
-preset_from_variants(GVariant *root, GError **error)
+preset_from_variants(GVariant *root, guint32 version, GError **error)
 {
   const gsize n = g_variant_n_children(root);
   MdnPreset *p;
@@ -715,7 +758,7 @@ preset_from_variants(GVariant *root, GError **error)
   p = mdn_preset_new();
   for (v = 0; v < n; v++) {
     GVariant *vv = g_variant_get_child_value(root, v);
-    MdnModel *m = variant_from_variant(vv, error);
+    MdnModel *m = variant_from_variant(vv, version, error);
     const MdnModel *prev = v > 0 ? p->variants[v - 1] : NULL;
 
     g_variant_unref(vv);
@@ -768,7 +811,7 @@ mdn_preset_load_from_data(const void *data, size_t size, GError **error)
     return NULL;
   }
   version = get_le32(p + 8);
-  if (version != PRESET_VERSION && version != PRESET_VERSION_1) {
+  if (version < PRESET_VERSION_1 || version > PRESET_VERSION) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
                 "preset format version %u, this build reads versions %u to %u", version,
                 PRESET_VERSION_1, PRESET_VERSION);
@@ -801,7 +844,9 @@ mdn_preset_load_from_data(const void *data, size_t size, GError **error)
     root = swapped;
   }
 #endif
-  expected = version == PRESET_VERSION_1 ? MODEL_V1_TYPE : MDN_PRESET_TYPE;
+  expected = version == PRESET_VERSION_1   ? MODEL_V1_TYPE
+             : version == PRESET_VERSION_2 ? PRESET_V2_TYPE
+                                           : MDN_PRESET_TYPE;
   if (!g_variant_is_of_type(root, G_VARIANT_TYPE(expected))) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
                 g_variant_get_type_string(root), expected);
@@ -810,14 +855,14 @@ mdn_preset_load_from_data(const void *data, size_t size, GError **error)
   }
   if (version == PRESET_VERSION_1) {
     /* One model without classes: a preset of one variant. */
-    MdnModel *m = model_from_variant(root, error);
+    MdnModel *m = model_from_variant(root, version, error);
 
     if (m) {
       preset = mdn_preset_new();
       preset->variants[preset->n_variants++] = m;
     }
   } else {
-    preset = preset_from_variants(root, error);
+    preset = preset_from_variants(root, version, error);
   }
   g_variant_unref(root);
   return preset;

@@ -64,9 +64,8 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   t->taps = taps;
   t->dilation = dilation;
   t->buckets = buckets;
-  /* The rule of this version's fits. Format version 1 cannot record it: its
-   * presets (fitted with MDN_NORM_BLOCK_V1) load with this one too (see
-   * docs/tiers.md, "Level invariance"). */
+  /* The rule of this version's fits; the preset loader sets a stored tier's
+   * (format versions 1 and 2: MDN_NORM_BLOCK_V1). */
   t->norm_block = MDN_NORM_BLOCK;
   t->n_exact = n_exact;
   t->n_codebooks = n_codebooks;

@@ -7,7 +7,7 @@
  * at any time at most a small multiple of it: a hostile file cannot make the
  * loader ask for more memory than it brought. test-preset.c checks the error
  * messages of most of these files; this checks the memory. The hand-made
- * payloads are of format version 1; the variant tests are of version 2 (16
+ * payloads are of format version 1; the variant tests are of version 3 (16
  * rate variants with 16 classes each, and mutations of them).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -509,7 +509,7 @@ valid_preset(void)
   return b;
 }
 
-/* A version-2 preset of MDN_MAX_VARIANTS variants, each with tiers and
+/* A version-3 preset of MDN_MAX_VARIANTS variants, each with tiers and
  * MDN_MAX_CLASSES classes: the most the container allows. */
 static GBytes *
 full_variants_preset(int n_tiers)

@@ -1,6 +1,7 @@
-/* test-preset-variants.c: presets of format version 2: rate variants and
- * per-class claims (round trip, the loader's checks on hostile payloads,
- * version 1 files as one variant), MdnPreset's rules, the kernel of a
+/* test-preset-variants.c: presets of format versions 2 and 3: rate variants
+ * and per-class claims (round trip, the loader's checks on hostile payloads,
+ * version 1 files as one variant), the tier fields of version 3 (version 1
+ * and 2 tiers load with the rules they were fitted with), MdnPreset's rules, the kernel of a
  * preset at a rate, resampling impulse responses (libsoxr), and fits
  * measured on classes of held-out audio.
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -14,7 +15,7 @@
 
 /* Must match engine/runtime/preset.c and docs/preset-format.md. */
 #define HEADER_BYTES 16
-#define TIER_T "((iiii)sddayauaqauauaqauayauau)"
+#define TIER_T "((iiii)sddayauaqauauaqauayauaui)"
 #define KERNEL_T "(iiiidauau)"
 #define VARIANT_T "(" KERNEL_T "(dst)a" TIER_T "a(sad))"
 
@@ -109,7 +110,7 @@ test_roundtrip(void)
   g_assert_no_error(error);
   data = g_bytes_get_data(a, &size);
   g_assert_cmpmem(data, 8, "MDNPRST", 8);
-  g_assert_cmpint(((const guint8 *)data)[8], ==, 2);
+  g_assert_cmpint(((const guint8 *)data)[8], ==, 3);
   q = mdn_preset_load_from_data(data, size, &error);
   g_assert_no_error(error);
   b = mdn_preset_serialize(q, &error);
@@ -226,10 +227,10 @@ test_set_classes(void)
   mdn_model_free(m);
 }
 
-/* ---- hand-made version 2 payloads ---- */
+/* ---- hand-made version 3 payloads ---- */
 
 static GBytes *
-wrap2(GVariant *root)
+wrap_version(GVariant *root, guint32 version)
 {
   GVariant *v = g_variant_ref_sink(g_variant_new_variant(root));
   gsize size = g_variant_get_size(v);
@@ -238,13 +239,19 @@ wrap2(GVariant *root)
 
   g_assert_cmpint(G_BYTE_ORDER, ==, G_LITTLE_ENDIAN);
   memcpy(out, "MDNPRST", 8);
-  le = GUINT32_TO_LE(2);
+  le = GUINT32_TO_LE(version);
   memcpy(out + 8, &le, 4);
   le = GUINT32_TO_LE((guint32)size);
   memcpy(out + 12, &le, 4);
   g_variant_store(v, out + HEADER_BYTES);
   g_variant_unref(v);
   return g_bytes_new_take(out, HEADER_BYTES + size);
+}
+
+static GBytes *
+wrap3(GVariant *root)
+{
+  return wrap_version(root, 3);
 }
 
 /* A variant's payload: the serialised model's kernel, provenance and tiers
@@ -322,26 +329,26 @@ test_hostile(void)
   GVariant *v[MDN_MAX_VARIANTS + 1], *c[MDN_MAX_CLASSES + 1];
   int j;
 
-  expect_refused(wrap2(variants(NULL, 0)), "0 rate variants");
+  expect_refused(wrap3(variants(NULL, 0)), "0 rate variants");
   for (j = 0; j <= MDN_MAX_VARIANTS; j++)
     v[j] = variant_of(small_model(8000 + 1000 * j, 1, 4, 0), NULL);
-  expect_refused(wrap2(variants(v, MDN_MAX_VARIANTS + 1)), "17 rate variants");
+  expect_refused(wrap3(variants(v, MDN_MAX_VARIANTS + 1)), "17 rate variants");
   /* Out of order, twice the same rate (rounded), other channels. */
   v[0] = variant_of(small_model(48000, 1, 4, 0), NULL);
   v[1] = variant_of(small_model(44100, 1, 4, 0), NULL);
-  expect_refused(wrap2(variants(v, 2)), "44100 Hz after 48000 Hz");
+  expect_refused(wrap3(variants(v, 2)), "44100 Hz after 48000 Hz");
   v[0] = variant_of(small_model(48000, 1, 4, 0), NULL);
   v[1] = variant_of(small_model(48000.3, 1, 4, 0), NULL);
-  expect_refused(wrap2(variants(v, 2)), "each rate once");
+  expect_refused(wrap3(variants(v, 2)), "each rate once");
   v[0] = variant_of(small_model(44100, 1, 4, 0), NULL);
   v[1] = variant_of(small_model(48000, 2, 4, 0), NULL);
-  expect_refused(wrap2(variants(v, 2)), "variant 1: 1 -> 2 channels");
+  expect_refused(wrap3(variants(v, 2)), "variant 1: 1 -> 2 channels");
   /* Claims: the worst class must be the tier's claim, exactly. */
   c[0] = claim("speech", good, 2);
   c[1] = claim("bright", above, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 2));
   {
-    GBytes *b = wrap2(variants(v, 1));
+    GBytes *b = wrap3(variants(v, 1));
     gsize size;
     const void *data = g_bytes_get_data(b, &size);
     GError *error = NULL;
@@ -354,44 +361,116 @@ test_hostile(void)
   }
   c[0] = claim("speech", above, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "not the worst of its classes'");
+  expect_refused(wrap3(variants(v, 1)), "not the worst of its classes'");
   c[0] = claim("speech", good, 1);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "1 SNRs for 2 tiers");
+  expect_refused(wrap3(variants(v, 1)), "1 SNRs for 2 tiers");
   c[0] = claim("speech", nan2, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "NaN");
+  expect_refused(wrap3(variants(v, 1)), "NaN");
   c[0] = claim("Speech", good, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "only a-z");
+  expect_refused(wrap3(variants(v, 1)), "only a-z");
   c[0] = claim("", good, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "1..31 bytes");
+  expect_refused(wrap3(variants(v, 1)), "1..31 bytes");
   c[0] = claim("speech", good, 2);
   c[1] = claim("speech", good, 2);
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, 2));
-  expect_refused(wrap2(variants(v, 1)), "twice");
+  expect_refused(wrap3(variants(v, 1)), "twice");
   for (j = 0; j <= MDN_MAX_CLASSES; j++) {
     char name[8];
     g_snprintf(name, sizeof name, "c%d", j);
     c[j] = claim(name, good, 2);
   }
   v[0] = variant_of(small_model(48000, 1, 8, 2), claims_of(c, MDN_MAX_CLASSES + 1));
-  expect_refused(wrap2(variants(v, 1)), "17 classes");
+  expect_refused(wrap3(variants(v, 1)), "17 classes");
   c[0] = claim("speech", good, 0);
   v[0] = variant_of(small_model(48000, 1, 8, 0), claims_of(c, 1));
-  expect_refused(wrap2(variants(v, 1)), "classes without tiers");
-  /* A version 2 file with version 1's payload, and the other way round. */
-  v[0] = variant_of(small_model(48000, 1, 8, 0), NULL);
+  expect_refused(wrap3(variants(v, 1)), "classes without tiers");
+  /* A version 3 payload in a file of version 1 or 2: each reads its own
+   * type (version 2's tiers lack the fields version 3 added). */
+  v[0] = variant_of(small_model(48000, 1, 8, 1), NULL);
   {
-    GBytes *b = wrap2(variants(v, 1));
+    GBytes *b = wrap3(variants(v, 1));
     gsize size;
     const void *data = g_bytes_get_data(b, &size);
     guint8 *copy = g_memdup2(data, size);
 
     copy[8] = 1;
-    expect_refused(g_bytes_new_take(copy, size), "expected ((iiiidauau)");
+    expect_refused(g_bytes_new(copy, size), "expected ((iiiidauau)");
+    copy[8] = 2;
+    expect_refused(g_bytes_new_take(copy, size),
+                   "expected a((iiiidauau)(dst)a((iiii)sddayauaqauauaqauayauau)a(sad))");
     g_bytes_unref(b);
+  }
+}
+
+/* The normalisation block of a tier (version 3): saved and loaded as it is,
+ * refused unless a power of two in range; version 1 and 2 files, which
+ * cannot hold it, give each tier format version 1's block. */
+static void
+test_norm_block(void)
+{
+  const int bad[] = { 0, -64, 100, MDN_NORM_BLOCK_MIN / 2, MDN_NORM_BLOCK_MAX * 2 };
+  const char *old[] = { "v2-lowpass-tiers.mdn", "v2-variants-lowpass.mdn", "v1-lowpass-tiers.mdn",
+                        "lowpass-tiers.mdn" };
+  const char *dir = g_getenv("MDN_FUZZ_CORPUS");
+  MdnModel *m = small_model(48000, 1, 8, 2);
+  GError *error = NULL;
+  GBytes *b;
+  MdnPreset *p;
+  guint j;
+  int v, t;
+
+  m->tiers[0]->norm_block = 256;
+  b = mdn_model_serialize(m, &error);
+  g_assert_no_error(error);
+  mdn_model_free(m);
+  m = mdn_model_load_from_data(g_bytes_get_data(b, NULL), g_bytes_get_size(b), &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(m->tiers[0]->norm_block, ==, 256);
+  g_assert_cmpint(m->tiers[1]->norm_block, ==, MDN_NORM_BLOCK);
+  mdn_model_free(m);
+  g_bytes_unref(b);
+  for (j = 0; j < G_N_ELEMENTS(bad); j++) {
+    GVariant *items[1];
+    m = small_model(48000, 1, 8, 2);
+    m->tiers[1]->norm_block = bad[j];
+    items[0] = variant_of(m, NULL);
+    expect_refused(wrap3(variants(items, 1)), "tier 1: normalisation block of");
+  }
+
+  g_assert_nonnull(dir);
+  for (j = 0; j < G_N_ELEMENTS(old); j++) {
+    char *path = g_build_filename(dir, old[j], NULL), *data;
+    gsize size;
+    const int file_version = j < 2 ? 2 : j < 3 ? 1 : 3;
+    const int expected = file_version < 3 ? MDN_NORM_BLOCK_V1 : MDN_NORM_BLOCK;
+    int n = 0;
+
+    g_assert_true(g_file_get_contents(path, &data, &size, NULL));
+    g_assert_cmpint(data[8], ==, file_version);
+    p = mdn_preset_load(path, &error);
+    g_assert_no_error(error);
+    for (v = 0; v < mdn_preset_n_variants(p); v++)
+      for (t = 0; t < mdn_model_n_tiers(mdn_preset_variant(p, v)); t++, n++)
+        g_assert_cmpint(mdn_preset_variant(p, v)->tiers[t]->norm_block, ==, expected);
+    g_assert_cmpint(n, >, 0);
+    /* Written back as version 3, the block is kept. */
+    b = mdn_preset_serialize(p, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(((const guint8 *)g_bytes_get_data(b, NULL))[8], ==, 3);
+    mdn_preset_free(p);
+    p = mdn_preset_load_from_data(g_bytes_get_data(b, NULL), g_bytes_get_size(b), &error);
+    g_assert_no_error(error);
+    for (v = 0; v < mdn_preset_n_variants(p); v++)
+      for (t = 0; t < mdn_model_n_tiers(mdn_preset_variant(p, v)); t++)
+        g_assert_cmpint(mdn_preset_variant(p, v)->tiers[t]->norm_block, ==, expected);
+    mdn_preset_free(p);
+    g_bytes_unref(b);
+    g_free(data);
+    g_free(path);
   }
 }
 
@@ -421,10 +500,10 @@ test_version1(void)
     m = mdn_model_load(path, &error);
     g_assert_no_error(error);
     g_assert_cmpint(mdn_model_n_tiers(m), ==, mdn_model_n_tiers(mdn_preset_variant(p, 0)));
-    /* Written back as version 2, it loads to the same model. */
+    /* Written back as version 3, it loads to the same model. */
     again = mdn_preset_serialize(p, &error);
     g_assert_no_error(error);
-    g_assert_cmpint(((const guint8 *)g_bytes_get_data(again, NULL))[8], ==, 2);
+    g_assert_cmpint(((const guint8 *)g_bytes_get_data(again, NULL))[8], ==, 3);
     {
       MdnModel *m2 = mdn_model_load_from_data(g_bytes_get_data(again, NULL),
                                               g_bytes_get_size(again), &error);
@@ -682,6 +761,7 @@ main(int argc, char **argv)
   g_test_add_func("/preset-variants/set-classes", test_set_classes);
   g_test_add_func("/preset-variants/hostile", test_hostile);
   g_test_add_func("/preset-variants/version1", test_version1);
+  g_test_add_func("/preset-variants/norm-block", test_norm_block);
   g_test_add_func("/preset-variants/kernel-of-variant", test_kernel_of_variant);
   g_test_add_func("/preset-variants/resample", test_resample);
   g_test_add_func("/preset-variants/fit-classes", test_fit_classes);

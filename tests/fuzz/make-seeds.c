@@ -6,8 +6,9 @@
  * Usage: make-seeds DIR. Each preset is loaded back and must serialise to the
  * same bytes. `make fuzz` writes a fresh corpus with it; tests/fuzz/corpus/
  * holds a checked-in copy (make-seeds tests/fuzz/corpus), beside the v1-*.mdn
- * files: the same seeds in format version 1, kept to fuzz the old loader
- * path (make-seeds writes version 2 only).
+ * and v2-*.mdn files: the same seeds in format versions 1 and 2 (their tier
+ * tuples without the fields of version 3), kept to fuzz the older loader
+ * paths (make-seeds writes version 3 only).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "maddness.h"
