@@ -341,8 +341,9 @@ typedef struct {
 } Builder;
 
 /* One GEMM op: cout outputs of buffer dst from channel dst_chan, base
- * (-1: none), rows and weights [cout][n_rows] copied, bias copied or NULL. */
-static MdnNetOp *
+ * (-1: none). Returns its index: adding ops moves the array, so ops are
+ * referred to by index while a graph is built. */
+static int
 add_gemm(Builder *b, int dst, int dst_chan, int cout, int base_buf, int base_chan)
 {
   MdnNetOp *op = mdn_net_graph_add_op(b->g, MDN_OP_GEMM);
@@ -352,12 +353,15 @@ add_gemm(Builder *b, int dst, int dst_chan, int cout, int base_buf, int base_cha
   op->base_buf = base_buf;
   op->base_chan = base_chan;
   b->g->max_cout = MAX(b->g->max_cout, cout);
-  return op;
+  return b->g->n_ops - 1;
 }
 
+#define OP(b, index) (&(b)->g->ops[index])
+
 static void
-gemm_set_rows(Builder *b, MdnNetOp *op, int n_rows)
+gemm_set_rows(Builder *b, int index, int n_rows)
 {
+  MdnNetOp *op = OP(b, index);
   op->n_rows = n_rows;
   op->rows = g_new0(MdnNetRow, n_rows);
   op->w = g_new0(float, (size_t)op->cout *n_rows);
@@ -368,8 +372,9 @@ gemm_set_rows(Builder *b, MdnNetOp *op, int n_rows)
 /* Rows rows[r0 ..] of `op` for channels src_chan .. + n_in of buffer src with
  * `taps` taps at dilation dil (row j * taps + k reads (taps-1-k)*dil back). */
 static void
-gemm_rows(Builder *b, MdnNetOp *op, int r0, int src, int src_chan, int n_in, int taps, int dil)
+gemm_rows(Builder *b, int index, int r0, int src, int src_chan, int n_in, int taps, int dil)
 {
+  MdnNetOp *op = OP(b, index);
   int j, k;
   for (j = 0; j < n_in; j++)
     for (k = 0; k < taps; k++) {
@@ -386,7 +391,7 @@ gemm_rows(Builder *b, MdnNetOp *op, int r0, int src, int src_chan, int n_in, int
  * columns col0 ..), then the bias (into ops' bias when `bias`). scale
  * multiplies every weight and bias (head_scale folded). */
 static void
-read_conv(Builder *b, MdnNetOp **ops, int groups, int col0, int cin, int cout, int taps,
+read_conv(Builder *b, const int *ops, int groups, int col0, int cin, int cout, int taps,
           gboolean bias, float scale)
 {
   const int ipg = cin / groups, opg = cout / groups;
@@ -394,16 +399,17 @@ read_conv(Builder *b, MdnNetOp **ops, int groups, int col0, int cin, int cout, i
 
   for (g = 0; g < groups; g++)
     for (i = 0; i < opg; i++) {
-      float *wrow = ops[g]->w + (size_t)i * ops[g]->n_rows + col0;
+      float *wrow = OP(b, ops[g])->w + (size_t)i * OP(b, ops[g])->n_rows + col0;
       for (c = 0; c < ipg * taps; c++)
         wrow[c] = scale * *b->w++;
     }
   if (bias)
     for (g = 0; g < groups; g++) {
-      if (!ops[g]->bias)
-        ops[g]->bias = g_new0(float, opg);
+      MdnNetOp *op = OP(b, ops[g]);
+      if (!op->bias)
+        op->bias = g_new0(float, opg);
       for (i = 0; i < opg; i++)
-        ops[g]->bias[i] += scale * *b->w++;
+        op->bias[i] += scale * *b->w++;
     }
 }
 
@@ -411,8 +417,8 @@ read_conv(Builder *b, MdnNetOp **ops, int groups, int col0, int cin, int cout, i
  * (channels dst_chan ..), base as add_gemm, extra_rows columns left for the
  * caller after the conv's own rows. The ops go to ops[]. */
 static void
-conv_ops(Builder *b, MdnNetOp **ops, int groups, int src, int src_chan, int cin, int dst,
-         int dst_chan, int cout, int taps, int dil, int base_buf, int base_chan, int extra_rows)
+conv_ops(Builder *b, int *ops, int groups, int src, int src_chan, int cin, int dst, int dst_chan,
+         int cout, int taps, int dil, int base_buf, int base_chan, int extra_rows)
 {
   const int ipg = cin / groups, opg = cout / groups;
   int g;
@@ -452,7 +458,7 @@ MdnNetGraph *
 mdn_wavenet_build(const MdnWaveNetDesc *d, GError **error)
 {
   Builder b;
-  MdnNetOp *ops[MDN_MAX_CHANNELS];
+  int ops[MDN_MAX_CHANNELS]; /* the ops of one conv's groups, by index */
   size_t n_weights;
   int a, l, x, h, acc = -1, next_acc, out;
   GString *summary;
