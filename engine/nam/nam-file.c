@@ -874,6 +874,41 @@ fail:
   return FALSE;
 }
 
+gboolean
+mdn_nam_parse_wavenet(const void *data, size_t size, MdnWaveNetDesc *desc, GError **error)
+{
+  JsonParser *parser;
+  JsonObject *root;
+  GError *json_error = NULL;
+  const char *arch;
+  gboolean ok = FALSE;
+
+  memset(desc, 0, sizeof(*desc));
+  if (!prescan(data, size, error))
+    return FALSE;
+  parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, data, (gssize)size, &json_error)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "not JSON: %s", json_error->message);
+    g_error_free(json_error);
+    g_object_unref(parser);
+    return FALSE;
+  }
+  root = node_object(json_parser_get_root(parser));
+  arch = root ? node_string(member(root, "architecture")) : NULL;
+  if (!root || !check_version(root, NULL, error))
+    ;
+  else if (!arch || strcmp(arch, "WaveNet") != 0)
+    unsupported_architecture(arch ? arch : "(none)", error);
+  else
+    ok = parse_wavenet(node_object(member(root, "config")), member(root, "weights"), desc, error);
+  if (!ok && error && !*error)
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "not a JSON object");
+  if (!ok)
+    mdn_wavenet_desc_clear(desc);
+  g_object_unref(parser);
+  return ok;
+}
+
 MdnNet *
 mdn_net_load_from_data(const void *data, size_t size, GError **error)
 {

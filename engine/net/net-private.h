@@ -123,6 +123,11 @@ gboolean mdn_wavenet_desc_slice(const MdnWaveNetDesc *full, const int *channels,
  * (K - 1) * dilation). */
 size_t mdn_wavenet_receptive_field(const MdnWaveNetDesc *desc);
 
+/* The description of a .nam file holding one WaveNet (nam/nam-file.c):
+ * what the tests' double-precision reference runs. */
+gboolean mdn_nam_parse_wavenet(const void *data, size_t size, MdnWaveNetDesc *desc,
+                               GError **error);
+
 /* ---- graph ---- */
 
 typedef enum { MDN_OP_GEMM, MDN_OP_ACT, MDN_OP_GATE, MDN_OP_ADD } MdnOpKind;

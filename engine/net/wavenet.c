@@ -111,7 +111,7 @@ mdn_wavenet_desc_check(const MdnWaveNetDesc *d, size_t *n_weights, GError **erro
     if (!check_range("input_size", a, p->input_size, 1, MDN_MAX_CHANNELS, error)
         || !check_range("condition_size", a, p->condition_size, 1, MDN_MAX_CHANNELS, error)
         || !check_range("channels", a, p->channels, 1, MDN_MAX_CHANNELS, error)
-        || !check_range("bottleneck", a, p->bottleneck, 1, MDN_MAX_CHANNELS / 2, error)
+        || !check_range("bottleneck", a, p->bottleneck, 1, MDN_MAX_CHANNELS, error)
         || !check_range("head size", a, p->head_size, 1, MDN_MAX_CHANNELS, error)
         || !check_range("head kernel size", a, p->head_kernel, 1, MDN_NET_MAX_KERNEL, error)
         || !check_range("head dilation", a, p->head_dilation, 1, MDN_NET_MAX_DILATION, error)
@@ -147,7 +147,9 @@ mdn_wavenet_desc_check(const MdnWaveNetDesc *d, size_t *n_weights, GError **erro
     }
     for (l = 0; l < p->n_layers; l++) {
       const int bg = p->gating[l] == MDN_GATING_NONE ? p->bottleneck : 2 * p->bottleneck;
-      if (!check_range("kernel size", a, p->kernel_sizes[l], 1, MDN_NET_MAX_KERNEL, error)
+      if (!check_range("gated layer's conv outputs (2 x bottleneck)", a, bg, 1, MDN_MAX_CHANNELS,
+                       error)
+          || !check_range("kernel size", a, p->kernel_sizes[l], 1, MDN_NET_MAX_KERNEL, error)
           || !check_range("dilation", a, p->dilations[l], 1, MDN_NET_MAX_DILATION, error)
           || !check_groups("groups_input", a, p->groups_input, p->channels, bg, error)
           || !check_groups("groups_input_mixin", a, p->groups_input_mixin, p->condition_size, bg,
