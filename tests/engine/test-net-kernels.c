@@ -1,0 +1,287 @@
+/* test-net-kernels: the kernels of trained models (net-kernels.h), checkasm
+ * style. The scalar reference against double precision; every SIMD table
+ * this CPU supports (and the build has) against the reference, on random
+ * shapes; ISAs the CPU lacks are listed and not run.
+ *
+ * GEMM bound: a frame's sum of m products plus its start value, each rounded
+ * once (or fused), is within (m + 1) * FLT_EPSILON / 2 * S of the exact sum,
+ * S the sum of the terms' magnitudes; two such results within twice that.
+ * Frames past n and outputs are never written (guards).
+ *
+ * tanh: 4096 values in every binade from 2^-30 to 16 (both signs) and the
+ * special values: the reference within TANH_MAX_ULPS of tanh() in double, as
+ * ulps of the result; each ISA within 2 ulps of the reference (FMA against
+ * separate rounding).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "net-kernels.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define GUARD 4
+#define GUARD_VALUE 1234.5f
+#define TANH_MAX_ULPS 5.0 /* measured: 4.6, near |x| = 5.4 (2.7e-7 absolute) */
+
+typedef struct {
+  MdnIsa isa;
+  const MdnNetKernels *k;
+} IsaCase;
+
+static double
+ulps(float got, double want)
+{
+  const double ulp = want == 0 ? FLT_TRUE_MIN : ldexp(1.0, ilogb((float)want) - 23);
+  return fabs(got - want) / ulp;
+}
+
+/* cout outputs over rows reading history: every ISA's result against double
+ * and against the scalar reference, and the same frames computed in pieces. */
+static void
+check_gemm(const MdnNetKernels *k, GRand *rng, size_t n, int cout, int rows, gboolean base,
+           gboolean bias)
+{
+  const size_t hist = 40;
+  float *w = g_new(float, (size_t)cout *rows), *b = g_new(float, cout);
+  float **chan = g_new(float *, rows), **y = g_new(float *, cout), **yr = g_new(float *, cout);
+  float **yp = g_new(float *, cout), **bs = g_new(float *, cout);
+  const float **x = g_new(const float *, rows);
+  size_t t, j;
+  int o, r;
+
+  for (j = 0; j < (size_t)cout * rows; j++)
+    w[j] = (float)g_rand_double_range(rng, -1, 1);
+  for (o = 0; o < cout; o++)
+    b[o] = (float)g_rand_double_range(rng, -1, 1);
+  for (r = 0; r < rows; r++) {
+    chan[r] = g_new(float, hist + n + 1);
+    for (t = 0; t < hist + n + 1; t++)
+      chan[r][t] = (float)g_rand_double_range(rng, -1, 1);
+    /* rows at lags into the same history, as dilated taps are */
+    x[r] = chan[r] + hist - g_rand_int_range(rng, 0, (gint32)hist);
+  }
+  for (o = 0; o < cout; o++) {
+    y[o] = g_new(float, n + GUARD);
+    yr[o] = g_new(float, n + GUARD);
+    yp[o] = g_new(float, n + GUARD);
+    bs[o] = g_new(float, n);
+    for (t = 0; t < n; t++)
+      bs[o][t] = (float)g_rand_double_range(rng, -1, 1);
+    for (t = 0; t < n + GUARD; t++)
+      y[o][t] = yr[o][t] = yp[o][t] = GUARD_VALUE;
+  }
+
+  k->gemm(y, base ? (const float *const *)bs : NULL, bias ? b : NULL, w, cout, rows, x, n);
+  mdn_net_kernels_scalar.gemm(yr, base ? (const float *const *)bs : NULL, bias ? b : NULL, w, cout,
+                              rows, x, n);
+  /* in pieces of random length: identical */
+  for (t = 0; t < n;) {
+    const size_t want = (size_t)g_rand_int_range(rng, 1, 70);
+    const size_t m = MIN(want, n - t);
+    float *ypo[256];
+    const float *xo[600], *bo[256];
+    for (o = 0; o < cout; o++) {
+      ypo[o] = yp[o] + t;
+      bo[o] = bs[o] + t;
+    }
+    for (r = 0; r < rows; r++)
+      xo[r] = x[r] + t;
+    k->gemm(ypo, base ? bo : NULL, bias ? b : NULL, w, cout, rows, xo, m);
+    t += m;
+  }
+
+  for (o = 0; o < cout; o++) {
+    for (t = 0; t < n; t++) {
+      double sum = (base ? bs[o][t] : 0.0) + (bias ? b[o] : 0.0), mag = fabs(sum), bound;
+      for (r = 0; r < rows; r++) {
+        const double term = (double)w[(size_t)o * rows + r] * x[r][t];
+        sum += term;
+        mag += fabs(term);
+      }
+      bound = (rows + 2) * FLT_EPSILON * mag;
+      g_assert_cmpfloat(fabs(yr[o][t] - sum), <=, bound / 2);
+      g_assert_cmpfloat(fabs(y[o][t] - sum), <=, bound / 2);
+      g_assert_cmpfloat(fabs(y[o][t] - yr[o][t]), <=, bound);
+      g_assert_cmpfloat(yp[o][t], ==, y[o][t]);
+    }
+    for (t = n; t < n + GUARD; t++) {
+      g_assert_cmpfloat(y[o][t], ==, GUARD_VALUE);
+      g_assert_cmpfloat(yp[o][t], ==, GUARD_VALUE);
+    }
+  }
+
+  for (r = 0; r < rows; r++)
+    g_free(chan[r]);
+  for (o = 0; o < cout; o++) {
+    g_free(y[o]);
+    g_free(yr[o]);
+    g_free(yp[o]);
+    g_free(bs[o]);
+  }
+  g_free(chan);
+  g_free(x);
+  g_free(y);
+  g_free(yr);
+  g_free(yp);
+  g_free(bs);
+  g_free(w);
+  g_free(b);
+}
+
+static void
+test_gemm(gconstpointer data)
+{
+  const IsaCase *c = data;
+  static const int couts[] = { 1, 2, 3, 4, 5, 8, 9, 16, 17, 32 };
+  static const int rows[] = { 1, 3, 16, 49, 25, 128 };
+  static const size_t ns[] = { 1, 7, 8, 15, 16, 23, 24, 25, 63, 64, 65, 100, 512 };
+  GRand *rng = g_rand_new_with_seed(16 + c->isa);
+  guint i, j, l;
+
+  g_assert_cmpint(c->k->isa, ==, c->isa);
+  for (i = 0; i < G_N_ELEMENTS(couts); i++)
+    for (j = 0; j < G_N_ELEMENTS(rows); j++)
+      for (l = 0; l < G_N_ELEMENTS(ns); l++)
+        check_gemm(c->k, rng, ns[l], couts[i], rows[j], (i + l) % 2 == 0, (j + l) % 3 != 0);
+  g_rand_free(rng);
+}
+
+/* The float values the tanh sweep visits: 4096 evenly spaced values in
+ * every binade from 2^-30 to 16, both signs, and the special values. */
+static void
+tanh_sweep(void (*visit)(float x, gpointer data), gpointer data)
+{
+  int e, i;
+  for (e = -30; e <= 3; e++)
+    for (i = 0; i < 4096; i++) {
+      const float x = ldexpf(1.0f + i / 4096.0f, e);
+      visit(x, data);
+      visit(-x, data);
+    }
+  visit(-INFINITY, data);
+  visit(INFINITY, data);
+  visit(0.0f, data);
+  visit(-0.0f, data);
+  visit(1e-38f, data);
+}
+
+typedef struct {
+  double max_ulps;
+  float worst;
+  guint64 count;
+} TanhStats;
+
+static void
+visit_ref(float x, gpointer data)
+{
+  TanhStats *st = data;
+  const double e = ulps(mdn_net_tanh_ref(x), tanh((double)x));
+  if (e > st->max_ulps) {
+    st->max_ulps = e;
+    st->worst = x;
+  }
+  st->count++;
+}
+
+static void
+test_tanh_reference(void)
+{
+  TanhStats st = { 0, 0, 0 };
+  tanh_sweep(visit_ref, &st);
+  g_test_message("reference tanh: %" G_GUINT64_FORMAT " values, at most %.2f ulps from tanh() "
+                 "(at %.9g)",
+                 st.count, st.max_ulps, st.worst);
+  g_assert_cmpfloat(st.max_ulps, <=, TANH_MAX_ULPS);
+  g_assert_true(isnan(mdn_net_tanh_ref(NAN)));
+  /* clamped far out: within the bound of +-1, never past it */
+  g_assert_cmpfloat(ulps(mdn_net_tanh_ref(100.0f), 1.0), <=, TANH_MAX_ULPS);
+  g_assert_cmpfloat(mdn_net_tanh_ref(100.0f), <=, 1.0f);
+  g_assert_cmpfloat(mdn_net_tanh_ref(-100.0f), ==, -mdn_net_tanh_ref(100.0f));
+}
+
+typedef struct {
+  const MdnNetKernels *k;
+  float buf[1000];
+  float in[1000];
+  int fill;
+  double max_ulps, max_true_ulps;
+  float worst;
+} TanhIsa;
+
+static void
+flush_isa(TanhIsa *st)
+{
+  int i;
+  memcpy(st->buf, st->in, sizeof(float) * st->fill);
+  st->k->tanh(st->buf, st->fill);
+  for (i = 0; i < st->fill; i++) {
+    const float ref = mdn_net_tanh_ref(st->in[i]);
+    const double e = ulps(st->buf[i], tanh((double)st->in[i]));
+    st->max_ulps = MAX(st->max_ulps, ulps(st->buf[i], ref));
+    if (e > st->max_true_ulps) {
+      st->max_true_ulps = e;
+      st->worst = st->in[i];
+    }
+  }
+  st->fill = 0;
+}
+
+static void
+visit_isa(float x, gpointer data)
+{
+  TanhIsa *st = data;
+  st->in[st->fill++] = x;
+  if (st->fill == 997) /* odd counts exercise the masked tails */
+    flush_isa(st);
+}
+
+static void
+test_tanh_isa(gconstpointer data)
+{
+  const IsaCase *c = data;
+  TanhIsa *st = g_new0(TanhIsa, 1);
+  float v[3] = { NAN, 0.5f, -0.25f };
+
+  st->k = c->k;
+  tanh_sweep(visit_isa, st);
+  flush_isa(st);
+  g_test_message("%s tanh: at most %.2f ulps from tanh() (at %.9g), %.2f from the reference",
+                 mdn_isa_name(c->isa), st->max_true_ulps, st->worst, st->max_ulps);
+  g_assert_cmpfloat(st->max_true_ulps, <=, TANH_MAX_ULPS);
+  g_assert_cmpfloat(st->max_ulps, <=, 2 * TANH_MAX_ULPS);
+  c->k->tanh(v, 3);
+  g_assert_true(isnan(v[0]));
+  g_free(st);
+}
+
+int
+main(int argc, char **argv)
+{
+  static IsaCase cases[MDN_N_ISAS];
+  int isa;
+
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/net-kernels/tanh/reference", test_tanh_reference);
+  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+    char *path;
+    if (!mdn_cpu_supports((MdnIsa)isa)) {
+      g_printerr("# %s: not supported by this CPU, not run\n", mdn_isa_name((MdnIsa)isa));
+      continue;
+    }
+    cases[isa].isa = (MdnIsa)isa;
+    cases[isa].k = mdn_net_kernels_get((MdnIsa)isa);
+    if (cases[isa].k->isa != (MdnIsa)isa) {
+      g_printerr("# %s: no net kernels built for it (uses %s)\n", mdn_isa_name((MdnIsa)isa),
+                 mdn_isa_name(cases[isa].k->isa));
+      continue;
+    }
+    path = g_strdup_printf("/net-kernels/gemm/%s", mdn_isa_name((MdnIsa)isa));
+    g_test_add_data_func(path, &cases[isa], test_gemm);
+    g_free(path);
+    path = g_strdup_printf("/net-kernels/tanh/%s", mdn_isa_name((MdnIsa)isa));
+    g_test_add_data_func(path, &cases[isa], test_tanh_isa);
+    g_free(path);
+  }
+  return g_test_run();
+}
