@@ -305,6 +305,55 @@ test_info(void)
   mdn_net_free(net);
 }
 
+/* maddness-info on a model: its shape, submodels and levels; a clear error
+ * for a file it cannot run. */
+static void
+test_info_tool(void)
+{
+  const char *tool = g_getenv("MADDNESS_INFO");
+  char *path = model_path("a1-standard.nam"), *out = NULL, *err = NULL;
+  const char *args[] = { tool, path, NULL };
+  char **argv;
+  int status = 0;
+  GError *error = NULL;
+
+  g_assert_nonnull(tool);
+  argv = mdn_test_wrap_argv(args);
+  g_assert_true(
+      g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_spawn_check_wait_status(status, NULL));
+  g_assert_nonnull(strstr(out, "architecture: WaveNet\n"));
+  g_assert_nonnull(strstr(out, "rate: 48000\n"));
+  g_assert_nonnull(strstr(out, "submodel: 0 quality=0-10 layers=20 receptive_field=4093 "
+                               "weights=13802 macs_per_frame=13256 WaveNet: 16ch x10, 8ch x10\n"));
+  g_assert_nonnull(strstr(out, "loudness: -18.5 dB\n"));
+  g_assert_nonnull(strstr(out, "input_level_dbu: 12 dBu\n"));
+  g_assert_nonnull(strstr(out, "output_level_dbu: 6.5 dBu\n"));
+  g_assert_nonnull(strstr(out, "runs: exact"));
+  g_strfreev(argv);
+  g_free(out);
+  g_free(err);
+  g_free(path);
+
+  /* an LSTM file: refused with the reason */
+  path = g_build_filename(models_dir, "lstm.nam", NULL);
+  g_assert_true(g_file_set_contents(path,
+                                    "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", "
+                                    "\"config\": {}, \"weights\": []}",
+                                    -1, NULL));
+  args[1] = path;
+  argv = mdn_test_wrap_argv(args);
+  g_assert_true(
+      g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_false(g_spawn_check_wait_status(status, NULL));
+  g_assert_nonnull(strstr(err, "architecture \"LSTM\" is not supported"));
+  g_strfreev(argv);
+  g_free(out);
+  g_free(err);
+  g_free(path);
+}
+
 /* Output of quality q of `name` and of the plain file `plain`: identical. */
 static void
 check_same(MdnNet *net, int q, const char *plain)
@@ -738,6 +787,7 @@ main(int argc, char **argv)
     g_free(path);
   }
   g_test_add_func("/nam/info", test_info);
+  g_test_add_func("/nam/info-tool", test_info_tool);
   g_test_add_func("/nam/quality", test_quality);
   g_test_add_func("/nam/switch", test_switch);
   g_test_add_func("/nam/hostile", test_hostile);
