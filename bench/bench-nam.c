@@ -102,6 +102,8 @@ blas_new(const MdnNetGraph *g)
 {
   BlasNet *b = g_new0(BlasNet, 1);
   int i;
+  /* one thread, like every other method */
+  openblas_set_num_threads(1);
   b->g = g;
   b->data = g_new0(float *, g->n_bufs);
   b->len = g_new0(size_t, g->n_bufs);
