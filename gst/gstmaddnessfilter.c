@@ -47,6 +47,15 @@
  * audio/x-raw,rate=48000 ! maddnessfilter preset=/path/to/room.mdn quality=10 ! audioconvert !
  * wavenc ! filesink location=out.wav
  * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
+ * |[
+ * gst-launch-1.0 alsasrc ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 !
+ * maddnessfilter preset=/path/to/capture.nam ! audioconvert ! autoaudiosink
+ * ]| Runs a Neural Amp Modeler capture (.nam) on a guitar input. A trained
+ * model runs exact at the rate of its file (48 kHz when it gives none; other
+ * rates do not negotiate: hence audioresample); quality picks the submodel
+ * of a slimmable file (NAM's size quality / 10; the tier property names it
+ * model-N); its level metadata are the loudness, input-level and
+ * output-level properties.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -1075,22 +1084,19 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
       g_param_spec_double("loudness", "Loudness",
                           "A .nam model's loudness metadata (dB of its output for NAM's standard "
                           "input); NaN when the file gives none or for a preset",
-                          -INFINITY, INFINITY, 0.0,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(
       gobject_class, PROP_INPUT_LEVEL,
       g_param_spec_double("input-level", "Input level",
                           "A .nam model's input_level_dbu: the analog level (dBu) its 0 dBFS input "
                           "stands for; NaN when unknown",
-                          -INFINITY, INFINITY, 0.0,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(
       gobject_class, PROP_OUTPUT_LEVEL,
       g_param_spec_double("output-level", "Output level",
                           "A .nam model's output_level_dbu: the analog level (dBu) of its 0 dBFS "
                           "output; NaN when unknown",
-                          -INFINITY, INFINITY, 0.0,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
