@@ -230,7 +230,6 @@ MDN_API const char *mdn_isa(void);
 /* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */
 MDN_API double mdn_snr_db(const double *reference, const float *test, size_t n);
 
-
 /* ---- trained models (engine/net, engine/nam) -------------------------------- */
 
 /* A trained model run exact: a graph of conv1d layers with activations,
@@ -250,17 +249,17 @@ typedef struct {
   double gain;             /* NAM's "gain" metadata */
   char name[128];          /* "name" of the capture, "" when absent */
   char modeled_by[128];
-  char gear[256];          /* "gear_make gear_model (gear_type)" when present */
+  char gear[256]; /* "gear_make gear_model (gear_type)" when present */
 } MdnNetMetadata;
 
 /* One submodel, as maddness-info shows it. */
 typedef struct {
-  const char *summary;   /* e.g. "WaveNet 2 arrays: 16ch x10 K3, 8ch x10 K3" */
+  const char *summary; /* e.g. "WaveNet 2 arrays: 16ch x10 K3, 8ch x10 K3" */
   int in_channels, out_channels;
-  int layers;            /* dilated convs */
+  int layers;             /* dilated convs */
   size_t receptive_field; /* frames of input each output depends on */
-  size_t weights;        /* weights in the file for it */
-  double macs_per_frame; /* multiply-adds per frame the engine computes */
+  size_t weights;         /* weights in the file for it */
+  double macs_per_frame;  /* multiply-adds per frame the engine computes */
 } MdnNetInfo;
 
 /* Limits on .nam files (hostile input): bytes, JSON nesting, JSON values. */

@@ -125,8 +125,7 @@ size_t mdn_wavenet_receptive_field(const MdnWaveNetDesc *desc);
 
 /* The description of a .nam file holding one WaveNet (nam/nam-file.c):
  * what the tests' double-precision reference runs. */
-gboolean mdn_nam_parse_wavenet(const void *data, size_t size, MdnWaveNetDesc *desc,
-                               GError **error);
+gboolean mdn_nam_parse_wavenet(const void *data, size_t size, MdnWaveNetDesc *desc, GError **error);
 
 /* ---- graph ---- */
 
