@@ -254,7 +254,7 @@ typedef struct {
 
 /* One submodel, as maddness-info shows it. */
 typedef struct {
-  const char *summary; /* e.g. "WaveNet 2 arrays: 16ch x10 K3, 8ch x10 K3" */
+  const char *summary; /* e.g. "WaveNet: 16ch x10, 8ch x10" */
   int in_channels, out_channels;
   int layers;             /* dilated convs */
   size_t receptive_field; /* frames of input each output depends on */
