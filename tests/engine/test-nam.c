@@ -664,7 +664,7 @@ test_limits(void)
 static void
 test_mutations(void)
 {
-  static const char *const names[] = { "tiny.nam", "a2-like.nam", "container.nam" };
+  static const char *const names[] = { "tiny.nam", "a2-like.nam", "post-head.nam" };
   const int iterations = g_test_slow() ? 3000 : 400;
   GRand *rng = g_rand_new_with_seed(16);
   float in[256], out[256];
