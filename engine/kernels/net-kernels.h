@@ -1,8 +1,8 @@
-/* net-kernels.h: the inner loops of trained models (engine/net/), one table
- * per instruction set. scalar/net.c is the reference; x86/net-avx2.c and
- * x86/net-avx512.c are compiled with their own flags and reached only
- * through mdn_net_kernels_get(), which is given an ISA the CPU supports.
- * (Own small table until the kernels' dsp_init pattern lands, issue 12.)
+/* net-kernels.h: the inner loops of trained models (engine/net/) and their
+ * table, filled as the other families' (dsp.h): mdn_net_dsp_init()
+ * (scalar/net.c) puts in the plain-C reference, then x86/init.c what the
+ * CPU flags allow (x86/net-avx2.c, x86/net-avx512.c, each compiled with its
+ * own flags).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_NET_KERNELS_H
@@ -19,26 +19,25 @@ G_BEGIN_DECLS
  * with the add, as the ISA does), so a frame's result depends neither on n
  * nor on its place in the block. base[o] may be y[o]; x rows may overlap
  * each other but not y. */
-typedef void (*MdnNetGemmFunc)(float *const *y, const float *const *base, const float *bias,
-                               const float *w, int cout, int rows, const float *const *x, size_t n);
+typedef void MdnNetGemmFn(float *const *y, const float *const *base, const float *bias,
+                          const float *w, int cout, int rows, const float *const *x, size_t n);
 
 /* tanh in place over n values: every ISA evaluates mdn_net_tanh_ref()'s
  * formula (FMA where the ISA has it). */
-typedef void (*MdnNetMapFunc)(float *v, size_t n);
+typedef void MdnNetMapFn(float *v, size_t n);
 
 typedef struct {
-  MdnIsa isa;
-  MdnNetGemmFunc gemm;
-  MdnNetMapFunc tanh;
-} MdnNetKernels;
+  MdnNetGemmFn *gemm;
+  MdnNetMapFn *tanh;
+} MdnNetDsp;
 
-extern const MdnNetKernels mdn_net_kernels_scalar;
-extern const MdnNetKernels mdn_net_kernels_avx2;   /* when MDN_HAVE_NET_AVX2 */
-extern const MdnNetKernels mdn_net_kernels_avx512; /* when MDN_HAVE_NET_AVX512 */
+/* The plain-C reference, then what `flags` allow. */
+void mdn_net_dsp_init(MdnNetDsp *dsp, unsigned flags);
+void mdn_net_dsp_init_x86(MdnNetDsp *dsp, unsigned flags);
 
-/* The table for `isa` (the CPU must support it), or the best one compiled in
- * below it. Its isa field says which. */
-const MdnNetKernels *mdn_net_kernels_get(MdnIsa isa);
+/* The vector kernels, for x86/init.c. */
+MdnNetGemmFn mdn_net_gemm_avx2, mdn_net_gemm_avx512;
+MdnNetMapFn mdn_net_tanh_avx2, mdn_net_tanh_avx512;
 
 /* tanh as a rational function on [-MDN_TANH_CLAMP, MDN_TANH_CLAMP] (clamped
  * outside, where tanh rounds to +-1 in float): x * P(x^2) / Q(x^2), P of

@@ -104,7 +104,7 @@ mdn_act_double(const MdnNetAct *act, double x, int channel)
 /* sigmoid(x) = (1 + tanh(x / 2)) / 2: the scalings are exact, so its error is
  * the tanh's (absolute, about 1e-7 at most). */
 static void
-sigmoid_apply(const MdnNetKernels *k, float *v, size_t n)
+sigmoid_apply(const MdnNetDsp *k, float *v, size_t n)
 {
   size_t t;
   for (t = 0; t < n; t++)
@@ -115,8 +115,7 @@ sigmoid_apply(const MdnNetKernels *k, float *v, size_t n)
 }
 
 void
-mdn_act_apply(const MdnNetKernels *k, const MdnNetAct *act, float *restrict v, size_t n,
-              int channel)
+mdn_act_apply(const MdnNetDsp *k, const MdnNetAct *act, float *restrict v, size_t n, int channel)
 {
   size_t t;
   float s;

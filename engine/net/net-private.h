@@ -24,7 +24,7 @@
 #define MDN_NET_PRIVATE_H
 
 #include "mdn-private.h"
-#include "net-kernels.h"
+#include "dsp.h"
 
 G_BEGIN_DECLS
 
@@ -70,7 +70,7 @@ const char *mdn_act_name(MdnActType type);
  * and the constant folding); channel picks a PReLU slope. */
 double mdn_act_double(const MdnNetAct *act, double x, int channel);
 /* In place over n values of one channel, with the engine's kernels. */
-void mdn_act_apply(const MdnNetKernels *k, const MdnNetAct *act, float *v, size_t n, int channel);
+void mdn_act_apply(const MdnNetDsp *k, const MdnNetAct *act, float *v, size_t n, int channel);
 void mdn_net_act_copy(MdnNetAct *dst, const MdnNetAct *src);
 void mdn_net_act_clear(MdnNetAct *act);
 

@@ -18,7 +18,7 @@
 
 struct _MdnNetState {
   const MdnNetGraph *g;
-  const MdnNetKernels *k;
+  const MdnNetDsp *k;
   size_t *len;  /* [n_bufs] frames per channel row */
   size_t *fill; /* [n_bufs] */
   float **data; /* [n_bufs]: channels * len */
@@ -45,7 +45,7 @@ mdn_net_state_new(const MdnNetGraph *g, GError **error)
   }
   s = g_new0(MdnNetState, 1);
   s->g = g;
-  s->k = mdn_net_kernels_get(mdn_cpu_isa());
+  s->k = &mdn_dsp()->net;
   s->len = g_new0(size_t, g->n_bufs);
   s->fill = g_new0(size_t, g->n_bufs);
   s->data = g_new0(float *, g->n_bufs);

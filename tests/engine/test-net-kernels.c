@@ -1,7 +1,7 @@
 /* test-net-kernels: the kernels of trained models (net-kernels.h), checkasm
- * style. The scalar reference against double precision; every SIMD table
- * this CPU supports (and the build has) against the reference, on random
- * shapes; ISAs the CPU lacks are listed and not run.
+ * style. The plain-C reference against double precision; the tables built
+ * for every subset of this CPU's flags (mdn-test-flags.h), each distinct
+ * kernel once, against the reference on random shapes.
  *
  * GEMM bound: a frame's sum of m products plus its start value, each rounded
  * once (or fused), is within (m + 1) * FLT_EPSILON / 2 * S of the exact sum,
@@ -14,7 +14,8 @@
  * separate rounding).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "net-kernels.h"
+#include "dsp.h"
+#include "mdn-test-flags.h"
 
 #include <float.h>
 #include <math.h>
@@ -25,9 +26,11 @@
 #define TANH_MAX_ULPS 5.0 /* measured: 4.6, near |x| = 5.4 (2.7e-7 absolute) */
 
 typedef struct {
-  MdnIsa isa;
-  const MdnNetKernels *k;
-} IsaCase;
+  char name[32];
+  MdnNetDsp dsp; /* the table of one flag set */
+} FlagCase;
+
+static MdnNetDsp reference; /* flags 0: plain C */
 
 static double
 ulps(float got, double want)
@@ -39,7 +42,7 @@ ulps(float got, double want)
 /* cout outputs over rows reading history: every ISA's result against double
  * and against the scalar reference, and the same frames computed in pieces. */
 static void
-check_gemm(const MdnNetKernels *k, GRand *rng, size_t n, int cout, int rows, gboolean base,
+check_gemm(const MdnNetDsp *k, GRand *rng, size_t n, int cout, int rows, gboolean base,
            gboolean bias)
 {
   const size_t hist = 40;
@@ -73,8 +76,7 @@ check_gemm(const MdnNetKernels *k, GRand *rng, size_t n, int cout, int rows, gbo
   }
 
   k->gemm(y, base ? (const float *const *)bs : NULL, bias ? b : NULL, w, cout, rows, x, n);
-  mdn_net_kernels_scalar.gemm(yr, base ? (const float *const *)bs : NULL, bias ? b : NULL, w, cout,
-                              rows, x, n);
+  reference.gemm(yr, base ? (const float *const *)bs : NULL, bias ? b : NULL, w, cout, rows, x, n);
   /* in pieces of random length: identical */
   for (t = 0; t < n;) {
     const size_t want = (size_t)g_rand_int_range(rng, 1, 70);
@@ -132,18 +134,17 @@ check_gemm(const MdnNetKernels *k, GRand *rng, size_t n, int cout, int rows, gbo
 static void
 test_gemm(gconstpointer data)
 {
-  const IsaCase *c = data;
+  const FlagCase *c = data;
   static const int couts[] = { 1, 2, 3, 4, 5, 8, 9, 16, 17, 32 };
   static const int rows[] = { 1, 3, 16, 49, 25, 128 };
   static const size_t ns[] = { 1, 7, 8, 15, 16, 23, 24, 25, 63, 64, 65, 100, 512 };
-  GRand *rng = g_rand_new_with_seed(16 + c->isa);
+  GRand *rng = g_rand_new_with_seed(16);
   guint i, j, l;
 
-  g_assert_cmpint(c->k->isa, ==, c->isa);
   for (i = 0; i < G_N_ELEMENTS(couts); i++)
     for (j = 0; j < G_N_ELEMENTS(rows); j++)
       for (l = 0; l < G_N_ELEMENTS(ns); l++)
-        check_gemm(c->k, rng, ns[l], couts[i], rows[j], (i + l) % 2 == 0, (j + l) % 3 != 0);
+        check_gemm(&c->dsp, rng, ns[l], couts[i], rows[j], (i + l) % 2 == 0, (j + l) % 3 != 0);
   g_rand_free(rng);
 }
 
@@ -201,7 +202,7 @@ test_tanh_reference(void)
 }
 
 typedef struct {
-  const MdnNetKernels *k;
+  const MdnNetDsp *k;
   float buf[1000];
   float in[1000];
   int fill;
@@ -239,49 +240,72 @@ visit_isa(float x, gpointer data)
 static void
 test_tanh_isa(gconstpointer data)
 {
-  const IsaCase *c = data;
+  const FlagCase *c = data;
   TanhIsa *st = g_new0(TanhIsa, 1);
   float v[3] = { NAN, 0.5f, -0.25f };
 
-  st->k = c->k;
+  st->k = &c->dsp;
   tanh_sweep(visit_isa, st);
   flush_isa(st);
   g_test_message("%s tanh: at most %.2f ulps from tanh() (at %.9g), %.2f from the reference",
-                 mdn_isa_name(c->isa), st->max_true_ulps, st->worst, st->max_ulps);
+                 c->name, st->max_true_ulps, st->worst, st->max_ulps);
   g_assert_cmpfloat(st->max_true_ulps, <=, TANH_MAX_ULPS);
   g_assert_cmpfloat(st->max_ulps, <=, 2 * TANH_MAX_ULPS);
-  c->k->tanh(v, 3);
+  c->dsp.tanh(v, 3);
   g_assert_true(isnan(v[0]));
   g_free(st);
+}
+
+/* The engine's table is the one of the flags in use; with AVX2 the vector
+ * kernels are in it. */
+static void
+test_tables(void)
+{
+  MdnNetDsp dsp;
+  mdn_net_dsp_init(&dsp, mdn_cpu_flags());
+  g_assert_true(dsp.gemm == mdn_dsp()->net.gemm);
+  g_assert_true(dsp.tanh == mdn_dsp()->net.tanh);
+#if defined(MDN_HAVE_NET_AVX2)
+  if (mdn_cpu_flags() & MDN_CPU_FLAG_AVX2)
+    g_assert_true(dsp.gemm != reference.gemm && dsp.tanh != reference.tanh);
+#endif
 }
 
 int
 main(int argc, char **argv)
 {
-  static IsaCase cases[MDN_N_ISAS];
-  int isa;
+  static FlagCase cases[MDN_TEST_MAX_FLAG_SETS];
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  MdnNetGemmFn *seen_gemm[MDN_TEST_MAX_FLAG_SETS];
+  MdnNetMapFn *seen_tanh[MDN_TEST_MAX_FLAG_SETS];
+  int n_sets, j, k, n_gemm = 0, n_tanh = 0;
 
   g_test_init(&argc, &argv, NULL);
+  mdn_net_dsp_init(&reference, 0);
   g_test_add_func("/net-kernels/tanh/reference", test_tanh_reference);
-  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+  g_test_add_func("/net-kernels/tables", test_tables);
+  n_sets = mdn_test_flag_sets(sets);
+  for (j = 0; j < n_sets; j++) {
+    FlagCase *c = &cases[j];
     char *path;
-    if (!mdn_cpu_supports((MdnIsa)isa)) {
-      g_printerr("# %s: not supported by this CPU, not run\n", mdn_isa_name((MdnIsa)isa));
-      continue;
+    mdn_net_dsp_init(&c->dsp, sets[j]);
+    g_strlcpy(c->name, mdn_test_flag_name(sets[j]), sizeof c->name);
+    for (k = 0; k < n_gemm && seen_gemm[k] != c->dsp.gemm; k++)
+      ;
+    if (k == n_gemm) {
+      seen_gemm[n_gemm++] = c->dsp.gemm;
+      path = g_strdup_printf("/net-kernels/gemm/%s", c->name);
+      g_test_add_data_func(path, c, test_gemm);
+      g_free(path);
     }
-    cases[isa].isa = (MdnIsa)isa;
-    cases[isa].k = mdn_net_kernels_get((MdnIsa)isa);
-    if (cases[isa].k->isa != (MdnIsa)isa) {
-      g_printerr("# %s: no net kernels built for it (uses %s)\n", mdn_isa_name((MdnIsa)isa),
-                 mdn_isa_name(cases[isa].k->isa));
-      continue;
+    for (k = 0; k < n_tanh && seen_tanh[k] != c->dsp.tanh; k++)
+      ;
+    if (k == n_tanh) {
+      seen_tanh[n_tanh++] = c->dsp.tanh;
+      path = g_strdup_printf("/net-kernels/tanh/%s", c->name);
+      g_test_add_data_func(path, c, test_tanh_isa);
+      g_free(path);
     }
-    path = g_strdup_printf("/net-kernels/gemm/%s", mdn_isa_name((MdnIsa)isa));
-    g_test_add_data_func(path, &cases[isa], test_gemm);
-    g_free(path);
-    path = g_strdup_printf("/net-kernels/tanh/%s", mdn_isa_name((MdnIsa)isa));
-    g_test_add_data_func(path, &cases[isa], test_tanh_isa);
-    g_free(path);
   }
   return g_test_run();
 }

@@ -6,6 +6,8 @@
  */
 #include "net-kernels.h"
 
+#include <string.h>
+
 static void
 gemm_scalar(float *const *y, const float *const *base, const float *bias, const float *w, int cout,
             int rows, const float *const *x, size_t n)
@@ -51,19 +53,15 @@ tanh_scalar(float *v, size_t n)
     v[t] = mdn_net_tanh_ref(v[t]);
 }
 
-const MdnNetKernels mdn_net_kernels_scalar = { MDN_ISA_SCALAR, gemm_scalar, tanh_scalar };
-
-const MdnNetKernels *
-mdn_net_kernels_get(MdnIsa isa)
+void
+mdn_net_dsp_init(MdnNetDsp *dsp, unsigned flags)
 {
-#if defined(MDN_HAVE_NET_AVX512)
-  if (isa == MDN_ISA_AVX512)
-    return &mdn_net_kernels_avx512;
+  memset(dsp, 0, sizeof *dsp);
+  dsp->gemm = gemm_scalar;
+  dsp->tanh = tanh_scalar;
+#if defined(MDN_KERNELS_X86)
+  mdn_net_dsp_init_x86(dsp, flags);
+#else
+  (void)flags;
 #endif
-#if defined(MDN_HAVE_NET_AVX2)
-  if (isa == MDN_ISA_AVX512 || isa == MDN_ISA_AVX2)
-    return &mdn_net_kernels_avx2;
-#endif
-  (void)isa;
-  return &mdn_net_kernels_scalar;
 }

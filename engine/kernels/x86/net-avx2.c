@@ -70,9 +70,9 @@ tile(float *const *y, const float *const *base, const float *bias, const float *
     }
 }
 
-static void
-gemm_avx2(float *const *y, const float *const *base, const float *bias, const float *w, int cout,
-          int rows, const float *const *x, size_t n)
+void
+mdn_net_gemm_avx2(float *const *y, const float *const *base, const float *bias, const float *w,
+                  int cout, int rows, const float *const *x, size_t n)
 {
   const __m256i all = _mm256_set1_epi32(-1);
   size_t t = 0;
@@ -117,8 +117,8 @@ tanh8(__m256 x)
   return _mm256_div_ps(_mm256_mul_ps(c, p), q);
 }
 
-static void
-tanh_avx2(float *v, size_t n)
+void
+mdn_net_tanh_avx2(float *v, size_t n)
 {
   size_t t = 0;
   for (; t + 16 <= n; t += 16) {
@@ -131,5 +131,3 @@ tanh_avx2(float *v, size_t n)
     _mm256_maskstore_ps(v + t, m, tanh8(_mm256_maskload_ps(v + t, m)));
   }
 }
-
-const MdnNetKernels mdn_net_kernels_avx2 = { MDN_ISA_AVX2, gemm_avx2, tanh_avx2 };

@@ -58,9 +58,9 @@ tile(float *const *y, const float *const *base, const float *bias, const float *
     }
 }
 
-static void
-gemm_avx512(float *const *y, const float *const *base, const float *bias, const float *w, int cout,
-            int rows, const float *const *x, size_t n)
+void
+mdn_net_gemm_avx512(float *const *y, const float *const *base, const float *bias, const float *w,
+                    int cout, int rows, const float *const *x, size_t n)
 {
   size_t t = 0;
   int o;
@@ -105,8 +105,8 @@ tanh16(__m512 x)
   return _mm512_div_ps(_mm512_mul_ps(c, p), q);
 }
 
-static void
-tanh_avx512(float *v, size_t n)
+void
+mdn_net_tanh_avx512(float *v, size_t n)
 {
   size_t t = 0;
   for (; t + 16 <= n; t += 16)
@@ -116,5 +116,3 @@ tanh_avx512(float *v, size_t n)
     _mm512_mask_storeu_ps(v + t, m, tanh16(_mm512_maskz_loadu_ps(m, v + t)));
   }
 }
-
-const MdnNetKernels mdn_net_kernels_avx512 = { MDN_ISA_AVX512, gemm_avx512, tanh_avx512 };
