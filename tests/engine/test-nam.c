@@ -510,6 +510,10 @@ test_hostile(void)
       "{\"version\": \"0.5.4\", \"architecture\": \"WaveNet\", \"config\": %s, \"weights\": "
       "[1e999]}",
       MDN_ERROR_CORRUPT },
+    { "NaN weight (not JSON)",
+      "{\"version\": \"0.5.4\", \"architecture\": \"WaveNet\", \"config\": %s, \"weights\": "
+      "[NaN]}",
+      MDN_ERROR_CORRUPT },
     { "float overflow weight",
       "{\"version\": \"0.5.4\", \"architecture\": \"WaveNet\", \"config\": %s, \"weights\": "
       "[1e39]}",
