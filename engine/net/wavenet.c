@@ -16,9 +16,10 @@
  * the last weight.
  *
  * Exact rewrites the graph makes (the output is the same function): the
- * mixin joins its layer's conv as extra rows of one product; head_scale is
- * folded into the last head conv; the residual output of the very last layer
- * (never read) is not computed.
+ * mixin joins its layer's conv as extra rows of one product; the first
+ * layer's conv folds onto the input through the rechannel when the input has
+ * fewer channels; head_scale is folded into the last head conv; the residual
+ * output of the very last layer (never read) is not computed.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "net-private.h"
@@ -456,11 +457,39 @@ add_add(Builder *b, int dst, int src, int n, gboolean copy)
   op->copy = copy;
 }
 
+static void
+fold_first_layer(Builder *b, int rechannel, int x, int z, const MdnWaveNetArray *p, int bg,
+                 int taps, int dil)
+{
+  const int cin = p->input_size, ch = p->channels;
+  const float *w = b->w, *bias = w + (size_t)bg * ch * taps, *mix = bias + bg;
+  const float *r = OP(b, rechannel)->w; /* [ch][cin] */
+  int index = add_gemm(b, z, 0, bg, -1, 0), o, i, k, c;
+  MdnNetOp *op;
+
+  gemm_set_rows(b, index, cin * taps);
+  gemm_rows(b, index, 0, x, 0, cin, taps, dil);
+  op = OP(b, index);
+  op->bias = g_new0(float, bg);
+  for (o = 0; o < bg; o++) {
+    for (i = 0; i < cin; i++)
+      for (k = 0; k < taps; k++) {
+        double sum = k == taps - 1 && cin == p->condition_size ? mix[(size_t)o * cin + i] : 0.0;
+        for (c = 0; c < ch; c++)
+          sum += (double)w[((size_t)o * ch + c) * taps + k] * r[(size_t)c * cin + i];
+        op->w[(size_t)o * op->n_rows + i * taps + k] = (float)sum;
+      }
+    op->bias[o] = bias[o];
+  }
+  b->w = mix + (size_t)bg * p->condition_size;
+}
+
 MdnNetGraph *
 mdn_wavenet_build(const MdnWaveNetDesc *d, GError **error)
 {
   Builder b;
   int ops[MDN_MAX_CHANNELS]; /* the ops of one conv's groups, by index */
+  int rechannel = -1;
   size_t n_weights;
   int a, l, x, h, acc = -1, next_acc, out;
   GString *summary;
@@ -496,6 +525,7 @@ mdn_wavenet_build(const MdnWaveNetDesc *d, GError **error)
     in0 = mdn_net_graph_add_buf(b.g, p->channels);
     conv_ops(&b, ops, 1, h, 0, p->input_size, in0, 0, p->channels, 1, 1, -1, 0, 0);
     read_conv(&b, ops, 1, 0, p->input_size, p->channels, 1, FALSE, 1.0f);
+    rechannel = ops[0];
     h = in0;
     if (a == 0)
       acc = mdn_net_graph_add_buf(b.g, ho);
@@ -510,9 +540,20 @@ mdn_wavenet_build(const MdnWaveNetDesc *d, GError **error)
       int next_h = h;
 
       /* z = conv(h) + bias + mixin(x): one product when neither is grouped */
-      conv_ops(&b, ops, p->groups_input, h, 0, p->channels, z, 0, bg, taps, dil, -1, 0,
-               merge_mixin ? p->condition_size : 0);
-      if (merge_mixin) {
+      if (a == 0 && l == 0 && merge_mixin && p->input_size < p->channels) {
+        /* The first layer reads h = R x (the rechannel, no bias): its conv
+         * folds onto x itself, W'[o][i][k] = sum_c W[o][c][k] R[c][i], and
+         * the mixin joins the lag-0 tap: input_size * K rows instead of
+         * channels * K + condition_size (the same function; its weights
+         * rounded once from double). */
+        fold_first_layer(&b, rechannel, x, z, p, bg, taps, dil);
+      } else {
+        conv_ops(&b, ops, p->groups_input, h, 0, p->channels, z, 0, bg, taps, dil, -1, 0,
+                 merge_mixin ? p->condition_size : 0);
+      }
+      if (a == 0 && l == 0 && merge_mixin && p->input_size < p->channels) {
+        /* folded above */
+      } else if (merge_mixin) {
         gemm_rows(&b, ops[0], p->channels * taps, x, 0, p->condition_size, 1, 1);
         read_conv(&b, ops, 1, 0, p->channels, bg, taps, TRUE, 1.0f);
         read_conv(&b, ops, 1, p->channels * taps, p->condition_size, bg, 1, FALSE, 1.0f);
