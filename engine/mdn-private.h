@@ -18,6 +18,30 @@ G_BEGIN_DECLS
 /* Frames processed per inner chunk of mdn_stream_process(): bounds scratch. */
 #define MDN_CHUNK 1024
 
+/* ---- the rules every part checks against (one home each) ---- */
+
+/* A kernel's shape (kernel.c): channels, taps, dilation, span and weights
+ * within the limits of maddness.h. FALSE with an error of `code` naming the
+ * limit broken. Kernels, presets and tiers all check their shape here. */
+gboolean mdn_kernel_shape_check(int cin, int cout, int taps, int dilation, MdnErrorCode code,
+                                GError **error);
+/* A sample rate in Hz: (0, MDN_MAX_RATE] (kernel.c). */
+gboolean mdn_kernel_rate_check(double rate, MdnErrorCode code, GError **error);
+/* A tier spec (tier-spec.c): s in 1, 2, 4, 8; d in 1..8; e >= 0 and
+ * bounded; q in 5..8 or 16. Used by the spec parser, the tier allocator and
+ * validator, the preset loader and the fit. */
+gboolean mdn_tier_spec_validate(const MdnTierSpec *spec, MdnErrorCode code, GError **error);
+
+/* A preset file starts with these 8 bytes (the 7 letters and a NUL). */
+#define MDN_PRESET_MAGIC "MDNPRST"
+#define MDN_PRESET_MAGIC_BYTES 8
+
+/* ---- kernel files (kernel-source.c), the kinds mdn_kernel_load() reads ---- */
+/* A WAV impulse response at its own rate. */
+MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
+/* A taps file, at `rate`. */
+MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
+
 struct _MdnModel {
   MdnKernel *kernel;
   MdnTier **tiers; /* fastest first */

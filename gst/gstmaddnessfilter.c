@@ -328,9 +328,8 @@ state_load(const char *name, GError **error)
     return NULL;
   if (mdn_net_file_is_model(path))
     return state_load_net(path, error);
-  model = mdn_model_load(path, error);
+  model = mdn_model_load(path, error); /* its errors name the file */
   if (!model) {
-    g_prefix_error(error, "%s: ", path);
     g_free(path);
     return NULL;
   }
@@ -470,7 +469,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
   state = state_load(name, &error);
   if (!state) {
     GST_ELEMENT_WARNING(self, RESOURCE, OPEN_READ,
-                        ("Could not load preset \"%s\": %s", name, error->message),
+                        ("Could not load the preset: %s", error->message),
                         ("keeping the current preset"));
     g_clear_error(&error);
     return FALSE;
@@ -653,10 +652,10 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   if (!state) {
     if (g_error_matches(error, MDN_ERROR, MDN_ERROR_IO))
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+                        ("Could not load the preset: %s", error->message), (NULL));
     else
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
-                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+                        ("Could not load the preset: %s", error->message), (NULL));
     g_clear_error(&error);
     g_free(name);
     return FALSE;

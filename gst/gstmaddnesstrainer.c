@@ -227,57 +227,6 @@ fit_job_free(FitJob *job)
 
 /* ---- kernel and location checks ----------------------------------------- */
 
-/* Reads a kernel from a preset, a WAV impulse response or a taps file,
- * deciding by the file's contents. A taps file carries no rate: *has_rate is
- * FALSE and the caller sets it. */
-static MdnKernel *
-load_kernel_file(const gchar *path, gboolean *has_rate, GError **error)
-{
-  GError *preset_error = NULL, *taps_error = NULL;
-  guint8 head[4];
-  size_t n_head;
-  MdnModel *model;
-  MdnKernel *kernel;
-  FILE *file;
-
-  file = g_fopen(path, "rb");
-  if (!file) {
-    int saved = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot open %s: %s", path,
-                g_strerror(saved));
-    return NULL;
-  }
-  n_head = fread(head, 1, sizeof head, file);
-  fclose(file);
-
-  if (n_head == 4 && (memcmp(head, "RIFF", 4) == 0 || memcmp(head, "RF64", 4) == 0)) {
-    *has_rate = TRUE;
-    return mdn_kernel_load_wav(path, error);
-  }
-
-  model = mdn_model_load(path, &preset_error);
-  if (model) {
-    kernel = mdn_kernel_copy(mdn_model_kernel(model));
-    mdn_model_free(model);
-    *has_rate = TRUE;
-    return kernel;
-  }
-
-  /* The rate is a placeholder: setup() puts the stream's rate in. */
-  kernel = mdn_kernel_load_taps(path, 1.0, &taps_error);
-  if (kernel) {
-    g_clear_error(&preset_error);
-    *has_rate = FALSE;
-    return kernel;
-  }
-  g_set_error(error, MDN_ERROR, taps_error->code,
-              "%s is neither a preset (%s), nor a WAV file, nor a taps file (%s)", path,
-              preset_error->message, taps_error->message);
-  g_clear_error(&preset_error);
-  g_clear_error(&taps_error);
-  return NULL;
-}
-
 /* Checks that the preset can be created: the location is not a directory and
  * its directory accepts a new file (the save writes a temporary file there
  * and renames it). */
@@ -785,10 +734,12 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No location set for the preset"), (NULL));
     goto out;
   }
-  self->file_kernel = load_kernel_file(kernel_path, &self->file_kernel_has_rate, &error);
+  /* A taps file carries no rate: 1 Hz until set_caps() puts the stream's in. */
+  self->file_kernel = mdn_kernel_load(kernel_path, 1.0, &self->file_kernel_has_rate, &error);
   if (!self->file_kernel) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                      ("Cannot read the kernel \"%s\": %s", kernel_path, error->message), (NULL));
+    /* The message names the file. */
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot read the kernel: %s", error->message),
+                      (NULL));
     goto out;
   }
   if (!check_location_writable(location, &error)) {

@@ -235,13 +235,9 @@ main(int argc, char **argv)
   }
   g_option_context_free(context);
 
-  /* A path to a file, or the name of a preset found through mdn_preset_find().
-   * A path with a directory part is always loaded as a path, so that a missing
-   * file gives the loader's "FILE: reason" message. */
-  if (strchr(argv[1], G_DIR_SEPARATOR) || g_file_test(argv[1], G_FILE_TEST_EXISTS))
-    path = g_strdup(argv[1]);
-  else
-    path = mdn_preset_find(argv[1], &error);
+  /* A path, or the name of a preset (mdn_preset_find). The messages of both
+   * and of the loader name the file once. */
+  path = mdn_preset_find(argv[1], &error);
   /* A Neural Amp Modeler capture (.nam, JSON): a trained model. */
   if (path && mdn_net_file_is_model(path)) {
     MdnNet *net = mdn_net_load(path, &error);
@@ -264,7 +260,6 @@ main(int argc, char **argv)
     mdn_net_free(net);
     return status;
   }
-  /* The loader's messages start with the file name. */
   model = path ? mdn_model_load(path, &error) : NULL;
   g_free(path);
   if (!model) {

@@ -21,6 +21,8 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
@@ -934,30 +936,58 @@ mdn_net_load_from_data(const void *data, size_t size, GError **error)
   return net;
 }
 
-MdnNet *
-mdn_net_load(const char *path, GError **error)
+/* The whole of a regular file (mdn_file_open_regular: a FIFO or a device is
+ * refused, not read), at most MDN_NAM_MAX_BYTES. */
+static char *
+read_regular(const char *path, size_t *size, GError **error)
 {
-  GStatBuf st;
-  char *data = NULL;
-  gsize size = 0;
-  GError *io_error = NULL;
-  MdnNet *net;
+  struct stat st;
+  char *data;
+  size_t done = 0;
+  int fd = mdn_file_open_regular(path, error);
 
-  if (g_stat(path, &st) != 0) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: cannot read: %s", path, g_strerror(errno));
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0 || st.st_size < 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(errno));
+    close(fd);
     return NULL;
   }
   if ((guint64)st.st_size > MDN_NAM_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
                 "%s: %" G_GUINT64_FORMAT " bytes: more than the limit of %zu for a model file",
                 path, (guint64)st.st_size, (size_t)MDN_NAM_MAX_BYTES);
+    close(fd);
     return NULL;
   }
-  if (!g_file_get_contents(path, &data, &size, &io_error)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, io_error->message);
-    g_error_free(io_error);
-    return NULL;
+  data = g_malloc((gsize)st.st_size + 1);
+  while (done < (size_t)st.st_size) {
+    const ssize_t got = read(fd, data + done, (size_t)st.st_size - done);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path,
+                  got < 0 ? g_strerror(errno) : "shorter than its size");
+      g_free(data);
+      close(fd);
+      return NULL;
+    }
+    done += (size_t)got;
   }
+  close(fd);
+  *size = done;
+  return data;
+}
+
+MdnNet *
+mdn_net_load(const char *path, GError **error)
+{
+  size_t size = 0;
+  char *data = read_regular(path, &size, error);
+  MdnNet *net;
+
+  if (!data)
+    return NULL;
   net = mdn_net_load_from_data(data, size, error);
   g_free(data);
   if (!net)
@@ -968,17 +998,18 @@ mdn_net_load(const char *path, GError **error)
 gboolean
 mdn_net_file_is_model(const char *path)
 {
-  FILE *f = fopen(path, "rb");
   char buf[64];
-  size_t n, i = 0;
+  ssize_t n;
+  size_t i = 0;
+  int fd = mdn_file_open_regular(path, NULL);
 
-  if (!f)
+  if (fd < 0)
     return FALSE;
-  n = fread(buf, 1, sizeof(buf), f);
-  fclose(f);
+  n = read(fd, buf, sizeof(buf));
+  close(fd);
   if (n >= 3 && (guchar)buf[0] == 0xEF && (guchar)buf[1] == 0xBB && (guchar)buf[2] == 0xBF)
     i = 3; /* a UTF-8 byte order mark */
-  while (i < n && g_ascii_isspace(buf[i]))
+  while (n > 0 && i < (size_t)n && g_ascii_isspace(buf[i]))
     i++;
-  return i < n && buf[i] == '{';
+  return n > 0 && i < (size_t)n && buf[i] == '{';
 }
