@@ -492,6 +492,81 @@ fit_speech(const char *kernel, const char *location, const char *tiers, double s
   g_free(audio);
 }
 
+/* The trainer and maddness-fit give the same preset for the same audio,
+ * kernel and ladder: both fit with the engine's default seed. Compared by
+ * what a preset does: its tiers' names and SNRs, and every tier's output on
+ * another signal, sample for sample. */
+GST_START_TEST(test_same_preset_as_maddness_fit)
+{
+  const char *tiers = "s4d4,s2d6e4";
+  const size_t n = 4 * RATE, n_probe = RATE;
+  char *trained = tmp_path("same-trainer.mdn"), *fitted = tmp_path("same-tool.mdn");
+  char *audio_path = tmp_path("same-audio.wav"), *rate = g_strdup_printf("%d", RATE);
+  float *audio = mdn_signal_speech(n, RATE, 31), *probe = mdn_signal_music(n_probe, RATE, 32);
+  float *out_a = g_new(float, n_probe), *out_b = g_new(float, n_probe);
+  const char *fit_argv[] = { g_getenv("MADDNESS_FIT"),
+                             "--kernel",
+                             lp_taps,
+                             "--audio",
+                             audio_path,
+                             "--rate",
+                             rate,
+                             "--tiers",
+                             tiers,
+                             "-o",
+                             fitted,
+                             NULL };
+  SF_INFO info = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+  SNDFILE *sf = sf_open(audio_path, SFM_WRITE, &info);
+  MsgLog *log = msg_log_new();
+  MdnModel *a, *b;
+  GError *error = NULL;
+  int status, t;
+
+  fail_unless(fit_argv[0] != NULL, "MADDNESS_FIT is not set");
+  g_assert_nonnull(sf);
+  fail_unless_equals_int(sf_writef_float(sf, audio, n), n);
+  sf_close(sf);
+  fit_speech(lp_taps, trained, tiers, 4.0, 31, log); /* the same speech */
+  fail_unless(g_spawn_sync(NULL, (char **)fit_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, NULL, &status, &error),
+              "%s", error ? error->message : "");
+  fail_unless(g_spawn_check_wait_status(status, NULL), "maddness-fit failed");
+
+  a = load_model(trained);
+  b = load_model(fitted);
+  assert_same_kernel(mdn_model_kernel(a), mdn_model_kernel(b));
+  fail_unless_equals_int(mdn_model_n_tiers(a), mdn_model_n_tiers(b));
+  fail_unless(mdn_model_n_tiers(a) > 0);
+  for (t = 0; t < mdn_model_n_tiers(a); t++) {
+    MdnTierInfo ia, ib;
+    MdnStream *sa = mdn_stream_new(a, 1, NULL), *sb = mdn_stream_new(b, 1, NULL);
+    mdn_model_tier_info(a, t, &ia);
+    mdn_model_tier_info(b, t, &ib);
+    fail_unless_equals_string(ia.name, ib.name);
+    fail_unless(ia.snr_db == ib.snr_db, "tier %s: SNR %g against %g", ia.name, ia.snr_db,
+                ib.snr_db);
+    fail_unless(mdn_stream_process(sa, t, probe, out_a, n_probe));
+    fail_unless(mdn_stream_process(sb, t, probe, out_b, n_probe));
+    fail_unless(memcmp(out_a, out_b, sizeof(float) * n_probe) == 0, "tier %s: outputs differ",
+                ia.name);
+    mdn_stream_free(sa);
+    mdn_stream_free(sb);
+  }
+  mdn_model_free(a);
+  mdn_model_free(b);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(probe);
+  g_free(out_a);
+  g_free(out_b);
+  g_free(rate);
+  g_free(audio_path);
+  g_free(trained);
+  g_free(fitted);
+}
+GST_END_TEST;
+
 /* Threads of this process whose name starts with prefix. */
 static int
 count_threads(const char *prefix)
@@ -1685,6 +1760,7 @@ maddnesstrainer_suite(void)
 
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_fit_writes_preset);
+  tcase_add_test(tc, test_same_preset_as_maddness_fit);
   tcase_add_test(tc, test_passthrough_during_fit);
   tcase_add_test(tc, test_error_unreadable_kernel);
   tcase_add_test(tc, test_error_unwritable_location);
