@@ -1211,8 +1211,40 @@ GST_END_TEST;
 
 /* ---- kernels, channels, reservoir, properties -------------------------------------- */
 
+/* Variant `rate` of `preset`: its kernel is `expected` (bit for bit), it has
+ * `n_tiers` tiers, and each tier's output on other speech at that rate, against
+ * the reference conv of the variant's kernel, meets the floor of the other
+ * fits (10 dB; a few seconds of speech, like test_fit_writes_preset) and the
+ * tier's claim within 3 dB (its expected-snr, measured on the held-out part
+ * of the recording). */
+static void
+assert_variant(const MdnPreset *preset, int rate, const MdnKernel *expected, int n_tiers)
+{
+  const MdnModel *v = mdn_preset_variant_at_rate(preset, rate);
+  size_t n = 2 * (size_t)rate;
+  float *test = mdn_signal_speech(n, rate, 99);
+  int t;
+
+  fail_unless(v != NULL, "no variant at %d Hz", rate);
+  fail_unless(mdn_model_kernel(v)->rate == rate, "variant at %g Hz", mdn_model_kernel(v)->rate);
+  assert_same_kernel(mdn_model_kernel(v), expected);
+  fail_unless_equals_int(mdn_model_n_tiers(v), n_tiers);
+  for (t = 0; t < n_tiers; t++) {
+    double snr = tier_snr(v, t, test, n);
+    MdnTierInfo info;
+
+    mdn_model_tier_info(v, t, &info);
+    fail_unless(snr >= 10.0, "%d Hz, tier %s: %.2f dB on other speech, floor 10 dB (claim %.2f)",
+                rate, info.name, snr, info.snr_db);
+    fail_unless(snr >= info.snr_db - 3.0, "%d Hz, tier %s: %.2f dB on other speech, claim %.2f",
+                rate, info.name, snr, info.snr_db);
+  }
+  g_free(test);
+}
+
 /* A WAV IR and a .mdn preset give the same kernel as the taps file; a taps
- * file takes the stream's rate. */
+ * file takes the stream's rate: the written preset has one variant, at the
+ * stream's rate, with the ladder's tier. */
 GST_START_TEST(test_kernel_kinds)
 {
   const char *kernels[] = { lp_wav, lp_preset, lp_taps };
@@ -1226,17 +1258,18 @@ GST_START_TEST(test_kernel_kinds)
     size_t n = 3 * rates[k];
     float *audio = mdn_signal_speech(n, rates[k], 4);
     char *error;
-    MdnModel *model;
+    GError *gerror = NULL;
+    MdnPreset *preset;
 
     push_all(h, audio, n, 1, rates[k]);
     push_eos(h);
     error = first_error(log);
     fail_unless(error == NULL, "%s: %s", kernels[k], error);
-    model = load_model(location);
-    assert_same_kernel(mdn_model_kernel(model), klp);
-    fail_unless(mdn_model_kernel(model)->rate == rates[k], "%s: rate %g", kernels[k],
-                mdn_model_kernel(model)->rate);
-    mdn_model_free(model);
+    preset = mdn_preset_load(location, &gerror);
+    fail_unless(preset != NULL, "%s", gerror ? gerror->message : "?");
+    fail_unless_equals_int(mdn_preset_n_variants(preset), 1);
+    assert_variant(preset, rates[k], klp, 1);
+    mdn_preset_free(preset);
     gst_harness_teardown(h);
     msg_log_free(log);
     g_free(audio);
@@ -1302,34 +1335,27 @@ GST_START_TEST(test_kernel_preset_variants)
   GArray *rates = g_array_new(FALSE, FALSE, sizeof(int));
   GError *gerror = NULL;
   MdnPreset *p = mdn_preset_new(), *written;
-  const MdnModel *v;
+  MdnKernel *k32 = mdn_design_lowpass(17, 3000, 2 * RATE), *k48;
   char *error;
-  int r;
 
   /* Two variants: the lowpass at 16 kHz, and another kernel at 32 kHz. */
-  for (r = 0; r < 2; r++) {
-    MdnKernel *k = r == 0 ? mdn_kernel_copy(klp) : mdn_design_lowpass(17, 3000, 2 * RATE);
-    fail_unless(mdn_preset_add_variant(p, mdn_model_new(k, NULL), &gerror));
-    mdn_kernel_free(k);
-  }
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(klp, NULL), &gerror));
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(k32, NULL), &gerror));
   fail_unless(mdn_preset_save(p, location, &gerror));
   mdn_preset_free(p);
 
-  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains tiers. */
+  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains
+   * tiers, and the 16 kHz variant is still the untouched lowpass. */
   error = train_at(location, location, 2 * RATE, FALSE, rates);
   fail_unless(error == NULL, "%s", error);
   fail_unless_equals_int(rates->len, 2);
+  fail_unless_equals_int(g_array_index(rates, int, 0), RATE);
   fail_unless_equals_int(g_array_index(rates, int, 1), 2 * RATE);
   written = mdn_preset_load(location, &gerror);
   fail_unless(written != NULL);
   fail_unless_equals_int(mdn_preset_n_variants(written), 2);
-  v = mdn_preset_variant_at_rate(written, 2 * RATE);
-  fail_unless_equals_int(mdn_model_kernel(v)->taps, 17);
-  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
-  /* The 16 kHz variant is still the untouched lowpass, without tiers. */
-  v = mdn_preset_variant_at_rate(written, RATE);
-  assert_same_kernel(mdn_model_kernel(v), klp);
-  fail_unless_equals_int(mdn_model_n_tiers(v), 0);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
   mdn_preset_free(written);
 
   /* 48 kHz: not in the preset. */
@@ -1342,17 +1368,24 @@ GST_START_TEST(test_kernel_preset_variants)
   fail_unless_equals_int(mdn_preset_n_variants(written), 2);
   mdn_preset_free(written);
   g_free(error);
-  /* ... unless resampled: the default variant (the highest rate, 32 kHz). */
+  /* ... unless resampled: the default variant (the highest rate, 32 kHz)
+   * resampled to 48 kHz (ceil(17 * 48 / 32) = 26 taps), fitted; the others kept. */
   g_array_set_size(rates, 0);
   error = train_at(location, location, 48000, TRUE, rates);
   fail_unless(error == NULL, "%s", error);
   fail_unless_equals_int(rates->len, 3);
+  fail_unless_equals_int(g_array_index(rates, int, 2), 48000);
   written = mdn_preset_load(location, &gerror);
-  v = mdn_preset_variant_at_rate(written, 48000);
-  fail_unless(v != NULL);
-  fail_unless_equals_int(mdn_model_kernel(v)->taps, 26); /* ceil(17 * 48 / 32) */
-  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
+  fail_unless_equals_int(mdn_preset_n_variants(written), 3);
+  k48 = mdn_kernel_resample(k32, 48000, &gerror);
+  fail_unless(k48 != NULL);
+  fail_unless_equals_int(k48->taps, 26);
+  assert_variant(written, 48000, k48, 1);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
   mdn_preset_free(written);
+  mdn_kernel_free(k48);
+  mdn_kernel_free(k32);
 
   g_array_free(rates, TRUE);
   g_unlink(location);
