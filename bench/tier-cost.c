@@ -23,7 +23,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "dsp.h"
+#include "exact-plan.h"
 #include "mdn-signals.h"
+#include "tier-cost.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -448,6 +450,415 @@ kernels(void)
   g_rand_free(rng);
 }
 
+/* ---- --fit and --check: whole tiers through the stream -------------------- */
+
+#define FIT_BLOCK 1024
+#define FIT_FRAMES 16384
+
+/* A model of kernel k (random weights) with `tier`, and its stream. */
+typedef struct {
+  MdnModel *model;
+  MdnStream *stream;
+  float *in, *out;
+  int cin, cout;
+  double macs;                /* cin * cout * taps: the direct form's */
+  double exact_ns, tier_ns;   /* best ns per frame */
+  double x[MDN_TIER_N_TERMS]; /* the model's terms */
+  int slot;
+  gboolean direct; /* the exact path runs the direct form */
+} Shape;
+
+static gboolean
+shape_init(Shape *sh, MdnKernel *k, MdnTier *tier, guint32 seed)
+{
+  GError *error = NULL;
+
+  memset(sh, 0, sizeof *sh);
+  sh->model = mdn_model_new(k, &error);
+  g_assert_no_error(error);
+  if (tier != NULL) {
+    mdn_tier_cost_terms(tier, sh->x);
+    sh->slot = mdn_tier_scan_index(tier->spec.depth);
+    mdn_model_add_tier(sh->model, tier);
+  }
+  sh->stream = mdn_stream_new(sh->model, 1, &error);
+  if (sh->stream == NULL) {
+    g_clear_error(&error);
+    mdn_model_free(sh->model);
+    return FALSE;
+  }
+  sh->cin = k->cin;
+  sh->cout = k->cout;
+  sh->macs = (double)k->cin * k->cout * k->taps;
+  sh->direct = mdn_exact_partition(k) == 0;
+  sh->in = mdn_signal_multichannel(mdn_signal_speech, FIT_FRAMES, k->cin, 48000, seed);
+  sh->out = g_new(float, (size_t)FIT_FRAMES * k->cout);
+  sh->exact_ns = sh->tier_ns = G_MAXDOUBLE;
+  return TRUE;
+}
+
+static void
+shape_clear(Shape *sh)
+{
+  mdn_stream_free(sh->stream);
+  mdn_model_free(sh->model);
+  g_free(sh->in);
+  g_free(sh->out);
+}
+
+/* ns per frame of one pass over the input in FIT_BLOCK calls. */
+static double
+shape_time(Shape *sh, int tier)
+{
+  double t0 = now_ns();
+  size_t done;
+  for (done = 0; done < FIT_FRAMES; done += FIT_BLOCK)
+    mdn_stream_process(sh->stream, tier, sh->in + done * sh->cin, sh->out + done * sh->cout,
+                       FIT_BLOCK);
+  return (now_ns() - t0) / FIT_FRAMES;
+}
+
+/* Interleaved rounds over all shapes, exact and tier 0 alternating; best. */
+static void
+time_shapes(Shape *sh, int n, gboolean with_tier)
+{
+  int r, i;
+  for (i = 0; i < n; i++) /* warm: history, caches */
+    shape_time(&sh[i], MDN_TIER_EXACT);
+  for (r = 0; r < opt_rounds; r++)
+    for (i = 0; i < n; i++) {
+      sh[i].exact_ns = MIN(sh[i].exact_ns, shape_time(&sh[i], MDN_TIER_EXACT));
+      if (with_tier)
+        sh[i].tier_ns = MIN(sh[i].tier_ns, shape_time(&sh[i], 0));
+    }
+}
+
+/* Solves a x = b (n x n, symmetric positive definite after the ridge) by
+ * Gaussian elimination with partial pivoting; a and b are overwritten. */
+static void
+solve(double *a, double *b, double *x, int n)
+{
+  int i, j, k;
+  for (k = 0; k < n; k++) {
+    int p = k;
+    for (i = k + 1; i < n; i++)
+      if (fabs(a[i * n + k]) > fabs(a[p * n + k]))
+        p = i;
+    for (j = 0; j < n; j++) {
+      double t = a[k * n + j];
+      a[k * n + j] = a[p * n + j];
+      a[p * n + j] = t;
+    }
+    {
+      double t = b[k];
+      b[k] = b[p];
+      b[p] = t;
+    }
+    for (i = k + 1; i < n; i++) {
+      double f = a[i * n + k] / a[k * n + k];
+      for (j = k; j < n; j++)
+        a[i * n + j] -= f * a[k * n + j];
+      b[i] -= f * b[k];
+    }
+  }
+  for (i = n - 1; i >= 0; i--) {
+    double v = b[i];
+    for (j = i + 1; j < n; j++)
+      v -= a[i * n + j] * x[j];
+    x[i] = v / a[i * n + i];
+  }
+}
+
+/* The fit's unknowns: the five per-frame weights, then codebook and lookup
+ * weights per scan slot. */
+#define N_UNKNOWNS (6 + 2 * MDN_TIER_N_SCANS)
+
+static void
+unknown_row(const Shape *sh, double *row)
+{
+  int j;
+  for (j = 0; j < N_UNKNOWNS; j++)
+    row[j] = 0;
+  row[0] = sh->x[MDN_TIER_TERM_FRAME];
+  row[1] = sh->x[MDN_TIER_TERM_SIGMA];
+  row[2] = sh->x[MDN_TIER_TERM_ENCODE];
+  row[3] = sh->x[MDN_TIER_TERM_OUTPUT];
+  row[4] = sh->x[MDN_TIER_TERM_EXACT];
+  row[5] = sh->x[MDN_TIER_TERM_REENCODE];
+  row[6 + sh->slot] = sh->x[MDN_TIER_TERM_CODEBOOK];
+  row[6 + MDN_TIER_N_SCANS + sh->slot] = sh->x[MDN_TIER_TERM_LOOKUP];
+}
+
+/* Least squares of relative error: sum_i ((row_i . w - y_i) / y_i)^2, with
+ * the weights held >= 0 (a negative one is fixed at 0 and the rest refitted). */
+static void
+fit_weights(const Shape *sh, int n, const double *y, double *w)
+{
+  gboolean fixed[N_UNKNOWNS] = { FALSE };
+  int iter, i, j, k;
+
+  for (iter = 0; iter < N_UNKNOWNS; iter++) {
+    double a[N_UNKNOWNS * N_UNKNOWNS] = { 0 }, b[N_UNKNOWNS] = { 0 };
+    gboolean changed = FALSE;
+    for (i = 0; i < n; i++) {
+      double row[N_UNKNOWNS];
+      unknown_row(&sh[i], row);
+      for (j = 0; j < N_UNKNOWNS; j++) {
+        row[j] = fixed[j] ? 0 : row[j] / y[i];
+      }
+      for (j = 0; j < N_UNKNOWNS; j++) {
+        for (k = 0; k < N_UNKNOWNS; k++)
+          a[j * N_UNKNOWNS + k] += row[j] * row[k];
+        b[j] += row[j];
+      }
+    }
+    for (j = 0; j < N_UNKNOWNS; j++)
+      a[j * N_UNKNOWNS + j] += fixed[j] || a[j * N_UNKNOWNS + j] == 0 ? 1.0 : 1e-9;
+    solve(a, b, w, N_UNKNOWNS);
+    for (j = 0; j < N_UNKNOWNS; j++)
+      if (!fixed[j] && w[j] < 0) {
+        fixed[j] = changed = TRUE;
+      }
+    for (j = 0; j < N_UNKNOWNS; j++)
+      if (fixed[j])
+        w[j] = 0;
+    if (!changed)
+      break;
+  }
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* A random tier shape the spec rules and the stream allow. */
+static MdnTier *
+random_shape(GRand *rng, MdnKernel **kernel)
+{
+  static const int cins[] = { 1, 1, 1, 2, 4, 8 }, couts[] = { 1, 1, 2, 4, 8, 16 },
+                   taps[] = { 16, 32, 64, 128, 256 }, ss[] = { 2, 4, 8 },
+                   exacts[] = { 0, 0, 2, 8, 24 }, bits[] = { 6, 8, 8, 16 };
+  for (;;) {
+    MdnTierSpec spec;
+    int cin = cins[g_rand_int_range(rng, 0, G_N_ELEMENTS(cins))];
+    int cout = couts[g_rand_int_range(rng, 0, G_N_ELEMENTS(couts))];
+    int k = taps[g_rand_int_range(rng, 0, G_N_ELEMENTS(taps))];
+    MdnKernel *kern;
+    size_t j;
+
+    spec.taps_per_codebook = ss[g_rand_int_range(rng, 0, G_N_ELEMENTS(ss))];
+    spec.depth = g_rand_int_range(rng, 3, 9);
+    spec.exact_taps = exacts[g_rand_int_range(rng, 0, G_N_ELEMENTS(exacts))];
+    spec.table_bits = bits[g_rand_int_range(rng, 0, G_N_ELEMENTS(bits))];
+    if (spec.table_bits < 8 && spec.depth > 6)
+      spec.table_bits = 8;
+    if (!mdn_tier_spec_validate(&spec, MDN_ERROR_INVALID_ARGUMENT, NULL)
+        || (double)cin * cout * k > 16384 || spec.taps_per_codebook > k)
+      continue;
+    kern = mdn_kernel_new(cin, cout, k, 1, 48000, NULL);
+    for (j = 0; j < (size_t)cin * cout * k; j++)
+      kern->weights[j] = (float)g_rand_double_range(rng, -0.1, 0.1);
+    *kernel = kern;
+    {
+      static const int blocks[] = { 64, 256, 1024, 1024 };
+      MdnTier *t = random_tier(cin, cout, k, 1, &spec, rng);
+      t->norm_block = blocks[g_rand_int_range(rng, 0, G_N_ELEMENTS(blocks))];
+      return t;
+    }
+  }
+}
+
+static const char *
+flag_name(unsigned flag)
+{
+  switch (flag) {
+  case 0:
+    return "0";
+  case MDN_CPU_FLAG_SSE2:
+    return "MDN_CPU_FLAG_SSE2";
+  case MDN_CPU_FLAG_AVX2:
+    return "MDN_CPU_FLAG_AVX2";
+  case MDN_CPU_FLAG_AVX512:
+    return "MDN_CPU_FLAG_AVX512";
+  case MDN_CPU_FLAG_AVX512VBMI:
+    return "MDN_CPU_FLAG_AVX512VBMI";
+  case MDN_CPU_FLAG_NEON:
+    return "MDN_CPU_FLAG_NEON";
+  default:
+    return "?";
+  }
+}
+
+static void
+fit(void)
+{
+  const MdnDsp *dsp = mdn_dsp();
+  GRand *rng = g_rand_new_with_seed(1313);
+  Shape *sh = g_new0(Shape, opt_shapes);
+  double *y = g_new(double, opt_shapes), *err = g_new(double, opt_shapes);
+  double w[N_UNKNOWNS], unit, num = 0, den = 0;
+  int n = 0, i, j;
+
+  while (n < opt_shapes) {
+    MdnKernel *k;
+    MdnTier *t = random_shape(rng, &k);
+    if (shape_init(&sh[n], k, t, 31 + n) && sh[n].direct)
+      n++;
+    else if (sh[n].model != NULL && !sh[n].direct)
+      shape_clear(&sh[n]);
+    mdn_kernel_free(k);
+  }
+  time_shapes(sh, n, TRUE);
+  /* The unit: ns per multiply-add of the direct form, fitted (relative
+   * error) as exact = a + unit * macs on the same shapes. */
+  {
+    double s1 = 0, sx = 0, sxx = 0, sy = 0, sxy = 0, a;
+    for (i = 0; i < n; i++) {
+      double q = 1.0 / (sh[i].exact_ns * sh[i].exact_ns);
+      s1 += q;
+      sx += q * sh[i].macs;
+      sxx += q * sh[i].macs * sh[i].macs;
+      sy += q * sh[i].exact_ns;
+      sxy += q * sh[i].macs * sh[i].exact_ns;
+    }
+    unit = (s1 * sxy - sx * sy) / (s1 * sxx - sx * sx);
+    a = (sy - unit * sx) / s1;
+    printf("# exact (direct form) = %.2f ns + %.5f ns per multiply-add, ISA %s\n", a, unit,
+           mdn_isa());
+    (void)num, (void)den;
+  }
+  for (i = 0; i < n; i++)
+    y[i] = sh[i].tier_ns / unit;
+  fit_weights(sh, n, y, w);
+  for (i = 0; i < n; i++) {
+    double row[N_UNKNOWNS], p = 0;
+    unknown_row(&sh[i], row);
+    for (j = 0; j < N_UNKNOWNS; j++)
+      p += row[j] * w[j];
+    /* as speed-ups: the predicted over the measured */
+    err[i] = fabs(p / y[i] - 1.0);
+  }
+  qsort(err, n, sizeof *err, cmp_double);
+  printf("# %d tiers, best of %d rounds: the tier's time, predicted against measured: median "
+         "error %.1f%%, 90th percentile %.1f%%, largest %.1f%%\n",
+         n, opt_rounds, 100 * err[n / 2], 100 * err[n * 9 / 10], 100 * err[n - 1]);
+  printf("# rows for engine/runtime/tier-cost.c (multiply-adds of the direct form):\n");
+  printf("  { %s, %.3f, %.4f, %.4f, %.4f }, /* output_w */\n", flag_name(dsp->tier.output_flag),
+         w[0], w[1], w[3], w[4]);
+  printf("  { %s, %.4f, %.4f }, /* encode_w */\n", flag_name(dsp->tier.encode_flag), w[2], w[5]);
+  printf("  /* scan_w, slot by slot (flags %s %s %s %s %s) */\n", flag_name(dsp->tier.scan_flag[0]),
+         flag_name(dsp->tier.scan_flag[1]), flag_name(dsp->tier.scan_flag[2]),
+         flag_name(dsp->tier.scan_flag[3]), flag_name(dsp->tier.scan_flag[4]));
+  printf("  { %s, { ", flag_name(dsp->tier.scan_flag[MDN_TIER_SCAN64]));
+  for (j = 0; j < MDN_TIER_N_SCANS; j++)
+    printf("%.4f%s", w[6 + j], j + 1 < MDN_TIER_N_SCANS ? ", " : " }, { ");
+  for (j = 0; j < MDN_TIER_N_SCANS; j++)
+    printf("%.4f%s", w[6 + MDN_TIER_N_SCANS + j], j + 1 < MDN_TIER_N_SCANS ? ", " : " } },\n");
+  for (i = 0; i < n; i++)
+    shape_clear(&sh[i]);
+  g_free(sh);
+  g_free(y);
+  g_free(err);
+  g_rand_free(rng);
+}
+
+/* Predicted against measured speed-ups of random tiers (a new draw) and of
+ * the tiers of each preset named. */
+static void
+check_shape(Shape *sh, const char *name, int tier, double predicted)
+{
+  const double measured = sh->exact_ns / sh->tier_ns;
+  printf("%-34s %3d %9.2f %9.2f %9.2f %8.1f%%  %s\n", name, tier, sh->exact_ns, sh->tier_ns,
+         measured, 100 * (predicted / measured - 1),
+         predicted >= MDN_TIER_MIN_SPEEDUP ? (measured > 1 ? "selectable" : "SELECTABLE, SLOWER")
+                                           : (measured > 1 ? "pruned (pays)" : "pruned"));
+}
+
+/* The tiers of a preset: exact and each tier of one stream, interleaved. */
+static void
+check_preset(const char *path)
+{
+  GError *error = NULL;
+  MdnModel *m = mdn_model_load(path, &error);
+  MdnStream *stream;
+  Shape sh;
+  double *best;
+  int t, r, n;
+
+  if (m == NULL) {
+    fprintf(stderr, "tier-cost: %s\n", error->message);
+    g_clear_error(&error);
+    return;
+  }
+  n = mdn_model_n_tiers(m);
+  stream = mdn_stream_new(m, 1, &error);
+  g_assert_no_error(error);
+  memset(&sh, 0, sizeof sh);
+  sh.stream = stream;
+  sh.cin = mdn_model_kernel(m)->cin;
+  sh.cout = mdn_model_kernel(m)->cout;
+  sh.in = mdn_signal_multichannel(mdn_signal_speech, FIT_FRAMES, sh.cin, 48000, 3);
+  sh.out = g_new(float, (size_t)FIT_FRAMES *sh.cout);
+  best = g_new(double, n + 1);
+  for (t = 0; t <= n; t++)
+    best[t] = G_MAXDOUBLE;
+  shape_time(&sh, MDN_TIER_EXACT);
+  for (r = 0; r < opt_rounds; r++)
+    for (t = 0; t <= n; t++)
+      best[t] = MIN(best[t], shape_time(&sh, t == n ? MDN_TIER_EXACT : t));
+  for (t = 0; t < n; t++) {
+    char name[96], *base = g_path_get_basename(path);
+    sh.exact_ns = best[n];
+    sh.tier_ns = best[t];
+    g_snprintf(name, sizeof name, "%s %s", base, mdn_model_tier(m, t)->name);
+    g_free(base);
+    check_shape(&sh, name, t, mdn_model_tier_speedup(m, t));
+  }
+  g_free(best);
+  g_free(sh.in);
+  g_free(sh.out);
+  mdn_stream_free(stream);
+  mdn_model_free(m);
+}
+
+static void
+check(int argc, char **argv)
+{
+  GRand *rng = g_rand_new_with_seed(4242);
+  Shape sh[48];
+  int n = 0, i, a;
+
+  printf("# tier-cost --check, ISA %s, best of %d rounds: ns per frame, measured speed-up, "
+         "predicted over measured - 1\n",
+         mdn_isa(), opt_rounds);
+  printf("%-34s %3s %9s %9s %9s %9s  %s\n", "model", "tier", "exact", "tier", "speed-up", "error",
+         "quality");
+  for (a = 1; a < argc; a++)
+    check_preset(argv[a]);
+  if (argc > 1)
+    return;
+  while (n < 48) {
+    MdnKernel *k;
+    MdnTier *t = random_shape(rng, &k);
+    if (shape_init(&sh[n], k, t, 5 + n))
+      n++;
+    mdn_kernel_free(k);
+  }
+  time_shapes(sh, n, TRUE);
+  for (i = 0; i < n; i++) {
+    char name[64];
+    const MdnKernel *k = mdn_model_kernel(sh[i].model);
+    g_snprintf(name, sizeof name, "random %dx%d K%d %s", k->cin, k->cout, k->taps,
+               mdn_model_tier(sh[i].model, 0)->name);
+    check_shape(&sh[i], name, 0, mdn_model_tier_speedup(sh[i].model, 0));
+    shape_clear(&sh[i]);
+  }
+  g_rand_free(rng);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -466,5 +877,9 @@ main(int argc, char **argv)
   }
   if (opt_kernels)
     kernels();
+  if (opt_fit)
+    fit();
+  if (opt_check)
+    check(argc, argv);
   return 0;
 }

@@ -192,6 +192,21 @@ mdn_exact_plan(const MdnKernel *k, const MdnExactDsp *dsp, MdnExactPlan *plan)
   }
 }
 
+double
+mdn_exact_time(const MdnKernel *k, const MdnExactDsp *dsp)
+{
+  const OpWeights w = op_weights(dsp);
+  MdnExactPlan plan;
+  mdn_exact_plan(k, dsp, &plan);
+  return plan_time(k, &plan, &w);
+}
+
+double
+mdn_exact_direct_ns(const MdnExactDsp *dsp)
+{
+  return op_weights(dsp).direct;
+}
+
 /* Frames of history: the direct form reads (taps-1)*dilation frames back.
  * The FFT part rebuilds its delay line after an invalidation from the
  * spectra of blocks b-NP+1 .. b-1, which read back to frame (b-NP)P, at most

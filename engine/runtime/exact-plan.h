@@ -22,6 +22,11 @@ void mdn_exact_plan(const MdnKernel *kernel, const MdnExactDsp *dsp, MdnExactPla
  * partition size when the expanded kernel has at least 2P taps (else the
  * direct form). */
 void mdn_exact_plan_forced(const MdnKernel *kernel, int partition, MdnExactPlan *plan);
+/* The modelled time per frame (ns, of the machine the weights were fitted
+ * on) of that plan, and of one multiply-add of the direct form (the unit of
+ * the tier time model, tier-cost.h). */
+double mdn_exact_time(const MdnKernel *kernel, const MdnExactDsp *dsp);
+double mdn_exact_direct_ns(const MdnExactDsp *dsp);
 /* Frames of input history the plan reads. */
 size_t mdn_exact_plan_history(const MdnKernel *kernel, const MdnExactPlan *plan);
 
