@@ -33,7 +33,8 @@
  * stream's).
  *
  * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
- * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
+ * lower values pick cheaper approximate tiers, among those predicted faster
+ * than exact on this CPU (none: exact at every quality). #GstMaddnessFilter:tier and
  * #GstMaddnessFilter:expected-snr report what is in use.
  *
  * The preset can be changed while PLAYING. The new preset is loaded on the
@@ -94,7 +95,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_filter_debug);
 #define GST_CAT_DEFAULT gst_maddness_filter_debug
 
 #define DEFAULT_QUALITY 5
-#define MAX_QUALITY 10
 /* Frames per chunk of the incoming filter's output during a preset swap. */
 #define SWAP_SCRATCH_FRAMES 1024
 /* Longer kernels are crossfaded in with a history this long: their far tail
@@ -143,9 +143,15 @@ struct _PresetState {
   MdnNetStream *net_stream;
   PresetShape shape;
   TierDesc **variant_tiers; /* per variant (one for a trained model): n_tiers + 1 descriptors */
+  /* Per variant of a preset: the tiers quality may select on this CPU
+   * (mdn_model_paying_tiers, at load) and their number. */
+  int **variant_paying;
+  int *variant_n_paying;
   char *path;
   const MdnModel *model; /* the variant in use, inside `preset` */
   int cin, cout, rate, n_tiers;
+  const int *paying; /* the variant's paying tiers, n_paying of them */
+  int n_paying;
   /* Frames a new stream runs unheard before its crossfade: the kernel span
    * (taps - 1) * dilation + 1, at most SWAP_MAX_WARMUP_SECONDS. */
   gint64 warmup;
@@ -207,16 +213,6 @@ GST_ELEMENT_REGISTER_DEFINE(maddnessfilter, "maddnessfilter", GST_RANK_NONE,
 
 /* ---- quality -> tier ----------------------------------------------------- */
 
-/* 10 (or a preset without tiers): exact. q in 0..9 with n tiers: tier
- * min (n - 1, q * n / 10), so more quality never picks a faster tier. */
-static int
-quality_to_tier(int quality, int n_tiers)
-{
-  if (quality >= MAX_QUALITY || n_tiers <= 0)
-    return MDN_TIER_EXACT;
-  return MIN(n_tiers - 1, MAX(quality, 0) * n_tiers / MAX_QUALITY);
-}
-
 static const TierDesc *
 state_desc(const PresetState *state, int tier)
 {
@@ -241,7 +237,7 @@ state_tier(const PresetState *state, int quality)
 {
   if (state->net)
     return mdn_net_submodel_for_quality(state->net, quality);
-  return quality_to_tier(quality, state->n_tiers);
+  return mdn_quality_tier(quality, state->paying, state->n_paying);
 }
 
 static void
@@ -342,9 +338,14 @@ state_free(PresetState *state)
   if (!state)
     return;
   state_drop_stream(state);
-  for (v = 0; v < state->shape.n_rates; v++)
+  for (v = 0; v < state->shape.n_rates; v++) {
     g_free(state->variant_tiers[v]);
+    if (state->variant_paying)
+      g_free(state->variant_paying[v]);
+  }
   g_free(state->variant_tiers);
+  g_free(state->variant_paying);
+  g_free(state->variant_n_paying);
   mdn_preset_free(state->preset);
   mdn_net_free(state->net);
   g_free(state->path);
@@ -369,6 +370,8 @@ state_select(PresetState *state, int index)
   state->rate = state->shape.rates[index];
   state->n_tiers = mdn_model_n_tiers(model);
   state->tiers = state->variant_tiers[index];
+  state->paying = state->variant_paying[index];
+  state->n_paying = state->variant_n_paying[index];
   state->warmup
       = MIN((gint64)(k->taps - 1) * k->dilation + 1, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
 }
@@ -411,9 +414,19 @@ state_load(const char *name, GError **error)
   state->cout = state->shape.cout = mdn_model_kernel(mdn_preset_variant(preset, 0))->cout;
   state->shape.n_rates = mdn_preset_n_variants(preset);
   state->variant_tiers = g_new0(TierDesc *, state->shape.n_rates);
+  state->variant_paying = g_new0(int *, state->shape.n_rates);
+  state->variant_n_paying = g_new0(int, state->shape.n_rates);
   for (v = 0; v < state->shape.n_rates; v++) {
     const MdnModel *model = mdn_preset_variant(preset, v);
     int n_tiers = mdn_model_n_tiers(model);
+
+    /* Quality selects only tiers predicted faster than exact here. */
+    state->variant_paying[v] = g_new(int, MAX(n_tiers, 1));
+    state->variant_n_paying[v] = mdn_model_paying_tiers(model, state->variant_paying[v]);
+    if (n_tiers > 0 && state->variant_n_paying[v] == 0)
+      GST_INFO("%s at %.0f Hz: no tier is predicted faster than exact with the %s kernels: "
+               "every quality runs exact",
+               path, mdn_model_kernel(model)->rate, mdn_isa());
 
     state->shape.rates[v] = (int)lround(mdn_model_kernel(model)->rate);
     state->variant_tiers[v] = g_new0(TierDesc, n_tiers + 1);
@@ -1378,9 +1391,14 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    *
    * Speed against accuracy. 0 runs the preset's fastest (least accurate)
    * tier, higher values run slower and more accurate tiers, and 10 runs the
-   * exact convolution. The preset's n tiers share 0..9 evenly: quality q runs
-   * tier min (n - 1, q * n / 10), so more quality never picks a faster tier.
-   * A preset without tiers runs exact at every quality. The #GstMaddnessFilter:tier
+   * exact convolution. Only the tiers that pay on this CPU take part: those
+   * the engine's time model predicts at least 1.2x faster than exact with
+   * the kernels this CPU runs (`maddness-info PRESET` lists each tier's
+   * predicted speed-up; mdn_model_paying_tiers()). Those n tiers share 0..9
+   * evenly: quality q runs the paying tier min (n - 1, q * n / 10), so more
+   * quality never picks a faster tier. A preset without tiers, or none that
+   * pays here, runs exact at every quality (the element logs it at INFO
+   * level, and maddness-info says so). The #GstMaddnessFilter:tier
    * and #GstMaddnessFilter:expected-snr properties say what runs. Read per
    * buffer; controllable. A change of path crossfades over 10 ms.
    *
@@ -1390,9 +1408,10 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
       gobject_class, PROP_QUALITY,
       g_param_spec_int("quality", "Quality",
                        "Speed against accuracy: 0 runs the preset's fastest tier, higher values "
-                       "slower and more accurate tiers, 10 the exact convolution (a preset "
-                       "without tiers is exact at every quality)",
-                       0, MAX_QUALITY, DEFAULT_QUALITY,
+                       "slower and more accurate tiers, 10 the exact convolution (only tiers "
+                       "predicted faster than exact on this CPU take part; without any, every "
+                       "quality is exact)",
+                       0, MDN_MAX_QUALITY, DEFAULT_QUALITY,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
                            | GST_PARAM_MUTABLE_PLAYING));
 
