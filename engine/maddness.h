@@ -147,6 +147,8 @@ typedef struct {
                   * model has classes (mdn_model_n_classes) */
   double cost;   /* operations per frame: lookups + exact multiply-adds + encode steps */
   size_t table_bytes;
+  int norm_block; /* frames of a row-normalisation block (64 for tiers of
+                   * preset format versions 1 and 2) */
 } MdnTierInfo;
 
 /* ---- model ------------------------------------------------------------ */

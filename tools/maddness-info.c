@@ -54,15 +54,28 @@ print_variant(const MdnModel *model)
       printf(" %s", mdn_model_class_name(model, c));
     printf("\n");
   }
+  /* Which tiers quality selects with this process's kernels. */
+  if (mdn_model_n_tiers(model) > 0) {
+    int *paying = g_new(int, mdn_model_n_tiers(model));
+    int n_paying = mdn_model_paying_tiers(model, paying);
+    printf("paying_tiers: %d of %d (%s kernels)%s\n", n_paying, mdn_model_n_tiers(model), mdn_isa(),
+           n_paying == 0 ? ": no tier is predicted faster than exact here, every quality runs exact"
+                         : "");
+    g_free(paying);
+  }
   /* The ladder is stored fastest first. snr_db is the claim (the worst
-   * class when there are classes). */
+   * class when there are classes); speedup the predicted speed-up over
+   * exact with this process's kernels, selectable whether quality may pick
+   * the tier (mdn_model_paying_tiers). */
   for (t = 0; t < mdn_model_n_tiers(model); t++) {
     MdnTierInfo info;
+    const double speedup = mdn_model_tier_speedup(model, t);
     mdn_model_tier_info(model, t, &info);
     printf("tier: %s snr_db=%.2f buckets=%d taps_per_codebook=%d exact_taps=%d table_bytes=%zu "
-           "cost=%.10g",
+           "cost=%.10g norm_block=%d speedup=%.2f selectable=%s",
            info.name, info.snr_db, info.buckets, info.spec.taps_per_codebook, info.spec.exact_taps,
-           info.table_bytes, info.cost);
+           info.table_bytes, info.cost, info.norm_block, speedup,
+           speedup >= MDN_TIER_MIN_SPEEDUP ? "yes" : "no");
     for (c = 0; c < mdn_model_n_classes(model); c++)
       printf("%s%s:%.2f", c == 0 ? " class_snr_db=" : ",", mdn_model_class_name(model, c),
              mdn_model_tier_class_snr(model, t, c));

@@ -123,6 +123,7 @@ mdn_tier_cost_weights(const MdnTierDsp *dsp, int slot, double *w)
   const OutputWeights *o = output_row(dsp->output_flag);
   const EncodeWeights *e = encode_row(dsp->encode_flag);
   const ScanWeights *s = scan_row(dsp->scan_flag[slot]);
+  int j;
 
   w[MDN_TIER_TERM_FRAME] = o->frame;
   w[MDN_TIER_TERM_SIGMA] = o->sigma;
@@ -130,8 +131,14 @@ mdn_tier_cost_weights(const MdnTierDsp *dsp, int slot, double *w)
   w[MDN_TIER_TERM_EXACT] = o->exact;
   w[MDN_TIER_TERM_ENCODE] = e->encode;
   w[MDN_TIER_TERM_REENCODE] = e->reencode;
-  w[MDN_TIER_TERM_CODEBOOK] = s->codebook[slot];
-  w[MDN_TIER_TERM_LOOKUP] = s->lookup[slot];
+  /* A larger table never costs less than a smaller one (the fit's noise
+   * can order two near slots either way): the most of the slots up to
+   * this one. */
+  w[MDN_TIER_TERM_CODEBOOK] = w[MDN_TIER_TERM_LOOKUP] = 0;
+  for (j = 0; j <= slot; j++) {
+    w[MDN_TIER_TERM_CODEBOOK] = MAX(w[MDN_TIER_TERM_CODEBOOK], s->codebook[j]);
+    w[MDN_TIER_TERM_LOOKUP] = MAX(w[MDN_TIER_TERM_LOOKUP], s->lookup[j]);
+  }
 }
 
 double

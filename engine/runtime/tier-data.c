@@ -262,4 +262,5 @@ mdn_tier_get_info(const MdnTier *t, MdnTierInfo *info)
   info->snr_db = t->snr_db;
   info->cost = t->cost;
   info->table_bytes = mdn_tier_table_bytes(t);
+  info->norm_block = t->norm_block;
 }

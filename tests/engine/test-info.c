@@ -116,7 +116,7 @@ test_info_lines(void)
   char *out, *err, *line;
   GRegex *re;
   GMatchInfo *match;
-  int t = 0;
+  int t = 0, n_selectable = 0;
 
   g_assert_cmpint(run_info(path, NULL, &out, &err), ==, 0);
   g_assert_cmpstr(err, ==, "");
@@ -134,16 +134,18 @@ test_info_lines(void)
 
   re = g_regex_new("^tier: (\\S+) snr_db=(-?[0-9]+\\.[0-9]{2}) buckets=([0-9]+) "
                    "taps_per_codebook=([0-9]+) exact_taps=([0-9]+) table_bytes=([0-9]+) "
-                   "cost=(\\S+)$",
+                   "cost=(\\S+) norm_block=([0-9]+) speedup=([0-9]+\\.[0-9]{2}) "
+                   "selectable=(yes|no)$",
                    G_REGEX_MULTILINE, 0, NULL);
   g_regex_match(re, out, 0, &match);
   while (g_match_info_matches(match)) {
     MdnTierInfo info;
-    char *f[8];
+    char *f[11];
+    double speedup;
     int j;
     g_assert_cmpint(t, <, mdn_model_n_tiers(m));
     mdn_model_tier_info(m, t, &info);
-    for (j = 1; j < 8; j++)
+    for (j = 1; j < 11; j++)
       f[j] = g_match_info_fetch(match, j);
     g_assert_cmpstr(f[1], ==, info.name);
     g_assert_cmpfloat_with_epsilon(g_ascii_strtod(f[2], NULL), info.snr_db, 0.006);
@@ -152,7 +154,13 @@ test_info_lines(void)
     g_assert_cmpint(atoi(f[5]), ==, info.spec.exact_taps);
     g_assert_cmpuint(g_ascii_strtoull(f[6], NULL, 10), ==, info.table_bytes);
     g_assert_cmpfloat_with_epsilon(g_ascii_strtod(f[7], NULL), info.cost, 1e-6 * info.cost);
-    for (j = 1; j < 8; j++)
+    g_assert_cmpint(atoi(f[8]), ==, info.norm_block);
+    /* the same kernels here and in the tool (the same MADDNESS_ISA) */
+    speedup = mdn_model_tier_speedup(m, t);
+    g_assert_cmpfloat_with_epsilon(g_ascii_strtod(f[9], NULL), speedup, 0.006);
+    g_assert_cmpstr(f[10], ==, speedup >= MDN_TIER_MIN_SPEEDUP ? "yes" : "no");
+    n_selectable += speedup >= MDN_TIER_MIN_SPEEDUP;
+    for (j = 1; j < 11; j++)
       g_free(f[j]);
     t++;
     g_match_info_next(match, NULL);
@@ -161,6 +169,13 @@ test_info_lines(void)
   g_regex_unref(re);
   /* Every tier, in ladder order (fastest first), and no other tier lines. */
   g_assert_cmpint(t, ==, 2);
+  /* The count of tiers quality selects, and what it means when none. */
+  line = g_strdup_printf("paying_tiers: %d of 2 (%s kernels)%s", n_selectable, mdn_isa(),
+                         n_selectable == 0 ? ": no tier is predicted faster than exact here, "
+                                             "every quality runs exact"
+                                           : "");
+  assert_line(out, line);
+  g_free(line);
   {
     char **parts = g_strsplit(out, "tier:", -1);
     char *name0 = g_strdup_printf("tier: %s ", m->tiers[0]->name);
