@@ -38,6 +38,7 @@
 static int opt_rounds = 7;
 static int opt_shapes = 160;
 static int opt_scale = 8;
+static int opt_frames = 16384;
 static gboolean opt_kernels, opt_fit, opt_check;
 
 static const GOptionEntry entries[] = {
@@ -47,6 +48,8 @@ static const GOptionEntry entries[] = {
   { "rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds, "Interleaved rounds, best taken (7)", "N" },
   { "shapes", 0, 0, G_OPTION_ARG_INT, &opt_shapes, "Tier shapes of --fit (160)", "N" },
   { "scale", 0, 0, G_OPTION_ARG_INT, &opt_scale, "Calls per timing, times (8)", "N" },
+  { "frames", 0, 0, G_OPTION_ARG_INT, &opt_frames,
+    "Frames of speech per pass of --fit and --check (16384)", "N" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -453,13 +456,12 @@ kernels(void)
 /* ---- --fit and --check: whole tiers through the stream -------------------- */
 
 #define FIT_BLOCK 1024
-#define FIT_FRAMES 16384
 
 /* A model of kernel k (random weights) with `tier`, and its stream. */
 typedef struct {
   MdnModel *model;
   MdnStream *stream;
-  float *in, *out;
+  float *in;
   int cin, cout;
   double macs;                /* cin * cout * taps: the direct form's */
   double exact_ns, tier_ns;   /* best ns per frame */
@@ -467,6 +469,30 @@ typedef struct {
   int slot;
   gboolean direct; /* the exact path runs the direct form */
 } Shape;
+
+/* Speech of `cin` channels, opt_frames long, one copy per channel count;
+ * and one output buffer for every shape. */
+static float *
+speech_for(int cin)
+{
+  static float *cache[MDN_MAX_CHANNELS + 1];
+  if (cache[cin] == NULL)
+    cache[cin] = mdn_signal_multichannel(mdn_signal_speech, (size_t)opt_frames, cin, 48000, 3);
+  return cache[cin];
+}
+
+static float *
+output_for(int cout)
+{
+  static float *out;
+  static int have;
+  if (cout > have) {
+    g_free(out);
+    out = g_new(float, (size_t)opt_frames *cout);
+    have = cout;
+  }
+  return out;
+}
 
 static gboolean
 shape_init(Shape *sh, MdnKernel *k, MdnTier *tier, guint32 seed)
@@ -491,8 +517,8 @@ shape_init(Shape *sh, MdnKernel *k, MdnTier *tier, guint32 seed)
   sh->cout = k->cout;
   sh->macs = (double)k->cin * k->cout * k->taps;
   sh->direct = mdn_exact_partition(k) == 0;
-  sh->in = mdn_signal_multichannel(mdn_signal_speech, FIT_FRAMES, k->cin, 48000, seed);
-  sh->out = g_new(float, (size_t)FIT_FRAMES * k->cout);
+  sh->in = speech_for(k->cin);
+  (void)seed;
   sh->exact_ns = sh->tier_ns = G_MAXDOUBLE;
   return TRUE;
 }
@@ -502,8 +528,6 @@ shape_clear(Shape *sh)
 {
   mdn_stream_free(sh->stream);
   mdn_model_free(sh->model);
-  g_free(sh->in);
-  g_free(sh->out);
 }
 
 /* ns per frame of one pass over the input in FIT_BLOCK calls. */
@@ -512,10 +536,10 @@ shape_time(Shape *sh, int tier)
 {
   double t0 = now_ns();
   size_t done;
-  for (done = 0; done < FIT_FRAMES; done += FIT_BLOCK)
-    mdn_stream_process(sh->stream, tier, sh->in + done * sh->cin, sh->out + done * sh->cout,
-                       FIT_BLOCK);
-  return (now_ns() - t0) / FIT_FRAMES;
+  for (done = 0; done < (size_t)opt_frames; done += FIT_BLOCK)
+    mdn_stream_process(sh->stream, tier, sh->in + done * sh->cin,
+                       output_for(sh->cout) + done * sh->cout, FIT_BLOCK);
+  return (now_ns() - t0) / (size_t)opt_frames;
 }
 
 /* Interleaved rounds over all shapes, exact and tier 0 alternating; best. */
@@ -800,8 +824,7 @@ check_preset(const char *path)
   sh.stream = stream;
   sh.cin = mdn_model_kernel(m)->cin;
   sh.cout = mdn_model_kernel(m)->cout;
-  sh.in = mdn_signal_multichannel(mdn_signal_speech, FIT_FRAMES, sh.cin, 48000, 3);
-  sh.out = g_new(float, (size_t)FIT_FRAMES *sh.cout);
+  sh.in = speech_for(sh.cin);
   best = g_new(double, n + 1);
   for (t = 0; t <= n; t++)
     best[t] = G_MAXDOUBLE;
@@ -818,8 +841,6 @@ check_preset(const char *path)
     check_shape(&sh, name, t, mdn_model_tier_speedup(m, t));
   }
   g_free(best);
-  g_free(sh.in);
-  g_free(sh.out);
   mdn_stream_free(stream);
   mdn_model_free(m);
 }

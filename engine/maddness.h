@@ -181,7 +181,7 @@ MDN_API double mdn_model_exact_cost(const MdnModel *model);
 MDN_API double mdn_model_tier_speedup(const MdnModel *model, int tier);
 /* The least predicted speed-up a tier needs for quality to select it (the
  * model's error on the benchmark's tiers stays within this margin). */
-#define MDN_TIER_MIN_SPEEDUP 1.2
+#define MDN_TIER_MIN_SPEEDUP 1.3
 /* The tiers quality may select with this process's kernels: those whose
  * mdn_model_tier_speedup() is at least MDN_TIER_MIN_SPEEDUP, fastest first,
  * into tiers[] (room for mdn_model_n_tiers()). Returns their number: 0

@@ -1392,7 +1392,7 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * Speed against accuracy. 0 runs the preset's fastest (least accurate)
    * tier, higher values run slower and more accurate tiers, and 10 runs the
    * exact convolution. Only the tiers that pay on this CPU take part: those
-   * the engine's time model predicts at least 1.2x faster than exact with
+   * the engine's time model predicts at least 1.3x faster than exact with
    * the kernels this CPU runs (`maddness-info PRESET` lists each tier's
    * predicted speed-up; mdn_model_paying_tiers()). Those n tiers share 0..9
    * evenly: quality q runs the paying tier min (n - 1, q * n / 10), so more
