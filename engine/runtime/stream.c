@@ -38,6 +38,7 @@ struct _MdnStream {
   int fade_from;
   float *fade_scratch;             /* [MDN_CHUNK * cout]: the old path's output */
   const MdnStreamKernels *kernels; /* chosen once, from mdn_cpu_isa() */
+  MdnAudit *audit;                 /* the accuracy audit (audit.c), off by default */
 };
 
 MdnStream *
@@ -99,6 +100,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_from = MDN_NO_TIER;
+  s->audit = mdn_audit_new(model, groups);
 
   s->exact = g_new0(MdnExact *, groups);
   s->states = g_new0(MdnTierState *, (size_t)groups * MAX(s->n_tiers, 1));
@@ -136,6 +138,7 @@ mdn_stream_free(MdnStream *s)
   g_free(s->x);
   g_free(s->scratch);
   g_free(s->fade_scratch);
+  mdn_audit_free(s->audit);
   g_free(s);
 }
 
@@ -174,6 +177,7 @@ mdn_stream_reset(MdnStream *s)
   invalidate_path(s, MDN_TIER_EXACT);
   for (t = 0; t < s->n_tiers; t++)
     invalidate_path(s, t);
+  mdn_audit_reset(s->audit);
 }
 
 /* Runs one path over the chunk already in the buffers: out has stride cout. */
@@ -215,6 +219,7 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
   }
 
   s->nonfinite += s->kernels->deinterleave(s->buffers + s->fill, s->buf_len, in, (int)in_stride, n);
+  mdn_audit_chunk(s->audit, s->buffers, s->buf_len, s->fill, s->frame, n);
 
   for (g = 0; g < s->groups; g++) {
     /* One group and no fade: the path writes straight into the caller's
@@ -291,6 +296,8 @@ mdn_stream_process(MdnStream *s, int tier, const float *in, float *out, size_t n
     done += n;
   }
 
+  mdn_audit_publish(s->audit);
+
 #if defined(__SSE__)
   _mm_setcsr(csr);
 #endif
@@ -301,6 +308,12 @@ guint64
 mdn_stream_nonfinite_count(const MdnStream *s)
 {
   return s->nonfinite;
+}
+
+MdnAudit *
+mdn_stream_get_audit(const MdnStream *s)
+{
+  return s->audit;
 }
 
 void
