@@ -210,7 +210,8 @@ const char *mdn_isa_name(MdnIsa isa);
  * per input channel of each group its input buffer (history plus as much
  * room, floats), the exact path's FFT delay line (any plan) and each tier's
  * code buffer (a byte per frame); once per stream the exact path's kernel
- * spectra. Saturates at G_MAXUINT64. *frames (may be NULL) gets the frames
+ * spectra and, with tiers, the audit's window (taps floats). Saturates at
+ * G_MAXUINT64. *frames (may be NULL) gets the frames
  * of input history the bound assumes. */
 guint64 mdn_model_history_bytes(const MdnModel *model, int groups, size_t *frames);
 /* FALSE with an error (`code`) naming the numbers when that bound exceeds

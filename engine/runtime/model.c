@@ -97,6 +97,10 @@ mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
   /* stream.c: one float buffer per channel, the history plus as much room
    * (at least a chunk). */
   per_channel += sizeof(float) * ((guint64)frames + MAX((guint64)MDN_CHUNK, (guint64)frames));
+  /* audit.c, once per stream when there are tiers to audit: one input
+   * channel's window of taps floats. */
+  if (m->n_tiers > 0)
+    spectra_bytes += sizeof(float) * (guint64)k->taps;
   if (frames_out)
     *frames_out = frames;
   /* Saturate rather than wrap round (absurdly many tiers). */
