@@ -175,8 +175,8 @@ struct _PresetState {
   /* Streaming thread: the audit as applied to `stream`, the path it ran
    * last (MDN_TIER_EXACT before any), and the accuracy watch per tier. */
   gboolean audit_on;
-  int running; /* or NOT_RUN */
-  int watched; /* the tier `watch` last counted for, or MDN_TIER_EXACT */
+  int running;      /* or NOT_RUN */
+  int watched;      /* the tier `watch` last counted for, or MDN_TIER_EXACT */
   TierWatch *watch; /* n_tiers */
   PresetState *next_retired;
 };
@@ -205,9 +205,9 @@ struct _GstMaddnessFilter {
   PresetState *incoming; /* the next preset, warming up beside `active` */
   gint64 incoming_frames;
 
-  gint audit;           /* atomic gboolean: the audit property */
-  gint min_snr_bits;    /* atomic: float bits of min-snr (0: off) */
-  gint measured_bits;   /* atomic: float bits of measured-snr */
+  gint audit;         /* atomic gboolean: the audit property */
+  gint min_snr_bits;  /* atomic: float bits of min-snr (0: off) */
+  gint measured_bits; /* atomic: float bits of measured-snr */
 
   gint reset_pending;   /* atomic: a flush asks for a history reset */
   gpointer pending;     /* atomic PresetState *: the newest loaded preset */
@@ -689,9 +689,9 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   self->negotiated = FALSE;
   self->misfit_reported = FALSE;
   self->started = TRUE;
-  publish_tier(self, state,
-               initial_tier(state, g_atomic_int_get(&self->quality),
-                            atomic_float_get(&self->min_snr_bits)));
+  publish_tier(
+      self, state,
+      initial_tier(state, g_atomic_int_get(&self->quality), atomic_float_get(&self->min_snr_bits)));
   atomic_float_set(&self->measured_bits, NAN);
   g_mutex_unlock(&self->config_lock);
   g_atomic_int_set(&self->reset_pending, 0);
@@ -1314,8 +1314,8 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   report_accuracy = n_frames > 0 && watch_accuracy(state, tier, n_frames, &report);
   /* May retire `state` (the flag goes with the swap): not used below. */
   if (self->incoming)
-    run_incoming(self, quality, min_snr, audit, (const float *)in_map.data,
-                 (float *)out_map.data, n_frames);
+    run_incoming(self, quality, min_snr, audit, (const float *)in_map.data, (float *)out_map.data,
+                 n_frames);
 
   gst_buffer_unmap(outbuf, &out_map);
   gst_buffer_unmap(inbuf, &in_map);
@@ -1441,7 +1441,8 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * buffer or a caps change; NaN with the audit off; NaN before a preset is
    * loaded. Updated per buffer.
    *
-   * Range: -inf - inf. Default: NaN.
+   * Range: -inf - inf. Read before any measurement: NaN (the parameter's
+   * nominal default is inf, as NaN cannot be one).
    */
   g_object_class_install_property(
       gobject_class, PROP_MEASURED_SNR,
@@ -1449,7 +1450,8 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
                           "SNR in dB of the path in use on the audio flowing, from the live audit "
                           "(infinity for the exact path; NaN with the audit off or before it has "
                           "seen enough audio)",
-                          -INFINITY, INFINITY, NAN, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                          -INFINITY, INFINITY, INFINITY,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstMaddnessFilter:audit:
