@@ -56,6 +56,7 @@ struct _MdnAudit {
   guint64 audits;      /* audited frames since the sums were cleared */
   guint64 since;       /* frame at which the sums were cleared */
   guint64 total;       /* audited frames since the stream was made */
+  gboolean dirty;      /* audited, or the sums cleared, since the last publication */
   double signal;       /* smoothed energy of the exact output */
   double *error;       /* [n_tiers]: smoothed energy of each tier's error */
   double *exact;       /* [cout]: exact output of the audited frame */
@@ -564,6 +565,7 @@ audit_frame(MdnAudit *a, const float *buffers, size_t buf_len, size_t p, guint64
   a->signal = a->decay * a->signal + (1.0 - a->decay) * signal;
   a->audits++;
   a->total++;
+  a->dirty = TRUE;
 }
 
 void
@@ -599,8 +601,11 @@ mdn_audit_publish(MdnAudit *a)
 {
   int t;
 
-  if (a->period == 0)
+  /* Only after new audited frames: most calls audit none, and the
+   * logarithms are not free. */
+  if (a->period == 0 || !a->dirty)
     return;
+  a->dirty = FALSE;
   for (t = 0; t < a->n_tiers; t++) {
     float snr = (float)snr_now(a, t);
     gint bits;
