@@ -5,8 +5,8 @@
  * computes from the stream's input history (read right after each chunk is
  * deinterleaved, before the paths run):
  *   - the exact output: a direct dot product over the history (float lanes
- *     summed in double: about 140 dB from the double-precision reference,
- *     far above any tier);
+ *     summed in double: within 1e-6 of the peak output of the
+ *     double-precision reference, far finer than any tier);
  *   - every tier's output for that frame: sigma_t by the row rule
  *     (mdn-private.h), each codebook's window encoded by
  *     mdn_tier_encode_one(), the table sums, the exact taps and the combine,
@@ -14,7 +14,8 @@
  *     streaming kernels, the floats equal to rounding (test-audit.c);
  * and smooths, over all groups and outputs, the energy of the exact output
  * and of each tier's error exponentially (time constant MDN_AUDIT_SECONDS of
- * audio). Every tier is audited on the audio that flows, whichever runs.
+ * audio, or MDN_AUDIT_TAU_FRAMES audited frames when they are sparser).
+ * Every tier is audited on the audio that flows, whichever runs.
  *
  * Sampling: one frame in `period` on average. The gaps are drawn uniformly
  * from [(period + 1) / 2, (period + 1) / 2 + period) by a fixed-seed
@@ -26,7 +27,8 @@
  * Real time: all memory is allocated with the stream (mdn_audit_new()); the
  * chunk hook and the publication allocate nothing and take no lock. The SNRs
  * are published as float bits in atomic ints at the end of each
- * mdn_stream_process() call, so any thread may read them.
+ * mdn_stream_process() call that audited a frame, so any thread may read
+ * them.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
@@ -56,7 +58,7 @@ struct _MdnAudit {
   guint64 audits;      /* audited frames since the sums were cleared */
   guint64 since;       /* frame at which the sums were cleared */
   guint64 total;       /* audited frames since the stream was made */
-  gboolean dirty;      /* audited, or the sums cleared, since the last publication */
+  gboolean dirty;      /* audited since the last publication */
   double signal;       /* smoothed energy of the exact output */
   double *error;       /* [n_tiers]: smoothed energy of each tier's error */
   double *exact;       /* [cout]: exact output of the audited frame */
@@ -418,7 +420,7 @@ mdn_audit_new(const MdnModel *model, int groups)
   a->x = g_new0(const float *, k->cin);
   a->published = g_new0(gint, n1);
   a->held_from = g_new0(gint64, n1);
-  a->window = g_new0(float, k->taps);
+  a->window = g_new0(float, n > 0 ? k->taps : 1); /* nothing to audit without tiers */
   a->offsets = g_new0(ptrdiff_t *, n1);
   for (t = 0; t < n; t++) {
     const MdnTier *tier = mdn_model_tier(model, t);
