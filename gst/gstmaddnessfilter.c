@@ -173,7 +173,8 @@ struct _PresetState {
   float *scratch; /* SWAP_SCRATCH_FRAMES * groups * cout */
   gboolean nonfinite_warned;
   /* Streaming thread: the audit as applied to `stream`, the path it ran
-   * last (MDN_TIER_EXACT before any), and the accuracy watch per tier. */
+   * last (before any: the one set_caps expects, or NOT_RUN), and the
+   * accuracy watch per tier. */
   gboolean audit_on;
   int running;      /* or NOT_RUN */
   int watched;      /* the tier `watch` last counted for, or MDN_TIER_EXACT */
@@ -1381,7 +1382,9 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * tier min (n - 1, q * n / 10), so more quality never picks a faster tier.
    * A preset without tiers runs exact at every quality. The #GstMaddnessFilter:tier
    * and #GstMaddnessFilter:expected-snr properties say what runs. Read per
-   * buffer; controllable. A change of path crossfades over 10 ms.
+   * buffer; controllable. A change of path crossfades over 10 ms. Ignored
+   * while #GstMaddnessFilter:min-snr is above 0 (the element then picks the
+   * path from the audited SNRs).
    *
    * Range: 0 - 10. Default: 5.
    */
