@@ -1,6 +1,6 @@
 /* exact-crossover: times the exact path's direct form against its
  * partitioned FFT path (each partition size) and prints ns per frame, to
- * set the time model of the planner in engine/exact.c.
+ * set the time model of the planner in engine/runtime/exact-plan.c.
  *
  *   ninja -C build && build/bench/exact-crossover [--quick] [cin cout dilation]
  *   build/bench/exact-crossover [--quick] --fit
@@ -9,7 +9,8 @@
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
  * figure is the best of several runs (thread CPU time). The kernels are
- * those of mdn_cpu_isa(): MADDNESS_ISA=scalar|avx2|avx512|neon picks them.
+ * those of mdn_cpu_flags(): MADDNESS_ISA=scalar|avx2|avx512|neon picks them
+ * (scalar: the plain-C reference, fir and cmac).
  *
  * --fit runs the 1->1, 1->16 and 4->4 dilation 2 tables and fits the
  * planner's ns per operation (direct multiply-add, complex multiply-add op,

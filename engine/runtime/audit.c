@@ -32,6 +32,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
+#include "dsp.h"
 
 #include <math.h>
 #include <string.h>
@@ -376,22 +377,32 @@ audit_frame_cost(const MdnAudit *a)
 }
 
 /* Instructions per frame and group of the exact path (the stream's work
- * included) per operation of mdn_exact_cost_per_frame(), measured with
- * callgrind on the direct form of lowpass, highpass, bank16, beam8 and
- * crossover: 1.5 with the scalar kernels, 0.25 with AVX2 (AVX-512 taken
- * alike: valgrind cannot run it); NEON, not measured, as 4-lane SSE2 would
- * be. The FFT path costs more per counted operation (1.5 with AVX2 on
- * reverb), so there the audit costs less than asked. */
+ * included) per operation of mdn_exact_cost_per_frame(), by the level of the
+ * exact path's fir kernel (MdnExactDsp.fir_flag), measured with callgrind on
+ * the direct form of lowpass, highpass, bank16, beam8 and crossover: 1.5
+ * with the plain-C kernel, 0.25 with AVX2 (AVX-512 taken alike: valgrind
+ * cannot run it); NEON, not measured, as 4-lane SSE2 would be. The FFT path
+ * costs more per counted operation (1.5 with AVX2 on reverb), so there the
+ * audit costs less than asked. */
 static double
 exact_frame_cost(const MdnKernel *k)
 {
-  static const double per_op[MDN_N_ISAS] = {
-    [MDN_ISA_SCALAR] = 1.5,
-    [MDN_ISA_AVX2] = 0.25,
-    [MDN_ISA_AVX512] = 0.25,
-    [MDN_ISA_NEON] = 0.5,
+  static const struct {
+    unsigned flag; /* MDN_CPU_FLAG_* of the fir entry, 0: plain C */
+    double per_op;
+  } weights[] = {
+    { .flag = MDN_CPU_FLAG_AVX2, .per_op = 0.25 },
+    { .flag = MDN_CPU_FLAG_AVX512, .per_op = 0.25 },
+    { .flag = MDN_CPU_FLAG_NEON, .per_op = 0.5 },
   };
-  return per_op[mdn_cpu_isa()] * mdn_exact_cost_per_frame(k);
+  const unsigned fir_flag = mdn_dsp()->exact.fir_flag;
+  double per_op = 1.5;
+  size_t j;
+
+  for (j = 0; j < G_N_ELEMENTS(weights); j++)
+    if (weights[j].flag == fir_flag)
+      per_op = weights[j].per_op;
+  return per_op * mdn_exact_cost_per_frame(k);
 }
 
 /* ---- life cycle -------------------------------------------------------------- */

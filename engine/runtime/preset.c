@@ -14,17 +14,23 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#define PRESET_MAGIC "MDNPRST" /* 7 characters and its NUL: 8 bytes */
-#define PRESET_MAGIC_BYTES 8
-#define PRESET_VERSION 1u
+/* Version 2: rate variants, each with its per-class claims. Version 1 (one
+ * model, no classes) is still read, as a preset of one variant. */
+#define PRESET_VERSION 2u
+#define PRESET_VERSION_1 1u
 #define PRESET_HEADER_BYTES 16
 
 #define KERNEL_TYPE "(iiiidauau)"
 #define PROVENANCE_TYPE "(dst)"
 #define TIER_TYPE "((iiii)sddayauaqauauaqauayauau)"
-#define MDN_PRESET_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+/* Per held-out class: its name and one SNR per tier. */
+#define CLAIMS_TYPE "a(sad)"
+#define MODEL_V1_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+#define VARIANT_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE CLAIMS_TYPE ")"
+#define MDN_PRESET_TYPE "a" VARIANT_TYPE
 
 /* Children of a tier tuple. */
 enum {
@@ -108,32 +114,63 @@ tier_to_variant(const MdnTier *t)
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
 }
 
-GBytes *
-mdn_model_serialize(const MdnModel *m, GError **error)
+static GVariant *
+claims_to_variant(const MdnModel *m)
+{
+  GVariantBuilder claims;
+  int c, t;
+
+  g_variant_builder_init(&claims, G_VARIANT_TYPE(CLAIMS_TYPE));
+  for (c = 0; c < m->n_classes; c++) {
+    double *snr = g_new(double, m->n_tiers + 1);
+
+    for (t = 0; t < m->n_tiers; t++)
+      snr[t] = m->tiers[t]->class_snr[c];
+    g_variant_builder_add(&claims, "(s@ad)", m->class_names[c],
+                          fixed_array(G_VARIANT_TYPE_DOUBLE, snr, m->n_tiers, sizeof(double)));
+    g_free(snr);
+  }
+  return g_variant_builder_end(&claims);
+}
+
+static GVariant *
+model_to_variant(const MdnModel *m)
 {
   const MdnKernel *k = m->kernel;
   GVariantBuilder tiers;
-  GVariant *payload, *le;
-  GBytes *data;
-  guint8 *out;
-  gsize size;
   int t;
 
-  /* What the loader would refuse is not written. */
-  if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
-    return NULL;
   g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
   for (t = 0; t < m->n_tiers; t++)
     g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
-  payload = g_variant_new(
-      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE ")",
+  return g_variant_new(
+      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE "@" CLAIMS_TYPE ")",
       g_variant_new(
           "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
           fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
           fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4)),
       g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed),
-      g_variant_builder_end(&tiers));
-  payload = g_variant_ref_sink(g_variant_new_variant(payload));
+      g_variant_builder_end(&tiers), claims_to_variant(m));
+}
+
+/* The file of the variants models[0..n-1] (by rate, checked by the caller). */
+static GBytes *
+serialize_variants(MdnModel *const *models, int n, GError **error)
+{
+  GVariantBuilder variants;
+  GVariant *payload, *le;
+  guint8 *out;
+  gsize size;
+  int v;
+
+  /* What the loader would refuse is not written. */
+  for (v = 0; v < n; v++)
+    if (!mdn_model_check_history(models[v], 1, MDN_ERROR_INVALID_ARGUMENT, error))
+      return NULL;
+  g_variant_builder_init(&variants, G_VARIANT_TYPE(MDN_PRESET_TYPE));
+  for (v = 0; v < n; v++)
+    g_variant_builder_add_value(&variants, model_to_variant(models[v]));
+  payload = g_variant_ref_sink(g_variant_new_variant(g_variant_builder_end(&variants)));
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   le = g_variant_byteswap(payload);
   g_variant_unref(payload);
@@ -149,20 +186,37 @@ mdn_model_serialize(const MdnModel *m, GError **error)
     return NULL;
   }
   out = g_malloc(PRESET_HEADER_BYTES + size);
-  memcpy(out, PRESET_MAGIC, PRESET_MAGIC_BYTES);
+  memcpy(out, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES);
   put_le32(out + 8, PRESET_VERSION);
   put_le32(out + 12, (guint32)size);
   g_variant_store(le, out + PRESET_HEADER_BYTES);
   g_variant_unref(le);
-  data = g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
-  return data;
+  return g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
 }
 
-gboolean
-mdn_model_save(const MdnModel *m, const char *path, GError **error)
+GBytes *
+mdn_model_serialize(const MdnModel *m, GError **error)
+{
+  MdnModel *one = (MdnModel *)m;
+
+  return serialize_variants(&one, 1, error);
+}
+
+GBytes *
+mdn_preset_serialize(const MdnPreset *p, GError **error)
+{
+  if (p->n_variants < 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "a preset without variants");
+    return NULL;
+  }
+  return serialize_variants(p->variants, p->n_variants, error);
+}
+
+/* Writes `data` through a temporary file renamed over `path`: never half a preset. */
+static gboolean
+save_bytes(GBytes *data, const char *path, GError **error)
 {
   GError *local = NULL;
-  GBytes *data = mdn_model_serialize(m, error);
   gsize size;
   const char *p;
 
@@ -171,7 +225,6 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
     return FALSE;
   }
   p = g_bytes_get_data(data, &size);
-  /* Writes a temporary file and renames it over `path`: never half a preset. */
   if (!g_file_set_contents(path, p, size, &local)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
     g_error_free(local);
@@ -180,6 +233,18 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
   }
   g_bytes_unref(data);
   return TRUE;
+}
+
+gboolean
+mdn_preset_save(const MdnPreset *p, const char *path, GError **error)
+{
+  return save_bytes(mdn_preset_serialize(p, error), path, error);
+}
+
+gboolean
+mdn_model_save(const MdnModel *m, const char *path, GError **error)
+{
+  return save_bytes(mdn_model_serialize(m, error), path, error);
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -244,37 +309,9 @@ kernel_from_variant(GVariant *kv, GError **error)
     kids[j] = NULL;
   }
 
-  if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: channels must be 1..%d (cin=%d cout=%d)", MDN_MAX_CHANNELS, cin, cout);
-    return NULL;
-  }
-  if (taps < 1 || taps > MDN_MAX_TAPS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: taps must be 1..%d (got %d)",
-                MDN_MAX_TAPS, taps);
-    return NULL;
-  }
-  if (dilation < 1 || dilation > MDN_MAX_DILATION) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: dilation must be 1..%d (got %d)",
-                MDN_MAX_DILATION, dilation);
-    return NULL;
-  }
-  if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: %d taps at dilation %d span %" G_GUINT64_FORMAT
-                " frames, more than the limit of %d",
-                taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
-    return NULL;
-  }
-  if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: %d x %d x %d weights exceed the limit of %d", cout, cin, taps,
-                MDN_MAX_WEIGHTS);
-    return NULL;
-  }
-  if (!(rate > 0 && rate <= 1e7)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: sample rate must be in (0, 1e7] Hz (got %g)", rate);
+  if (!mdn_kernel_shape_check(cin, cout, taps, dilation, MDN_ERROR_CORRUPT, error)
+      || !mdn_kernel_rate_check(rate, MDN_ERROR_CORRUPT, error)) {
+    g_prefix_error(error, "kernel: ");
     return NULL;
   }
   w = get_array(kv, 5, 4, kids, &n_w);
@@ -296,142 +333,186 @@ out:
   return k;
 }
 
-static MdnTier *
-tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
-{
-  GVariant *kids[TIER_N_FIELDS] = { NULL };
-  MdnTier *t = NULL;
+/* The arrays of a tier tuple: element size and name of each. */
+static const gsize tier_elem_size[TIER_N_FIELDS] = {
+  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2, [TIER_EXACT_TAP] = 4,
+  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,   [TIER_LUT] = 1,
+  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4,
+};
+static const char *const tier_field_name[TIER_N_FIELDS] = {
+  [TIER_SPLIT] = "split",           [TIER_THRESHOLDS] = "thresholds",
+  [TIER_EXACT_CHAN] = "exact_chan", [TIER_EXACT_TAP] = "exact_tap",
+  [TIER_EXACT_W] = "exact_w",       [TIER_CB_CHAN] = "cb_chan",
+  [TIER_CB_GROUP] = "cb_group",     [TIER_LUT] = "lut",
+  [TIER_LUT_SCALE] = "lut_scale",   [TIER_LUT_OFFSET] = "lut_offset",
+};
+
+/* A stored tier as read, before it is trusted: views into the variant. The
+ * exact dims and codebooks are as many as exact_chan and cb_chan hold. */
+typedef struct {
+  GVariant *kids[TIER_N_FIELDS]; /* the children held */
   MdnTierSpec spec;
-  GVariant *spec_v;
   const char *name;
-  gsize n_name;
-  const guint8 *split, *lut;
-  const float *thr, *exact_w, *scale, *offset;
-  const guint16 *exact_chan, *cb_chan;
-  const guint32 *exact_tap, *cb_group;
-  gsize n_split, n_thr, n_exact, n_exact_tap, n_exact_w, n_cb, n_cb_group, n_lut, n_scale, n_offset;
-  guint64 buckets, groups, lut_expected;
+  gsize name_len;
   double snr_db, cost;
-  int s, j;
+  const void *array[TIER_N_FIELDS]; /* NULL when empty */
+  gsize count[TIER_N_FIELDS];       /* elements */
+} StoredTier;
 
-  spec_v = g_variant_get_child_value(tv, TIER_SPEC);
-  g_variant_get(spec_v, "(iiii)", &spec.taps_per_codebook, &spec.depth, &spec.exact_taps,
-                &spec.table_bits);
+static void
+stored_tier_read(GVariant *tv, StoredTier *st)
+{
+  GVariant *spec_v = g_variant_get_child_value(tv, TIER_SPEC);
+  int field;
+
+  g_variant_get(spec_v, "(iiii)", &st->spec.taps_per_codebook, &st->spec.depth,
+                &st->spec.exact_taps, &st->spec.table_bits);
   g_variant_unref(spec_v);
-  kids[TIER_NAME] = g_variant_get_child_value(tv, TIER_NAME);
-  name = g_variant_get_string(kids[TIER_NAME], &n_name);
-  kids[TIER_SNR] = g_variant_get_child_value(tv, TIER_SNR);
-  snr_db = g_variant_get_double(kids[TIER_SNR]);
-  kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
-  cost = g_variant_get_double(kids[TIER_COST]);
+  st->kids[TIER_NAME] = g_variant_get_child_value(tv, TIER_NAME);
+  st->name = g_variant_get_string(st->kids[TIER_NAME], &st->name_len);
+  st->kids[TIER_SNR] = g_variant_get_child_value(tv, TIER_SNR);
+  st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
+  st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
+  st->cost = g_variant_get_double(st->kids[TIER_COST]);
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
+}
 
-  s = spec.taps_per_codebook;
-  if (s != 1 && s != 2 && s != 4 && s != 8) {
+static void
+stored_tier_clear(StoredTier *st)
+{
+  int field;
+
+  for (field = 0; field < TIER_N_FIELDS; field++)
+    if (st->kids[field])
+      g_variant_unref(st->kids[field]);
+}
+
+/* The spec, the name and the numbers of exact dims and codebooks against
+ * the kernel, then every other array's size against what they imply. */
+static gboolean
+stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
+{
+  const guint64 dims = (guint64)k->cin * k->taps, n_exact = st->count[TIER_EXACT_CHAN];
+  const guint64 n_cb = st->count[TIER_CB_CHAN];
+  guint64 buckets, groups, expected[TIER_N_FIELDS] = { 0 };
+  int field;
+
+  if (!mdn_tier_spec_validate(&st->spec, MDN_ERROR_CORRUPT, error))
+    return FALSE;
+  if ((guint64)st->spec.exact_taps > dims || n_exact > dims) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
-    goto out;
+                "exact taps must be 0..%" G_GUINT64_FORMAT
+                " (cin*taps), got %d in the spec and %" G_GUINT64_FORMAT " exact dims",
+                dims, st->spec.exact_taps, n_exact);
+    return FALSE;
   }
-  if (spec.depth < 1 || spec.depth > 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tree depth must be 1..8 (got %d)",
-                spec.depth);
-    goto out;
+  if (st->name_len >= MDN_TIER_NAME_MAX) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "name is %zu bytes, limit %d",
+                (size_t)st->name_len, MDN_TIER_NAME_MAX - 1);
+    return FALSE;
   }
-  if (!mdn_table_bits_ok(spec.table_bits)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "table bits must be 5, 6, 7, 8 or 16 (got %d)",
-                spec.table_bits);
-    goto out;
-  }
-  if (spec.exact_taps < 0 || (guint64)spec.exact_taps > (guint64)k->cin * k->taps) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "exact taps must be 0..%d (got %d)",
-                k->cin * k->taps, spec.exact_taps);
-    goto out;
-  }
-  if (n_name >= MDN_TIER_NAME_MAX) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "name is %zu bytes, limit %d", (size_t)n_name,
-                MDN_TIER_NAME_MAX - 1);
-    goto out;
-  }
-
-  buckets = (guint64)1 << spec.depth;
-  groups = ((guint64)k->taps + s - 1) / s;
-  split = get_array(tv, TIER_SPLIT, 1, kids, &n_split);
-  thr = get_array(tv, TIER_THRESHOLDS, 4, kids, &n_thr);
-  exact_chan = get_array(tv, TIER_EXACT_CHAN, 2, kids, &n_exact);
-  exact_tap = get_array(tv, TIER_EXACT_TAP, 4, kids, &n_exact_tap);
-  exact_w = get_array(tv, TIER_EXACT_W, 4, kids, &n_exact_w);
-  cb_chan = get_array(tv, TIER_CB_CHAN, 2, kids, &n_cb);
-  cb_group = get_array(tv, TIER_CB_GROUP, 4, kids, &n_cb_group);
-  lut = get_array(tv, TIER_LUT, 1, kids, &n_lut);
-  scale = get_array(tv, TIER_LUT_SCALE, 4, kids, &n_scale);
-  offset = get_array(tv, TIER_LUT_OFFSET, 4, kids, &n_offset);
-
-  if (n_exact > (guint64)k->cin * k->taps) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%zu exact dims, more than cin*taps = %" G_GUINT64_FORMAT, (size_t)n_exact,
-                (guint64)k->cin * k->taps);
-    goto out;
-  }
+  buckets = (guint64)1 << st->spec.depth;
+  groups = ((guint64)k->taps + st->spec.taps_per_codebook - 1) / st->spec.taps_per_codebook;
   if (n_cb > (guint64)k->cin * groups) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%zu codebooks, more than cin*groups = %" G_GUINT64_FORMAT, (size_t)n_cb,
+                "%" G_GUINT64_FORMAT " codebooks, more than cin*groups = %" G_GUINT64_FORMAT, n_cb,
                 (guint64)k->cin * groups);
-    goto out;
+    return FALSE;
   }
-  lut_expected = (guint64)n_cb * buckets * k->cout * mdn_table_entry_bytes(spec.table_bits);
-  if (!check_count("split", n_split, (guint64)k->cin * spec.depth, error)
-      || !check_count("thresholds", n_thr, (guint64)k->cin * (buckets - 1), error)
-      || !check_count("exact_tap", n_exact_tap, n_exact, error)
-      || !check_count("exact_w", n_exact_w, (guint64)n_exact * k->cout, error)
-      || !check_count("cb_group", n_cb_group, n_cb, error)
-      || !check_count("lut_scale", n_scale, k->cout, error)
-      || !check_count("lut_offset", n_offset, k->cout, error))
-    goto out;
-  if (n_lut != lut_expected) {
+  expected[TIER_SPLIT] = (guint64)k->cin * st->spec.depth;
+  expected[TIER_THRESHOLDS] = (guint64)k->cin * (buckets - 1);
+  expected[TIER_EXACT_TAP] = n_exact;
+  expected[TIER_EXACT_W] = n_exact * k->cout;
+  expected[TIER_CB_GROUP] = n_cb;
+  expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
+        && !check_count(tier_field_name[field], st->count[field], expected[field], error))
+      return FALSE;
+  expected[TIER_LUT] = n_cb * buckets * k->cout * mdn_table_entry_bytes(st->spec.table_bits);
+  if (st->count[TIER_LUT] != expected[TIER_LUT]) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "lut has %zu bytes, expected %" G_GUINT64_FORMAT, (size_t)n_lut, lut_expected);
-    goto out;
+                "lut has %zu bytes, expected %" G_GUINT64_FORMAT, (size_t)st->count[TIER_LUT],
+                expected[TIER_LUT]);
+    return FALSE;
   }
+  return TRUE;
+}
 
+/* Where array `field` of a stored tier goes in an MdnTier. */
+static void *
+tier_field_dest(MdnTier *t, int field)
+{
+  switch (field) {
+  case TIER_SPLIT:
+    return t->split;
+  case TIER_THRESHOLDS:
+    return t->thresholds;
+  case TIER_EXACT_CHAN:
+    return t->exact_chan;
+  case TIER_EXACT_TAP:
+    return t->exact_tap;
+  case TIER_EXACT_W:
+    return t->exact_w;
+  case TIER_CB_CHAN:
+    return t->cb_chan;
+  case TIER_CB_GROUP:
+    return t->cb_group;
+  case TIER_LUT:
+    return t->lut;
+  case TIER_LUT_SCALE:
+    return t->lut_scale;
+  case TIER_LUT_OFFSET:
+    return t->lut_offset;
+  default:
+    g_assert_not_reached();
+  }
+}
+
+/* A checked stored tier as an MdnTier, validated value by value. */
+static MdnTier *
+stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
+{
   /* Sizes match data that is present, so this allocation is bounded by the file. */
-  t = mdn_tier_alloc(&spec, k->cin, k->cout, k->taps, k->dilation, (int)n_exact, (int)n_cb, error);
+  MdnTier *t = mdn_tier_alloc(&st->spec, k->cin, k->cout, k->taps, k->dilation,
+                              (int)st->count[TIER_EXACT_CHAN], (int)st->count[TIER_CB_CHAN], error);
+  int field;
+
   if (!t)
-    goto out;
-  if (n_name > 0)
-    memcpy(t->name, name, n_name + 1);
-  t->snr_db = snr_db;
-  t->cost = cost;
-#define COPY(dst, src, n, size)                                                                    \
-  do {                                                                                             \
-    if (n)                                                                                         \
-      memcpy(dst, src, (size_t)(n) * (size));                                                      \
-  } while (0)
-  COPY(t->split, split, n_split, 1);
-  COPY(t->thresholds, thr, n_thr, 4);
-  COPY(t->exact_chan, exact_chan, n_exact, 2);
-  COPY(t->exact_tap, exact_tap, n_exact, 4);
-  COPY(t->exact_w, exact_w, n_exact_w, 4);
-  COPY(t->cb_chan, cb_chan, n_cb, 2);
-  COPY(t->cb_group, cb_group, n_cb, 4);
-  COPY(t->lut, lut, n_lut, 1);
-  COPY(t->lut_scale, scale, n_scale, 4);
-  COPY(t->lut_offset, offset, n_offset, 4);
-#undef COPY
+    return NULL;
+  if (st->name_len > 0)
+    memcpy(t->name, st->name, st->name_len + 1);
+  t->snr_db = st->snr_db;
+  t->cost = st->cost;
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    if (st->count[field])
+      memcpy(tier_field_dest(t, field), st->array[field], st->count[field] * tier_elem_size[field]);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
-  if (spec.table_bits == 16) {
+  if (st->spec.table_bits == 16) {
     guint16 *v = t->lut;
     size_t e;
-    for (e = 0; e < n_lut / 2; e++)
+    for (e = 0; e < st->count[TIER_LUT] / 2; e++)
       v[e] = GUINT16_FROM_LE(v[e]);
   }
 #endif
   if (!mdn_tier_validate(t, error)) {
     mdn_tier_free(t);
-    t = NULL;
+    return NULL;
   }
-out:
-  for (j = 0; j < TIER_N_FIELDS; j++)
-    if (kids[j])
-      g_variant_unref(kids[j]);
+  return t;
+}
+
+static MdnTier *
+tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
+{
+  StoredTier st = { 0 };
+  MdnTier *t = NULL;
+
+  stored_tier_read(tv, &st);
+  if (stored_tier_check(&st, k, error))
+    t = stored_tier_copy(&st, k, error);
+  stored_tier_clear(&st);
   return t;
 }
 
@@ -502,29 +583,195 @@ fail:
   return NULL;
 }
 
-MdnModel *
-mdn_model_load_from_data(const void *data, size_t size, GError **error)
+/* The per-class claims of a variant: names, one SNR per tier each, and
+ * every tier's claim the worst of its classes. Checked before anything is
+ * allocated beyond what the file holds. */
+static gboolean
+claims_from_variant(MdnModel *m, GVariant *cv, GError **error)
+{
+  const gsize n_classes = g_variant_n_children(cv);
+  const char *names[MDN_MAX_CLASSES];
+  GVariant *kids[MDN_MAX_CLASSES] = { NULL };
+  double *snr = NULL;
+  gboolean ok = FALSE;
+  gsize c, d;
+  int t;
+
+  if (n_classes == 0)
+    return TRUE;
+  if (n_classes > MDN_MAX_CLASSES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: %zu classes, limit %d",
+                (size_t)n_classes, MDN_MAX_CLASSES);
+    return FALSE;
+  }
+  if (m->n_tiers == 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: classes without tiers");
+    return FALSE;
+  }
+  /* Names and array lengths first: nothing is allocated before every
+   * length is known to match the tiers the file holds. */
+  for (c = 0; c < n_classes; c++) {
+    GVariant *name_v, *snr_v;
+    gsize len, n;
+
+    kids[c] = g_variant_get_child_value(cv, c);
+    name_v = g_variant_get_child_value(kids[c], 0);
+    names[c] = g_variant_get_string(name_v, &len);
+    g_variant_unref(name_v); /* the string stays in kids[c] */
+    if (!mdn_class_name_check(names[c], len, MDN_ERROR_CORRUPT, error)) {
+      g_prefix_error(error, "claims: class %zu: ", (size_t)c);
+      goto out;
+    }
+    for (d = 0; d < c; d++)
+      if (strcmp(names[c], names[d]) == 0) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: class \"%s\" twice", names[c]);
+        goto out;
+      }
+    snr_v = g_variant_get_child_value(kids[c], 1);
+    n = g_variant_n_children(snr_v);
+    g_variant_unref(snr_v);
+    if (n != (gsize)m->n_tiers) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "claims: class \"%s\" has %zu SNRs for %d tiers", names[c], (size_t)n,
+                  m->n_tiers);
+      goto out;
+    }
+  }
+  snr = g_new(double, (gsize)m->n_tiers *n_classes);
+  for (c = 0; c < n_classes; c++) {
+    GVariant *snr_v = g_variant_get_child_value(kids[c], 1);
+    gsize n;
+    const double *values = g_variant_get_fixed_array(snr_v, &n, sizeof(double));
+
+    for (t = 0; t < m->n_tiers; t++) {
+      if (isnan(values[t])) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "claims: class \"%s\": the SNR of tier %d is NaN", names[c], t);
+        g_variant_unref(snr_v);
+        goto out;
+      }
+      snr[(gsize)t * n_classes + c] = values[t];
+    }
+    g_variant_unref(snr_v);
+  }
+  /* A tier's claim is the worst of its classes, exactly. */
+  for (t = 0; t < m->n_tiers; t++) {
+    double worst = snr[(gsize)t * n_classes];
+
+    for (c = 1; c < n_classes; c++)
+      worst = MIN(worst, snr[(gsize)t * n_classes + c]);
+    if (worst != m->tiers[t]->snr_db) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "tier %d: its SNR (%g dB) is not the worst of its classes' (%g dB)", t,
+                  m->tiers[t]->snr_db, worst);
+      goto out;
+    }
+  }
+  ok = mdn_model_set_classes(m, (int)n_classes, names, snr, error);
+out:
+  for (c = 0; c < n_classes; c++)
+    if (kids[c])
+      g_variant_unref(kids[c]);
+  g_free(snr);
+  return ok;
+}
+
+static long
+variant_rate(const MdnModel *m)
+{
+  return lround(m->kernel->rate);
+}
+
+/* Variant `index` of a version-2 payload. */
+static MdnModel *
+variant_from_variant(GVariant *vv, GError **error)
+{
+  MdnModel *m = model_from_variant(vv, error);
+  GVariant *cv;
+
+  if (!m)
+    return NULL;
+  cv = g_variant_get_child_value(vv, 3);
+  if (!claims_from_variant(m, cv, error)) {
+    mdn_model_free(m);
+    m = NULL;
+  }
+  g_variant_unref(cv);
+  return m;
+}
+
+static MdnPreset *
+preset_from_variants(GVariant *root, GError **error)
+{
+  const gsize n = g_variant_n_children(root);
+  MdnPreset *p;
+  gsize v;
+
+  if (n < 1 || n > MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%zu rate variants, expected 1..%d", (size_t)n,
+                MDN_MAX_VARIANTS);
+    return NULL;
+  }
+  p = mdn_preset_new();
+  for (v = 0; v < n; v++) {
+    GVariant *vv = g_variant_get_child_value(root, v);
+    MdnModel *m = variant_from_variant(vv, error);
+    const MdnModel *prev = v > 0 ? p->variants[v - 1] : NULL;
+
+    g_variant_unref(vv);
+    if (!m) {
+      g_prefix_error(error, "variant %zu: ", (size_t)v);
+      goto fail;
+    }
+    if (prev && variant_rate(m) <= variant_rate(prev)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %ld Hz after %ld Hz (variants are stored by rate, lowest "
+                  "first, each rate once)",
+                  (size_t)v, variant_rate(m), variant_rate(prev));
+      mdn_model_free(m);
+      goto fail;
+    }
+    if (prev && (m->kernel->cin != prev->kernel->cin || m->kernel->cout != prev->kernel->cout)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %d -> %d channels, the variant before it %d -> %d", (size_t)v,
+                  m->kernel->cin, m->kernel->cout, prev->kernel->cin, prev->kernel->cout);
+      mdn_model_free(m);
+      goto fail;
+    }
+    p->variants[p->n_variants++] = m;
+  }
+  return p;
+
+fail:
+  mdn_preset_free(p);
+  return NULL;
+}
+
+MdnPreset *
+mdn_preset_load_from_data(const void *data, size_t size, GError **error)
 {
   const guint8 *p = data;
   guint32 version, length;
   GBytes *bytes;
   GVariant *outer, *root;
-  MdnModel *m;
+  MdnPreset *preset = NULL;
+  const char *expected;
 
   if (size > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "%zu bytes, larger than the preset size limit of %zu", size, MDN_PRESET_MAX_BYTES);
     return NULL;
   }
-  if (size < PRESET_HEADER_BYTES || memcmp(p, PRESET_MAGIC, PRESET_MAGIC_BYTES) != 0) {
+  if (size < PRESET_HEADER_BYTES || memcmp(p, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES) != 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "not a maddness preset (no \"" PRESET_MAGIC "\" header)");
+                "not a maddness preset (no \"" MDN_PRESET_MAGIC "\" header)");
     return NULL;
   }
   version = get_le32(p + 8);
-  if (version != PRESET_VERSION) {
+  if (version != PRESET_VERSION && version != PRESET_VERSION_1) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
-                "preset format version %u, this build reads version %u", version, PRESET_VERSION);
+                "preset format version %u, this build reads versions %u to %u", version,
+                PRESET_VERSION_1, PRESET_VERSION);
     return NULL;
   }
   length = get_le32(p + 12);
@@ -554,45 +801,237 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     root = swapped;
   }
 #endif
-  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(MDN_PRESET_TYPE))) {
+  expected = version == PRESET_VERSION_1 ? MODEL_V1_TYPE : MDN_PRESET_TYPE;
+  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(expected))) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
-                g_variant_get_type_string(root), MDN_PRESET_TYPE);
+                g_variant_get_type_string(root), expected);
     g_variant_unref(root);
     return NULL;
   }
-  m = model_from_variant(root, error);
+  if (version == PRESET_VERSION_1) {
+    /* One model without classes: a preset of one variant. */
+    MdnModel *m = model_from_variant(root, error);
+
+    if (m) {
+      preset = mdn_preset_new();
+      preset->variants[preset->n_variants++] = m;
+    }
+  } else {
+    preset = preset_from_variants(root, error);
+  }
   g_variant_unref(root);
+  return preset;
+}
+
+/* The default variant taken out of `preset`, which is freed. */
+static MdnModel *
+take_default_variant(MdnPreset *preset)
+{
+  const MdnModel *def = mdn_preset_default_variant(preset);
+  MdnModel *m = NULL;
+  int v;
+
+  for (v = 0; v < preset->n_variants; v++)
+    if (preset->variants[v] == def) {
+      m = preset->variants[v];
+      preset->variants[v] = NULL;
+    }
+  mdn_preset_free(preset);
   return m;
 }
 
 MdnModel *
-mdn_model_load(const char *path, GError **error)
+mdn_model_load_from_data(const void *data, size_t size, GError **error)
 {
-  GError *local = NULL;
-  GStatBuf st;
-  char *contents;
-  gsize size;
-  MdnModel *m;
+  MdnPreset *preset = mdn_preset_load_from_data(data, size, error);
 
-  if (g_stat(path, &st) != 0) {
+  return preset ? take_default_variant(preset) : NULL;
+}
+
+/* The bytes of a preset file, read to its end: a regular file
+ * (mdn_file_open_regular) of at most MDN_PRESET_MAX_BYTES, even if it grows
+ * while it is read. Errors name the file. */
+static guint8 *
+read_preset_file(const char *path, size_t *size, GError **error)
+{
+  int fd = mdn_file_open_regular(path, error);
+  struct stat st;
+  guint8 *data = NULL;
+  size_t len = 0, cap;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0) {
     int saved = errno;
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
-    return NULL;
+    goto fail;
   }
   if ((guint64)st.st_size > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "%s: %" G_GUINT64_FORMAT " bytes, larger than the preset size limit of %zu", path,
                 (guint64)st.st_size, MDN_PRESET_MAX_BYTES);
-    return NULL;
+    goto fail;
   }
-  if (!g_file_get_contents(path, &contents, &size, &local)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
-    g_error_free(local);
-    return NULL;
+  cap = (size_t)st.st_size + 1; /* room to see the end */
+  data = g_malloc(cap);
+  for (;;) {
+    gssize got;
+    if (len == cap) {
+      if (len > MDN_PRESET_MAX_BYTES) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "%s: grew past the preset size limit of %zu bytes while read", path,
+                    MDN_PRESET_MAX_BYTES);
+        goto fail;
+      }
+      cap = MIN(2 * cap, MDN_PRESET_MAX_BYTES + 1);
+      data = g_realloc(data, cap);
+    }
+    got = read(fd, data + len, cap - len);
+    if (got == 0)
+      break;
+    if (got < 0 && errno != EINTR) {
+      int saved = errno;
+      g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
+      goto fail;
+    }
+    len += got > 0 ? (size_t)got : 0;
   }
-  m = mdn_model_load_from_data(contents, size, error);
-  g_free(contents);
-  if (!m)
+  close(fd);
+  *size = len;
+  return data;
+
+fail:
+  close(fd);
+  g_free(data);
+  return NULL;
+}
+
+MdnPreset *
+mdn_preset_load(const char *path, GError **error)
+{
+  size_t size = 0;
+  guint8 *data = read_preset_file(path, &size, error);
+  MdnPreset *p;
+
+  if (!data)
+    return NULL;
+  p = mdn_preset_load_from_data(data, size, error);
+  g_free(data);
+  if (!p)
     g_prefix_error(error, "%s: ", path);
-  return m;
+  return p;
+}
+
+MdnModel *
+mdn_model_load(const char *path, GError **error)
+{
+  MdnPreset *preset = mdn_preset_load(path, error);
+
+  return preset ? take_default_variant(preset) : NULL;
+}
+
+/* ---- presets of rate variants ------------------------------------------------ */
+
+MdnPreset *
+mdn_preset_new(void)
+{
+  return g_new0(MdnPreset, 1);
+}
+
+void
+mdn_preset_free(MdnPreset *p)
+{
+  int v;
+
+  if (!p)
+    return;
+  for (v = 0; v < p->n_variants; v++)
+    mdn_model_free(p->variants[v]);
+  g_free(p);
+}
+
+int
+mdn_preset_n_variants(const MdnPreset *p)
+{
+  return p->n_variants;
+}
+
+const MdnModel *
+mdn_preset_variant(const MdnPreset *p, int index)
+{
+  if (index < 0 || index >= p->n_variants)
+    return NULL;
+  return p->variants[index];
+}
+
+const MdnModel *
+mdn_preset_variant_at_rate(const MdnPreset *p, double rate)
+{
+  int v;
+
+  for (v = 0; v < p->n_variants; v++)
+    if (fabs(p->variants[v]->kernel->rate - rate) < 0.5)
+      return p->variants[v];
+  return NULL;
+}
+
+const MdnModel *
+mdn_preset_default_variant(const MdnPreset *p)
+{
+  const MdnModel *m = mdn_preset_variant_at_rate(p, 48000);
+
+  if (m || p->n_variants == 0)
+    return m;
+  return p->variants[p->n_variants - 1];
+}
+
+gboolean
+mdn_preset_add_variant(MdnPreset *p, MdnModel *m, GError **error)
+{
+  const long rate = variant_rate(m);
+  int v, at;
+
+  if (p->n_variants > 0
+      && (m->kernel->cin != p->variants[0]->kernel->cin
+          || m->kernel->cout != p->variants[0]->kernel->cout)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a %d -> %d channel model cannot be a variant of a %d -> %d channel preset",
+                m->kernel->cin, m->kernel->cout, p->variants[0]->kernel->cin,
+                p->variants[0]->kernel->cout);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (at = 0; at < p->n_variants && variant_rate(p->variants[at]) < rate; at++)
+    ;
+  if (at < p->n_variants && variant_rate(p->variants[at]) == rate) {
+    mdn_model_free(p->variants[at]);
+    p->variants[at] = m;
+    return TRUE;
+  }
+  if (p->n_variants == MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a preset holds at most %d rate variants", MDN_MAX_VARIANTS);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (v = p->n_variants; v > at; v--)
+    p->variants[v] = p->variants[v - 1];
+  p->variants[at] = m;
+  p->n_variants++;
+  return TRUE;
+}
+
+char *
+mdn_preset_describe_rates(const MdnPreset *p)
+{
+  GString *text = g_string_new(NULL);
+  int v;
+
+  for (v = 0; v < p->n_variants; v++) {
+    if (v > 0)
+      g_string_append(text, v + 1 == p->n_variants ? " and " : ", ");
+    g_string_append_printf(text, "%ld", variant_rate(p->variants[v]));
+  }
+  g_string_append(text, " Hz");
+  return g_string_free(text, FALSE);
 }

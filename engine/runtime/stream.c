@@ -8,7 +8,7 @@
  * H frames). Frames before the stream's start are zeros.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "stream-kernels.h"
+#include "dsp.h"
 
 #include <string.h>
 
@@ -36,9 +36,9 @@ struct _MdnStream {
    * path; fade_pos counts the frames already faded. */
   size_t fade_len, fade_pos;
   int fade_from;
-  float *fade_scratch;             /* [MDN_CHUNK * cout]: the old path's output */
-  const MdnStreamKernels *kernels; /* chosen once, from mdn_cpu_isa() */
-  MdnAudit *audit;                 /* the accuracy audit (audit.c), off by default */
+  float *fade_scratch;     /* [MDN_CHUNK * cout]: the old path's output */
+  const MdnStreamDsp *dsp; /* the process's kernels (mdn_dsp()) */
+  MdnAudit *audit;         /* the accuracy audit (audit.c), off by default */
 };
 
 MdnStream *
@@ -95,7 +95,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->fill = h;
   s->last_tier = MDN_NO_TIER;
   s->buffers = buffers;
-  s->kernels = mdn_stream_kernels_get(mdn_cpu_isa());
+  s->dsp = &mdn_dsp()->stream;
   s->x = g_new0(const float *, k->cin);
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
@@ -218,7 +218,7 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
     s->fill = s->history;
   }
 
-  s->nonfinite += s->kernels->deinterleave(s->buffers + s->fill, s->buf_len, in, (int)in_stride, n);
+  s->nonfinite += s->dsp->deinterleave(s->buffers + s->fill, s->buf_len, in, (int)in_stride, n);
   mdn_audit_chunk(s->audit, s->buffers, s->buf_len, s->fill, s->frame, n);
 
   for (g = 0; g < s->groups; g++) {

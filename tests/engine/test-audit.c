@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "mdn-private.h"
-#include "tier-kernels.h"
+#include "dsp.h"
 #include "mdn-signals.h"
 
 #define RATE 16000.0
@@ -133,13 +133,13 @@ free_channels(float **x, int channels)
   g_free(x);
 }
 
-/* The tier through its streaming kernels (a state on `kernels`), in chunks
- * of varying size: out[t * cout + o]. */
+/* The tier through its streaming kernels (a state on `dsp`), in chunks of
+ * varying size: out[t * cout + o]. */
 static float *
-stream_tier(const MdnTier *tier, const MdnTierKernels *kernels, float **x, size_t history, size_t n,
+stream_tier(const MdnTier *tier, const MdnTierDsp *dsp, float **x, size_t history, size_t n,
             const float *bias)
 {
-  MdnTierState *state = mdn_tier_state_new_kernels(tier, kernels);
+  MdnTierState *state = mdn_tier_state_new_dsp(tier, dsp);
   float *out = g_new(float, n * tier->cout);
   const float *xs[MDN_MAX_CHANNELS];
   size_t done = 0, step = 0;
@@ -180,8 +180,10 @@ static void
 test_tier_frame(void)
 {
   const size_t n = 12000;
+  MdnTierDsp scalar;
   int which, t;
 
+  mdn_tier_dsp_init(&scalar, 0); /* the plain-C reference alone */
   for (which = 0; which < N_MODELS; which++) {
     const MdnModel *m = model_number(which);
     const MdnKernel *k = mdn_model_kernel(m);
@@ -193,8 +195,8 @@ test_tier_frame(void)
     for (t = 0; t < mdn_model_n_tiers(m); t++) {
       const MdnTier *tier = mdn_model_tier(m, t);
       float **x = deinterleave(in, k->cin, n, history);
-      float *ref = stream_tier(tier, mdn_tier_kernels_scalar(), x, history, n, k->bias);
-      float *native = stream_tier(tier, mdn_tier_kernels(mdn_cpu_isa()), x, history, n, k->bias);
+      float *ref = stream_tier(tier, &scalar, x, history, n, k->bias);
+      float *native = stream_tier(tier, &mdn_dsp()->tier, x, history, n, k->bias);
       guint32 sums[MDN_MAX_CHANNELS];
       float y[MDN_MAX_CHANNELS];
       double worst = 0;

@@ -11,7 +11,7 @@
 #define RATE 16000.0
 #define REL_BOUND 1e-5
 
-/* Exported by exact.c for the benchmark; used here to cover the FFT path
+/* Exported by exact.c and exact-plan.c for the benchmark; used here to cover the FFT path
  * at sizes where the planner would pick the direct form. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
@@ -91,7 +91,7 @@ test_short(void)
   run_taps(64, 3000);
 }
 
-/* The crossover of exact.c (ISA-dependent: ~250 taps scalar, ~512 AVX2):
+/* The crossover of the planner (exact-plan.c; ISA-dependent: ~250 taps scalar, ~512 AVX2):
  * the planner's choice flips somewhere in here
  * (for 1->1, dilation 1); both sides must be exact. */
 static void

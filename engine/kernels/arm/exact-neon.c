@@ -1,13 +1,13 @@
-/* exact-kernels-neon.c: the exact path's kernels for AArch64 Advanced SIMD
- * (NEON, part of every AArch64 CPU; built only for AArch64 hosts). See
- * exact-kernels.h.
+/* arm/exact-neon.c: the exact path's kernels for AArch64 Advanced SIMD
+ * (NEON, part of every AArch64 CPU; built only for AArch64 hosts, put in the
+ * table by arm/init.c). See exact-kernels.h.
  *
  * Direct form: vectorised over rows, 4 per vector. Each tap's weight is
  * multiplied into unaligned loads of x at t - k*dil with FMAs; blocks of 8
  * vectors (32 rows) keep 8 independent FMA chains in flight. Every row sums
- * in tap order, fused, as the reference does (rows past the last whole
- * vector use fmaf, the same rounding), so a row's result does not depend on
- * its block.
+ * in tap order, as the reference does, fused (rows past the last whole
+ * vector use fmaf, the same rounding as the lanes), so a row's result does
+ * not depend on its block.
  *
  * Complex multiply-accumulate: ld2 splits 4 interleaved complex into real
  * and imaginary vectors; re += s.r h.r - s.i h.i, im += s.r h.i + s.i h.r
@@ -97,9 +97,10 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_row1(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-static void
-fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-         size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                   size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                   const float *const *x, size_t offset)
 {
   int o;
   for (o = 0; o < n_out; o++)
@@ -116,9 +117,9 @@ fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, siz
     y.val[1] = vfmaq_f32(y.val[1], sv.val[1], hv.val[0]);                                          \
   } while (0)
 
-static void
-cmac_neon(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, size_t h_stride,
-          int n_spec, int bins)
+void
+mdn_exact_cmac_neon(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
+                    size_t h_stride, int n_spec, int bins)
 {
   int b = 0, j;
   for (; b + 8 <= bins; b += 8) {
@@ -158,5 +159,3 @@ cmac_neon(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, 
     y[b].i = yi;
   }
 }
-
-const MdnExactKernels mdn_exact_kernels_neon = { MDN_ISA_NEON, fir_neon, cmac_neon };

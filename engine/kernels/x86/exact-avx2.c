@@ -1,5 +1,6 @@
-/* exact-kernels-avx2.c: the exact path's kernels for AVX2 + FMA (compiled
- * with -mavx2 -mfma, called only when the CPU has both). See exact-kernels.h.
+/* x86/exact-avx2.c: the exact path's kernels for AVX2 + FMA (compiled with
+ * -mavx2 -mfma; x86/init.c puts them in the table when the CPU has the AVX2
+ * level). See exact-kernels.h.
  *
  * Direct form: vectorised over rows, 8 per vector. Each tap's weight is
  * broadcast and multiplied into unaligned loads of x at t - k*dil. Blocks of
@@ -114,9 +115,10 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_rows8(acc + t, MIN(n - t, 8), w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-static void
-fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-         size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                   size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                   const float *const *x, size_t offset)
 {
   int o;
   /* One output at a time: blocking two outputs over 32 rows (sharing each
@@ -139,9 +141,9 @@ cmac_finish(__m256 re, __m256 im)
   return _mm256_addsub_ps(re, _mm256_permute_ps(im, 0xB1));
 }
 
-static void
-cmac_avx2(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, size_t h_stride,
-          int n_spec, int bins)
+void
+mdn_exact_cmac_avx2(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
+                    size_t h_stride, int n_spec, int bins)
 {
   int b = 0, j;
   for (; b + 16 <= bins; b += 16) {
@@ -171,5 +173,3 @@ cmac_avx2(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, 
     _mm256_maskstore_ps((float *)(y + b), m, cmac_finish(r0, i0));
   }
 }
-
-const MdnExactKernels mdn_exact_kernels_avx2 = { MDN_ISA_AVX2, fir_avx2, cmac_avx2 };

@@ -1,6 +1,7 @@
-/* exact-kernels-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
- * (compiled with those flags, called only when the CPU has them). The same
- * scheme as exact-kernels-avx2.c with 16 floats per vector: blocks of 8
+/* x86/exact-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
+ * (compiled with those flags; x86/init.c puts them in the table when the
+ * CPU has the AVX-512 level). The same scheme as exact-avx2.c with 16
+ * floats per vector: blocks of 8
  * vectors (128 rows) for the direct form, 4 vectors (32 bins) for the
  * complex multiply-accumulate, and masked loads and stores for the rest.
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -117,9 +118,9 @@ cmac_finish(__m512 re, __m512 im)
   return _mm512_fmaddsub_ps(re, _mm512_set1_ps(1.0f), _mm512_permute_ps(im, 0xB1));
 }
 
-static void
-cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, size_t h_stride,
-            int n_spec, int bins)
+void
+mdn_exact_cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
+                      size_t h_stride, int n_spec, int bins)
 {
   int b = 0, j;
   for (; b + 32 <= bins; b += 32) {
@@ -150,14 +151,13 @@ cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h
   }
 }
 
-static void
-fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                     size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                     const float *const *x, size_t offset)
 {
   int o;
   for (o = 0; o < n_out; o++)
     fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
                    cin, dil, x, offset);
 }
-
-const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512, cmac_avx512 };
