@@ -210,7 +210,9 @@ GST_START_TEST(test_changes_while_running)
 GST_END_TEST;
 
 /* The audit measuring, min-snr choosing the tier (through several tiers and
- * switches), the audit off and on again, quality and min-snr changes. The
+ * switches), the audit off and on again, quality and min-snr changes, live
+ * preset swaps (the same preset loaded again: a new stream warming up and
+ * crossfading in with the audit and the governor on). The
  * audio is the held-out part of the bank preset's fit audio, looped: the
  * tiers' claims were measured on it, so no accuracy message is due. */
 GST_START_TEST(test_audit_and_min_snr)
@@ -240,6 +242,8 @@ GST_START_TEST(test_audit_and_min_snr)
       g_object_set(h->element, "audit", TRUE, NULL);
     if (j % 7 == 3)
       g_object_set(h->element, "quality", j % 11, NULL);
+    if (j % 30 == 15) /* a live swap: the new stream audited and governed from its start */
+      g_object_set(h->element, "preset", bank_path, NULL);
     for (k = 0; k < RATE / n; k++) {
       push_pull_io(h, speech + k % 2 * n, n, 1, 4, frame, FALSE);
       frame += n;
