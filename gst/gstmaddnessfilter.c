@@ -95,16 +95,17 @@
  * on that file, switching tiers as its character changes (GST_DEBUG=maddnessfilter:4
  * logs each switch with the measured SNRs).
  * |[
- * gst-launch-1.0 -m audiotestsrc wave=white-noise num-buffers=300 ! audio/x-raw,rate=48000 !
+ * gst-launch-1.0 -m audiotestsrc wave=violet-noise num-buffers=300 ! audio/x-raw,rate=48000 !
  * audioconvert ! maddnessfilter preset=lowpass quality=0 ! fakesink
- * ]| Runs white noise, which the shipped lowpass was not fitted on, through its
- * fastest tier; `-m` prints the accuracy message when it comes, about 4 s of audio
- * in (this 1->1 kernel's exact path is so cheap that 5 % of it audits a few frames a
- * second, so the audit smooths over about 6 s and reports after 3 s), e.g.:
+ * ]| Runs violet noise (its energy rising 6 dB an octave to the top), unlike every
+ * class of audio the shipped lowpass was fitted on, through its fastest tier; `-m`
+ * prints the accuracy message when it comes, about 4 s of audio in (this 1->1
+ * kernel's exact path is so cheap that 5 % of it audits a few frames a second, so
+ * the audit smooths over about 6 s and reports after 3 s), e.g.:
  * |[
- * Got message #53 from element "maddnessfilter0" (element): maddness-accuracy,
- * tier=(string)s8d4e2q6, expected-snr=(double)18.168618548929732,
- * measured-snr=(double)3.3921651840209961;
+ * Got message #54 from element "maddnessfilter0" (element): maddness-accuracy,
+ * tier=(string)s8d4e2q6, expected-snr=(double)9.630286324426848,
+ * measured-snr=(double)-17.022565841674805;
  * ]|
  */
 
@@ -1636,7 +1637,9 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * DISCONT buffer or a caps change), and with #GstMaddnessFilter:audit off,
    * the element takes the fastest tier whose expected-snr (the SNR measured
    * when the preset was fitted) is at least min-snr. A min-snr above every
-   * tier runs the exact path. Read per buffer; controllable.
+   * tier runs the exact path. Read per buffer; controllable. Kept as a float
+   * (shared with the streaming thread without a lock): reads back rounded
+   * to about 1e-6 dB.
    *
    * Range: 0 - 200. Default: 0 (off: quality picks the path).
    */
