@@ -80,10 +80,16 @@ check-neon:
 	  $(NEON_TESTS) || status=$$?; \
 	python3 tools/test-summary.py $(NEON_BUILD)/meson-logs/testlog.json; exit $$status
 
-# The plugin from the build tree, the presets from the source tree.
+# The plugin from the build tree, the presets from the source tree: the
+# quality knob on lowpass (1->1), bank16 (1->16) and beam8 (8->2), whose
+# sample is the shipped speech as beam8's array hears it from +30 degrees
+# (design-kernels --array, with the speech rotated by half from -40 degrees).
+DEMO_ARRAY = $(BUILD)/demo-array.wav
 demo: build
+	$(BUILD)/presets/design-kernels --array $(DEMO_ARRAY) presets/sample-speech.wav
 	GST_PLUGIN_PATH=$(abspath $(BUILD))/gst MADDNESS_PRESET_PATH=$(CURDIR)/presets \
-	  $(BUILD)/tools/maddness-demo presets/sample-speech.wav lowpass
+	  $(BUILD)/tools/maddness-demo --sample presets/sample-speech.wav --sample $(DEMO_ARRAY) \
+	  --out demo-out.wav lowpass bank16 beam8
 
 # Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
 presets: build
