@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "bench-peers.h"
+#include "bench-nam.h"
 #include "maddness.h"
 #include "mdn-signals.h"
 
@@ -48,6 +49,8 @@ static const Workload workloads[] = {
   { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0, 0 },
   { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0, 16384 },
   { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0, 8192 },
+  /* a trained model, run exact (bench-nam.c): 512-frame blocks, its own peers */
+  { "nam-standard", "NAM WaveNet, A1 standard topology, 13,802 weights", 0, 0 },
 };
 
 /* One method of one workload: its instance, then what was measured. */
@@ -77,7 +80,9 @@ static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     "One JSON object per result line on stdout (the table goes to stderr)", NULL },
   { "workload", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &opt_workloads,
-    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb", "NAME" },
+    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb, "
+    "nam-standard",
+    "NAME" },
   { "method", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &opt_methods,
     "Measure this method only (repeatable; mdn-fastest names tier 0)", "NAME" },
   { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
@@ -671,7 +676,11 @@ main(int argc, char **argv)
   g_free(date);
 
   for (i = 0; i < G_N_ELEMENTS(workloads); i++)
-    if (workload_wanted(workloads[i].name))
+    if (!workload_wanted(workloads[i].name))
+      continue;
+    else if (strcmp(workloads[i].name, "nam-standard") == 0)
+      bench_nam_standard(opt_seconds, opt_runs, text_out(), opt_json, cpu_model, engine_isa);
+    else
       run_workload(&workloads[i]);
 
   g_free(cpu_model);

@@ -107,6 +107,14 @@
  * tier=(string)s8d4e2q6, expected-snr=(double)9.630286324426848,
  * measured-snr=(double)-17.022565841674805;
  * ]|
+ * gst-launch-1.0 alsasrc ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 !
+ * maddnessfilter preset=/path/to/capture.nam ! audioconvert ! autoaudiosink
+ * ]| Runs a Neural Amp Modeler capture (.nam) on a guitar input. A trained
+ * model runs exact at the rate of its file (48 kHz when it gives none; other
+ * rates do not negotiate: hence audioresample); quality picks the submodel
+ * of a slimmable file (NAM's size quality / 10; the tier property names it
+ * model-N); its level metadata are the loudness, input-level and
+ * output-level properties.
  */
 
 #include "gstmaddness-common.h"
@@ -149,6 +157,9 @@ enum {
   PROP_MEASURED_SNR,
   PROP_AUDIT,
   PROP_MIN_SNR,
+  PROP_LOUDNESS,
+  PROP_INPUT_LEVEL,
+  PROP_OUTPUT_LEVEL,
 };
 
 /* What the read-only properties report for one path of a preset. */
@@ -185,8 +196,12 @@ typedef struct _PresetState PresetState;
  * default variant until caps are known). */
 struct _PresetState {
   MdnPreset *preset;
+  /* Or a trained model (a .nam file), run exact at one rate; its "tiers" are
+   * its submodels (quality picks one, as NAM's slimmable size quality / 10). */
+  MdnNet *net;
+  MdnNetStream *net_stream;
   PresetShape shape;
-  TierDesc **variant_tiers; /* per variant: n_tiers + 1 descriptors */
+  TierDesc **variant_tiers; /* per variant (one for a trained model): n_tiers + 1 descriptors */
   char *path;
   const MdnModel *model; /* the variant in use, inside `preset` */
   int cin, cout, rate, n_tiers;
@@ -241,6 +256,8 @@ struct _GstMaddnessFilter {
   gpointer pending;     /* atomic PresetState *: the newest loaded preset */
   gpointer retired;     /* atomic PresetState * list: to free off the streaming thread */
   gpointer tier_in_use; /* atomic const TierDesc *, inside a live state */
+  /* A trained model's levels (NAN: none, or a preset): object lock */
+  double loudness, input_level, output_level;
 };
 
 static const TierDesc exact_desc = { "exact", INFINITY };
@@ -286,6 +303,96 @@ publish_tier(GstMaddnessFilter *self, const PresetState *state, int tier)
     g_atomic_pointer_set(&self->tier_in_use, (gpointer)desc);
 }
 
+/* ---- trained models (.nam) beside presets -------------------------------- */
+
+/* The path quality runs: a preset's tier, or a trained model's submodel. */
+static int
+quality_tier(const PresetState *state, int quality)
+{
+  if (state->net)
+    return mdn_net_submodel_for_quality(state->net, quality);
+  return quality_to_tier(quality, state->n_tiers);
+}
+
+static void
+state_process(PresetState *state, int tier, const float *in, float *out, size_t n_frames)
+{
+  if (state->net)
+    mdn_net_stream_process(state->net_stream, tier, in, out, n_frames);
+  else
+    mdn_stream_process(state->stream, tier, in, out, n_frames);
+}
+
+static void
+state_reset(PresetState *state)
+{
+  if (state->net)
+    mdn_net_stream_reset(state->net_stream);
+  else
+    mdn_stream_reset(state->stream);
+}
+
+static guint64
+state_nonfinite(const PresetState *state)
+{
+  return state->net ? mdn_net_stream_nonfinite_count(state->net_stream)
+                    : mdn_stream_nonfinite_count(state->stream);
+}
+
+/* A .nam file: its submodels as the state's paths. */
+static PresetState *
+state_load_net(char *path, GError **error)
+{
+  PresetState *state;
+  MdnNet *net = mdn_net_load(path, error);
+  MdnNetInfo info;
+  int i;
+
+  if (!net) {
+    g_free(path);
+    return NULL;
+  }
+  state = g_new0(PresetState, 1);
+  state->net = net;
+  state->path = path;
+  state->cin = mdn_net_in_channels(net);
+  state->cout = mdn_net_out_channels(net);
+  state->rate = (int)lround(mdn_net_rate(net));
+  state->n_tiers = mdn_net_n_submodels(net);
+  state->tiers = g_new0(TierDesc, state->n_tiers + 1);
+  for (i = 0; i < state->n_tiers; i++) {
+    mdn_net_submodel_info(net, i, &info);
+    g_snprintf(state->tiers[i].name, MDN_TIER_NAME_MAX, "model-%d", i);
+    state->tiers[i].snr_db = INFINITY; /* each submodel runs exact */
+    state->warmup = MAX(state->warmup, (gint64)info.receptive_field);
+  }
+  state->warmup = MIN(state->warmup, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
+  state->tiers[state->n_tiers] = exact_desc;
+  /* One variant, at the file's rate. */
+  state->shape.cin = state->cin;
+  state->shape.cout = state->cout;
+  state->shape.n_rates = 1;
+  state->shape.rates[0] = state->rate;
+  state->variant_tiers = g_new(TierDesc *, 1);
+  state->variant_tiers[0] = state->tiers;
+  state->watch = g_new0(TierWatch, 1); /* not used: nothing to audit */
+  state->running = NOT_RUN;
+  state->watched = MDN_TIER_EXACT;
+  return state;
+}
+
+/* The trained model's levels as read-only properties (NAN for a preset). */
+static void
+publish_levels(GstMaddnessFilter *self, const PresetState *state)
+{
+  const MdnNetMetadata *m = state->net ? mdn_net_metadata(state->net) : NULL;
+  GST_OBJECT_LOCK(self);
+  self->loudness = m ? m->loudness : NAN;
+  self->input_level = m ? m->input_level_dbu : NAN;
+  self->output_level = m ? m->output_level_dbu : NAN;
+  GST_OBJECT_UNLOCK(self);
+}
+
 /* Floats shared with the streaming thread as bits in atomic ints. */
 static float
 atomic_float_get(gint *bits)
@@ -319,11 +426,13 @@ claim_to_tier(const PresetState *state, double min_snr)
   return MDN_TIER_EXACT;
 }
 
-/* The path a state runs before its stream has run: what `tier` reports. */
+/* The path a state runs before its stream has run: what `tier` reports.
+ * min-snr does not apply to a trained model (nothing to audit, each
+ * submodel runs exact). */
 static int
 initial_tier(const PresetState *state, int quality, double min_snr)
 {
-  return min_snr > 0 ? claim_to_tier(state, min_snr) : quality_to_tier(quality, state->n_tiers);
+  return min_snr > 0 && !state->net ? claim_to_tier(state, min_snr) : quality_tier(state, quality);
 }
 
 /* What the `tier` property reports for a state: the path it runs. */
@@ -338,6 +447,8 @@ state_tier(const PresetState *state, int quality, double min_snr)
 static void
 state_drop_stream(PresetState *state)
 {
+  mdn_net_stream_free(state->net_stream);
+  state->net_stream = NULL;
   mdn_stream_free(state->stream);
   g_free(state->scratch);
   state->stream = NULL;
@@ -357,6 +468,7 @@ state_free(PresetState *state)
     g_free(state->variant_tiers[v]);
   g_free(state->variant_tiers);
   mdn_preset_free(state->preset);
+  mdn_net_free(state->net);
   g_free(state->watch);
   g_free(state->path);
   g_free(state);
@@ -367,11 +479,15 @@ state_free(PresetState *state)
 static void
 state_select(PresetState *state, int index)
 {
-  const MdnModel *model = mdn_preset_variant(state->preset, index);
-  const MdnKernel *k = mdn_model_kernel(model);
+  const MdnModel *model;
+  const MdnKernel *k;
+  gboolean changed;
 
-  const gboolean changed = model != state->model;
-
+  if (state->net)
+    return; /* one variant, selected at load */
+  model = mdn_preset_variant(state->preset, index);
+  k = mdn_model_kernel(model);
+  changed = model != state->model;
   if (changed)
     state_drop_stream(state);
   state->model = model;
@@ -412,6 +528,8 @@ state_load(const char *name, GError **error)
   path = mdn_preset_find(name, error);
   if (!path)
     return NULL;
+  if (mdn_net_file_is_model(path))
+    return state_load_net(path, error);
   preset = mdn_preset_load(path, error); /* its errors name the file */
   if (!preset) {
     g_free(path);
@@ -452,8 +570,20 @@ state_load(const char *name, GError **error)
 static gboolean
 state_make_stream(PresetState *state, int groups, gboolean audit, GError **error)
 {
-  MdnStream *stream = mdn_stream_new(state->model, groups, error);
+  MdnStream *stream;
 
+  if (state->net) {
+    MdnNetStream *net_stream = mdn_net_stream_new(state->net, groups, error);
+    if (!net_stream)
+      return FALSE;
+    state_drop_stream(state);
+    state->net_stream = net_stream;
+    state->groups = groups;
+    state->scratch = g_new(float, (gsize)SWAP_SCRATCH_FRAMES *groups * state->cout);
+    state->nonfinite_warned = FALSE;
+    return TRUE;
+  }
+  stream = mdn_stream_new(state->model, groups, error);
   if (!stream)
     return FALSE;
   /* Quality changes crossfade between paths like preset swaps do. */
@@ -628,6 +758,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
       continue;
     }
     GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
+    publish_levels(self, state);
     self->have_shape = TRUE;
     self->shape = state->shape;
     /* From here on the streaming thread owns `state`. */
@@ -716,6 +847,15 @@ gst_maddness_filter_get_property(GObject *object, guint prop_id, GValue *value, 
     g_mutex_unlock(&self->config_lock);
     break;
   }
+  case PROP_LOUDNESS:
+  case PROP_INPUT_LEVEL:
+  case PROP_OUTPUT_LEVEL:
+    GST_OBJECT_LOCK(self);
+    g_value_set_double(value, prop_id == PROP_LOUDNESS      ? self->loudness
+                              : prop_id == PROP_INPUT_LEVEL ? self->input_level
+                                                            : self->output_level);
+    GST_OBJECT_UNLOCK(self);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -768,6 +908,7 @@ gst_maddness_filter_start(GstBaseTransform *trans)
     g_free(name);
     return FALSE;
   }
+  publish_levels(self, state);
   GST_INFO_OBJECT(self, "preset %s: %d -> %d channels, %d rate variants", state->path, state->cin,
                   state->cout, state->shape.n_rates);
   g_free(name);
@@ -1138,7 +1279,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
       return FALSE;
     }
   } else {
-    mdn_stream_reset(state->stream);
+    state_reset(state);
     state->nonfinite_warned = FALSE;
   }
   self->negotiated = TRUE;
@@ -1222,21 +1363,21 @@ gst_maddness_filter_before_transform(GstBaseTransform *trans, GstBuffer *buffer)
 static void
 apply_audit(PresetState *state, gboolean audit)
 {
-  if (state->audit_on == audit)
+  if (state->net || state->audit_on == audit)
     return;
   mdn_stream_set_audit(state->stream, audit ? MDN_AUDIT_DEFAULT_FRACTION : 0);
   state->audit_on = audit;
 }
 
 /* Streaming thread: the path for the next buffer. With min-snr the engine's
- * governor picks it from the audited SNRs (the fitted claims until the
- * audit has measured, or with the audit off); else quality does. */
+ * governor picks a preset's tier from the audited SNRs (the fitted claims
+ * until the audit has measured, or with the audit off); else quality does. */
 static int
 choose_tier(GstMaddnessFilter *self, PresetState *state, int quality, double min_snr)
 {
   int tier;
 
-  if (min_snr > 0) {
+  if (min_snr > 0 && !state->net) {
     tier = mdn_stream_pick_tier(state->stream, state->running, min_snr);
     if (tier != state->running && state->running != NOT_RUN)
       GST_INFO_OBJECT(self, "min-snr %.1f dB: %s (measured %.1f dB) -> %s (measured %.1f dB)",
@@ -1244,10 +1385,19 @@ choose_tier(GstMaddnessFilter *self, PresetState *state, int quality, double min
                       mdn_stream_audit_snr(state->stream, state->running),
                       state_desc(state, tier)->name, mdn_stream_audit_snr(state->stream, tier));
   } else {
-    tier = quality_to_tier(quality, state->n_tiers);
+    tier = quality_tier(state, quality);
   }
   state->running = tier;
   return tier;
+}
+
+/* What measured-snr reports for a state running `tier`: the audit's SNR of
+ * a preset's tier (infinity for its exact path); NaN for a trained model,
+ * which has nothing to audit. */
+static double
+state_measured_snr(const PresetState *state, int tier)
+{
+  return state->net ? NAN : mdn_stream_audit_snr(state->stream, tier);
 }
 
 /* What the accuracy message says. */
@@ -1266,7 +1416,7 @@ watch_accuracy(PresetState *state, int tier, size_t n_frames, AccuracyReport *re
   TierWatch *w;
   double measured, expected;
 
-  if (tier < 0 || tier >= state->n_tiers)
+  if (state->net || tier < 0 || tier >= state->n_tiers)
     return FALSE;
   w = &state->watch[tier];
   if (tier != state->watched) {
@@ -1336,11 +1486,11 @@ promote_incoming(GstMaddnessFilter *self)
 static void
 reset_history(GstMaddnessFilter *self)
 {
-  mdn_stream_reset(self->active->stream);
+  state_reset(self->active);
   self->active->nonfinite_warned = FALSE;
   if (self->incoming) {
     /* Both now start from silence: the new one is ready at once. */
-    mdn_stream_reset(self->incoming->stream);
+    state_reset(self->incoming);
     promote_incoming(self);
     self->active->nonfinite_warned = FALSE;
   }
@@ -1363,7 +1513,7 @@ run_incoming(GstMaddnessFilter *self, int quality, double min_snr, gboolean audi
   while (done < n_frames) {
     size_t chunk = MIN(n_frames - done, SWAP_SCRATCH_FRAMES), f, c;
 
-    mdn_stream_process(next->stream, tier, in + done * in_channels, next->scratch, chunk);
+    state_process(next, tier, in + done * in_channels, next->scratch, chunk);
     for (f = 0; f < chunk; f++) {
       gint64 pos = self->incoming_frames + (gint64)f - next->warmup;
       float *o = out + (done + f) * out_channels;
@@ -1403,7 +1553,8 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   if (!self->incoming || self->incoming_frames < self->incoming->warmup)
     pending = g_atomic_pointer_exchange(&self->pending, NULL);
   if (pending) {
-    if (!self->active || pending->groups != self->groups || !pending->stream) {
+    if (!self->active || pending->groups != self->groups
+        || (!pending->stream && !pending->net_stream)) {
       /* Cannot happen: set_caps takes pending states first. Keep it safe. */
       retire(self, pending);
     } else {
@@ -1413,7 +1564,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
     }
   }
   state = self->active;
-  if (G_UNLIKELY(!state || !state->stream)) {
+  if (G_UNLIKELY(!state || (!state->stream && !state->net_stream))) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps negotiated."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -1440,9 +1591,8 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   state = self->active;
   apply_audit(state, audit);
   tier = choose_tier(self, state, quality, min_snr);
-  mdn_stream_process(state->stream, tier, (const float *)in_map.data, (float *)out_map.data,
-                     n_frames);
-  nonfinite = mdn_stream_nonfinite_count(state->stream);
+  state_process(state, tier, (const float *)in_map.data, (float *)out_map.data, n_frames);
+  nonfinite = state_nonfinite(state);
   warn_nonfinite = nonfinite > 0 && !state->nonfinite_warned;
   if (warn_nonfinite)
     state->nonfinite_warned = TRUE;
@@ -1456,9 +1606,9 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   gst_buffer_unmap(inbuf, &in_map);
 
   state = self->active;
-  publish_tier(self, state, state_tier(state, quality, min_snr));
-  atomic_float_set(&self->measured_bits,
-                   (float)mdn_stream_audit_snr(state->stream, state_tier(state, quality, min_snr)));
+  tier = state_tier(state, quality, min_snr);
+  publish_tier(self, state, tier);
+  atomic_float_set(&self->measured_bits, (float)state_measured_snr(state, tier));
   if (G_UNLIKELY(report_accuracy))
     post_accuracy(self, &report);
   if (G_UNLIKELY(warn_nonfinite)) {
@@ -1567,6 +1717,25 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
                           "Name of the path in use: \"exact\", or the tier's spec (e.g. s4d6e8); "
                           "NULL before a preset is loaded",
                           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /* A trained model's (.nam) levels, from its metadata. */
+  g_object_class_install_property(
+      gobject_class, PROP_LOUDNESS,
+      g_param_spec_double("loudness", "Loudness",
+                          "A .nam model's loudness metadata (dB of its output for NAM's standard "
+                          "input); NaN when the file gives none or for a preset",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(
+      gobject_class, PROP_INPUT_LEVEL,
+      g_param_spec_double("input-level", "Input level",
+                          "A .nam model's input_level_dbu: the analog level (dBu) its 0 dBFS input "
+                          "stands for; NaN when unknown",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(
+      gobject_class, PROP_OUTPUT_LEVEL,
+      g_param_spec_double("output-level", "Output level",
+                          "A .nam model's output_level_dbu: the analog level (dBu) of its 0 dBFS "
+                          "output; NaN when unknown",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstMaddnessFilter:measured-snr:
@@ -1580,7 +1749,8 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * seen enough audio (half its smoothing time: 0.5 s, up to a few seconds
    * for cheap 1->1 kernels) after the stream starts, a flush, a DISCONT
    * buffer or a caps change; NaN with the audit off; NaN before a preset is
-   * loaded. Updated per buffer.
+   * loaded and for a trained model (.nam: nothing to audit). Updated per
+   * buffer.
    *
    * Range: -inf - inf. Read before any measurement: NaN (the parameter's
    * nominal default is inf, as NaN cannot be one).
@@ -1637,9 +1807,9 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * DISCONT buffer or a caps change), and with #GstMaddnessFilter:audit off,
    * the element takes the fastest tier whose expected-snr (the SNR measured
    * when the preset was fitted) is at least min-snr. A min-snr above every
-   * tier runs the exact path. Read per buffer; controllable. Kept as a float
-   * (shared with the streaming thread without a lock): reads back rounded
-   * to about 1e-6 dB.
+   * tier runs the exact path. A trained model (.nam) has no tiers to audit:
+   * quality picks its submodel whatever min-snr says. Read per buffer; controllable. Kept as a
+   * float (shared with the streaming thread without a lock): reads back rounded to about 1e-6 dB.
    *
    * Range: 0 - 200. Default: 0 (off: quality picks the path).
    */
@@ -1680,6 +1850,7 @@ gst_maddness_filter_init(GstMaddnessFilter *self)
   self->audit = DEFAULT_AUDIT;
   atomic_float_set(&self->min_snr_bits, (float)DEFAULT_MIN_SNR);
   atomic_float_set(&self->measured_bits, NAN);
+  self->loudness = self->input_level = self->output_level = NAN;
   /* Never in place: the input and output channel counts may differ. */
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), FALSE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);
