@@ -12,7 +12,8 @@
  * swap, the accuracy audit (measured-snr) and min-snr's governor work on the
  * new variant's stream as the engine's do on a stream of it fed the same
  * buffers (tier, expected-snr and measured-snr equal after every buffer,
- * with tier switches). Then playbin with
+ * and the output bit for bit: the governor's switches crossfaded as the
+ * engine crossfades them). Then playbin with
  * audio-filter=maddnessfilter plays 44.1, 48 and 96 kHz WAV files through
  * every shipped preset (MADDNESS_SHIPPED_PRESETS) with no resampling between
  * the decoder and the element (the negotiated caps), its expected-snr the
@@ -440,7 +441,9 @@ typedef struct {
   const MdnModel *variant;
   MdnStream *stream;
   int tier, switches;
-  float *out; /* one buffer's output */
+  int blended; /* buffers still to come whose output is not the mirror's alone (a swap's crossfade)
+                */
+  float *out;  /* one buffer's output */
 } Mirror;
 
 static void
@@ -452,6 +455,8 @@ mirror_init(Mirror *m, const MdnModel *variant)
   m->stream = mdn_stream_new(variant, 1, &error);
   g_assert_no_error(error);
   mdn_stream_set_audit(m->stream, MDN_AUDIT_DEFAULT_FRACTION);
+  /* The element's crossfade between paths: 10 ms. */
+  mdn_stream_set_crossfade(m->stream, (size_t)lround(mdn_model_kernel(variant)->rate / 100));
   m->tier = MDN_TIER_EXACT;
   m->switches = -1; /* the first pick is not a switch */
   m->out = g_new(float, (size_t)1000 * mdn_model_kernel(variant)->cout);
@@ -486,8 +491,10 @@ assert_mirrored(GstElement *element, const Mirror *m, const char *when)
   g_free(tier);
 }
 
-/* Pushes n mono frames in buffers of 1000 (output dropped), the mirror (if
- * any) fed each buffer as the element is and checked after it. */
+/* Pushes n mono frames in buffers of 1000, the mirror (if any) fed each
+ * buffer as the element is and checked after it: the same tier, claim and
+ * audited SNR, and the same output bit for bit (tier switches crossfaded as
+ * the engine's stream crossfades them). */
 static void
 push_mirrored(GstHarness *h, const float *in, size_t n, int rate, gint64 *frame, double min_snr,
               Mirror *m, const char *when)
@@ -503,16 +510,24 @@ push_mirrored(GstHarness *h, const float *in, size_t n, int rate, gint64 *frame,
         GST_FLOW_OK);
     res = gst_harness_pull(h);
     fail_unless(res != NULL);
-    gst_buffer_unref(res);
     *frame += (gint64)chunk;
     if (m) {
       int tier = mdn_stream_pick_tier(m->stream, m->tier, min_snr);
+      const size_t bytes = chunk * (size_t)mdn_model_kernel(m->variant)->cout * sizeof(float);
+      GstMapInfo map;
 
       m->switches += tier != m->tier;
       m->tier = tier;
       fail_unless(mdn_stream_process(m->stream, tier, in + done, m->out, chunk));
       assert_mirrored(h->element, m, when);
+      fail_unless(gst_buffer_map(res, &map, GST_MAP_READ));
+      fail_unless(map.size == bytes);
+      fail_unless(m->blended > 0 || memcmp(map.data, m->out, bytes) == 0,
+                  "%s: the output differs from the engine's", when);
+      m->blended = MAX(m->blended - 1, 0);
+      gst_buffer_unmap(res, &map);
     }
+    gst_buffer_unref(res);
   }
 }
 
@@ -591,7 +606,9 @@ GST_START_TEST(test_audit_after_swap)
   g_object_set(h->element, "min-snr", min_snr, "preset", bank48_path, NULL);
   mirror_init(&m, v48);
   /* Taken at the next buffer, warmed up (64 frames) and crossfaded in (480)
-   * within it: from then on the element reports the new preset. */
+   * within it: from then on the element reports the new preset, and after
+   * it its output is the new preset's alone. */
+  m.blended = 1;
   push_mirrored(h, in, n, 48000, &first, min_snr, &m, "after the swap");
   fail_unless(isfinite(mdn_stream_audit_snr(m.stream, 0)));
   GST_INFO("after the swap, min-snr %.1f dB: %d switches; audited %.1f, %.1f dB", min_snr,
