@@ -337,7 +337,8 @@ test_mac(void)
     for (size_t b = 0; b < stride * 9; b++)
       h[b] = (float)g_rand_double_range(rng, -1, 1);
     for (t = 0; t < n_tables; t++) {
-      size_t row0 = (size_t)g_rand_int_range(rng, 0, 3), row1 = rows - g_rand_int_range(rng, 0, 3);
+      const size_t row0 = (size_t)g_rand_int_range(rng, 0, 3);
+      const size_t row1 = rows - (size_t)g_rand_int_range(rng, 0, 3);
       size_t b;
       for (b = 0; b < n + GUARD; b++)
         y[b] = GUARD_VALUE;
@@ -398,14 +399,16 @@ test_slices(void)
     size_t pos = 0;
     mdn_fft_forward(plan, tables[t], x, a);
     while (pos < plan->n_fwd) {
-      size_t len = MIN((size_t)g_rand_int_range(rng, 0, 5), plan->n_fwd - pos);
+      size_t len = (size_t)g_rand_int_range(rng, 0, 5);
+      len = MIN(len, plan->n_fwd - pos);
       mdn_fft_run(plan, tables[t], plan->fwd, pos, pos + len, x, b, NULL);
       pos += len;
     }
     g_assert_cmpint(memcmp(a, b, sizeof(float) * n), ==, 0);
     mdn_fft_inverse_half(plan, tables[t], a, oa);
     for (pos = 0; pos < plan->n_inv;) {
-      size_t len = MIN((size_t)g_rand_int_range(rng, 0, 5), plan->n_inv - pos);
+      size_t len = (size_t)g_rand_int_range(rng, 0, 5);
+      len = MIN(len, plan->n_inv - pos);
       mdn_fft_run(plan, tables[t], plan->inv, pos, pos + len, NULL, b, ob);
       pos += len;
     }
