@@ -9,8 +9,6 @@
 
 #include "mdn-private.h"
 
-#include <kiss_fft.h>
-
 G_BEGIN_DECLS
 
 /* Direct form over a block of rows of n_out outputs:
@@ -24,17 +22,9 @@ typedef void (*MdnExactFirFunc)(float *acc, size_t acc_stride, int n_out, size_t
                                 size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
                                 const float *const *x, size_t offset);
 
-/* The frequency-domain delay line's multiply-accumulate, on kissfft's
- * interleaved (r, i) spectra:
- *   y[b] = sum_{j < n_spec} s[j][b] * h[j * h_stride + b],  b < bins
- * (complex products; y is overwritten, zero when n_spec is 0). */
-typedef void (*MdnExactCmacFunc)(kiss_fft_cpx *y, const kiss_fft_cpx *const *s,
-                                 const kiss_fft_cpx *h, size_t h_stride, int n_spec, int bins);
-
 typedef struct {
   MdnIsa isa;
   MdnExactFirFunc fir;
-  MdnExactCmacFunc cmac;
 } MdnExactKernels;
 
 extern const MdnExactKernels mdn_exact_kernels_scalar;

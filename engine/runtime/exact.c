@@ -1,219 +1,353 @@
 /* exact.c: the exact path of a stream.
  *
  * Short kernels run in direct form. Long kernels run as a zero-latency
- * uniformly partitioned overlap-save convolution (kissfft real FFTs):
- * in expanded tap space (dilation d: the kernel is (taps-1)*d+1 long with
- * zeros between taps) the first partition of P taps is computed in direct
- * form, and partitions j = 1.. NP-1 of P taps each from a frequency-domain
- * delay line (FDL) of the spectra of past input blocks. Blocks are aligned to
- * the absolute frame index, block b = frames [bP, bP+P). The spectrum of block
- * c is FFT_2P(x[(c-1)P .. (c+1)P)), and the tail of block b is
- *   last P samples of IFFT_2P(sum_{j>=1} S_{b-j} . H_j)
- * which only needs blocks before b: it is computed when block b starts, so
- * there is no latency, and the output does not depend on the chunking.
+ * non-uniformly partitioned convolution (Gardner 1995; Garcia 2002; Wefers
+ * 2015) on the engine's FFT (kernels/fft.h). In expanded tap space
+ * (dilation d: the kernel is len = (taps-1)*d+1 long, zeros between taps):
+ *   - the head, taps [0, D), in direct form;
+ *   - levels l = 1..L of partitions of B_l taps (B_1 = D < B_2 < ..., powers
+ *     of two), level l covering taps [S_l, S_l + n_l B_l), S_1 = D and
+ *     S_(l+1) = S_l + n_l B_l, the last level reaching len.
+ * Each level is a uniformly partitioned overlap-save convolution with its
+ * own frequency-domain delay line (FDL): blocks are aligned to the absolute
+ * frame index, block b = frames [bB, bB+B); the spectrum of block c is
+ * FFT_2B(x[(c-1)B .. (c+1)B)) and the level's contribution to block m is
+ *   last B samples of IFFT_2B(sum_{j<n} X_(m-s-j) . H_j),  s = S / B
+ * which needs input up to frame (m-s+1)B. That is the "job" of block m.
+ *   - s = 1 (the first level: S_1 = B_1): the job needs the block that ends
+ *     at mB, and runs there, before frame mB is output.
+ *   - s >= 2 (every later level: the planner keeps S >= 2B): the job's input
+ *     is complete a whole block before its deadline, and it runs spread over
+ *     the B frames of block m-1, in units (FFT steps, row ranges of the
+ *     multiply-accumulate), as many at the end of each call as keep the
+ *     work done proportional to the frames output. No call carries a large
+ *     transform: the cost per frame stays flat (no spikes), at any call size.
+ * The arithmetic of each output frame does not depend on when the units run,
+ * so the output is the same, bit for bit, for any cutting of the stream.
+ *
+ * The planner picks D and the levels with least modelled time (ns per
+ * frame, per ISA: plan_time()). The weights come from
+ * bench/exact-crossover --fit.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
+#include "fft.h"
 
-#include <kiss_fftr.h>
 #include <string.h>
 
-/* The planner's time model: ns per operation of each kind, per ISA (the
- * kernels of exact-kernels-*.c; kissfft is the same scalar code for all).
- * Least-squares fits (relative error) of plan_time() to the 200 timings
- * with P >= 64 or direct of
- *   meson setup build-h9 && ninja -C build-h9
- *   MADDNESS_ISA=scalar build-h9/bench/exact-crossover --fit
- *   MADDNESS_ISA=avx2 build-h9/bench/exact-crossover --fit
- * (1->1, 1->16 and 4->4 dilation 2, 16..65536 taps; AMD EPYC (Zen 3), 2 vCPUs
- * shared with other builds (load average about 8), gcc 12 -O2, x86-64
- * baseline build, kissfft 131; thread CPU time, best of 5 interleaved
- * rounds). Median error of the fit 13% (scalar; the best of three runs) and
- * 10% (AVX2). The FFT weight, the same code under both, came out 0.404 and
- * 0.400.
- *
- * The 1->1 crossover (dilation 1) moves with the ISA: measured, the best
- * FFT path beat the direct form from 384 taps with the scalar kernels
- * (direct 29.3 against 23.1 ns/frame at P=128; 256 taps: 21.7 against 24.3
- * at P=64) and between 512 and 768 with AVX2 (512: 17.8 against 21.1; 768:
- * 27.3 against 21.5, P=64). The model puts it at 248 (scalar) and 512
- * (AVX2, by 0.1%: the AVX2 planner takes the FFT path at 512 taps and the
- * direct form at 448). */
+/* The planner's time model, ns per frame (plan_time()):
+ *   direct  per multiply-add of the direct form (cin cout direct_taps)
+ *   mac     per complex multiply-add of an FDL (cin cout n_l per level)
+ *   fft     per (N/2) log2 N of each real FFT of N = 2B points (one forward
+ *           per input, one inverse per output, per block of B frames)
+ *   block   per transform (fixed cost of a job's units), per block
+ * Least-squares fits (relative error) of bench/exact-crossover --fit
+ * (see bench/README.md). */
 typedef struct {
-  double direct; /* one multiply-add of the direct form */
-  double cmac;   /* one operation of the delay line's complex multiply-adds */
-  double fft;    /* one operation of fft_cost() */
+  double direct, mac, fft, block;
 } OpWeights;
 
 static const OpWeights isa_op_ns[MDN_N_ISAS] = {
-  [MDN_ISA_SCALAR] = { 0.0904, 0.182, 0.404 },
-  [MDN_ISA_AVX2] = { 0.0396, 0.145, 0.400 },
-  /* Not measured (no AVX-512 machine here): AVX2's until someone runs the
-   * fit on one. */
-  [MDN_ISA_AVX512] = { 0.0396, 0.145, 0.400 },
+  [MDN_ISA_SCALAR] = { 0.0904, 1.20, 0.280, 60.0 },
+  [MDN_ISA_AVX2] = { 0.0396, 0.25, 0.060, 60.0 },
+  [MDN_ISA_AVX512] = { 0.0250, 0.15, 0.035, 60.0 },
   /* Not measured (no AArch64 machine here; timings under qemu mean
-   * nothing): the scalar weights, measured on 4-wide SSE2 kernels as wide
-   * as NEON's. */
-  [MDN_ISA_NEON] = { 0.0904, 0.182, 0.404 },
+   * nothing): the scalar weights. */
+  [MDN_ISA_NEON] = { 0.0904, 1.20, 0.280, 60.0 },
 };
 
-/* The FFT path is only used when its spectra (2*(P+1) floats per partition
- * and (o, i) pair) stay within this factor of the kernel's weights plus a
- * fixed allowance: a large dilation inflates the expanded kernel. */
+/* The FFT path is only used when its spectra (about 2 floats per frame of
+ * span and (o, i) pair) stay within this factor of the kernel's weights plus
+ * a fixed allowance: a large dilation inflates the expanded kernel. */
 #define MDN_EXACT_FFT_MEMORY_FACTOR 16
 #define MDN_EXACT_FFT_MEMORY_SLACK ((size_t)1 << 22)
 
-/* Partition sizes tried by the planner. */
-#define MDN_EXACT_MIN_PARTITION 64
-#define MDN_EXACT_MAX_PARTITION 4096
+/* Partition sizes: B_1 (= the head D) from MIN to MAX_HEAD, later levels up
+ * to MAX_PARTITION; FFTs of 2B points. */
+#define MDN_EXACT_MIN_PARTITION 32
+#define MDN_EXACT_MAX_HEAD 1024
+#define MDN_EXACT_MAX_PARTITION 16384
+#define MDN_EXACT_MAX_LEVELS 10
 
 /* Rows of several outputs the direct form computes together: their
  * accumulators (cout * this many floats) stay in the L1 cache. */
 #define EXACT_SLICE 256
 
+/* Rows of a spectrum per unit of the multiply-accumulate. */
+#define MAC_ROWS 32
+/* A unit's relative cost (fft.h step costs): a row of one spectrum in the
+ * multiply-accumulate against a row of an FFT stage. */
+#define MAC_ROW_COST 0.5
+
 typedef struct {
-  int partition;   /* P, 0 for the direct form */
-  int n_parts;     /* NP: partitions of the expanded kernel, first included */
-  int direct_taps; /* taps k computed in direct form (k*dil < P, or all) */
+  int block; /* B */
+  int start; /* S, a multiple of B: delay s = S / B */
+  int parts; /* n */
+} ExactLevel;
+
+typedef struct {
+  int head;        /* D: expanded taps [0, D) in direct form (len when no levels) */
+  int direct_taps; /* taps k with k*dil < D */
+  int n_levels;
+  ExactLevel level[MDN_EXACT_MAX_LEVELS];
 } ExactPlan;
 
 /* What does not change while filtering: shared by the MdnExact of every
  * group of a stream (mdn_exact_new_sharing). */
 typedef struct {
   gatomicrefcount ref;
-  float *weights;       /* [cout][cin][taps], copied */
-  float *bias;          /* [cout] */
-  kiss_fft_cpx *h_spec; /* [cout][cin][NP-1][bins], scaled by 1/(2P) */
+  float *weights; /* [cout][cin][taps], copied */
+  float *bias;    /* [cout] */
+  MdnFftPlan *fft[MDN_EXACT_MAX_LEVELS];
+  float *h_spec[MDN_EXACT_MAX_LEVELS]; /* [cout][cin][parts][2B], scaled */
 } ExactShared;
+
+/* One unit of a job: a forward FFT step of input `chan`, a row range of
+ * the multiply-accumulate of output `chan`, or an inverse FFT step of it. */
+enum { UNIT_FWD, UNIT_MAC, UNIT_INV };
+typedef struct {
+  guint8 kind;
+  guint16 chan;
+  guint32 index; /* the step, or the first row */
+} JobUnit;
+
+/* A level's state in a stream. Units of a job: the forward transform of
+ * each input (plan->n_fwd steps each), then for each output the
+ * multiply-accumulate (row ranges of MAC_ROWS) and the inverse transform
+ * (plan->n_inv steps). */
+typedef struct {
+  int block, delay, parts, n; /* B, s, n_l, FFT size 2B */
+  int shift;                  /* log2 B */
+  guint64 mask;               /* B - 1 */
+  const MdnFftPlan *fft;
+  const float *h_spec;
+  float *fdl;          /* [cin][parts][n]: X_c in slot c mod parts */
+  float *yspec;        /* [cout][n] */
+  float *tail;         /* [2][cout][B]: the job of block m writes tail[m & 1] */
+  const float **sptr;  /* [cin * parts]: the current job's X_(J-s-j) */
+  size_t n_fwd_units;  /* cin * fft->n_fwd */
+  size_t n_mac_units;  /* cout * mac chunks */
+  size_t n_units;      /* all of a job's */
+  JobUnit *units;      /* [n_units] */
+  double *unit_before; /* [n_units + 1]: cost of the units before each */
+  gint64 done;         /* the newest block whose job is complete */
+  gint64 job;          /* the block of the job in flight (done + 1 when started) */
+  size_t unit;         /* the job's next unit */
+  gint64 fdl_newest;   /* the newest block whose spectrum is in the FDL */
+  size_t job_slot;     /* the FDL slot of the job's X_(J-s) */
+} LevelState;
 
 struct _MdnExact {
   int cin, cout, taps, dilation;
   ExactShared *shared;
   const float *weights, *bias; /* shared->... */
-  const kiss_fft_cpx *h_spec;
   ExactPlan plan;
-  const MdnExactKernels *kern; /* for mdn_cpu_isa(), chosen once */
+  const MdnExactKernels *kern;   /* the direct form's, for mdn_cpu_isa() */
+  const MdnFftKernels *fft_kern; /* mdn_fft_kernels_default() */
 
-  float *acc; /* [cout][EXACT_SLICE] accumulators (cout > 1) */
-
-  /* FFT part (plan.partition > 0) */
-  kiss_fftr_cfg fwd, inv;
-  int bins;                   /* P + 1 */
-  int ring;                   /* NP - 1 FDL slots per input channel */
-  kiss_fft_cpx *fdl;          /* [cin][ring][bins] */
-  const kiss_fft_cpx **s_ptr; /* [cin][NP-1]: FDL slot of (i, b - j), j = 1.. */
-  kiss_fft_cpx *y_spec;       /* [bins] */
-  float *time_buf;            /* [2P] */
-  float *tail;                /* [cout][P]: tail of the current block */
-  gboolean valid;             /* fdl and tail hold block cur_block */
-  gint64 cur_block;
+  float *acc;      /* [cout][EXACT_SLICE] accumulators (cout > 1) */
+  float *sum1;     /* [EXACT_SLICE]: bias and tails of one output (cout == 1) */
+  float *time_buf; /* [2 * largest B]: kernel partitions while making spectra */
+  LevelState lv[MDN_EXACT_MAX_LEVELS];
+  gboolean valid;     /* the levels hold the state of frame next_frame */
   guint64 next_frame; /* frame0 expected by the next call */
 };
 
-/* Real FFT of N points as multiply-add equivalents: a complex FFT of N/2
- * points (about 2.5 (N/2) log2 (N/2) multiply-adds in radix 2/4) plus N/2
- * butterflies of post-processing (2 each). */
-static double
-fft_cost(int n)
+static size_t
+expanded_len(const MdnKernel *k)
 {
-  double half = n / 2.0;
-  return 2.5 * half * log2(half) + 2.0 * half;
+  return (size_t)(k->taps - 1) * k->dilation + 1;
 }
 
-static void
-plan_fft(const MdnKernel *k, int p, ExactPlan *plan)
+/* ---- plans ------------------------------------------------------------- */
+
+/* (N/2) log2 N for a real FFT of N points. */
+static double
+fft_ops(int n)
 {
-  size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  int direct = (p - 1) / k->dilation + 1;
-  plan->partition = p;
-  plan->n_parts = (int)((len + p - 1) / p);
-  plan->direct_taps = MIN(direct, k->taps);
+  return n / 2.0 * log2((double)n);
 }
 
 static void
 plan_direct(const MdnKernel *k, ExactPlan *plan)
 {
-  plan->partition = 0;
-  plan->n_parts = 1;
+  memset(plan, 0, sizeof *plan);
+  plan->head = (int)MIN(expanded_len(k), (size_t)G_MAXINT);
   plan->direct_taps = k->taps;
 }
 
-/* Multiply-adds per frame of the FFT path's delay line: cin*cout complex
- * multiply-adds of P+1 bins per partition and block (4 each). */
-static double
-cmac_ops(const MdnKernel *k, const ExactPlan *plan)
+/* The plan with level sizes blocks[0..n_blocks-1] (B_1 = D = blocks[0]):
+ * each later level starts at the first multiple of its size that is at least
+ * twice its size and past one partition of the previous level. FALSE when a
+ * level would start at or past the end of the kernel, or sizes do not grow. */
+static gboolean
+plan_levels(const MdnKernel *k, const int *blocks, int n_blocks, ExactPlan *plan)
 {
-  const int p = plan->partition;
-  return (double)k->cin * k->cout * (plan->n_parts - 1) * 4.0 * (p + 1) / p;
+  const size_t len = expanded_len(k);
+  size_t start;
+  int l;
+
+  if (n_blocks < 1 || n_blocks > MDN_EXACT_MAX_LEVELS || blocks[0] < MDN_EXACT_MIN_PARTITION
+      || 2 * (size_t)blocks[0] > len)
+    return FALSE;
+  memset(plan, 0, sizeof *plan);
+  plan->head = blocks[0];
+  plan->direct_taps = MIN((blocks[0] - 1) / k->dilation + 1, k->taps);
+  plan->n_levels = n_blocks;
+  start = (size_t)blocks[0];
+  for (l = 0; l < n_blocks; l++) {
+    ExactLevel *lv = &plan->level[l];
+    const size_t b = (size_t)blocks[l];
+    if ((b & (b - 1)) != 0 || b > MDN_EXACT_MAX_PARTITION || (l > 0 && b <= (size_t)blocks[l - 1]))
+      return FALSE;
+    lv->block = (int)b;
+    lv->start = (int)start;
+    if (l + 1 < n_blocks) {
+      const size_t next = (size_t)blocks[l + 1];
+      size_t s = MAX(2 * next, start + b);
+      s = (s + next - 1) / next * next;
+      if (s >= len)
+        return FALSE;
+      lv->parts = (int)((s - start) / b);
+      start = s;
+    } else {
+      lv->parts = (int)((len - start + b - 1) / b);
+    }
+  }
+  return TRUE;
 }
 
-/* Multiply-adds per frame of the FFT path's transforms: one forward FFT per
- * input and one inverse per output per block. */
-static double
-fft_ops(const MdnKernel *k, const ExactPlan *plan)
+/* The FFT path's memory, whatever the plan: spectra of at most len + B_max
+ * frames per (o, i) pair, B_max the largest partition any plan may use. */
+static size_t
+max_block(const MdnKernel *k)
 {
-  const int p = plan->partition;
-  return (double)(k->cin + k->cout) * fft_cost(2 * p) / p;
+  const size_t len = expanded_len(k);
+  size_t b = MDN_EXACT_MIN_PARTITION;
+  if (2 * b > len)
+    return 0;
+  while (2 * b <= MDN_EXACT_MAX_PARTITION && 4 * b <= len)
+    b *= 2;
+  return b;
 }
 
-/* The weights of the kernels this process uses (mdn_cpu_isa(), fixed once,
- * so every plan of a process agrees with mdn_exact_history()). */
-static const OpWeights *
-op_weights(void)
+static gboolean
+fft_allowed(const MdnKernel *k)
 {
-  return &isa_op_ns[mdn_exact_kernels_get(mdn_cpu_isa())->isa];
+  const size_t b = max_block(k);
+  const double weights = (double)k->cin * k->cout * k->taps;
+  const double spectra = 2.0 * (expanded_len(k) + b) * k->cin * k->cout;
+  return b > 0 && spectra <= MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK;
 }
 
-/* Modelled time per frame, in ns. */
+/* Modelled ns per frame. */
 static double
 plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
 {
-  double direct = w->direct * k->cin * k->cout * plan->direct_taps;
-  if (plan->partition == 0)
-    return direct;
-  return direct + w->cmac * cmac_ops(k, plan) + w->fft * fft_ops(k, plan);
+  double t = w->direct * k->cin * k->cout * plan->direct_taps;
+  int l;
+  for (l = 0; l < plan->n_levels; l++) {
+    const ExactLevel *lv = &plan->level[l];
+    t += (k->cin + k->cout) * (w->fft * fft_ops(2 * lv->block) + w->block) / lv->block;
+    t += w->mac * k->cin * k->cout * lv->parts * (lv->block + 1.0) / lv->block;
+  }
+  return t;
 }
 
-/* The direct form, or the FFT path with the partition size P (a power of 2,
- * 64..4096) of least modelled time. Against the best measured path of the
- * same fit runs, the plan this picks was at most 1.37x slower with AVX2
- * (1->1 16384 taps: P=512 73.9 against P=256 54.2 ns/frame, a noisy point;
- * 1->16 at most 1.17x, 4->4 dilation 2 at most 1.30x at 256 taps); with the
- * scalar kernels at most 1.16x up to 16384 taps (1->1 256 taps: P=64 25.2
- * against direct 21.7) but 1.6x at 65536 taps for 1->16 and 4->4 (P one
- * step below the best: the model does not see a delay line of many MB
- * falling out of the caches). */
-static gboolean
-fft_spectra_fit(const MdnKernel *k, const ExactPlan *fft)
+typedef struct {
+  const MdnKernel *k;
+  const OpWeights *w;
+  int blocks[MDN_EXACT_MAX_LEVELS];
+  ExactPlan best;
+  double best_time;
+} Search;
+
+/* Every plan whose level sizes start with blocks[0..n-1]. */
+static void
+search(Search *s, int n)
 {
-  const double weights = (double)k->cin * k->cout * k->taps;
-  const double spectra = 2.0 * (fft->partition + 1) * (fft->n_parts - 1) * k->cin * k->cout;
-  return spectra <= MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK;
+  ExactPlan plan;
+  int b;
+  if (plan_levels(s->k, s->blocks, n, &plan)) {
+    const double t = plan_time(s->k, &plan, s->w);
+    if (t < s->best_time) {
+      s->best_time = t;
+      s->best = plan;
+    }
+  } else {
+    return;
+  }
+  if (n == MDN_EXACT_MAX_LEVELS)
+    return;
+  for (b = 2 * s->blocks[n - 1]; b <= MDN_EXACT_MAX_PARTITION; b *= 2) {
+    s->blocks[n] = b;
+    search(s, n + 1);
+  }
+}
+
+/* The weights of the kernels this process uses. */
+static const OpWeights *
+op_weights(void)
+{
+  return &isa_op_ns[mdn_fft_kernels_default()->isa];
 }
 
 static void
 exact_plan(const MdnKernel *k, ExactPlan *plan)
 {
-  const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  const OpWeights *w = op_weights();
-  double best;
-  int p;
+  Search s = { .k = k, .w = op_weights() };
+  int b;
 
-  plan_direct(k, plan);
-  best = plan_time(k, plan, w);
-  for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
-    ExactPlan fft;
-    double t;
-    plan_fft(k, p, &fft);
-    if (!fft_spectra_fit(k, &fft))
-      continue;
-    t = plan_time(k, &fft, w);
-    if (t < best) {
-      best = t;
-      *plan = fft;
+  plan_direct(k, &s.best);
+  s.best_time = plan_time(k, &s.best, s.w);
+  if (fft_allowed(k))
+    for (b = MDN_EXACT_MIN_PARTITION; b <= MDN_EXACT_MAX_HEAD; b *= 2) {
+      s.blocks[0] = b;
+      search(&s, 1);
     }
-  }
+  *plan = s.best;
 }
+
+/* Frames of history: the direct form reads (direct_taps-1)*dilation back; a
+ * level rebuilds its FDL after an invalidation from blocks reaching back
+ * S + (n+1) B frames. */
+static size_t
+plan_history(const MdnKernel *k, const ExactPlan *plan)
+{
+  size_t h = (size_t)(plan->direct_taps - 1) * k->dilation;
+  int l;
+  for (l = 0; l < plan->n_levels; l++) {
+    const ExactLevel *lv = &plan->level[l];
+    h = MAX(h, (size_t)lv->start + (size_t)(lv->parts + 1) * lv->block);
+  }
+  return h;
+}
+
+void
+mdn_exact_history_bound(const MdnKernel *k, size_t *frames, size_t *fdl_bytes, size_t *group_bytes,
+                        size_t *spectra_bytes)
+{
+  const size_t len = expanded_len(k), b = max_block(k);
+  size_t size;
+
+  *frames = (size_t)(k->taps - 1) * k->dilation;
+  *fdl_bytes = *group_bytes = *spectra_bytes = 0;
+  if (!fft_allowed(k))
+    return;
+  /* Any plan: levels end before len + B_max, so reach back less than
+   * len + 2 B_max; their partitions cover less than len + B_max taps. */
+  *frames = MAX(*frames, len + 2 * b);
+  *fdl_bytes = sizeof(float) * 2 * (len + b);
+  *spectra_bytes = *fdl_bytes * k->cin * k->cout;
+  /* One FFT plan per level, of distinct sizes up to 2 B_max. */
+  for (size = 2 * MDN_EXACT_MIN_PARTITION; size <= 2 * b; size *= 2)
+    *spectra_bytes += mdn_fft_plan_bytes(size);
+  /* Per output: a spectrum and two tails per level, sizes doubling up to
+   * B_max (less than 2 B_max in all): 4 floats per frame of B. */
+  *group_bytes = sizeof(float) * 4 * 2 * b * k->cout;
+}
+
+/* ---- the direct form and the output ------------------------------------ */
 
 const MdnExactKernels *
 mdn_exact_kernels_get(MdnIsa isa)
@@ -235,175 +369,341 @@ mdn_exact_kernels_get(MdnIsa isa)
   return &mdn_exact_kernels_scalar;
 }
 
-/* Frames of history: the direct form reads (taps-1)*dilation frames back.
- * The FFT part rebuilds its delay line after an invalidation from the
- * spectra of blocks b-NP+1 .. b-1, which read back to frame (b-NP)P, at most
- * NP*P + P-1 frames before the first new frame. */
-static size_t
-plan_history(const MdnKernel *k, const ExactPlan *plan)
-{
-  size_t direct = (size_t)(k->taps - 1) * k->dilation;
-  if (plan->partition == 0)
-    return direct;
-  return MAX(direct, (size_t)(plan->n_parts + 1) * plan->partition);
-}
-
-void
-mdn_exact_history_bound(const MdnKernel *k, size_t *frames, size_t *fdl_bytes,
-                        size_t *spectra_bytes)
-{
-  const size_t len = (size_t)(k->taps - 1) * k->dilation + 1;
-  ExactPlan plan;
-  int p;
-
-  plan_direct(k, &plan);
-  *frames = plan_history(k, &plan);
-  *fdl_bytes = 0;
-  *spectra_bytes = 0;
-  /* Every plan exact_plan() may pick, whatever the ISA's op weights. */
-  for (p = MDN_EXACT_MIN_PARTITION; p <= MDN_EXACT_MAX_PARTITION && 2 * (size_t)p <= len; p *= 2) {
-    plan_fft(k, p, &plan);
-    if (!fft_spectra_fit(k, &plan))
-      continue;
-    *frames = MAX(*frames, plan_history(k, &plan));
-    *fdl_bytes
-        = MAX(*fdl_bytes, (size_t)(plan.n_parts - 1) * (plan.partition + 1) * sizeof(kiss_fft_cpx));
-    *spectra_bytes = MAX(*spectra_bytes, (size_t)k->cout * k->cin * (plan.n_parts - 1)
-                                             * (plan.partition + 1) * sizeof(kiss_fft_cpx));
-  }
-}
-
-static size_t
-ring_slot(const MdnExact *e, gint64 block)
-{
-  gint64 r = block % e->ring;
-  return (size_t)(r < 0 ? r + e->ring : r);
-}
-
-static kiss_fft_cpx *
-fdl_slot(MdnExact *e, int i, gint64 block)
-{
-  return e->fdl + ((size_t)i * e->ring + ring_slot(e, block)) * e->bins;
-}
-
-/* Spectrum of block c into its FDL slot; `start` is the absolute frame
- * index x[i][0] stands for. */
+/* y[t] += a[t] (restrict parameters: gcc vectorises this without an alias
+ * check). */
 static void
-push_block(MdnExact *e, const float *const *x, gint64 start, gint64 c)
+add_to(float *restrict y, const float *restrict a, size_t n)
 {
-  const int p = e->plan.partition;
-  gint64 off = (c - 1) * p - start;
-  int i;
-  for (i = 0; i < e->cin; i++)
-    kiss_fftr(e->fwd, x[i] + off, fdl_slot(e, i, c));
+  size_t t;
+  for (t = 0; t < n; t++)
+    y[t] += a[t];
 }
 
-/* tail[o] = the contribution of partitions 1.. to block b. */
 static void
-compute_tail(MdnExact *e, gint64 b)
+fill(float *restrict y, float v, size_t n)
 {
-  const int p = e->plan.partition, bins = e->bins, parts = e->plan.n_parts - 1;
-  int o, i, j;
-
-  for (i = 0; i < e->cin; i++)
-    for (j = 1; j <= parts; j++)
-      e->s_ptr[(size_t)i * parts + j - 1] = fdl_slot(e, i, b - j);
-  for (o = 0; o < e->cout; o++) {
-    /* h_spec of (o, i, j) follows (o, i, j-1), and (o, i+1, 1) follows (o, i, NP-1). */
-    e->kern->cmac(e->y_spec, e->s_ptr, e->h_spec + (size_t)o * e->cin * parts * bins, bins,
-                  e->cin * parts, bins);
-    kiss_fftri(e->inv, e->y_spec, e->time_buf);
-    memcpy(e->tail + (size_t)o * p, e->time_buf + p, sizeof(float) * p);
-  }
+  size_t t;
+  for (t = 0; t < n; t++)
+    y[t] = v;
 }
 
-/* Makes fdl and tail hold block b; x[i][0] is absolute frame `start`. */
+/* out[t*cout + o] = bias[o] + direct taps [0, direct_taps), t < n;
+ * x[i][0] is the frame of out[0]. */
 static void
-ensure_block(MdnExact *e, const float *const *x, gint64 start, gint64 b)
-{
-  if (e->valid && b == e->cur_block)
-    return;
-  if (e->valid && b == e->cur_block + 1) {
-    push_block(e, x, start, b - 1);
-  } else {
-    gint64 c;
-    for (c = b - e->ring; c < b; c++)
-      push_block(e, x, start, c);
-  }
-  compute_tail(e, b);
-  e->cur_block = b;
-  e->valid = TRUE;
-}
-
-/* Writes out[t*cout + o] for t < n: bias + direct taps [0, direct_taps) +
- * tail (when given, tail[o*tail_stride + t]). */
-static void
-direct_output(MdnExact *e, const float *const *x, size_t offset, size_t n, const float *tail,
-              size_t tail_stride, float *out)
+direct_output(MdnExact *e, const float *const *x, size_t n, float *out)
 {
   const int cout = e->cout;
-  const float *w = e->weights;
   size_t t0, t;
   int o;
 
-  /* One output: accumulate straight into out. */
   if (cout == 1) {
-    const float b = e->bias[0];
-    if (tail)
-      for (t = 0; t < n; t++)
-        out[t] = b + tail[t];
-    else
-      for (t = 0; t < n; t++)
-        out[t] = b;
-    e->kern->fir(out, 0, 1, n, w, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x, offset);
+    fill(out, e->bias[0], n);
+    e->kern->fir(out, 0, 1, n, e->weights, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x,
+                 0);
     return;
   }
   /* Several: every output of a slice of rows at once (the kernel shares the
    * loads of x between outputs), then interleaved into out. */
   for (t0 = 0; t0 < n; t0 += EXACT_SLICE) {
     const size_t len = MIN(n - t0, EXACT_SLICE);
+    for (o = 0; o < cout; o++)
+      fill(e->acc + (size_t)o * EXACT_SLICE, e->bias[o], len);
+    e->kern->fir(e->acc, EXACT_SLICE, cout, len, e->weights, (size_t)e->cin * e->taps, e->taps,
+                 e->plan.direct_taps, e->cin, e->dilation, x, t0);
     for (o = 0; o < cout; o++) {
-      float *restrict acc = e->acc + (size_t)o * EXACT_SLICE;
-      const float b = e->bias[o];
-      if (tail) {
-        const float *restrict tl = tail + (size_t)o * tail_stride + t0;
-        for (t = 0; t < len; t++)
-          acc[t] = b + tl[t];
-      } else {
-        for (t = 0; t < len; t++)
-          acc[t] = b;
-      }
-    }
-    e->kern->fir(e->acc, EXACT_SLICE, cout, len, w, (size_t)e->cin * e->taps, e->taps,
-                 e->plan.direct_taps, e->cin, e->dilation, x, offset + t0);
-    for (o = 0; o < cout; o++) {
-      const float *restrict acc = e->acc + (size_t)o * EXACT_SLICE;
+      const float *restrict a = e->acc + (size_t)o * EXACT_SLICE;
       float *restrict dst = out + t0 * cout + o;
       for (t = 0; t < len; t++)
-        dst[t * cout] = acc[t];
+        dst[t * cout] = a[t];
     }
   }
 }
+
+/* out[t*cout + o] += each level's tail, for frames frame..frame+n-1 (within
+ * one block of every level), in level order. */
+static void
+add_tails(const MdnExact *e, guint64 frame, size_t n, float *out)
+{
+  const int cout = e->cout;
+  size_t t;
+  int o, l;
+  for (l = 0; l < e->plan.n_levels; l++) {
+    const LevelState *lv = &e->lv[l];
+    const float *tail = lv->tail + (size_t)((frame >> lv->shift) & 1) * cout * lv->block
+                        + (size_t)(frame & lv->mask);
+    if (cout == 1) {
+      add_to(out, tail, n);
+      continue;
+    }
+    for (o = 0; o < cout; o++) {
+      const float *restrict tl = tail + (size_t)o * lv->block;
+      float *restrict y = out + o;
+      for (t = 0; t < n; t++)
+        y[t * cout] += tl[t];
+    }
+  }
+}
+
+/* ---- the levels' jobs -------------------------------------------------- */
+
+static float *
+fdl_slot(const LevelState *lv, int i, gint64 c)
+{
+  gint64 r = c % lv->parts;
+  if (r < 0)
+    r += lv->parts;
+  return lv->fdl + ((size_t)i * lv->parts + (size_t)r) * lv->n;
+}
+
+/* X_c of every input into its FDL slot, from the input around frame0. */
+static void
+push_block(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, gint64 c)
+{
+  const gint64 off = (c - 1) * lv->block - (gint64)frame0;
+  int i;
+  for (i = 0; i < e->cin; i++)
+    mdn_fft_forward(lv->fft, e->fft_kern, x[i] + off, fdl_slot(lv, i, c));
+}
+
+/* Starts the job of block J: its FDL pointers, and its first unit (the
+ * forward transforms are skipped when X_(J-s) is already in the FDL). */
+static void
+job_start(MdnExact *e, LevelState *lv, gint64 J)
+{
+  const gint64 c = J - lv->delay;
+  gint64 r = c % lv->parts;
+  int i, j;
+  if (r < 0)
+    r += lv->parts;
+  lv->job_slot = (size_t)r;
+  for (i = 0; i < e->cin; i++) {
+    size_t slot = lv->job_slot;
+    for (j = 0; j < lv->parts; j++) {
+      lv->sptr[(size_t)i * lv->parts + j] = lv->fdl + ((size_t)i * lv->parts + slot) * lv->n;
+      slot = slot == 0 ? (size_t)lv->parts - 1 : slot - 1;
+    }
+  }
+  lv->job = J;
+  lv->unit = lv->fdl_newest >= c ? lv->n_fwd_units : 0;
+}
+
+static const float *
+block_input(const LevelState *lv, const float *const *x, guint64 frame0, int i, gint64 c)
+{
+  return x[i] + ((c - 1) * lv->block - (gint64)frame0);
+}
+
+/* Where the job's forward transform of input i goes. */
+static float *
+job_fdl(const LevelState *lv, int i)
+{
+  return lv->fdl + ((size_t)i * lv->parts + lv->job_slot) * lv->n;
+}
+
+static float *
+job_tail(const MdnExact *e, const LevelState *lv, int o)
+{
+  return lv->tail + ((size_t)(lv->job & 1) * e->cout + o) * lv->block;
+}
+
+/* Runs unit u of the job in flight. */
+static void
+job_unit(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, size_t u)
+{
+  const MdnFftPlan *fft = lv->fft;
+  const JobUnit *unit = &lv->units[u];
+  const int ch = unit->chan;
+  switch (unit->kind) {
+  case UNIT_FWD: {
+    const gint64 c = lv->job - lv->delay;
+    mdn_fft_run(fft, e->fft_kern, fft->fwd, unit->index, unit->index + 1,
+                block_input(lv, x, frame0, ch, c), job_fdl(lv, ch), NULL);
+    if (u + 1 == lv->n_fwd_units)
+      lv->fdl_newest = c;
+    break;
+  }
+  case UNIT_MAC:
+    e->fft_kern->mac(lv->yspec + (size_t)ch * lv->n, lv->sptr,
+                     lv->h_spec + (size_t)ch * e->cin * lv->parts * lv->n, lv->n,
+                     e->cin * lv->parts, unit->index, MIN(unit->index + MAC_ROWS, fft->rows));
+    break;
+  default:
+    mdn_fft_run(fft, e->fft_kern, fft->inv, unit->index, unit->index + 1, NULL,
+                lv->yspec + (size_t)ch * lv->n, job_tail(e, lv, ch));
+    break;
+  }
+}
+
+/* The rest of the job in flight, from its start or past its forward
+ * transforms: whole transforms, without the units' bookkeeping (the same
+ * operations). */
+static void
+job_finish_whole(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0)
+{
+  const MdnFftPlan *fft = lv->fft;
+  const size_t spec = (size_t)e->cin * lv->parts * lv->n;
+  int i, o;
+  if (lv->unit == 0) {
+    const gint64 c = lv->job - lv->delay;
+    for (i = 0; i < e->cin; i++)
+      mdn_fft_forward(fft, e->fft_kern, block_input(lv, x, frame0, i, c), job_fdl(lv, i));
+    lv->fdl_newest = c;
+  }
+  for (o = 0; o < e->cout; o++) {
+    e->fft_kern->mac(lv->yspec + (size_t)o * lv->n, lv->sptr, lv->h_spec + o * spec, lv->n,
+                     e->cin * lv->parts, 0, fft->rows);
+    mdn_fft_inverse_half(fft, e->fft_kern, lv->yspec + (size_t)o * lv->n, job_tail(e, lv, o));
+  }
+  lv->unit = lv->n_units;
+}
+
+/* Runs the job in flight until the units done cost at least `target`
+ * (its whole cost: to the end). */
+static void
+job_advance(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, double target)
+{
+  if (target >= lv->unit_before[lv->n_units] && (lv->unit == 0 || lv->unit == lv->n_fwd_units))
+    job_finish_whole(e, lv, x, frame0);
+  while (lv->unit < lv->n_units && lv->unit_before[lv->unit] < target)
+    job_unit(e, lv, x, frame0, lv->unit++);
+  if (lv->unit == lv->n_units)
+    lv->done = lv->job;
+}
+
+static void
+job_run(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, gint64 J)
+{
+  job_start(e, lv, J);
+  job_advance(e, lv, x, frame0, G_MAXDOUBLE);
+}
+
+/* The state at frame t from the input history alone: for frame 0 (nothing
+ * before it but zeros) everything is zero; else each level recomputes the
+ * spectra its current job reads and runs that job (the job in flight, if
+ * any, starts over). */
+static void
+rebuild(MdnExact *e, const float *const *x, guint64 t)
+{
+  int l;
+  for (l = 0; l < e->plan.n_levels; l++) {
+    LevelState *lv = &e->lv[l];
+    const gint64 m = (gint64)(t / (guint64)lv->block);
+    const gboolean mid = t % (guint64)lv->block != 0;
+    gint64 c;
+    if (t == 0) {
+      memset(lv->fdl, 0, sizeof(float) * e->cin * lv->parts * lv->n);
+      memset(lv->tail, 0, sizeof(float) * 2 * e->cout * lv->block);
+      lv->fdl_newest = -1;
+      lv->done = 0;
+      lv->job = 0;
+      lv->unit = lv->n_units;
+      continue;
+    }
+    /* The spectra job m reads: X_(m-s-n+1) .. X_(m-s). */
+    for (c = m - lv->delay - lv->parts + 1; c <= m - lv->delay; c++)
+      push_block(e, lv, x, t, c);
+    lv->fdl_newest = m - lv->delay;
+    lv->done = m - 1;
+    lv->job = m - 1;
+    lv->unit = lv->n_units;
+    /* Delay 1 at a block's first frame: the job runs when that frame is
+     * output (process()); otherwise it is due now. */
+    if (lv->delay > 1 || mid)
+      job_run(e, lv, x, t, m);
+  }
+}
+
+/* ---- making and freeing ------------------------------------------------ */
 
 static void
 shared_unref(ExactShared *shared)
 {
+  int l;
   if (shared && g_atomic_ref_count_dec(&shared->ref)) {
     g_free(shared->weights);
     g_free(shared->bias);
-    g_free(shared->h_spec);
+    for (l = 0; l < MDN_EXACT_MAX_LEVELS; l++) {
+      mdn_fft_plan_free(shared->fft[l]);
+      mdn_fft_free(shared->h_spec[l]);
+    }
     g_free(shared);
   }
 }
 
+static void
+level_free(LevelState *lv)
+{
+  mdn_fft_free(lv->fdl);
+  mdn_fft_free(lv->yspec);
+  g_free(lv->tail);
+  g_free(lv->sptr);
+  g_free(lv->units);
+  g_free(lv->unit_before);
+}
+
+/* The per-stream state of level l. FALSE when memory runs out. */
+static gboolean
+level_init(MdnExact *e, int l)
+{
+  const ExactLevel *pl = &e->plan.level[l];
+  LevelState *lv = &e->lv[l];
+  const MdnFftPlan *fft = e->shared->fft[l];
+  const size_t chunks = (fft->rows + MAC_ROWS - 1) / MAC_ROWS;
+  size_t u;
+
+  lv->block = pl->block;
+  lv->shift = 0;
+  while ((1 << lv->shift) < pl->block)
+    lv->shift++;
+  lv->mask = (guint64)pl->block - 1;
+  lv->delay = pl->start / pl->block;
+  lv->parts = pl->parts;
+  lv->n = 2 * pl->block;
+  lv->fft = fft;
+  lv->h_spec = e->shared->h_spec[l];
+  lv->fdl = mdn_fft_alloc((size_t)e->cin * lv->parts * lv->n);
+  lv->yspec = mdn_fft_alloc((size_t)e->cout * lv->n);
+  lv->tail = g_try_new0(float, (size_t)2 * e->cout * lv->block);
+  lv->sptr = g_try_new0(const float *, (size_t)e->cin * lv->parts);
+  lv->n_fwd_units = (size_t)e->cin * fft->n_fwd;
+  lv->n_mac_units = (size_t)e->cout * chunks;
+  lv->n_units = lv->n_fwd_units + lv->n_mac_units + (size_t)e->cout * fft->n_inv;
+  lv->units = g_try_new(JobUnit, lv->n_units);
+  lv->unit_before = g_try_new(double, lv->n_units + 1);
+  if (!lv->fdl || !lv->yspec || !lv->tail || !lv->sptr || !lv->units || !lv->unit_before)
+    return FALSE;
+  /* The units in order, with cumulative costs in fft.h step units. */
+  lv->unit_before[0] = 0;
+  for (u = 0; u < lv->n_units; u++) {
+    JobUnit *unit = &lv->units[u];
+    double c;
+    if (u < lv->n_fwd_units) {
+      *unit = (JobUnit){ UNIT_FWD, (guint16)(u / fft->n_fwd), (guint32)(u % fft->n_fwd) };
+      c = fft->fwd[unit->index].cost;
+    } else if (u < lv->n_fwd_units + lv->n_mac_units) {
+      const size_t k = u - lv->n_fwd_units, row0 = (k % chunks) * MAC_ROWS;
+      *unit = (JobUnit){ UNIT_MAC, (guint16)(k / chunks), (guint32)row0 };
+      c = MAC_ROW_COST * MIN(MAC_ROWS, fft->rows - row0) * e->cin * lv->parts;
+    } else {
+      const size_t k = u - lv->n_fwd_units - lv->n_mac_units;
+      *unit = (JobUnit){ UNIT_INV, (guint16)(k / fft->n_inv), (guint32)(k % fft->n_inv) };
+      c = fft->inv[unit->index].cost;
+    }
+    lv->unit_before[u + 1] = lv->unit_before[u] + c;
+  }
+  lv->unit = lv->n_units;
+  lv->fdl_newest = -1;
+  return TRUE;
+}
+
 /* The per-stream state around `shared`, whose reference it takes over.
- * NULL when memory runs out. */
+ * NULL when memory runs out. Fresh: the zero state of frame 0. */
 static MdnExact *
 exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan,
                 ExactShared *shared)
 {
   MdnExact *e = g_new0(MdnExact, 1);
-  const int p = plan->partition;
+  int l, max_b = 0;
 
   e->cin = cin;
   e->cout = cout;
@@ -412,25 +712,20 @@ exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan
   e->shared = shared;
   e->weights = shared->weights;
   e->bias = shared->bias;
-  e->h_spec = shared->h_spec;
   e->plan = *plan;
   e->kern = mdn_exact_kernels_get(mdn_cpu_isa());
+  e->fft_kern = mdn_fft_kernels_default();
   e->acc = g_try_new0(float, (size_t)cout *EXACT_SLICE);
   if (!e->acc)
     goto fail;
-  if (p > 0) {
-    e->bins = p + 1;
-    e->ring = plan->n_parts - 1;
-    e->fwd = kiss_fftr_alloc(2 * p, 0, NULL, NULL);
-    e->inv = kiss_fftr_alloc(2 * p, 1, NULL, NULL);
-    e->fdl = g_try_new0(kiss_fft_cpx, (size_t)cin * e->ring * e->bins);
-    e->s_ptr = g_try_new0(const kiss_fft_cpx *, (size_t)cin * e->ring);
-    e->y_spec = g_try_new0(kiss_fft_cpx, e->bins);
-    e->time_buf = g_try_new0(float, 2 * (size_t)p);
-    e->tail = g_try_new0(float, (size_t)p *cout);
-    if (!e->fwd || !e->inv || !e->fdl || !e->s_ptr || !e->y_spec || !e->time_buf || !e->tail)
+  for (l = 0; l < plan->n_levels; l++) {
+    if (!level_init(e, l))
       goto fail;
+    max_b = MAX(max_b, plan->level[l].block);
   }
+  if (max_b > 0 && !(e->time_buf = mdn_fft_alloc(2 * (size_t)max_b)))
+    goto fail;
+  e->valid = TRUE; /* zeros everywhere: frame 0's state */
   return e;
 fail:
   mdn_exact_free(e);
@@ -441,47 +736,60 @@ static MdnExact *
 exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
 {
   const size_t n_w = (size_t)k->cout * k->cin * k->taps;
-  const int p = plan->partition, parts = plan->n_parts - 1;
   ExactShared *shared = g_new0(ExactShared, 1);
+  const MdnFftKernels *fk = mdn_fft_kernels_default();
   MdnExact *e;
-  int o, i, j, m;
+  int o, i, j, l;
+  size_t m;
 
   g_atomic_ref_count_init(&shared->ref);
   shared->weights = g_try_new(float, n_w);
   shared->bias = g_try_new(float, k->cout);
-  if (p > 0)
-    shared->h_spec = g_try_new0(kiss_fft_cpx, (size_t)k->cout * k->cin * parts * (p + 1));
-  if (!shared->weights || !shared->bias || (p > 0 && !shared->h_spec)) {
-    shared_unref(shared);
-    return NULL;
+  if (!shared->weights || !shared->bias)
+    goto fail;
+  for (l = 0; l < plan->n_levels; l++) {
+    const ExactLevel *lv = &plan->level[l];
+    shared->fft[l] = mdn_fft_plan_new(2 * (size_t)lv->block);
+    shared->h_spec[l] = mdn_fft_alloc((size_t)k->cout * k->cin * lv->parts * 2 * lv->block);
+    if (!shared->fft[l] || !shared->h_spec[l])
+      goto fail;
   }
   memcpy(shared->weights, k->weights, sizeof(float) * n_w);
   memcpy(shared->bias, k->bias, sizeof(float) * k->cout);
   e = exact_state_new(k->cin, k->cout, k->taps, k->dilation, plan, shared);
-  if (!e || p == 0)
-    return e;
+  if (!e)
+    return NULL;
 
-  /* H_j = FFT of expanded taps [jP, jP+P), zero-padded to 2P, times 1/(2P)
-   * (kiss_fftri does not normalise). */
-  for (o = 0; o < k->cout; o++)
-    for (i = 0; i < k->cin; i++) {
-      const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
-      kiss_fft_cpx *h = shared->h_spec + ((size_t)o * k->cin + i) * parts * e->bins;
-      for (j = 1; j <= parts; j++, h += e->bins) {
-        memset(e->time_buf, 0, sizeof(float) * 2 * p);
-        for (m = 0; m < p; m++) {
-          size_t pos = (size_t)j * p + m;
-          if (pos % k->dilation == 0 && pos / k->dilation < (size_t)k->taps)
-            e->time_buf[m] = w[pos / k->dilation] / (2.0f * p);
+  /* H_(l,j) = FFT of expanded taps [S + jB, S + jB + B), zero-padded to 2B,
+   * times mdn_fft_conv_scale (a power of two: no rounding). */
+  for (l = 0; l < plan->n_levels; l++) {
+    const ExactLevel *lv = &plan->level[l];
+    const size_t n = 2 * (size_t)lv->block;
+    const float scale = (float)mdn_fft_conv_scale(shared->fft[l]);
+    for (o = 0; o < k->cout; o++)
+      for (i = 0; i < k->cin; i++) {
+        const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
+        float *h = shared->h_spec[l] + ((size_t)o * k->cin + i) * lv->parts * n;
+        for (j = 0; j < lv->parts; j++, h += n) {
+          memset(e->time_buf, 0, sizeof(float) * n);
+          for (m = 0; m < (size_t)lv->block; m++) {
+            const size_t pos = (size_t)lv->start + (size_t)j * lv->block + m;
+            if (pos % k->dilation == 0 && pos / k->dilation < (size_t)k->taps)
+              e->time_buf[m] = w[pos / k->dilation] * scale;
+          }
+          mdn_fft_forward(shared->fft[l], fk, e->time_buf, h);
         }
-        kiss_fftr(e->fwd, e->time_buf, h);
       }
-    }
+  }
   return e;
+fail:
+  shared_unref(shared);
+  return NULL;
 }
 
 /* Another state for the same kernel (one per group of a stream), sharing
- * the weights and the kernel spectra of `other`. NULL when memory runs out. */
+ * the weights, FFT plans and kernel spectra of `other`. NULL when memory
+ * runs out. */
 MdnExact *
 mdn_exact_new_sharing(const MdnExact *other)
 {
@@ -498,19 +806,166 @@ mdn_exact_new(const MdnKernel *kernel)
   return exact_new_with_plan(kernel, &plan);
 }
 
-/* For the benchmark and the tests: partition 0 forces the direct form, P > 0
- * (even) the FFT path with that partition size when the expanded kernel has
- * at least 2P taps. Not in mdn-private.h on purpose: nothing else should
- * force a plan. */
+void
+mdn_exact_free(MdnExact *e)
+{
+  int l;
+  if (!e)
+    return;
+  shared_unref(e->shared);
+  for (l = 0; l < MDN_EXACT_MAX_LEVELS; l++)
+    level_free(&e->lv[l]);
+  g_free(e->acc);
+  mdn_fft_free(e->time_buf);
+  g_free(e);
+}
+
+size_t
+mdn_exact_history(const MdnKernel *kernel)
+{
+  ExactPlan plan;
+  exact_plan(kernel, &plan);
+  return plan_history(kernel, &plan);
+}
+
+void
+mdn_exact_invalidate(MdnExact *e)
+{
+  /* The zero state of a fresh stream is what a rebuild at frame 0 would
+   * make: keep it (no work in the first call). */
+  if (e && !(e->next_frame == 0 && e->valid))
+    e->valid = FALSE;
+}
+
+void
+mdn_exact_reset(MdnExact *e)
+{
+  int l;
+  if (!e)
+    return;
+  for (l = 0; l < e->plan.n_levels; l++) {
+    LevelState *lv = &e->lv[l];
+    memset(lv->fdl, 0, sizeof(float) * e->cin * lv->parts * lv->n);
+    memset(lv->tail, 0, sizeof(float) * 2 * e->cout * lv->block);
+    lv->fdl_newest = -1;
+    lv->done = lv->job = 0;
+    lv->unit = lv->n_units;
+  }
+  e->next_frame = 0;
+  e->valid = TRUE;
+}
+
+/* ---- filtering ----------------------------------------------------------- */
+
+void
+mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, float *out)
+{
+  const int n_levels = e->plan.n_levels;
+  size_t pos = 0;
+  int l;
+
+  g_assert(n <= MDN_CHUNK);
+  /* Frames skipped or repeated: the cached spectra belong to another
+   * stretch of input, rebuild them from the history. */
+  if (frame0 != e->next_frame)
+    e->valid = FALSE;
+  if (n == 0)
+    return;
+  if (!e->valid) {
+    rebuild(e, x, frame0);
+    e->valid = TRUE;
+  }
+  /* Bias and head over the whole call, then each level's tails: per frame,
+   * the same sums in the same order whatever the call sizes. */
+  direct_output(e, x, n, out);
+  while (pos < n) {
+    const guint64 t = frame0 + pos;
+    size_t seg = n - pos;
+    /* Due now: delay-1 jobs of the blocks starting here (a later level's
+     * job is complete by the end of the block before). */
+    for (l = 0; l < n_levels; l++) {
+      LevelState *lv = &e->lv[l];
+      const gint64 m = (gint64)(t >> lv->shift);
+      seg = MIN(seg, (size_t)(lv->block - (t & lv->mask)));
+      if (lv->done < m) {
+        if (lv->job != m)
+          job_start(e, lv, m);
+        job_advance(e, lv, x, frame0, G_MAXDOUBLE);
+      }
+    }
+    add_tails(e, t, seg, out + pos * e->cout);
+    pos += seg;
+    /* Spread jobs: the job of the next block, as far as the frames of this
+     * block output so far: at the end of the block (all of it) or of the
+     * call. */
+    for (l = 0; l < n_levels; l++) {
+      LevelState *lv = &e->lv[l];
+      const guint64 end = frame0 + pos;
+      const gint64 next = (gint64)((end - 1) >> lv->shift) + 1;
+      if (lv->delay < 2 || (pos < n && (end & lv->mask) != 0))
+        continue;
+      if (lv->job != next)
+        job_start(e, lv, next);
+      job_advance(e, lv, x, frame0,
+                  lv->unit_before[lv->n_units] * (double)(end - ((guint64)(next - 1) << lv->shift))
+                      / (double)lv->block);
+    }
+  }
+  e->next_frame = frame0 + n;
+}
+
+/* ---- costs, and what the bench and tests may force ---------------------- */
+
+/* Operation-count model, multiply-adds per output frame (all outputs), for
+ * the tiers' cost comparison (docs/tiers.md):
+ *   direct form:  cin*cout*direct_taps
+ *   per level:    cin*cout*n*4*(B+1)/B   (complex multiply-adds of the FDL)
+ *               + (cin+cout)*F(2B)/B     (one forward FFT per input and one
+ *                                         inverse per output, per block)
+ * with F(N) = 2.5 (N/2) log2(N/2) + N (a real FFT of N points, radix 2/4
+ * multiply-add equivalents). */
+double
+mdn_exact_cost_per_frame(const MdnKernel *kernel)
+{
+  ExactPlan plan;
+  double ops;
+  int l;
+  exact_plan(kernel, &plan);
+  ops = (double)kernel->cin * kernel->cout * plan.direct_taps;
+  for (l = 0; l < plan.n_levels; l++) {
+    const ExactLevel *lv = &plan.level[l];
+    const double half = lv->block;
+    ops += (double)kernel->cin * kernel->cout * lv->parts * 4.0 * (lv->block + 1.0) / lv->block;
+    ops += (double)(kernel->cin + kernel->cout) * (2.5 * half * log2(half) + 2.0 * half)
+           / lv->block;
+  }
+  return ops;
+}
+
+/* For the benchmark and the tests (not in mdn-private.h: nothing else
+ * should force a plan). Partition 0 forces the direct form; P > 0 a uniform
+ * plan (head P, one level of partitions of P) when the expanded kernel has
+ * at least 2P taps. The _levels variants take the level sizes (blocks[0] =
+ * the head); they return NULL / 0 for a plan plan_levels() refuses. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
+MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
+size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
+/* The planner's choice: level sizes into blocks (at most
+ * MDN_EXACT_MAX_LEVELS), returns their count (0: direct form). */
+int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
+/* A plan's features for the fit of the time model, per frame: {direct
+ * multiply-adds, FDL complex multiply-adds, FFT (N/2) log2 N, transforms}
+ * (0 blocks: direct form). FALSE for a plan plan_levels() refuses. */
+gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
+                                 double features[4]);
+/* "direct 64 | 64 x7 | 512 x14" */
+char *mdn_exact_plan_describe(const MdnKernel *kernel);
 
 static void
 forced_plan(const MdnKernel *kernel, int partition, ExactPlan *plan)
 {
-  if (partition > 0)
-    plan_fft(kernel, partition, plan);
-  if (partition <= 0 || plan->n_parts < 2)
+  if (partition <= 0 || !plan_levels(kernel, &partition, 1, plan))
     plan_direct(kernel, plan);
 }
 
@@ -530,107 +985,73 @@ mdn_exact_history_forced(const MdnKernel *kernel, int partition)
   return plan_history(kernel, &plan);
 }
 
-void
-mdn_exact_free(MdnExact *e)
+MdnExact *
+mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks)
 {
-  if (!e)
-    return;
-  shared_unref(e->shared);
-  g_free(e->acc);
-  if (e->fwd)
-    kiss_fftr_free(e->fwd);
-  if (e->inv)
-    kiss_fftr_free(e->inv);
-  g_free(e->fdl);
-  g_free(e->s_ptr);
-  g_free(e->y_spec);
-  g_free(e->time_buf);
-  g_free(e->tail);
-  g_free(e);
+  ExactPlan plan;
+  if (n_blocks == 0)
+    plan_direct(kernel, &plan);
+  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
+    return NULL;
+  return exact_new_with_plan(kernel, &plan);
 }
 
 size_t
-mdn_exact_history(const MdnKernel *kernel)
+mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks)
 {
   ExactPlan plan;
-  exact_plan(kernel, &plan);
+  if (n_blocks == 0)
+    plan_direct(kernel, &plan);
+  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
+    return 0;
   return plan_history(kernel, &plan);
 }
 
-void
-mdn_exact_invalidate(MdnExact *e)
-{
-  if (e)
-    e->valid = FALSE;
-}
-
-void
-mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, float *out)
-{
-  const int p = e->plan.partition;
-  size_t pos = 0;
-
-  g_assert(n <= MDN_CHUNK);
-  /* Frames skipped or repeated: the cached spectra belong to another
-   * stretch of input, rebuild them from the history. */
-  if (frame0 != e->next_frame)
-    e->valid = FALSE;
-  if (p == 0) {
-    direct_output(e, x, 0, n, NULL, 0, out);
-    return;
-  }
-  while (pos < n) {
-    guint64 t = frame0 + pos;
-    gint64 b = (gint64)(t / (guint64)p);
-    size_t r = (size_t)(t % (guint64)p);
-    size_t seg = MIN(n - pos, (size_t)p - r);
-    ensure_block(e, x, (gint64)frame0, b);
-    direct_output(e, x, pos, seg, e->tail + r, (size_t)p, out + pos * e->cout);
-    pos += seg;
-  }
-  e->next_frame = frame0 + n;
-}
-
-/* Operation-count model, multiply-adds per output frame (all outputs):
- *   direct form:  cin*cout*taps
- *   FFT path:     cin*cout*D                      (first partition, direct;
- *                                                  D = min(taps, ceil(P/dil)))
- *               + cin*cout*(NP-1)*4*(P+1)/P       (complex multiply-adds of the FDL)
- *               + (cin+cout)*F(2P)/P              (one forward FFT per input
- *                                                  and one inverse per output, per block)
- * with F(N) = 2.5 (N/2) log2(N/2) + N (a real FFT of N points), NP the
- * number of partitions of the expanded kernel of (taps-1)*dil+1 taps. */
-double
-mdn_exact_cost_per_frame(const MdnKernel *kernel)
-{
-  ExactPlan plan;
-  exact_plan(kernel, &plan);
-  return (double)kernel->cin * kernel->cout * plan.direct_taps
-         + (plan.partition ? cmac_ops(kernel, &plan) + fft_ops(kernel, &plan) : 0);
-}
-
-/* For the benchmark's fit of the time model: the operation counts of the
- * plan with this partition (0: direct) as {direct multiply-adds, complex
- * multiply-add ops, FFT ops} per frame, as plan_time() weighs them. */
-void mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3]);
-
-void
-mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3])
-{
-  ExactPlan plan;
-  forced_plan(kernel, partition, &plan);
-  ops[0] = (double)kernel->cin * kernel->cout * plan.direct_taps;
-  ops[1] = plan.partition ? cmac_ops(kernel, &plan) : 0;
-  ops[2] = plan.partition ? fft_ops(kernel, &plan) : 0;
-}
-
-/* For the benchmark: the partition size the planner picks (0: direct). */
-int mdn_exact_partition(const MdnKernel *kernel);
-
 int
-mdn_exact_partition(const MdnKernel *kernel)
+mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks)
 {
   ExactPlan plan;
+  int l;
   exact_plan(kernel, &plan);
-  return plan.partition;
+  for (l = 0; l < plan.n_levels; l++)
+    blocks[l] = plan.level[l].block;
+  return plan.n_levels;
+}
+
+gboolean
+mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
+                        double features[4])
+{
+  ExactPlan plan;
+  int l;
+  if (n_blocks == 0)
+    plan_direct(kernel, &plan);
+  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
+    return FALSE;
+  features[0] = (double)kernel->cin * kernel->cout * plan.direct_taps;
+  features[1] = features[2] = features[3] = 0;
+  for (l = 0; l < plan.n_levels; l++) {
+    const ExactLevel *lv = &plan.level[l];
+    features[1] += (double)kernel->cin * kernel->cout * lv->parts * (lv->block + 1.0) / lv->block;
+    features[2] += (double)(kernel->cin + kernel->cout) * fft_ops(2 * lv->block) / lv->block;
+    features[3] += (double)(kernel->cin + kernel->cout) / lv->block;
+  }
+  return TRUE;
+}
+
+char *
+mdn_exact_plan_describe(const MdnKernel *kernel)
+{
+  ExactPlan plan;
+  GString *s = g_string_new(NULL);
+  int l;
+  exact_plan(kernel, &plan);
+  if (plan.n_levels == 0) {
+    g_string_append_printf(s, "direct %d taps", plan.direct_taps);
+    return g_string_free(s, FALSE);
+  }
+  g_string_append_printf(s, "direct %d", plan.head);
+  for (l = 0; l < plan.n_levels; l++)
+    g_string_append_printf(s, " | %dx%d", plan.level[l].block, plan.level[l].parts);
+  return g_string_free(s, FALSE);
 }

@@ -163,7 +163,7 @@ invalidate_path(MdnStream *s, int tier)
 void
 mdn_stream_reset(MdnStream *s)
 {
-  int t;
+  int t, g;
 
   memset(s->buffers, 0, sizeof(float) * (size_t)s->groups * s->cin * s->buf_len);
   s->fill = s->history;
@@ -171,7 +171,9 @@ mdn_stream_reset(MdnStream *s)
   s->nonfinite = 0;
   s->fade_from = MDN_NO_TIER;
   s->fade_pos = 0;
-  invalidate_path(s, MDN_TIER_EXACT);
+  /* The exact path's state for frame 0 is made here, not in the next call. */
+  for (g = 0; g < s->groups; g++)
+    mdn_exact_reset(s->exact[g]);
   for (t = 0; t < s->n_tiers; t++)
     invalidate_path(s, t);
 }

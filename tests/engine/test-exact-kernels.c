@@ -7,7 +7,7 @@
  * Bounds: a sum of m float products, each rounded once (or fused), is within
  * (m + 1) * FLT_EPSILON / 2 * S of the exact sum, S = sum of |terms|
  * (|acc| included). Two such results are within (m + 1) * FLT_EPSILON * S of
- * each other; that is the bound asserted, row by row and bin by bin.
+ * each other; that is the bound asserted, row by row.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <float.h>
@@ -202,79 +202,6 @@ test_fir(gconstpointer data)
   g_rand_free(rng);
 }
 
-/* n_spec spectra of `bins` bins (h with stride h_stride): the kernel
- * against double precision and, for SIMD, against the scalar reference; no
- * bin past `bins` written. */
-static void
-check_cmac(const MdnExactKernels *kern, GRand *rng, int bins, int n_spec)
-{
-  const size_t h_stride = bins + g_rand_int_range(rng, 0, 4);
-  kiss_fft_cpx *h = g_new(kiss_fft_cpx, h_stride * MAX(n_spec, 1));
-  kiss_fft_cpx **s = g_new(kiss_fft_cpx *, MAX(n_spec, 1));
-  kiss_fft_cpx *y = g_new(kiss_fft_cpx, bins + GUARD), *y_ref = g_new(kiss_fft_cpx, bins + GUARD);
-  const double bound = (2 * n_spec + 1) * FLT_EPSILON;
-  int b, j;
-
-  for (j = 0; j < n_spec; j++) {
-    s[j] = g_new(kiss_fft_cpx, bins);
-    for (b = 0; b < bins; b++) {
-      s[j][b].r = rand_float(rng);
-      s[j][b].i = rand_float(rng);
-    }
-  }
-  for (b = 0; b < (int)h_stride * n_spec; b++) {
-    h[b].r = rand_float(rng);
-    h[b].i = rand_float(rng);
-  }
-  for (b = 0; b < bins + GUARD; b++)
-    y[b].r = y[b].i = y_ref[b].r = y_ref[b].i = GUARD_VALUE;
-  kern->cmac(y, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
-  mdn_exact_kernels_scalar.cmac(y_ref, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
-
-  for (b = 0; b < bins; b++) {
-    double re = 0, im = 0, mag = 0;
-    for (j = 0; j < n_spec; j++) {
-      const kiss_fft_cpx sv = s[j][b], hv = h[(size_t)j * h_stride + b];
-      re += (double)sv.r * hv.r - (double)sv.i * hv.i;
-      im += (double)sv.r * hv.i + (double)sv.i * hv.r;
-      mag += (fabs(sv.r) + fabs(sv.i)) * (fabs(hv.r) + fabs(hv.i));
-    }
-    if (!(fabs(y[b].r - re) <= bound * mag && fabs(y[b].i - im) <= bound * mag))
-      g_error("%s cmac: bins %d n_spec %d: bin %d (%.9g, %.9g), double (%.9g, %.9g)",
-              mdn_isa_name(kern->isa), bins, n_spec, b, y[b].r, y[b].i, re, im);
-    if (!(fabs(y[b].r - y_ref[b].r) <= bound * mag && fabs(y[b].i - y_ref[b].i) <= bound * mag))
-      g_error("%s cmac vs scalar: bins %d n_spec %d: bin %d", mdn_isa_name(kern->isa), bins, n_spec,
-              b);
-    if (n_spec == 0)
-      g_assert_true(y[b].r == 0 && y[b].i == 0);
-  }
-  for (b = bins; b < bins + GUARD; b++)
-    g_assert_true(y[b].r == GUARD_VALUE && y[b].i == GUARD_VALUE);
-
-  for (j = 0; j < n_spec; j++)
-    g_free(s[j]);
-  g_free(s);
-  g_free(h);
-  g_free(y);
-  g_free(y_ref);
-}
-
-static void
-test_cmac(gconstpointer data)
-{
-  const IsaCase *c = data;
-  GRand *rng = g_rand_new_with_seed(200 + c->isa);
-  int bins;
-  for (bins = 1; bins <= 300; bins++) {
-    check_cmac(c->kern, rng, bins, g_rand_int_range(rng, 0, 9));
-    check_cmac(c->kern, rng, bins, 1);
-  }
-  /* the partition sizes exact.c uses: P + 1 bins, many spectra */
-  for (bins = 65; bins <= 4097; bins = 2 * bins - 1)
-    check_cmac(c->kern, rng, bins, 40);
-  g_rand_free(rng);
-}
-
 /* mdn_exact_kernels_get() gives the table of the ISA asked for, or a lower
  * one; the ISA the engine uses has its table when compiled in. */
 static void
@@ -285,7 +212,6 @@ test_dispatch(void)
   for (isa = 0; isa < MDN_N_ISAS; isa++) {
     const MdnExactKernels *k = mdn_exact_kernels_get((MdnIsa)isa);
     g_assert_nonnull(k->fir);
-    g_assert_nonnull(k->cmac);
     g_assert_cmpint(k->isa, <=, isa);
   }
   g_assert_true(mdn_cpu_supports(mdn_exact_kernels_get(mdn_cpu_isa())->isa));
@@ -321,9 +247,6 @@ main(int argc, char **argv)
     cases[isa].kern = kern;
     path = g_strdup_printf("/exact-kernels/%s/fir", mdn_isa_name((MdnIsa)isa));
     g_test_add_data_func(path, &cases[isa], test_fir);
-    g_free(path);
-    path = g_strdup_printf("/exact-kernels/%s/cmac", mdn_isa_name((MdnIsa)isa));
-    g_test_add_data_func(path, &cases[isa], test_cmac);
     g_free(path);
   }
 #if defined(__aarch64__)

@@ -1,8 +1,8 @@
 /* exact-kernels-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
  * (compiled with those flags, called only when the CPU has them). The same
  * scheme as exact-kernels-avx2.c with 16 floats per vector: blocks of 8
- * vectors (128 rows) for the direct form, 4 vectors (32 bins) for the
- * complex multiply-accumulate, and masked loads and stores for the rest.
+ * vectors (128 rows) for the direct form, and masked loads and stores for
+ * the rest.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -103,53 +103,6 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-#define CMAC_STEP(sv, hv, re, im)                                                                  \
-  do {                                                                                             \
-    re = _mm512_fmadd_ps(_mm512_moveldup_ps(sv), hv, re);                                          \
-    im = _mm512_fmadd_ps(_mm512_movehdup_ps(sv), hv, im);                                          \
-  } while (0)
-
-/* re - swap(im) in the real lanes, re + swap(im) in the imaginary ones (the
- * multiply by 1 is exact). */
-static inline __m512
-cmac_finish(__m512 re, __m512 im)
-{
-  return _mm512_fmaddsub_ps(re, _mm512_set1_ps(1.0f), _mm512_permute_ps(im, 0xB1));
-}
-
-static void
-cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h, size_t h_stride,
-            int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 32 <= bins; b += 32) {
-    __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
-    __m512 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_loadu_ps(sj), _mm512_loadu_ps(hj), r0, i0);
-      CMAC_STEP(_mm512_loadu_ps(sj + 16), _mm512_loadu_ps(hj + 16), r1, i1);
-      CMAC_STEP(_mm512_loadu_ps(sj + 32), _mm512_loadu_ps(hj + 32), r2, i2);
-      CMAC_STEP(_mm512_loadu_ps(sj + 48), _mm512_loadu_ps(hj + 48), r3, i3);
-    }
-    _mm512_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
-    _mm512_storeu_ps((float *)(y + b) + 16, cmac_finish(r1, i1));
-    _mm512_storeu_ps((float *)(y + b) + 32, cmac_finish(r2, i2));
-    _mm512_storeu_ps((float *)(y + b) + 48, cmac_finish(r3, i3));
-  }
-  for (; b < bins; b += 8) {
-    const __mmask16 m = lane_mask(2 * (size_t)MIN(bins - b, 8));
-    __m512 r0 = _mm512_setzero_ps(), i0 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_maskz_loadu_ps(m, sj), _mm512_maskz_loadu_ps(m, hj), r0, i0);
-    }
-    _mm512_mask_storeu_ps((float *)(y + b), m, cmac_finish(r0, i0));
-  }
-}
-
 static void
 fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
            size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
@@ -160,4 +113,4 @@ fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, s
                    cin, dil, x, offset);
 }
 
-const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512, cmac_avx512 };
+const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512 };
