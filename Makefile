@@ -65,8 +65,7 @@ fuzz:
 # under qemu-aarch64 (the cross file's exe_wrapper), NEON against the scalar
 # reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
 NEON_BUILD ?= build-neon
-NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
-	libkissfft-dev:arm64
+NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64
 NEON_TESTS = fft tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset \
 	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
 check-neon:
@@ -89,7 +88,7 @@ presets: build
 
 # The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
 # directory configured before they were installed is reconfigured to find them.
-BENCH_PKGS = libfftw3-dev libopenblas-dev python3-matplotlib
+BENCH_PKGS = libfftw3-dev libopenblas-dev libkissfft-dev python3-matplotlib
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_ARGS ?=
 bench-deps:

@@ -48,12 +48,12 @@ typedef struct {
 } OpWeights;
 
 static const OpWeights isa_op_ns[MDN_N_ISAS] = {
-  [MDN_ISA_SCALAR] = { 0.0904, 1.20, 0.280, 60.0 },
-  [MDN_ISA_AVX2] = { 0.0396, 0.25, 0.060, 60.0 },
-  [MDN_ISA_AVX512] = { 0.0250, 0.15, 0.035, 60.0 },
+  [MDN_ISA_SCALAR] = { 0.0776, 0.5548, 0.8081, 171.7 },
+  [MDN_ISA_AVX2] = { 0.0291, 0.2229, 0.1268, 7.0 },
+  [MDN_ISA_AVX512] = { 0.0225, 0.2078, 0.0977, 30.1 },
   /* Not measured (no AArch64 machine here; timings under qemu mean
    * nothing): the scalar weights. */
-  [MDN_ISA_NEON] = { 0.0904, 1.20, 0.280, 60.0 },
+  [MDN_ISA_NEON] = { 0.0776, 0.5548, 0.8081, 171.7 },
 };
 
 /* The FFT path is only used when its spectra (about 2 floats per frame of
@@ -151,6 +151,7 @@ struct _MdnExact {
   LevelState lv[MDN_EXACT_MAX_LEVELS];
   gboolean valid;     /* the levels hold the state of frame next_frame */
   guint64 next_frame; /* frame0 expected by the next call */
+  double work;        /* cost of the jobs' units run by the last call (tests) */
 };
 
 static size_t
@@ -513,6 +514,7 @@ job_unit(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, siz
   const MdnFftPlan *fft = lv->fft;
   const JobUnit *unit = &lv->units[u];
   const int ch = unit->chan;
+  e->work += lv->unit_before[u + 1] - lv->unit_before[u];
   switch (unit->kind) {
   case UNIT_FWD: {
     const gint64 c = lv->job - lv->delay;
@@ -543,6 +545,7 @@ job_finish_whole(MdnExact *e, LevelState *lv, const float *const *x, guint64 fra
   const MdnFftPlan *fft = lv->fft;
   const size_t spec = (size_t)e->cin * lv->parts * lv->n;
   int i, o;
+  e->work += lv->unit_before[lv->n_units] - lv->unit_before[lv->unit];
   if (lv->unit == 0) {
     const gint64 c = lv->job - lv->delay;
     for (i = 0; i < e->cin; i++)
@@ -875,6 +878,7 @@ mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, 
     rebuild(e, x, frame0);
     e->valid = TRUE;
   }
+  e->work = 0;
   /* Bias and head over the whole call, then each level's tails: per frame,
    * the same sums in the same order whatever the call sizes. */
   direct_output(e, x, n, out);
@@ -961,6 +965,15 @@ gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int
                                  double features[4]);
 /* "direct 64 | 64 x7 | 512 x14" */
 char *mdn_exact_plan_describe(const MdnKernel *kernel);
+/* The relative cost (fft.h step units) of the levels' jobs the last
+ * mdn_exact_process() call ran, its rebuild (if any) left out. */
+double mdn_exact_last_work(const MdnExact *e);
+
+double
+mdn_exact_last_work(const MdnExact *e)
+{
+  return e->work;
+}
 
 static void
 forced_plan(const MdnKernel *kernel, int partition, ExactPlan *plan)

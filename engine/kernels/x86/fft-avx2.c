@@ -208,6 +208,28 @@ mul_both_conj(V x, __m256 wr, __m256 wi)
 
 #define LD(p) _mm256_loadu_ps(p)
 
+/* The span-2 stage's twiddles are 1 but for lanes 3, 7 (of each half): -i
+ * (lane_stage[2]); times -i (forward) or +i (inverse) with blends. */
+INLINE V
+mul_minus_i(V x)
+{
+  const __m256 z = _mm256_setzero_ps();
+  V v = { _mm256_blend_ps(x.rl, x.il, 0x88), _mm256_blend_ps(x.rh, x.ih, 0x88),
+          _mm256_blend_ps(x.il, _mm256_sub_ps(z, x.rl), 0x88),
+          _mm256_blend_ps(x.ih, _mm256_sub_ps(z, x.rh), 0x88) };
+  return v;
+}
+
+INLINE V
+mul_plus_i(V x)
+{
+  const __m256 z = _mm256_setzero_ps();
+  V v = { _mm256_blend_ps(x.rl, _mm256_sub_ps(z, x.il), 0x88),
+          _mm256_blend_ps(x.rh, _mm256_sub_ps(z, x.ih), 0x88), _mm256_blend_ps(x.il, x.rl, 0x88),
+          _mm256_blend_ps(x.ih, x.rh, 0x88) };
+  return v;
+}
+
 INLINE V
 lane_fwd(V x, const float *lt, const LaneConsts *c)
 {
@@ -217,7 +239,7 @@ lane_fwd(V x, const float *lt, const LaneConsts *c)
   LANE_BUTTERFLY(x, SWAP4, LD(c->sign4));
   x = mul_both(x, LD(c->w1r), LD(c->w1i));
   LANE_BUTTERFLY(x, SWAP2, LD(c->sign2));
-  x = mul_both(x, LD(c->w2r), LD(c->w2i));
+  x = mul_minus_i(x);
   LANE_BUTTERFLY(x, SWAP1, LD(c->sign1));
   return x;
 }
@@ -226,7 +248,7 @@ INLINE V
 lane_inv(V x, const float *lt, const LaneConsts *c)
 {
   LANE_BUTTERFLY(x, SWAP1, LD(c->sign1));
-  x = mul_both_conj(x, LD(c->w2r), LD(c->w2i));
+  x = mul_plus_i(x);
   LANE_BUTTERFLY(x, SWAP2, LD(c->sign2));
   x = mul_both_conj(x, LD(c->w1r), LD(c->w1i));
   LANE_BUTTERFLY(x, SWAP4, LD(c->sign4));
@@ -549,11 +571,14 @@ real_pass(const MdnFftPlan *plan, const MdnFftStep *st, float *data, const int i
     const V a = load_v(data + r * RF), b = load_v(data + rp * RF);
     const V w = load_v(plan->real_tw + r * RF);
     if (r == 0) {
+      /* Bin 0 holds DC and Nyquist: blended in before the store (scalar
+       * stores over a vector row would stall the next vector load). */
       const float a_re = _mm256_cvtss_f32(a.rl), a_im = _mm256_cvtss_f32(a.il);
       const float s = a_re + a_im, d = a_re - a_im;
-      store_v(data, real_row(a, row0_partner(a, lo0, rev8), w, inverse));
-      data[0] = inverse ? s : s + s;
-      data[MDN_FFT_LANES] = inverse ? d : d + d;
+      V y = real_row(a, row0_partner(a, lo0, rev8), w, inverse);
+      y.rl = _mm256_blend_ps(y.rl, _mm256_set1_ps(inverse ? s : s + s), 1);
+      y.il = _mm256_blend_ps(y.il, _mm256_set1_ps(inverse ? d : d + d), 1);
+      store_v(data, y);
     } else if (r == rp) {
       store_v(data + r * RF, real_row(a, reverse(a, rev8), w, inverse));
     } else {
@@ -587,12 +612,27 @@ real_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *
     acc_im = _mm256_fmadd_ps(s_im, h_re, _mm256_fmadd_ps(s_re, h_im, acc_im));                     \
   } while (0)
 
+/* Bin 0 (row 0, lane 0): DC and Nyquist, two real products. */
+static inline void
+mac_bin0(const float *const *s, const float *h, size_t h_stride, int n_spec, float *re, float *im)
+{
+  int j;
+  *re = *im = 0;
+  for (j = 0; j < n_spec; j++) {
+    *re = fmaf(s[j][0], h[(size_t)j * h_stride], *re);
+    *im = fmaf(s[j][MDN_FFT_LANES], h[(size_t)j * h_stride + MDN_FFT_LANES], *im);
+  }
+}
+
 static void
 mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec, size_t row0,
          size_t row1)
 {
   size_t r = row0;
+  float dc = 0, nyquist = 0;
   int j;
+  if (row0 == 0 && row1 > 0)
+    mac_bin0(s, h, h_stride, n_spec, &dc, &nyquist);
   for (; r + 2 <= row1; r += 2) {
     const size_t off = r * RF;
     __m256 r0 = _mm256_setzero_ps(), i0 = r0, r1 = r0, i1 = r0, r2 = r0, i2 = r0, r3 = r0, i3 = r0;
@@ -602,6 +642,10 @@ mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n
       MAC8(r1, i1, sj + 8, hj + 8);
       MAC8(r2, i2, sj + RF, hj + RF);
       MAC8(r3, i3, sj + RF + 8, hj + RF + 8);
+    }
+    if (r == 0) {
+      r0 = _mm256_blend_ps(r0, _mm256_set1_ps(dc), 1);
+      i0 = _mm256_blend_ps(i0, _mm256_set1_ps(nyquist), 1);
     }
     _mm256_store_ps(y + off, r0);
     _mm256_store_ps(y + off + 8, r1);
@@ -620,20 +664,14 @@ mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n
       MAC8(r0, i0, sj, hj);
       MAC8(r1, i1, sj + 8, hj + 8);
     }
+    if (r == 0) {
+      r0 = _mm256_blend_ps(r0, _mm256_set1_ps(dc), 1);
+      i0 = _mm256_blend_ps(i0, _mm256_set1_ps(nyquist), 1);
+    }
     _mm256_store_ps(y + off, r0);
     _mm256_store_ps(y + off + 8, r1);
     _mm256_store_ps(y + off + 16, i0);
     _mm256_store_ps(y + off + 24, i1);
-  }
-  if (row0 == 0 && row1 > 0) {
-    /* Bin 0: DC and Nyquist, two real products. */
-    float re = 0, im = 0;
-    for (j = 0; j < n_spec; j++) {
-      re = fmaf(s[j][0], h[(size_t)j * h_stride], re);
-      im = fmaf(s[j][MDN_FFT_LANES], h[(size_t)j * h_stride + MDN_FFT_LANES], im);
-    }
-    y[0] = re;
-    y[MDN_FFT_LANES] = im;
   }
 }
 

@@ -21,7 +21,7 @@ typedef struct {
 
 /* What every step of a plan needs in registers. */
 typedef struct {
-  __m512 sr[3], si[3]; /* lane stages of span 8, 4, 2 */
+  __m512 sr[2], si[2]; /* lane stages of span 8, 4 (span 2: mul_minus_i) */
   __m512 sign[4];      /* butterfly signs of span 8, 4, 2, 1 */
 } LaneConsts;
 
@@ -29,7 +29,7 @@ INLINE void
 lane_consts(const MdnFftPlan *plan, LaneConsts *c)
 {
   int s;
-  for (s = 0; s < 3; s++) {
+  for (s = 0; s < 2; s++) {
     c->sr[s] = _mm512_loadu_ps(plan->lane_stage[s]);
     c->si[s] = _mm512_loadu_ps(plan->lane_stage[s] + MDN_FFT_LANES);
   }
@@ -134,6 +134,26 @@ mul_conj(V x, __m512 wr, __m512 wi)
     x.im = _mm512_fmadd_ps(x.im, sign, SWAP(x.im));                                                \
   } while (0)
 
+/* The span-2 stage's twiddles are 1 but for lanes 3, 7, 11, 15: -i
+ * (lane_stage[2]); times -i (forward) or +i (inverse) with masked moves. */
+#define LANES_3MOD4 ((__mmask16)0x8888)
+
+INLINE V
+mul_minus_i(V x)
+{
+  V v = { _mm512_mask_mov_ps(x.re, LANES_3MOD4, x.im),
+          _mm512_mask_sub_ps(x.im, LANES_3MOD4, _mm512_setzero_ps(), x.re) };
+  return v;
+}
+
+INLINE V
+mul_plus_i(V x)
+{
+  V v = { _mm512_mask_sub_ps(x.re, LANES_3MOD4, _mm512_setzero_ps(), x.im),
+          _mm512_mask_mov_ps(x.im, LANES_3MOD4, x.re) };
+  return v;
+}
+
 INLINE V
 lane_fwd(V x, const float *lt, const LaneConsts *c)
 {
@@ -143,7 +163,7 @@ lane_fwd(V x, const float *lt, const LaneConsts *c)
   LANE_BUTTERFLY(x, SWAP4, c->sign[1]);
   x = mul(x, c->sr[1], c->si[1]);
   LANE_BUTTERFLY(x, SWAP2, c->sign[2]);
-  x = mul(x, c->sr[2], c->si[2]);
+  x = mul_minus_i(x);
   LANE_BUTTERFLY(x, SWAP1, c->sign[3]);
   return x;
 }
@@ -152,7 +172,7 @@ INLINE V
 lane_inv(V x, const float *lt, const LaneConsts *c)
 {
   LANE_BUTTERFLY(x, SWAP1, c->sign[3]);
-  x = mul_conj(x, c->sr[2], c->si[2]);
+  x = mul_plus_i(x);
   LANE_BUTTERFLY(x, SWAP2, c->sign[2]);
   x = mul_conj(x, c->sr[1], c->si[1]);
   LANE_BUTTERFLY(x, SWAP4, c->sign[1]);
@@ -380,11 +400,14 @@ real_pass(const MdnFftPlan *plan, const MdnFftStep *st, float *data, const int i
     const V a = load_v(data + r * RF), b = load_v(data + rp * RF);
     const V w = load_v(plan->real_tw + r * RF);
     if (r == 0) {
+      /* Bin 0 holds DC and Nyquist: blended in before the store (scalar
+       * stores over a vector row would stall the next vector load). */
       const float a_re = _mm512_cvtss_f32(a.re), a_im = _mm512_cvtss_f32(a.im);
       const float s = a_re + a_im, d = a_re - a_im;
-      store_v(data, real_row(a, permute_v(a, row0), w, inverse));
-      data[0] = inverse ? s : s + s;
-      data[MDN_FFT_LANES] = inverse ? d : d + d;
+      V y = real_row(a, permute_v(a, row0), w, inverse);
+      y.re = _mm512_mask_mov_ps(y.re, 1, _mm512_set1_ps(inverse ? s : s + s));
+      y.im = _mm512_mask_mov_ps(y.im, 1, _mm512_set1_ps(inverse ? d : d + d));
+      store_v(data, y);
     } else if (r == rp) {
       store_v(data + r * RF, real_row(a, permute_v(a, rev), w, inverse));
     } else {
@@ -417,12 +440,27 @@ real_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *
     acc_im = _mm512_fmadd_ps(s_im, h_re, _mm512_fmadd_ps(s_re, h_im, acc_im));                     \
   } while (0)
 
+/* Bin 0 (row 0, lane 0): DC and Nyquist, two real products. */
+static inline void
+mac_bin0(const float *const *s, const float *h, size_t h_stride, int n_spec, float *re, float *im)
+{
+  int j;
+  *re = *im = 0;
+  for (j = 0; j < n_spec; j++) {
+    *re = fmaf(s[j][0], h[(size_t)j * h_stride], *re);
+    *im = fmaf(s[j][MDN_FFT_LANES], h[(size_t)j * h_stride + MDN_FFT_LANES], *im);
+  }
+}
+
 static void
 mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec,
            size_t row0, size_t row1)
 {
   size_t r = row0;
+  float dc = 0, nyquist = 0;
   int j;
+  if (row0 == 0 && row1 > 0)
+    mac_bin0(s, h, h_stride, n_spec, &dc, &nyquist);
   for (; r + 4 <= row1; r += 4) {
     const size_t off = r * RF;
     __m512 r0 = _mm512_setzero_ps(), i0 = r0, r1 = r0, i1 = r0, r2 = r0, i2 = r0, r3 = r0, i3 = r0;
@@ -432,6 +470,10 @@ mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int
       MAC_STEP(r1, i1, sj + RF, hj + RF);
       MAC_STEP(r2, i2, sj + 2 * RF, hj + 2 * RF);
       MAC_STEP(r3, i3, sj + 3 * RF, hj + 3 * RF);
+    }
+    if (r == 0) {
+      r0 = _mm512_mask_mov_ps(r0, 1, _mm512_set1_ps(dc));
+      i0 = _mm512_mask_mov_ps(i0, 1, _mm512_set1_ps(nyquist));
     }
     _mm512_store_ps(y + off, r0);
     _mm512_store_ps(y + off + 16, i0);
@@ -447,18 +489,12 @@ mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int
     __m512 r0 = _mm512_setzero_ps(), i0 = r0;
     for (j = 0; j < n_spec; j++)
       MAC_STEP(r0, i0, s[j] + off, h + (size_t)j * h_stride + off);
+    if (r == 0) {
+      r0 = _mm512_mask_mov_ps(r0, 1, _mm512_set1_ps(dc));
+      i0 = _mm512_mask_mov_ps(i0, 1, _mm512_set1_ps(nyquist));
+    }
     _mm512_store_ps(y + off, r0);
     _mm512_store_ps(y + off + 16, i0);
-  }
-  if (row0 == 0 && row1 > 0) {
-    /* Bin 0: DC and Nyquist, two real products. */
-    float re = 0, im = 0;
-    for (j = 0; j < n_spec; j++) {
-      re = fmaf(s[j][0], h[(size_t)j * h_stride], re);
-      im = fmaf(s[j][MDN_FFT_LANES], h[(size_t)j * h_stride + MDN_FFT_LANES], im);
-    }
-    y[0] = re;
-    y[MDN_FFT_LANES] = im;
   }
 }
 
