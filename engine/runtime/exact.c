@@ -66,7 +66,7 @@ static const OpWeights isa_op_ns[MDN_N_ISAS] = {
  * to MAX_PARTITION; FFTs of 2B points. */
 #define MDN_EXACT_MIN_PARTITION 32
 #define MDN_EXACT_MAX_HEAD 1024
-#define MDN_EXACT_MAX_PARTITION 16384
+#define MDN_EXACT_MAX_PARTITION 8192
 #define MDN_EXACT_MAX_LEVELS 10
 
 /* Rows of several outputs the direct form computes together: their
