@@ -23,9 +23,11 @@
  *
  * The spectrum of N real points is N floats in that layout: bins 0..Nc-1,
  * with the real Nyquist bin in the imaginary part of bin 0 (row 0, lane 0;
- * its real part is the DC bin). Unscaled: mdn_fft_forward gives 2 X[k] (X
- * the DFT of x), and the inverse of X gives N x, so
- * inverse(forward(x) . forward(h)) is 4 N times the circular convolution
+ * its real part is the DC bin). mdn_fft_forward gives X[k], the DFT of x
+ * (it halves the input, exactly, and the real pass doubles it back: no
+ * value on the way exceeds the sum of |x|, so a sample near FLT_MAX does not
+ * overflow), and the inverse of X gives N x (unscaled), so
+ * inverse(forward(x) . forward(h)) is N times the circular convolution
  * (mdn_fft_conv_scale).
  *
  * A transform is a list of steps, each a range of butterflies of one stage
@@ -158,13 +160,12 @@ void mdn_fft_forward(const MdnFftPlan *plan, const MdnFftKernels *kern, const fl
  * of the N outputs (overlap-save keeps only those). */
 void mdn_fft_inverse_half(const MdnFftPlan *plan, const MdnFftKernels *kern, float *spec,
                           float *out);
-/* 1 / (4N): inverse_half(forward(x) . forward(h) * scale) is the circular
+/* 1 / N: inverse_half(forward(x) . forward(h) * scale) is the circular
  * convolution of x and h. */
 double mdn_fft_conv_scale(const MdnFftPlan *plan);
 
 /* For tests and the bench: the spectrum as the DFT X[k], k = 0..N/2, in
- * natural order, interleaved (re, im) in 2 (N/2 + 1) floats (a forward
- * spectrum is 2 X: this halves it); and back. */
+ * natural order, interleaved (re, im) in 2 (N/2 + 1) floats; and back. */
 void mdn_fft_to_natural(const MdnFftPlan *plan, const float *spec, float *natural);
 void mdn_fft_from_natural(const MdnFftPlan *plan, const float *natural, float *spec);
 /* The full inverse (all N outputs), destroying spec. */

@@ -423,6 +423,33 @@ test_slices(void)
   g_rand_free(rng);
 }
 
+/* ---- a sample near FLT_MAX ----------------------------------------------- */
+
+/* A lone sample of 3e38: its spectrum is flat (3e38 times a phase), and no
+ * stage on the way overflows (the hostile input of the stream tests). */
+static void
+test_large(void)
+{
+  const size_t n = 1024;
+  MdnFftPlan *plan = mdn_fft_plan_new(n);
+  float *x = g_new0(float, n), *spec = mdn_fft_alloc(n), *nat = g_new(float, n + 2);
+  size_t j;
+  int t;
+  x[37] = 3e38f;
+  for (t = 0; t < n_tables; t++) {
+    mdn_fft_forward(plan, tables[t], x, spec);
+    mdn_fft_to_natural(plan, spec, nat);
+    for (j = 0; j <= n / 2; j++) {
+      const double mag = hypot(nat[2 * j], nat[2 * j + 1]);
+      g_assert_cmpfloat(fabs(mag - 3e38) / 3e38, <=, 1e-5);
+    }
+  }
+  g_free(x);
+  mdn_fft_free(spec);
+  g_free(nat);
+  mdn_fft_plan_free(plan);
+}
+
 /* ---- plans ---------------------------------------------------------------- */
 
 static void
@@ -524,6 +551,7 @@ main(int argc, char **argv)
   g_test_add_func("/fft/mac", test_mac);
   g_test_add_func("/fft/convolution", test_convolution);
   g_test_add_func("/fft/slices", test_slices);
+  g_test_add_func("/fft/large", test_large);
 #ifdef MDN_TEST_HAVE_KISSFFT
   g_test_add_func("/fft/kissfft", test_kissfft);
 #endif

@@ -174,8 +174,8 @@ load_h(const float *src, size_t r, int h, const int in_real)
   for (j = 0; j < 2; j++) {
     if (in_real) {
       const float32x4x2_t p = vld2q_f32(src + r * RF + 16 * h + 8 * j);
-      v.re[j] = p.val[0];
-      v.im[j] = p.val[1];
+      v.re[j] = vmulq_n_f32(p.val[0], 0.5f); /* see load_row() in scalar/fft.c */
+      v.im[j] = vmulq_n_f32(p.val[1], 0.5f);
     } else {
       v.re[j] = vld1q_f32(src + r * RF + 8 * h + 4 * j);
       v.im[j] = vld1q_f32(src + r * RF + 16 + 8 * h + 4 * j);

@@ -413,7 +413,7 @@ mdn_fft_inverse_full(const MdnFftPlan *plan, const MdnFftKernels *kern, float *s
 double
 mdn_fft_conv_scale(const MdnFftPlan *plan)
 {
-  return 1.0 / (4.0 * (double)plan->n);
+  return 1.0 / (double)plan->n;
 }
 
 /* Bin k of the position (r, p). */
@@ -432,8 +432,8 @@ mdn_fft_to_natural(const MdnFftPlan *plan, const float *spec, float *natural)
   for (r = 0; r < plan->rows; r++)
     for (p = 0; p < MDN_FFT_LANES; p++) {
       const size_t k = bin_of(plan, r, p);
-      const float re = spec[r * MDN_FFT_ROW_FLOATS + p] / 2;
-      const float im = spec[r * MDN_FFT_ROW_FLOATS + MDN_FFT_LANES + p] / 2;
+      const float re = spec[r * MDN_FFT_ROW_FLOATS + p];
+      const float im = spec[r * MDN_FFT_ROW_FLOATS + MDN_FFT_LANES + p];
       if (k == 0) {
         natural[0] = re;
         natural[1] = 0;

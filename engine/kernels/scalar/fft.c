@@ -23,8 +23,10 @@ load_row(Row *x, const float *src, size_t r, gboolean real)
   const float *s = src + r * RF;
   int j;
   for (j = 0; j < L; j++) {
-    x->re[j] = real ? s[2 * j] : s[j];
-    x->im[j] = real ? s[2 * j + 1] : s[L + j];
+    /* Real input is halved (exactly): the real pass doubles it, and a
+     * sample near FLT_MAX must not overflow on the way. */
+    x->re[j] = real ? 0.5f * s[2 * j] : s[j];
+    x->im[j] = real ? 0.5f * s[2 * j + 1] : s[L + j];
   }
 }
 
@@ -255,7 +257,8 @@ r2_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
 }
 
 /* Real pass of one lane: a = Z[k], b = Z[Nc - k], w = W_N^k.
- * Forward:  F = (a + conj b) - i w (a - conj b)        (2 X[k])
+ * Forward:  F = (a + conj b) - i w (a - conj b)        (X[k]: a, b from the
+ *                                                      halved input)
  * Inverse:  Z = (a + conj b) + i conj(w) (a - conj b)  (from X, 2 Z[k]) */
 static inline void
 real_lane(float ar, float ai, float br, float bi, float wr, float wi, gboolean inverse, float *outr,

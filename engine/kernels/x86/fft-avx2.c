@@ -66,7 +66,9 @@ store_v(float *p, V v)
 INLINE void
 deinterleave8(const float *p, __m256 *re, __m256 *im)
 {
-  const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+  const __m256 half = _mm256_set1_ps(0.5f); /* see load_row() in scalar/fft.c */
+  const __m256 a = _mm256_mul_ps(_mm256_loadu_ps(p), half);
+  const __m256 b = _mm256_mul_ps(_mm256_loadu_ps(p + 8), half);
   *re = _mm256_castpd_ps(
       _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
   *im = _mm256_castpd_ps(

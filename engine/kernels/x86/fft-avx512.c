@@ -58,7 +58,9 @@ load_real(const float *p)
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
-  V v = { _mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi) };
+  const __m512 half = _mm512_set1_ps(0.5f); /* see load_row() in scalar/fft.c */
+  V v = { _mm512_mul_ps(_mm512_permutex2var_ps(lo, even, hi), half),
+          _mm512_mul_ps(_mm512_permutex2var_ps(lo, odd, hi), half) };
   return v;
 }
 
