@@ -94,9 +94,9 @@ mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
      * pad; reach + pad <= the tier's history. */
     per_channel += (guint64)h + 2 * MDN_CHUNK;
   }
-  /* stream.c: one float buffer per channel, the history plus as much room
-   * (at least a chunk). */
-  per_channel += sizeof(float) * ((guint64)frames + MAX((guint64)MDN_CHUNK, (guint64)frames));
+  /* stream.c: one float buffer per channel, a ring of the history plus a
+   * chunk, stored twice. */
+  per_channel += sizeof(float) * 2 * ((guint64)frames + MDN_CHUNK);
   if (frames_out)
     *frames_out = frames;
   /* Per group, the exact path's output spectra and tails. Saturate rather

@@ -17,14 +17,17 @@
  * a stage's sub-transforms is finished while it is in the cache. */
 #define DEPTH_FIRST_ROWS 256
 
-/* Relative cost per row touched, for spreading work over time (rough:
- * only proportions matter). */
+/* Relative cost per row touched, for spreading work over time: a row of a
+ * radix-4 stage is 1 (about 2 ns with AVX-512 on the machine of
+ * bench/README.md); per row, the lane transform measured 3.2 times that and
+ * the real pass 1.4 times (bench/fft-bench's sizes, step by step). Only the
+ * proportions matter. */
 #define COST_R4 1.0f
 #define COST_R4_TRIVIAL 0.6f /* span 1: no twiddles */
 #define COST_R2 0.5f
-#define COST_LANE 1.4f
+#define COST_LANE 2.6f
 #define COST_IO 0.2f /* real input or output */
-#define COST_REAL 0.8f
+#define COST_REAL 1.4f
 
 typedef struct {
   int radix;
