@@ -86,8 +86,9 @@ demo: build
 presets: build
 	ninja -C $(BUILD) presets
 
-# The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
-# directory configured before they were installed is reconfigured to find them.
+# The bench's peers need FFTW3f and OpenBLAS (fft-bench also kissfft; the
+# library links none of them), its plot matplotlib; a build directory
+# configured before they were installed is reconfigured to find them.
 BENCH_PKGS = libfftw3-dev libopenblas-dev libkissfft-dev python3-matplotlib
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_ARGS ?=
