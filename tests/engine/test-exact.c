@@ -273,7 +273,7 @@ test_spread(void)
 {
   const int taps = 65536;
   MdnKernel *k = mdn_kernel_new(1, 2, taps, 1, RATE, NULL);
-  const size_t call = 256, n = 16 * (size_t)taps;
+  const size_t call = 256, n = 8 * (size_t)taps;
   int blocks[16], n_blocks, o;
   size_t h, t, done, calls = 0;
   double sum = 0, worst = 0;
