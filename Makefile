@@ -27,7 +27,9 @@ ASAN_BUILD ?= build-asan
 # Full unwinding: the suppressions match frames below GLib, which has no frame pointers.
 # GST_REGISTRY_FORK=no: the system's (unsanitized) gst-plugin-scanner cannot load
 # the sanitized plugin, so every GStreamer process scans it itself.
-SANITIZE_ENV = GST_REGISTRY_FORK=no \
+# The sanitizers make the tests 2-3x slower: meson's and libcheck's timeouts
+# are tripled in that build.
+SANITIZE_ENV = GST_REGISTRY_FORK=no CK_TIMEOUT_MULTIPLIER=3 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -35,7 +37,7 @@ check-sanitize: deps
 	@test -f $(ASAN_BUILD)/build.ninja || \
 	  meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
 	ninja -C $(ASAN_BUILD)
-	@status=0; $(SANITIZE_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs || status=$$?; \
+	@status=0; $(SANITIZE_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3 || status=$$?; \
 	python3 tools/test-summary.py $(ASAN_BUILD)/meson-logs/testlog.json; exit $$status
 
 # libFuzzer on the preset loader for FUZZ_SECONDS (clang, ASan + UBSan, coverage
@@ -84,6 +86,7 @@ demo: build
 
 # Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
 presets: build
+	@MDN_EXTRA_PKGS="espeak-ng fluidsynth fluid-soundfont-gm sox python3" sh tools/ensure-deps.sh
 	ninja -C $(BUILD) presets
 
 # The bench's peers need FFTW3f and OpenBLAS (fft-bench also kissfft; the

@@ -10,7 +10,7 @@
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
  * figure is the best of 7 interleaved rounds (thread CPU time). The kernels
- * are those of the ISA in use: MADDNESS_ISA=scalar|avx2|avx512|neon picks
+ * are those of mdn_cpu_flags(): MADDNESS_ISA=scalar|avx2|avx512|neon picks
  * them.
  *
  * For each kernel: the direct form (up to 20000 multiply-adds per frame),
@@ -19,8 +19,8 @@
  * --fit runs the 1->1, 1->2, 1->16 and 4->4 dilation 2 tables and fits the
  * four weights of the time model (ns per direct multiply-add, per FDL
  * complex multiply-add, per (N/2) log2 N of an FFT, per transform) to every
- * timing by least squares on relative error, printed as the initialiser of
- * isa_op_ns.
+ * timing by least squares on relative error, printed as the line of
+ * level_ns in engine/runtime/exact-plan.c.
  * --workloads times mdn_stream_process (MDN_TIER_EXACT, 1024-frame buffers)
  * on the benchmark's workload shapes (or the one named; with FRAMES, one
  * round of that many frames: for valgrind --tool=callgrind).
@@ -310,8 +310,8 @@ fit_rows(const GArray *rows)
   qsort(err, rows->len, sizeof(double), compare_doubles);
   printf("# fit (%s, %u timings): relative error median %.0f%%, 90th percentile %.0f%%\n",
          mdn_isa(), rows->len, 100 * err[rows->len / 2], 100 * err[rows->len * 9 / 10]);
-  printf("  [MDN_ISA_%s] = { %.4f, %.4f, %.4f, %.1f },\n", g_ascii_strup(mdn_isa(), -1), x[0], x[1],
-         x[2], x[3]);
+  printf("  { .flag = (%s), .direct = %.4f, .mac = %.4f, .fft = %.4f, .block = %.1f },\n",
+         mdn_isa(), x[0], x[1], x[2], x[3]);
   g_free(err);
 }
 

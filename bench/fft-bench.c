@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fft.h"
+#include "dsp.h"
 
 #ifdef BENCH_HAVE_FFTW
 #include <fftw3.h>
@@ -48,7 +48,7 @@ now_ns(void)
 
 typedef struct {
   const MdnFftPlan *plan;
-  const MdnFftKernels *kern;
+  const MdnFftDsp *kern;
   const float *in;
   float *spec, *out, *spare;
 } Engine;
@@ -167,6 +167,8 @@ main(int argc, char **argv)
     MdnFftPlan *plan = mdn_fft_plan_new(n);
     Method methods[MAX_METHODS];
     Engine engines[MDN_N_ISAS];
+    MdnFftDsp dsps[MDN_N_ISAS];
+    int n_dsps = 0, d;
     int n_methods = 0, m, r;
     float *in = mdn_fft_alloc(n);
     double fftw_pair = 0;
@@ -184,14 +186,21 @@ main(int argc, char **argv)
     }
     for (size_t t = 0; t < n; t++)
       in[t] = (float)(t % 97) / 97.0f - 0.5f;
+    /* One table per level this CPU has (its flags masked as MADDNESS_ISA
+     * would), each level once. */
     for (isa = 0; isa < MDN_N_ISAS; isa++) {
-      const MdnFftKernels *k;
+      MdnFftDsp *k = &dsps[isa];
       Engine *e = &engines[isa];
       if (!mdn_cpu_supports((MdnIsa)isa))
         continue;
-      k = mdn_fft_kernels_get((MdnIsa)isa);
-      if (k->isa != (MdnIsa)isa)
+      mdn_fft_dsp_init(k, mdn_cpu_flags_detect() & mdn_isa_flags((MdnIsa)isa));
+      for (d = 0; d < n_dsps; d++)
+        if (dsps[d].flag == k->flag)
+          break;
+      if (d < n_dsps)
         continue;
+      dsps[n_dsps++] = *k;
+      k = &dsps[n_dsps - 1];
       *e = (Engine){ plan, k, in, mdn_fft_alloc(n), mdn_fft_alloc(n), mdn_fft_alloc(n) };
       mdn_fft_forward(plan, k, in, e->spec);
       methods[n_methods] = (Method){ "", engine_fwd, engine_inv, e, G_MAXDOUBLE, G_MAXDOUBLE };

@@ -13,6 +13,7 @@
 #ifdef BENCH_HAVE_GST
 
 #include <gst/app/gstappsink.h>
+#include <gst/audio/audio-format.h>
 #include <gst/app/gstappsrc.h>
 #include <string.h>
 
@@ -135,9 +136,9 @@ bench_peer_gst_new(const MdnKernel *k, BenchPeer *peer, GError **error)
   g->pipeline = gst_pipeline_new("bench");
   g->src = gst_element_factory_make("appsrc", NULL);
   g->sink = gst_element_factory_make("appsink", NULL);
-  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "rate", G_TYPE_INT,
-                             (int)k->rate, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
-                             "interleaved", NULL);
+  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "rate",
+                             G_TYPE_INT, (int)k->rate, "channels", G_TYPE_INT, 1, "layout",
+                             G_TYPE_STRING, "interleaved", NULL);
   /* max-bytes 0: an unbounded queue, so pushing never waits on the filter. */
   g_object_set(g->src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes", (guint64)0, NULL);
   g_object_set(g->sink, "caps", caps, "sync", FALSE, NULL);

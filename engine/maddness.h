@@ -48,6 +48,8 @@ typedef enum {
  * further back than the longest dense one (21.8 s at 48 kHz, 5.46 s at
  * 192 kHz), whatever its taps and dilation within the limits above. */
 #define MDN_MAX_SPAN MDN_MAX_TAPS
+/* A kernel's sample rate in Hz: above 0, at most this. */
+#define MDN_MAX_RATE 1e7
 /* The history memory one stream may allocate (mdn_stream_new): as much as the
  * largest kernel's weights, 256 MiB. See docs/preset-format.md, "Limits". */
 #define MDN_MAX_STREAM_HISTORY_BYTES ((guint64)MDN_MAX_WEIGHTS * sizeof(float))
@@ -59,7 +61,7 @@ typedef struct {
   int cout;       /* output channels, 1..MDN_MAX_CHANNELS */
   int taps;       /* K, 1..MDN_MAX_TAPS */
   int dilation;   /* 1..MDN_MAX_DILATION, (taps-1)*dilation+1 <= MDN_MAX_SPAN */
-  double rate;    /* sample rate in Hz, > 0 */
+  double rate;    /* sample rate in Hz, (0, MDN_MAX_RATE] */
   float *weights; /* [cout][cin][taps] */
   float *bias;    /* [cout] */
 } MdnKernel;
@@ -76,15 +78,23 @@ mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
   return k->weights[((size_t)o * k->cin + i) * k->taps + tap];
 }
 
-/* Kernel sources shared by every tool (kernel-source.c).
+/* The kernel a kernel argument names, as maddness-fit --kernel and
+ * maddnesstrainer's `kernel` take it (kernel-source.c): a .mdn preset (its
+ * kernel), a WAV impulse response or a taps file, or a preset's name
+ * (mdn_preset_find). A preset is told by its magic or a .mdn suffix, a WAV
+ * file by a RIFF, RIFX or RF64 header or a .wav suffix; anything else is read
+ * as a taps file. Only regular files are read (mdn_file_open_regular), and
+ * errors name the file once ("FILE: reason", "FILE:LINE: reason").
  * WAV impulse response: a mono file gives 1->1, N channels give 1->N;
  * its rate is the kernel's rate.
  * Taps file: first line "cin cout taps [dilation]", then cout*cin lines in
  * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
- * white space; '#' starts a comment. It carries no rate: `rate` gives it.
- * An optional line "bias b0 b1 ..." after the taps sets the bias. */
-MDN_API MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
-MDN_API MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
+ * white space; '#' starts a comment. An optional line "bias b0 b1 ..." after
+ * the taps sets the bias. It carries no rate: it gets `taps_rate` (checked
+ * whatever the kind). *has_rate (may be NULL) says whether the kernel's rate
+ * came from the file. */
+MDN_API MdnKernel *mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate,
+                                   GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */
 MDN_API gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
 
@@ -155,6 +165,12 @@ MDN_API gboolean mdn_model_save(const MdnModel *model, const char *path, GError 
 MDN_API GBytes *mdn_model_serialize(const MdnModel *model, GError **error);
 #define MDN_PRESET_MAX_BYTES ((size_t)512 << 20)
 
+/* Opens `path` for reading, a regular file only: a FIFO would block the
+ * reader and a device (/dev/zero) never end. Returns a file descriptor
+ * (close() it), or -1 with an MDN_ERROR_IO error "PATH: reason". Every
+ * loader of the engine opens its files through this. */
+MDN_API int mdn_file_open_regular(const char *path, GError **error);
+
 /* ---- stream ------------------------------------------------------------ */
 
 typedef struct _MdnStream MdnStream;
@@ -189,10 +205,13 @@ MDN_API void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
 
 /* ---- shipped presets (preset-path.c) ---------------------------------------- */
 
-/* The file a preset argument names: a path to an existing file as it is, else
- * NAME or NAME.mdn looked up in the directories of MADDNESS_PRESET_PATH
- * (colon-separated), then in the installed presets directory. NULL with an
- * error listing the places searched. g_free the result. */
+/* The file a preset argument names: a path (an argument with a directory
+ * part, or naming something that exists) as it is, else NAME or NAME.mdn
+ * looked up in the directories of MADDNESS_PRESET_PATH (colon-separated),
+ * then in the installed presets directory. NULL with an error: "PATH: No such
+ * file or directory" for a missing path, else the places searched. Whether
+ * the file can be read is the loader's to say (mdn_file_open_regular).
+ * g_free the result. */
 MDN_API char *mdn_preset_find(const char *name_or_path, GError **error);
 /* The installed presets directory (a build-time constant). */
 MDN_API const char *mdn_preset_dir(void);
@@ -203,10 +222,14 @@ MDN_API const char *mdn_preset_dir(void);
  * Return nothing; cancelling is done through the cancel flag. */
 typedef void (*MdnProgressFunc)(const char *stage, double fraction, gpointer user_data);
 
+/* The seed mdn_fit_options_init() sets, so that maddness-fit and
+ * maddnesstrainer give the same preset for the same audio. */
+#define MDN_DEFAULT_SEED G_GUINT64_CONSTANT(0x6d61646472656e)
+
 typedef struct {
   const MdnTierSpec *specs; /* the ladder to fit, fastest first */
   int n_specs;
-  guint64 seed;
+  guint64 seed; /* default MDN_DEFAULT_SEED */
   double holdout_fraction;  /* of the audio kept for measuring SNR; default 0.2 */
   size_t max_train_rows;    /* row subsample cap; 0: default */
   MdnProgressFunc progress; /* may be NULL */

@@ -18,6 +18,30 @@ G_BEGIN_DECLS
 /* Frames processed per inner chunk of mdn_stream_process(): bounds scratch. */
 #define MDN_CHUNK 1024
 
+/* ---- the rules every part checks against (one home each) ---- */
+
+/* A kernel's shape (kernel.c): channels, taps, dilation, span and weights
+ * within the limits of maddness.h. FALSE with an error of `code` naming the
+ * limit broken. Kernels, presets and tiers all check their shape here. */
+gboolean mdn_kernel_shape_check(int cin, int cout, int taps, int dilation, MdnErrorCode code,
+                                GError **error);
+/* A sample rate in Hz: (0, MDN_MAX_RATE] (kernel.c). */
+gboolean mdn_kernel_rate_check(double rate, MdnErrorCode code, GError **error);
+/* A tier spec (tier-spec.c): s in 1, 2, 4, 8; d in 1..8; e >= 0 and
+ * bounded; q in 5..8 or 16. Used by the spec parser, the tier allocator and
+ * validator, the preset loader and the fit. */
+gboolean mdn_tier_spec_validate(const MdnTierSpec *spec, MdnErrorCode code, GError **error);
+
+/* A preset file starts with these 8 bytes (the 7 letters and a NUL). */
+#define MDN_PRESET_MAGIC "MDNPRST"
+#define MDN_PRESET_MAGIC_BYTES 8
+
+/* ---- kernel files (kernel-source.c), the kinds mdn_kernel_load() reads ---- */
+/* A WAV impulse response at its own rate. */
+MdnKernel *mdn_kernel_load_wav(const char *path, GError **error);
+/* A taps file, at `rate`. */
+MdnKernel *mdn_kernel_load_taps(const char *path, double rate, GError **error);
+
 struct _MdnModel {
   MdnKernel *kernel;
   MdnTier **tiers; /* fastest first */
@@ -117,13 +141,15 @@ size_t mdn_tier_history(const MdnTier *tier);
  * sigma_t = mdn_pow2_ceil (max |x[u][i]| over all input channels i and
  *                          u in [B - span, t]),  B = t - t % MDN_NORM_BLOCK,
  * t being the absolute frame index (frames before the stream start are 0).
- * Powers of two keep the scaling exact, so the tier is level-invariant. */
+ * Powers of two keep the scaling exact, so the tier is level-invariant.
+ * Digital silence (m = 0) has sigma 0: the row's table term, sigma times
+ * (offset + scale * sum), is then exactly 0 (training skips such rows). */
 static inline float
 mdn_pow2_ceil(float m)
 {
   int e;
   if (!(m > 0x1p-100f))
-    return 0x1p-100f; /* silence (or NaN): any tiny scale gives ~0 output */
+    return m == 0.0f ? 0.0f : 0x1p-100f; /* tiny (or NaN): a tiny scale */
   if (!(m < 0x1p100f))
     return 0x1p100f;
   (void)frexpf(m, &e); /* m = f * 2^e, f in [0.5, 1) */
@@ -192,19 +218,41 @@ void mdn_exact_process(MdnExact *exact, const float *const *x, guint64 frame0, s
                        float *out);
 double mdn_exact_cost_per_frame(const MdnKernel *kernel);
 
-/* ---- instruction sets (cpu.c) ---- */
+/* ---- instruction sets (kernels/cpu.c) ---- */
+
+/* What a CPU has, one bit per kernel level. The kernel tables
+ * (kernels/dsp.h) are built for a set of these: each entry is the plain-C
+ * reference unless an architecture's init has a kernel the set allows. */
 typedef enum {
-  MDN_ISA_SCALAR, /* the reference: plain C */
-  MDN_ISA_AVX2,   /* AVX2 + FMA */
-  MDN_ISA_AVX512, /* AVX-512 F, BW, VL, DQ */
-  MDN_ISA_NEON,   /* AArch64 Advanced SIMD (every AArch64 CPU has it) */
+  MDN_CPU_FLAG_SSE2 = 1 << 0,       /* x86: SSE2 (every x86-64 CPU) */
+  MDN_CPU_FLAG_AVX2 = 1 << 1,       /* x86: AVX2, FMA and BMI2 */
+  MDN_CPU_FLAG_AVX512 = 1 << 2,     /* x86: AVX-512 F, BW, VL, DQ */
+  MDN_CPU_FLAG_AVX512VBMI = 1 << 3, /* x86: AVX-512 VBMI (byte permutes) */
+  MDN_CPU_FLAG_NEON = 1 << 4,       /* AArch64: Advanced SIMD (every CPU) */
+} MdnCpuFlag;
+
+/* The levels MADDNESS_ISA names and mdn_isa() reports. */
+typedef enum {
+  MDN_ISA_SCALAR, /* the plain-C reference alone */
+  MDN_ISA_AVX2,   /* SSE2 and AVX2 */
+  MDN_ISA_AVX512, /* SSE2, AVX2, AVX-512 and, when the CPU has it, VBMI */
+  MDN_ISA_NEON,   /* NEON */
   MDN_N_ISAS
 } MdnIsa;
+
+/* Every flag this CPU has. */
+unsigned mdn_cpu_flags_detect(void);
+/* The flags in use, fixed at the first call: mdn_cpu_flags_masked() of the
+ * MADDNESS_ISA environment variable. */
+unsigned mdn_cpu_flags(void);
+/* All the CPU has, or those of the level `isa_name` names (NULL or empty:
+ * none) when the CPU has it; an unknown or unsupported level warns and
+ * keeps all. */
+unsigned mdn_cpu_flags_masked(const char *isa_name);
+/* The flags a level allows (those of the CPU are a subset or not). */
+unsigned mdn_isa_flags(MdnIsa isa);
+/* The CPU has the level (scalar: always). */
 gboolean mdn_cpu_supports(MdnIsa isa);
-/* AVX-512 VBMI (byte permutes), a variant inside the AVX-512 tables. */
-gboolean mdn_cpu_supports_avx512vbmi(void);
-/* The ISA in use: the best supported, or MADDNESS_ISA when supported. */
-MdnIsa mdn_cpu_isa(void);
 const char *mdn_isa_name(MdnIsa isa);
 
 /* ---- stream history limit (model.c) ---- */

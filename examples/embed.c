@@ -14,6 +14,7 @@
  * takes as long as the filtering does.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <gst/audio/audio-format.h>
 #include <gst/controller/controller.h>
 #include <gst/gst.h>
 #include <stdio.h>
@@ -88,8 +89,8 @@ main(int argc, char **argv)
   }
   g_object_set(src, "wave", 5 /* white noise */, "volume", 0.3, "samplesperbuffer", BUFFER_FRAMES,
                "num-buffers", (int)(seconds * RATE / BUFFER_FRAMES) + 1, NULL);
-  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "rate", G_TYPE_INT,
-                             RATE, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
+  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "rate",
+                             G_TYPE_INT, RATE, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
                              "interleaved", NULL);
   g_object_set(capsfilter, "caps", caps, NULL);
   gst_caps_unref(caps);

@@ -1,4 +1,7 @@
-/* gstmaddnessfilter.c: zero-latency conv1d audio filter over a maddness preset. */
+/* gstmaddnessfilter.c: zero-latency conv1d audio filter over a maddness preset.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
 /**
  * SECTION:element-maddnessfilter
@@ -13,9 +16,14 @@
  *
  * The sample rate is the preset's kernel rate: other rates are refused. The
  * input has cin channels and the output cout channels; a 1->1 preset on an
- * N-channel stream filters each channel on its own. The channel-mask is kept
- * when the channel count does not change, and dropped when it does (more
- * than 2 output channels are then unpositioned: channel-mask 0).
+ * N-channel stream filters each channel on its own (N groups of 1). The
+ * channel-mask is kept when the channel count does not change, and dropped
+ * when it does (more than 2 output channels are then unpositioned:
+ * channel-mask 0). A stream whose rate or channel count the preset cannot
+ * take (at the start, or when it changes while playing) gets an error
+ * message (#GST_CORE_ERROR_NEGOTIATION) that gives the preset's rate and
+ * channels, the stream's, and what to put before the element, such as
+ * `audioresample ! audio/x-raw,rate=48000`.
  *
  * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
  * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
@@ -49,9 +57,7 @@
  * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+#include "gstmaddness-common.h"
 
 #include "gstmaddnessfilter.h"
 
@@ -121,6 +127,9 @@ struct _GstMaddnessFilter {
   gboolean started;
   gboolean have_shape; /* shape_*: the preset the caps follow */
   int shape_cin, shape_cout, shape_rate;
+  /* The stream's caps did not fit the preset, and the error saying so was
+   * posted; again only after caps that fit (or a restart). */
+  gboolean misfit_reported;
   gboolean negotiated;
   int in_channels, out_channels, rate, groups; /* of the negotiated caps */
   guint generation;                            /* bumped at every caps change */
@@ -138,9 +147,8 @@ struct _GstMaddnessFilter {
 
 static const TierDesc exact_desc = { "exact", INFINITY };
 
-#define CAPS_STR                                                                                   \
-  "audio/x-raw, format = (string) F32LE, rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ], "   \
-  "layout = (string) interleaved"
+/* Native-endian float, interleaved; any rate and channels until a preset is loaded. */
+#define CAPS_STR GST_AUDIO_CAPS_MAKE(GST_AUDIO_NE(F32)) ", layout = (string) interleaved"
 
 static GstStaticPadTemplate sink_template
     = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
@@ -217,9 +225,8 @@ state_load(const char *name, GError **error)
   path = mdn_preset_find(name, error);
   if (!path)
     return NULL;
-  model = mdn_model_load(path, error);
+  model = mdn_model_load(path, error); /* its errors name the file */
   if (!model) {
-    g_prefix_error(error, "%s: ", path);
     g_free(path);
     return NULL;
   }
@@ -347,7 +354,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
   state = state_load(name, &error);
   if (!state) {
     GST_ELEMENT_WARNING(self, RESOURCE, OPEN_READ,
-                        ("Could not load preset \"%s\": %s", name, error->message),
+                        ("Could not load the preset: %s", error->message),
                         ("keeping the current preset"));
     g_clear_error(&error);
     return FALSE;
@@ -520,10 +527,10 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   if (!state) {
     if (g_error_matches(error, MDN_ERROR, MDN_ERROR_IO))
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+                        ("Could not load the preset: %s", error->message), (NULL));
     else
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
-                        ("Could not load preset \"%s\": %s", name, error->message), (NULL));
+                        ("Could not load the preset: %s", error->message), (NULL));
     g_clear_error(&error);
     g_free(name);
     return FALSE;
@@ -540,6 +547,7 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   self->shape_cout = state->cout;
   self->shape_rate = state->rate;
   self->negotiated = FALSE;
+  self->misfit_reported = FALSE;
   self->started = TRUE;
   publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
   g_mutex_unlock(&self->config_lock);
@@ -559,6 +567,171 @@ gst_maddness_filter_stop(GstBaseTransform *trans)
   self->negotiated = FALSE;
   g_mutex_unlock(&self->config_lock);
   return TRUE;
+}
+
+/* Caps of the format and rate the preset takes, with `channels` channels
+ * (0: any number). */
+static GstCaps *
+shape_caps(int rate, int channels)
+{
+  GstCaps *caps
+      = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "layout",
+                            G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
+
+  if (channels > 0)
+    gst_caps_set_simple(caps, "channels", G_TYPE_INT, channels, NULL);
+  return caps;
+}
+
+/* The values of an int field in caps, for a message: "44100", "8000-16000",
+ * "1 or 2"; NULL when some structure takes any value (or has no such field). */
+static gchar *
+describe_int_field(const GstCaps *caps, const char *field)
+{
+  GString *text = g_string_new(NULL);
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size(caps); i++) {
+    const GValue *value = gst_structure_get_value(gst_caps_get_structure(caps, i), field);
+    guint n_values, k;
+
+    if (!value)
+      goto any;
+    n_values = GST_VALUE_HOLDS_LIST(value) ? gst_value_list_get_size(value) : 1;
+    for (k = 0; k < n_values; k++) {
+      const GValue *v = GST_VALUE_HOLDS_LIST(value) ? gst_value_list_get_value(value, k) : value;
+      gchar *item;
+
+      if (G_VALUE_HOLDS_INT(v)) {
+        item = g_strdup_printf("%d", g_value_get_int(v));
+      } else if (GST_VALUE_HOLDS_INT_RANGE(v)) {
+        if (gst_value_get_int_range_min(v) <= 1 && gst_value_get_int_range_max(v) == G_MAXINT)
+          goto any;
+        item = g_strdup_printf("%d-%d", gst_value_get_int_range_min(v),
+                               gst_value_get_int_range_max(v));
+      } else {
+        goto any;
+      }
+      /* Structures that differ elsewhere repeat values: each once. */
+      if (!strstr(text->str, item)) {
+        if (text->len)
+          g_string_append(text, " or ");
+        g_string_append(text, item);
+      }
+      g_free(item);
+    }
+  }
+  return g_string_free(text, FALSE);
+any:
+  g_string_free(text, TRUE);
+  return NULL;
+}
+
+/* The stream offers `offer` on the sink pad (in a caps event, an accept-caps
+ * query, or as the filter of a caps query that found nothing). If it is our
+ * format but the preset cannot take its rate or channels, posts an element
+ * error saying what each side has and what to put before the element: else
+ * upstream only reports "not-negotiated". Once, until caps that fit are set.
+ * Other misfits (another format, a downstream that refuses) are left to
+ * GStreamer's own messages. Caps queries and events only: never on the
+ * buffer path. */
+static void
+report_misfit(GstMaddnessFilter *self, GstCaps *offer)
+{
+  GstCaps *template_caps, *usable, *constraint;
+  int cin, cout, rate;
+  gboolean have_shape, reported, one_to_one, rate_ok, channels_ok;
+  gchar *preset, *rates, *channels, *preset_part, *stream_part, *fix;
+  GString *stream;
+
+  g_mutex_lock(&self->config_lock);
+  have_shape = self->have_shape;
+  reported = self->misfit_reported;
+  cin = self->shape_cin;
+  cout = self->shape_cout;
+  rate = self->shape_rate;
+  g_mutex_unlock(&self->config_lock);
+  if (!have_shape || reported || !offer || gst_caps_is_any(offer))
+    return;
+
+  template_caps = gst_static_pad_template_get_caps(&sink_template);
+  usable = gst_caps_intersect(offer, template_caps);
+  gst_caps_unref(template_caps);
+  one_to_one = cin == 1 && cout == 1;
+  constraint = shape_caps(rate, one_to_one ? 0 : cin);
+  if (gst_caps_is_empty(usable) || gst_caps_can_intersect(usable, constraint)) {
+    gst_caps_unref(constraint);
+    gst_caps_unref(usable);
+    return;
+  }
+  gst_caps_unref(constraint);
+
+  /* What is wrong: the rate, the channels, or only the two together. */
+  constraint = shape_caps(rate, 0);
+  rate_ok = gst_caps_can_intersect(usable, constraint);
+  gst_caps_unref(constraint);
+  channels_ok = one_to_one;
+  if (!channels_ok) {
+    GstCaps *any_rate = gst_caps_copy(usable);
+    guint i;
+
+    for (i = 0; i < gst_caps_get_size(any_rate); i++)
+      gst_structure_remove_field(gst_caps_get_structure(any_rate, i), "rate");
+    constraint = shape_caps(rate, cin);
+    gst_structure_remove_field(gst_caps_get_structure(constraint, 0), "rate");
+    channels_ok = gst_caps_can_intersect(any_rate, constraint);
+    gst_caps_unref(constraint);
+    gst_caps_unref(any_rate);
+  }
+  if (rate_ok && channels_ok)
+    rate_ok = channels_ok = FALSE; /* each fits alone, not together: fix both */
+
+  GST_OBJECT_LOCK(self);
+  preset = g_strdup(self->preset);
+  GST_OBJECT_UNLOCK(self);
+  if (one_to_one)
+    preset_part = g_strdup_printf("Preset \"%s\" works at %d Hz, on any number of channels "
+                                  "(each channel filtered on its own)",
+                                  preset, rate);
+  else
+    preset_part
+        = g_strdup_printf("Preset \"%s\" works at %d Hz with %d input channel%s (it "
+                          "makes %d output channel%s)",
+                          preset, rate, cin, cin == 1 ? "" : "s", cout, cout == 1 ? "" : "s");
+  rates = describe_int_field(usable, "rate");
+  channels = describe_int_field(usable, "channels");
+  stream = g_string_new(NULL);
+  if (rates)
+    g_string_append_printf(stream, "%s Hz", rates);
+  if (channels)
+    g_string_append_printf(stream, "%s%s channel%s", stream->len ? ", " : "", channels,
+                           strcmp(channels, "1") == 0 ? "" : "s");
+  stream_part = g_string_free(stream, FALSE);
+  if (rate_ok)
+    fix = g_strdup_printf("audioconvert ! audio/x-raw,channels=%d", cin);
+  else if (channels_ok)
+    fix = g_strdup_printf("audioresample ! audio/x-raw,rate=%d", rate);
+  else
+    fix = g_strdup_printf("audioconvert ! audioresample ! audio/x-raw,rate=%d,channels=%d", rate,
+                          cin);
+
+  g_mutex_lock(&self->config_lock);
+  reported = self->misfit_reported;
+  self->misfit_reported = TRUE;
+  g_mutex_unlock(&self->config_lock);
+  if (!reported)
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("%s; the stream is %s: add %s before maddnessfilter.", preset_part,
+                       *stream_part ? stream_part : "in another shape", fix),
+                      ("the stream offers %" GST_PTR_FORMAT, offer));
+
+  g_free(fix);
+  g_free(stream_part);
+  g_free(channels);
+  g_free(rates);
+  g_free(preset_part);
+  g_free(preset);
+  gst_caps_unref(usable);
 }
 
 static GstCaps *
@@ -584,10 +757,7 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
   } else {
     from_channels = direction == GST_PAD_SINK ? cin : cout;
     to_channels = direction == GST_PAD_SINK ? cout : cin;
-    constraint = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout",
-                                     G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
-    if (!(cin == 1 && cout == 1))
-      gst_caps_set_simple(constraint, "channels", G_TYPE_INT, from_channels, NULL);
+    constraint = shape_caps(rate, cin == 1 && cout == 1 ? 0 : from_channels);
     res = gst_caps_intersect(caps, constraint);
     gst_caps_unref(constraint);
     if (from_channels != to_channels) {
@@ -677,6 +847,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
                        "preset %s (%d -> %d channels at %d Hz) does not fit %" GST_PTR_FORMAT
                        " -> %" GST_PTR_FORMAT,
                        state->path, state->cin, state->cout, state->rate, incaps, outcaps);
+    report_misfit(self, incaps);
     return FALSE;
   }
   if (state->groups != groups) {
@@ -692,6 +863,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
     state->nonfinite_warned = FALSE;
   }
   self->negotiated = TRUE;
+  self->misfit_reported = FALSE;
   self->in_channels = GST_AUDIO_INFO_CHANNELS(&in_info);
   self->out_channels = GST_AUDIO_INFO_CHANNELS(&out_info);
   self->rate = GST_AUDIO_INFO_RATE(&in_info);
@@ -712,7 +884,43 @@ gst_maddness_filter_sink_event(GstBaseTransform *trans, GstEvent *event)
   /* The flush may come from another thread: the streaming thread resets. */
   if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
     g_atomic_int_set(&self->reset_pending, 1);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps(event, &caps);
+    report_misfit(self, caps);
+  }
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* Upstream asks what the sink pad takes: when its offer does not fit the
+ * preset, say so with an element error (report_misfit), before upstream
+ * gives up with a bare "not-negotiated". */
+static gboolean
+gst_maddness_filter_query(GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
+  gboolean ret = GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+
+  if (direction != GST_PAD_SINK)
+    return ret;
+  if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS && ret) {
+    GstCaps *filter = NULL, *result = NULL;
+
+    gst_query_parse_caps(query, &filter);
+    gst_query_parse_caps_result(query, &result);
+    if (filter && result && gst_caps_is_empty(result))
+      report_misfit(self, filter);
+  } else if (GST_QUERY_TYPE(query) == GST_QUERY_ACCEPT_CAPS) {
+    GstCaps *caps = NULL;
+    gboolean accepted = FALSE;
+
+    gst_query_parse_accept_caps(query, &caps);
+    gst_query_parse_accept_caps_result(query, &accepted);
+    if (!ret || !accepted)
+      report_misfit(self, caps);
+  }
+  return ret;
 }
 
 static void
@@ -905,19 +1113,22 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
   /**
    * GstMaddnessFilter:quality:
    *
-   * Speed against accuracy, 0..10. 10 runs the exact convolution. With a
-   * preset of n tiers (fastest first), quality q in 0..9 runs tier
-   * min (n - 1, q * n / 10): 0 is the fastest tier, and more quality never
-   * picks a faster tier. A preset without tiers runs exact at every quality.
-   * Read per buffer; controllable. A change of path crossfades over 10 ms.
+   * Speed against accuracy. 0 runs the preset's fastest (least accurate)
+   * tier, higher values run slower and more accurate tiers, and 10 runs the
+   * exact convolution. The preset's n tiers share 0..9 evenly: quality q runs
+   * tier min (n - 1, q * n / 10), so more quality never picks a faster tier.
+   * A preset without tiers runs exact at every quality. The #GstMaddnessFilter:tier
+   * and #GstMaddnessFilter:expected-snr properties say what runs. Read per
+   * buffer; controllable. A change of path crossfades over 10 ms.
    *
    * Range: 0 - 10. Default: 5.
    */
   g_object_class_install_property(
       gobject_class, PROP_QUALITY,
       g_param_spec_int("quality", "Quality",
-                       "10: exact convolution; 0-9 with n tiers: tier min(n-1, quality*n/10), "
-                       "0 being the fastest; exact at any quality for a preset without tiers",
+                       "Speed against accuracy: 0 runs the preset's fastest tier, higher values "
+                       "slower and more accurate tiers, 10 the exact convolution (a preset "
+                       "without tiers is exact at every quality)",
                        0, MAX_QUALITY, DEFAULT_QUALITY,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
                            | GST_PARAM_MUTABLE_PLAYING));
@@ -960,7 +1171,7 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
       element_class, "MADDNESS conv1d audio filter", "Filter/Effect/Audio",
       "Zero-latency causal 1-D convolution (FIR filter, impulse response, conv layer) from a "
       "maddness preset, exact or through faster MADDNESS lookup-table tiers picked by quality",
-      "gst-maddness developers");
+      GST_MADDNESS_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_maddness_filter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_maddness_filter_stop);
@@ -968,6 +1179,7 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
   trans_class->get_unit_size = GST_DEBUG_FUNCPTR(gst_maddness_filter_get_unit_size);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_maddness_filter_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_maddness_filter_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_maddness_filter_query);
   trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_maddness_filter_before_transform);
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_maddness_filter_transform);
 }

@@ -1,4 +1,7 @@
-/* gstmaddnessfilter.h: audio conv1d filter element over a maddness preset. */
+/* gstmaddnessfilter.h: audio conv1d filter element over a maddness preset.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef GST_MADDNESS_FILTER_H
 #define GST_MADDNESS_FILTER_H
 

@@ -15,11 +15,17 @@
  *
  * Audio passes in place and bit-exact, and is never delayed: the streaming
  * thread only copies each buffer into a bounded reservoir under a short lock.
- * The reservoir is allocated when the caps are set (max-seconds * rate *
- * channels floats) and keeps the most recent max-seconds of audio: for a
- * live source that is the audio closest to what the preset will be used on,
- * and for a file longer than max-seconds its end. Fitting runs on a worker
- * thread, on a snapshot of the reservoir.
+ * Like any GstAudioFilter, the element clips buffers to the segment: audio
+ * outside it is neither passed on nor recorded.
+ * The reservoir keeps the most recent max-seconds of audio: for a live
+ * source that is the audio closest to what the preset will be used on, and
+ * for a file longer than max-seconds its end. Its memory grows with the
+ * audio, a block of about a second (64 KiB to 4 MiB) at a time, allocated by
+ * the streaming thread outside the lock, up to max-seconds * rate * channels
+ * floats: a long max-seconds costs nothing until the audio is there. If a
+ * block cannot be allocated, one error is posted and the element refuses
+ * further buffers; nothing is fitted. Fitting runs on a worker thread, on a
+ * snapshot of the reservoir (a second copy of the recording).
  *
  * About 20 % of the recording (its tail) is held out of the fit and used only
  * to measure each tier's SNR.
@@ -66,10 +72,11 @@
  *   fastest first, with `name` (string, e.g. "s4d6e8"), `snr-db` (double,
  *   measured on the held-out audio) and `cost` (double, operations per frame).
  *
- * Errors (#GST_MESSAGE_ERROR): no kernel or location set, an unreadable kernel,
+ * Errors (#GST_MESSAGE_ERROR): no kernel or location set, an invalid
+ * #GstMaddnessTrainer:tiers ladder, an unreadable kernel,
  * a kernel whose rate or channels do not match the stream, a location whose
- * directory does not accept new files, too little audio to fit, a failed fit
- * or write.
+ * directory does not accept new files, no memory left for the recording, too
+ * little audio to fit, a failed fit or write.
  *
  * ## Example launch lines
  * |[
@@ -85,9 +92,7 @@
  * stream's 48 kHz) to 8.5 s of pink noise.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+#include "gstmaddness-common.h"
 
 #include "gstmaddnesstrainer.h"
 
@@ -102,6 +107,8 @@
 
 #include <glib/gstdio.h>
 
+#include "gstmaddnessreservoir.h"
+
 GST_DEBUG_CATEGORY_STATIC(gst_maddness_trainer_debug);
 #define GST_CAT_DEFAULT gst_maddness_trainer_debug
 
@@ -109,11 +116,15 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_trainer_debug);
 #define MIN_MAX_SECONDS 1.0
 #define MAX_MAX_SECONDS 3600.0
 #define DEFAULT_FIT_ON_EOS TRUE
+/* The recording grows in blocks of about a second of audio, at least
+ * BLOCK_MIN_BYTES and at most BLOCK_MAX_BYTES (more when max-seconds would
+ * take more than MAX_BLOCKS of those: the block table stays small). */
+#define BLOCK_MIN_BYTES ((gsize)64 << 10)
+#define BLOCK_MAX_BYTES ((gsize)4 << 20)
+#define MAX_BLOCKS 65536
 #define HOLDOUT_FRACTION 0.2
 /* How much nicer than the streaming thread the fitting thread runs. */
 #define FIT_NICE 10
-/* A fixed seed: the same audio gives the same preset. */
-#define FIT_SEED G_GUINT64_CONSTANT(0x6d61646472656e)
 /* Engine callbacks are posted at most this often (stage changes always). */
 #define PROGRESS_MIN_INTERVAL (200 * G_TIME_SPAN_MILLISECOND)
 /* The ticker wakes this often and posts when nothing was posted for
@@ -136,7 +147,7 @@ enum { SIGNAL_FIT, N_SIGNALS };
 static guint trainer_signals[N_SIGNALS];
 
 struct _GstMaddnessTrainer {
-  GstBaseTransform parent;
+  GstAudioFilter parent;
 
   /* Properties, under the object lock. */
   gchar *kernel_path;
@@ -154,17 +165,21 @@ struct _GstMaddnessTrainer {
   gint refused_channels;
 
   /* reservoir_lock: the recording and the format it was recorded in. The
-   * streaming thread holds it only for a memcpy. */
+   * streaming thread holds it only for a memcpy (or to add a block it has
+   * allocated without it). Only the streaming thread (and setup, stop) change
+   * the reservoir; fits read it. */
   GMutex reservoir_lock;
   MdnKernel *kernel; /* file_kernel matched to the stream (rate filled in) */
   gint rate;
   gint channels;
   /* A ring of bytes, so that a buffer's memories are copied one by one
-   * whatever their sizes; each buffer adds whole frames. */
-  guint8 *reservoir;
-  gsize capacity;  /* bytes: max-seconds of whole frames */
-  gsize write_pos; /* next byte to write */
-  gsize filled;    /* bytes recorded, <= capacity */
+   * whatever their sizes; each buffer adds whole frames. Holds max-seconds of
+   * whole frames at most, in blocks allocated as the audio comes. */
+  GstMaddnessReservoir *reservoir;
+  guint reservoir_generation; /* bumped when the reservoir is replaced */
+  /* Memory for the recording ran out: the error is posted, buffers are
+   * refused and no fit runs until new caps start a new recording. */
+  gboolean record_failed;
 
   /* fit_lock: the worker thread. */
   GMutex fit_lock;
@@ -185,18 +200,13 @@ struct _GstMaddnessTrainer {
 };
 
 #define gst_maddness_trainer_parent_class parent_class
-G_DEFINE_TYPE(GstMaddnessTrainer, gst_maddness_trainer, GST_TYPE_BASE_TRANSFORM);
+G_DEFINE_TYPE(GstMaddnessTrainer, gst_maddness_trainer, GST_TYPE_AUDIO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(maddnesstrainer, "maddnesstrainer", GST_RANK_NONE,
                             GST_TYPE_MADDNESS_TRAINER);
 
-#define TRAINER_CAPS                                                                               \
-  "audio/x-raw, format = (string) F32LE, layout = (string) interleaved, "                          \
-  "rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ]"
-
-static GstStaticPadTemplate sink_template
-    = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(TRAINER_CAPS));
-static GstStaticPadTemplate src_template
-    = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(TRAINER_CAPS));
+/* Native-endian float, interleaved, any rate and channels (GstAudioFilter
+ * makes both pads from it). */
+#define TRAINER_CAPS GST_AUDIO_CAPS_MAKE(GST_AUDIO_NE(F32)) ", layout = (string) interleaved"
 
 /* What one fit works with, taken when it starts. */
 typedef struct {
@@ -216,57 +226,6 @@ fit_job_free(FitJob *job)
 }
 
 /* ---- kernel and location checks ----------------------------------------- */
-
-/* Reads a kernel from a preset, a WAV impulse response or a taps file,
- * deciding by the file's contents. A taps file carries no rate: *has_rate is
- * FALSE and the caller sets it. */
-static MdnKernel *
-load_kernel_file(const gchar *path, gboolean *has_rate, GError **error)
-{
-  GError *preset_error = NULL, *taps_error = NULL;
-  guint8 head[4];
-  size_t n_head;
-  MdnModel *model;
-  MdnKernel *kernel;
-  FILE *file;
-
-  file = g_fopen(path, "rb");
-  if (!file) {
-    int saved = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot open %s: %s", path,
-                g_strerror(saved));
-    return NULL;
-  }
-  n_head = fread(head, 1, sizeof head, file);
-  fclose(file);
-
-  if (n_head == 4 && (memcmp(head, "RIFF", 4) == 0 || memcmp(head, "RF64", 4) == 0)) {
-    *has_rate = TRUE;
-    return mdn_kernel_load_wav(path, error);
-  }
-
-  model = mdn_model_load(path, &preset_error);
-  if (model) {
-    kernel = mdn_kernel_copy(mdn_model_kernel(model));
-    mdn_model_free(model);
-    *has_rate = TRUE;
-    return kernel;
-  }
-
-  /* The rate is a placeholder: set_caps() puts the stream's rate in. */
-  kernel = mdn_kernel_load_taps(path, 1.0, &taps_error);
-  if (kernel) {
-    g_clear_error(&preset_error);
-    *has_rate = FALSE;
-    return kernel;
-  }
-  g_set_error(error, MDN_ERROR, taps_error->code,
-              "%s is neither a preset (%s), nor a WAV file, nor a taps file (%s)", path,
-              preset_error->message, taps_error->message);
-  g_clear_error(&preset_error);
-  g_clear_error(&taps_error);
-  return NULL;
-}
 
 /* Checks that the preset can be created: the location is not a directory and
  * its directory accepts a new file (the save writes a temporary file there
@@ -295,6 +254,28 @@ check_location_writable(const gchar *location, GError **error)
   g_free(probe);
   g_free(dir);
   return fd >= 0;
+}
+
+/* Parses the tiers property (copied by the caller) into specs; "" is the
+ * engine's default ladder. An invalid ladder is an element error naming it
+ * and its syntax; returns -1 then. */
+static int
+parse_tiers(GstMaddnessTrainer *self, const gchar *tiers, MdnTierSpec **specs)
+{
+  GError *error = NULL;
+  int n_specs
+      = mdn_tier_ladder_parse(tiers && tiers[0] ? tiers : mdn_default_ladder(), specs, &error);
+
+  if (n_specs < 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("Invalid tiers \"%s\": %s. The tiers property takes tier specs separated "
+                       "by commas, fastest first, such as s8d4,s4d6e8, or \"\" for the default "
+                       "ladder.",
+                       tiers, error->message),
+                      ("nothing is fitted or written"));
+    g_clear_error(&error);
+  }
+  return n_specs;
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -366,26 +347,6 @@ progress_ticker(gpointer user_data)
 
 /* ---- recording ------------------------------------------------------------ */
 
-/* Appends n bytes to the ring, keeping the most recent capacity bytes.
- * Called with reservoir_lock held. */
-static void
-reservoir_write(GstMaddnessTrainer *self, const guint8 *data, gsize n)
-{
-  gsize first;
-
-  if (n >= self->capacity) {
-    memcpy(self->reservoir, data + (n - self->capacity), self->capacity);
-    self->write_pos = 0;
-    self->filled = self->capacity;
-    return;
-  }
-  first = MIN(n, self->capacity - self->write_pos);
-  memcpy(self->reservoir + self->write_pos, data, first);
-  memcpy(self->reservoir, data + first, n - first);
-  self->write_pos = (self->write_pos + n) % self->capacity;
-  self->filled = MIN(self->filled + n, self->capacity);
-}
-
 /* Copies the recording, oldest first, into audio for mdn_fit: interleaved
  * with kernel->cin channels, or for a mono kernel on an N-channel stream the
  * N channels one after the other. The large allocation happens outside the
@@ -396,43 +357,39 @@ snapshot_reservoir(GstMaddnessTrainer *self, gfloat **audio, MdnKernel **kernel,
                    GError **error)
 {
   gfloat *copy;
-  gsize capacity, filled, frames, i, nonfinite = 0;
+  gsize bytes, filled, frames, i, nonfinite = 0;
+  guint generation;
   gint channels;
 
   *audio = NULL;
   *kernel = NULL;
   for (;;) {
     g_mutex_lock(&self->reservoir_lock);
-    capacity = self->capacity;
+    bytes = self->reservoir ? gst_maddness_reservoir_filled(self->reservoir) : 0;
+    generation = self->reservoir_generation;
     g_mutex_unlock(&self->reservoir_lock);
-    if (capacity == 0)
+    if (bytes == 0)
       return 0;
 
-    copy = g_try_malloc(capacity);
+    copy = g_try_malloc(bytes);
     if (!copy) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                  "cannot allocate %" G_GSIZE_FORMAT " bytes for the recording", capacity);
+                  "cannot allocate %" G_GSIZE_FORMAT " bytes for the recording", bytes);
       return 0;
     }
     /* Touch the pages now, not under the lock. */
-    memset(copy, 0, capacity);
+    memset(copy, 0, bytes);
 
     g_mutex_lock(&self->reservoir_lock);
-    if (self->capacity != capacity) {
-      /* The caps changed meanwhile: try again with the new size. */
+    if (self->reservoir_generation != generation || !self->reservoir) {
+      /* The caps changed meanwhile: try again with the new recording. */
       g_mutex_unlock(&self->reservoir_lock);
       g_free(copy);
       continue;
     }
-    filled = self->filled / sizeof(gfloat);
-    if (self->filled < capacity) {
-      memcpy(copy, self->reservoir, self->filled);
-    } else {
-      gsize tail = capacity - self->write_pos;
-
-      memcpy(copy, self->reservoir + self->write_pos, tail);
-      memcpy((guint8 *)copy + tail, self->reservoir, self->write_pos);
-    }
+    /* The newest `bytes`: the recording only grew since (whole frames). */
+    gst_maddness_reservoir_read_latest(self->reservoir, (guint8 *)copy, bytes);
+    filled = bytes / sizeof(gfloat);
     channels = self->channels;
     *rate = self->rate;
     *kernel = mdn_kernel_copy(self->kernel);
@@ -541,7 +498,8 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
   mdn_fit_options_init(&options);
   options.specs = job->specs;
   options.n_specs = job->n_specs;
-  options.seed = FIT_SEED;
+  /* options.seed stays the engine's default (mdn_fit_options_init), the one
+   * maddness-fit uses: the same audio gives the same preset either way. */
   options.holdout_fraction = HOLDOUT_FRACTION;
   options.progress = on_fit_progress;
   options.progress_data = self;
@@ -667,20 +625,19 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
   GError *error = NULL;
   GThread *worker;
   FitJob *job;
-  const gchar *ladder;
+  gchar *tiers;
 
   job = g_new0(FitJob, 1);
   job->self = self;
   job->for_eos = for_eos;
   GST_OBJECT_LOCK(self);
   job->location = g_strdup(self->location);
-  ladder = self->tiers && self->tiers[0] ? self->tiers : mdn_default_ladder();
-  job->n_specs = mdn_tier_ladder_parse(ladder, &job->specs, &error);
+  tiers = g_strdup(self->tiers);
   GST_OBJECT_UNLOCK(self);
+  /* Checked at start too; this catches a ladder set while running. */
+  job->n_specs = parse_tiers(self, tiers, &job->specs);
+  g_free(tiers);
   if (job->n_specs < 0) {
-    /* set_property keeps only valid ladders: this is the engine's default. */
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid tier ladder: %s", error->message), (NULL));
-    g_clear_error(&error);
     fit_job_free(job);
     return FIT_REFUSED;
   }
@@ -737,10 +694,12 @@ gst_maddness_trainer_fit_action(GstMaddnessTrainer *self)
   gboolean recorded;
 
   g_mutex_lock(&self->reservoir_lock);
-  recorded = self->filled > 0;
+  recorded = self->reservoir && gst_maddness_reservoir_filled(self->reservoir) > 0
+             && !self->record_failed;
   g_mutex_unlock(&self->reservoir_lock);
   if (!recorded) {
-    GST_WARNING_OBJECT(self, "fit requested before any audio was recorded");
+    GST_WARNING_OBJECT(self, "fit requested before any audio was recorded, or after the "
+                             "recording failed");
     return FALSE;
   }
   return start_fit(self, FALSE) == FIT_STARTED;
@@ -753,13 +712,18 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
   GError *error = NULL;
-  gchar *kernel_path, *location;
+  gchar *kernel_path, *location, *tiers;
+  MdnTierSpec *specs = NULL;
   gboolean ok = FALSE;
 
   GST_OBJECT_LOCK(self);
   kernel_path = g_strdup(self->kernel_path);
   location = g_strdup(self->location);
+  tiers = g_strdup(self->tiers);
   GST_OBJECT_UNLOCK(self);
+
+  if (parse_tiers(self, tiers, &specs) < 0)
+    goto out;
 
   if (!kernel_path || !kernel_path[0]) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No kernel set"),
@@ -770,10 +734,12 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No location set for the preset"), (NULL));
     goto out;
   }
-  self->file_kernel = load_kernel_file(kernel_path, &self->file_kernel_has_rate, &error);
+  /* A taps file carries no rate: 1 Hz until set_caps() puts the stream's in. */
+  self->file_kernel = mdn_kernel_load(kernel_path, 1.0, &self->file_kernel_has_rate, &error);
   if (!self->file_kernel) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                      ("Cannot read the kernel \"%s\": %s", kernel_path, error->message), (NULL));
+    /* The message names the file. */
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot read the kernel: %s", error->message),
+                      (NULL));
     goto out;
   }
   if (!check_location_writable(location, &error)) {
@@ -793,6 +759,8 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
 
 out:
   g_clear_error(&error);
+  g_free(specs);
+  g_free(tiers);
   g_free(kernel_path);
   g_free(location);
   return ok;
@@ -802,8 +770,8 @@ static gboolean
 gst_maddness_trainer_stop(GstBaseTransform *trans)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
+  GstMaddnessReservoir *reservoir;
   MdnKernel *kernel;
-  guint8 *reservoir;
 
   /* change_state set the cancel flag before the pads were deactivated. */
   join_worker(self);
@@ -812,34 +780,30 @@ gst_maddness_trainer_stop(GstBaseTransform *trans)
   reservoir = self->reservoir;
   kernel = self->kernel;
   self->reservoir = NULL;
+  self->reservoir_generation++;
+  self->record_failed = FALSE;
   self->kernel = NULL;
-  self->capacity = self->write_pos = self->filled = 0;
   self->rate = self->channels = 0;
   g_mutex_unlock(&self->reservoir_lock);
-  g_free(reservoir);
+  gst_maddness_reservoir_free(reservoir);
   mdn_kernel_free(kernel);
   g_clear_pointer(&self->file_kernel, mdn_kernel_free);
   return TRUE;
 }
 
+/* New caps: matches the kernel to the stream's rate and channels and
+ * prepares the recording. GstAudioFilter has parsed the caps into info. */
 static gboolean
-gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
+gst_maddness_trainer_setup(GstAudioFilter *filter, const GstAudioInfo *info)
 {
-  GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
-  GstStructure *structure;
+  GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(filter);
+  GstMaddnessReservoir *reservoir = NULL, *old_reservoir;
   MdnKernel *kernel, *old_kernel;
-  guint8 *reservoir = NULL, *old_reservoir = NULL;
-  gdouble max_seconds, frames;
-  gsize capacity;
-  gint rate, channels;
+  gdouble max_seconds, frames, bytes_per_second;
+  gsize capacity = 0, block_size = 0;
+  GError *error = NULL;
+  gint rate = GST_AUDIO_INFO_RATE(info), channels = GST_AUDIO_INFO_CHANNELS(info);
 
-  (void)outcaps;
-  /* Only rate and channels matter: channel positions (a missing mask for
-   * more than 2 channels included) do not change how the audio is used. */
-  structure = gst_caps_get_structure(incaps, 0);
-  if (!gst_structure_get_int(structure, "rate", &rate)
-      || !gst_structure_get_int(structure, "channels", &channels) || rate <= 0 || channels <= 0)
-    return FALSE;
   if (!self->file_kernel)
     return FALSE;
   if (rate == self->refused_rate && channels == self->refused_channels)
@@ -875,12 +839,15 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
   max_seconds = self->max_seconds;
   GST_OBJECT_UNLOCK(self);
   frames = ceil(max_seconds * rate);
-  capacity = (gsize)frames * channels * sizeof(gfloat);
+  bytes_per_second = (gdouble)rate * channels * sizeof(gfloat);
   if (frames * channels > (gdouble)(G_MAXSIZE / sizeof(gfloat))) {
-    reservoir = NULL;
+    g_set_error(&error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "%g s of it would not fit in memory",
+                max_seconds);
   } else {
+    capacity = (gsize)frames * (gsize)channels * sizeof(gfloat);
     g_mutex_lock(&self->reservoir_lock);
-    if (self->reservoir && self->capacity == capacity && self->channels == channels) {
+    if (self->reservoir && gst_maddness_reservoir_capacity(self->reservoir) == capacity
+        && self->channels == channels) {
       /* Same format: keep what was recorded, update the kernel only. */
       old_kernel = self->kernel;
       self->kernel = kernel;
@@ -890,34 +857,90 @@ gst_maddness_trainer_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps 
       return TRUE;
     }
     g_mutex_unlock(&self->reservoir_lock);
-    reservoir = g_try_malloc(capacity);
+    /* Only the block table now; the blocks come with the audio. */
+    block_size = (gsize)CLAMP(bytes_per_second, (gdouble)BLOCK_MIN_BYTES, (gdouble)BLOCK_MAX_BYTES);
+    block_size = MAX(block_size, capacity / MAX_BLOCKS + 1);
+    reservoir = gst_maddness_reservoir_new(capacity, block_size, &error);
   }
   if (!reservoir) {
-    GST_ELEMENT_ERROR(
-        self, RESOURCE, NO_SPACE_LEFT,
-        ("Cannot allocate %g s of %d-channel audio at %d Hz", max_seconds, channels, rate),
-        ("lower max-seconds"));
+    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
+                      ("Cannot record %g s of %d-channel audio at %d Hz: %s. Lower max-seconds.",
+                       max_seconds, channels, rate, error->message),
+                      (NULL));
+    g_clear_error(&error);
     mdn_kernel_free(kernel);
+    self->refused_rate = rate;
+    self->refused_channels = channels;
     return FALSE;
   }
-  /* Touch the pages here, so the streaming path never faults them in. */
-  memset(reservoir, 0, capacity);
 
   g_mutex_lock(&self->reservoir_lock);
   old_reservoir = self->reservoir;
   old_kernel = self->kernel;
   self->reservoir = reservoir;
+  self->reservoir_generation++;
+  self->record_failed = FALSE;
   self->kernel = kernel;
-  self->capacity = capacity;
-  self->write_pos = self->filled = 0;
   self->rate = rate;
   self->channels = channels;
   g_mutex_unlock(&self->reservoir_lock);
-  g_free(old_reservoir);
+  gst_maddness_reservoir_free(old_reservoir);
   mdn_kernel_free(old_kernel);
 
-  GST_INFO_OBJECT(self, "recording up to %g s: %" G_GSIZE_FORMAT " bytes", max_seconds, capacity);
+  GST_INFO_OBJECT(self,
+                  "recording up to %g s (%" G_GSIZE_FORMAT " bytes) in blocks of %" G_GSIZE_FORMAT
+                  " bytes",
+                  max_seconds, capacity, block_size);
   return TRUE;
+}
+
+/* Streaming thread: allocates the blocks the recording needs for n more
+ * bytes, each outside the lock. The trainer is a recorder, not a real-time
+ * filter: it allocates as the audio comes, a block (about a second of audio,
+ * 64 KiB to 4 MiB) at a time, rather than max-seconds up front. A block that
+ * cannot be allocated posts one error; FALSE then. */
+static gboolean
+grow_reservoir(GstMaddnessTrainer *self, GstMaddnessReservoir *reservoir, gsize n)
+{
+  for (;;) {
+    gsize size, recorded;
+    gint channels, rate;
+    guint8 *block;
+
+    g_mutex_lock(&self->reservoir_lock);
+    size = gst_maddness_reservoir_next_block(reservoir, n);
+    recorded = gst_maddness_reservoir_filled(reservoir);
+    channels = self->channels;
+    rate = self->rate;
+    g_mutex_unlock(&self->reservoir_lock);
+    if (size == 0)
+      return TRUE;
+
+    block = g_try_malloc(size);
+    if (!block) {
+      gdouble max_seconds;
+
+      GST_OBJECT_LOCK(self);
+      max_seconds = self->max_seconds;
+      GST_OBJECT_UNLOCK(self);
+      g_mutex_lock(&self->reservoir_lock);
+      self->record_failed = TRUE;
+      g_mutex_unlock(&self->reservoir_lock);
+      GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
+                        ("Out of memory for the recording: cannot allocate %" G_GSIZE_FORMAT
+                         " more bytes after %.1f s of %d-channel audio at %d Hz. Lower "
+                         "max-seconds (%g s).",
+                         size, recorded / ((gdouble)channels * sizeof(gfloat) * rate), channels,
+                         rate, max_seconds),
+                        ("the recording stops; no preset is fitted"));
+      return FALSE;
+    }
+    /* Fault its pages in here, not in the copy under the lock. */
+    memset(block, 0, size);
+    g_mutex_lock(&self->reservoir_lock);
+    gst_maddness_reservoir_add_block(reservoir, block);
+    g_mutex_unlock(&self->reservoir_lock);
+  }
 }
 
 static GstFlowReturn
@@ -925,17 +948,27 @@ gst_maddness_trainer_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
 {
   GstMaddnessTrainer *self = GST_MADDNESS_TRAINER(trans);
   guint i, n_memory = gst_buffer_n_memory(buf);
+  GstMaddnessReservoir *reservoir;
   gsize frame_bytes, left;
+  gboolean failed;
+
+  /* Only this thread (and setup, on it too) replaces the reservoir. */
+  g_mutex_lock(&self->reservoir_lock);
+  reservoir = self->reservoir;
+  failed = self->record_failed;
+  frame_bytes = (gsize)self->channels * sizeof(gfloat);
+  g_mutex_unlock(&self->reservoir_lock);
+  if (failed)
+    return GST_FLOW_ERROR; /* posted once, when it failed */
+  if (!reservoir)
+    return GST_FLOW_OK;
+  left = gst_buffer_get_size(buf) / frame_bytes * frame_bytes;
+  if (!grow_reservoir(self, reservoir, left))
+    return GST_FLOW_ERROR;
 
   /* Passthrough: the buffer may be read-only, and is only read. Each memory
    * is mapped on its own (gst_buffer_map would merge them: an allocation). */
   g_mutex_lock(&self->reservoir_lock);
-  if (!self->reservoir) {
-    g_mutex_unlock(&self->reservoir_lock);
-    return GST_FLOW_OK;
-  }
-  frame_bytes = (gsize)self->channels * sizeof(gfloat);
-  left = gst_buffer_get_size(buf) / frame_bytes * frame_bytes;
   for (i = 0; i < n_memory && left > 0; i++) {
     GstMemory *memory = gst_buffer_peek_memory(buf, i);
     GstMapInfo map;
@@ -947,7 +980,7 @@ gst_maddness_trainer_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
       return GST_FLOW_ERROR;
     }
     n = MIN(map.size, left);
-    reservoir_write(self, map.data, n);
+    gst_maddness_reservoir_write(reservoir, map.data, n);
     left -= n;
     gst_memory_unmap(memory, &map);
   }
@@ -973,6 +1006,10 @@ gst_maddness_trainer_sink_event(GstBaseTransform *trans, GstEvent *event)
     GST_OBJECT_LOCK(self);
     fit_on_eos = self->fit_on_eos;
     GST_OBJECT_UNLOCK(self);
+    g_mutex_lock(&self->reservoir_lock);
+    if (self->record_failed)
+      fit_on_eos = FALSE; /* its error is posted: nothing to fit */
+    g_mutex_unlock(&self->reservoir_lock);
     if (fit_on_eos) {
       /* Let a fit started by the action signal finish first, then fit on
        * everything recorded; EOS goes on once the preset is written. */
@@ -1042,15 +1079,9 @@ gst_maddness_trainer_set_property(GObject *object, guint prop_id, const GValue *
     break;
   case PROP_TIERS: {
     const gchar *tiers = g_value_get_string(value);
-    GError *error = NULL;
-    MdnTierSpec *specs = NULL;
 
-    if (tiers && tiers[0] && mdn_tier_ladder_parse(tiers, &specs, &error) < 0) {
-      g_warning("maddnesstrainer: tiers \"%s\" ignored: %s", tiers, error->message);
-      g_clear_error(&error);
-      break;
-    }
-    g_free(specs);
+    /* Kept as given: it is parsed (and an invalid ladder is an element
+     * error) when going to PAUSED and when a fit starts. */
     GST_OBJECT_LOCK(self);
     g_free(self->tiers);
     self->tiers = g_strdup(tiers ? tiers : "");
@@ -1123,7 +1154,7 @@ gst_maddness_trainer_finalize(GObject *object)
   /* stop() has joined the worker already; this is a safety net. */
   g_atomic_int_set(&self->cancel, 1);
   join_worker(self);
-  g_free(self->reservoir);
+  gst_maddness_reservoir_free(self->reservoir);
   mdn_kernel_free(self->kernel);
   mdn_kernel_free(self->file_kernel);
   g_free(self->kernel_path);
@@ -1143,6 +1174,8 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstAudioFilterClass *audio_filter_class = GST_AUDIO_FILTER_CLASS(klass);
+  GstCaps *caps;
 
   GST_DEBUG_CATEGORY_INIT(gst_maddness_trainer_debug, "maddnesstrainer", 0,
                           "MADDNESS preset trainer");
@@ -1182,20 +1215,25 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
    * GstMaddnessTrainer:tiers:
    *
    * The ladder of tiers to fit, fastest first, in the engine's syntax, e.g.
-   * "s8d4,s4d6e8". An invalid ladder is refused with a warning (the previous
-   * value stays). Default: "" (the engine's default ladder).
+   * "s8d4,s4d6e8" (docs/tiers.md). An invalid ladder is an element error
+   * when going to PAUSED (the state change fails), or, when set while
+   * running, when the next fit starts; nothing is written then. Default: ""
+   * (the engine's default ladder).
    */
   g_object_class_install_property(
       gobject_class, PROP_TIERS,
       g_param_spec_string(
-          "tiers", "Tiers", "Comma-separated tier specs, fastest first (\"\": the default ladder)",
+          "tiers", "Tiers",
+          "Tier specs to fit, fastest first, separated by commas, e.g. s8d4,s4d6e8 (\"\": the "
+          "engine's default ladder)",
           "", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstMaddnessTrainer:max-seconds:
    *
    * How much audio is kept for fitting: the most recent max-seconds. Takes
-   * effect when the caps are set. Range 1 to 3600, default 60.
+   * effect when the caps are set. The memory for it is taken as the audio
+   * comes, not up front. Range 1 to 3600, default 60.
    */
   g_object_class_install_property(
       gobject_class, PROP_MAX_SECONDS,
@@ -1242,21 +1280,22 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
       "fit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK(gst_maddness_trainer_fit_action), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  caps = gst_caps_from_string(TRAINER_CAPS);
+  gst_audio_filter_class_add_pad_templates(audio_filter_class, caps);
+  gst_caps_unref(caps);
   gst_element_class_set_static_metadata(
       element_class, "MADDNESS trainer", "Filter/Analyzer/Audio",
       "Passes audio through and fits a MADDNESS preset (conv1d kernel and approximate tiers) "
       "to it",
-      "gst-maddness authors");
+      GST_MADDNESS_AUTHOR);
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_maddness_trainer_change_state);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_maddness_trainer_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_maddness_trainer_stop);
-  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_maddness_trainer_set_caps);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_maddness_trainer_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_maddness_trainer_sink_event);
+  audio_filter_class->setup = GST_DEBUG_FUNCPTR(gst_maddness_trainer_setup);
   trans_class->passthrough_on_same_caps = TRUE;
   trans_class->transform_ip_on_passthrough = TRUE;
 }

@@ -1,7 +1,8 @@
-/* plugin.c: registers the elements of the maddness plugin. */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+/* plugin.c: registers the elements of the maddness plugin.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "gstmaddness-common.h"
 
 #include <gst/gst.h>
 
@@ -22,4 +23,4 @@ plugin_init(GstPlugin *plugin)
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, maddness,
                   "Streaming conv1d filters with an exact path and MADDNESS approximate tiers",
-                  plugin_init, VERSION, "LGPL", "gst-maddness", "Unknown package origin")
+                  plugin_init, VERSION, GST_MADDNESS_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

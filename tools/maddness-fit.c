@@ -6,10 +6,9 @@
  *
  * The kernel is a .mdn preset (its kernel is taken), a WAV impulse response
  * or a taps file (--rate gives its rate, default 48000), or the name of a
- * shipped preset when no such file exists (mdn_preset_find: NAME or NAME.mdn
- * in MADDNESS_PRESET_PATH, then the installed presets): a preset is told by
- * its magic or a .mdn extension, a WAV by the RIFF/RIFX/RF64 header or a .wav
- * extension, anything else is read as a taps file.
+ * shipped preset when no such file exists: mdn_kernel_load() reads it, as
+ * maddnesstrainer's `kernel` property. The seed defaults to the engine's
+ * (MDN_DEFAULT_SEED), as the trainer's, so both fit the same preset.
  * Prints one line per kept tier, "tier: NAME snr_db=X" (held-out SNR), then
  * "fit_seconds: X". Progress goes to stderr when it is a terminal.
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -24,7 +23,7 @@
 static char *opt_kernel = NULL;
 static char **opt_audio = NULL;
 static char *opt_tiers = NULL;
-static gint64 opt_seed = 0;
+static gint64 opt_seed = (gint64)MDN_DEFAULT_SEED;
 static double opt_rate = 48000;
 static char *opt_output = NULL;
 
@@ -36,88 +35,76 @@ static const GOptionEntry entries[] = {
     "Example audio (repeat to concatenate); rate and channels must match the kernel", "A.wav" },
   { "tiers", 't', 0, G_OPTION_ARG_STRING, &opt_tiers,
     "The ladder to fit, e.g. \"s8d4,s4d6e8\" (default: the engine's default ladder)", "SPEC" },
-  { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed, "Random seed (default 0)", "N" },
+  { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed,
+    "Random seed (default: the engine's, as maddnesstrainer's)", "N" },
   { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &opt_rate, "Sample rate of a taps-file kernel (48000)",
     "HZ" },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output, "The preset to write", "OUT.mdn" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* The rate of the audio against the kernel's; a taps file's rate is --rate. */
 static gboolean
-has_prefix(const char *path, const char *magic, size_t len)
+check_rate(const char *path, int rate, const MdnKernel *kernel, gboolean kernel_has_rate,
+           GError **error)
 {
-  char head[16];
-  FILE *f = fopen(path, "rb");
-  size_t n;
-
-  if (!f)
-    return FALSE;
-  n = fread(head, 1, len, f);
-  fclose(f);
-  return n == len && memcmp(head, magic, len) == 0;
-}
-
-static MdnKernel *
-load_kernel(const char *path, GError **error)
-{
-  if (has_prefix(path, "MDNPRST", 8) || g_str_has_suffix(path, ".mdn")) {
-    MdnModel *model = mdn_model_load(path, error);
-    MdnKernel *kernel;
-    if (!model)
-      return NULL;
-    kernel = mdn_kernel_copy(mdn_model_kernel(model));
-    mdn_model_free(model);
-    return kernel;
-  }
-  if (has_prefix(path, "RIFF", 4) || has_prefix(path, "RIFX", 4) || has_prefix(path, "RF64", 4)
-      || g_str_has_suffix(path, ".wav") || g_str_has_suffix(path, ".WAV"))
-    return mdn_kernel_load_wav(path, error);
-  return mdn_kernel_load_taps(path, opt_rate, error);
+  if ((double)rate == kernel->rate)
+    return TRUE;
+  if (kernel_has_rate)
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%s is at %d Hz; the kernel is at %g Hz", path, rate, kernel->rate);
+  else
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%s is at %d Hz; the kernel is a taps file, which carries no rate: give --rate %d "
+                "(it was read at %g Hz)",
+                path, rate, rate, kernel->rate);
+  return FALSE;
 }
 
 /* Appends the frames of one file to *audio (interleaved, cin channels). */
 static gboolean
-append_audio(const char *path, const MdnKernel *kernel, float **audio, size_t *n_frames,
-             GError **error)
+append_audio(const char *path, const MdnKernel *kernel, gboolean kernel_has_rate, float **audio,
+             size_t *n_frames, GError **error)
 {
   SF_INFO info = { 0 };
-  SNDFILE *sf = sf_open(path, SFM_READ, &info);
+  int fd = mdn_file_open_regular(path, error);
+  SNDFILE *sf = fd < 0 ? NULL : sf_open_fd(fd, SFM_READ, &info, FALSE);
+  gboolean ok = FALSE;
   sf_count_t got;
   size_t frames;
 
-  if (!sf) {
+  if (fd >= 0 && !sf)
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, sf_strerror(NULL));
-    return FALSE;
-  }
+  if (!sf)
+    goto out;
   if (info.channels != kernel->cin) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
                 "%s has %d channel(s); the kernel reads %d input channel(s)", path, info.channels,
                 kernel->cin);
-    sf_close(sf);
-    return FALSE;
+    goto out;
   }
-  if ((double)info.samplerate != kernel->rate) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "%s is at %d Hz; the kernel is at %g Hz", path, info.samplerate, kernel->rate);
-    sf_close(sf);
-    return FALSE;
-  }
+  if (!check_rate(path, info.samplerate, kernel, kernel_has_rate, error))
+    goto out;
   /* 2^31 frames per file is 12 hours at 48 kHz: more is not example audio. */
   if (info.frames < 0 || info.frames > G_MAXINT32) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "%s: unusable length", path);
-    sf_close(sf);
-    return FALSE;
+    goto out;
   }
   frames = (size_t)info.frames;
   *audio = g_renew(float, *audio, (*n_frames + frames) * kernel->cin + 1);
   got = sf_readf_float(sf, *audio + *n_frames * kernel->cin, (sf_count_t)frames);
-  sf_close(sf);
   if (got < 0 || (size_t)got != frames) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: short read", path);
-    return FALSE;
+    goto out;
   }
   *n_frames += frames;
-  return TRUE;
+  ok = TRUE;
+out:
+  if (sf)
+    sf_close(sf);
+  if (fd >= 0)
+    close(fd);
+  return ok;
 }
 
 static void
@@ -128,13 +115,50 @@ show_progress(const char *stage, double fraction, gpointer data)
   fflush(stderr);
 }
 
+/* The ladder of --tiers (or the engine's default) and the seed of --seed. */
+static gboolean
+fit_options(MdnFitOptions *options, MdnTierSpec **specs, GError **error)
+{
+  mdn_fit_options_init(options);
+  options->seed = (guint64)opt_seed;
+  if (opt_tiers) {
+    int n = mdn_tier_ladder_parse(opt_tiers, specs, error);
+    if (n <= 0)
+      return FALSE;
+    options->specs = *specs;
+    options->n_specs = n;
+  }
+  if (isatty(STDERR_FILENO))
+    options->progress = show_progress;
+  return TRUE;
+}
+
+/* One line per kept tier, then the time the fit took. */
+static void
+print_report(const MdnModel *model, gint64 start)
+{
+  int t;
+
+  for (t = 0; t < mdn_model_n_tiers(model); t++) {
+    MdnTierInfo info;
+    mdn_model_tier_info(model, t, &info);
+    printf("tier: %s snr_db=%.1f\n", info.name, info.snr_db);
+  }
+  printf("fit_seconds: %.2f\n", (g_get_monotonic_time() - start) / 1e6);
+  if (mdn_model_n_tiers(model) == 0)
+    fprintf(stderr,
+            "maddness-fit: note: no tier is cheaper than the exact path (%.0f ops per "
+            "frame); the preset holds the exact path only\n",
+            mdn_model_exact_cost(model));
+}
+
 int
 main(int argc, char **argv)
 {
   GOptionContext *context;
   GError *error = NULL;
   MdnKernel *kernel = NULL;
-  char *kernel_path = NULL;
+  gboolean kernel_has_rate = FALSE;
   MdnModel *model = NULL;
   MdnTierSpec *specs = NULL;
   MdnFitOptions options;
@@ -160,57 +184,22 @@ main(int argc, char **argv)
                 "--kernel, --audio and -o are required (see --help)");
     goto out;
   }
-  if (!(opt_rate > 0)) {
-    g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "--rate must be > 0");
-    goto out;
-  }
-  /* A file as it is; a NAME without a directory part that is no file is a
-   * shipped preset's name. */
-  if (strchr(opt_kernel, G_DIR_SEPARATOR) || g_file_test(opt_kernel, G_FILE_TEST_EXISTS))
-    kernel_path = g_strdup(opt_kernel);
-  else
-    kernel_path = mdn_preset_find(opt_kernel, &error);
-  kernel = kernel_path ? load_kernel(kernel_path, &error) : NULL;
+  kernel = mdn_kernel_load(opt_kernel, opt_rate, &kernel_has_rate, &error);
   if (!kernel)
     goto out;
   for (t = 0; opt_audio[t]; t++)
-    if (!append_audio(opt_audio[t], kernel, &audio, &n_frames, &error))
+    if (!append_audio(opt_audio[t], kernel, kernel_has_rate, &audio, &n_frames, &error))
       goto out;
-
-  mdn_fit_options_init(&options);
-  options.seed = (guint64)opt_seed;
-  if (opt_tiers) {
-    int n = mdn_tier_ladder_parse(opt_tiers, &specs, &error);
-    if (n <= 0) {
-      if (!error)
-        g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "empty --tiers");
-      goto out;
-    }
-    options.specs = specs;
-    options.n_specs = n;
-  }
-  if (isatty(STDERR_FILENO))
-    options.progress = show_progress;
+  if (!fit_options(&options, &specs, &error))
+    goto out;
 
   start = g_get_monotonic_time();
   model = mdn_fit(kernel, audio, n_frames, &options, &error);
   if (options.progress)
     fprintf(stderr, "\n");
-  if (!model)
+  if (!model || !mdn_model_save(model, opt_output, &error))
     goto out;
-  if (!mdn_model_save(model, opt_output, &error))
-    goto out;
-  for (t = 0; t < mdn_model_n_tiers(model); t++) {
-    MdnTierInfo info;
-    mdn_model_tier_info(model, t, &info);
-    printf("tier: %s snr_db=%.1f\n", info.name, info.snr_db);
-  }
-  printf("fit_seconds: %.2f\n", (g_get_monotonic_time() - start) / 1e6);
-  if (mdn_model_n_tiers(model) == 0)
-    fprintf(stderr,
-            "maddness-fit: note: no tier is cheaper than the exact path (%.0f ops per "
-            "frame); the preset holds the exact path only\n",
-            mdn_model_exact_cost(model));
+  print_report(model, start);
   status = 0;
 
 out:
@@ -220,7 +209,6 @@ out:
   }
   mdn_model_free(model);
   mdn_kernel_free(kernel);
-  g_free(kernel_path);
   g_free(audio);
   g_free(specs);
   g_option_context_free(context);

@@ -169,14 +169,9 @@ main(int argc, char **argv)
   }
   g_option_context_free(context);
 
-  /* A path to a file, or the name of a preset found through mdn_preset_find().
-   * A path with a directory part is always loaded as a path, so that a missing
-   * file gives the loader's "FILE: reason" message. */
-  if (strchr(argv[1], G_DIR_SEPARATOR) || g_file_test(argv[1], G_FILE_TEST_EXISTS))
-    path = g_strdup(argv[1]);
-  else
-    path = mdn_preset_find(argv[1], &error);
-  /* The loader's messages start with the file name. */
+  /* A path, or the name of a preset (mdn_preset_find). The messages of both
+   * and of the loader name the file once. */
+  path = mdn_preset_find(argv[1], &error);
   model = path ? mdn_model_load(path, &error) : NULL;
   g_free(path);
   if (!model) {

@@ -1,7 +1,8 @@
-/* exact-kernels.h: the inner loops of the exact path (exact.c), one table
- * per instruction set. exact-kernels-scalar.c is the reference; the SIMD
- * files are compiled with their own flags and reached only through
- * mdn_exact_kernels_get(), which the caller gives an ISA the CPU supports.
+/* exact-kernels.h: the inner loops of the exact path's direct form
+ * (runtime/exact.c) and their table. mdn_exact_dsp_init() (scalar/exact.c)
+ * fills it with the plain-C reference, then each architecture's init
+ * (x86/init.c, arm/init.c) puts in the kernels the CPU flags allow. The FFT
+ * path's kernels are the FFT's (fft.h).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_EXACT_KERNELS_H
@@ -18,24 +19,25 @@ G_BEGIN_DECLS
  * row, so a row's result does not depend on n, n_out or the row's place in
  * the block. x[i][offset + t - k*dil] must be readable for every t < n,
  * k < taps. */
-typedef void (*MdnExactFirFunc)(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
-                                size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
-                                const float *const *x, size_t offset);
+typedef void MdnExactFirFn(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                           size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                           const float *const *x, size_t offset);
 
 typedef struct {
-  MdnIsa isa;
-  MdnExactFirFunc fir;
-} MdnExactKernels;
+  MdnExactFirFn *fir;
+  /* The flag (MDN_CPU_FLAG_*, 0: the plain-C reference) of the level the
+   * entry comes from: the planner (runtime/exact-plan.c) weighs operations
+   * by it. */
+  unsigned fir_flag;
+} MdnExactDsp;
 
-extern const MdnExactKernels mdn_exact_kernels_scalar;
-extern const MdnExactKernels mdn_exact_kernels_avx2;   /* when MDN_HAVE_EXACT_AVX2 */
-extern const MdnExactKernels mdn_exact_kernels_avx512; /* when MDN_HAVE_EXACT_AVX512 */
-extern const MdnExactKernels mdn_exact_kernels_neon;   /* when MDN_HAVE_EXACT_NEON */
+/* The plain-C reference, then what `flags` allow. */
+void mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags);
+void mdn_exact_dsp_init_x86(MdnExactDsp *dsp, unsigned flags);
+void mdn_exact_dsp_init_arm(MdnExactDsp *dsp, unsigned flags);
 
-/* The table for `isa`, which the CPU must support, or the best one compiled
- * in below it in its family (x86: AVX-512, AVX2, scalar; AArch64: NEON,
- * scalar) (exact.c). Its isa field says which one it is. */
-const MdnExactKernels *mdn_exact_kernels_get(MdnIsa isa);
+/* The vector kernels (x86/exact-*.c, arm/exact-neon.c), for those inits. */
+MdnExactFirFn mdn_exact_fir_avx2, mdn_exact_fir_avx512, mdn_exact_fir_neon;
 
 G_END_DECLS
 

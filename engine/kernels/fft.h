@@ -33,8 +33,10 @@
  * A transform is a list of steps, each a range of butterflies of one stage
  * (or of bin pairs of the real pass), run in order; the exact path runs the
  * steps of a large transform a few at a time over the calls before its
- * deadline. The per-ISA kernels of fft-kernels tables run one step each;
- * scalar/fft.c is the reference.
+ * deadline. The kernels of the table (MdnFftDsp, in the process's tables of
+ * dsp.h) run one step each: mdn_fft_dsp_init() (scalar/fft.c) fills it with
+ * the plain-C reference, then the architecture's init (x86/init.c,
+ * arm/init.c) with the kernels of the levels the CPU flags allow.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_FFT_H
@@ -51,7 +53,7 @@ G_BEGIN_DECLS
 /* Spectra and plans' tables are aligned to this many bytes. */
 #define MDN_FFT_ALIGN 64
 
-/* Step kinds, in the order of MdnFftKernels' step functions. */
+/* Step kinds, in the order of MdnFftDsp's step entries. */
 enum {
   MDN_FFT_R4_FWD,   /* radix-4 butterflies over rows */
   MDN_FFT_R2_FWD,   /* radix-2 butterflies over pairs of adjacent rows (span 1) */
@@ -105,38 +107,46 @@ struct _MdnFftPlan {
 /* One step: reads src (real input for MDN_FFT_IN_REAL, else a spectrum),
  * writes dst (real output for MDN_FFT_OUT_REAL, else a spectrum); src and
  * dst may be the same buffer. */
-typedef void (*MdnFftStepFunc)(const MdnFftPlan *plan, const MdnFftStep *step, float *dst,
-                               const float *src);
+typedef void MdnFftStepFn(const MdnFftPlan *plan, const MdnFftStep *step, float *dst,
+                          const float *src);
 
 /* The frequency-domain multiply-accumulate, rows row0..row1-1 of spectra in
  * the layout above:
  *   y[b] = sum_{j < n_spec} s[j][b] * h[j * h_stride + b]
  * (complex products, but bin 0's parts multiplied as two reals: DC and
  * Nyquist); y is overwritten (zero when n_spec is 0). */
-typedef void (*MdnFftMacFunc)(float *y, const float *const *s, const float *h, size_t h_stride,
-                              int n_spec, size_t row0, size_t row1);
+typedef void MdnFftMacFn(float *y, const float *const *s, const float *h, size_t h_stride,
+                         int n_spec, size_t row0, size_t row1);
 
 typedef struct {
-  MdnIsa isa;
   /* [MDN_FFT_N_KINDS]: forward (decimation in frequency): r4, r2, real
    * pass; inverse (decimation in time): r4, r2, real pass. */
-  MdnFftStepFunc step[MDN_FFT_N_KINDS];
-  MdnFftMacFunc mac;
-} MdnFftKernels;
+  MdnFftStepFn *step[MDN_FFT_N_KINDS];
+  MdnFftMacFn *mac;
+  /* The flag (MDN_CPU_FLAG_*, 0: the plain-C reference) of the level the
+   * entries come from (all from one level: the steps of a transform and its
+   * multiply-accumulate agree on rounding); the exact path's planner weighs
+   * its operations by it. */
+  unsigned flag;
+} MdnFftDsp;
 
-extern const MdnFftKernels mdn_fft_kernels_scalar;
-extern const MdnFftKernels mdn_fft_kernels_avx2;   /* when MDN_HAVE_FFT_AVX2 */
-extern const MdnFftKernels mdn_fft_kernels_avx512; /* when MDN_HAVE_FFT_AVX512 */
-extern const MdnFftKernels mdn_fft_kernels_neon;   /* when MDN_HAVE_FFT_NEON */
+/* The plain-C reference, then what `flags` allow. AVX-512 measured
+ * 1.6-1.9x faster than AVX2 at every size (bench/fft-bench, AMD EPYC with
+ * AVX-512) and the exact path 1.2-1.6x faster with it: the highest level
+ * the flags allow is the table's. */
+void mdn_fft_dsp_init(MdnFftDsp *dsp, unsigned flags);
+void mdn_fft_dsp_init_x86(MdnFftDsp *dsp, unsigned flags);
+void mdn_fft_dsp_init_arm(MdnFftDsp *dsp, unsigned flags);
 
-/* The table for `isa` (which the CPU must support), or the best one built
- * below it in its family; its isa field says which. */
-const MdnFftKernels *mdn_fft_kernels_get(MdnIsa isa);
-/* The table the exact path uses on this CPU: mdn_cpu_isa()'s. AVX-512
- * measured 1.6-1.9x faster than AVX2 at every size (bench/fft-bench, AMD
- * EPYC with AVX-512) and the exact path with it 1.4-1.5x faster, so the
- * best ISA is the FFT's too. */
-const MdnFftKernels *mdn_fft_kernels_default(void);
+/* The vector kernels (x86/fft-avx2.c, x86/fft-avx512.c, arm/fft-neon.c),
+ * for those inits. */
+MdnFftStepFn mdn_fft_r4_fwd_avx2, mdn_fft_r2_fwd_avx2, mdn_fft_real_fwd_avx2, mdn_fft_r4_inv_avx2,
+    mdn_fft_r2_inv_avx2, mdn_fft_real_inv_avx2;
+MdnFftStepFn mdn_fft_r4_fwd_avx512, mdn_fft_r2_fwd_avx512, mdn_fft_real_fwd_avx512,
+    mdn_fft_r4_inv_avx512, mdn_fft_r2_inv_avx512, mdn_fft_real_inv_avx512;
+MdnFftStepFn mdn_fft_r4_fwd_neon, mdn_fft_r2_fwd_neon, mdn_fft_real_fwd_neon, mdn_fft_r4_inv_neon,
+    mdn_fft_r2_inv_neon, mdn_fft_real_inv_neon;
+MdnFftMacFn mdn_fft_mac_avx2, mdn_fft_mac_avx512, mdn_fft_mac_neon;
 
 /* NULL when n is not a power of two in MDN_FFT_MIN_SIZE..MDN_FFT_MAX_SIZE,
  * or memory runs out. Plans are read-only once made. */
@@ -152,16 +162,14 @@ void mdn_fft_free(float *p);
 
 /* Runs steps first..last-1 of a step list of the plan: reads `in` (real
  * input, forward) or `spec`, writes `spec` or `out` (real output, inverse). */
-void mdn_fft_run(const MdnFftPlan *plan, const MdnFftKernels *kern, const MdnFftStep *steps,
+void mdn_fft_run(const MdnFftPlan *plan, const MdnFftDsp *dsp, const MdnFftStep *steps,
                  size_t first, size_t last, const float *in, float *spec, float *out);
 /* The whole forward transform: in (N floats, any alignment) to spec
  * (N floats, aligned). */
-void mdn_fft_forward(const MdnFftPlan *plan, const MdnFftKernels *kern, const float *in,
-                     float *spec);
+void mdn_fft_forward(const MdnFftPlan *plan, const MdnFftDsp *dsp, const float *in, float *spec);
 /* The whole inverse transform, destroying spec: out receives the last N/2
  * of the N outputs (overlap-save keeps only those). */
-void mdn_fft_inverse_half(const MdnFftPlan *plan, const MdnFftKernels *kern, float *spec,
-                          float *out);
+void mdn_fft_inverse_half(const MdnFftPlan *plan, const MdnFftDsp *dsp, float *spec, float *out);
 /* 1 / N: inverse_half(forward(x) . forward(h) * scale) is the circular
  * convolution of x and h. */
 double mdn_fft_conv_scale(const MdnFftPlan *plan);
@@ -171,8 +179,7 @@ double mdn_fft_conv_scale(const MdnFftPlan *plan);
 void mdn_fft_to_natural(const MdnFftPlan *plan, const float *spec, float *natural);
 void mdn_fft_from_natural(const MdnFftPlan *plan, const float *natural, float *spec);
 /* The full inverse (all N outputs), destroying spec. */
-void mdn_fft_inverse_full(const MdnFftPlan *plan, const MdnFftKernels *kern, float *spec,
-                          float *out);
+void mdn_fft_inverse_full(const MdnFftPlan *plan, const MdnFftDsp *dsp, float *spec, float *out);
 
 G_END_DECLS
 

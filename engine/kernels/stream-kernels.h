@@ -1,8 +1,7 @@
-/* stream-kernels.h: the stream's own inner loop (stream.c), one table per
- * instruction set, like exact-kernels.h and tier-kernels.h:
- * stream-kernels-scalar.c is the reference; stream-kernels-avx2.c is
- * compiled with its own flags and reached only through
- * mdn_stream_kernels_get().
+/* stream-kernels.h: the stream's own inner loop (runtime/stream.c) and its
+ * table, filled as exact-kernels.h's: mdn_stream_dsp_init()
+ * (scalar/stream.c) puts in the plain-C reference, then x86/init.c what
+ * the CPU flags allow.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_STREAM_KERNELS_H
@@ -17,13 +16,16 @@ G_BEGIN_DECLS
  * writing 0 for NaN and +-Inf (one bad sample would otherwise poison the
  * output for the whole history); returns how many were replaced. Every ISA
  * writes identical values. */
-typedef size_t (*MdnDeinterleaveFunc)(float *dst, size_t dst_stride, const float *src, int channels,
-                                      size_t n);
+typedef size_t MdnDeinterleaveFn(float *dst, size_t dst_stride, const float *src, int channels,
+                                 size_t n);
 
 typedef struct {
-  MdnIsa isa;
-  MdnDeinterleaveFunc deinterleave;
-} MdnStreamKernels;
+  MdnDeinterleaveFn *deinterleave;
+} MdnStreamDsp;
+
+/* The plain-C reference, then what `flags` allow. */
+void mdn_stream_dsp_init(MdnStreamDsp *dsp, unsigned flags);
+void mdn_stream_dsp_init_x86(MdnStreamDsp *dsp, unsigned flags);
 
 /* The reference loop for `channels` channels of frames src_stride floats
  * apart (a part of the channels or frames of a deinterleave): what the
@@ -31,12 +33,8 @@ typedef struct {
 size_t mdn_deinterleave_strided(float *dst, size_t dst_stride, const float *src, size_t src_stride,
                                 int channels, size_t n);
 
-extern const MdnStreamKernels mdn_stream_kernels_scalar;
-extern const MdnStreamKernels mdn_stream_kernels_avx2; /* when MDN_HAVE_STREAM_AVX2 */
-
-/* The table for `isa`, which the CPU must support, or the best one compiled
- * in below it. Its isa field says which one it is. */
-const MdnStreamKernels *mdn_stream_kernels_get(MdnIsa isa);
+/* The vector kernels (x86/stream-avx2.c), for x86/init.c. */
+MdnDeinterleaveFn mdn_deinterleave_avx2;
 
 G_END_DECLS
 

@@ -1,7 +1,7 @@
-/* tier-kernels.h: the tier runtime's inner loops behind a per-ISA dispatch
- * table (tier-kernels-scalar.c is the reference; tier-kernels-avx2.c and
- * tier-kernels-avx512.c are compiled with their own flags and reached only
- * through mdn_tier_kernels()).
+/* tier-kernels.h: the tier runtime's inner loops (runtime/tier.c) and their
+ * table. mdn_tier_dsp_init() (scalar/tier.c) fills it with the plain-C
+ * reference, then each architecture's init (x86/init.c, arm/init.c) puts in
+ * the kernels the CPU flags allow, entry by entry.
  *
  * Every kernel works on a run of rows that share one sigma; tier.c cuts the
  * stream into such runs. Row-indexed work arrays (sums, exact, scratch) are
@@ -40,51 +40,80 @@ typedef struct {
   int bucket_stride;
 } MdnTierTables;
 
+/* codes[k] = the tree code of the window ending at x[k], k < n:
+ * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node] * sigma),
+ * as mdn_tier_encode_one(). thr has MDN_TIER_THR_PAD readable floats after
+ * its buckets - 1 thresholds. */
+typedef void MdnTierEncodeFn(const guint8 *split, const float *thr, float sigma, int depth,
+                             int dilation, const float *x, size_t n, guint8 *codes);
+/* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
+ * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
+ * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
+typedef void MdnTierScanFn(const MdnTierTables *tables, const guint8 *codes,
+                           const ptrdiff_t *offsets, size_t n, guint32 *sums);
+/* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
+typedef void MdnTierExactFn(const float *const *x, const guint16 *chan, const guint32 *tap,
+                            const float *w, int n_exact, int cout, int dilation, size_t n,
+                            float *acc);
+/* out[r * cout + o] = exact[o][r] (0 if exact is NULL)
+ *                     + sigma * (offset[o] + scale[o] * (float) sums[o][r]);
+ * scratch: cout * MDN_TIER_ROW_STRIDE floats. */
+typedef void MdnTierCombineFn(const guint32 *sums, const float *exact, const float *offset,
+                              const float *scale, float sigma, int cout, size_t n, float *scratch,
+                              float *out);
+/* combine with one sigma per row, sigma[r], r < n (readable up to the next
+ * multiple of 8 rows), then the bias: out[r * cout + o] = (combine's value
+ * with sigma[r]) + bias[o] (bias NULL: + 0), identical row by row. small:
+ * every sum is below 2^31 (then one int-to-float conversion rounds the
+ * same). */
+typedef void MdnTierCombineRowsFn(const guint32 *sums, const float *exact, const float *offset,
+                                  const float *scale, const float *sigma, const float *bias,
+                                  gboolean small, int cout, size_t n, float *scratch, float *out);
+/* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
+typedef float MdnTierMaxAbsFn(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
+/* How many leading frames u = first, first + 1, ... (at most n) have
+ * |x[i][u]| <= level in every channel (NaN counts as below). */
+typedef size_t MdnTierCountBelowFn(const float *const *x, int cin, ptrdiff_t first, size_t n,
+                                   float level);
+/* The end of the run of rows with one sigma that goes on at row end of the
+ * chunk (frame0: the absolute frame of row 0, n rows, span as
+ * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
+ * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with an
+ * ISA's max_abs and count_below. */
+typedef size_t MdnTierRunEndFn(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                               ptrdiff_t span, float sigma, float *next_sigma);
+
+/* The scans by table size: scan[mdn_tier_scan_index (depth)], so each size
+ * can take the ISA that is fastest for it. */
+enum {
+  MDN_TIER_SCAN16, /* depths 1-4: 16-entry tables (2..16 buckets) */
+  MDN_TIER_SCAN32,
+  MDN_TIER_SCAN64,
+  MDN_TIER_SCAN128,
+  MDN_TIER_SCAN256,
+  MDN_TIER_N_SCANS
+};
+
+static inline int
+mdn_tier_scan_index(int depth)
+{
+  return depth <= 4 ? MDN_TIER_SCAN16 : MDN_TIER_SCAN16 + depth - 4;
+}
+
 typedef struct {
-  /* codes[k] = the tree code of the window ending at x[k], k < n:
-   * node = 2 * node + (x[k - split[l] * dilation] > thr[(1 << l) - 1 + node] * sigma),
-   * as mdn_tier_encode_one(). thr has MDN_TIER_THR_PAD readable floats after
-   * its buckets - 1 thresholds. */
-  void (*encode)(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
-                 const float *x, size_t n, guint8 *codes);
-  /* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
-   * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
-   * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
-  void (*scan)(const MdnTierTables *tables, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-               guint32 *sums);
-  /* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
-  void (*exact)(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-                int n_exact, int cout, int dilation, size_t n, float *acc);
-  /* out[r * cout + o] = exact[o][r] (0 if exact is NULL)
-   *                     + sigma * (offset[o] + scale[o] * (float) sums[o][r]);
-   * scratch: cout * MDN_TIER_ROW_STRIDE floats. */
-  void (*combine)(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-                  float sigma, int cout, size_t n, float *scratch, float *out);
-  /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
-  float (*max_abs)(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
-  /* How many leading frames u = first, first + 1, ... (at most n) have
-   * |x[i][u]| <= level in every channel (NaN counts as below). */
-  size_t (*count_below)(const float *const *x, int cin, ptrdiff_t first, size_t n, float level);
-  gboolean uses_planes; /* scan reads tables->planes */
-  /* The output kernel tier.c calls (every table has it; combine above is
-   * its one-sigma definition, kept for the kernel tests): combine with one
-   * sigma per row, sigma[r], r < n (readable up to the next multiple of 8
-   * rows), then the bias: out[r * cout + o] = (combine's value with
-   * sigma[r]) + bias[o] (bias NULL: + 0), identical row by row. small: every
-   * sum is below 2^31 (then one int-to-float conversion rounds the same). */
-  void (*combine_rows)(const guint32 *sums, const float *exact, const float *offset,
-                       const float *scale, const float *sigma, const float *bias, gboolean small,
-                       int cout, size_t n, float *scratch, float *out);
-  /* encode runs fastest on multiples of this many positions (0: any) */
-  size_t encode_step;
-  /* The end of the run of rows with one sigma that goes on at row end of the
-   * chunk (frame0: the absolute frame of row 0, n rows, span as
-   * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
-   * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with the
-   * table's max_abs and count_below. */
-  size_t (*run_end)(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                    ptrdiff_t span, float sigma, float *next_sigma);
-} MdnTierKernels;
+  MdnTierEncodeFn *encode;
+  size_t encode_step; /* encode runs fastest on multiples of this many positions (0: any) */
+  MdnTierScanFn *scan[MDN_TIER_N_SCANS];
+  gboolean uses_planes; /* some scan reads tables->planes: the state builds them */
+  MdnTierExactFn *exact;
+  /* The output kernel tier.c calls is combine_rows; combine is its
+   * one-sigma definition, kept for the kernel tests. */
+  MdnTierCombineFn *combine;
+  MdnTierCombineRowsFn *combine_rows;
+  MdnTierMaxAbsFn *max_abs;
+  MdnTierCountBelowFn *count_below;
+  MdnTierRunEndFn *run_end;
+} MdnTierDsp;
 
 /* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
  * the next power of two above m is the exponent field plus one. */
@@ -93,7 +122,7 @@ mdn_tier_pow2_ceil(float m)
 {
   guint32 bits;
   if (!(m > 0x1p-100f))
-    return 0x1p-100f;
+    return m == 0.0f ? 0.0f : 0x1p-100f;
   if (!(m < 0x1p100f))
     return 0x1p100f;
   memcpy(&bits, &m, sizeof bits);
@@ -103,7 +132,7 @@ mdn_tier_pow2_ceil(float m)
 }
 
 /* The largest |x| that keeps a row's sigma at `sigma`: pow2_ceil (a) <= sigma
- * exactly when a <= below_level (sigma). */
+ * exactly when a <= below_level (sigma) (sigma 0, silence: only zeros). */
 static inline float
 mdn_tier_below_level(float sigma)
 {
@@ -111,7 +140,7 @@ mdn_tier_below_level(float sigma)
     return INFINITY;
   guint32 bits;
   if (sigma <= 0x1p-100f)
-    return 0x1p-100f;
+    return sigma == 0.0f ? 0.0f : 0x1p-100f;
   memcpy(&bits, &sigma, sizeof bits); /* a normal power of two: the float just below */
   bits--;
   memcpy(&sigma, &bits, sizeof bits);
@@ -138,9 +167,8 @@ mdn_tier_frame_max(int cin, const float *const *x, ptrdiff_t r)
  * count_below. */
 static inline __attribute__((always_inline)) size_t
 mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                 ptrdiff_t span, float sigma, float *next_sigma,
-                 float (*max_abs)(const float *const *, int, ptrdiff_t, ptrdiff_t),
-                 size_t (*count_below)(const float *const *, int, ptrdiff_t, size_t, float))
+                 ptrdiff_t span, float sigma, float *next_sigma, MdnTierMaxAbsFn *max_abs,
+                 MdnTierCountBelowFn *count_below)
 {
   *next_sigma = sigma;
   while (end < n) {
@@ -233,29 +261,27 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
     }                                                                                              \
   } while (0)
 
-/* The table for an ISA, NULL if not built (the CPU may still lack it:
- * check mdn_cpu_supports()). */
-const MdnTierKernels *mdn_tier_kernels(MdnIsa isa);
+/* The plain-C reference, then what `flags` allow. */
+void mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags);
+void mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags);
+void mdn_tier_dsp_init_arm(MdnTierDsp *dsp, unsigned flags);
 
-const MdnTierKernels *mdn_tier_kernels_scalar(void);
-#ifdef MDN_HAVE_TIER_AVX2
-const MdnTierKernels *mdn_tier_kernels_avx2(void);
-#endif
-#ifdef MDN_HAVE_TIER_AVX512
-/* The VBMI variant when the CPU has AVX-512 VBMI. */
-const MdnTierKernels *mdn_tier_kernels_avx512(void);
-/* Either table, for tests. */
-const MdnTierKernels *mdn_tier_kernels_avx512_variant(gboolean vbmi);
-#endif
-#ifdef MDN_HAVE_TIER_NEON
-const MdnTierKernels *mdn_tier_kernels_neon(void);
-#endif
+/* The vector kernels (x86/tier-avx2.c, x86/tier-avx512.c, arm/tier-neon.c),
+ * for those inits. The AVX-512 file has its own encode, scans and exact
+ * taps only. */
+MdnTierEncodeFn mdn_tier_encode_avx2, mdn_tier_encode_avx512, mdn_tier_encode_neon;
+MdnTierScanFn mdn_tier_scan_avx2, mdn_tier_scan_avx512, mdn_tier_scan_avx512vbmi,
+    mdn_tier_scan_neon;
+MdnTierExactFn mdn_tier_exact_avx2, mdn_tier_exact_avx512, mdn_tier_exact_neon;
+MdnTierCombineFn mdn_tier_combine_avx2, mdn_tier_combine_neon;
+MdnTierCombineRowsFn mdn_tier_combine_rows_avx2, mdn_tier_combine_rows_neon;
+MdnTierMaxAbsFn mdn_tier_max_abs_avx2, mdn_tier_max_abs_neon;
+MdnTierCountBelowFn mdn_tier_count_below_avx2, mdn_tier_count_below_neon;
+MdnTierRunEndFn mdn_tier_run_end_avx2, mdn_tier_run_end_neon;
 
-/* mdn_tier_state_new() with the kernels of isa (the scalar ones when the
- * CPU lacks it or they are not built): for tests comparing ISAs. */
-MdnTierState *mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa);
-/* The same with a given table (NULL: the scalar one). */
-MdnTierState *mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels);
+/* mdn_tier_state_new() with the kernels of `dsp`, which must outlive the
+ * state (tests compare tables). */
+MdnTierState *mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp);
 
 /* Bytes of planes for a tier; fills tables, writing planes (may be NULL when
  * the kernels do not use them). Used by tier.c and the kernel tests. */

@@ -25,56 +25,15 @@
  * The arithmetic of each output frame does not depend on when the units run,
  * so the output is the same, bit for bit, for any cutting of the stream.
  *
- * The planner picks D and the levels with least modelled time (ns per
- * frame, per ISA: plan_time()). The weights come from
+ * The planner (exact-plan.c) picks D and the levels with least modelled
+ * time (ns per frame, by the kernels' level), with weights from
  * bench/exact-crossover --fit.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "exact-kernels.h"
-#include "fft.h"
+#include "dsp.h"
+#include "exact-plan.h"
 
 #include <string.h>
-
-/* The planner's time model, ns per frame (plan_time()):
- *   direct  per multiply-add of the direct form (cin cout direct_taps)
- *   mac     per complex multiply-add of an FDL (cin cout n_l per level)
- *   fft     per (N/2) log2 N of each real FFT of N = 2B points (one forward
- *           per input, one inverse per output, per block of B frames)
- *   block   per transform (fixed cost of a job's units), per block
- * Least-squares fits (relative error) of
- *   MADDNESS_ISA=scalar|avx2|avx512 build/bench/exact-crossover --quick --fit
- * (646-650 timings each: 1->1, 1->2, 1->16 and 4->4 dilation 2, 64..65536
- * taps, direct, uniform and 2- and 3-level plans; best of 7 interleaved
- * rounds, thread CPU time) on 2 vCPUs of an AMD EPYC with AVX-512 shared
- * with other builds (load average about 13), gcc 12 -O2, x86-64 baseline
- * build. Median relative error 14% (scalar), 7% (AVX2), 9% (AVX-512); the
- * planner's plan was within 1.15x of the best measured one but for a few
- * multichannel points (1.23x at worst, AVX2 4->4 16384 taps). */
-typedef struct {
-  double direct, mac, fft, block;
-} OpWeights;
-
-static const OpWeights isa_op_ns[MDN_N_ISAS] = {
-  [MDN_ISA_SCALAR] = { 0.0776, 0.5548, 0.8081, 171.7 },
-  [MDN_ISA_AVX2] = { 0.0291, 0.2229, 0.1268, 7.0 },
-  [MDN_ISA_AVX512] = { 0.0225, 0.2078, 0.0977, 30.1 },
-  /* Not measured (no AArch64 machine here; timings under qemu mean
-   * nothing): the scalar weights. */
-  [MDN_ISA_NEON] = { 0.0776, 0.5548, 0.8081, 171.7 },
-};
-
-/* The FFT path is only used when its spectra (about 2 floats per frame of
- * span and (o, i) pair) stay within this factor of the kernel's weights plus
- * a fixed allowance: a large dilation inflates the expanded kernel. */
-#define MDN_EXACT_FFT_MEMORY_FACTOR 16
-#define MDN_EXACT_FFT_MEMORY_SLACK ((size_t)1 << 22)
-
-/* Partition sizes: B_1 (= the head D) from MIN to MAX_HEAD, later levels up
- * to MAX_PARTITION; FFTs of 2B points. */
-#define MDN_EXACT_MIN_PARTITION 32
-#define MDN_EXACT_MAX_HEAD 1024
-#define MDN_EXACT_MAX_PARTITION 8192
-#define MDN_EXACT_MAX_LEVELS 10
 
 /* Rows of several outputs the direct form computes together: their
  * accumulators (cout * this many floats) stay in the L1 cache. */
@@ -86,19 +45,6 @@ static const OpWeights isa_op_ns[MDN_N_ISAS] = {
  * multiply-accumulate against a row of a radix-4 stage. Measured 1.3: the
  * delay lines of the large levels stream from L2 (2.6 ns a row, AVX-512). */
 #define MAC_ROW_COST 1.3
-
-typedef struct {
-  int block; /* B */
-  int start; /* S, a multiple of B: delay s = S / B */
-  int parts; /* n */
-} ExactLevel;
-
-typedef struct {
-  int head;        /* D: expanded taps [0, D) in direct form (len when no levels) */
-  int direct_taps; /* taps k with k*dil < D */
-  int n_levels;
-  ExactLevel level[MDN_EXACT_MAX_LEVELS];
-} ExactPlan;
 
 /* What does not change while filtering: shared by the MdnExact of every
  * group of a stream (mdn_exact_new_sharing). */
@@ -149,9 +95,9 @@ struct _MdnExact {
   int cin, cout, taps, dilation;
   ExactShared *shared;
   const float *weights, *bias; /* shared->... */
-  ExactPlan plan;
-  const MdnExactKernels *kern;   /* the direct form's, for mdn_cpu_isa() */
-  const MdnFftKernels *fft_kern; /* mdn_fft_kernels_default() */
+  MdnExactPlan plan;
+  const MdnExactDsp *dsp; /* the process's kernels (mdn_dsp()), the plan's */
+  const MdnFftDsp *fft;
 
   float *acc;      /* [cout][EXACT_SLICE] accumulators (cout > 1) */
   float *sum1;     /* [EXACT_SLICE]: bias and tails of one output (cout == 1) */
@@ -161,222 +107,6 @@ struct _MdnExact {
   guint64 next_frame; /* frame0 expected by the next call */
   double work;        /* cost of the jobs' units run by the last call (tests) */
 };
-
-static size_t
-expanded_len(const MdnKernel *k)
-{
-  return (size_t)(k->taps - 1) * k->dilation + 1;
-}
-
-/* ---- plans ------------------------------------------------------------- */
-
-/* (N/2) log2 N for a real FFT of N points. */
-static double
-fft_ops(int n)
-{
-  return n / 2.0 * log2((double)n);
-}
-
-static void
-plan_direct(const MdnKernel *k, ExactPlan *plan)
-{
-  memset(plan, 0, sizeof *plan);
-  plan->head = (int)MIN(expanded_len(k), (size_t)G_MAXINT);
-  plan->direct_taps = k->taps;
-}
-
-/* The plan with level sizes blocks[0..n_blocks-1] (B_1 = D = blocks[0]):
- * each later level starts at the first multiple of its size that is at least
- * twice its size and past one partition of the previous level. FALSE when a
- * level would start at or past the end of the kernel, or sizes do not grow. */
-static gboolean
-plan_levels(const MdnKernel *k, const int *blocks, int n_blocks, ExactPlan *plan)
-{
-  const size_t len = expanded_len(k);
-  size_t start;
-  int l;
-
-  if (n_blocks < 1 || n_blocks > MDN_EXACT_MAX_LEVELS || blocks[0] < MDN_EXACT_MIN_PARTITION
-      || 2 * (size_t)blocks[0] > len)
-    return FALSE;
-  memset(plan, 0, sizeof *plan);
-  plan->head = blocks[0];
-  plan->direct_taps = MIN((blocks[0] - 1) / k->dilation + 1, k->taps);
-  plan->n_levels = n_blocks;
-  start = (size_t)blocks[0];
-  for (l = 0; l < n_blocks; l++) {
-    ExactLevel *lv = &plan->level[l];
-    const size_t b = (size_t)blocks[l];
-    if ((b & (b - 1)) != 0 || b > MDN_EXACT_MAX_PARTITION || (l > 0 && b <= (size_t)blocks[l - 1]))
-      return FALSE;
-    lv->block = (int)b;
-    lv->start = (int)start;
-    if (l + 1 < n_blocks) {
-      const size_t next = (size_t)blocks[l + 1];
-      size_t s = MAX(2 * next, start + b);
-      s = (s + next - 1) / next * next;
-      if (s >= len)
-        return FALSE;
-      lv->parts = (int)((s - start) / b);
-      start = s;
-    } else {
-      lv->parts = (int)((len - start + b - 1) / b);
-    }
-  }
-  return TRUE;
-}
-
-/* The FFT path's memory, whatever the plan: spectra of at most len + B_max
- * frames per (o, i) pair, B_max the largest partition any plan may use. */
-static size_t
-max_block(const MdnKernel *k)
-{
-  const size_t len = expanded_len(k);
-  size_t b = MDN_EXACT_MIN_PARTITION;
-  if (2 * b > len)
-    return 0;
-  while (2 * b <= MDN_EXACT_MAX_PARTITION && 4 * b <= len)
-    b *= 2;
-  return b;
-}
-
-static gboolean
-fft_allowed(const MdnKernel *k)
-{
-  const size_t b = max_block(k);
-  const double weights = (double)k->cin * k->cout * k->taps;
-  const double spectra = 2.0 * (expanded_len(k) + b) * k->cin * k->cout;
-  return b > 0 && spectra <= MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK;
-}
-
-/* Modelled ns per frame. */
-static double
-plan_time(const MdnKernel *k, const ExactPlan *plan, const OpWeights *w)
-{
-  double t = w->direct * k->cin * k->cout * plan->direct_taps;
-  int l;
-  for (l = 0; l < plan->n_levels; l++) {
-    const ExactLevel *lv = &plan->level[l];
-    t += (k->cin + k->cout) * (w->fft * fft_ops(2 * lv->block) + w->block) / lv->block;
-    t += w->mac * k->cin * k->cout * lv->parts * (lv->block + 1.0) / lv->block;
-  }
-  return t;
-}
-
-typedef struct {
-  const MdnKernel *k;
-  const OpWeights *w;
-  int blocks[MDN_EXACT_MAX_LEVELS];
-  ExactPlan best;
-  double best_time;
-} Search;
-
-/* Every plan whose level sizes start with blocks[0..n-1]. */
-static void
-search(Search *s, int n)
-{
-  ExactPlan plan;
-  int b;
-  if (plan_levels(s->k, s->blocks, n, &plan)) {
-    const double t = plan_time(s->k, &plan, s->w);
-    if (t < s->best_time) {
-      s->best_time = t;
-      s->best = plan;
-    }
-  } else {
-    return;
-  }
-  if (n == MDN_EXACT_MAX_LEVELS)
-    return;
-  for (b = 2 * s->blocks[n - 1]; b <= MDN_EXACT_MAX_PARTITION; b *= 2) {
-    s->blocks[n] = b;
-    search(s, n + 1);
-  }
-}
-
-/* The weights of the kernels this process uses. */
-static const OpWeights *
-op_weights(void)
-{
-  return &isa_op_ns[mdn_fft_kernels_default()->isa];
-}
-
-static void
-exact_plan(const MdnKernel *k, ExactPlan *plan)
-{
-  Search s = { .k = k, .w = op_weights() };
-  int b;
-
-  plan_direct(k, &s.best);
-  s.best_time = plan_time(k, &s.best, s.w);
-  if (fft_allowed(k))
-    for (b = MDN_EXACT_MIN_PARTITION; b <= MDN_EXACT_MAX_HEAD; b *= 2) {
-      s.blocks[0] = b;
-      search(&s, 1);
-    }
-  *plan = s.best;
-}
-
-/* Frames of history: the direct form reads (direct_taps-1)*dilation back; a
- * level rebuilds its FDL after an invalidation from blocks reaching back
- * S + (n+1) B frames. */
-static size_t
-plan_history(const MdnKernel *k, const ExactPlan *plan)
-{
-  size_t h = (size_t)(plan->direct_taps - 1) * k->dilation;
-  int l;
-  for (l = 0; l < plan->n_levels; l++) {
-    const ExactLevel *lv = &plan->level[l];
-    h = MAX(h, (size_t)lv->start + (size_t)(lv->parts + 1) * lv->block);
-  }
-  return h;
-}
-
-void
-mdn_exact_history_bound(const MdnKernel *k, size_t *frames, size_t *fdl_bytes, size_t *group_bytes,
-                        size_t *spectra_bytes)
-{
-  const size_t len = expanded_len(k), b = max_block(k);
-  size_t size;
-
-  *frames = (size_t)(k->taps - 1) * k->dilation;
-  *fdl_bytes = *group_bytes = *spectra_bytes = 0;
-  if (!fft_allowed(k))
-    return;
-  /* Any plan: levels end before len + B_max, so reach back less than
-   * len + 2 B_max; their partitions cover less than len + B_max taps. */
-  *frames = MAX(*frames, len + 2 * b);
-  *fdl_bytes = sizeof(float) * 2 * (len + b);
-  *spectra_bytes = *fdl_bytes * k->cin * k->cout;
-  /* One FFT plan per level, of distinct sizes up to 2 B_max. */
-  for (size = 2 * MDN_EXACT_MIN_PARTITION; size <= 2 * b; size *= 2)
-    *spectra_bytes += mdn_fft_plan_bytes(size);
-  /* Per output: a spectrum and two tails per level, sizes doubling up to
-   * B_max (less than 2 B_max in all): 4 floats per frame of B. */
-  *group_bytes = sizeof(float) * 4 * 2 * b * k->cout;
-}
-
-/* ---- the direct form and the output ------------------------------------ */
-
-const MdnExactKernels *
-mdn_exact_kernels_get(MdnIsa isa)
-{
-  /* AVX-512 falls back to AVX2; neon, where it is not built, to scalar. */
-#ifdef MDN_HAVE_EXACT_NEON
-  if (isa == MDN_ISA_NEON)
-    return &mdn_exact_kernels_neon;
-#endif
-#ifdef MDN_HAVE_EXACT_AVX512
-  if (isa == MDN_ISA_AVX512)
-    return &mdn_exact_kernels_avx512;
-#endif
-#ifdef MDN_HAVE_EXACT_AVX2
-  if (isa == MDN_ISA_AVX2 || isa == MDN_ISA_AVX512)
-    return &mdn_exact_kernels_avx2;
-#endif
-  (void)isa;
-  return &mdn_exact_kernels_scalar;
-}
 
 /* y[t] += a[t] (restrict parameters: gcc vectorises this without an alias
  * check). */
@@ -407,8 +137,8 @@ direct_output(MdnExact *e, const float *const *x, size_t n, float *out)
 
   if (cout == 1) {
     fill(out, e->bias[0], n);
-    e->kern->fir(out, 0, 1, n, e->weights, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x,
-                 0);
+    e->dsp->fir(out, 0, 1, n, e->weights, 0, e->taps, e->plan.direct_taps, e->cin, e->dilation, x,
+                0);
     return;
   }
   /* Several: every output of a slice of rows at once (the kernel shares the
@@ -417,8 +147,8 @@ direct_output(MdnExact *e, const float *const *x, size_t n, float *out)
     const size_t len = MIN(n - t0, EXACT_SLICE);
     for (o = 0; o < cout; o++)
       fill(e->acc + (size_t)o * EXACT_SLICE, e->bias[o], len);
-    e->kern->fir(e->acc, EXACT_SLICE, cout, len, e->weights, (size_t)e->cin * e->taps, e->taps,
-                 e->plan.direct_taps, e->cin, e->dilation, x, t0);
+    e->dsp->fir(e->acc, EXACT_SLICE, cout, len, e->weights, (size_t)e->cin * e->taps, e->taps,
+                e->plan.direct_taps, e->cin, e->dilation, x, t0);
     for (o = 0; o < cout; o++) {
       const float *restrict a = e->acc + (size_t)o * EXACT_SLICE;
       float *restrict dst = out + t0 * cout + o;
@@ -471,7 +201,7 @@ push_block(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, g
   const gint64 off = (c - 1) * lv->block - (gint64)frame0;
   int i;
   for (i = 0; i < e->cin; i++)
-    mdn_fft_forward(lv->fft, e->fft_kern, x[i] + off, fdl_slot(lv, i, c));
+    mdn_fft_forward(lv->fft, e->fft, x[i] + off, fdl_slot(lv, i, c));
 }
 
 /* Starts the job of block J: its FDL pointers, and its first unit (the
@@ -526,19 +256,19 @@ job_unit(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, siz
   switch (unit->kind) {
   case UNIT_FWD: {
     const gint64 c = lv->job - lv->delay;
-    mdn_fft_run(fft, e->fft_kern, fft->fwd, unit->index, unit->index + 1,
+    mdn_fft_run(fft, e->fft, fft->fwd, unit->index, unit->index + 1,
                 block_input(lv, x, frame0, ch, c), job_fdl(lv, ch), NULL);
     if (u + 1 == lv->n_fwd_units)
       lv->fdl_newest = c;
     break;
   }
   case UNIT_MAC:
-    e->fft_kern->mac(lv->yspec + (size_t)ch * lv->n, lv->sptr,
-                     lv->h_spec + (size_t)ch * e->cin * lv->parts * lv->n, lv->n,
-                     e->cin * lv->parts, unit->index, MIN(unit->index + MAC_ROWS, fft->rows));
+    e->fft->mac(lv->yspec + (size_t)ch * lv->n, lv->sptr,
+                lv->h_spec + (size_t)ch * e->cin * lv->parts * lv->n, lv->n, e->cin * lv->parts,
+                unit->index, MIN(unit->index + MAC_ROWS, fft->rows));
     break;
   default:
-    mdn_fft_run(fft, e->fft_kern, fft->inv, unit->index, unit->index + 1, NULL,
+    mdn_fft_run(fft, e->fft, fft->inv, unit->index, unit->index + 1, NULL,
                 lv->yspec + (size_t)ch * lv->n, job_tail(e, lv, ch));
     break;
   }
@@ -557,13 +287,13 @@ job_finish_whole(MdnExact *e, LevelState *lv, const float *const *x, guint64 fra
   if (lv->unit == 0) {
     const gint64 c = lv->job - lv->delay;
     for (i = 0; i < e->cin; i++)
-      mdn_fft_forward(fft, e->fft_kern, block_input(lv, x, frame0, i, c), job_fdl(lv, i));
+      mdn_fft_forward(fft, e->fft, block_input(lv, x, frame0, i, c), job_fdl(lv, i));
     lv->fdl_newest = c;
   }
   for (o = 0; o < e->cout; o++) {
-    e->fft_kern->mac(lv->yspec + (size_t)o * lv->n, lv->sptr, lv->h_spec + o * spec, lv->n,
-                     e->cin * lv->parts, 0, fft->rows);
-    mdn_fft_inverse_half(fft, e->fft_kern, lv->yspec + (size_t)o * lv->n, job_tail(e, lv, o));
+    e->fft->mac(lv->yspec + (size_t)o * lv->n, lv->sptr, lv->h_spec + o * spec, lv->n,
+                e->cin * lv->parts, 0, fft->rows);
+    mdn_fft_inverse_half(fft, e->fft, lv->yspec + (size_t)o * lv->n, job_tail(e, lv, o));
   }
   lv->unit = lv->n_units;
 }
@@ -656,7 +386,7 @@ level_free(LevelState *lv)
 static gboolean
 level_init(MdnExact *e, int l)
 {
-  const ExactLevel *pl = &e->plan.level[l];
+  const MdnExactLevel *pl = &e->plan.level[l];
   LevelState *lv = &e->lv[l];
   const MdnFftPlan *fft = e->shared->fft[l];
   const size_t chunks = (fft->rows + MAC_ROWS - 1) / MAC_ROWS;
@@ -710,7 +440,7 @@ level_init(MdnExact *e, int l)
 /* The per-stream state around `shared`, whose reference it takes over.
  * NULL when memory runs out. Fresh: the zero state of frame 0. */
 static MdnExact *
-exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan,
+exact_state_new(int cin, int cout, int taps, int dilation, const MdnExactPlan *plan,
                 ExactShared *shared)
 {
   MdnExact *e = g_new0(MdnExact, 1);
@@ -724,8 +454,8 @@ exact_state_new(int cin, int cout, int taps, int dilation, const ExactPlan *plan
   e->weights = shared->weights;
   e->bias = shared->bias;
   e->plan = *plan;
-  e->kern = mdn_exact_kernels_get(mdn_cpu_isa());
-  e->fft_kern = mdn_fft_kernels_default();
+  e->dsp = &mdn_dsp()->exact;
+  e->fft = &mdn_dsp()->fft;
   e->acc = g_try_new0(float, (size_t)cout *EXACT_SLICE);
   if (!e->acc)
     goto fail;
@@ -744,11 +474,11 @@ fail:
 }
 
 static MdnExact *
-exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
+exact_new_with_plan(const MdnKernel *k, const MdnExactPlan *plan)
 {
   const size_t n_w = (size_t)k->cout * k->cin * k->taps;
   ExactShared *shared = g_new0(ExactShared, 1);
-  const MdnFftKernels *fk = mdn_fft_kernels_default();
+  const MdnFftDsp *fk = &mdn_dsp()->fft;
   MdnExact *e;
   int o, i, j, l;
   size_t m;
@@ -759,7 +489,7 @@ exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
   if (!shared->weights || !shared->bias)
     goto fail;
   for (l = 0; l < plan->n_levels; l++) {
-    const ExactLevel *lv = &plan->level[l];
+    const MdnExactLevel *lv = &plan->level[l];
     shared->fft[l] = mdn_fft_plan_new(2 * (size_t)lv->block);
     shared->h_spec[l] = mdn_fft_alloc((size_t)k->cout * k->cin * lv->parts * 2 * lv->block);
     if (!shared->fft[l] || !shared->h_spec[l])
@@ -774,7 +504,7 @@ exact_new_with_plan(const MdnKernel *k, const ExactPlan *plan)
   /* H_(l,j) = FFT of expanded taps [S + jB, S + jB + B), zero-padded to 2B,
    * times mdn_fft_conv_scale (a power of two: no rounding). */
   for (l = 0; l < plan->n_levels; l++) {
-    const ExactLevel *lv = &plan->level[l];
+    const MdnExactLevel *lv = &plan->level[l];
     const size_t n = 2 * (size_t)lv->block;
     const float scale = (float)mdn_fft_conv_scale(shared->fft[l]);
     for (o = 0; o < k->cout; o++)
@@ -812,8 +542,8 @@ mdn_exact_new_sharing(const MdnExact *other)
 MdnExact *
 mdn_exact_new(const MdnKernel *kernel)
 {
-  ExactPlan plan;
-  exact_plan(kernel, &plan);
+  MdnExactPlan plan;
+  mdn_exact_plan_process(kernel, &plan);
   return exact_new_with_plan(kernel, &plan);
 }
 
@@ -829,14 +559,6 @@ mdn_exact_free(MdnExact *e)
   g_free(e->acc);
   mdn_fft_free(e->time_buf);
   g_free(e);
-}
-
-size_t
-mdn_exact_history(const MdnKernel *kernel)
-{
-  ExactPlan plan;
-  exact_plan(kernel, &plan);
-  return plan_history(kernel, &plan);
 }
 
 void
@@ -928,151 +650,38 @@ mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, 
 
 /* ---- costs, and what the bench and tests may force ---------------------- */
 
-/* Operation-count model, multiply-adds per output frame (all outputs), for
- * the tiers' cost comparison (docs/tiers.md):
- *   direct form:  cin*cout*direct_taps
- *   per level:    cin*cout*n*4*(B+1)/B   (complex multiply-adds of the FDL)
- *               + (cin+cout)*F(2B)/B     (one forward FFT per input and one
- *                                         inverse per output, per block)
- * with F(N) = 2.5 (N/2) log2(N/2) + N (a real FFT of N points, radix 2/4
- * multiply-add equivalents). */
-double
-mdn_exact_cost_per_frame(const MdnKernel *kernel)
-{
-  ExactPlan plan;
-  double ops;
-  int l;
-  exact_plan(kernel, &plan);
-  ops = (double)kernel->cin * kernel->cout * plan.direct_taps;
-  for (l = 0; l < plan.n_levels; l++) {
-    const ExactLevel *lv = &plan.level[l];
-    const double half = lv->block;
-    ops += (double)kernel->cin * kernel->cout * lv->parts * 4.0 * (lv->block + 1.0) / lv->block;
-    ops += (double)(kernel->cin + kernel->cout) * (2.5 * half * log2(half) + 2.0 * half)
-           / lv->block;
-  }
-  return ops;
-}
+/* ---- what the bench and tests may force (exact-plan.h) ------------------ */
 
-/* For the benchmark and the tests (not in mdn-private.h: nothing else
- * should force a plan). Partition 0 forces the direct form; P > 0 a uniform
- * plan (head P, one level of partitions of P) when the expanded kernel has
- * at least 2P taps. The _levels variants take the level sizes (blocks[0] =
- * the head); they return NULL / 0 for a plan plan_levels() refuses. */
+/* Declared again where used: nothing else should force a plan. The
+ * _levels variant returns NULL for a plan mdn_exact_plan_levels() refuses.
+ * mdn_exact_last_work(): the relative cost (fft.h step units) of the
+ * levels' jobs the last mdn_exact_process() call ran, its rebuild (if any)
+ * left out. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
-size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
-size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
-/* The planner's choice: level sizes into blocks (at most
- * MDN_EXACT_MAX_LEVELS), returns their count (0: direct form). */
-int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
-/* A plan's features for the fit of the time model, per frame: {direct
- * multiply-adds, FDL complex multiply-adds, FFT (N/2) log2 N, transforms}
- * (0 blocks: direct form). FALSE for a plan plan_levels() refuses. */
-gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                                 double features[4]);
-/* "direct 64 | 64 x7 | 512 x14" */
-char *mdn_exact_plan_describe(const MdnKernel *kernel);
-/* The relative cost (fft.h step units) of the levels' jobs the last
- * mdn_exact_process() call ran, its rebuild (if any) left out. */
 double mdn_exact_last_work(const MdnExact *e);
-
-double
-mdn_exact_last_work(const MdnExact *e)
-{
-  return e->work;
-}
-
-static void
-forced_plan(const MdnKernel *kernel, int partition, ExactPlan *plan)
-{
-  if (partition <= 0 || !plan_levels(kernel, &partition, 1, plan))
-    plan_direct(kernel, plan);
-}
 
 MdnExact *
 mdn_exact_new_forced(const MdnKernel *kernel, int partition)
 {
-  ExactPlan plan;
-  forced_plan(kernel, partition, &plan);
+  MdnExactPlan plan;
+  mdn_exact_plan_forced(kernel, partition, &plan);
   return exact_new_with_plan(kernel, &plan);
-}
-
-size_t
-mdn_exact_history_forced(const MdnKernel *kernel, int partition)
-{
-  ExactPlan plan;
-  forced_plan(kernel, partition, &plan);
-  return plan_history(kernel, &plan);
 }
 
 MdnExact *
 mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks)
 {
-  ExactPlan plan;
+  MdnExactPlan plan;
   if (n_blocks == 0)
-    plan_direct(kernel, &plan);
-  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
+    mdn_exact_plan_direct(kernel, &plan);
+  else if (!mdn_exact_plan_levels(kernel, blocks, n_blocks, &plan))
     return NULL;
   return exact_new_with_plan(kernel, &plan);
 }
 
-size_t
-mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks)
+double
+mdn_exact_last_work(const MdnExact *e)
 {
-  ExactPlan plan;
-  if (n_blocks == 0)
-    plan_direct(kernel, &plan);
-  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
-    return 0;
-  return plan_history(kernel, &plan);
-}
-
-int
-mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks)
-{
-  ExactPlan plan;
-  int l;
-  exact_plan(kernel, &plan);
-  for (l = 0; l < plan.n_levels; l++)
-    blocks[l] = plan.level[l].block;
-  return plan.n_levels;
-}
-
-gboolean
-mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                        double features[4])
-{
-  ExactPlan plan;
-  int l;
-  if (n_blocks == 0)
-    plan_direct(kernel, &plan);
-  else if (!plan_levels(kernel, blocks, n_blocks, &plan))
-    return FALSE;
-  features[0] = (double)kernel->cin * kernel->cout * plan.direct_taps;
-  features[1] = features[2] = features[3] = 0;
-  for (l = 0; l < plan.n_levels; l++) {
-    const ExactLevel *lv = &plan.level[l];
-    features[1] += (double)kernel->cin * kernel->cout * lv->parts * (lv->block + 1.0) / lv->block;
-    features[2] += (double)(kernel->cin + kernel->cout) * fft_ops(2 * lv->block) / lv->block;
-    features[3] += (double)(kernel->cin + kernel->cout) / lv->block;
-  }
-  return TRUE;
-}
-
-char *
-mdn_exact_plan_describe(const MdnKernel *kernel)
-{
-  ExactPlan plan;
-  GString *s = g_string_new(NULL);
-  int l;
-  exact_plan(kernel, &plan);
-  if (plan.n_levels == 0) {
-    g_string_append_printf(s, "direct %d taps", plan.direct_taps);
-    return g_string_free(s, FALSE);
-  }
-  g_string_append_printf(s, "direct %d", plan.head);
-  for (l = 0; l < plan.n_levels; l++)
-    g_string_append_printf(s, " | %dx%d", plan.level[l].block, plan.level[l].parts);
-  return g_string_free(s, FALSE);
+  return e->work;
 }

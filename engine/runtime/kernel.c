@@ -8,26 +8,25 @@
 
 G_DEFINE_QUARK(mdn - error - quark, mdn_error)
 
-static gboolean
-check_shape(int cin, int cout, int taps, int dilation, double rate, GError **error)
+gboolean
+mdn_kernel_shape_check(int cin, int cout, int taps, int dilation, MdnErrorCode code, GError **error)
 {
   if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "channels must be 1..%d (got cin=%d cout=%d)", MDN_MAX_CHANNELS, cin, cout);
+    g_set_error(error, MDN_ERROR, code, "channels must be 1..%d (got cin=%d cout=%d)",
+                MDN_MAX_CHANNELS, cin, cout);
     return FALSE;
   }
   if (taps < 1 || taps > MDN_MAX_TAPS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "taps must be 1..%d (got %d)",
-                MDN_MAX_TAPS, taps);
+    g_set_error(error, MDN_ERROR, code, "taps must be 1..%d (got %d)", MDN_MAX_TAPS, taps);
     return FALSE;
   }
   if (dilation < 1 || dilation > MDN_MAX_DILATION) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "dilation must be 1..%d (got %d)",
-                MDN_MAX_DILATION, dilation);
+    g_set_error(error, MDN_ERROR, code, "dilation must be 1..%d (got %d)", MDN_MAX_DILATION,
+                dilation);
     return FALSE;
   }
   if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+    g_set_error(error, MDN_ERROR, code,
                 "%d taps at dilation %d span %" G_GUINT64_FORMAT
                 " frames, more than the limit of %d (MDN_MAX_SPAN)",
                 taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
@@ -35,17 +34,30 @@ check_shape(int cin, int cout, int taps, int dilation, double rate, GError **err
   }
   /* 64-bit product: cannot overflow with the limits above. */
   if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "kernel too large: %d x %d x %d weights (limit %d)", cout, cin, taps,
+    g_set_error(error, MDN_ERROR, code,
+                "%d x %d x %d weights exceed the limit of %d (MDN_MAX_WEIGHTS)", cout, cin, taps,
                 MDN_MAX_WEIGHTS);
     return FALSE;
   }
-  if (!(rate > 0 && rate <= 1e7)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "sample rate must be in (0, 1e7] Hz (got %g)", rate);
+  return TRUE;
+}
+
+gboolean
+mdn_kernel_rate_check(double rate, MdnErrorCode code, GError **error)
+{
+  if (!(rate > 0 && rate <= MDN_MAX_RATE)) {
+    g_set_error(error, MDN_ERROR, code, "sample rate must be in (0, %.0f] Hz (got %g)",
+                MDN_MAX_RATE, rate);
     return FALSE;
   }
   return TRUE;
+}
+
+static gboolean
+check_shape(int cin, int cout, int taps, int dilation, double rate, GError **error)
+{
+  return mdn_kernel_shape_check(cin, cout, taps, dilation, MDN_ERROR_INVALID_ARGUMENT, error)
+         && mdn_kernel_rate_check(rate, MDN_ERROR_INVALID_ARGUMENT, error);
 }
 
 MdnKernel *

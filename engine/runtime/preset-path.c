@@ -3,6 +3,7 @@
  */
 #include "maddness.h"
 
+#include <errno.h>
 #include <string.h>
 
 #ifndef MDN_PRESETS_DIR
@@ -52,11 +53,12 @@ mdn_preset_find(const char *name_or_path, GError **error)
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "empty preset name");
     return NULL;
   }
-  if (g_file_test(name_or_path, G_FILE_TEST_IS_REGULAR))
+  /* A path (with a directory part, or naming something that exists) is never
+   * looked up elsewhere; whether it can be read is the loader's to say. */
+  if (g_file_test(name_or_path, G_FILE_TEST_EXISTS))
     return g_strdup(name_or_path);
-  /* A name with a directory part is a path only: never looked up elsewhere. */
-  if (strchr(name_or_path, '/')) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "preset file \"%s\" does not exist", name_or_path);
+  if (strchr(name_or_path, G_DIR_SEPARATOR)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", name_or_path, g_strerror(ENOENT));
     return NULL;
   }
 
@@ -77,10 +79,11 @@ mdn_preset_find(const char *name_or_path, GError **error)
     found = find_in_dir(mdn_preset_dir(), name_or_path, has_suffix, searched);
 
   if (!found)
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO,
-                "no preset \"%s\": not a file, and not found in (MADDNESS_PRESET_PATH, then the "
-                "installed presets):%s",
-                name_or_path, searched->str);
+    g_set_error(
+        error, MDN_ERROR, MDN_ERROR_IO,
+        "no file or preset \"%s\": not a file here, and not found in (MADDNESS_PRESET_PATH, "
+        "then the installed presets):%s",
+        name_or_path, searched->str);
   g_string_free(searched, TRUE);
   return found;
 }

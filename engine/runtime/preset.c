@@ -14,10 +14,9 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#define PRESET_MAGIC "MDNPRST" /* 7 characters and its NUL: 8 bytes */
-#define PRESET_MAGIC_BYTES 8
 #define PRESET_VERSION 1u
 #define PRESET_HEADER_BYTES 16
 
@@ -149,7 +148,7 @@ mdn_model_serialize(const MdnModel *m, GError **error)
     return NULL;
   }
   out = g_malloc(PRESET_HEADER_BYTES + size);
-  memcpy(out, PRESET_MAGIC, PRESET_MAGIC_BYTES);
+  memcpy(out, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES);
   put_le32(out + 8, PRESET_VERSION);
   put_le32(out + 12, (guint32)size);
   g_variant_store(le, out + PRESET_HEADER_BYTES);
@@ -244,37 +243,9 @@ kernel_from_variant(GVariant *kv, GError **error)
     kids[j] = NULL;
   }
 
-  if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: channels must be 1..%d (cin=%d cout=%d)", MDN_MAX_CHANNELS, cin, cout);
-    return NULL;
-  }
-  if (taps < 1 || taps > MDN_MAX_TAPS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: taps must be 1..%d (got %d)",
-                MDN_MAX_TAPS, taps);
-    return NULL;
-  }
-  if (dilation < 1 || dilation > MDN_MAX_DILATION) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "kernel: dilation must be 1..%d (got %d)",
-                MDN_MAX_DILATION, dilation);
-    return NULL;
-  }
-  if ((guint64)(taps - 1) * (guint64)dilation + 1 > MDN_MAX_SPAN) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: %d taps at dilation %d span %" G_GUINT64_FORMAT
-                " frames, more than the limit of %d",
-                taps, dilation, (guint64)(taps - 1) * (guint64)dilation + 1, MDN_MAX_SPAN);
-    return NULL;
-  }
-  if ((guint64)cin * (guint64)cout * (guint64)taps > MDN_MAX_WEIGHTS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: %d x %d x %d weights exceed the limit of %d", cout, cin, taps,
-                MDN_MAX_WEIGHTS);
-    return NULL;
-  }
-  if (!(rate > 0 && rate <= 1e7)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "kernel: sample rate must be in (0, 1e7] Hz (got %g)", rate);
+  if (!mdn_kernel_shape_check(cin, cout, taps, dilation, MDN_ERROR_CORRUPT, error)
+      || !mdn_kernel_rate_check(rate, MDN_ERROR_CORRUPT, error)) {
+    g_prefix_error(error, "kernel: ");
     return NULL;
   }
   w = get_array(kv, 5, 4, kids, &n_w);
@@ -296,142 +267,186 @@ out:
   return k;
 }
 
-static MdnTier *
-tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
-{
-  GVariant *kids[TIER_N_FIELDS] = { NULL };
-  MdnTier *t = NULL;
+/* The arrays of a tier tuple: element size and name of each. */
+static const gsize tier_elem_size[TIER_N_FIELDS] = {
+  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2, [TIER_EXACT_TAP] = 4,
+  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,   [TIER_LUT] = 1,
+  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4,
+};
+static const char *const tier_field_name[TIER_N_FIELDS] = {
+  [TIER_SPLIT] = "split",           [TIER_THRESHOLDS] = "thresholds",
+  [TIER_EXACT_CHAN] = "exact_chan", [TIER_EXACT_TAP] = "exact_tap",
+  [TIER_EXACT_W] = "exact_w",       [TIER_CB_CHAN] = "cb_chan",
+  [TIER_CB_GROUP] = "cb_group",     [TIER_LUT] = "lut",
+  [TIER_LUT_SCALE] = "lut_scale",   [TIER_LUT_OFFSET] = "lut_offset",
+};
+
+/* A stored tier as read, before it is trusted: views into the variant. The
+ * exact dims and codebooks are as many as exact_chan and cb_chan hold. */
+typedef struct {
+  GVariant *kids[TIER_N_FIELDS]; /* the children held */
   MdnTierSpec spec;
-  GVariant *spec_v;
   const char *name;
-  gsize n_name;
-  const guint8 *split, *lut;
-  const float *thr, *exact_w, *scale, *offset;
-  const guint16 *exact_chan, *cb_chan;
-  const guint32 *exact_tap, *cb_group;
-  gsize n_split, n_thr, n_exact, n_exact_tap, n_exact_w, n_cb, n_cb_group, n_lut, n_scale, n_offset;
-  guint64 buckets, groups, lut_expected;
+  gsize name_len;
   double snr_db, cost;
-  int s, j;
+  const void *array[TIER_N_FIELDS]; /* NULL when empty */
+  gsize count[TIER_N_FIELDS];       /* elements */
+} StoredTier;
 
-  spec_v = g_variant_get_child_value(tv, TIER_SPEC);
-  g_variant_get(spec_v, "(iiii)", &spec.taps_per_codebook, &spec.depth, &spec.exact_taps,
-                &spec.table_bits);
+static void
+stored_tier_read(GVariant *tv, StoredTier *st)
+{
+  GVariant *spec_v = g_variant_get_child_value(tv, TIER_SPEC);
+  int field;
+
+  g_variant_get(spec_v, "(iiii)", &st->spec.taps_per_codebook, &st->spec.depth,
+                &st->spec.exact_taps, &st->spec.table_bits);
   g_variant_unref(spec_v);
-  kids[TIER_NAME] = g_variant_get_child_value(tv, TIER_NAME);
-  name = g_variant_get_string(kids[TIER_NAME], &n_name);
-  kids[TIER_SNR] = g_variant_get_child_value(tv, TIER_SNR);
-  snr_db = g_variant_get_double(kids[TIER_SNR]);
-  kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
-  cost = g_variant_get_double(kids[TIER_COST]);
+  st->kids[TIER_NAME] = g_variant_get_child_value(tv, TIER_NAME);
+  st->name = g_variant_get_string(st->kids[TIER_NAME], &st->name_len);
+  st->kids[TIER_SNR] = g_variant_get_child_value(tv, TIER_SNR);
+  st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
+  st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
+  st->cost = g_variant_get_double(st->kids[TIER_COST]);
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
+}
 
-  s = spec.taps_per_codebook;
-  if (s != 1 && s != 2 && s != 4 && s != 8) {
+static void
+stored_tier_clear(StoredTier *st)
+{
+  int field;
+
+  for (field = 0; field < TIER_N_FIELDS; field++)
+    if (st->kids[field])
+      g_variant_unref(st->kids[field]);
+}
+
+/* The spec, the name and the numbers of exact dims and codebooks against
+ * the kernel, then every other array's size against what they imply. */
+static gboolean
+stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
+{
+  const guint64 dims = (guint64)k->cin * k->taps, n_exact = st->count[TIER_EXACT_CHAN];
+  const guint64 n_cb = st->count[TIER_CB_CHAN];
+  guint64 buckets, groups, expected[TIER_N_FIELDS] = { 0 };
+  int field;
+
+  if (!mdn_tier_spec_validate(&st->spec, MDN_ERROR_CORRUPT, error))
+    return FALSE;
+  if ((guint64)st->spec.exact_taps > dims || n_exact > dims) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
-    goto out;
+                "exact taps must be 0..%" G_GUINT64_FORMAT
+                " (cin*taps), got %d in the spec and %" G_GUINT64_FORMAT " exact dims",
+                dims, st->spec.exact_taps, n_exact);
+    return FALSE;
   }
-  if (spec.depth < 1 || spec.depth > 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tree depth must be 1..8 (got %d)",
-                spec.depth);
-    goto out;
+  if (st->name_len >= MDN_TIER_NAME_MAX) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "name is %zu bytes, limit %d",
+                (size_t)st->name_len, MDN_TIER_NAME_MAX - 1);
+    return FALSE;
   }
-  if (!mdn_table_bits_ok(spec.table_bits)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "table bits must be 5, 6, 7, 8 or 16 (got %d)",
-                spec.table_bits);
-    goto out;
-  }
-  if (spec.exact_taps < 0 || (guint64)spec.exact_taps > (guint64)k->cin * k->taps) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "exact taps must be 0..%d (got %d)",
-                k->cin * k->taps, spec.exact_taps);
-    goto out;
-  }
-  if (n_name >= MDN_TIER_NAME_MAX) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "name is %zu bytes, limit %d", (size_t)n_name,
-                MDN_TIER_NAME_MAX - 1);
-    goto out;
-  }
-
-  buckets = (guint64)1 << spec.depth;
-  groups = ((guint64)k->taps + s - 1) / s;
-  split = get_array(tv, TIER_SPLIT, 1, kids, &n_split);
-  thr = get_array(tv, TIER_THRESHOLDS, 4, kids, &n_thr);
-  exact_chan = get_array(tv, TIER_EXACT_CHAN, 2, kids, &n_exact);
-  exact_tap = get_array(tv, TIER_EXACT_TAP, 4, kids, &n_exact_tap);
-  exact_w = get_array(tv, TIER_EXACT_W, 4, kids, &n_exact_w);
-  cb_chan = get_array(tv, TIER_CB_CHAN, 2, kids, &n_cb);
-  cb_group = get_array(tv, TIER_CB_GROUP, 4, kids, &n_cb_group);
-  lut = get_array(tv, TIER_LUT, 1, kids, &n_lut);
-  scale = get_array(tv, TIER_LUT_SCALE, 4, kids, &n_scale);
-  offset = get_array(tv, TIER_LUT_OFFSET, 4, kids, &n_offset);
-
-  if (n_exact > (guint64)k->cin * k->taps) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%zu exact dims, more than cin*taps = %" G_GUINT64_FORMAT, (size_t)n_exact,
-                (guint64)k->cin * k->taps);
-    goto out;
-  }
+  buckets = (guint64)1 << st->spec.depth;
+  groups = ((guint64)k->taps + st->spec.taps_per_codebook - 1) / st->spec.taps_per_codebook;
   if (n_cb > (guint64)k->cin * groups) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%zu codebooks, more than cin*groups = %" G_GUINT64_FORMAT, (size_t)n_cb,
+                "%" G_GUINT64_FORMAT " codebooks, more than cin*groups = %" G_GUINT64_FORMAT, n_cb,
                 (guint64)k->cin * groups);
-    goto out;
+    return FALSE;
   }
-  lut_expected = (guint64)n_cb * buckets * k->cout * mdn_table_entry_bytes(spec.table_bits);
-  if (!check_count("split", n_split, (guint64)k->cin * spec.depth, error)
-      || !check_count("thresholds", n_thr, (guint64)k->cin * (buckets - 1), error)
-      || !check_count("exact_tap", n_exact_tap, n_exact, error)
-      || !check_count("exact_w", n_exact_w, (guint64)n_exact * k->cout, error)
-      || !check_count("cb_group", n_cb_group, n_cb, error)
-      || !check_count("lut_scale", n_scale, k->cout, error)
-      || !check_count("lut_offset", n_offset, k->cout, error))
-    goto out;
-  if (n_lut != lut_expected) {
+  expected[TIER_SPLIT] = (guint64)k->cin * st->spec.depth;
+  expected[TIER_THRESHOLDS] = (guint64)k->cin * (buckets - 1);
+  expected[TIER_EXACT_TAP] = n_exact;
+  expected[TIER_EXACT_W] = n_exact * k->cout;
+  expected[TIER_CB_GROUP] = n_cb;
+  expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
+        && !check_count(tier_field_name[field], st->count[field], expected[field], error))
+      return FALSE;
+  expected[TIER_LUT] = n_cb * buckets * k->cout * mdn_table_entry_bytes(st->spec.table_bits);
+  if (st->count[TIER_LUT] != expected[TIER_LUT]) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "lut has %zu bytes, expected %" G_GUINT64_FORMAT, (size_t)n_lut, lut_expected);
-    goto out;
+                "lut has %zu bytes, expected %" G_GUINT64_FORMAT, (size_t)st->count[TIER_LUT],
+                expected[TIER_LUT]);
+    return FALSE;
   }
+  return TRUE;
+}
 
+/* Where array `field` of a stored tier goes in an MdnTier. */
+static void *
+tier_field_dest(MdnTier *t, int field)
+{
+  switch (field) {
+  case TIER_SPLIT:
+    return t->split;
+  case TIER_THRESHOLDS:
+    return t->thresholds;
+  case TIER_EXACT_CHAN:
+    return t->exact_chan;
+  case TIER_EXACT_TAP:
+    return t->exact_tap;
+  case TIER_EXACT_W:
+    return t->exact_w;
+  case TIER_CB_CHAN:
+    return t->cb_chan;
+  case TIER_CB_GROUP:
+    return t->cb_group;
+  case TIER_LUT:
+    return t->lut;
+  case TIER_LUT_SCALE:
+    return t->lut_scale;
+  case TIER_LUT_OFFSET:
+    return t->lut_offset;
+  default:
+    g_assert_not_reached();
+  }
+}
+
+/* A checked stored tier as an MdnTier, validated value by value. */
+static MdnTier *
+stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
+{
   /* Sizes match data that is present, so this allocation is bounded by the file. */
-  t = mdn_tier_alloc(&spec, k->cin, k->cout, k->taps, k->dilation, (int)n_exact, (int)n_cb, error);
+  MdnTier *t = mdn_tier_alloc(&st->spec, k->cin, k->cout, k->taps, k->dilation,
+                              (int)st->count[TIER_EXACT_CHAN], (int)st->count[TIER_CB_CHAN], error);
+  int field;
+
   if (!t)
-    goto out;
-  if (n_name > 0)
-    memcpy(t->name, name, n_name + 1);
-  t->snr_db = snr_db;
-  t->cost = cost;
-#define COPY(dst, src, n, size)                                                                    \
-  do {                                                                                             \
-    if (n)                                                                                         \
-      memcpy(dst, src, (size_t)(n) * (size));                                                      \
-  } while (0)
-  COPY(t->split, split, n_split, 1);
-  COPY(t->thresholds, thr, n_thr, 4);
-  COPY(t->exact_chan, exact_chan, n_exact, 2);
-  COPY(t->exact_tap, exact_tap, n_exact, 4);
-  COPY(t->exact_w, exact_w, n_exact_w, 4);
-  COPY(t->cb_chan, cb_chan, n_cb, 2);
-  COPY(t->cb_group, cb_group, n_cb, 4);
-  COPY(t->lut, lut, n_lut, 1);
-  COPY(t->lut_scale, scale, n_scale, 4);
-  COPY(t->lut_offset, offset, n_offset, 4);
-#undef COPY
+    return NULL;
+  if (st->name_len > 0)
+    memcpy(t->name, st->name, st->name_len + 1);
+  t->snr_db = st->snr_db;
+  t->cost = st->cost;
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    if (st->count[field])
+      memcpy(tier_field_dest(t, field), st->array[field], st->count[field] * tier_elem_size[field]);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
-  if (spec.table_bits == 16) {
+  if (st->spec.table_bits == 16) {
     guint16 *v = t->lut;
     size_t e;
-    for (e = 0; e < n_lut / 2; e++)
+    for (e = 0; e < st->count[TIER_LUT] / 2; e++)
       v[e] = GUINT16_FROM_LE(v[e]);
   }
 #endif
   if (!mdn_tier_validate(t, error)) {
     mdn_tier_free(t);
-    t = NULL;
+    return NULL;
   }
-out:
-  for (j = 0; j < TIER_N_FIELDS; j++)
-    if (kids[j])
-      g_variant_unref(kids[j]);
+  return t;
+}
+
+static MdnTier *
+tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
+{
+  StoredTier st = { 0 };
+  MdnTier *t = NULL;
+
+  stored_tier_read(tv, &st);
+  if (stored_tier_check(&st, k, error))
+    t = stored_tier_copy(&st, k, error);
+  stored_tier_clear(&st);
   return t;
 }
 
@@ -516,9 +531,9 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
                 "%zu bytes, larger than the preset size limit of %zu", size, MDN_PRESET_MAX_BYTES);
     return NULL;
   }
-  if (size < PRESET_HEADER_BYTES || memcmp(p, PRESET_MAGIC, PRESET_MAGIC_BYTES) != 0) {
+  if (size < PRESET_HEADER_BYTES || memcmp(p, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES) != 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "not a maddness preset (no \"" PRESET_MAGIC "\" header)");
+                "not a maddness preset (no \"" MDN_PRESET_MAGIC "\" header)");
     return NULL;
   }
   version = get_le32(p + 8);
@@ -565,33 +580,75 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
   return m;
 }
 
-MdnModel *
-mdn_model_load(const char *path, GError **error)
+/* The bytes of a preset file, read to its end: a regular file
+ * (mdn_file_open_regular) of at most MDN_PRESET_MAX_BYTES, even if it grows
+ * while it is read. Errors name the file. */
+static guint8 *
+read_preset_file(const char *path, size_t *size, GError **error)
 {
-  GError *local = NULL;
-  GStatBuf st;
-  char *contents;
-  gsize size;
-  MdnModel *m;
+  int fd = mdn_file_open_regular(path, error);
+  struct stat st;
+  guint8 *data = NULL;
+  size_t len = 0, cap;
 
-  if (g_stat(path, &st) != 0) {
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0) {
     int saved = errno;
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
-    return NULL;
+    goto fail;
   }
   if ((guint64)st.st_size > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "%s: %" G_GUINT64_FORMAT " bytes, larger than the preset size limit of %zu", path,
                 (guint64)st.st_size, MDN_PRESET_MAX_BYTES);
-    return NULL;
+    goto fail;
   }
-  if (!g_file_get_contents(path, &contents, &size, &local)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
-    g_error_free(local);
-    return NULL;
+  cap = (size_t)st.st_size + 1; /* room to see the end */
+  data = g_malloc(cap);
+  for (;;) {
+    gssize got;
+    if (len == cap) {
+      if (len > MDN_PRESET_MAX_BYTES) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "%s: grew past the preset size limit of %zu bytes while read", path,
+                    MDN_PRESET_MAX_BYTES);
+        goto fail;
+      }
+      cap = MIN(2 * cap, MDN_PRESET_MAX_BYTES + 1);
+      data = g_realloc(data, cap);
+    }
+    got = read(fd, data + len, cap - len);
+    if (got == 0)
+      break;
+    if (got < 0 && errno != EINTR) {
+      int saved = errno;
+      g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
+      goto fail;
+    }
+    len += got > 0 ? (size_t)got : 0;
   }
-  m = mdn_model_load_from_data(contents, size, error);
-  g_free(contents);
+  close(fd);
+  *size = len;
+  return data;
+
+fail:
+  close(fd);
+  g_free(data);
+  return NULL;
+}
+
+MdnModel *
+mdn_model_load(const char *path, GError **error)
+{
+  size_t size = 0;
+  guint8 *data = read_preset_file(path, &size, error);
+  MdnModel *m;
+
+  if (!data)
+    return NULL;
+  m = mdn_model_load_from_data(data, size, error);
+  g_free(data);
   if (!m)
     g_prefix_error(error, "%s: ", path);
   return m;

@@ -12,7 +12,7 @@
  * kernels). Frames before the stream's start are zeros.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "stream-kernels.h"
+#include "dsp.h"
 
 #include <string.h>
 
@@ -40,8 +40,8 @@ struct _MdnStream {
    * path; fade_pos counts the frames already faded. */
   size_t fade_len, fade_pos;
   int fade_from;
-  float *fade_scratch;             /* [MDN_CHUNK * cout]: the old path's output */
-  const MdnStreamKernels *kernels; /* chosen once, from mdn_cpu_isa() */
+  float *fade_scratch;     /* [MDN_CHUNK * cout]: the old path's output */
+  const MdnStreamDsp *dsp; /* the process's kernels (mdn_dsp()) */
 };
 
 MdnStream *
@@ -100,7 +100,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   memset(buffers, 0, sizeof(float) * (size_t)groups * k->cin * 2 * ring);
   s->last_tier = MDN_NO_TIER;
   s->buffers = buffers;
-  s->kernels = mdn_stream_kernels_get(mdn_cpu_isa());
+  s->dsp = &mdn_dsp()->stream;
   s->x = g_new0(const float *, k->cin);
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
@@ -216,8 +216,8 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
   /* Copy B takes the new frames (the paths read them there), copy A the
    * same (the history of the frames after the ring wraps). n frames fit
    * before the ring's end (process_chunks cuts there). */
-  s->nonfinite += s->kernels->deinterleave(s->buffers + s->ring + s->pos, 2 * s->ring, in,
-                                           (int)in_stride, n);
+  s->nonfinite
+      += s->dsp->deinterleave(s->buffers + s->ring + s->pos, 2 * s->ring, in, (int)in_stride, n);
   for (i = 0; i < s->groups * s->cin; i++) {
     float *buf = s->buffers + (size_t)i * 2 * s->ring;
     memcpy(buf + s->pos, buf + s->ring + s->pos, sizeof(float) * n);

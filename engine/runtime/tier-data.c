@@ -6,61 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+/* The spec and the kernel's shape, by the engine's one rule for each. */
 static gboolean
-spec_ok(const MdnTierSpec *spec, GError **error)
+spec_and_shape_ok(const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
+                  MdnErrorCode code, GError **error)
 {
-  int s = spec->taps_per_codebook;
-
-  if (s != 1 && s != 2 && s != 4 && s != 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
-    return FALSE;
-  }
-  if (spec->depth < 1 || spec->depth > 8) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "tree depth must be 1..8 (got %d)",
-                spec->depth);
-    return FALSE;
-  }
-  if (!mdn_table_bits_ok(spec->table_bits)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "table bits must be 5, 6, 7, 8 or 16 (got %d)", spec->table_bits);
-    return FALSE;
-  }
-  if (spec->exact_taps < 0) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "exact taps must be >= 0 (got %d)",
-                spec->exact_taps);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-shape_ok(int cin, int cout, int taps, int dilation, GError **error)
-{
-  if (cin < 1 || cin > MDN_MAX_CHANNELS || cout < 1 || cout > MDN_MAX_CHANNELS || taps < 1
-      || taps > MDN_MAX_TAPS || dilation < 1 || dilation > MDN_MAX_DILATION
-      || (guint64)cin * cout * taps > MDN_MAX_WEIGHTS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "bad kernel shape for a tier: cin=%d cout=%d taps=%d dilation=%d", cin, cout, taps,
-                dilation);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-tier_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX])
-{
-  name[0] = 0;
-  mdn_tier_spec_name(spec, name);
-  if (name[0])
-    return;
-  /* tier-spec.c not ready (or returned nothing): build the canonical name here. */
-  g_snprintf(name, MDN_TIER_NAME_MAX, "s%dd%d", spec->taps_per_codebook, spec->depth);
-  if (spec->exact_taps > 0)
-    g_snprintf(name + strlen(name), MDN_TIER_NAME_MAX - strlen(name), "e%d", spec->exact_taps);
-  if (spec->table_bits != 8)
-    g_snprintf(name + strlen(name), MDN_TIER_NAME_MAX - strlen(name), "q%d", spec->table_bits);
+  return mdn_tier_spec_validate(spec, code, error)
+         && mdn_kernel_shape_check(cin, cout, taps, dilation, code, error);
 }
 
 static size_t
@@ -77,7 +29,7 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   guint64 groups, lut_bytes, total;
   int buckets;
 
-  if (!spec_ok(spec, error) || !shape_ok(cin, cout, taps, dilation, error))
+  if (!spec_and_shape_ok(spec, cin, cout, taps, dilation, MDN_ERROR_INVALID_ARGUMENT, error))
     return NULL;
   groups = ((guint64)taps + spec->taps_per_codebook - 1) / spec->taps_per_codebook;
   if (n_exact < 0 || (guint64)n_exact > (guint64)cin * taps) {
@@ -106,7 +58,7 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
 
   t = g_new0(MdnTier, 1);
   t->spec = *spec;
-  tier_name(spec, t->name);
+  mdn_tier_spec_name(spec, t->name);
   t->cin = cin;
   t->cout = cout;
   t->taps = taps;
@@ -175,19 +127,81 @@ floats_ok(const char *what, const float *v, size_t n, GError **error)
   return TRUE;
 }
 
+/* The name: terminated, printable ASCII (tools print it as one word of a line). */
+static gboolean
+tier_name_ok(const MdnTier *t, GError **error)
+{
+  int j;
+
+  if (memchr(t->name, 0, sizeof t->name) == NULL) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tier name is not terminated");
+    return FALSE;
+  }
+  for (j = 0; t->name[j]; j++)
+    if (!g_ascii_isgraph(t->name[j])) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "tier name has byte 0x%02x, not printable ASCII", (guint8)t->name[j]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Every split column, exact dim and codebook within the shape. */
+static gboolean
+tier_indices_ok(const MdnTier *t, GError **error)
+{
+  const int s = t->spec.taps_per_codebook, groups = mdn_tier_groups(t);
+  int j;
+
+  for (j = 0; j < t->cin * t->spec.depth; j++)
+    if (t->split[j] >= s) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "split[%d][%d] is %u, must be < %d (taps per codebook)", j / t->spec.depth,
+                  j % t->spec.depth, t->split[j], s);
+      return FALSE;
+    }
+  for (j = 0; j < t->n_exact; j++)
+    if (t->exact_chan[j] >= t->cin || t->exact_tap[j] >= (guint32)t->taps) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "exact dim %d is (channel %u, tap %u), outside %d channels x %d taps", j,
+                  t->exact_chan[j], t->exact_tap[j], t->cin, t->taps);
+      return FALSE;
+    }
+  for (j = 0; j < t->n_codebooks; j++)
+    if (t->cb_chan[j] >= t->cin || t->cb_group[j] >= (guint32)groups) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "codebook %d is (channel %u, group %u), outside %d channels x %d groups", j,
+                  t->cb_chan[j], t->cb_group[j], t->cin, groups);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Narrow table entries within their bits: the vector scans add them in 8
+ * bits, where a larger one would wrap. */
+static gboolean
+narrow_entries_ok(const MdnTier *t, GError **error)
+{
+  const guint8 *lut = t->lut, max = (guint8)((1u << t->spec.table_bits) - 1);
+  size_t e, n = lut_entries(t);
+
+  if (t->spec.table_bits >= 8)
+    return TRUE;
+  for (e = 0; e < n; e++)
+    if (lut[e] > max) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "table entry %zu is %u, above %u (%d-bit tables)", e, lut[e], max,
+                  t->spec.table_bits);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mdn_tier_validate(const MdnTier *t, GError **error)
 {
-  GError *local = NULL;
-  int s, groups, j;
-
-  if (!spec_ok(&t->spec, &local) || !shape_ok(t->cin, t->cout, t->taps, t->dilation, &local)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%s", local->message);
-    g_error_free(local);
+  if (!spec_and_shape_ok(&t->spec, t->cin, t->cout, t->taps, t->dilation, MDN_ERROR_CORRUPT, error))
     return FALSE;
-  }
-  s = t->spec.taps_per_codebook;
-  groups = mdn_tier_groups(t);
   if (t->buckets != 1 << t->spec.depth) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "buckets is %d, expected %d for depth %d",
                 t->buckets, 1 << t->spec.depth, t->spec.depth);
@@ -198,68 +212,23 @@ mdn_tier_validate(const MdnTier *t, GError **error)
                 t->n_exact, t->cin * t->taps);
     return FALSE;
   }
-  if (t->n_codebooks < 0 || (guint64)t->n_codebooks > (guint64)t->cin * groups) {
+  if (t->n_codebooks < 0 || (guint64)t->n_codebooks > (guint64)t->cin * mdn_tier_groups(t)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%d codebooks, more than cin*groups = %d*%d",
-                t->n_codebooks, t->cin, groups);
+                t->n_codebooks, t->cin, mdn_tier_groups(t));
     return FALSE;
   }
-  if (memchr(t->name, 0, sizeof t->name) == NULL) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "tier name is not terminated");
+  if (!tier_name_ok(t, error))
     return FALSE;
-  }
-  for (j = 0; t->name[j]; j++)
-    if (!g_ascii_isgraph(t->name[j])) {
-      /* Tools print the name as one word of a line. */
-      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "tier name has byte 0x%02x, not printable ASCII", (guint8)t->name[j]);
-      return FALSE;
-    }
   if (isnan(t->snr_db) || !isfinite(t->cost) || t->cost < 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "bad snr_db %g or cost %g", t->snr_db,
                 t->cost);
     return FALSE;
   }
-  for (j = 0; j < t->cin * t->spec.depth; j++)
-    if (t->split[j] >= s) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "split[%d][%d] is %u, must be < %d (taps per codebook)", j / t->spec.depth,
-                  j % t->spec.depth, t->split[j], s);
-      return FALSE;
-    }
-  for (j = 0; j < t->n_exact; j++) {
-    if (t->exact_chan[j] >= t->cin || t->exact_tap[j] >= (guint32)t->taps) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "exact dim %d is (channel %u, tap %u), outside %d channels x %d taps", j,
-                  t->exact_chan[j], t->exact_tap[j], t->cin, t->taps);
-      return FALSE;
-    }
-  }
-  for (j = 0; j < t->n_codebooks; j++) {
-    if (t->cb_chan[j] >= t->cin || t->cb_group[j] >= (guint32)groups) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "codebook %d is (channel %u, group %u), outside %d channels x %d groups", j,
-                  t->cb_chan[j], t->cb_group[j], t->cin, groups);
-      return FALSE;
-    }
-  }
-  if (t->spec.table_bits < 8) {
-    /* the vector scans add narrow entries in 8 bits: a larger one would wrap */
-    const guint8 *lut = t->lut, max = (guint8)((1u << t->spec.table_bits) - 1);
-    size_t e, n = lut_entries(t);
-    for (e = 0; e < n; e++)
-      if (lut[e] > max) {
-        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                    "table entry %zu is %u, above %u (%d-bit tables)", e, lut[e], max,
-                    t->spec.table_bits);
-        return FALSE;
-      }
-  }
-  if (!floats_ok("thresholds", t->thresholds, (size_t)t->cin * (t->buckets - 1), error)
-      || !floats_ok("exact_w", t->exact_w, (size_t)t->n_exact * t->cout, error)
-      || !floats_ok("lut_scale", t->lut_scale, t->cout, error)
-      || !floats_ok("lut_offset", t->lut_offset, t->cout, error))
-    return FALSE;
-  return TRUE;
+  return tier_indices_ok(t, error) && narrow_entries_ok(t, error)
+         && floats_ok("thresholds", t->thresholds, (size_t)t->cin * (t->buckets - 1), error)
+         && floats_ok("exact_w", t->exact_w, (size_t)t->n_exact * t->cout, error)
+         && floats_ok("lut_scale", t->lut_scale, t->cout, error)
+         && floats_ok("lut_offset", t->lut_offset, t->cout, error);
 }
 
 size_t

@@ -33,6 +33,32 @@ read_number(const char **p, int *value)
   return TRUE;
 }
 
+gboolean
+mdn_tier_spec_validate(const MdnTierSpec *spec, MdnErrorCode code, GError **error)
+{
+  const int s = spec->taps_per_codebook;
+
+  if (s != 1 && s != 2 && s != 4 && s != 8) {
+    g_set_error(error, MDN_ERROR, code, "taps per codebook must be 1, 2, 4 or 8 (got %d)", s);
+    return FALSE;
+  }
+  if (spec->depth < 1 || spec->depth > 8) {
+    g_set_error(error, MDN_ERROR, code, "tree depth must be 1..8 (got %d)", spec->depth);
+    return FALSE;
+  }
+  if (spec->exact_taps < 0 || spec->exact_taps > MAX_EXACT_TAPS) {
+    g_set_error(error, MDN_ERROR, code, "exact taps must be 0..%d (got %d)", MAX_EXACT_TAPS,
+                spec->exact_taps);
+    return FALSE;
+  }
+  if (!mdn_table_bits_ok(spec->table_bits)) {
+    g_set_error(error, MDN_ERROR, code, "table bits must be 5, 6, 7, 8 or 16 (got %d)",
+                spec->table_bits);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 spec_error(GError **error, const char *text, const char *why)
 {
@@ -46,6 +72,7 @@ mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error)
 {
   MdnTierSpec parsed = { 0, 0, 0, 8 };
   const char *p = text;
+  GError *invalid = NULL;
 
   g_return_val_if_fail(spec != NULL, FALSE);
   if (text == NULL) {
@@ -54,33 +81,22 @@ mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error)
     return FALSE;
   }
 
+  /* The syntax here; the values' ranges in mdn_tier_spec_validate(). */
   if (*p != 's' || (p++, !read_number(&p, &parsed.taps_per_codebook)))
     return spec_error(error, text, "must start with s and the taps per codebook");
-  if (parsed.taps_per_codebook != 1 && parsed.taps_per_codebook != 2
-      && parsed.taps_per_codebook != 4 && parsed.taps_per_codebook != 8)
-    return spec_error(error, text, "s (taps per codebook) must be 1, 2, 4 or 8");
-
   if (*p != 'd' || (p++, !read_number(&p, &parsed.depth)))
     return spec_error(error, text, "s must be followed by d and the tree depth");
-  if (parsed.depth < 1 || parsed.depth > 8)
-    return spec_error(error, text, "d (tree depth) must be 1..8");
-
-  if (*p == 'e') {
-    p++;
-    if (!read_number(&p, &parsed.exact_taps) || parsed.exact_taps > MAX_EXACT_TAPS)
-      return spec_error(error, text, "e must be followed by a count of exact taps >= 0");
-  }
-
-  if (*p == 'q') {
-    p++;
-    if (!read_number(&p, &parsed.table_bits))
-      return spec_error(error, text, "q must be followed by the table bits 5..8 or 16");
-    if (!mdn_table_bits_ok(parsed.table_bits))
-      return spec_error(error, text, "q (table bits) must be 5, 6, 7, 8 or 16");
-  }
-
+  if (*p == 'e' && (p++, !read_number(&p, &parsed.exact_taps)))
+    return spec_error(error, text, "e must be followed by a count of exact taps >= 0");
+  if (*p == 'q' && (p++, !read_number(&p, &parsed.table_bits)))
+    return spec_error(error, text, "q must be followed by the table bits 5..8 or 16");
   if (*p != '\0')
     return spec_error(error, text, "unexpected text after the spec (order is s, d, e, q)");
+  if (!mdn_tier_spec_validate(&parsed, MDN_ERROR_INVALID_ARGUMENT, &invalid)) {
+    spec_error(error, text, invalid->message);
+    g_error_free(invalid);
+    return FALSE;
+  }
 
   *spec = parsed;
   return TRUE;

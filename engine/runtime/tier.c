@@ -1,9 +1,9 @@
-/* tier.c: the tier runtime: per-stream state, runs of rows, kernel dispatch.
+/* tier.c: the tier runtime: per-stream state, runs of rows.
  *
- * The inner loops (encode, scan, exact taps, output) are kernels behind a
- * per-ISA table (tier-kernels.h), chosen once per state from mdn_cpu_isa();
- * tier-kernels-scalar.c is the reference the vector kernels match (codes and
- * integer table sums exactly, floats to rounding). The uint32 sums cannot
+ * The inner loops (encode, scan, exact taps, output) are kernels of a table
+ * (tier-kernels.h), the process's (mdn_dsp()) unless a test gives another;
+ * kernels/scalar/tier.c is the reference the vector kernels match (codes
+ * and integer table sums exactly, floats to rounding). The uint32 sums cannot
  * overflow while n_codebooks * (2^table_bits - 1) < 2^32, i.e. up to 65537
  * codebooks of 16-bit tables.
  *
@@ -40,57 +40,35 @@
  * batch of MDN_TIER_ROWS rows (one sigma per row), across runs.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "tier-kernels.h"
+#include "dsp.h"
 
 #include <string.h>
 
 #define RS MDN_TIER_ROW_STRIDE
 
 struct _MdnTierState {
-  const MdnTier *tier;           /* the tier the buffers are sized for */
-  const MdnTierKernels *kernels; /* chosen once, from mdn_cpu_isa() */
-  MdnTierTables tables;          /* the tier's tables as the kernels read them */
-  guint8 *planes;                /* transposed tables (vector kernels only) */
-  size_t reach;                  /* (groups - 1) * s * dil: oldest code position a row reads */
-  size_t capacity;               /* codes kept per channel */
-  size_t code_stride;            /* capacity + MDN_TIER_ROW_PAD: scan reads past the end */
-  guint8 *codes;                 /* [cin][code_stride]; codes[i][k] is position base + k */
-  gint64 base;                   /* absolute frame of codes[i][0] */
-  gint64 next_frame;             /* the frame the cache is ready for */
-  gboolean valid;                /* FALSE: rebuild from the input history */
-  float sigma;                   /* sigma of frame next_frame - 1 */
-  float code_sigma;     /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
-  float *thresholds;    /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: padded for vector loads */
-  ptrdiff_t *cb_offset; /* [n_codebooks]: cb_chan * code_stride - cb_group * s * dil */
-  guint32 *sums;        /* [cout][RS] table sums */
-  float *exact;         /* [cout][RS] exact-tap sums */
-  float *scratch;       /* [cout][RS] for combine */
-  float *row_sigma;     /* [RS]: sigma of each row of the batch */
-  gboolean small_sums;  /* every table sum is below 2^31 */
+  const MdnTier *tier;   /* the tier the buffers are sized for */
+  const MdnTierDsp *dsp; /* the kernels */
+  MdnTierScanFn *scan;   /* dsp's scan for the tier's table size */
+  MdnTierTables tables;  /* the tier's tables as the kernels read them */
+  guint8 *planes;        /* transposed tables (vector kernels only) */
+  size_t reach;          /* (groups - 1) * s * dil: oldest code position a row reads */
+  size_t capacity;       /* codes kept per channel */
+  size_t code_stride;    /* capacity + MDN_TIER_ROW_PAD: scan reads past the end */
+  guint8 *codes;         /* [cin][code_stride]; codes[i][k] is position base + k */
+  gint64 base;           /* absolute frame of codes[i][0] */
+  gint64 next_frame;     /* the frame the cache is ready for */
+  gboolean valid;        /* FALSE: rebuild from the input history */
+  float sigma;           /* sigma of frame next_frame - 1 */
+  float code_sigma;      /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
+  float *thresholds;     /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: padded for vector loads */
+  ptrdiff_t *cb_offset;  /* [n_codebooks]: cb_chan * code_stride - cb_group * s * dil */
+  guint32 *sums;         /* [cout][RS] table sums */
+  float *exact;          /* [cout][RS] exact-tap sums */
+  float *scratch;        /* [cout][RS] for combine */
+  float *row_sigma;      /* [RS]: sigma of each row of the batch */
+  gboolean small_sums;   /* every table sum is below 2^31 */
 };
-
-const MdnTierKernels *
-mdn_tier_kernels(MdnIsa isa)
-{
-  switch (isa) {
-  case MDN_ISA_SCALAR:
-    return mdn_tier_kernels_scalar();
-#ifdef MDN_HAVE_TIER_AVX2
-  case MDN_ISA_AVX2:
-    return mdn_tier_kernels_avx2();
-#endif
-#ifdef MDN_HAVE_TIER_AVX512
-  case MDN_ISA_AVX512:
-    return mdn_tier_kernels_avx512();
-#endif
-#ifdef MDN_HAVE_TIER_NEON
-  case MDN_ISA_NEON:
-    return mdn_tier_kernels_neon();
-#endif
-  default:
-    return NULL;
-  }
-}
 
 size_t
 mdn_tier_planes_size(const MdnTier *tier)
@@ -160,23 +138,18 @@ tier_reach(const MdnTier *tier)
 
 /* Codes for positions [frame0 - reach, frame0 + MDN_CHUNK) must fit at any
  * time; the extra MDN_CHUNK lets the buffer be shifted back only once per
- * MDN_CHUNK frames instead of at every call. The kernels are chosen here,
- * once per state, and the tables transposed for them. Returns NULL when the
- * tier is NULL or the buffers cannot be allocated. */
+ * MDN_CHUNK frames instead of at every call. The kernels (the process's, or
+ * `dsp`, which must outlive the state) are fixed here, and the tables
+ * transposed for them. Returns NULL when the tier is NULL or the buffers
+ * cannot be allocated. */
 MdnTierState *
 mdn_tier_state_new(const MdnTier *tier)
 {
-  return mdn_tier_state_new_isa(tier, mdn_cpu_isa());
+  return mdn_tier_state_new_dsp(tier, &mdn_dsp()->tier);
 }
 
 MdnTierState *
-mdn_tier_state_new_isa(const MdnTier *tier, MdnIsa isa)
-{
-  return mdn_tier_state_new_kernels(tier, mdn_cpu_supports(isa) ? mdn_tier_kernels(isa) : NULL);
-}
-
-MdnTierState *
-mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels)
+mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp)
 {
   MdnTierState *state;
   int c, i;
@@ -186,9 +159,8 @@ mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels)
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
-  state->kernels = kernels;
-  if (state->kernels == NULL)
-    state->kernels = mdn_tier_kernels_scalar();
+  state->dsp = dsp;
+  state->scan = dsp->scan[mdn_tier_scan_index(tier->spec.depth)];
   state->reach = tier_reach(tier);
   state->capacity = state->reach + 2 * (size_t)MDN_CHUNK;
   state->code_stride = state->capacity + MDN_TIER_ROW_PAD;
@@ -200,11 +172,11 @@ mdn_tier_state_new_kernels(const MdnTier *tier, const MdnTierKernels *kernels)
   state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
   state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
   state->row_sigma = g_try_malloc0_n(RS, sizeof(float));
-  if (state->kernels->uses_planes)
+  if (state->dsp->uses_planes)
     state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
   if (state->codes == NULL || state->thresholds == NULL || state->sums == NULL
       || state->exact == NULL || state->scratch == NULL || state->row_sigma == NULL
-      || (state->kernels->uses_planes && state->planes == NULL)) {
+      || (state->dsp->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
     return NULL;
   }
@@ -258,16 +230,15 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
     return;
   /* Rounded up to whole vector steps where the chunk allows it: positions
    * past the run are encoded again by whichever run reads them. */
-  if (state->kernels->encode_step > 1) {
-    const gint64 step = (gint64)state->kernels->encode_step;
+  if (state->dsp->encode_step > 1) {
+    const gint64 step = (gint64)state->dsp->encode_step;
     last = MIN(first + (last - first + step) / step * step - 1, limit);
   }
   for (i = 0; i < tier->cin; i++)
-    state->kernels->encode(tier->split + (size_t)i * tier->spec.depth,
-                           state->thresholds + i * thr_stride, sigma, tier->spec.depth,
-                           tier->dilation, x[i] + (ptrdiff_t)(first - frame0),
-                           (size_t)(last - first + 1),
-                           state->codes + (size_t)i * state->code_stride + (first - state->base));
+    state->dsp->encode(tier->split + (size_t)i * tier->spec.depth,
+                       state->thresholds + i * thr_stride, sigma, tier->spec.depth, tier->dilation,
+                       x[i] + (ptrdiff_t)(first - frame0), (size_t)(last - first + 1),
+                       state->codes + (size_t)i * state->code_stride + (first - state->base));
 }
 
 /* Rows [b0, b0 + n) of the chunk (n <= MDN_TIER_ROWS, a batch), table sums
@@ -276,7 +247,7 @@ static void
 batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_t b0, size_t n,
           const float *bias, float *out)
 {
-  const MdnTierKernels *k = state->kernels;
+  const MdnTierDsp *k = state->dsp;
   float *dst = out + b0 * tier->cout;
   const float *exact = NULL;
 
@@ -299,7 +270,7 @@ static void
 process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
               size_t n, const float *bias, float *out)
 {
-  const MdnTierKernels *k = state->kernels;
+  const MdnTierDsp *k = state->dsp;
   const ptrdiff_t span = (ptrdiff_t)mdn_tier_span(tier);
   const gint64 reach = (gint64)state->reach;
   gboolean codes_valid = state->valid && frame0 == state->next_frame;
@@ -360,8 +331,8 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
       const size_t b_end = MIN(b0 + MDN_TIER_ROWS, n);
       const size_t stop = MIN(end, b_end);
       size_t j;
-      k->scan(&state->tables, state->codes + (frame0 + (gint64)done - state->base),
-              state->cb_offset, stop - done, state->sums + (done - b0));
+      state->scan(&state->tables, state->codes + (frame0 + (gint64)done - state->base),
+                  state->cb_offset, stop - done, state->sums + (done - b0));
       /* whole steps of 16: rows past stop are padding, or rewritten by the
        * next run */
       {

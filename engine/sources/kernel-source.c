@@ -1,5 +1,6 @@
-/* kernel-source.c: kernels from WAV impulse responses (libsndfile) and from
- * taps text files, and the taps-file writer shared by the tools.
+/* kernel-source.c: kernels from WAV impulse responses (libsndfile), from
+ * taps text files and from presets (mdn_kernel_load, the one reader of a
+ * kernel argument), and the taps-file writer shared by the tools.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
@@ -7,87 +8,119 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <sndfile.h>
 
 /* ---- WAV impulse responses ---------------------------------------------------- */
 
 #define WAV_BLOCK_FRAMES 4096
 
-MdnKernel *
-mdn_kernel_load_wav(const char *path, GError **error)
+/* A zeroed kernel for the IR `info` describes: a mono IR is 1->1, N
+ * channels are N outputs of one input. */
+static MdnKernel *
+wav_kernel_new(const char *path, const SF_INFO *info, GError **error)
 {
-  SF_INFO info;
-  SNDFILE *sf;
-  MdnKernel *k = NULL;
   GError *local = NULL;
-  float *block = NULL;
-  sf_count_t done = 0;
-  int ch;
+  MdnKernel *k;
 
-  memset(&info, 0, sizeof info);
-  sf = sf_open(path, SFM_READ, &info);
-  if (!sf) {
-    gboolean exists = g_file_test(path, G_FILE_TEST_EXISTS);
-    g_set_error(error, MDN_ERROR, exists ? MDN_ERROR_CORRUPT : MDN_ERROR_IO,
-                "%s: cannot read as audio: %s", path, sf_strerror(NULL));
+  if (info->channels < 1 || info->channels > MDN_MAX_CHANNELS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%s: %d channels, an impulse response may have 1..%d", path, info->channels,
+                MDN_MAX_CHANNELS);
     return NULL;
   }
-  if (info.channels < 1 || info.channels > MDN_MAX_CHANNELS) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "%s: %d channels, an impulse response may have 1..%d", path, info.channels,
-                MDN_MAX_CHANNELS);
-    goto out;
-  }
-  if (info.frames < 1) {
+  if (info->frames < 1) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "%s: the file holds no samples",
                 path);
-    goto out;
+    return NULL;
   }
-  if (info.frames > MDN_MAX_TAPS) {
+  if (info->frames > MDN_MAX_TAPS) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
                 "%s: %" G_GINT64_FORMAT " frames, more than the %d taps a kernel may have", path,
-                (gint64)info.frames, MDN_MAX_TAPS);
-    goto out;
+                (gint64)info->frames, MDN_MAX_TAPS);
+    return NULL;
   }
-  /* A mono IR is 1->1; N channels are N outputs of one input. */
-  k = mdn_kernel_new(1, info.channels, (int)info.frames, 1, info.samplerate, &local);
+  k = mdn_kernel_new(1, info->channels, (int)info->frames, 1, info->samplerate, &local);
   if (!k) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "%s: %s", path, local->message);
     g_error_free(local);
-    goto out;
   }
-  block = g_new(float, (size_t)WAV_BLOCK_FRAMES *info.channels);
-  while (done < info.frames) {
-    sf_count_t want = MIN(WAV_BLOCK_FRAMES, info.frames - done);
-    sf_count_t got = sf_readf_float(sf, block, want), f;
+  return k;
+}
+
+/* Stores frames done..done+got-1 of an IR read into `block` (interleaved)
+ * as taps of k (output c = channel c); FALSE at a sample that is no finite number. */
+static gboolean
+wav_store_block(MdnKernel *k, const float *block, sf_count_t done, sf_count_t got, const char *path,
+                GError **error)
+{
+  sf_count_t f;
+  int ch;
+
+  for (f = 0; f < got; f++)
+    for (ch = 0; ch < k->cout; ch++) {
+      float v = block[f * k->cout + ch];
+      if (!isfinite(v)) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "%s: sample %" G_GINT64_FORMAT " of channel %d is not a finite number", path,
+                    (gint64)(done + f), ch);
+        return FALSE;
+      }
+      k->weights[(size_t)ch * k->taps + (size_t)(done + f)] = v;
+    }
+  return TRUE;
+}
+
+/* Reads every frame of the IR into k's weights. */
+static gboolean
+wav_read_weights(SNDFILE *sf, const char *path, MdnKernel *k, GError **error)
+{
+  float *block = g_new(float, (size_t)WAV_BLOCK_FRAMES * k->cout);
+  sf_count_t done = 0;
+  gboolean ok = TRUE;
+
+  while (ok && done < k->taps) {
+    sf_count_t got = sf_readf_float(sf, block, MIN(WAV_BLOCK_FRAMES, k->taps - done));
     if (got <= 0) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "%s: the file ends after %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-                  " frames (%s)",
-                  path, (gint64)done, (gint64)info.frames, sf_strerror(sf));
-      goto fail;
+                  "%s: the file ends after %" G_GINT64_FORMAT " of %d frames (%s)", path,
+                  (gint64)done, k->taps, sf_strerror(sf));
+      ok = FALSE;
+    } else {
+      ok = wav_store_block(k, block, done, got, path, error);
+      done += got;
     }
-    for (f = 0; f < got; f++)
-      for (ch = 0; ch < info.channels; ch++) {
-        float v = block[f * info.channels + ch];
-        if (!isfinite(v)) {
-          g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                      "%s: sample %" G_GINT64_FORMAT " of channel %d is not a finite number", path,
-                      (gint64)(done + f), ch);
-          goto fail;
-        }
-        k->weights[(size_t)ch * k->taps + (size_t)(done + f)] = v;
-      }
-    done += got;
   }
-  goto out;
-
-fail:
-  mdn_kernel_free(k);
-  k = NULL;
-out:
   g_free(block);
+  return ok;
+}
+
+MdnKernel *
+mdn_kernel_load_wav(const char *path, GError **error)
+{
+  int fd = mdn_file_open_regular(path, error);
+  SF_INFO info;
+  SNDFILE *sf;
+  MdnKernel *k;
+
+  if (fd < 0)
+    return NULL;
+  memset(&info, 0, sizeof info);
+  /* The descriptor stays ours: closed below whatever libsndfile did. */
+  sf = sf_open_fd(fd, SFM_READ, &info, FALSE);
+  if (!sf) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%s: cannot read as audio: %s", path,
+                sf_strerror(NULL));
+    close(fd);
+    return NULL;
+  }
+  k = wav_kernel_new(path, &info, error);
+  if (k && !wav_read_weights(sf, path, k, error)) {
+    mdn_kernel_free(k);
+    k = NULL;
+  }
   sf_close(sf);
+  close(fd);
   return k;
 }
 
@@ -97,7 +130,8 @@ out:
 #define TOKEN_MAX 64
 
 typedef struct {
-  FILE *f;
+  int fd;
+  int read_errno; /* of a failed read: the text ends there */
   const char *path;
   int line; /* of the next character */
   guint8 buf[1 << 16];
@@ -110,8 +144,14 @@ static int
 rd_getc(Reader *r)
 {
   if (r->pos == r->len) {
-    r->len = fread(r->buf, 1, sizeof r->buf, r->f);
+    gssize got;
+    do
+      got = read(r->fd, r->buf, sizeof r->buf);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+      r->read_errno = errno;
     r->pos = 0;
+    r->len = got > 0 ? (size_t)got : 0;
     if (r->len == 0)
       return EOF;
   }
@@ -198,21 +238,26 @@ parse_float(Reader *r, const char *tok, float *out, GError **error)
 }
 
 static gboolean
-parse_int(Reader *r, const char *tok, const char *what, gint64 *out, GError **error)
+parse_int(Reader *r, const char *tok, const char *what, int *out, GError **error)
 {
   char *end;
   gint64 v;
 
   errno = 0;
   v = g_ascii_strtoll(tok, &end, 10);
-  if (end == tok || *end != 0 || errno == ERANGE) {
+  if (end == tok || *end != 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "%s:%d: bad header: %s \"%s\" is not an integer (expected \"cin cout taps "
                 "[dilation]\")",
                 r->path, r->line, what, tok);
     return FALSE;
   }
-  *out = v;
+  if (errno == ERANGE || v < G_MININT || v > G_MAXINT) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%s:%d: bad header: %s %s is out of range",
+                r->path, r->line, what, tok);
+    return FALSE;
+  }
+  *out = (int)v;
   return TRUE;
 }
 
@@ -250,147 +295,220 @@ read_numbers(Reader *r, char tok[TOKEN_MAX + 1], float *out, gint64 expected, co
   return TRUE;
 }
 
-MdnKernel *
-mdn_kernel_load_taps(const char *path, double rate, GError **error)
+/* The header "cin cout taps [dilation]": the zeroed kernel it describes. */
+static MdnKernel *
+taps_read_header(Reader *r, char tok[TOKEN_MAX + 1], double rate, GError **error)
 {
-  Reader *r;
-  MdnKernel *k = NULL;
+  static const char *const names[4] = { "cin", "cout", "taps", "dilation" };
+  int header[4] = { 0, 0, 0, 1 }, n_header = 0, line, kind;
   GError *local = NULL;
-  char tok[TOKEN_MAX + 1];
-  gint64 header[4] = { 0, 0, 0, 1 };
-  static const char *const header_names[4] = { "cin", "cout", "taps", "dilation" };
-  int kind, n_header = 0, header_line, o, i;
+  MdnKernel *k;
 
-  if (!(rate > 0 && rate <= 1e7)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "%s: sample rate must be in (0, 1e7] Hz (got %g)", path, rate);
-    return NULL;
-  }
-  r = g_new0(Reader, 1);
-  r->path = path;
-  r->line = 1;
-  r->f = fopen(path, "rb");
-  if (!r->f) {
-    int saved = errno;
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
-    g_free(r);
-    return NULL;
-  }
-
-  /* Header: "cin cout taps [dilation]". */
   kind = rd_first_word(r, tok, error);
   if (kind == TOK_ERROR)
-    goto fail;
+    return NULL;
   if (kind == TOK_END) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%s:%d: empty file (expected a header \"cin cout taps [dilation]\")", path,
+                "%s:%d: empty file (expected a header \"cin cout taps [dilation]\")", r->path,
                 r->line);
-    goto fail;
+    return NULL;
   }
-  header_line = r->line;
+  line = r->line;
   while (kind == TOK_WORD) {
     if (n_header == 4) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                   "%s:%d: bad header: more than 4 numbers (expected \"cin cout taps "
                   "[dilation]\")",
-                  path, header_line);
-      goto fail;
+                  r->path, line);
+      return NULL;
     }
-    if (!parse_int(r, tok, header_names[n_header], &header[n_header], error))
-      goto fail;
+    if (!parse_int(r, tok, names[n_header], &header[n_header], error))
+      return NULL;
     n_header++;
     kind = rd_token(r, tok, error);
   }
   if (kind == TOK_ERROR)
-    goto fail;
+    return NULL;
   if (n_header < 3) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                "%s:%d: bad header: %d numbers (expected \"cin cout taps [dilation]\")", path,
-                header_line, n_header);
-    goto fail;
+                "%s:%d: bad header: %d numbers (expected \"cin cout taps [dilation]\")", r->path,
+                line, n_header);
+    return NULL;
   }
-  /* Limits are checked (by mdn_kernel_new) before anything is allocated. */
-  if (header[0] < 1 || header[0] > MDN_MAX_CHANNELS || header[1] < 1 || header[1] > MDN_MAX_CHANNELS
-      || header[2] < 1 || header[2] > MDN_MAX_TAPS || header[3] < 1 || header[3] > MDN_MAX_DILATION
-      || !(k = mdn_kernel_new((int)header[0], (int)header[1], (int)header[2], (int)header[3], rate,
-                              &local))) {
+  /* The shape's limits are checked (by mdn_kernel_new) before anything is allocated. */
+  k = mdn_kernel_new(header[0], header[1], header[2], header[3], rate, &local);
+  if (!k) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "%s:%d: bad header \"%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                " %" G_GINT64_FORMAT "\": %s",
-                path, header_line, header[0], header[1], header[2], header[3],
-                local ? local->message
-                      : "cin and cout must be 1..256, taps 1..1048576, dilation 1..4096");
-    g_clear_error(&local);
-    goto fail;
+                "%s:%d: bad header \"%d %d %d %d\": %s", r->path, line, header[0], header[1],
+                header[2], header[3], local->message);
+    g_error_free(local);
   }
+  return k;
+}
 
-  /* cout*cin lines of taps, output-major. */
-  for (o = 0; o < k->cout; o++)
-    for (i = 0; i < k->cin; i++) {
-      char what[64];
-      kind = rd_first_word(r, tok, error);
-      if (kind == TOK_ERROR)
-        goto fail;
-      if (kind == TOK_END) {
-        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                    "%s:%d: the file ends after %d of %d taps lines (expected cout*cin = %d*%d "
-                    "lines)",
-                    path, r->line, o * k->cin + i, k->cout * k->cin, k->cout, k->cin);
-        goto fail;
-      }
-      if (strcmp(tok, "bias") == 0) {
-        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                    "%s:%d: a bias line after %d of %d taps lines (expected cout*cin = %d*%d "
-                    "lines)",
-                    path, r->line, o * k->cin + i, k->cout * k->cin, k->cout, k->cin);
-        goto fail;
-      }
-      g_snprintf(what, sizeof what, "taps of output %d, input %d", o, i);
-      if (!read_numbers(r, tok, k->weights + ((size_t)o * k->cin + i) * k->taps, k->taps, what,
-                        error))
-        goto fail;
+/* cout*cin lines of taps, output-major. */
+static gboolean
+taps_read_rows(Reader *r, char tok[TOKEN_MAX + 1], MdnKernel *k, GError **error)
+{
+  const int rows = k->cout * k->cin;
+  int row;
+
+  for (row = 0; row < rows; row++) {
+    char what[64];
+    int kind = rd_first_word(r, tok, error);
+    if (kind == TOK_ERROR)
+      return FALSE;
+    if (kind == TOK_END || strcmp(tok, "bias") == 0) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "%s:%d: %s after %d of %d taps lines (expected cout*cin = %d*%d lines)", r->path,
+                  r->line, kind == TOK_END ? "the file ends" : "a bias line", row, rows, k->cout,
+                  k->cin);
+      return FALSE;
     }
+    g_snprintf(what, sizeof what, "taps of output %d, input %d", row / k->cin, row % k->cin);
+    if (!read_numbers(r, tok, k->weights + (size_t)row * k->taps, k->taps, what, error))
+      return FALSE;
+  }
+  return TRUE;
+}
 
-  /* Optional "bias b0 b1 ...", then nothing but comments. */
-  kind = rd_first_word(r, tok, error);
-  if (kind == TOK_ERROR)
-    goto fail;
+/* An optional "bias b0 b1 ..." line, then nothing but comments. */
+static gboolean
+taps_read_tail(Reader *r, char tok[TOKEN_MAX + 1], MdnKernel *k, GError **error)
+{
+  int kind = rd_first_word(r, tok, error);
+
   if (kind == TOK_WORD && strcmp(tok, "bias") == 0) {
     int line = r->line;
     kind = rd_token(r, tok, error);
-    if (kind == TOK_ERROR)
-      goto fail;
     if (kind != TOK_WORD) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
-                  "%s:%d: bias: expected %d numbers, found none", path, line, k->cout);
-      goto fail;
+      if (kind != TOK_ERROR)
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "%s:%d: bias: expected %d numbers, found none", r->path, line, k->cout);
+      return FALSE;
     }
     if (!read_numbers(r, tok, k->bias, k->cout, "bias", error))
-      goto fail;
+      return FALSE;
     kind = rd_first_word(r, tok, error);
-    if (kind == TOK_ERROR)
-      goto fail;
   }
-  if (kind == TOK_WORD) {
+  if (kind == TOK_WORD)
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "%s:%d: trailing garbage \"%s\" after the %d taps lines (expected an optional "
                 "\"bias\" line, then the end of the file)",
-                path, r->line, tok, k->cout * k->cin);
-    goto fail;
+                r->path, r->line, tok, k->cout * k->cin);
+  return kind == TOK_END;
+}
+
+MdnKernel *
+mdn_kernel_load_taps(const char *path, double rate, GError **error)
+{
+  char tok[TOKEN_MAX + 1];
+  Reader *r;
+  MdnKernel *k;
+
+  if (!mdn_kernel_rate_check(rate, MDN_ERROR_INVALID_ARGUMENT, error)) {
+    g_prefix_error(error, "%s: ", path);
+    return NULL;
   }
-  if (ferror(r->f)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: read error", path);
-    goto fail;
+  r = g_new0(Reader, 1);
+  r->path = path;
+  r->line = 1;
+  r->fd = mdn_file_open_regular(path, error);
+  if (r->fd < 0) {
+    g_free(r);
+    return NULL;
   }
-  fclose(r->f);
+  k = taps_read_header(r, tok, rate, error);
+  if (k && !(taps_read_rows(r, tok, k, error) && taps_read_tail(r, tok, k, error))) {
+    mdn_kernel_free(k);
+    k = NULL;
+  }
+  if (k && r->read_errno) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(r->read_errno));
+    mdn_kernel_free(k);
+    k = NULL;
+  }
+  close(r->fd);
   g_free(r);
   return k;
+}
 
-fail:
-  mdn_kernel_free(k);
-  fclose(r->f);
-  g_free(r);
-  return NULL;
+/* ---- any kernel source -------------------------------------------------------- */
+
+typedef enum { SOURCE_PRESET, SOURCE_WAV, SOURCE_TAPS } SourceKind;
+
+/* What a kernel file holds: told by its first bytes, else by its name. */
+static gboolean
+source_kind(const char *path, SourceKind *kind, GError **error)
+{
+  guint8 head[MDN_PRESET_MAGIC_BYTES];
+  int fd = mdn_file_open_regular(path, error);
+  gssize got;
+
+  if (fd < 0)
+    return FALSE;
+  do
+    got = read(fd, head, sizeof head);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    int saved = errno;
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, g_strerror(saved));
+    close(fd);
+    return FALSE;
+  }
+  close(fd);
+  if ((got == MDN_PRESET_MAGIC_BYTES && memcmp(head, MDN_PRESET_MAGIC, got) == 0)
+      || g_str_has_suffix(path, ".mdn"))
+    *kind = SOURCE_PRESET;
+  else if ((got >= 4
+            && (memcmp(head, "RIFF", 4) == 0 || memcmp(head, "RIFX", 4) == 0
+                || memcmp(head, "RF64", 4) == 0))
+           || g_str_has_suffix(path, ".wav") || g_str_has_suffix(path, ".WAV"))
+    *kind = SOURCE_WAV;
+  else
+    *kind = SOURCE_TAPS;
+  return TRUE;
+}
+
+static MdnKernel *
+kernel_of_preset(const char *path, GError **error)
+{
+  MdnModel *model = mdn_model_load(path, error);
+  MdnKernel *kernel;
+
+  if (!model)
+    return NULL;
+  kernel = mdn_kernel_copy(mdn_model_kernel(model));
+  mdn_model_free(model);
+  return kernel;
+}
+
+MdnKernel *
+mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate, GError **error)
+{
+  SourceKind kind = SOURCE_TAPS;
+  MdnKernel *kernel = NULL;
+  char *path;
+
+  if (has_rate)
+    *has_rate = FALSE;
+  if (!mdn_kernel_rate_check(taps_rate, MDN_ERROR_INVALID_ARGUMENT, error)) {
+    g_prefix_error(error, "the rate for a taps file: ");
+    return NULL;
+  }
+  path = mdn_preset_find(source, error);
+  if (path && source_kind(path, &kind, error)) {
+    if (kind == SOURCE_PRESET)
+      kernel = kernel_of_preset(path, error);
+    else if (kind == SOURCE_WAV)
+      kernel = mdn_kernel_load_wav(path, error);
+    else
+      kernel = mdn_kernel_load_taps(path, taps_rate, error);
+  }
+  if (has_rate)
+    *has_rate = kernel && kind != SOURCE_TAPS;
+  g_free(path);
+  return kernel;
 }
 
 static gboolean

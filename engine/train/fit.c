@@ -34,7 +34,7 @@
  * With rows plentiful it only tames buckets that are (almost) never hit. */
 #define FIT_LAMBDA 1.0
 /* When a tier has fewer than FIT_ROWS_PER_UNKNOWN rows per table unknown,
- * lambda (the pull towards the prototype tables, see fit_tier) is chosen on
+ * lambda (the pull towards the prototype tables, see choose_lambda) is chosen on
  * validation rows; those fits only rank the candidates: a looser stop. */
 #define FIT_VALIDATION_TOL 1e-3
 #define FIT_VALIDATION_ITER 100
@@ -55,13 +55,14 @@ void
 mdn_fit_options_init(MdnFitOptions *o)
 {
   memset(o, 0, sizeof *o);
+  o->seed = MDN_DEFAULT_SEED;
   o->holdout_fraction = 0.2;
 }
 
 /* ---- progress and cancel --------------------------------------------- */
 
 typedef struct {
-  const MdnFitOptions *opt;
+  const MdnFitOptions *options;
   const char *stage;
   double base, width; /* the current step's share of the whole fit */
   double reported;    /* last fraction reported: progress never goes back */
@@ -73,92 +74,141 @@ typedef struct {
 static gboolean
 progress_tick(double fraction, gpointer data)
 {
-  Progress *pg = data;
-  double f = pg->base + pg->width * CLAMP(fraction, 0.0, 1.0);
+  Progress *progress = data;
+  const MdnFitOptions *options = progress->options;
+  double f = progress->base + progress->width * CLAMP(fraction, 0.0, 1.0);
   gint64 now;
 
-  if (pg->opt->cancel && *pg->opt->cancel) {
-    pg->cancelled = TRUE;
+  if (options->cancel && *options->cancel) {
+    progress->cancelled = TRUE;
     return FALSE;
   }
-  if (f < pg->reported)
-    f = pg->reported;
+  if (f < progress->reported)
+    f = progress->reported;
   now = g_get_monotonic_time();
-  if (pg->opt->progress && (pg->stage_changed || now - pg->last_call >= 100000 || f >= 1.0)) {
-    pg->opt->progress(pg->stage, f, pg->opt->progress_data);
-    pg->last_call = now;
-    pg->stage_changed = FALSE;
-    pg->reported = f;
+  if (options->progress
+      && (progress->stage_changed || now - progress->last_call >= 100000 || f >= 1.0)) {
+    options->progress(progress->stage, f, options->progress_data);
+    progress->last_call = now;
+    progress->stage_changed = FALSE;
+    progress->reported = f;
   }
-  return !(pg->opt->cancel && *pg->opt->cancel) || !(pg->cancelled = TRUE);
+  return !(options->cancel && *options->cancel) || !(progress->cancelled = TRUE);
+}
+
+/* The share of the whole fit the next ticks report, within the same stage. */
+static void
+progress_share(Progress *progress, double base, double width)
+{
+  progress->base = base;
+  progress->width = width;
 }
 
 static gboolean
-progress_stage(Progress *pg, const char *stage, double base, double width)
+progress_stage(Progress *progress, const char *stage, double base, double width)
 {
-  pg->stage = stage;
-  pg->base = base;
-  pg->width = width;
-  pg->stage_changed = TRUE;
-  return progress_tick(0, pg);
+  progress->stage = stage;
+  progress_share(progress, base, width);
+  progress->stage_changed = TRUE;
+  return progress_tick(0, progress);
 }
 
-/* ---- the audio and what every tier shares ------------------------------ */
+/* ---- the work of one fit ------------------------------------------------- */
 
+/* What fitting one tier works on; cleared before the next. */
 typedef struct {
-  const MdnKernel *k;
+  int s, depth, buckets, groups, n_codebooks;
+  size_t span;            /* frames a row reads back through its codebooks */
+  guint8 *is_exact;       /* [cin * taps]: the dim is computed exactly */
+  int *first_codebook;    /* [cin + 1]: channel i has codebooks first[i] .. first[i+1]-1 */
+  float *sigma;           /* [n_rows]: the row's normaliser, at its dithered level */
+  double *residual;       /* [n_rows][cout]: what the tables must give, normalised */
+  guint8 *codes;          /* [n_rows][n_codebooks] */
+  double *centroid;       /* [cin][buckets][s]: sums, then means, of each bucket's windows */
+  double *centroid_count; /* [cin][buckets] */
+  double *prior;          /* [n_codebooks][buckets][cout]: the prototype tables */
+  double *table;          /* [n_codebooks][buckets][cout]: the fitted tables */
+  double *offset;         /* [cout]: the fitted intercept */
+  double lambda;          /* the ridge penalty used */
+  int cg_iterations;      /* of the final solve */
+} TierWork;
+
+/* One fit: the audio, the training rows every tier shares, the progress, and
+ * the tier being fitted. Owns every buffer (fit_clear frees them). */
+typedef struct {
+  const MdnKernel *kernel;
+  const MdnFitOptions *options;
   const float *audio; /* interleaved, the caller's */
-  size_t n, n_train, n_hold;
-  size_t pad;
-  float *xbuf;     /* [cin][pad + n]: deinterleaved, zeros before frame 0 */
-  const float **x; /* x[i][t], valid for t >= -pad */
-  float *amax;     /* [n]: max_i |x[t][i]| */
-  float *bmax;     /* [ceil(n / MDN_NORM_BLOCK)]: block maxima of amax */
-  size_t n_rows;
-  size_t *row;        /* [n_rows] frame index of training row */
-  float *gain;        /* [n_rows] level dither of the row, 2^u with u in [0, 1) */
-  double *y;          /* [n_rows][cout] exact output of the row, no bias */
-  double *energy;     /* [cin * taps] sum_o w^2 * var(x_i) */
+  size_t n_frames, n_train, n_hold;
+  size_t pad;         /* frames of zeros before frame 0 */
+  float *padded;      /* [cin][pad + n_frames]: deinterleaved */
+  const float **x;    /* x[i][t], valid for t >= -pad */
+  float *frame_peak;  /* [n_frames]: max_i |x[i][t]| */
+  float *block_peak;  /* [ceil(n_frames / MDN_NORM_BLOCK)]: block maxima of frame_peak */
+  size_t n_rows;      /* training rows */
+  size_t *row;        /* [n_rows]: the frame of each */
+  float *gain;        /* [n_rows]: level dither of the row, 2^u with u in [0, 1) */
+  double *row_exact;  /* [n_rows][cout]: exact output of the row, no bias */
+  double *dim_energy; /* [cin * taps]: sum_o w^2 * var(x_i) */
   guint32 *by_energy; /* dims i * taps + k, highest energy first */
-  double *y_hold;     /* [n_hold][cout] exact output with bias, the reference */
+  double *held_exact; /* [n_hold][cout]: exact output with bias, the reference */
   GRand *rng;
-} FitData;
+  Progress progress;
+  TierWork tier;
+} Fit;
 
 static void
-fit_data_clear(FitData *fd)
+tier_work_clear(TierWork *work)
 {
-  g_free(fd->xbuf);
-  g_free(fd->x);
-  g_free(fd->amax);
-  g_free(fd->bmax);
-  g_free(fd->row);
-  g_free(fd->gain);
-  g_free(fd->y);
-  g_free(fd->energy);
-  g_free(fd->by_energy);
-  g_free(fd->y_hold);
-  if (fd->rng)
-    g_rand_free(fd->rng);
+  g_free(work->is_exact);
+  g_free(work->first_codebook);
+  g_free(work->sigma);
+  g_free(work->residual);
+  g_free(work->codes);
+  g_free(work->centroid);
+  g_free(work->centroid_count);
+  g_free(work->prior);
+  g_free(work->table);
+  g_free(work->offset);
+  memset(work, 0, sizeof *work);
+}
+
+static void
+fit_clear(Fit *fit)
+{
+  tier_work_clear(&fit->tier);
+  g_free(fit->padded);
+  g_free(fit->x);
+  g_free(fit->frame_peak);
+  g_free(fit->block_peak);
+  g_free(fit->row);
+  g_free(fit->gain);
+  g_free(fit->row_exact);
+  g_free(fit->dim_energy);
+  g_free(fit->by_energy);
+  g_free(fit->held_exact);
+  if (fit->rng)
+    g_rand_free(fit->rng);
 }
 
 /* What sigma_t is taken from (mdn-private.h): max |x| over [B - span, t]. */
 static float
-row_max(const FitData *fd, size_t t, size_t span)
+row_peak(const Fit *fit, size_t t, size_t span)
 {
   size_t block = t - t % MDN_NORM_BLOCK;
   size_t lo = block > span ? block - span : 0, hi = t + 1;
   float m = 0;
 
   while (lo < hi && lo % MDN_NORM_BLOCK) {
-    m = MAX(m, fd->amax[lo]);
+    m = MAX(m, fit->frame_peak[lo]);
     lo++;
   }
   while (lo + MDN_NORM_BLOCK <= hi) {
-    m = MAX(m, fd->bmax[lo / MDN_NORM_BLOCK]);
+    m = MAX(m, fit->block_peak[lo / MDN_NORM_BLOCK]);
     lo += MDN_NORM_BLOCK;
   }
   while (lo < hi) {
-    m = MAX(m, fd->amax[lo]);
+    m = MAX(m, fit->frame_peak[lo]);
     lo++;
   }
   return m;
@@ -166,21 +216,50 @@ row_max(const FitData *fd, size_t t, size_t span)
 
 /* Exact conv at frame t without bias, in double. */
 static void
-exact_at(const FitData *fd, size_t t, double *out)
+exact_at(const Fit *fit, size_t t, double *out)
 {
-  const MdnKernel *k = fd->k;
+  const MdnKernel *k = fit->kernel;
   int o, i, tap;
 
   for (o = 0; o < k->cout; o++) {
     double acc = 0;
     for (i = 0; i < k->cin; i++) {
       const float *w = k->weights + ((size_t)o * k->cin + i) * k->taps;
-      const float *xt = fd->x[i] + t;
+      const float *xt = fit->x[i] + t;
       for (tap = 0; tap < k->taps; tap++)
         acc += (double)w[tap] * xt[-(ptrdiff_t)tap * k->dilation];
     }
     out[o] = acc;
   }
+}
+
+/* ---- preparing the audio and the rows ------------------------------------ */
+
+/* The audio deinterleaved behind `pad` frames of zeros, and its peaks. */
+static void
+pad_audio(Fit *fit)
+{
+  const int cin = fit->kernel->cin;
+  const size_t n = fit->n_frames, n_blocks = (n + MDN_NORM_BLOCK - 1) / MDN_NORM_BLOCK;
+  size_t t;
+  int i;
+
+  fit->padded = g_new0(float, (size_t)cin *(fit->pad + n));
+  fit->x = g_new(const float *, cin);
+  fit->frame_peak = g_new0(float, n);
+  fit->block_peak = g_new0(float, n_blocks);
+  for (i = 0; i < cin; i++) {
+    float *xi = fit->padded + (size_t)i * (fit->pad + n) + fit->pad;
+    fit->x[i] = xi;
+    for (t = 0; t < n; t++) {
+      float v = fit->audio[t * cin + i];
+      xi[t] = v;
+      fit->frame_peak[t] = MAX(fit->frame_peak[t], fabsf(v));
+    }
+  }
+  for (t = 0; t < n; t++)
+    fit->block_peak[t / MDN_NORM_BLOCK]
+        = MAX(fit->block_peak[t / MDN_NORM_BLOCK], fit->frame_peak[t]);
 }
 
 static int
@@ -193,112 +272,220 @@ cmp_energy(const void *a, const void *b, gpointer data)
   return (x > y) - (x < y);
 }
 
-static gboolean
-fit_data_init(FitData *fd, const MdnKernel *k, const float *audio, size_t n,
-              const MdnFitOptions *opt, size_t max_span, size_t max_codebooks, Progress *pg)
+/* The energy each input dim (channel, tap) brings to the output, from the
+ * weights and the training audio's variance, and the dims by energy. */
+static void
+rank_dims(Fit *fit)
 {
-  const int cin = k->cin, cout = k->cout;
-  const size_t dims = (size_t)cin * k->taps;
-  size_t t, j, n_blocks;
-  double *mean = g_new0(double, cin), *var = g_new0(double, cin);
-  guint32 seed[2] = { (guint32)opt->seed, (guint32)(opt->seed >> 32) };
+  const MdnKernel *k = fit->kernel;
+  const size_t dims = (size_t)k->cin * k->taps;
+  double *mean = g_new0(double, k->cin), *var = g_new0(double, k->cin);
+  size_t t, j;
   int i, o, tap;
 
-  fd->k = k;
-  fd->audio = audio;
-  fd->n = n;
-  fd->n_hold = (size_t)llround(opt->holdout_fraction * n);
-  fd->n_train = n - fd->n_hold;
-  fd->rng = g_rand_new_with_seed_array(seed, 2);
-  fd->pad = MAX(max_span, (size_t)(k->taps - 1) * k->dilation) + MDN_NORM_BLOCK;
-  fd->xbuf = g_new0(float, (size_t)cin *(fd->pad + n));
-  fd->x = g_new(const float *, cin);
-  fd->amax = g_new0(float, n);
-  n_blocks = (n + MDN_NORM_BLOCK - 1) / MDN_NORM_BLOCK;
-  fd->bmax = g_new0(float, n_blocks);
-  for (i = 0; i < cin; i++) {
-    float *xi = fd->xbuf + (size_t)i * (fd->pad + n) + fd->pad;
-    fd->x[i] = xi;
-    for (t = 0; t < n; t++) {
-      float v = audio[t * cin + i];
-      xi[t] = v;
-      fd->amax[t] = MAX(fd->amax[t], fabsf(v));
-    }
+  for (i = 0; i < k->cin; i++) {
+    for (t = 0; t < fit->n_train; t++)
+      mean[i] += fit->x[i][t];
+    mean[i] /= fit->n_train;
+    for (t = 0; t < fit->n_train; t++)
+      var[i] += (fit->x[i][t] - mean[i]) * (fit->x[i][t] - mean[i]);
+    var[i] /= fit->n_train;
   }
-  for (t = 0; t < n; t++)
-    fd->bmax[t / MDN_NORM_BLOCK] = MAX(fd->bmax[t / MDN_NORM_BLOCK], fd->amax[t]);
-
-  /* Input variance on the training part, for the energy of each dim. */
-  for (i = 0; i < cin; i++) {
-    for (t = 0; t < fd->n_train; t++)
-      mean[i] += fd->x[i][t];
-    mean[i] /= fd->n_train;
-    for (t = 0; t < fd->n_train; t++)
-      var[i] += (fd->x[i][t] - mean[i]) * (fd->x[i][t] - mean[i]);
-    var[i] /= fd->n_train;
-  }
-  fd->energy = g_new0(double, dims);
-  fd->by_energy = g_new(guint32, dims);
-  for (o = 0; o < cout; o++)
-    for (i = 0; i < cin; i++)
+  fit->dim_energy = g_new0(double, dims);
+  fit->by_energy = g_new(guint32, dims);
+  for (o = 0; o < k->cout; o++)
+    for (i = 0; i < k->cin; i++)
       for (tap = 0; tap < k->taps; tap++) {
         double w = mdn_kernel_weight(k, o, i, tap);
-        fd->energy[(size_t)i * k->taps + tap] += w * w * var[i];
+        fit->dim_energy[(size_t)i * k->taps + tap] += w * w * var[i];
       }
   for (j = 0; j < dims; j++)
-    fd->by_energy[j] = (guint32)j;
-  g_qsort_with_data(fd->by_energy, (gint)dims, sizeof(guint32), cmp_energy, fd->energy);
+    fit->by_energy[j] = (guint32)j;
+  g_qsort_with_data(fit->by_energy, (gint)dims, sizeof(guint32), cmp_energy, fit->dim_energy);
   g_free(mean);
   g_free(var);
+}
 
-  /* Training rows: stratified random subsample (sorted, distinct), skipping
-   * digital silence, which carries no information for the tables. */
-  {
-    size_t cap = opt->max_train_rows ? opt->max_train_rows : FIT_DEFAULT_ROWS;
-    /* The codes of a tier take rows x codebooks bytes: bounded. */
-    cap = MIN(cap, FIT_MAX_CODES / MAX(max_codebooks, 1));
-    size_t want = MIN(cap, fd->n_train), r;
-    fd->row = g_new(size_t, want ? want : 1);
-    fd->n_rows = 0;
-    for (r = 0; r < want; r++) {
-      size_t lo = (size_t)((double)r * fd->n_train / want);
-      size_t hi = (size_t)((double)(r + 1) * fd->n_train / want);
-      size_t tr
-          = lo
-            + (hi > lo + 1 ? (size_t)g_rand_int_range(fd->rng, 0, (gint32)MIN(hi - lo, G_MAXINT32))
-                           : 0);
-      if (row_max(fd, tr, max_span) > 0x1p-100f)
-        fd->row[fd->n_rows++] = tr;
-    }
+/* Training rows: a stratified random subsample (sorted, distinct) skipping
+ * digital silence, which carries no information for the tables; each with
+ * its level dither. */
+static void
+choose_rows(Fit *fit, size_t max_span, size_t max_codebooks)
+{
+  size_t cap = fit->options->max_train_rows ? fit->options->max_train_rows : FIT_DEFAULT_ROWS;
+  size_t want, r, j;
+
+  /* The codes of a tier take rows x codebooks bytes: bounded. */
+  cap = MIN(cap, FIT_MAX_CODES / MAX(max_codebooks, 1));
+  want = MIN(cap, fit->n_train);
+  fit->row = g_new(size_t, want ? want : 1);
+  fit->n_rows = 0;
+  for (r = 0; r < want; r++) {
+    size_t lo = (size_t)((double)r * fit->n_train / want);
+    size_t hi = (size_t)((double)(r + 1) * fit->n_train / want);
+    size_t t
+        = lo
+          + (hi > lo + 1 ? (size_t)g_rand_int_range(fit->rng, 0, (gint32)MIN(hi - lo, G_MAXINT32))
+                         : 0);
+    if (row_peak(fit, t, max_span) > 0x1p-100f)
+      fit->row[fit->n_rows++] = t;
   }
 
-  /* Level dither: row j is learned as if the audio were g_j times louder.
-   * Since sigma is a power of two, the normalised windows of one signal
-   * take different values at levels that differ by a fraction of an octave;
-   * training over the whole octave makes the tier as good at -40 dBFS as
-   * at -6 dBFS (without it the SNR moved by > 1 dB between those levels). */
-  fd->gain = g_new(float, fd->n_rows ? fd->n_rows : 1);
-  for (j = 0; j < fd->n_rows; j++)
-    fd->gain[j] = (float)exp2(g_rand_double(fd->rng));
+  /* Level dither: row j is learned as if the audio were gain_j times
+   * louder. Since sigma is a power of two, the normalised windows of one
+   * signal take different values at levels that differ by a fraction of an
+   * octave; training over the whole octave makes the tier as good at -40
+   * dBFS as at -6 dBFS (without it the SNR moved by > 1 dB between those
+   * levels). */
+  fit->gain = g_new(float, fit->n_rows ? fit->n_rows : 1);
+  for (j = 0; j < fit->n_rows; j++)
+    fit->gain[j] = (float)exp2(g_rand_double(fit->rng));
+}
 
-  fd->y = g_new(double, fd->n_rows *cout);
-  for (j = 0; j < fd->n_rows; j++) {
-    exact_at(fd, fd->row[j], fd->y + j * cout);
-    if (!progress_tick(0.5 * j / fd->n_rows, pg))
+/* The exact outputs: of the training rows (no bias) and of the held-out
+ * audio (with bias, the reference of the SNR). FALSE when cancelled. */
+static gboolean
+exact_targets(Fit *fit)
+{
+  const MdnKernel *k = fit->kernel;
+  const int cout = k->cout;
+  size_t j;
+  int o;
+
+  fit->row_exact = g_new(double, fit->n_rows *cout);
+  for (j = 0; j < fit->n_rows; j++) {
+    exact_at(fit, fit->row[j], fit->row_exact + j * cout);
+    if (!progress_tick(0.5 * j / fit->n_rows, &fit->progress))
       return FALSE;
   }
-  fd->y_hold = g_new(double, fd->n_hold *cout);
-  for (j = 0; j < fd->n_hold; j++) {
-    exact_at(fd, fd->n_train + j, fd->y_hold + j * cout);
+  fit->held_exact = g_new(double, fit->n_hold *cout);
+  for (j = 0; j < fit->n_hold; j++) {
+    exact_at(fit, fit->n_train + j, fit->held_exact + j * cout);
     for (o = 0; o < cout; o++)
-      fd->y_hold[j * cout + o] += k->bias[o];
-    if (!progress_tick(0.5 + 0.5 * j / fd->n_hold, pg))
+      fit->held_exact[j * cout + o] += k->bias[o];
+    if (!progress_tick(0.5 + 0.5 * j / fit->n_hold, &fit->progress))
       return FALSE;
   }
   return TRUE;
 }
 
-/* ---- one tier -------------------------------------------------------- */
+/* Everything the tiers share. FALSE when cancelled. */
+static gboolean
+fit_prepare(Fit *fit, size_t max_span, size_t max_codebooks)
+{
+  const MdnKernel *k = fit->kernel;
+  const guint64 seed = fit->options->seed;
+  guint32 seed_words[2] = { (guint32)seed, (guint32)(seed >> 32) };
+
+  fit->n_hold = (size_t)llround(fit->options->holdout_fraction * fit->n_frames);
+  fit->n_train = fit->n_frames - fit->n_hold;
+  fit->rng = g_rand_new_with_seed_array(seed_words, 2);
+  fit->pad = MAX(max_span, (size_t)(k->taps - 1) * k->dilation) + MDN_NORM_BLOCK;
+  pad_audio(fit);
+  rank_dims(fit);
+  choose_rows(fit, max_span, max_codebooks);
+  return exact_targets(fit);
+}
+
+/* ---- one tier: codebooks and targets ----------------------------------- */
+
+/* Group g of channel i has a tap the tables must approximate (one not
+ * computed exactly): it is a codebook. */
+static gboolean
+group_is_codebook(const Fit *fit, const TierWork *work, int i, int g)
+{
+  const int taps = fit->kernel->taps, s = work->s;
+  gboolean any = FALSE;
+  int j;
+
+  for (j = 0; j < s && g * s + j < taps; j++)
+    any |= !work->is_exact[(size_t)i * taps + g * s + j];
+  return any;
+}
+
+/* The spec's shape, its exact dims (highest energy first) and how many
+ * codebooks (groups not made only of exact taps) remain. */
+static int
+choose_exact_dims(Fit *fit, const MdnTierSpec *spec)
+{
+  const MdnKernel *k = fit->kernel;
+  TierWork *work = &fit->tier;
+  const size_t dims = (size_t)k->cin * k->taps;
+  const int n_exact = (int)MIN((size_t)MAX(spec->exact_taps, 0), dims);
+  int e, i, g;
+
+  work->s = spec->taps_per_codebook;
+  work->depth = spec->depth;
+  work->buckets = 1 << spec->depth;
+  work->groups = (k->taps + work->s - 1) / work->s;
+  work->span = ((size_t)work->groups * work->s - 1) * k->dilation;
+  work->is_exact = g_new0(guint8, dims);
+  for (e = 0; e < n_exact; e++)
+    work->is_exact[fit->by_energy[e]] = 1;
+  work->n_codebooks = 0;
+  for (i = 0; i < k->cin; i++)
+    for (g = 0; g < work->groups; g++)
+      work->n_codebooks += group_is_codebook(fit, work, i, g);
+  return n_exact;
+}
+
+/* The tier's exact dims with their weights, and its codebooks by channel. */
+static void
+set_exact_and_codebooks(Fit *fit, MdnTier *tier)
+{
+  const MdnKernel *k = fit->kernel;
+  TierWork *work = &fit->tier;
+  int e, o, i, g, c = 0;
+
+  for (e = 0; e < tier->n_exact; e++) {
+    guint32 d = fit->by_energy[e];
+    tier->exact_chan[e] = (guint16)(d / k->taps);
+    tier->exact_tap[e] = d % k->taps;
+    for (o = 0; o < k->cout; o++)
+      tier->exact_w[(size_t)e * k->cout + o] = mdn_kernel_weight(k, o, d / k->taps, d % k->taps);
+  }
+  work->first_codebook = g_new0(int, k->cin + 1);
+  for (i = 0; i < k->cin; i++) {
+    work->first_codebook[i] = c;
+    for (g = 0; g < work->groups; g++)
+      if (group_is_codebook(fit, work, i, g)) {
+        tier->cb_chan[c] = (guint16)i;
+        tier->cb_group[c] = (guint32)g;
+        c++;
+      }
+  }
+  work->first_codebook[k->cin] = c;
+}
+
+/* Row normalisers and residual targets: the exact output less the exact
+ * taps, at the row's dithered level, over its sigma. */
+static void
+residual_targets(Fit *fit, const MdnTier *tier)
+{
+  const MdnKernel *k = fit->kernel;
+  const int cout = k->cout;
+  TierWork *work = &fit->tier;
+  size_t j;
+  int o, e;
+
+  work->sigma = g_new(float, fit->n_rows ? fit->n_rows : 1);
+  work->residual = g_new(double, fit->n_rows *cout + 1);
+  for (j = 0; j < fit->n_rows; j++) {
+    const size_t t = fit->row[j];
+    /* sigma of the row as the stream sees it at the dithered level */
+    work->sigma[j] = mdn_pow2_ceil(fit->gain[j] * row_peak(fit, t, work->span));
+    for (o = 0; o < cout; o++) {
+      double acc = fit->row_exact[j * cout + o];
+      for (e = 0; e < tier->n_exact; e++)
+        acc -= (double)tier->exact_w[(size_t)e * cout + o]
+               * fit->x[tier->exact_chan[e]]
+                       [(ptrdiff_t)t - (ptrdiff_t)tier->exact_tap[e] * k->dilation];
+      work->residual[j * cout + o] = acc * fit->gain[j] / work->sigma[j];
+    }
+  }
+}
+
+/* ---- one tier: trees ----------------------------------------------------- */
 
 /* Which cost the tree's splits minimise: the SSE of the input window (the
  * paper) or of the codebook's partial output (notes section 4). Measured on
@@ -312,368 +499,406 @@ fit_data_init(FitData *fd, const MdnKernel *k, const float *audio, size_t n,
 typedef enum { SPLIT_INPUT, SPLIT_OUTPUT } SplitRule;
 #define FIT_SPLIT_RULE SPLIT_INPUT
 
-/* Squared error of the training rows, in the output domain, for the debug log. */
-static double
-train_snr(const FitData *fd, const float *sig, const double *r, const double *pred)
+/* The output-aware rule's target of row j: the window through the weights
+ * of the group's approximated taps. */
+static void
+partial_output(const Fit *fit, int i, size_t g, const float *window, float *target)
 {
-  const int cout = fd->k->cout;
+  const MdnKernel *k = fit->kernel;
+  const TierWork *work = &fit->tier;
+  int o, j;
+
+  for (o = 0; o < k->cout; o++) {
+    double acc = 0;
+    for (j = 0; j < work->s; j++) {
+      size_t tap = g * work->s + j;
+      if (tap < (size_t)k->taps && !work->is_exact[(size_t)i * k->taps + tap])
+        acc += (double)mdn_kernel_weight(k, o, i, (int)tap) * window[j];
+    }
+    target[o] = (float)acc;
+  }
+}
+
+/* The windows channel i's tree learns from: one per row, of a codebook of
+ * the channel drawn at random, normalised (and their targets). */
+static void
+tree_windows(Fit *fit, const MdnTier *tier, int i, float *windows, float *targets)
+{
+  const TierWork *work = &fit->tier;
+  const int s = work->s, dil = fit->kernel->dilation;
+  const int first = work->first_codebook[i];
+  const int n_channel = work->first_codebook[i + 1] - first;
+  size_t j;
+  int jj;
+
+  for (j = 0; j < fit->n_rows; j++) {
+    int cb = first + (n_channel > 1 ? g_rand_int_range(fit->rng, 0, n_channel) : 0);
+    size_t g = tier->cb_group[cb];
+    const float *xt = fit->x[i] + fit->row[j] - g * s * dil;
+    float *window = windows + j * s;
+    for (jj = 0; jj < s; jj++)
+      window[jj] = (fit->gain[j] * xt[-(ptrdiff_t)jj * dil]) / work->sigma[j];
+    if (FIT_SPLIT_RULE == SPLIT_OUTPUT)
+      partial_output(fit, i, g, window, targets + j * fit->kernel->cout);
+  }
+}
+
+/* One tree per input channel, on windows of the codebooks it serves.
+ * FALSE when cancelled. */
+static gboolean
+learn_trees(Fit *fit, MdnTier *tier, double base, double width)
+{
+  const int cin = fit->kernel->cin, s = fit->tier.s, depth = fit->tier.depth;
+  const int dim = FIT_SPLIT_RULE == SPLIT_OUTPUT ? fit->kernel->cout : s;
+  float *windows = g_new(float, fit->n_rows *s + 1);
+  float *targets = FIT_SPLIT_RULE == SPLIT_OUTPUT ? g_new(float, fit->n_rows *dim + 1) : windows;
+  gboolean ok = TRUE;
+  int i;
+
+  for (i = 0; i < cin && ok; i++) {
+    double loss = 0;
+    if (fit->tier.first_codebook[i + 1] == fit->tier.first_codebook[i])
+      continue;
+    tree_windows(fit, tier, i, windows, targets);
+    progress_share(&fit->progress, base + 0.4 * width * i / cin, 0.4 * width / cin);
+    ok = mdn_tree_learn(
+        windows, fit->n_rows, s, targets, dim, depth, tier->split + (size_t)i * depth,
+        tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick, &fit->progress);
+    g_debug("tier %s channel %d: tree loss %g", tier->name, i, loss);
+  }
+  if (targets != windows)
+    g_free(targets);
+  g_free(windows);
+  return ok;
+}
+
+/* ---- one tier: codes and tables ------------------------------------------ */
+
+/* The codes of the training rows through the tier's own encoder, and the
+ * sum of the windows each bucket gets. FALSE when cancelled. */
+static gboolean
+encode_rows(Fit *fit, const MdnTier *tier)
+{
+  TierWork *work = &fit->tier;
+  const int s = work->s, buckets = work->buckets, n_cb = work->n_codebooks;
+  const int dil = fit->kernel->dilation;
+  /* Each window at its row's dithered level, packed with dilation 1: the
+   * codes are exactly what the stream computes for audio gain_j times louder. */
+  MdnTier packed = *tier;
+  float window[8];
+  size_t j;
+  int c, jj;
+
+  packed.dilation = 1;
+  work->codes = g_new(guint8, fit->n_rows * n_cb + 1);
+  work->centroid = g_new0(double, (size_t)fit->kernel->cin *buckets *s);
+  work->centroid_count = g_new0(double, (size_t)fit->kernel->cin *buckets);
+  for (j = 0; j < fit->n_rows; j++) {
+    guint8 *row_codes = work->codes + j * n_cb;
+    for (c = 0; c < n_cb; c++) {
+      const int chan = tier->cb_chan[c];
+      const float *xt = fit->x[chan] + fit->row[j] - (size_t)tier->cb_group[c] * s * dil;
+      double *sum;
+      for (jj = 0; jj < s; jj++)
+        window[s - 1 - jj] = fit->gain[j] * xt[-(ptrdiff_t)jj * dil];
+      row_codes[c] = (guint8)mdn_tier_encode_one(&packed, chan, window + s - 1, work->sigma[j]);
+      sum = work->centroid + ((size_t)chan * buckets + row_codes[c]) * s;
+      for (jj = 0; jj < s; jj++)
+        sum[jj] += window[s - 1 - jj] / work->sigma[j];
+      work->centroid_count[(size_t)chan * buckets + row_codes[c]]++;
+    }
+    if (j % 1024 == 0 && !progress_tick((double)j / fit->n_rows, &fit->progress))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The prototype tables' sum over row j's codebooks, for output o. */
+static double
+prior_sum(const Fit *fit, size_t j, int o)
+{
+  const TierWork *work = &fit->tier;
+  const int cout = fit->kernel->cout, n_cb = work->n_codebooks;
+  double acc = 0;
+  int c;
+
+  for (c = 0; c < n_cb; c++)
+    acc += work->prior[((size_t)c * work->buckets + work->codes[j * n_cb + c]) * cout + o];
+  return acc;
+}
+
+/* Prototype tables: each bucket's mean window through the codebook's
+ * weights (the classic product-quantisation table). The ridge then fits the
+ * correction to these, shrunk towards them by lambda: the residual loses
+ * them here. FALSE when cancelled. */
+static gboolean
+prototype_tables(Fit *fit, const MdnTier *tier)
+{
+  const MdnKernel *k = fit->kernel;
+  TierWork *work = &fit->tier;
+  const int s = work->s, buckets = work->buckets, cout = k->cout;
+  size_t j;
+  int c, b, o, jj;
+
+  work->prior = g_new0(double, (size_t)work->n_codebooks *buckets *cout + 1);
+  for (j = 0; j < (size_t)k->cin * buckets; j++)
+    for (jj = 0; jj < s; jj++)
+      work->centroid[j * s + jj]
+          = work->centroid_count[j] > 0 ? work->centroid[j * s + jj] / work->centroid_count[j] : 0;
+  for (c = 0; c < work->n_codebooks; c++)
+    for (b = 0; b < buckets; b++)
+      for (o = 0; o < cout; o++) {
+        const int chan = tier->cb_chan[c];
+        double acc = 0;
+        for (jj = 0; jj < s; jj++) {
+          size_t tap = (size_t)tier->cb_group[c] * s + jj;
+          if (tap < (size_t)k->taps && !work->is_exact[(size_t)chan * k->taps + tap])
+            acc += mdn_kernel_weight(k, o, chan, (int)tap)
+                   * work->centroid[((size_t)chan * buckets + b) * s + jj];
+        }
+        work->prior[((size_t)c * buckets + b) * cout + o] = acc;
+      }
+  for (j = 0; j < fit->n_rows; j++) {
+    for (o = 0; o < cout; o++)
+      work->residual[j * cout + o] -= prior_sum(fit, j, o);
+    if (j % 1024 == 0 && !progress_tick(0, &fit->progress))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Squared error of the tables' sums against the residual on rows from..to-1. */
+static double
+table_error(const Fit *fit, size_t from, size_t to)
+{
+  const TierWork *work = &fit->tier;
+  const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
+  double err = 0;
+  size_t j;
+  int o, c;
+
+  for (j = from; j < to; j++)
+    for (o = 0; o < cout; o++) {
+      double d = work->residual[j * cout + o] - work->offset[o];
+      for (c = 0; c < n_cb; c++)
+        d -= work->table[((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o];
+      err += d * d;
+    }
+  return err;
+}
+
+/* lambda: FIT_LAMBDA when the rows outnumber the unknowns by far (the prior
+ * hardly matters then); else chosen among 10, 300, 10000 by the error on
+ * the last 10% of the training rows (in time) after a fit on the rest.
+ * FALSE when cancelled. */
+static gboolean
+choose_lambda(Fit *fit, const MdnTier *tier, double base, double width)
+{
+  static const double lambdas[] = { 10.0, 300.0, 10000.0 };
+  const int n_lambdas = G_N_ELEMENTS(lambdas);
+  TierWork *work = &fit->tier;
+  const size_t n_rows = fit->n_rows, n_fit = n_rows - n_rows / 10;
+  double best = INFINITY;
+  int l;
+
+  work->lambda = FIT_LAMBDA;
+  if ((size_t)work->n_codebooks * work->buckets * FIT_ROWS_PER_UNKNOWN <= n_rows)
+    return TRUE;
+  for (l = 0; l < n_lambdas; l++) {
+    double err;
+    progress_share(&fit->progress, base + width * l / (n_lambdas + 1), width / (n_lambdas + 1));
+    if (!mdn_ridge_solve(work->codes, n_fit, work->n_codebooks, work->buckets, work->residual,
+                         fit->kernel->cout, lambdas[l], FIT_VALIDATION_TOL, FIT_VALIDATION_ITER,
+                         work->table, work->offset, &work->cg_iterations, progress_tick,
+                         &fit->progress))
+      return FALSE;
+    err = table_error(fit, n_fit, n_rows);
+    g_debug("tier %s: lambda %g validation error %g", tier->name, lambdas[l], err);
+    if (err < best) {
+      best = err;
+      work->lambda = lambdas[l];
+    }
+  }
+  progress_share(&fit->progress, base + width * n_lambdas / (n_lambdas + 1),
+                 width / (n_lambdas + 1));
+  return TRUE;
+}
+
+/* The tables in double: the ridge's correction with its lambda, plus the
+ * prototype tables. FALSE when cancelled. */
+static gboolean
+solve_tables(Fit *fit, const MdnTier *tier, double base, double width)
+{
+  TierWork *work = &fit->tier;
+  const size_t entries = (size_t)work->n_codebooks * work->buckets * fit->kernel->cout;
+  size_t j;
+
+  work->table = g_new(double, entries + 1);
+  work->offset = g_new(double, fit->kernel->cout);
+  if (!choose_lambda(fit, tier, base, width)
+      || !mdn_ridge_solve(work->codes, fit->n_rows, work->n_codebooks, work->buckets,
+                          work->residual, fit->kernel->cout, work->lambda, FIT_TOL, FIT_MAX_ITER,
+                          work->table, work->offset, &work->cg_iterations, progress_tick,
+                          &fit->progress))
+    return FALSE;
+  for (j = 0; j < entries; j++)
+    work->table[j] += work->prior[j];
+  return TRUE;
+}
+
+/* ---- one tier: quantisation ---------------------------------------------- */
+
+/* Per (codebook, output) minimum into the offset, one scale per output
+ * shared by all codebooks: the tier's tables in table_bits. */
+static void
+quantise_tables(const Fit *fit, MdnTier *tier)
+{
+  const TierWork *work = &fit->tier;
+  const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
+  const double qmax = (double)((1u << tier->spec.table_bits) - 1);
+  double *mins = g_new(double, (size_t)n_cb *cout + 1);
+  double *scale = g_new0(double, cout), *offset = g_new(double, cout);
+  int c, b, o;
+
+  memcpy(offset, work->offset, sizeof(double) * cout);
+  for (c = 0; c < n_cb; c++)
+    for (o = 0; o < cout; o++) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (b = 0; b < buckets; b++) {
+        double v = work->table[((size_t)c * buckets + b) * cout + o];
+        lo = MIN(lo, v);
+        hi = MAX(hi, v);
+      }
+      mins[(size_t)c * cout + o] = lo;
+      offset[o] += lo;
+      scale[o] = MAX(scale[o], (hi - lo) / qmax);
+    }
+  for (o = 0; o < cout; o++) {
+    if (!(scale[o] > 0))
+      scale[o] = 1;
+    tier->lut_scale[o] = (float)scale[o];
+    tier->lut_offset[o] = (float)offset[o];
+  }
+  for (c = 0; c < n_cb; c++)
+    for (b = 0; b < buckets; b++)
+      for (o = 0; o < cout; o++) {
+        size_t at = ((size_t)c * buckets + b) * cout + o;
+        double q = nearbyint((work->table[at] - mins[(size_t)c * cout + o]) / tier->lut_scale[o]);
+        q = CLAMP(q, 0, qmax);
+        if (tier->spec.table_bits <= 8)
+          ((guint8 *)tier->lut)[at] = (guint8)q;
+        else
+          ((guint16 *)tier->lut)[at] = (guint16)q;
+      }
+  g_free(mins);
+  g_free(scale);
+  g_free(offset);
+}
+
+/* SNR of the training rows, in the output domain, of predictions `pred`
+ * of the residual. */
+static double
+train_snr(const Fit *fit, const double *pred)
+{
+  const int cout = fit->kernel->cout;
   double s = 0, e = 0;
   size_t j;
   int o;
-  for (j = 0; j < fd->n_rows; j++)
+
+  for (j = 0; j < fit->n_rows; j++)
     for (o = 0; o < cout; o++) {
-      double d = (r[j * cout + o] - pred[j * cout + o]) * sig[j] / fd->gain[j];
-      s += fd->y[j * cout + o] * fd->y[j * cout + o];
+      double d = (fit->tier.residual[j * cout + o] - pred[j * cout + o]) * fit->tier.sigma[j]
+                 / fit->gain[j];
+      s += fit->row_exact[j * cout + o] * fit->row_exact[j * cout + o];
       e += d * d;
     }
   return 10 * log10(s / MAX(e, 1e-300));
 }
 
-/* Returns NULL with *skipped set, and no error, for a tier whose cost
+/* The debug log's report of the tables on the training rows: SNR in double
+ * and quantised (see the report). Restores the full residual first. */
+static void
+debug_table_report(Fit *fit, const MdnTier *tier)
+{
+  TierWork *work = &fit->tier;
+  const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
+  double *pred = g_new(double, fit->n_rows *cout + 1), snr_double, snr_quantised;
+  size_t j;
+  int o, c;
+
+  for (j = 0; j < fit->n_rows; j++)
+    for (o = 0; o < cout; o++)
+      work->residual[j * cout + o] += prior_sum(fit, j, o);
+  for (j = 0; j < fit->n_rows; j++)
+    for (o = 0; o < cout; o++) {
+      double acc = work->offset[o];
+      for (c = 0; c < n_cb; c++)
+        acc += work->table[((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o];
+      pred[j * cout + o] = acc;
+    }
+  snr_double = train_snr(fit, pred);
+  for (j = 0; j < fit->n_rows; j++)
+    for (o = 0; o < cout; o++) {
+      double acc = 0;
+      for (c = 0; c < n_cb; c++) {
+        size_t at = ((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o;
+        acc += tier->spec.table_bits <= 8 ? ((guint8 *)tier->lut)[at] : ((guint16 *)tier->lut)[at];
+      }
+      pred[j * cout + o] = tier->lut_offset[o] + (double)tier->lut_scale[o] * acc;
+    }
+  snr_quantised = train_snr(fit, pred);
+  g_debug("tier %s: %d rows, %d codebooks, lambda %g, CG %d iterations, train SNR %.2f dB double, "
+          "%.2f dB quantised (loss %.2f dB)",
+          tier->name, (int)fit->n_rows, n_cb, work->lambda, work->cg_iterations, snr_double,
+          snr_quantised, snr_double - snr_quantised);
+  g_free(pred);
+}
+
+/* ---- one tier ------------------------------------------------------------ */
+
+/* Fits one tier of the ladder (its share of the progress: base, width).
+ * Returns NULL with *skipped set, and no error, for a tier whose cost
  * reaches max_cost: it would be pruned, so it is not fitted. */
 static MdnTier *
-fit_tier(FitData *fd, const MdnTierSpec *spec, double max_cost, Progress *pg, double base,
-         double width, gboolean *skipped, GError **error)
+fit_tier(Fit *fit, const MdnTierSpec *spec, double max_cost, double base, double width,
+         gboolean *skipped, GError **error)
 {
-  const MdnKernel *k = fd->k;
-  const int cin = k->cin, cout = k->cout, taps = k->taps, dil = k->dilation;
-  const int s = spec->taps_per_codebook, depth = spec->depth, nb = 1 << depth;
-  const int groups = (taps + s - 1) / s;
-  const size_t span = ((size_t)groups * s - 1) * dil, nr = fd->n_rows;
-  const size_t dims = (size_t)cin * taps;
-  const int n_exact = (int)MIN((size_t)MAX(spec->exact_taps, 0), dims);
-  MdnTier *tier = NULL;
-  guint8 *is_exact = g_new0(guint8, dims);
-  float *sig = g_new(float, nr ? nr : 1);
-  double *res = g_new(double, nr *cout + 1);
-  guint16 *cb_chan;
-  guint32 *cb_group;
-  int *first_cb = g_new0(int, cin + 1); /* codebooks of channel i: first_cb[i] .. first_cb[i+1]-1 */
-  guint8 *codes = NULL;
-  double *lut = NULL, *offset = NULL, *pred = NULL, *cent = NULL, *cent_n = NULL, *prior = NULL;
-  int n_cb = 0, c, e, i, o, iters = 0;
-  double lambda = FIT_LAMBDA;
-  size_t j;
-  const SplitRule rule = FIT_SPLIT_RULE;
+  const MdnKernel *k = fit->kernel;
+  int n_exact;
+  MdnTier *tier;
 
-  /* Exact dims: highest energy first. Codebooks: groups not made only of
-   * exact taps. */
-  for (e = 0; e < n_exact; e++)
-    is_exact[fd->by_energy[e]] = 1;
-  for (i = 0; i < cin; i++) {
-    int g, jj;
-    for (g = 0; g < groups; g++) {
-      gboolean any = FALSE;
-      for (jj = 0; jj < s && g * s + jj < taps; jj++)
-        any |= !is_exact[(size_t)i * taps + g * s + jj];
-      n_cb += any;
-    }
-  }
+  tier_work_clear(&fit->tier);
+  n_exact = choose_exact_dims(fit, spec);
   *skipped = FALSE;
-  tier = mdn_tier_alloc(spec, cin, cout, taps, dil, n_exact, n_cb, error);
+  tier = mdn_tier_alloc(spec, k->cin, k->cout, k->taps, k->dilation, n_exact, fit->tier.n_codebooks,
+                        error);
   if (!tier)
-    goto fail;
+    return NULL;
   if (mdn_tier_cost(tier) >= max_cost) {
     g_debug("tier %s: cost %.1f, not below the exact path's %.1f: not fitted", tier->name,
             mdn_tier_cost(tier), max_cost);
     *skipped = TRUE;
     goto fail;
   }
-  for (e = 0; e < n_exact; e++) {
-    guint32 d = fd->by_energy[e];
-    tier->exact_chan[e] = (guint16)(d / taps);
-    tier->exact_tap[e] = d % taps;
-    for (o = 0; o < cout; o++)
-      tier->exact_w[(size_t)e * cout + o] = mdn_kernel_weight(k, o, d / taps, d % taps);
-  }
-  cb_chan = tier->cb_chan;
-  cb_group = tier->cb_group;
-  n_cb = 0;
-  for (i = 0; i < cin; i++) {
-    int g, jj;
-    first_cb[i] = n_cb;
-    for (g = 0; g < groups; g++) {
-      gboolean any = FALSE;
-      for (jj = 0; jj < s && g * s + jj < taps; jj++)
-        any |= !is_exact[(size_t)i * taps + g * s + jj];
-      if (any) {
-        cb_chan[n_cb] = (guint16)i;
-        cb_group[n_cb] = (guint32)g;
-        n_cb++;
-      }
-    }
-  }
-  first_cb[cin] = n_cb;
-
-  /* Row normalisers and residual targets. */
-  for (j = 0; j < nr; j++) {
-    size_t t = fd->row[j];
-    /* sigma of the row as the stream sees it at the dithered level */
-    sig[j] = mdn_pow2_ceil(fd->gain[j] * row_max(fd, t, span));
-    for (o = 0; o < cout; o++) {
-      double acc = fd->y[j * cout + o];
-      for (e = 0; e < n_exact; e++)
-        acc -= (double)tier->exact_w[(size_t)e * cout + o]
-               * fd->x[tier->exact_chan[e]][(ptrdiff_t)t - (ptrdiff_t)tier->exact_tap[e] * dil];
-      res[j * cout + o] = acc * fd->gain[j] / sig[j];
-    }
-  }
-
-  /* Trees, one per input channel, on windows of the codebooks it serves. */
-  if (!progress_stage(pg, "trees", base, 0.4 * width))
+  set_exact_and_codebooks(fit, tier);
+  residual_targets(fit, tier);
+  if (!progress_stage(&fit->progress, "trees", base, 0.4 * width)
+      || !learn_trees(fit, tier, base, width)
+      || !progress_stage(&fit->progress, "tables", base + 0.4 * width, 0.05 * width)
+      || !encode_rows(fit, tier)
+      || !progress_stage(&fit->progress, "tables", base + 0.45 * width, 0.4 * width)
+      || !prototype_tables(fit, tier) || !solve_tables(fit, tier, base + 0.45 * width, 0.4 * width))
     goto fail;
-  {
-    const int dim = rule == SPLIT_OUTPUT ? cout : s;
-    float *win = g_new(float, nr *s + 1);
-    float *tgt = rule == SPLIT_OUTPUT ? g_new(float, nr *cout + 1) : win;
-    gboolean ok = TRUE;
-    for (i = 0; i < cin && ok; i++) {
-      int n_ci = first_cb[i + 1] - first_cb[i];
-      double loss = 0;
-      if (n_ci == 0)
-        continue;
-      for (j = 0; j < nr; j++) {
-        int cb = first_cb[i] + (n_ci > 1 ? g_rand_int_range(fd->rng, 0, n_ci) : 0);
-        size_t g = cb_group[cb];
-        const float *xt = fd->x[i] + fd->row[j] - g * s * dil;
-        float *wj = win + j * s;
-        int jj;
-        for (jj = 0; jj < s; jj++)
-          wj[jj] = (fd->gain[j] * xt[-(ptrdiff_t)jj * dil]) / sig[j];
-        if (rule == SPLIT_OUTPUT) {
-          for (o = 0; o < cout; o++) {
-            double acc = 0;
-            for (jj = 0; jj < s; jj++) {
-              size_t tap = g * s + jj;
-              if (tap < (size_t)taps && !is_exact[(size_t)i * taps + tap])
-                acc += (double)mdn_kernel_weight(k, o, i, (int)tap) * wj[jj];
-            }
-            tgt[j * cout + o] = (float)acc;
-          }
-        }
-      }
-      pg->base = base + 0.4 * width * i / cin;
-      pg->width = 0.4 * width / cin;
-      ok = mdn_tree_learn(win, nr, s, tgt, dim, depth, tier->split + (size_t)i * depth,
-                          tier->thresholds + (size_t)i * (nb - 1), &loss, progress_tick, pg);
-      g_debug("tier %s channel %d: tree loss %g", tier->name, i, loss);
-    }
-    if (tgt != win)
-      g_free(tgt);
-    g_free(win);
-    if (!ok)
-      goto fail;
-  }
-
-  /* Codes of the training rows, through the tier's own encoder. */
-  if (!progress_stage(pg, "tables", base + 0.4 * width, 0.05 * width))
-    goto fail;
-  codes = g_new(guint8, nr * n_cb + 1);
-  cent = g_new0(double, (size_t)cin *nb *s);
-  cent_n = g_new0(double, (size_t)cin *nb);
-  {
-    /* Each window at its row's dithered level, packed with dilation 1: the
-     * codes are exactly what the stream computes for audio g_j times louder. */
-    MdnTier packed = *tier;
-    float win[8];
-    packed.dilation = 1;
-    for (j = 0; j < nr; j++) {
-      guint8 *cj = codes + j * n_cb;
-      for (c = 0; c < n_cb; c++) {
-        const float *xt = fd->x[cb_chan[c]] + fd->row[j] - (size_t)cb_group[c] * s * dil;
-        int jj;
-        for (jj = 0; jj < s; jj++)
-          win[s - 1 - jj] = fd->gain[j] * xt[-(ptrdiff_t)jj * dil];
-        cj[c] = (guint8)mdn_tier_encode_one(&packed, cb_chan[c], win + s - 1, sig[j]);
-        {
-          double *cs = cent + ((size_t)cb_chan[c] * nb + cj[c]) * s;
-          for (jj = 0; jj < s; jj++)
-            cs[jj] += win[s - 1 - jj] / sig[j];
-          cent_n[(size_t)cb_chan[c] * nb + cj[c]]++;
-        }
-      }
-      if (j % 1024 == 0 && !progress_tick((double)j / nr, pg))
-        goto fail;
-    }
-  }
-
-  /* Tables. */
-  if (!progress_stage(pg, "tables", base + 0.45 * width, 0.4 * width))
-    goto fail;
-  lut = g_new(double, (size_t)n_cb *nb *cout + 1);
-  offset = g_new(double, cout);
-  prior = g_new0(double, (size_t)n_cb *nb *cout + 1);
-  {
-    /* Prototype tables: each bucket's mean window through the codebook's
-     * weights (the classic product-quantisation table). The ridge then fits
-     * the correction to these, shrunk towards them by lambda. */
-    int b, jj;
-    for (j = 0; j < (size_t)cin * nb; j++)
-      for (jj = 0; jj < s; jj++)
-        cent[j * s + jj] = cent_n[j] > 0 ? cent[j * s + jj] / cent_n[j] : 0;
-    for (c = 0; c < n_cb; c++)
-      for (b = 0; b < nb; b++)
-        for (o = 0; o < cout; o++) {
-          double acc = 0;
-          for (jj = 0; jj < s; jj++) {
-            size_t tap = (size_t)cb_group[c] * s + jj;
-            if (tap < (size_t)taps && !is_exact[(size_t)cb_chan[c] * taps + tap])
-              acc += mdn_kernel_weight(k, o, cb_chan[c], (int)tap)
-                     * cent[((size_t)cb_chan[c] * nb + b) * s + jj];
-          }
-          prior[((size_t)c * nb + b) * cout + o] = acc;
-        }
-    for (j = 0; j < nr; j++) {
-      for (o = 0; o < cout; o++) {
-        double acc = 0;
-        for (c = 0; c < n_cb; c++)
-          acc += prior[((size_t)c * nb + codes[j * n_cb + c]) * cout + o];
-        res[j * cout + o] -= acc;
-      }
-      if (j % 1024 == 0 && !progress_tick(0, pg))
-        goto fail;
-    }
-  }
-  {
-    /* lambda: FIT_LAMBDA when the rows outnumber the unknowns by far (the
-     * prior hardly matters then); else chosen among 10, 300, 10000 by the error
-     * on the last 10% of the training rows (in time) after a fit on the rest. */
-    static const double lambdas[] = { 10.0, 300.0, 10000.0 };
-    const int n_lambdas = G_N_ELEMENTS(lambdas);
-    const gboolean choose = (size_t)n_cb * nb * FIT_ROWS_PER_UNKNOWN > nr;
-    const size_t n_fit = nr - nr / 10;
-    const double tables_base = base + 0.45 * width, tables_width = 0.4 * width;
-    double best = INFINITY;
-    int l;
-    if (choose) {
-      for (l = 0; l < n_lambdas; l++) {
-        double err = 0;
-        pg->base = tables_base + tables_width * l / (n_lambdas + 1);
-        pg->width = tables_width / (n_lambdas + 1);
-        if (!mdn_ridge_solve(codes, n_fit, n_cb, nb, res, cout, lambdas[l], FIT_VALIDATION_TOL,
-                             FIT_VALIDATION_ITER, lut, offset, &iters, progress_tick, pg))
-          goto fail;
-        for (j = n_fit; j < nr; j++)
-          for (o = 0; o < cout; o++) {
-            double d = res[j * cout + o] - offset[o];
-            for (c = 0; c < n_cb; c++)
-              d -= lut[((size_t)c * nb + codes[j * n_cb + c]) * cout + o];
-            err += d * d;
-          }
-        g_debug("tier %s: lambda %g validation error %g", tier->name, lambdas[l], err);
-        if (err < best) {
-          best = err;
-          lambda = lambdas[l];
-        }
-      }
-      pg->base = tables_base + tables_width * n_lambdas / (n_lambdas + 1);
-      pg->width = tables_width / (n_lambdas + 1);
-    }
-    if (!mdn_ridge_solve(codes, nr, n_cb, nb, res, cout, lambda, FIT_TOL, FIT_MAX_ITER, lut, offset,
-                         &iters, progress_tick, pg))
-      goto fail;
-  }
-  for (j = 0; j < (size_t)n_cb * nb * cout; j++)
-    lut[j] += prior[j];
-  if (g_getenv("G_MESSAGES_DEBUG")) {
-    /* res back to the full residual, for the debug SNR below */
-    for (j = 0; j < nr; j++)
-      for (o = 0; o < cout; o++) {
-        double acc = 0;
-        for (c = 0; c < n_cb; c++)
-          acc += prior[((size_t)c * nb + codes[j * n_cb + c]) * cout + o];
-        res[j * cout + o] += acc;
-      }
-  }
-
-  /* Quantise: per (codebook, output) minimum into the offset, one scale per
-   * output shared by all codebooks. */
-  {
-    const double qmax = (double)((1u << spec->table_bits) - 1);
-    double *mins = g_new(double, (size_t)n_cb *cout + 1);
-    double *scale = g_new0(double, cout), *off = g_new(double, cout);
-    int b;
-    memcpy(off, offset, sizeof(double) * cout);
-    for (c = 0; c < n_cb; c++)
-      for (o = 0; o < cout; o++) {
-        double mn = INFINITY, mx = -INFINITY;
-        for (b = 0; b < nb; b++) {
-          double v = lut[((size_t)c * nb + b) * cout + o];
-          mn = MIN(mn, v);
-          mx = MAX(mx, v);
-        }
-        mins[(size_t)c * cout + o] = mn;
-        off[o] += mn;
-        scale[o] = MAX(scale[o], (mx - mn) / qmax);
-      }
-    for (o = 0; o < cout; o++) {
-      if (!(scale[o] > 0))
-        scale[o] = 1;
-      tier->lut_scale[o] = (float)scale[o];
-      tier->lut_offset[o] = (float)off[o];
-    }
-    for (c = 0; c < n_cb; c++)
-      for (b = 0; b < nb; b++)
-        for (o = 0; o < cout; o++) {
-          size_t at = ((size_t)c * nb + b) * cout + o;
-          double q = nearbyint((lut[at] - mins[(size_t)c * cout + o]) / tier->lut_scale[o]);
-          q = CLAMP(q, 0, qmax);
-          if (spec->table_bits <= 8)
-            ((guint8 *)tier->lut)[at] = (guint8)q;
-          else
-            ((guint16 *)tier->lut)[at] = (guint16)q;
-        }
-
-    /* Quantisation loss on the training rows (debug log; see the report). */
-    if (g_getenv("G_MESSAGES_DEBUG")) {
-      double snr_d, snr_q;
-      pred = g_new(double, nr *cout + 1);
-      for (j = 0; j < nr; j++)
-        for (o = 0; o < cout; o++) {
-          double acc = offset[o];
-          for (c = 0; c < n_cb; c++)
-            acc += lut[((size_t)c * nb + codes[j * n_cb + c]) * cout + o];
-          pred[j * cout + o] = acc;
-        }
-      snr_d = train_snr(fd, sig, res, pred);
-      for (j = 0; j < nr; j++)
-        for (o = 0; o < cout; o++) {
-          double acc = 0;
-          for (c = 0; c < n_cb; c++) {
-            size_t at = ((size_t)c * nb + codes[j * n_cb + c]) * cout + o;
-            acc += spec->table_bits <= 8 ? ((guint8 *)tier->lut)[at] : ((guint16 *)tier->lut)[at];
-          }
-          pred[j * cout + o] = tier->lut_offset[o] + (double)tier->lut_scale[o] * acc;
-        }
-      snr_q = train_snr(fd, sig, res, pred);
-      g_debug(
-          "tier %s: %d rows, %d codebooks, lambda %g, CG %d iterations, train SNR %.2f dB double, "
-          "%.2f dB quantised (loss %.2f dB)",
-          tier->name, (int)nr, n_cb, lambda, iters, snr_d, snr_q, snr_d - snr_q);
-    }
-    g_free(mins);
-    g_free(scale);
-    g_free(off);
-  }
-
-  goto done;
+  quantise_tables(fit, tier);
+  if (g_getenv("G_MESSAGES_DEBUG"))
+    debug_table_report(fit, tier);
+  tier_work_clear(&fit->tier);
+  return tier;
 
 fail:
+  tier_work_clear(&fit->tier);
   mdn_tier_free(tier);
-  tier = NULL;
-done:
-  g_free(is_exact);
-  g_free(sig);
-  g_free(res);
-  g_free(first_cb);
-  g_free(codes);
-  g_free(lut);
-  g_free(offset);
-  g_free(pred);
-  g_free(cent);
-  g_free(cent_n);
-  g_free(prior);
-  return tier;
+  return NULL;
 }
 
 /* ---- measuring on the held-out audio ----------------------------------- */
@@ -682,9 +907,9 @@ done:
  * match the exact reference) and returns the SNR against the double
  * reference. Returns FALSE on cancel or error. */
 static gboolean
-measure_tier(FitData *fd, MdnTier *tier, Progress *pg, double *snr, GError **error)
+measure_tier(Fit *fit, MdnTier *tier, double *snr, GError **error)
 {
-  const MdnKernel *k = fd->k;
+  const MdnKernel *k = fit->kernel;
   const int cin = k->cin, cout = k->cout;
   size_t warm, h0, t, chunk = 4096;
   MdnModel *model;
@@ -703,25 +928,25 @@ measure_tier(FitData *fd, MdnTier *tier, Progress *pg, double *snr, GError **err
     return FALSE;
   }
   warm = MAX(mdn_tier_history(tier), mdn_exact_history(k)) + MDN_NORM_BLOCK;
-  h0 = fd->n_train > warm ? fd->n_train - warm : 0;
+  h0 = fit->n_train > warm ? fit->n_train - warm : 0;
   h0 -= h0 % MDN_NORM_BLOCK; /* blocks aligned with the audio's frame count */
   out = g_new(float, chunk *cout);
-  held = g_new(float, fd->n_hold *cout + 1);
-  for (t = h0; t < fd->n && ok; t += chunk) {
-    size_t n = MIN(chunk, fd->n - t), j;
-    if (!mdn_stream_process(stream, 0, fd->audio + t * cin, out, n)) {
+  held = g_new(float, fit->n_hold *cout + 1);
+  for (t = h0; t < fit->n_frames && ok; t += chunk) {
+    size_t n = MIN(chunk, fit->n_frames - t), j;
+    if (!mdn_stream_process(stream, 0, fit->audio + t * cin, out, n)) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "stream refused the tier");
       ok = FALSE;
       break;
     }
     for (j = 0; j < n; j++)
-      if (t + j >= fd->n_train)
-        memcpy(held + (t + j - fd->n_train) * cout, out + j * cout, sizeof(float) * cout);
-    if (!progress_tick((double)(t + n - h0) / (fd->n - h0), pg))
+      if (t + j >= fit->n_train)
+        memcpy(held + (t + j - fit->n_train) * cout, out + j * cout, sizeof(float) * cout);
+    if (!progress_tick((double)(t + n - h0) / (fit->n_frames - h0), &fit->progress))
       ok = FALSE;
   }
   if (ok)
-    *snr = mdn_snr_db(fd->y_hold, held, fd->n_hold * cout);
+    *snr = mdn_snr_db(fit->held_exact, held, fit->n_hold * cout);
   g_free(out);
   g_free(held);
   mdn_stream_free(stream);
@@ -731,6 +956,83 @@ measure_tier(FitData *fd, MdnTier *tier, Progress *pg, double *snr, GError **err
 }
 
 /* ---- the ladder -------------------------------------------------------- */
+
+/* What the ladder asks of the audio and of memory, from its specs. */
+typedef struct {
+  size_t max_span;      /* frames the widest tier reads back */
+  size_t min_rows;      /* training rows the deepest tree needs */
+  size_t max_codebooks; /* codebooks of the tier with most */
+} LadderNeeds;
+
+/* Every spec by the one spec rule, and its tables within FIT_MAX_UNKNOWNS. */
+static gboolean
+check_ladder(const MdnKernel *k, const MdnTierSpec *specs, int n_specs, LadderNeeds *needs,
+             GError **error)
+{
+  int s;
+
+  memset(needs, 0, sizeof *needs);
+  for (s = 0; s < n_specs; s++) {
+    const MdnTierSpec *spec = &specs[s];
+    size_t groups, unknowns;
+    if (!mdn_tier_spec_validate(spec, MDN_ERROR_INVALID_ARGUMENT, error)) {
+      g_prefix_error(error, "tier spec #%d: ", s);
+      return FALSE;
+    }
+    groups = ((size_t)k->taps + spec->taps_per_codebook - 1) / spec->taps_per_codebook;
+    needs->max_span = MAX(needs->max_span, (groups * spec->taps_per_codebook - 1) * k->dilation);
+    needs->min_rows = MAX(needs->min_rows, (size_t)FIT_MIN_ROWS_PER_BUCKET << spec->depth);
+    needs->max_codebooks = MAX(needs->max_codebooks, groups * k->cin);
+    unknowns = groups * k->cin * k->cout << spec->depth;
+    if (unknowns > FIT_MAX_UNKNOWNS) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                  "tier #%d would have %zu table entries to fit (limit %zu)", s, unknowns,
+                  FIT_MAX_UNKNOWNS);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The kernel, the audio (finite, long enough) and the holdout fraction. */
+static gboolean
+check_input(const MdnKernel *kernel, const float *audio, size_t n_frames,
+            const MdnFitOptions *options, GError **error)
+{
+  if (!kernel || !mdn_kernel_validate(kernel, error))
+    return FALSE;
+  if (!audio && n_frames > 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "no audio");
+    return FALSE;
+  }
+  if (!(options->holdout_fraction > 0 && options->holdout_fraction < 1)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "holdout fraction must be in (0, 1) (got %g)", options->holdout_fraction);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The audio: finite samples, enough of them. */
+static gboolean
+check_audio(const MdnKernel *kernel, const float *audio, size_t n_frames, GError **error)
+{
+  size_t j;
+
+  for (j = 0; j < n_frames * kernel->cin; j++)
+    if (!isfinite(audio[j])) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                  "audio sample %zu is not a finite number", j);
+      return FALSE;
+    }
+  if ((double)n_frames < FIT_MIN_SECONDS * kernel->rate) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
+                "%.2f s of audio; fitting needs at least %.1f s", n_frames / kernel->rate,
+                FIT_MIN_SECONDS);
+    return FALSE;
+  }
+  return TRUE;
+}
 
 static int
 cmp_tier_cost(const void *a, const void *b)
@@ -755,159 +1057,32 @@ set_provenance(MdnModel *model, double seconds, guint64 seed)
   g_date_time_unref(now);
 }
 
-MdnModel *
-mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnFitOptions *options,
-        GError **error)
+/* Keeps the tiers worth having in the model, cheapest first, and frees the
+ * others (tiers[] is left empty): tiers no cheaper than the exact path, and
+ * unless keep_dominated tiers another beats in cost and SNR. NULL entries
+ * (skipped tiers) are passed over. */
+static void
+keep_pareto_front(MdnModel *model, MdnTier **tiers, int n_tiers, gboolean keep_dominated)
 {
-  MdnFitOptions defaults;
-  const MdnTierSpec *specs;
-  MdnTierSpec *parsed = NULL;
-  int n_specs, s;
-  gboolean *keep = NULL;
-  FitData fd = { 0 };
-  Progress pg = { 0 };
-  MdnTier **tiers = NULL;
-  MdnModel *model = NULL;
-  size_t max_span = 0, j, min_rows = 0, max_codebooks = 0;
-  double exact_cost, max_cost;
+  const double exact_cost = mdn_model_exact_cost(model);
+  gboolean *keep;
+  int s, b, n = 0;
 
-  if (!options) {
-    mdn_fit_options_init(&defaults);
-    options = &defaults;
-  }
-  /* A zeroed holdout fraction (options not initialised) means the default. */
-  if (options->holdout_fraction == 0) {
-    if (options != &defaults) {
-      defaults = *options;
-      options = &defaults;
+  for (s = 0; s < n_tiers; s++)
+    if (tiers[s]) {
+      MdnTier *t = tiers[s];
+      tiers[s] = NULL;
+      tiers[n++] = t;
     }
-    defaults.holdout_fraction = 0.2;
-  }
-  pg.opt = options;
-  if (!kernel || !mdn_kernel_validate(kernel, error))
-    return NULL;
-  if (!audio && n_frames > 0) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "no audio");
-    return NULL;
-  }
-  if (!(options->holdout_fraction > 0 && options->holdout_fraction < 1)) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "holdout fraction must be in (0, 1) (got %g)", options->holdout_fraction);
-    return NULL;
-  }
-  if (options->specs && options->n_specs > 0) {
-    specs = options->specs;
-    n_specs = options->n_specs;
-  } else {
-    n_specs = mdn_tier_ladder_parse(mdn_default_ladder(), &parsed, error);
-    if (n_specs <= 0) {
-      if (n_specs == 0)
-        g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "empty default ladder");
-      g_free(parsed);
-      return NULL;
-    }
-    specs = parsed;
-  }
-  for (s = 0; s < n_specs; s++) {
-    const MdnTierSpec *sp = &specs[s];
-    size_t groups;
-    if (sp->taps_per_codebook < 1 || sp->taps_per_codebook > 8 || sp->depth < 1 || sp->depth > 8
-        || !mdn_table_bits_ok(sp->table_bits) || sp->exact_taps < 0) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "bad tier spec #%d", s);
-      g_free(parsed);
-      return NULL;
-    }
-    groups = ((size_t)kernel->taps + sp->taps_per_codebook - 1) / sp->taps_per_codebook;
-    max_span = MAX(max_span, (groups * sp->taps_per_codebook - 1) * kernel->dilation);
-    min_rows = MAX(min_rows, (size_t)FIT_MIN_ROWS_PER_BUCKET << sp->depth);
-    max_codebooks = MAX(max_codebooks, groups * kernel->cin);
-    if (groups * kernel->cin * kernel->cout << sp->depth > FIT_MAX_UNKNOWNS) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                  "tier #%d would have %zu table entries to fit (limit %zu)", s,
-                  groups * kernel->cin * kernel->cout << sp->depth, FIT_MAX_UNKNOWNS);
-      g_free(parsed);
-      return NULL;
-    }
-  }
-  for (j = 0; j < n_frames * kernel->cin; j++)
-    if (!isfinite(audio[j])) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                  "audio sample %zu is not a finite number", j);
-      g_free(parsed);
-      return NULL;
-    }
-  if ((double)n_frames < FIT_MIN_SECONDS * kernel->rate) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
-                "%.2f s of audio; fitting needs at least %.1f s", n_frames / kernel->rate,
-                FIT_MIN_SECONDS);
-    g_free(parsed);
-    return NULL;
-  }
-
-  progress_stage(&pg, "prepare", 0, 0.05);
-  if (!fit_data_init(&fd, kernel, audio, n_frames, options, max_span, max_codebooks, &pg))
-    goto cancelled;
-  if (fd.n_rows < min_rows || fd.n_hold < MDN_NORM_BLOCK) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
-                "%zu training rows with sound; the ladder's largest trees need %zu", fd.n_rows,
-                min_rows);
-    goto fail;
-  }
-
-  tiers = g_new0(MdnTier *, n_specs);
-  /* Tiers no cheaper than the exact path would be pruned: not even fitted
-   * (a long kernel's FFT path beats every tier; fitting them takes minutes). */
-  max_cost = options->keep_dominated ? INFINITY : mdn_exact_cost_per_frame(kernel);
-  for (s = 0; s < n_specs; s++) {
-    const double width = 0.95 / n_specs, base = 0.05 + s * width;
-    double snr = 0;
-    gboolean skipped = FALSE;
-    tiers[s] = fit_tier(&fd, &specs[s], max_cost, &pg, base, width, &skipped, error);
-    if (skipped)
-      continue;
-    if (!tiers[s]) {
-      if (pg.cancelled)
-        goto cancelled;
-      goto fail;
-    }
-    if (!progress_stage(&pg, "measure", base + 0.85 * width, 0.15 * width))
-      goto cancelled;
-    if (!measure_tier(&fd, tiers[s], &pg, &snr, error)) {
-      if (pg.cancelled)
-        goto cancelled;
-      goto fail;
-    }
-    tiers[s]->snr_db = snr;
-    tiers[s]->cost = mdn_tier_cost(tiers[s]);
-    g_debug("tier %s: held-out SNR %.2f dB, cost %.1f", tiers[s]->name, snr, tiers[s]->cost);
-  }
-
-  model = mdn_model_new(kernel, error);
-  if (!model)
-    goto fail;
-  set_provenance(model, n_frames / kernel->rate, options->seed);
-  exact_cost = mdn_model_exact_cost(model);
-  {
-    /* Skipped tiers out. */
-    int kept = 0;
-    for (s = 0; s < n_specs; s++)
-      if (tiers[s]) {
-        MdnTier *t = tiers[s];
-        tiers[s] = NULL;
-        tiers[kept++] = t;
-      }
-    n_specs = kept;
-  }
-  qsort(tiers, n_specs, sizeof *tiers, cmp_tier_cost);
-  keep = g_new0(gboolean, n_specs);
-  for (s = 0; s < n_specs; s++) {
-    int b;
+  qsort(tiers, n, sizeof *tiers, cmp_tier_cost);
+  keep = g_new0(gboolean, n + 1);
+  for (s = 0; s < n; s++) {
     keep[s] = TRUE;
-    if (options->keep_dominated)
+    if (keep_dominated)
       continue;
     /* Dominated: another tier costs no more and is at least as accurate
      * (strictly better in one); of two equal tiers the first stays. */
-    for (b = 0; b < n_specs && keep[s]; b++) {
+    for (b = 0; b < n && keep[s]; b++) {
       const MdnTier *x = tiers[b], *y = tiers[s];
       if (b != s && x->cost <= y->cost && x->snr_db >= y->snr_db
           && (x->cost < y->cost || x->snr_db > y->snr_db || b < s))
@@ -917,30 +1092,135 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
     if (tiers[s]->cost >= exact_cost)
       keep[s] = FALSE;
   }
-  for (s = 0; s < n_specs; s++)
-    if (keep[s]) {
+  for (s = 0; s < n; s++) {
+    if (keep[s])
       mdn_model_add_tier(model, tiers[s]);
-      tiers[s] = NULL;
-    }
+    else
+      mdn_tier_free(tiers[s]);
+    tiers[s] = NULL;
+  }
   g_free(keep);
+}
+
+static gboolean
+set_cancelled(GError **error)
+{
+  g_clear_error(error);
+  g_set_error(error, MDN_ERROR, MDN_ERROR_CANCELLED, "fit cancelled");
+  return FALSE;
+}
+
+/* Prepares the fit, then fits and measures every tier of the ladder into
+ * tiers[] (NULL: not fitted, it would be pruned). FALSE with an error,
+ * MDN_ERROR_CANCELLED when cancelled. */
+static gboolean
+fit_ladder(Fit *fit, const MdnTierSpec *specs, int n_specs, const LadderNeeds *needs,
+           MdnTier **tiers, GError **error)
+{
+  /* Tiers no cheaper than the exact path would be pruned: not even fitted
+   * (a long kernel's FFT path beats every tier; fitting them takes minutes). */
+  const double max_cost
+      = fit->options->keep_dominated ? INFINITY : mdn_exact_cost_per_frame(fit->kernel);
+  int s;
+
+  progress_stage(&fit->progress, "prepare", 0, 0.05);
+  if (!fit_prepare(fit, needs->max_span, needs->max_codebooks))
+    return set_cancelled(error);
+  if (fit->n_rows < needs->min_rows || fit->n_hold < MDN_NORM_BLOCK) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
+                "%zu training rows with sound; the ladder's largest trees need %zu", fit->n_rows,
+                needs->min_rows);
+    return FALSE;
+  }
+  for (s = 0; s < n_specs; s++) {
+    const double width = 0.95 / n_specs, base = 0.05 + s * width;
+    double snr = 0;
+    gboolean skipped = FALSE;
+    tiers[s] = fit_tier(fit, &specs[s], max_cost, base, width, &skipped, error);
+    if (skipped)
+      continue;
+    if (!tiers[s] || !progress_stage(&fit->progress, "measure", base + 0.85 * width, 0.15 * width)
+        || !measure_tier(fit, tiers[s], &snr, error))
+      return fit->progress.cancelled ? set_cancelled(error) : FALSE;
+    tiers[s]->snr_db = snr;
+    tiers[s]->cost = mdn_tier_cost(tiers[s]);
+    g_debug("tier %s: held-out SNR %.2f dB, cost %.1f", tiers[s]->name, snr, tiers[s]->cost);
+  }
+  return TRUE;
+}
+
+/* The options with their defaults: mdn_fit_options_init()'s for NULL, and
+ * a zeroed holdout fraction (options not initialised) means the default. */
+static const MdnFitOptions *
+options_with_defaults(const MdnFitOptions *options, MdnFitOptions *defaults)
+{
+  if (!options) {
+    mdn_fit_options_init(defaults);
+    return defaults;
+  }
+  if (options->holdout_fraction == 0) {
+    *defaults = *options;
+    defaults->holdout_fraction = 0.2;
+    return defaults;
+  }
+  return options;
+}
+
+/* The ladder to fit: the options' or the default one (parsed into *parsed,
+ * the caller's to free). -1 with an error. */
+static int
+ladder_specs(const MdnFitOptions *options, const MdnTierSpec **specs, MdnTierSpec **parsed,
+             GError **error)
+{
+  int n;
+
+  if (options->specs && options->n_specs > 0) {
+    *specs = options->specs;
+    return options->n_specs;
+  }
+  n = mdn_tier_ladder_parse(mdn_default_ladder(), parsed, error);
+  *specs = *parsed;
+  return n;
+}
+
+MdnModel *
+mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnFitOptions *options,
+        GError **error)
+{
+  MdnFitOptions defaults;
+  const MdnTierSpec *specs = NULL;
+  MdnTierSpec *parsed = NULL;
+  LadderNeeds needs;
+  Fit fit = { 0 };
+  MdnTier **tiers;
+  MdnModel *model = NULL;
+  int n_specs = 0, s;
+
+  options = options_with_defaults(options, &defaults);
+  if (!check_input(kernel, audio, n_frames, options, error)
+      || (n_specs = ladder_specs(options, &specs, &parsed, error)) < 0
+      || !check_ladder(kernel, specs, n_specs, &needs, error)
+      || !check_audio(kernel, audio, n_frames, error)) {
+    g_free(parsed);
+    return NULL;
+  }
+  fit.kernel = kernel;
+  fit.options = options;
+  fit.audio = audio;
+  fit.n_frames = n_frames;
+  fit.progress.options = options;
+  tiers = g_new0(MdnTier *, n_specs);
+  if (fit_ladder(&fit, specs, n_specs, &needs, tiers, error)
+      && (model = mdn_model_new(kernel, error))) {
+    set_provenance(model, n_frames / kernel->rate, options->seed);
+    keep_pareto_front(model, tiers, n_specs, options->keep_dominated);
+    if (options->progress)
+      options->progress("done", 1.0, options->progress_data);
+  }
   for (s = 0; s < n_specs; s++)
     mdn_tier_free(tiers[s]);
   g_free(tiers);
-  if (options->progress)
-    options->progress("done", 1.0, options->progress_data);
-  fit_data_clear(&fd);
+  fit_clear(&fit);
   g_free(parsed);
   return model;
-
-cancelled:
-  g_clear_error(error);
-  g_set_error(error, MDN_ERROR, MDN_ERROR_CANCELLED, "fit cancelled");
-fail:
-  if (tiers)
-    for (s = 0; s < n_specs; s++)
-      mdn_tier_free(tiers[s]);
-  g_free(tiers);
-  fit_data_clear(&fd);
-  g_free(parsed);
-  return NULL;
 }

@@ -79,6 +79,178 @@ apply(const Problem *pr, const double *p, double *q)
   return TRUE;
 }
 
+/* Conjugate gradient on all outputs at once: column o of each [unknowns][cout]
+ * array is output o's own problem, stopped on its own when it converges. */
+typedef struct {
+  size_t unknowns, len; /* len = unknowns * cout */
+  int cout;
+  double *x, *r, *z, *p, *q; /* [len]: solution, residual, preconditioned, direction, A p */
+  double *diag;              /* [unknowns]: the Jacobi preconditioner */
+  double *rz, *bnorm, *pq;   /* [cout]: r.z, ||A^T r||, p.q */
+  double *rnorm;             /* [cout]: ||r|| / ||A^T r|| */
+  guint8 *active;            /* [cout]: not converged yet */
+  int n_active;
+} Cg;
+
+static void
+cg_init(Cg *cg, size_t unknowns, int cout)
+{
+  memset(cg, 0, sizeof *cg);
+  cg->unknowns = unknowns;
+  cg->cout = cout;
+  cg->len = unknowns * cout;
+  cg->x = g_new0(double, cg->len);
+  cg->r = g_new0(double, cg->len);
+  cg->z = g_new(double, cg->len);
+  cg->p = g_new(double, cg->len);
+  cg->q = g_new(double, cg->len);
+  cg->diag = g_new0(double, unknowns);
+  cg->rz = g_new0(double, cout);
+  cg->bnorm = g_new0(double, cout);
+  cg->pq = g_new0(double, cout);
+  cg->rnorm = g_new0(double, cout);
+  cg->active = g_new0(guint8, cout);
+}
+
+static void
+cg_clear(Cg *cg)
+{
+  g_free(cg->x);
+  g_free(cg->r);
+  g_free(cg->z);
+  g_free(cg->p);
+  g_free(cg->q);
+  g_free(cg->diag);
+  g_free(cg->rz);
+  g_free(cg->bnorm);
+  g_free(cg->pq);
+  g_free(cg->rnorm);
+  g_free(cg->active);
+}
+
+/* b = A^T r (kept in cg->r: the initial residual for x = 0) and the
+ * diagonal of A^T A + lambda I' (bucket counts, the row count for the
+ * intercept). */
+static void
+cg_right_hand_side(Cg *cg, const Problem *pr, const double *target)
+{
+  const size_t icpt = cg->unknowns - 1;
+  const int cout = cg->cout;
+  size_t t, u;
+  int c, o;
+
+  for (t = 0; t < pr->n_rows; t++) {
+    const guint8 *code = pr->codes + t * pr->n_cb;
+    const double *rt = target + t * cout;
+    for (c = 0; c < pr->n_cb; c++) {
+      const size_t k = (size_t)c * pr->buckets + code[c];
+      cg->diag[k] += 1;
+      for (o = 0; o < cout; o++)
+        cg->r[k * cout + o] += rt[o];
+    }
+    for (o = 0; o < cout; o++)
+      cg->r[icpt * cout + o] += rt[o];
+  }
+  cg->diag[icpt] = pr->n_rows > 0 ? (double)pr->n_rows : 1;
+  for (u = 0; u < icpt; u++)
+    cg->diag[u] += pr->lambda;
+}
+
+/* The first direction p = z = M^-1 r, and which outputs have work to do. */
+static void
+cg_start(Cg *cg)
+{
+  const int cout = cg->cout;
+  size_t u;
+  int o;
+
+  for (o = 0; o < cout; o++) {
+    for (u = 0; u < cg->unknowns; u++)
+      cg->bnorm[o] += cg->r[u * cout + o] * cg->r[u * cout + o];
+    cg->bnorm[o] = sqrt(cg->bnorm[o]);
+    cg->active[o] = cg->bnorm[o] > 0;
+    cg->n_active += cg->active[o];
+  }
+  for (u = 0; u < cg->len; u++)
+    cg->z[u] = cg->p[u] = cg->r[u] / cg->diag[u / cout];
+  for (u = 0; u < cg->len; u++)
+    cg->rz[u % cout] += cg->r[u] * cg->z[u];
+}
+
+/* Moves x along p (q = A p given) and retires the outputs that converged;
+ * returns the worst relative residual of those still active. */
+static double
+cg_update(Cg *cg, double tol)
+{
+  const int cout = cg->cout;
+  double worst = 0;
+  size_t u;
+  int o;
+
+  memset(cg->pq, 0, sizeof(double) * cout);
+  for (u = 0; u < cg->len; u++)
+    cg->pq[u % cout] += cg->p[u] * cg->q[u];
+  memset(cg->rnorm, 0, sizeof(double) * cout);
+  for (u = 0; u < cg->len; u++) {
+    o = (int)(u % cout);
+    if (cg->active[o] && cg->pq[o] > 0) {
+      double alpha = cg->rz[o] / cg->pq[o];
+      cg->x[u] += alpha * cg->p[u];
+      cg->r[u] -= alpha * cg->q[u];
+    }
+    cg->rnorm[o] += cg->r[u] * cg->r[u];
+  }
+  for (o = 0; o < cout; o++) {
+    if (!cg->active[o])
+      continue;
+    cg->rnorm[o] = sqrt(cg->rnorm[o]) / cg->bnorm[o];
+    if (cg->rnorm[o] <= tol || !(cg->pq[o] > 0)) {
+      cg->active[o] = 0;
+      cg->n_active--;
+    } else if (cg->rnorm[o] > worst)
+      worst = cg->rnorm[o];
+  }
+  return worst;
+}
+
+/* The next direction of the active outputs: p = z + (r.z new / r.z) p. */
+static void
+cg_next_direction(Cg *cg)
+{
+  const int cout = cg->cout;
+  double *rz_new = cg->pq; /* reuse: pq is no longer needed this iteration */
+  size_t u;
+  int o;
+
+  memset(rz_new, 0, sizeof(double) * cout);
+  for (u = 0; u < cg->len; u++) {
+    cg->z[u] = cg->r[u] / cg->diag[u / cout];
+    rz_new[u % cout] += cg->r[u] * cg->z[u];
+  }
+  for (u = 0; u < cg->len; u++) {
+    o = (int)(u % cout);
+    if (cg->active[o])
+      cg->p[u] = cg->z[u] + (rz_new[o] / cg->rz[o]) * cg->p[u];
+  }
+  for (o = 0; o < cout; o++)
+    if (cg->active[o])
+      cg->rz[o] = rz_new[o];
+}
+
+/* Progress of iteration `it`: by the residual's way down to tol (log
+ * scale), else by count. *start_ratio is the first iteration's residual. */
+static double
+cg_fraction(int it, int max_iter, double worst, double tol, double *start_ratio)
+{
+  double frac = (double)it / max_iter;
+
+  if (it == 1)
+    *start_ratio = worst;
+  if (*start_ratio > tol && worst > 0 && worst < *start_ratio)
+    frac = MAX(frac, log(*start_ratio / worst) / log(*start_ratio / tol));
+  return MIN(frac, 1.0);
+}
+
 gboolean
 mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets,
                 const double *target, int cout, double lambda, double tol, int max_iter,
@@ -95,129 +267,39 @@ mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets
     .tick = tick,
     .tick_data = tick_data,
   };
-  const size_t nu = pr.unknowns, icpt = nu - 1, len = nu * cout;
-  double *x = g_new0(double, len), *r = g_new0(double, len), *z = g_new(double, len);
-  double *p = g_new(double, len), *q = g_new(double, len);
-  double *diag = g_new0(double, nu);
-  double *rz = g_new0(double, cout), *bnorm = g_new0(double, cout);
-  double *pq = g_new0(double, cout), *rnorm = g_new0(double, cout);
-  guint8 *active = g_new0(guint8, cout);
+  const size_t icpt = pr.unknowns - 1;
   double start_ratio = 1;
   gboolean ok = TRUE;
-  size_t t, u;
-  int c, o, it = 0, n_active = 0;
+  int it = 0;
+  Cg cg;
 
   pr.row_sum = g_new(double, cout);
-
-  /* b = A^T r (kept in r: the initial residual for x = 0) and the diagonal. */
-  for (t = 0; t < n_rows; t++) {
-    const guint8 *code = codes + t * n_codebooks;
-    const double *rt = target + t * cout;
-    for (c = 0; c < n_codebooks; c++) {
-      const size_t k = (size_t)c * buckets + code[c];
-      diag[k] += 1;
-      for (o = 0; o < cout; o++)
-        r[k * cout + o] += rt[o];
-    }
-    for (o = 0; o < cout; o++)
-      r[icpt * cout + o] += rt[o];
-  }
-  diag[icpt] = n_rows > 0 ? (double)n_rows : 1;
-  for (u = 0; u < icpt; u++)
-    diag[u] += lambda;
-
-  for (o = 0; o < cout; o++) {
-    for (u = 0; u < nu; u++)
-      bnorm[o] += r[u * cout + o] * r[u * cout + o];
-    bnorm[o] = sqrt(bnorm[o]);
-    active[o] = bnorm[o] > 0;
-    n_active += active[o];
-  }
-  for (u = 0; u < len; u++)
-    z[u] = p[u] = r[u] / diag[u / cout];
-  for (u = 0; u < len; u++)
-    rz[u % cout] += r[u] * z[u];
-
-  while (n_active > 0 && it < max_iter) {
-    double worst = 0;
-    if (!apply(&pr, p, q)) {
+  cg_init(&cg, pr.unknowns, cout);
+  cg_right_hand_side(&cg, &pr, target);
+  cg_start(&cg);
+  while (ok && cg.n_active > 0 && it < max_iter) {
+    double worst;
+    if (!apply(&pr, cg.p, cg.q)) {
       ok = FALSE;
       break;
     }
-    memset(pq, 0, sizeof(double) * cout);
-    for (u = 0; u < len; u++)
-      pq[u % cout] += p[u] * q[u];
-    memset(rnorm, 0, sizeof(double) * cout);
-    for (u = 0; u < len; u++) {
-      o = (int)(u % cout);
-      if (active[o] && pq[o] > 0) {
-        double alpha = rz[o] / pq[o];
-        x[u] += alpha * p[u];
-        r[u] -= alpha * q[u];
-      }
-      rnorm[o] += r[u] * r[u];
-    }
+    worst = cg_update(&cg, tol);
     it++;
-    for (o = 0; o < cout; o++) {
-      if (!active[o])
-        continue;
-      rnorm[o] = sqrt(rnorm[o]) / bnorm[o];
-      if (rnorm[o] <= tol || !(pq[o] > 0)) {
-        active[o] = 0;
-        n_active--;
-      } else if (rnorm[o] > worst)
-        worst = rnorm[o];
-    }
-    if (n_active == 0)
+    if (cg.n_active == 0)
       break;
-    {
-      double *rz_new = pq; /* reuse: pq is no longer needed this iteration */
-      memset(rz_new, 0, sizeof(double) * cout);
-      for (u = 0; u < len; u++) {
-        z[u] = r[u] / diag[u / cout];
-        rz_new[u % cout] += r[u] * z[u];
-      }
-      for (u = 0; u < len; u++) {
-        o = (int)(u % cout);
-        if (active[o])
-          p[u] = z[u] + (rz_new[o] / rz[o]) * p[u];
-      }
-      for (o = 0; o < cout; o++)
-        if (active[o])
-          rz[o] = rz_new[o];
-    }
+    cg_next_direction(&cg);
     if (tick) {
-      /* Progress by the residual's way down to tol (log scale), else by count. */
-      double frac = (double)it / max_iter;
-      if (it == 1)
-        start_ratio = worst;
-      if (start_ratio > tol && worst > 0 && worst < start_ratio)
-        frac = MAX(frac, log(start_ratio / worst) / log(start_ratio / tol));
-      pr.fraction = MIN(frac, 1.0);
-      if (!tick(pr.fraction, tick_data)) {
-        ok = FALSE;
-        break;
-      }
+      pr.fraction = cg_fraction(it, max_iter, worst, tol, &start_ratio);
+      ok = tick(pr.fraction, tick_data);
     }
   }
-
   if (ok) {
-    memcpy(lut, x, sizeof(double) * icpt * cout);
-    memcpy(offset, x + icpt * cout, sizeof(double) * cout);
+    memcpy(lut, cg.x, sizeof(double) * icpt * cout);
+    memcpy(offset, cg.x + icpt * cout, sizeof(double) * cout);
     if (iterations)
       *iterations = it;
   }
-  g_free(x);
-  g_free(r);
-  g_free(z);
-  g_free(p);
-  g_free(q);
-  g_free(diag);
-  g_free(rz);
-  g_free(bnorm);
-  g_free(pq);
-  g_free(rnorm);
-  g_free(active);
+  cg_clear(&cg);
   g_free(pr.row_sum);
   return ok;
 }

@@ -16,6 +16,24 @@ G_BEGIN_DECLS
  * Free with g_strfreev(). */
 char **mdn_test_wrap_argv(const char *const *argv);
 
+/* Bounds for code that may hang or grow without end (a loader handed a FIFO
+ * or /dev/zero): `seconds` of wall time (an alarm: SIGALRM ends the child)
+ * and, in builds without AddressSanitizer (it reserves terabytes of address
+ * space) and not under an emulator, MDN_TEST_CHILD_MAX_BYTES of address
+ * space, so that such a failure fails the test instead of hanging it or
+ * exhausting the machine. */
+#define MDN_TEST_CHILD_MAX_BYTES ((guint64)4 << 30)
+
+/* Runs argv (through the exe wrapper) within those bounds, with envp (NULL:
+ * this environment). *out and *err (may be NULL) get its output. Returns its
+ * exit status, or -1 when it did not exit (an alarm, or memory exhausted). */
+int mdn_test_spawn_bounded(const char *const *argv, char **envp, unsigned seconds, char **out,
+                           char **err);
+
+/* Runs check(data) in a forked child within those bounds: TRUE when the
+ * child exited with check's TRUE (g_assert failures abort the child). */
+gboolean mdn_test_fork_bounded(gboolean (*check)(gpointer data), gpointer data, unsigned seconds);
+
 G_END_DECLS
 
 #endif /* MDN_TEST_SPAWN_H */

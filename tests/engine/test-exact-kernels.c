@@ -1,8 +1,9 @@
 /* test-exact-kernels: the exact path's kernels (exact-kernels.h), checkasm
- * style. The scalar reference is checked against double precision; every
- * SIMD table this CPU supports (and the build has) against the scalar
- * reference, on random inputs over all the shapes exact.c can give them.
- * ISAs the CPU lacks are listed in the log and not registered.
+ * style. The tables are built for every subset of the CPU's flags
+ * (mdn-test-flags.h); each distinct kernel they hold, the plain-C reference
+ * included, is checked against double precision and, if not the reference,
+ * against the reference, on random inputs over all the shapes exact.c can
+ * give them. Levels the CPU lacks give no kernels to test here.
  *
  * Bounds: a sum of m float products, each rounded once (or fused), is within
  * (m + 1) * FLT_EPSILON / 2 * S of the exact sum, S = sum of |terms|
@@ -13,15 +14,19 @@
 #include <float.h>
 #include <string.h>
 
-#include "exact-kernels.h"
+#include "dsp.h"
+#include "mdn-test-flags.h"
 
 #define GUARD 4             /* floats checked past the end of every output */
 #define GUARD_VALUE 1234.5f /* what they hold */
 
+/* One kernel to test: its level's name and the function. */
 typedef struct {
-  MdnIsa isa;
-  const MdnExactKernels *kern;
-} IsaCase;
+  const char *name;
+  MdnExactFirFn *fir;
+} KernelCase;
+
+static MdnExactDsp ref; /* the plain-C reference (flags 0) */
 
 static float
 rand_float(GRand *rng)
@@ -48,13 +53,13 @@ fir_row_double(float acc0, const float *w, size_t w_stride, int taps, int cin, i
 }
 
 /* cin inputs of hist + offset + n samples, cout outputs of weights
- * [cout][cin][w_stride] (rows w_out_stride apart): runs `kern` on all
+ * [cout][cin][w_stride] (rows w_out_stride apart): runs `c` on all
  * outputs at once, checks each row against double precision (bound as
  * above) and that nothing past n is written; then again on pieces of random
  * row counts, all outputs or one at a time: identical (the stream's output
  * may not depend on how it is cut). */
 static void
-check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
+check_fir(const KernelCase *c, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
 {
   const size_t w_stride = taps + g_rand_int_range(rng, 0, 3); /* exact.c: direct taps < taps */
   const size_t w_out_stride = cin * w_stride + g_rand_int_range(rng, 0, 3);
@@ -86,7 +91,7 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
       acc0[o * acc_stride + t] = GUARD_VALUE;
   }
   memcpy(acc, acc0, sizeof(float) * cout * acc_stride);
-  kern->fir(acc, acc_stride, cout, n, w, w_out_stride, w_stride, taps, cin, dil, x, offset);
+  c->fir(acc, acc_stride, cout, n, w, w_out_stride, w_stride, taps, cin, dil, x, offset);
   for (o = 0; o < cout; o++) {
     const float *wo = w + o * w_out_stride, *ao = acc + o * acc_stride;
     for (t = 0; t < n; t++) {
@@ -95,8 +100,7 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
       if (!(fabs(ao[t] - ref) <= (m + 1) * FLT_EPSILON * mag))
         g_error("%s fir: n %zu taps %d dil %d cin %d cout %d: output %d row %zu %.9g, double "
                 "%.9g (bound %.3g)",
-                mdn_isa_name(kern->isa), n, taps, dil, cin, cout, o, t, ao[t], ref,
-                (m + 1) * FLT_EPSILON * mag);
+                c->name, n, taps, dil, cin, cout, o, t, ao[t], ref, (m + 1) * FLT_EPSILON * mag);
     }
     for (t = n; t < n + GUARD; t++)
       g_assert_cmpfloat(ao[t], ==, GUARD_VALUE);
@@ -108,12 +112,12 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
     size_t len = g_rand_int_range(rng, 1, 80); /* not inside MIN: evaluated twice */
     len = MIN(len, n - t);
     if (g_rand_boolean(rng))
-      kern->fir(acc + t, acc_stride, cout, len, w, w_out_stride, w_stride, taps, cin, dil, x,
-                offset + t);
+      c->fir(acc + t, acc_stride, cout, len, w, w_out_stride, w_stride, taps, cin, dil, x,
+             offset + t);
     else
       for (o = 0; o < cout; o++)
-        kern->fir(acc + o * acc_stride + t, 0, 1, len, w + o * w_out_stride, 0, w_stride, taps, cin,
-                  dil, x, offset + t);
+        c->fir(acc + o * acc_stride + t, 0, 1, len, w + o * w_out_stride, 0, w_stride, taps, cin,
+               dil, x, offset + t);
     t += len;
   }
   g_assert_true(memcmp(acc, whole, sizeof(float) * cout * acc_stride) == 0);
@@ -128,9 +132,9 @@ check_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, 
   g_free(whole);
 }
 
-/* SIMD against the scalar reference on the same data: within the bound. */
+/* A vector kernel against the reference on the same data: within the bound. */
 static void
-compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
+compare_fir(const KernelCase *c, GRand *rng, size_t n, int taps, int dil, int cin, int cout)
 {
   const size_t hist = (size_t)(taps - 1) * dil, w_out_stride = (size_t)cin * taps;
   float *w = g_new(float, cout *w_out_stride);
@@ -150,16 +154,16 @@ compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil
   }
   for (t = 0; t < cout * n; t++)
     a[t] = b[t] = rand_float(rng);
-  kern->fir(a, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
-  mdn_exact_kernels_scalar.fir(b, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
+  c->fir(a, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
+  ref.fir(b, n, cout, n, w, w_out_stride, taps, taps, cin, dil, x, 0);
   for (o = 0; o < cout; o++)
     for (t = 0; t < n; t++) {
       double mag;
       (void)fir_row_double(0, w + o * w_out_stride, taps, taps, cin, dil, x, t, &mag);
       mag += 1; /* |acc0| <= 1 */
       if (!(fabs((double)a[o * n + t] - b[o * n + t]) <= (taps * cin + 1) * FLT_EPSILON * mag))
-        g_error("%s fir vs scalar: n %zu taps %d dil %d cin %d: output %d row %zu %.9g vs %.9g",
-                mdn_isa_name(kern->isa), n, taps, dil, cin, o, t, a[o * n + t], b[o * n + t]);
+        g_error("%s fir vs c: n %zu taps %d dil %d cin %d: output %d row %zu %.9g vs %.9g", c->name,
+                n, taps, dil, cin, o, t, a[o * n + t], b[o * n + t]);
     }
   for (i = 0; i < cin; i++)
     g_free(chan[i]);
@@ -173,85 +177,181 @@ compare_fir(const MdnExactKernels *kern, GRand *rng, size_t n, int taps, int dil
 static void
 test_fir(gconstpointer data)
 {
-  const IsaCase *c = data;
-  GRand *rng = g_rand_new_with_seed(100 + c->isa);
+  const KernelCase *c = data;
+  GRand *rng = g_rand_new_with_seed(100);
   size_t n;
   int taps, dil, cin;
 
   /* every row count 0..200 and 4096, each dilation, varied taps and shapes */
   for (n = 0; n <= 200; n++)
     for (dil = 1; dil <= 3; dil++)
-      check_fir(c->kern, rng, n, 1 + (int)(n * 7 + dil * 13) % 70, dil, 1 + (int)(n + dil) % 5,
+      check_fir(c, rng, n, 1 + (int)(n * 7 + dil * 13) % 70, dil, 1 + (int)(n + dil) % 5,
                 1 + (int)(n / 3 + dil) % 5);
   for (dil = 1; dil <= 3; dil++)
-    check_fir(c->kern, rng, 4096, g_rand_int_range(rng, 1, 71), dil, g_rand_int_range(rng, 1, 6),
-              2);
+    check_fir(c, rng, 4096, g_rand_int_range(rng, 1, 71), dil, g_rand_int_range(rng, 1, 6), 2);
   /* every tap count 1..70 with each cin 1..5 */
   for (taps = 1; taps <= 70; taps++)
     for (cin = 1; cin <= 5; cin++)
-      check_fir(c->kern, rng, g_rand_int_range(rng, 0, 201), taps, g_rand_int_range(rng, 1, 4), cin,
-                1);
+      check_fir(c, rng, g_rand_int_range(rng, 0, 201), taps, g_rand_int_range(rng, 1, 4), cin, 1);
 
-  if (c->isa != MDN_ISA_SCALAR) {
+  if (c->fir != ref.fir) {
     for (n = 0; n <= 200; n++)
-      compare_fir(c->kern, rng, n, g_rand_int_range(rng, 1, 71), g_rand_int_range(rng, 1, 4),
+      compare_fir(c, rng, n, g_rand_int_range(rng, 1, 71), g_rand_int_range(rng, 1, 4),
                   g_rand_int_range(rng, 1, 6), g_rand_int_range(rng, 1, 6));
     for (taps = 1; taps <= 70; taps++)
-      compare_fir(c->kern, rng, 4096, taps, 1 + taps % 3, 1 + taps % 5, 1 + taps % 4);
+      compare_fir(c, rng, 4096, taps, 1 + taps % 3, 1 + taps % 5, 1 + taps % 4);
   }
   g_rand_free(rng);
 }
 
-/* mdn_exact_kernels_get() gives the table of the ISA asked for, or a lower
- * one; the ISA the engine uses has its table when compiled in. */
+/* Silence: zeros in, the accumulator out, exactly. */
+static void
+test_silence(gconstpointer data)
+{
+  const KernelCase *c = data;
+  const int taps = 37, dil = 2, cin = 2, cout = 3;
+  const size_t n = 300, hist = (size_t)(taps - 1) * dil;
+  GRand *rng = g_rand_new_with_seed(300);
+  float *w = g_new(float, cout *cin *taps), *zeros = g_new0(float, hist + n);
+  float *acc0 = g_new(float, cout *n), *acc = g_new(float, cout *n);
+  const float *x[2] = { zeros + hist, zeros + hist };
+  size_t t;
+
+  for (t = 0; t < (size_t)cout * cin * taps; t++)
+    w[t] = rand_float(rng);
+  for (t = 0; t < (size_t)cout * n; t++)
+    acc0[t] = acc[t] = t % 5 ? rand_float(rng) : 0.0f;
+  c->fir(acc, n, cout, n, w, (size_t)cin * taps, taps, taps, cin, dil, x, 0);
+  for (t = 0; t < (size_t)cout * n; t++)
+    g_assert_cmpfloat(acc[t], ==, acc0[t]);
+  g_free(w);
+  g_free(zeros);
+  g_free(acc0);
+  g_free(acc);
+  g_rand_free(rng);
+}
+
+/* The tables: plain C for no flags; every entry's level among the table's
+ * flags; the AVX2 fir at the AVX2 level on x86, the NEON kernels on
+ * AArch64; the engine's table is the one of the flags in use. */
 static void
 test_dispatch(void)
 {
-  int isa;
-  g_assert_true(mdn_exact_kernels_get(MDN_ISA_SCALAR) == &mdn_exact_kernels_scalar);
-  for (isa = 0; isa < MDN_N_ISAS; isa++) {
-    const MdnExactKernels *k = mdn_exact_kernels_get((MdnIsa)isa);
-    g_assert_nonnull(k->fir);
-    g_assert_cmpint(k->isa, <=, isa);
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  const int n_sets = mdn_test_flag_sets(sets);
+  const unsigned cpu = mdn_cpu_flags_detect();
+  MdnExactDsp dsp;
+  int j;
+
+  g_assert_cmpuint(ref.fir_flag, ==, 0);
+  for (j = 0; j < n_sets; j++) {
+    mdn_exact_dsp_init(&dsp, sets[j]);
+    g_assert_nonnull(dsp.fir);
+    g_assert_cmpuint(dsp.fir_flag & ~sets[j], ==, 0);
+    g_assert_true((dsp.fir == ref.fir) == (dsp.fir_flag == 0));
   }
-  g_assert_true(mdn_cpu_supports(mdn_exact_kernels_get(mdn_cpu_isa())->isa));
-#if defined(__aarch64__)
-  /* The AArch64 build has the NEON kernels, and the engine uses them
-   * unless MADDNESS_ISA says otherwise. */
-  g_assert_true(mdn_exact_kernels_get(MDN_ISA_NEON) == &mdn_exact_kernels_neon);
-  if (g_getenv("MADDNESS_ISA") == NULL)
-    g_assert_cmpint(mdn_exact_kernels_get(mdn_cpu_isa())->isa, ==, MDN_ISA_NEON);
-#else
-  g_assert_true(mdn_exact_kernels_get(MDN_ISA_NEON) == &mdn_exact_kernels_scalar);
+#if defined(__x86_64__)
+  /* SSE2 is in every x86-64 CPU; GCC and clang build every x86 kernel. */
+  g_assert_true(cpu & MDN_CPU_FLAG_SSE2);
+  mdn_exact_dsp_init(&dsp, MDN_CPU_FLAG_SSE2);
+  g_assert_true(dsp.fir == ref.fir);
+  if (cpu & MDN_CPU_FLAG_AVX2) {
+    mdn_exact_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
+    g_assert_cmpuint(dsp.fir_flag, ==, MDN_CPU_FLAG_AVX2);
+  }
+#elif defined(__aarch64__)
+  g_assert_true(cpu & MDN_CPU_FLAG_NEON);
+  mdn_exact_dsp_init(&dsp, cpu);
+  g_assert_true(dsp.fir == mdn_exact_fir_neon);
 #endif
+  mdn_exact_dsp_init(&dsp, mdn_cpu_flags());
+  g_assert_true(memcmp(&dsp, &mdn_dsp()->exact, sizeof dsp) == 0);
+  if (g_getenv("MADDNESS_ISA") == NULL)
+    g_assert_cmpuint(mdn_cpu_flags(), ==, cpu);
   g_test_message("engine ISA: %s", mdn_isa());
+}
+
+/* MADDNESS_ISA: a level the CPU has keeps its flags alone (scalar: none);
+ * an unknown or unsupported one warns and keeps all. */
+static void
+test_cpu_flags(void)
+{
+  const unsigned cpu = mdn_cpu_flags_detect();
+  int isa;
+
+  g_assert_cmpuint(mdn_cpu_flags_masked(NULL), ==, cpu);
+  g_assert_cmpuint(mdn_cpu_flags_masked(""), ==, cpu);
+  g_assert_cmpuint(mdn_cpu_flags_masked("scalar"), ==, 0);
+  g_assert_true(mdn_cpu_supports(MDN_ISA_SCALAR));
+  for (isa = 0; isa < MDN_N_ISAS; isa++) {
+    const char *name = mdn_isa_name((MdnIsa)isa);
+    if (mdn_cpu_supports((MdnIsa)isa)) {
+      g_assert_cmpuint(mdn_cpu_flags_masked(name), ==, cpu & mdn_isa_flags((MdnIsa)isa));
+      continue;
+    }
+    g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*does not support it*");
+    g_assert_cmpuint(mdn_cpu_flags_masked(name), ==, cpu);
+    g_test_assert_expected_messages();
+  }
+  g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*unknown*");
+  g_assert_cmpuint(mdn_cpu_flags_masked("avx3"), ==, cpu);
+  g_test_assert_expected_messages();
+#if defined(__x86_64__)
+  g_assert_false(mdn_cpu_supports(MDN_ISA_NEON));
+  if (cpu & MDN_CPU_FLAG_AVX512)
+    g_assert_cmpuint(mdn_cpu_flags_masked("avx2"), ==, MDN_CPU_FLAG_SSE2 | MDN_CPU_FLAG_AVX2);
+#elif defined(__aarch64__)
+  g_assert_cmpuint(mdn_cpu_flags_masked("neon"), ==, MDN_CPU_FLAG_NEON);
+#endif
+}
+
+/* Registers the tests of one kernel, unless an earlier table had it. */
+static void
+add_case(KernelCase *cases, int *n_cases, const char *name, MdnExactFirFn *fir)
+{
+  KernelCase *c;
+  char *path;
+  int j;
+  for (j = 0; j < *n_cases; j++)
+    if (cases[j].fir == fir)
+      return;
+  c = &cases[(*n_cases)++];
+  c->name = name;
+  c->fir = fir;
+  path = g_strdup_printf("/exact-kernels/fir/%s", name);
+  g_test_add_data_func(path, c, test_fir);
+  g_free(path);
 }
 
 int
 main(int argc, char **argv)
 {
-  static IsaCase cases[MDN_N_ISAS];
-  int isa;
+  static KernelCase cases[MDN_TEST_MAX_FLAG_SETS];
+  static KernelCase silence[MDN_TEST_MAX_FLAG_SETS];
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  int n_sets, n_cases = 0, n_silence = 0, j, k;
 
   g_test_init(&argc, &argv, NULL);
+  mdn_exact_dsp_init(&ref, 0);
   g_test_add_func("/exact-kernels/dispatch", test_dispatch);
-  for (isa = 0; isa < MDN_N_ISAS; isa++) {
-    const MdnExactKernels *kern = mdn_exact_kernels_get((MdnIsa)isa);
+  g_test_add_func("/exact-kernels/cpu-flags", test_cpu_flags);
+  n_sets = mdn_test_flag_sets(sets);
+  for (j = 0; j < n_sets; j++) {
+    MdnExactDsp dsp;
     char *path;
-    if (!mdn_cpu_supports((MdnIsa)isa) || kern->isa != (MdnIsa)isa) {
-      g_printerr("# %s: %s, its kernels are not tested here\n", mdn_isa_name((MdnIsa)isa),
-                 mdn_cpu_supports((MdnIsa)isa) ? "not in this build" : "not on this CPU");
+    mdn_exact_dsp_init(&dsp, sets[j]);
+    add_case(cases, &n_cases, mdn_test_flag_name(dsp.fir_flag), dsp.fir);
+    for (k = 0; k < n_silence; k++)
+      if (silence[k].fir == dsp.fir)
+        break;
+    if (k < n_silence)
       continue;
-    }
-    cases[isa].isa = (MdnIsa)isa;
-    cases[isa].kern = kern;
-    path = g_strdup_printf("/exact-kernels/%s/fir", mdn_isa_name((MdnIsa)isa));
-    g_test_add_data_func(path, &cases[isa], test_fir);
+    silence[n_silence].name = mdn_test_flag_name(dsp.fir_flag);
+    silence[n_silence].fir = dsp.fir;
+    path = g_strdup_printf("/exact-kernels/silence/%s", silence[n_silence].name);
+    g_test_add_data_func(path, &silence[n_silence++], test_silence);
     g_free(path);
   }
-#if defined(__aarch64__)
-  /* NEON (every AArch64 CPU) is registered above, not skipped. */
-  g_assert_true(cases[MDN_ISA_NEON].kern == &mdn_exact_kernels_neon);
-#endif
+  g_printerr("# %d flag sets of this CPU's, %d distinct kernels\n", n_sets, n_cases);
   return g_test_run();
 }

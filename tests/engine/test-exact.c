@@ -13,8 +13,9 @@
 #define RATE 16000.0
 #define REL_BOUND 1e-5
 
-/* Exported by exact.c for the benchmark; used here to cover the FFT path
- * at sizes and partitionings the planner would not pick. */
+/* Exported by exact.c and exact-plan.c for the benchmark; used here to
+ * cover the FFT path at sizes and partitionings the planner would not
+ * pick. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
@@ -97,7 +98,8 @@ test_short(void)
   run_taps(64, 3000);
 }
 
-/* The crossover of exact.c (ISA-dependent, a few hundred taps at most):
+/* The crossover of the planner (exact-plan.c; ISA-dependent, a few hundred
+ * taps at most):
  * the planner's choice flips somewhere in here
  * (for 1->1, dilation 1); both sides must be exact. */
 static void

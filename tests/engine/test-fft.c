@@ -1,6 +1,7 @@
-/* test-fft: the engine's real FFT (engine/kernels/fft.h), every kernel table
- * this CPU supports (scalar reference, AVX2, AVX-512, NEON), against a
- * double-precision FFT written here, against each other, and against
+/* test-fft: the engine's real FFT (engine/kernels/fft.h), checkasm style:
+ * the tables of every subset of the CPU's flags (mdn-test-flags.h), each
+ * distinct one (plain-C reference, AVX2, AVX-512, NEON) against a
+ * double-precision FFT written here, against the reference, and against
  * kissfft when the build found it.
  *
  * Bounds (x uniform in [-1, 1), N real points, eps = FLT_EPSILON):
@@ -22,7 +23,8 @@
 #include <float.h>
 #include <string.h>
 
-#include "fft.h"
+#include "dsp.h"
+#include "mdn-test-flags.h"
 
 #ifdef MDN_TEST_HAVE_KISSFFT
 #include <kiss_fftr.h>
@@ -31,8 +33,15 @@
 #define GUARD 64
 #define GUARD_VALUE 1234.5f
 
-static const MdnFftKernels *tables[MDN_N_ISAS];
+/* The distinct tables, the reference first. */
+static MdnFftDsp tables[MDN_TEST_MAX_FLAG_SETS];
 static int n_tables;
+
+static const char *
+table_name(const MdnFftDsp *dsp)
+{
+  return mdn_test_flag_name(dsp->flag);
+}
 
 /* ---- double-precision reference --------------------------------------- */
 
@@ -153,11 +162,11 @@ test_forward(void)
     for (t = 0; t < n_tables; t++) {
       for (j = n; j < n + GUARD; j++)
         spec[j] = GUARD_VALUE;
-      mdn_fft_forward(plan, tables[t], x, spec);
+      mdn_fft_forward(plan, &tables[t], x, spec);
       for (j = n; j < n + GUARD; j++)
         g_assert_cmpfloat(spec[j], ==, GUARD_VALUE);
       mdn_fft_to_natural(plan, spec, nat);
-      check_bounds(mdn_isa_name(tables[t]->isa), n, nat, ref, n + 2, 1.0);
+      check_bounds(table_name(&tables[t]), n, nat, ref, n + 2, 1.0);
       /* Against the reference table, in the plan's own layout. */
       if (t == 0) {
         memcpy(first, spec, sizeof(float) * n);
@@ -203,15 +212,15 @@ test_inverse(void)
       mdn_fft_from_natural(plan, nat, spec);
       for (j = 0; j < n + GUARD; j++)
         out[j] = GUARD_VALUE;
-      mdn_fft_inverse_full(plan, tables[t], spec, out);
+      mdn_fft_inverse_full(plan, &tables[t], spec, out);
       for (j = n; j < n + GUARD; j++)
         g_assert_cmpfloat(out[j], ==, GUARD_VALUE);
-      check_bounds(mdn_isa_name(tables[t]->isa), n, out, want, n, 1.0);
+      check_bounds(table_name(&tables[t]), n, out, want, n, 1.0);
       /* The last N/2 only, and nothing past them. */
       mdn_fft_from_natural(plan, nat, spec);
       for (j = 0; j < n + GUARD; j++)
         out[j] = GUARD_VALUE;
-      mdn_fft_inverse_half(plan, tables[t], spec, out);
+      mdn_fft_inverse_half(plan, &tables[t], spec, out);
       for (j = n / 2; j < n + GUARD; j++)
         g_assert_cmpfloat(out[j], ==, GUARD_VALUE);
       check_bounds("  last half", n, out, want + n / 2, n / 2, 1.0);
@@ -282,20 +291,20 @@ test_convolution(void)
     want = circular_double(x, h, n_spec, n);
     for (t = 0; t < n_tables; t++) {
       for (j = 0; j < n_spec; j++) {
-        mdn_fft_forward(plan, tables[t], x[j], xs[j]);
-        mdn_fft_forward(plan, tables[t], h[j], hs + j * n);
+        mdn_fft_forward(plan, &tables[t], x[j], xs[j]);
+        mdn_fft_forward(plan, &tables[t], h[j], hs + j * n);
         for (a = 0; a < n; a++)
           hs[j * n + a] *= scale;
       }
-      tables[t]->mac(y, (const float *const *)xs, hs, n, n_spec, 0, plan->rows);
-      mdn_fft_inverse_half(plan, tables[t], y, out);
+      tables[t].mac(y, (const float *const *)xs, hs, n, n_spec, 0, plan->rows);
+      mdn_fft_inverse_half(plan, &tables[t], y, out);
       {
         const double ref = rms_double(want + n / 2, n / 2);
         double rms, max;
         errors(out, want + n / 2, n / 2, &rms, &max);
         if (g_test_verbose())
-          g_printerr("  %-28s N=%-7zu conv rms err %.3g (bound %.3g)\n",
-                     mdn_isa_name(tables[t]->isa), n, rms / ref, 2 * log2((double)n) * FLT_EPSILON);
+          g_printerr("  %-28s N=%-7zu conv rms err %.3g (bound %.3g)\n", table_name(&tables[t]), n,
+                     rms / ref, 2 * log2((double)n) * FLT_EPSILON);
         g_assert_cmpfloat(rms, <=, 2 * log2((double)n) * FLT_EPSILON * ref);
       }
     }
@@ -342,7 +351,7 @@ test_mac(void)
       size_t b;
       for (b = 0; b < n + GUARD; b++)
         y[b] = GUARD_VALUE;
-      tables[t]->mac(y, (const float *const *)s, h, stride, n_spec, row0, row1);
+      tables[t].mac(y, (const float *const *)s, h, stride, n_spec, row0, row1);
       for (b = 0; b < n + GUARD; b++) {
         const size_t r = b / MDN_FFT_ROW_FLOATS, l = b % MDN_FFT_LANES;
         const gboolean is_im = (b % MDN_FFT_ROW_FLOATS) >= MDN_FFT_LANES;
@@ -397,19 +406,19 @@ test_slices(void)
   g_assert_cmpuint(plan->n_inv, >, 8);
   for (t = 0; t < n_tables; t++) {
     size_t pos = 0;
-    mdn_fft_forward(plan, tables[t], x, a);
+    mdn_fft_forward(plan, &tables[t], x, a);
     while (pos < plan->n_fwd) {
       size_t len = (size_t)g_rand_int_range(rng, 0, 5);
       len = MIN(len, plan->n_fwd - pos);
-      mdn_fft_run(plan, tables[t], plan->fwd, pos, pos + len, x, b, NULL);
+      mdn_fft_run(plan, &tables[t], plan->fwd, pos, pos + len, x, b, NULL);
       pos += len;
     }
     g_assert_cmpint(memcmp(a, b, sizeof(float) * n), ==, 0);
-    mdn_fft_inverse_half(plan, tables[t], a, oa);
+    mdn_fft_inverse_half(plan, &tables[t], a, oa);
     for (pos = 0; pos < plan->n_inv;) {
       size_t len = (size_t)g_rand_int_range(rng, 0, 5);
       len = MIN(len, plan->n_inv - pos);
-      mdn_fft_run(plan, tables[t], plan->inv, pos, pos + len, NULL, b, ob);
+      mdn_fft_run(plan, &tables[t], plan->inv, pos, pos + len, NULL, b, ob);
       pos += len;
     }
     g_assert_cmpint(memcmp(oa, ob, sizeof(float) * n / 2), ==, 0);
@@ -437,7 +446,7 @@ test_large(void)
   int t;
   x[37] = 3e38f;
   for (t = 0; t < n_tables; t++) {
-    mdn_fft_forward(plan, tables[t], x, spec);
+    mdn_fft_forward(plan, &tables[t], x, spec);
     mdn_fft_to_natural(plan, spec, nat);
     for (j = 0; j <= n / 2; j++) {
       const double mag = hypot(nat[2 * j], nat[2 * j + 1]);
@@ -507,7 +516,7 @@ test_kissfft(void)
       want[2 * j + 1] = kf[j].i;
     }
     for (t = 0; t < n_tables; t++) {
-      mdn_fft_forward(plan, tables[t], x, spec);
+      mdn_fft_forward(plan, &tables[t], x, spec);
       mdn_fft_to_natural(plan, spec, nat);
       check_bounds("against kissfft", n, nat, want, n + 2, 1.0);
     }
@@ -523,28 +532,64 @@ test_kissfft(void)
 }
 #endif
 
+/* The tables: every entry of one level, no level above the set's; the
+ * AVX2 and AVX-512 kernels at their levels on x86, NEON on AArch64; the
+ * engine's table is the one of the flags in use. */
+static void
+test_dispatch(void)
+{
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  const int n_sets = mdn_test_flag_sets(sets);
+  const unsigned cpu = mdn_cpu_flags_detect();
+  MdnFftDsp dsp, ref;
+  int j, k;
+
+  mdn_fft_dsp_init(&ref, 0);
+  g_assert_cmpuint(ref.flag, ==, 0);
+  for (j = 0; j < n_sets; j++) {
+    mdn_fft_dsp_init(&dsp, sets[j]);
+    g_assert_cmpuint(dsp.flag & ~sets[j], ==, 0);
+    for (k = 0; k < MDN_FFT_N_KINDS; k++)
+      g_assert_true((dsp.step[k] == ref.step[k]) == (dsp.flag == 0));
+    g_assert_true((dsp.mac == ref.mac) == (dsp.flag == 0));
+  }
+#if defined(__x86_64__)
+  if (cpu & MDN_CPU_FLAG_AVX2) {
+    mdn_fft_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
+    g_assert_true(dsp.flag == MDN_CPU_FLAG_AVX2 && dsp.mac == mdn_fft_mac_avx2);
+  }
+  if (cpu & MDN_CPU_FLAG_AVX512) {
+    mdn_fft_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX512));
+    g_assert_true(dsp.flag == MDN_CPU_FLAG_AVX512 && dsp.mac == mdn_fft_mac_avx512);
+  }
+#elif defined(__aarch64__)
+  g_assert_true(cpu & MDN_CPU_FLAG_NEON);
+  mdn_fft_dsp_init(&dsp, cpu);
+  g_assert_true(dsp.flag == MDN_CPU_FLAG_NEON && dsp.mac == mdn_fft_mac_neon);
+#endif
+  mdn_fft_dsp_init(&dsp, mdn_cpu_flags());
+  g_assert_true(memcmp(&dsp, &mdn_dsp()->fft, sizeof dsp) == 0);
+}
+
 int
 main(int argc, char **argv)
 {
-  int isa;
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  int n_sets, j, k;
 
   g_test_init(&argc, &argv, NULL);
-  for (isa = 0; isa < MDN_N_ISAS; isa++) {
-    const MdnFftKernels *k;
-    if (!mdn_cpu_supports((MdnIsa)isa)) {
-      g_printerr("# %s: not supported by this CPU, not run\n", mdn_isa_name((MdnIsa)isa));
-      continue;
-    }
-    k = mdn_fft_kernels_get((MdnIsa)isa);
-    if (k->isa != (MdnIsa)isa) {
-      g_printerr("# %s: no FFT kernels of its own in this build\n", mdn_isa_name((MdnIsa)isa));
-      continue;
-    }
-    tables[n_tables++] = k;
+  n_sets = mdn_test_flag_sets(sets);
+  for (j = 0; j < n_sets; j++) {
+    MdnFftDsp dsp;
+    mdn_fft_dsp_init(&dsp, sets[j]);
+    for (k = 0; k < n_tables; k++)
+      if (tables[k].flag == dsp.flag)
+        break;
+    if (k == n_tables)
+      tables[n_tables++] = dsp;
   }
-#if defined(__aarch64__)
-  g_assert_true(mdn_fft_kernels_get(MDN_ISA_NEON)->isa == MDN_ISA_NEON);
-#endif
+  g_printerr("# %d flag sets of this CPU's, %d distinct FFT tables\n", n_sets, n_tables);
+  g_test_add_func("/fft/dispatch", test_dispatch);
   g_test_add_func("/fft/plans", test_plans);
   g_test_add_func("/fft/forward", test_forward);
   g_test_add_func("/fft/inverse", test_inverse);

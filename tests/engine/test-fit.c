@@ -13,6 +13,9 @@
 
 #include "mdn-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-spawn.h"
+
+#include <sys/stat.h>
 
 #define RATE 48000.0
 #define FIT_SECONDS 12
@@ -341,6 +344,72 @@ test_too_little_audio(void)
   mdn_kernel_free(k);
 }
 
+static void
+count_progress(const char *stage, double fraction, gpointer data)
+{
+  (void)stage;
+  (void)fraction;
+  (*(int *)data)++;
+}
+
+/* Every spec of the ladder is checked by the one spec rule before any work:
+ * s = 3 (and the other out-of-range values) is refused at once, naming the
+ * spec, with no progress reported. */
+static void
+test_bad_spec(void)
+{
+  static const MdnTierSpec bad[] = {
+    { 3, 4, 0, 8 },  { 5, 4, 0, 8 }, { 4, 0, 0, 8 }, { 4, 9, 0, 8 },
+    { 4, 4, -1, 8 }, { 4, 4, 0, 4 }, { 4, 4, 0, 9 },
+  };
+  static const char *const why[] = {
+    "taps per codebook must be 1, 2, 4 or 8 (got 3)",
+    "taps per codebook must be 1, 2, 4 or 8 (got 5)",
+    "tree depth must be 1..8 (got 0)",
+    "tree depth must be 1..8 (got 9)",
+    "exact taps must be 0..268435456 (got -1)",
+    "table bits must be 5, 6, 7, 8 or 16 (got 4)",
+    "table bits must be 5, 6, 7, 8 or 16 (got 9)",
+  };
+  size_t n = (size_t)(2 * RATE), j;
+  float *a = mdn_signal_speech(n, RATE, 4);
+  MdnKernel *k = lowpass();
+
+  for (j = 0; j < G_N_ELEMENTS(bad); j++) {
+    MdnTierSpec ladder[2] = { { 8, 4, 0, 8 }, bad[j] };
+    char *want = g_strdup_printf("tier spec #1: %s", why[j]);
+    GError *error = NULL;
+    MdnFitOptions o;
+    int calls = 0;
+
+    mdn_fit_options_init(&o);
+    o.specs = ladder;
+    o.n_specs = 2;
+    o.progress = count_progress;
+    o.progress_data = &calls;
+    g_assert_null(mdn_fit(k, a, n, &o, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr(error->message, ==, want);
+    g_assert_cmpint(calls, ==, 0);
+    g_clear_error(&error);
+    g_free(want);
+  }
+  g_free(a);
+  mdn_kernel_free(k);
+}
+
+/* Options left at their defaults fit with MDN_DEFAULT_SEED, which
+ * maddness-fit uses when given no --seed (test_tool) and maddnesstrainer
+ * always: the same audio gives them the same preset. */
+static void
+test_default_seed(void)
+{
+  MdnFitOptions o;
+
+  mdn_fit_options_init(&o);
+  g_assert_cmpuint(o.seed, ==, MDN_DEFAULT_SEED);
+}
+
 /* s1d6e32 costs more than the 64 multiply-adds of the exact path: it is
  * dropped, unless keep_dominated; the kept ladder is a Pareto front. */
 static void
@@ -426,63 +495,126 @@ test_multichannel(void)
   g_free(a);
 }
 
+/* Writes mono float audio as a WAV file (the samples come back exactly). */
+static void
+write_wav(const char *path, const float *a, size_t n, int rate, int channels)
+{
+  SF_INFO info = { 0 };
+  SNDFILE *sf;
+
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  sf = sf_open(path, SFM_WRITE, &info);
+  g_assert_nonnull(sf);
+  g_assert_cmpint(sf_writef_float(sf, a, (sf_count_t)n), ==, (sf_count_t)n);
+  sf_close(sf);
+}
+
+static void
+write_taps(const char *path, const MdnKernel *k)
+{
+  GError *error = NULL;
+  FILE *f = fopen(path, "w");
+
+  g_assert_nonnull(f);
+  fprintf(f, "%d %d %d\n", k->cin, k->cout, k->taps);
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  g_assert_cmpint(fclose(f), ==, 0);
+}
+
+/* Runs maddness-fit with `args` (NULL-terminated) for at most `seconds`. */
+static int
+run_fit_tool_bounded(const char *const *args, unsigned seconds, char **out, char **err)
+{
+  const char *tool = g_getenv("MADDNESS_FIT");
+  const char *argv[16] = { tool };
+  int j;
+
+  g_assert_nonnull(tool);
+  for (j = 0; args[j]; j++) {
+    g_assert_cmpint(j + 2, <, (int)G_N_ELEMENTS(argv));
+    argv[j + 1] = args[j];
+  }
+  return mdn_test_spawn_bounded(argv, NULL, seconds, out, err);
+}
+
+/* Runs maddness-fit, which fits in seconds here: a minute is a hang. */
+static int
+run_fit_tool(const char *const *args, char **out, char **err)
+{
+  return run_fit_tool_bounded(args, 60, out, err);
+}
+
+/* A temporary directory with a.wav (3 s of speech at RATE) and k.taps (the
+ * lowpass), for the tool's tests. */
+typedef struct {
+  char *dir, *wav, *taps, *out;
+  float *audio;
+  size_t n;
+  MdnKernel *kernel;
+} ToolFiles;
+
+static void
+tool_files_init(ToolFiles *f)
+{
+  f->dir = g_dir_make_tmp("test-fit-XXXXXX", NULL);
+  f->wav = g_build_filename(f->dir, "a.wav", NULL);
+  f->taps = g_build_filename(f->dir, "k.taps", NULL);
+  f->out = g_build_filename(f->dir, "out.mdn", NULL);
+  f->n = (size_t)(3 * RATE);
+  f->audio = mdn_signal_speech(f->n, RATE, 8);
+  f->kernel = lowpass();
+  write_wav(f->wav, f->audio, f->n, (int)RATE, 1);
+  write_taps(f->taps, f->kernel);
+}
+
+static void
+tool_files_clear(ToolFiles *f)
+{
+  g_remove(f->wav);
+  g_remove(f->taps);
+  g_remove(f->out);
+  g_rmdir(f->dir);
+  g_free(f->wav);
+  g_free(f->taps);
+  g_free(f->out);
+  g_free(f->dir);
+  g_free(f->audio);
+  mdn_kernel_free(f->kernel);
+}
+
 /* maddness-fit on a WAV it is given and a taps-file kernel. */
 static void
 test_tool(void)
 {
-  const char *tool = g_getenv("MADDNESS_FIT");
-  char *dir = g_dir_make_tmp("test-fit-XXXXXX", NULL);
-  char *wav = g_build_filename(dir, "a.wav", NULL), *taps = g_build_filename(dir, "k.taps", NULL);
-  char *out = g_build_filename(dir, "out.mdn", NULL), *stdout_text = NULL, *stderr_text = NULL;
-  size_t n = (size_t)(3 * RATE);
-  float *a = mdn_signal_speech(n, RATE, 8);
-  MdnKernel *k = lowpass();
-  SF_INFO info = { 0 };
-  SNDFILE *sf;
-  FILE *f;
+  ToolFiles f;
+  char *stdout_text = NULL, *stderr_text = NULL;
   GError *error = NULL;
   MdnModel *m;
-  int status = 0;
   char **lines;
+  int t;
 
-  g_assert_nonnull(tool);
-  info.samplerate = (int)RATE;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  sf = sf_open(wav, SFM_WRITE, &info);
-  g_assert_nonnull(sf);
-  g_assert_cmpint(sf_writef_float(sf, a, (sf_count_t)n), ==, (sf_count_t)n);
-  sf_close(sf);
-  f = fopen(taps, "w");
-  g_assert_nonnull(f);
-  fprintf(f, "1 1 64\n");
-  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
-  fclose(f);
-
+  tool_files_init(&f);
   {
-    const char *argv[] = { tool,     "--kernel", taps, "--audio", wav, "--tiers", "s8d4e2,s8d4e12",
-                           "--seed", "3",        "-o", out,       NULL };
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
-                               &stderr_text, &status, &error));
+    const char *args[] = { "--kernel", f.taps, "--audio", f.wav, "--tiers", "s8d4e2,s8d4e12",
+                           "--seed",   "3",    "-o",      f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &stdout_text, &stderr_text), ==, 0);
   }
-  g_assert_no_error(error);
-  g_assert_true(g_spawn_check_wait_status(status, NULL));
-  m = mdn_model_load(out, &error);
+  m = mdn_model_load(f.out, &error);
   g_assert_no_error(error);
   g_assert_cmpint(mdn_model_n_tiers(m), ==, 2);
+  g_assert_cmpuint(mdn_model_provenance(m)->seed, ==, 3);
   lines = g_strsplit(stdout_text, "\n", -1);
   g_assert_cmpint(g_strv_length(lines), ==, 4); /* 2 tiers, fit_seconds, "" */
-  {
-    int t;
-    for (t = 0; t < 2; t++) {
-      MdnTierInfo ti;
-      char *want;
-      mdn_model_tier_info(m, t, &ti);
-      want = g_strdup_printf("tier: %s snr_db=%.1f", ti.name, ti.snr_db);
-      g_assert_cmpstr(lines[t], ==, want);
-      g_assert_cmpfloat(ti.snr_db, >=, t == 0 ? 10 : 25);
-      g_free(want);
-    }
+  for (t = 0; t < 2; t++) {
+    MdnTierInfo ti;
+    char *want;
+    mdn_model_tier_info(m, t, &ti);
+    want = g_strdup_printf("tier: %s snr_db=%.1f", ti.name, ti.snr_db);
+    g_assert_cmpstr(lines[t], ==, want);
+    g_assert_cmpfloat(ti.snr_db, >=, t == 0 ? 10 : 25);
+    g_free(want);
   }
   g_assert_true(g_regex_match_simple("^fit_seconds: [0-9]+\\.[0-9]+$", lines[2], 0, 0));
   g_strfreev(lines);
@@ -491,32 +623,129 @@ test_tool(void)
   mdn_model_free(m);
 
   /* Stereo audio for a mono kernel: a clear error, exit status 1. */
-  info.channels = 2;
-  sf = sf_open(wav, SFM_WRITE, &info);
-  g_assert_nonnull(sf);
-  g_assert_cmpint(sf_writef_float(sf, a, (sf_count_t)(n / 2)), ==, (sf_count_t)(n / 2));
-  sf_close(sf);
+  write_wav(f.wav, f.audio, f.n / 2, (int)RATE, 2);
   {
-    const char *argv[] = { tool, "--kernel", taps, "--audio", wav, "-o", out, NULL };
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
-                               &stderr_text, &status, &error));
+    const char *args[] = { "--kernel", f.taps, "--audio", f.wav, "-o", f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &stdout_text, &stderr_text), ==, 1);
   }
-  g_assert_false(g_spawn_check_wait_status(status, NULL));
   g_assert_true(g_str_has_prefix(stderr_text, "maddness-fit: "));
   g_assert_nonnull(strstr(stderr_text, "channel"));
   g_free(stdout_text);
   g_free(stderr_text);
+  tool_files_clear(&f);
+}
 
-  g_remove(wav);
-  g_remove(taps);
-  g_remove(out);
-  g_rmdir(dir);
-  g_free(wav);
-  g_free(taps);
-  g_free(out);
-  g_free(dir);
-  g_free(a);
-  mdn_kernel_free(k);
+/* Without --seed the tool fits with MDN_DEFAULT_SEED: its preset is the one
+ * mdn_fit() gives with default options (and so maddnesstrainer) on the same
+ * audio, byte for byte but for the date. */
+static void
+test_tool_default_seed(void)
+{
+  ToolFiles f;
+  char *out_text = NULL, *err_text = NULL;
+  GError *error = NULL;
+  MdnModel *tool_model, *own;
+  MdnFitOptions o;
+  MdnTierSpec *specs = NULL;
+  GBytes *tool_bytes, *own_bytes;
+
+  tool_files_init(&f);
+  {
+    const char *args[]
+        = { "--kernel", f.taps, "--audio", f.wav, "--tiers", "s8d4e2", "-o", f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 0);
+  }
+  tool_model = mdn_model_load(f.out, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(mdn_model_provenance(tool_model)->seed, ==, MDN_DEFAULT_SEED);
+
+  mdn_fit_options_init(&o);
+  o.n_specs = mdn_tier_ladder_parse("s8d4e2", &specs, &error);
+  o.specs = specs;
+  own = mdn_fit(f.kernel, f.audio, f.n, &o, &error);
+  g_assert_no_error(error);
+  g_strlcpy(own->provenance.date, "2000-01-01T00:00:00Z", sizeof own->provenance.date);
+  g_strlcpy(tool_model->provenance.date, "2000-01-01T00:00:00Z",
+            sizeof tool_model->provenance.date);
+  tool_bytes = mdn_model_serialize(tool_model, &error);
+  own_bytes = mdn_model_serialize(own, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_bytes_equal(tool_bytes, own_bytes));
+
+  g_bytes_unref(tool_bytes);
+  g_bytes_unref(own_bytes);
+  mdn_model_free(own);
+  mdn_model_free(tool_model);
+  g_free(specs);
+  g_free(out_text);
+  g_free(err_text);
+  tool_files_clear(&f);
+}
+
+/* A taps file carries no rate: audio at another rate than --rate's (48 kHz
+ * by default) gets an error that says to give --rate, which then works. */
+static void
+test_tool_rate(void)
+{
+  ToolFiles f;
+  char *out_text = NULL, *err_text = NULL, *want;
+
+  tool_files_init(&f);
+  write_wav(f.wav, f.audio, f.n, 44100, 1);
+  {
+    const char *args[] = { "--kernel", f.taps, "--audio", f.wav, "-o", f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 1);
+  }
+  want = g_strdup_printf("maddness-fit: %s is at 44100 Hz; the kernel is a taps file, which "
+                         "carries no rate: give --rate 44100 (it was read at 48000 Hz)\n",
+                         f.wav);
+  g_assert_cmpstr(err_text, ==, want);
+  g_assert_cmpstr(out_text, ==, "");
+  g_free(want);
+  g_free(out_text);
+  g_free(err_text);
+  {
+    const char *args[] = { "--kernel", f.taps, "--audio", f.wav, "--rate", "44100",
+                           "-t",       "s8d4", "-o",      f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 0);
+  }
+  g_free(out_text);
+  g_free(err_text);
+  tool_files_clear(&f);
+}
+
+/* A FIFO or /dev/zero as the kernel or the audio: refused at once with the
+ * file named once (the old tool hung on a FIFO, and read /dev/zero as text). */
+static void
+test_tool_special_files(void)
+{
+  ToolFiles f;
+  char *fifo;
+  const char *kinds[] = { "a FIFO", "a character device" };
+  int p, as_audio;
+
+  tool_files_init(&f);
+  fifo = g_build_filename(f.dir, "fifo", NULL);
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  for (as_audio = 0; as_audio < 2; as_audio++)
+    for (p = 0; p < 2; p++) {
+      const char *special = p == 0 ? fifo : "/dev/zero";
+      const char *args[] = { "--kernel", as_audio ? f.taps : special,
+                             "--audio",  as_audio ? special : f.wav,
+                             "-o",       f.out,
+                             NULL };
+      char *out_text = NULL, *err_text = NULL;
+      char *want
+          = g_strdup_printf("maddness-fit: %s: not a regular file (%s)\n", special, kinds[p]);
+      g_assert_cmpint(run_fit_tool_bounded(args, 10, &out_text, &err_text), ==, 1);
+      g_assert_cmpstr(err_text, ==, want);
+      g_free(want);
+      g_free(out_text);
+      g_free(err_text);
+    }
+  g_remove(fifo);
+  g_free(fifo);
+  tool_files_clear(&f);
 }
 
 int
@@ -531,8 +760,13 @@ main(int argc, char **argv)
   g_test_add_func("/fit/progress", test_progress);
   g_test_add_func("/fit/cancel", test_cancel);
   g_test_add_func("/fit/too-little-audio", test_too_little_audio);
+  g_test_add_func("/fit/bad-spec", test_bad_spec);
+  g_test_add_func("/fit/default-seed", test_default_seed);
   g_test_add_func("/fit/pruning", test_pruning);
   g_test_add_func("/fit/multichannel", test_multichannel);
   g_test_add_func("/fit/tool", test_tool);
+  g_test_add_func("/fit/tool-default-seed", test_tool_default_seed);
+  g_test_add_func("/fit/tool-rate", test_tool_rate);
+  g_test_add_func("/fit/tool-special-files", test_tool_special_files);
   return g_test_run();
 }

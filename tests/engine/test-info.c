@@ -5,8 +5,10 @@
 #include "mdn-private.h"
 #include "mdn-test-spawn.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 
@@ -289,6 +291,60 @@ test_info_bad(void)
   mdn_model_free(m);
 }
 
+/* maddness-info on a file it must not read (a FIFO would block it, /dev/zero
+ * never end): refused at once, the message naming the file once. Bounded:
+ * the old loader hung on both. */
+static void
+test_info_special_files(void)
+{
+  char *fifo = g_build_filename(tmp_dir, "fifo.mdn", NULL);
+  const char *paths[] = { fifo, "/dev/zero" }, *kinds[] = { "a FIFO", "a character device" };
+  int p;
+
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  for (p = 0; p < 2; p++) {
+    const char *argv[] = { info_path, paths[p], NULL };
+    char *out = NULL, *err = NULL;
+    char *want
+        = g_strdup_printf("maddness-info: %s: not a regular file (%s)\n", paths[p], kinds[p]);
+    g_assert_cmpint(mdn_test_spawn_bounded(argv, NULL, 10, &out, &err), ==, 1);
+    g_assert_cmpstr(err, ==, want);
+    g_assert_cmpstr(out, ==, "");
+    g_free(want);
+    g_free(out);
+    g_free(err);
+  }
+  g_unlink(fifo);
+  g_free(fifo);
+}
+
+/* Each message names the file once: exactly "maddness-info: FILE: reason". */
+static void
+test_info_messages(void)
+{
+  char *empty = g_build_filename(tmp_dir, "empty.mdn", NULL);
+  char *missing = g_build_filename(tmp_dir, "missing.mdn", NULL);
+  char *out, *err, *want;
+
+  g_assert_true(g_file_set_contents(empty, "", 0, NULL));
+  g_assert_cmpint(run_info(empty, NULL, &out, &err), ==, 1);
+  want = g_strdup_printf("maddness-info: %s: not a maddness preset (no \"MDNPRST\" header)\n",
+                         empty);
+  g_assert_cmpstr(err, ==, want);
+  g_free(want);
+  g_free(out);
+  g_free(err);
+  g_assert_cmpint(run_info(missing, NULL, &out, &err), ==, 1);
+  want = g_strdup_printf("maddness-info: %s: %s\n", missing, g_strerror(ENOENT));
+  g_assert_cmpstr(err, ==, want);
+  g_free(want);
+  g_free(out);
+  g_free(err);
+  g_unlink(empty);
+  g_free(empty);
+  g_free(missing);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,6 +362,8 @@ main(int argc, char **argv)
   g_test_add_func("/info/taps", test_info_taps);
   g_test_add_func("/info/bad", test_info_bad);
   g_test_add_func("/info/name", test_info_name);
+  g_test_add_func("/info/special-files", test_info_special_files);
+  g_test_add_func("/info/messages", test_info_messages);
   ret = g_test_run();
   g_rmdir(tmp_dir);
   g_free(tmp_dir);

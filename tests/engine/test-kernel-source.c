@@ -1,10 +1,13 @@
 /* test-kernel-source.c: kernels from WAV impulse responses and taps files.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "maddness.h"
+#include "mdn-private.h" /* the WAV and taps loaders */
+#include "mdn-test-spawn.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sndfile.h>
 #include <glib/gstdio.h>
 
@@ -230,8 +233,9 @@ test_taps_bad(void)
     { "1 1 2 0\n1 2\n", ":1:", "bad header" },
     { "300 1 2\n", ":1:", "bad header" },
     { "1 1 2000000\n", ":1:", "bad header" },
-    { "256 256 1048576\n", ":1:", "too large" },
-    { "1 1 99999999999999999999\n", ":1:", "not an integer" },
+    { "256 256 1048576\n", ":1:", "weights exceed the limit" },
+    { "1 1 99999999999999999999\n", ":1:", "taps 99999999999999999999 is out of range" },
+    { "1 1 3000000000\n", ":1:", "taps 3000000000 is out of range" },
     { "1 1 3\n1 2\n", ":2:", "found only 2" },
     { "1 1 3\n# c\n1 2 3 4\n", ":3:", "found 4" },
     { "1 1 3\n1 two 3\n", ":2:", "\"two\" is not a number" },
@@ -287,29 +291,42 @@ test_taps_bad(void)
   }
 }
 
+static void
+assert_same_weights(const MdnKernel *a, const MdnKernel *b)
+{
+  g_assert_cmpint(a->cin, ==, b->cin);
+  g_assert_cmpint(a->cout, ==, b->cout);
+  g_assert_cmpint(a->taps, ==, b->taps);
+  g_assert_cmpint(a->dilation, ==, b->dilation);
+  g_assert_cmpmem(a->weights, sizeof(float) * a->cin * a->cout * a->taps, b->weights,
+                  sizeof(float) * b->cin * b->cout * b->taps);
+  g_assert_cmpmem(a->bias, sizeof(float) * a->cout, b->bias, sizeof(float) * b->cout);
+}
+
+static void
+save_kernel_taps(const MdnKernel *k, const char *path)
+{
+  GError *error = NULL;
+  FILE *f = g_fopen(path, "w");
+
+  g_assert_nonnull(f);
+  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
+  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
+  g_assert_cmpint(fclose(f), ==, 0);
+}
+
 /* Writes header + body and reads it back: every float keeps its bits. */
 static void
 roundtrip(const MdnKernel *k)
 {
   char *path = tmp_path("rt.taps");
   GError *error = NULL;
-  FILE *f = g_fopen(path, "w");
   MdnKernel *back;
 
-  g_assert_nonnull(f);
-  fprintf(f, "%d %d %d %d\n", k->cin, k->cout, k->taps, k->dilation);
-  g_assert_true(mdn_kernel_write_taps_body(k, f, &error));
-  g_assert_no_error(error);
-  fclose(f);
+  save_kernel_taps(k, path);
   back = mdn_kernel_load_taps(path, k->rate, &error);
   g_assert_no_error(error);
-  g_assert_cmpint(back->cin, ==, k->cin);
-  g_assert_cmpint(back->cout, ==, k->cout);
-  g_assert_cmpint(back->taps, ==, k->taps);
-  g_assert_cmpint(back->dilation, ==, k->dilation);
-  g_assert_cmpmem(back->weights, sizeof(float) * k->cin * k->cout * k->taps, k->weights,
-                  sizeof(float) * k->cin * k->cout * k->taps);
-  g_assert_cmpmem(back->bias, sizeof(float) * k->cout, k->bias, sizeof(float) * k->cout);
+  assert_same_weights(back, k);
   mdn_kernel_free(back);
   g_free(path);
 }
@@ -395,6 +412,207 @@ test_taps_fuzz(void)
   g_free(path);
 }
 
+/* ---- mdn_kernel_load: any kernel argument ---------------------------------------- */
+
+/* Loads `source` and checks the kernel against `want`, its rate and whether
+ * it came from the file. */
+static void
+assert_loads(const char *source, const MdnKernel *want, double rate, gboolean has_rate)
+{
+  GError *error = NULL;
+  gboolean got_has_rate = !has_rate;
+  MdnKernel *k = mdn_kernel_load(source, 12345, &got_has_rate, &error);
+
+  g_test_message("%s", source);
+  g_assert_no_error(error);
+  assert_same_weights(k, want);
+  g_assert_cmpfloat(k->rate, ==, rate);
+  g_assert_cmpint(got_has_rate, ==, has_rate);
+  mdn_kernel_free(k);
+}
+
+static MdnKernel *
+layer_kernel(void)
+{
+  GError *error = NULL;
+  MdnKernel *k = mdn_kernel_new(2, 3, 5, 2, 44100, &error);
+  size_t j;
+
+  g_assert_no_error(error);
+  for (j = 0; j < 2 * 3 * 5; j++)
+    k->weights[j] = (float)(0.1 * (double)j - 1);
+  k->bias[1] = 0.25f;
+  return k;
+}
+
+static void
+save_kernel_preset(const MdnKernel *k, const char *path)
+{
+  GError *error = NULL;
+  MdnModel *m = mdn_model_new(k, &error);
+
+  g_assert_no_error(error);
+  g_assert_true(mdn_model_save(m, path, &error));
+  mdn_model_free(m);
+}
+
+/* A preset (by magic or suffix, by path or by name), a WAV IR (by header)
+ * and a taps file (anything else) give the same kernel; only the taps file
+ * takes the given rate. */
+static void
+test_any_kinds(void)
+{
+  MdnKernel *k = layer_kernel(), *ir;
+  char *preset = tmp_path("layer.mdn"), *bare = tmp_path("layer-preset.bin");
+  char *taps = tmp_path("layer.txt"), *wav, *named;
+  float samples[64];
+  GError *error = NULL;
+  size_t j;
+
+  save_kernel_preset(k, preset);
+  save_kernel_preset(k, bare);
+  save_kernel_taps(k, taps);
+  assert_loads(preset, k, 44100, TRUE);
+  assert_loads(bare, k, 44100, TRUE); /* told by its magic */
+  assert_loads(taps, k, 12345, FALSE);
+  g_setenv("MADDNESS_PRESET_PATH", tmp_dir, TRUE);
+  named = g_strdup("layer"); /* no such file here: the preset of that name */
+  g_assert_false(g_file_test(named, G_FILE_TEST_EXISTS));
+  assert_loads(named, k, 44100, TRUE);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+
+  /* A WAV IR with no .wav suffix: told by its RIFF header, at its own rate. */
+  for (j = 0; j < 64; j++)
+    samples[j] = (float)(0.5 * cos(0.1 * j));
+  wav = write_wav("ir.data", samples, 32, 2, 22050, SF_FORMAT_FLOAT);
+  ir = mdn_kernel_new(1, 2, 32, 1, 22050, &error);
+  for (j = 0; j < 32; j++) {
+    ir->weights[j] = samples[2 * j];
+    ir->weights[32 + j] = samples[2 * j + 1];
+  }
+  assert_loads(wav, ir, 22050, TRUE);
+
+  mdn_kernel_free(ir);
+  mdn_kernel_free(k);
+  g_free(named);
+  g_free(wav);
+  g_free(taps);
+  g_free(bare);
+  g_free(preset);
+}
+
+/* Refused with `code` and exactly `want` (a printf format for the path). */
+static void
+assert_load_error(const char *source, double rate, int code, const char *want)
+{
+  GError *error = NULL;
+  gboolean has_rate = TRUE;
+  char *message = g_strdup_printf(want, source);
+
+  g_assert_null(mdn_kernel_load(source, rate, &has_rate, &error));
+  g_assert_error(error, MDN_ERROR, code);
+  g_assert_cmpstr(error->message, ==, message);
+  g_assert_false(has_rate);
+  g_error_free(error);
+  g_free(message);
+}
+
+/* Each error names the file once, first, with the loader's reason. */
+static void
+test_any_errors(void)
+{
+  char *missing = tmp_path("none.taps"), *empty = tmp_path("empty.mdn");
+  char *short_taps = tmp_path("short.taps"), *fake_wav = tmp_path("text.wav");
+  char *no_such_file = g_strdup_printf("%%s: %s", g_strerror(ENOENT));
+  GError *error = NULL;
+
+  assert_load_error(missing, 48000, MDN_ERROR_IO, no_such_file);
+  write_file(empty, "", 0);
+  assert_load_error(empty, 48000, MDN_ERROR_CORRUPT,
+                    "%s: not a maddness preset (no \"MDNPRST\" header)");
+  write_file(short_taps, "1 1 3\n1 2\n", -1);
+  assert_load_error(short_taps, 48000, MDN_ERROR_CORRUPT,
+                    "%s:2: taps of output 0, input 0: expected 3 numbers, found only 2");
+  /* The suffix decides when the header does not: a text file named .wav. */
+  write_file(fake_wav, "1 1 1\n1\n", -1);
+  g_assert_null(mdn_kernel_load(fake_wav, 48000, NULL, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+  g_assert_true(g_str_has_prefix(error->message, fake_wav));
+  g_assert_nonnull(strstr(error->message, ": cannot read as audio"));
+  g_clear_error(&error);
+  /* The rate a taps file would get is checked whatever the kind. */
+  assert_load_error(short_taps, 0, MDN_ERROR_INVALID_ARGUMENT,
+                    "the rate for a taps file: sample rate must be in (0, 10000000] Hz (got 0)");
+  assert_load_error(
+      short_taps, 2e7, MDN_ERROR_INVALID_ARGUMENT,
+      "the rate for a taps file: sample rate must be in (0, 10000000] Hz (got 2e+07)");
+  /* A name that is no file here nor a preset anywhere. */
+  g_setenv("MADDNESS_PRESET_PATH", tmp_dir, TRUE);
+  g_assert_null(mdn_kernel_load("no-such-kernel", 48000, NULL, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+  g_assert_true(g_str_has_prefix(error->message, "no file or preset \"no-such-kernel\""));
+  g_assert_nonnull(strstr(error->message, tmp_dir));
+  g_clear_error(&error);
+  g_unsetenv("MADDNESS_PRESET_PATH");
+
+  g_free(no_such_file);
+  g_free(fake_wav);
+  g_free(short_taps);
+  g_free(empty);
+  g_free(missing);
+}
+
+/* ---- files no loader may read: a FIFO blocks, /dev/zero never ends -------------- */
+
+typedef enum { LOAD_ANY, LOAD_WAV, LOAD_TAPS } Loader;
+
+typedef struct {
+  Loader loader;
+  const char *path;
+  const char *kind; /* what the message calls it */
+} SpecialCase;
+
+/* In a bounded child (mdn_test_fork_bounded): refused at once. */
+static gboolean
+special_refused(gpointer data)
+{
+  const SpecialCase *c = data;
+  char *want = g_strdup_printf("%s: not a regular file (%s)", c->path, c->kind);
+  GError *error = NULL;
+  MdnKernel *k;
+
+  if (c->loader == LOAD_ANY)
+    k = mdn_kernel_load(c->path, 48000, NULL, &error);
+  else if (c->loader == LOAD_WAV)
+    k = mdn_kernel_load_wav(c->path, &error);
+  else
+    k = mdn_kernel_load_taps(c->path, 48000, &error);
+  g_assert_null(k);
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+  g_assert_cmpstr(error->message, ==, want);
+  g_error_free(error);
+  g_free(want);
+  return TRUE;
+}
+
+static void
+test_special_files(void)
+{
+  char *fifo = tmp_path("fifo.taps");
+  const char *paths[] = { fifo, "/dev/zero" }, *kinds[] = { "a FIFO", "a character device" };
+  Loader loader;
+  int p;
+
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  for (p = 0; p < 2; p++)
+    for (loader = LOAD_ANY; loader <= LOAD_TAPS; loader++) {
+      SpecialCase c = { loader, paths[p], kinds[p] };
+      g_test_message("loader %d on %s", loader, paths[p]);
+      g_assert_true(mdn_test_fork_bounded(special_refused, &c, 10));
+    }
+  g_free(fifo);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,6 +629,9 @@ main(int argc, char **argv)
   g_test_add_func("/kernel-source/taps/bad", test_taps_bad);
   g_test_add_func("/kernel-source/taps/write-roundtrip", test_write_roundtrip);
   g_test_add_func("/kernel-source/taps/fuzz", test_taps_fuzz);
+  g_test_add_func("/kernel-source/any/kinds", test_any_kinds);
+  g_test_add_func("/kernel-source/any/errors", test_any_errors);
+  g_test_add_func("/kernel-source/special-files", test_special_files);
   ret = g_test_run();
   {
     /* Remove what the tests wrote. */

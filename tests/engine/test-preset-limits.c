@@ -93,31 +93,32 @@ wrap(GVariant *root)
   return wrap_length(root, FALSE, 0);
 }
 
+/* n zeroed elements of `size` bytes as an array of `type`. */
+static GVariant *
+zeros(const GVariantType *type, gsize n, gsize size)
+{
+  gpointer z = g_malloc0(n ? n * size : 1);
+  GVariant *v = g_variant_new_fixed_array(type, z, n, size);
+  g_free(z);
+  return v;
+}
+
 static GVariant *
 zeros_u32(gsize n)
 {
-  guint32 *z = g_new0(guint32, n ? n : 1);
-  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, z, n, 4);
-  g_free(z);
-  return v;
+  return zeros(G_VARIANT_TYPE_UINT32, n, 4);
 }
 
 static GVariant *
 zeros_u16(gsize n)
 {
-  guint16 *z = g_new0(guint16, n ? n : 1);
-  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16, z, n, 2);
-  g_free(z);
-  return v;
+  return zeros(G_VARIANT_TYPE_UINT16, n, 2);
 }
 
 static GVariant *
 zeros_u8(gsize n)
 {
-  guint8 *z = g_new0(guint8, n ? n : 1);
-  GVariant *v = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, z, n, 1);
-  g_free(z);
-  return v;
+  return zeros(G_VARIANT_TYPE_BYTE, n, 1);
 }
 
 static GVariant *

@@ -4,9 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
+#include "mdn-test-spawn.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 /* Must match engine/preset.c and docs/preset-format.md. */
@@ -695,7 +698,119 @@ test_tier_checks(void)
   g_clear_error(&error);
   g_assert_null(mdn_tier_alloc(&bad, 1, 1, 8, 1, 0, 3, &error)); /* 3 codebooks > 2 */
   g_clear_error(&error);
+  /* A span beyond MDN_MAX_SPAN (taps within MDN_MAX_TAPS, dilated): the
+   * kernel's shape rule holds for tiers too, when allocated and when loaded. */
+  g_assert_null(mdn_tier_alloc(&bad, 1, 1, MDN_MAX_TAPS, 2, 0, 0, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull(strstr(error->message, "MDN_MAX_SPAN"));
+  g_clear_error(&error);
+  t->taps = MDN_MAX_TAPS;
+  t->dilation = 2;
+  g_assert_false(mdn_tier_validate(t, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+  g_assert_nonnull(strstr(error->message, "MDN_MAX_SPAN"));
+  g_clear_error(&error);
+  t->taps = 9;
+  t->dilation = 1;
+  /* The spec rule, for the loader's validation too. */
+  t->spec.taps_per_codebook = 3;
+  g_assert_false(mdn_tier_validate(t, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+  g_assert_cmpstr(error->message, ==, "taps per codebook must be 1, 2, 4 or 8 (got 3)");
+  g_clear_error(&error);
   mdn_model_free(m);
+}
+
+/* ---- files the loader must not read: refused at once ------------------------ */
+
+typedef struct {
+  const char *path;
+  const char *kind; /* what the message calls it */
+} SpecialFile;
+
+/* In a bounded child: a FIFO would block a reader for ever, /dev/zero grow
+ * its buffer without end. */
+static gboolean
+load_refused(gpointer data)
+{
+  const SpecialFile *f = data;
+  char *want = g_strdup_printf("%s: not a regular file (%s)", f->path, f->kind);
+  GError *error = NULL;
+
+  g_assert_null(mdn_model_load(f->path, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+  g_assert_cmpstr(error->message, ==, want);
+  g_error_free(error);
+  g_free(want);
+  return TRUE;
+}
+
+static void
+test_special_files(void)
+{
+  char *dir = g_dir_make_tmp("mdn-preset-XXXXXX", NULL);
+  char *fifo = g_build_filename(dir, "fifo.mdn", NULL);
+  const SpecialFile cases[] = {
+    { fifo, "a FIFO" },
+    { "/dev/zero", "a character device" },
+    { dir, "a directory" },
+  };
+  size_t j;
+
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  for (j = 0; j < G_N_ELEMENTS(cases); j++)
+    g_assert_true(mdn_test_fork_bounded(load_refused, (gpointer)&cases[j], 10));
+  g_unlink(fifo);
+  g_rmdir(dir);
+  g_free(fifo);
+  g_free(dir);
+}
+
+/* Each message names the file once, first. */
+static void
+test_messages(void)
+{
+  char *dir = g_dir_make_tmp("mdn-preset-XXXXXX", NULL);
+  char *empty = g_build_filename(dir, "empty.mdn", NULL);
+  char *missing = g_build_filename(dir, "missing.mdn", NULL);
+  char *cut = g_build_filename(dir, "cut.mdn", NULL);
+  GBytes *good = small_preset();
+  gsize size;
+  const char *data = g_bytes_get_data(good, &size);
+  GError *error = NULL;
+  char *want;
+
+  g_assert_true(g_file_set_contents(empty, "", 0, NULL));
+  g_assert_null(mdn_model_load(empty, &error));
+  want = g_strdup_printf("%s: not a maddness preset (no \"MDNPRST\" header)", empty);
+  g_assert_cmpstr(error->message, ==, want);
+  g_clear_error(&error);
+  g_free(want);
+
+  g_assert_null(mdn_model_load(missing, &error));
+  g_assert_error(error, MDN_ERROR, MDN_ERROR_IO);
+  want = g_strdup_printf("%s: %s", missing, g_strerror(ENOENT));
+  g_assert_cmpstr(error->message, ==, want);
+  g_clear_error(&error);
+  g_free(want);
+
+  g_assert_true(g_file_set_contents(cut, data, size - 1, NULL));
+  g_assert_null(mdn_model_load(cut, &error));
+  want = g_strdup_printf("%s: truncated or padded: the header says %zu payload bytes, the data "
+                         "has %zu",
+                         cut, size - HEADER_BYTES, size - 1 - HEADER_BYTES);
+  g_assert_cmpstr(error->message, ==, want);
+  g_clear_error(&error);
+  g_free(want);
+
+  g_bytes_unref(good);
+  g_unlink(empty);
+  g_unlink(cut);
+  g_rmdir(dir);
+  g_free(empty);
+  g_free(missing);
+  g_free(cut);
+  g_free(dir);
 }
 
 int
@@ -705,6 +820,8 @@ main(int argc, char **argv)
   g_test_add_func("/preset/roundtrip", test_roundtrip);
   g_test_add_func("/preset/tier-checks", test_tier_checks);
   g_test_add_func("/preset/files", test_files);
+  g_test_add_func("/preset/special-files", test_special_files);
+  g_test_add_func("/preset/messages", test_messages);
   g_test_add_func("/preset/version", test_version);
   g_test_add_func("/preset/nonfinite", test_nonfinite);
   g_test_add_func("/preset/absurd-sizes", test_absurd_sizes);

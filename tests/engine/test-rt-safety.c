@@ -16,6 +16,7 @@
 #include "mdn-private.h"
 #include "mdn-signals.h"
 #include "mdn-alloc-count.h"
+#include "mdn-test-fit.h"
 #include "mdn-test-spawn.h"
 
 #include <math.h>
@@ -29,31 +30,6 @@ int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 #define MAX_CHUNK 5000
 /* Every path is run over chunks of these sizes, in this order. */
 static const size_t chunk_sizes[] = { 1, 17, 64, 1000, 1023, 1024, 1025, 4096, 5000, 3 };
-
-static MdnModel *
-fit_model(const MdnKernel *k, const char *ladder)
-{
-  GError *error = NULL;
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  size_t n = RATE;
-  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, RATE, 11);
-  int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
-  MdnModel *m;
-
-  g_assert_no_error(error);
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 5;
-  options.keep_dominated = TRUE;
-  m = mdn_fit(k, audio, n, &options, &error);
-  g_assert_no_error(error);
-  g_assert_cmpint(mdn_model_n_tiers(m), ==, n_specs);
-  g_free(specs);
-  g_free(audio);
-  return m;
-}
 
 static MdnModel *
 exact_model(const MdnKernel *k)
@@ -156,12 +132,12 @@ run_checks(void)
 
   g_assert_true(mdn_alloc_count_works());
 
-  m = fit_model(lp, "s8d4e2,s4d6e8,s2d6e4q16,s1d8");
+  m = mdn_test_fit(lp, "s8d4e2,s4d6e8,s2d6e4q16,s1d8", RATE, 5);
   check_stream("1->1 lowpass, 64 taps", m, 1);
   check_stream("1->1 lowpass, 64 taps", m, 2);
   mdn_model_free(m);
 
-  m = fit_model(layer, "s4d4,s2d6e6q16");
+  m = mdn_test_fit(layer, "s4d4,s2d6e6q16", RATE, 5);
   check_stream("2->3 layer, 12 taps, dilation 3", m, 1);
   mdn_model_free(m);
 
@@ -239,11 +215,12 @@ test_isa(gconstpointer data)
 
   if (in_child()) {
     g_assert_cmpstr(mdn_isa(), ==, mdn_isa_name(isa));
+    g_assert_cmpuint(mdn_cpu_flags(), ==, mdn_cpu_flags_detect() & mdn_isa_flags(isa));
     run_checks();
     return;
   }
   /* The subprocess inherits the environment; this process never asks
-   * mdn_cpu_isa(), so it can set the variable for each ISA in turn. */
+   * mdn_cpu_flags(), so it can set the variable for each ISA in turn. */
   g_setenv("MADDNESS_ISA", mdn_isa_name(isa), TRUE);
   if (wrapper != NULL && *wrapper != '\0') {
     run_wrapped_child();

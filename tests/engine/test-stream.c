@@ -1,5 +1,5 @@
-/* test-stream: chunking, reset, tier switching, groups and bad arguments of
- * mdn_stream_process(). Outputs that must be identical are compared with
+/* test-stream: chunking, reset, tier switching, groups, bad arguments and
+ * silence of mdn_stream_process(). Outputs that must be identical are compared with
  * memcmp: the result may not depend on how the stream is cut.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,6 +7,7 @@
 
 #include "mdn-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -14,7 +15,7 @@
 
 #define RATE 16000.0
 
-/* Exported by exact.c for the benchmark and tests. */
+/* Exported by exact.c and exact-plan.c for the benchmark and tests. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 
@@ -419,6 +420,59 @@ test_non_finite(void)
   }
 }
 
+/* Digital silence in gives the bias out, exactly, on every path: from the
+ * start, and after sound once the path's history has gone silent. */
+static void
+test_silence(void)
+{
+  const size_t n = 20000, sound = 3000;
+  int which;
+
+  for (which = 0; which < N_KERNELS; which++) {
+    MdnKernel *k = kernel_number(which);
+    MdnModel *m;
+    float *music, *in, *out;
+    size_t history, t, loud;
+    int tier, o, with_sound;
+
+    k->bias[0] = 0.0f; /* a bias would hide a tiny output */
+    /* tiers on the direct-form kernels (fitting the long ones takes long) */
+    m = which == 0 || which == 3 ? mdn_test_fit(k, "s4d4e2,s2d6q16,s1d8", RATE, 12) : model_for(k);
+    music = mdn_signal_multichannel(mdn_signal_music, n, k->cin, RATE, 90);
+    in = g_new(float, n * k->cin);
+    out = g_new(float, n * k->cout);
+    history = mdn_exact_history(k);
+    for (tier = 0; tier < mdn_model_n_tiers(m); tier++)
+      history = MAX(history, mdn_tier_history(mdn_model_tier(m, tier)));
+    for (tier = MDN_TIER_EXACT; tier < mdn_model_n_tiers(m); tier++)
+      for (with_sound = 0; with_sound < 2; with_sound++) {
+        MdnStream *s = stream_for(m, 1);
+        for (t = 0; t < n * k->cin; t++)
+          in[t] = with_sound && t < sound * k->cin ? music[t] : (t % 2 ? 0.0f : -0.0f);
+        g_assert_true(mdn_stream_process(s, tier, in, out, n));
+        loud = 0;
+        for (t = 0; t < n; t++)
+          for (o = 0; o < k->cout; o++) {
+            if (!with_sound || t >= sound + history) {
+              if (out[t * k->cout + o] != k->bias[o])
+                g_error("kernel %d path %d: silence%s, frame %zu output %d: %g, bias %g", which,
+                        tier, with_sound ? " after sound" : "", t, o, out[t * k->cout + o],
+                        k->bias[o]);
+            } else {
+              loud += out[t * k->cout + o] != k->bias[o];
+            }
+          }
+        g_assert_true(!with_sound || loud > 0);
+        mdn_stream_free(s);
+      }
+    g_free(music);
+    g_free(in);
+    g_free(out);
+    mdn_model_free(m);
+    mdn_kernel_free(k);
+  }
+}
+
 /* With a crossfade, a tier change blends the two paths linearly over the
  * fade; after it, the new path's output is exactly what it would be alone. */
 static void
@@ -512,6 +566,7 @@ main(int argc, char **argv)
   g_test_add_func("/stream/groups", test_groups);
   g_test_add_func("/stream/non-finite", test_non_finite);
   g_test_add_func("/stream/crossfade", test_crossfade);
+  g_test_add_func("/stream/silence", test_silence);
   g_test_add_func("/stream/fp-mode", test_fp_mode);
   return g_test_run();
 }

@@ -1,7 +1,9 @@
-/* test-tier-kernels.c: every vector tier kernel (tier-kernels-*.c) against
- * the scalar reference, checkasm style, for each ISA this CPU supports and
- * this build has; then whole tiers (mdn_tier_process) under each ISA
- * against the scalar ISA with random chunking.
+/* test-tier-kernels.c: the tier kernels (tier-kernels.h) against the plain-C
+ * reference, checkasm style: the tables are built for every subset of the
+ * CPU's flags (mdn-test-flags.h), and each kernel they hold that an earlier
+ * table did not is tested, entry by entry; then whole tiers
+ * (mdn_tier_process) under each distinct table against the reference with
+ * random chunking.
  *
  * Identical: encode codes, scan sums, max_abs, count_below, combine (given
  * identical inputs), and whole-tier outputs without exact taps.
@@ -13,8 +15,9 @@
  *   |a - b| <= (2 * n_exact + 2) * FLT_EPSILON * (sum_e |w_e x_e| + |y|).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "tier-kernels.h"
+#include "dsp.h"
 #include "mdn-signals.h"
+#include "mdn-test-flags.h"
 
 #include <float.h>
 #include <math.h>
@@ -94,66 +97,89 @@ emu_cvtepu16_epi32(__m256i a)
 #undef _mm512_cvtepu16_epi32
 #define _mm512_cvtepu16_epi32 emu_cvtepu16_epi32
 
+/* the file's kernels under other names */
 #define MDN_TIER_AVX512_EMULATED
-#define mdn_tier_kernels_avx512 mdn_tier_kernels_avx512_emulated
-#define mdn_tier_kernels_avx512_variant mdn_tier_kernels_avx512_variant_emulated
-const MdnTierKernels *mdn_tier_kernels_avx512_emulated(void);
-const MdnTierKernels *mdn_tier_kernels_avx512_variant_emulated(gboolean vbmi);
+#define mdn_tier_encode_avx512 emulated_encode
+#define mdn_tier_scan_avx512 emulated_scan
+#define mdn_tier_scan_avx512vbmi emulated_scan_vbmi
+#define mdn_tier_exact_avx512 emulated_exact
+MdnTierEncodeFn emulated_encode;
+MdnTierScanFn emulated_scan, emulated_scan_vbmi;
+MdnTierExactFn emulated_exact;
 #include "x86/tier-avx512.c"
-#undef mdn_tier_kernels_avx512
-#undef mdn_tier_kernels_avx512_variant
+#undef mdn_tier_encode_avx512
+#undef mdn_tier_scan_avx512
+#undef mdn_tier_scan_avx512vbmi
+#undef mdn_tier_exact_avx512
 #endif
 
 #define RS MDN_TIER_ROW_STRIDE
 
-static const MdnTierKernels *ref;
-
-/* What to test against the reference: the vector tables this CPU supports
- * and this build has; in the emulated build, also the AVX-512 kernels
- * compiled over SIMDe (encode, scan, exact are its own; the rest are the
- * AVX2 kernels, native: kept out when the CPU lacks AVX2 or own_only). */
+/* The tables tested: cands[0] is the reference (flags 0), then every
+ * distinct table of a subset of the CPU's flags; in the emulated build also
+ * the reference with the AVX-512 kernels compiled over SIMDe (without and
+ * with the VBMI scan), so their logic is tested on CPUs without AVX-512.
+ * Each entry is tested in the first table that has it (new_entry()). */
 typedef struct {
   const char *name;
-  const MdnTierKernels *kernels;
+  MdnTierDsp dsp;
 } Candidate;
 
-#define N_CANDIDATES (MDN_N_ISAS + 3)
+static Candidate cands[MDN_TEST_MAX_FLAG_SETS + 2];
+static int n_cands;
+static const MdnTierDsp *ref = &cands[0].dsp;
 
-static int
-candidates(Candidate *out, gboolean native_only, gboolean uses_avx2_parts)
+static void
+add_candidate(const char *name, const MdnTierDsp *dsp)
 {
-  int n = 0, isa;
-  for (isa = MDN_ISA_SCALAR + 1; isa < MDN_N_ISAS; isa++)
-    if (mdn_cpu_supports((MdnIsa)isa) && mdn_tier_kernels((MdnIsa)isa) != NULL) {
-      out[n].name = mdn_isa_name((MdnIsa)isa);
-      out[n++].kernels = mdn_tier_kernels((MdnIsa)isa);
-    }
-#ifdef MDN_HAVE_TIER_AVX512
-  /* with VBMI the dispatcher gives the VBMI variant: the other one too */
-  if (mdn_cpu_supports_avx512vbmi()) {
-    g_assert_true(mdn_tier_kernels(MDN_ISA_AVX512) == mdn_tier_kernels_avx512_variant(TRUE));
-    out[n].name = "avx512-without-vbmi";
-    out[n++].kernels = mdn_tier_kernels_avx512_variant(FALSE);
-  }
-#endif
-#ifdef MDN_TIER_TEST_EMULATED_AVX512
-  if (!native_only && (!uses_avx2_parts || mdn_cpu_supports(MDN_ISA_AVX2))) {
-    out[n].name = "avx512-emulated";
-    out[n++].kernels = mdn_tier_kernels_avx512_variant_emulated(FALSE);
-    out[n].name = "avx512vbmi-emulated";
-    out[n++].kernels = mdn_tier_kernels_avx512_variant_emulated(TRUE);
-  }
-#else
-  (void)native_only;
-  (void)uses_avx2_parts;
-#endif
-#if defined(__aarch64__)
-  /* AArch64 always has NEON: its kernels are what every case here tests. */
-  g_assert_cmpint(n, >=, 1);
-  g_assert_true(out[0].kernels == mdn_tier_kernels(MDN_ISA_NEON));
-#endif
-  return n;
+  int j;
+  for (j = 0; j < n_cands; j++)
+    if (memcmp(&cands[j].dsp, dsp, sizeof *dsp) == 0)
+      return;
+  cands[n_cands].name = name;
+  cands[n_cands++].dsp = *dsp;
 }
+
+static void
+init_candidates(void)
+{
+  unsigned sets[MDN_TEST_MAX_FLAG_SETS];
+  const int n_sets = mdn_test_flag_sets(sets);
+  MdnTierDsp dsp;
+  int j;
+  for (j = 0; j < n_sets; j++) {
+    mdn_tier_dsp_init(&dsp, sets[j]);
+    add_candidate(mdn_test_flag_name(sets[j]), &dsp);
+  }
+#ifdef MDN_TIER_TEST_EMULATED_AVX512
+  mdn_tier_dsp_init(&dsp, 0);
+  dsp.encode = emulated_encode;
+  for (j = 0; j < MDN_TIER_N_SCANS; j++)
+    dsp.scan[j] = emulated_scan;
+  dsp.uses_planes = TRUE;
+  dsp.exact = emulated_exact;
+  add_candidate("avx512-emulated", &dsp);
+  for (j = 0; j < MDN_TIER_N_SCANS; j++)
+    dsp.scan[j] = emulated_scan_vbmi;
+  add_candidate("avx512vbmi-emulated", &dsp);
+#endif
+}
+
+/* The entry at `offset` (a function pointer in MdnTierDsp) of candidate ii
+ * is in no earlier candidate (the reference included). */
+static gboolean
+new_entry(int ii, size_t offset)
+{
+  int jj;
+  for (jj = 0; jj < ii; jj++)
+    if (memcmp((const char *)&cands[jj].dsp + offset, (const char *)&cands[ii].dsp + offset,
+               sizeof(void (*)(void)))
+        == 0)
+      return FALSE;
+  return TRUE;
+}
+
+#define NEW_ENTRY(ii, field) new_entry(ii, offsetof(MdnTierDsp, field))
 
 static float
 random_sample(GRand *rng)
@@ -173,7 +199,7 @@ random_sample(GRand *rng)
 /* ---- encode ---- */
 
 static void
-check_encode(const MdnTierKernels *k, const char *isa, GRand *rng, int s, int depth, int dilation,
+check_encode(MdnTierEncodeFn *encode, const char *isa, GRand *rng, int s, int depth, int dilation,
              size_t n)
 {
   const int buckets = 1 << depth;
@@ -198,7 +224,7 @@ check_encode(const MdnTierKernels *k, const char *isa, GRand *rng, int s, int de
   memset(a, 0xa5, n + 64);
   memset(b, 0xa5, n + 64);
   ref->encode(split, thr, sigma, depth, dilation, x + history, n, a);
-  k->encode(split, thr, sigma, depth, dilation, x + history, n, b);
+  encode(split, thr, sigma, depth, dilation, x + history, n, b);
   for (j = 0; j < n + 64; j++)
     if (a[j] != b[j])
       g_error("%s encode s%d d%d dil %d n %zu sigma %g: position %zu: code %u, reference %u", isa,
@@ -215,23 +241,25 @@ test_encode(void)
   static const int s_values[] = { 1, 2, 4, 8 };
   static const size_t big[] = { 255, 256, 257, 1000, 4096, 4099 };
   GRand *rng = g_rand_new_with_seed(101);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, FALSE, FALSE), ii, depth, dil;
+  int n_tested = 0, ii, depth, dil;
   size_t si, n;
   guint64 checks = 0;
 
-  for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = isas[ii].kernels;
+  for (ii = 1; ii < n_cands; ii++) {
+    MdnTierEncodeFn *k = cands[ii].dsp.encode;
+    if (!NEW_ENTRY(ii, encode))
+      continue;
+    n_tested++;
     for (si = 0; si < G_N_ELEMENTS(s_values); si++)
       for (depth = 1; depth <= 8; depth++)
         for (dil = 1; dil <= 3; dil += 2) {
           for (n = 0; n <= 200; n += 1 + (n > 70) * 6, checks++)
-            check_encode(k, isas[ii].name, rng, s_values[si], depth, dil, n);
+            check_encode(k, cands[ii].name, rng, s_values[si], depth, dil, n);
           for (n = 0; n < G_N_ELEMENTS(big); n++, checks++)
-            check_encode(k, isas[ii].name, rng, s_values[si], depth, dil, big[n]);
+            check_encode(k, cands[ii].name, rng, s_values[si], depth, dil, big[n]);
         }
   }
-  g_test_message("encode: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
+  g_test_message("encode: %" G_GUINT64_FORMAT " checks of %d kernel(s)", checks, n_tested);
   g_rand_free(rng);
 }
 
@@ -265,8 +293,8 @@ table_tier(int n_codebooks, int depth, int cout, int table_bits, gboolean satura
 }
 
 static void
-check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks, int depth,
-           int cout, int table_bits, size_t n, gboolean saturated)
+check_scan(const MdnTierDsp *k, const char *isa, GRand *rng, int n_codebooks, int depth, int cout,
+           int table_bits, size_t n, gboolean saturated)
 {
   MdnTier *tier = table_tier(n_codebooks, depth, cout, table_bits, saturated, rng);
   guint8 *planes = g_new(guint8, mdn_tier_planes_size(tier) + 1);
@@ -284,8 +312,8 @@ check_scan(const MdnTierKernels *k, const char *isa, GRand *rng, int n_codebooks
     stream[j] = (guint8)g_rand_int_range(rng, 0, tier->buckets);
   for (c = 0; c < n_codebooks; c++)
     offsets[c] = g_rand_int_range(rng, 0, (gint32)span + 1);
-  ref->scan(&plain, stream, offsets, n, a);
-  k->scan(&vector, stream, offsets, n, b);
+  ref->scan[mdn_tier_scan_index(depth)](&plain, stream, offsets, n, a);
+  k->scan[mdn_tier_scan_index(depth)](&vector, stream, offsets, n, b);
   for (o = 0; o < cout; o++)
     for (r = 0; r < n; r++)
       if (a[(size_t)o * RS + r] != b[(size_t)o * RS + r])
@@ -313,33 +341,47 @@ test_scan(void)
   static const int widths[] = { 5, 6, 7, 8, 16 };
   static const size_t row_values[] = { 0, 1, 7, 31, 32, 33, 63, 64, 65, 127, 200, 255, 256 };
   GRand *rng = g_rand_new_with_seed(202);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, FALSE, FALSE), ii, depth, bits, trial;
+  int n_tested = 0, ii, depth, bits, trial, slot;
   size_t e;
   guint64 checks = 0;
 
-  for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = isas[ii].kernels;
-    const char *name = isas[ii].name;
+  for (ii = 1; ii < n_cands; ii++) {
+    const MdnTierDsp *k = &cands[ii].dsp;
+    const char *name = cands[ii].name;
+    gboolean fresh[MDN_TIER_N_SCANS], any = FALSE; /* the scans of each size to test */
+    for (slot = 0; slot < MDN_TIER_N_SCANS; slot++) {
+      fresh[slot] = NEW_ENTRY(ii, scan[slot]);
+      any |= fresh[slot];
+    }
+    n_tested += any;
+#define SCAN_CASE(ncb, depth_, ...)                                                                \
+  do {                                                                                             \
+    const int d_ = (depth_);                                                                       \
+    if (fresh[mdn_tier_scan_index(d_)]) {                                                          \
+      check_scan(k, name, rng, ncb, d_, __VA_ARGS__);                                              \
+      checks++;                                                                                    \
+    }                                                                                              \
+  } while (0)
     /* Every depth, every width, every row count listed, random sizes. */
     for (depth = 1; depth <= 8; depth++)
       for (bits = 0; bits < (int)G_N_ELEMENTS(widths); bits++)
-        for (e = 0; e < G_N_ELEMENTS(row_values); e++, checks++)
-          check_scan(k, name, rng, g_rand_int_range(rng, 1, 40), depth,
-                     g_rand_int_range(rng, 1, 18), widths[bits], row_values[e], FALSE);
+        for (e = 0; e < G_N_ELEMENTS(row_values); e++)
+          SCAN_CASE(g_rand_int_range(rng, 1, 40), depth, g_rand_int_range(rng, 1, 18), widths[bits],
+                    row_values[e], FALSE);
     /* Codebook counts around the 16-bit flush, with saturated tables. */
     for (e = 0; e < G_N_ELEMENTS(ncb_edges); e++)
       for (bits = 0; bits < (int)G_N_ELEMENTS(widths); bits++)
-        for (trial = 0; trial < 2; trial++, checks++)
-          check_scan(k, name, rng, ncb_edges[e], 1 + 3 * (trial + 1) % 8, 1 + (int)e % 5,
-                     widths[bits], 1 + (size_t)g_rand_int_range(rng, 0, 256), trial == 0);
+        for (trial = 0; trial < 2; trial++)
+          SCAN_CASE(ncb_edges[e], 1 + 3 * (trial + 1) % 8, 1 + (int)e % 5, widths[bits],
+                    1 + (size_t)g_rand_int_range(rng, 0, 256), trial == 0);
     /* Random shapes: codebooks 1..300, cout 1..17, rows 0..256. */
-    for (trial = 0; trial < 400; trial++, checks++)
-      check_scan(k, name, rng, g_rand_int_range(rng, 1, 301), g_rand_int_range(rng, 1, 9),
-                 g_rand_int_range(rng, 1, 18), widths[g_rand_int_range(rng, 0, 5)],
-                 (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1), FALSE);
+    for (trial = 0; trial < 400; trial++)
+      SCAN_CASE(g_rand_int_range(rng, 1, 301), g_rand_int_range(rng, 1, 9),
+                g_rand_int_range(rng, 1, 18), widths[g_rand_int_range(rng, 0, 5)],
+                (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1), FALSE);
+#undef SCAN_CASE
   }
-  g_test_message("scan: %" G_GUINT64_FORMAT " checks over %d vector ISA(s)", checks, n_isas);
+  g_test_message("scan: %" G_GUINT64_FORMAT " checks of %d table(s)' scans", checks, n_tested);
   g_rand_free(rng);
 }
 
@@ -349,12 +391,14 @@ static void
 test_exact(void)
 {
   GRand *rng = g_rand_new_with_seed(303);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, FALSE, FALSE), ii, trial;
+  int n_tested = 0, ii, trial;
   double worst = 0.0;
 
-  for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = isas[ii].kernels;
+  for (ii = 1; ii < n_cands; ii++) {
+    MdnTierExactFn *k = cands[ii].dsp.exact;
+    if (!NEW_ENTRY(ii, exact))
+      continue;
+    n_tested++;
     for (trial = 0; trial < 300; trial++) {
       const int cin = g_rand_int_range(rng, 1, 4), cout = g_rand_int_range(rng, 1, 18);
       const int n_exact = g_rand_int_range(rng, 1, 20), dilation = g_rand_int_range(rng, 1, 4);
@@ -380,7 +424,7 @@ test_exact(void)
       for (j = 0; j < (size_t)n_exact * cout; j++)
         w[j] = (float)g_rand_double_range(rng, -1.0, 1.0);
       ref->exact(x, chan, tap, w, n_exact, cout, dilation, n, a);
-      k->exact(x, chan, tap, w, n_exact, cout, dilation, n, b);
+      k(x, chan, tap, w, n_exact, cout, dilation, n, b);
       for (o = 0; o < cout; o++)
         for (r = 0; r < n; r++) {
           double mag = 0.0, tol, err;
@@ -391,7 +435,7 @@ test_exact(void)
           err = fabs((double)a[o * RS + r] - b[o * RS + r]);
           if (!(err <= tol))
             g_error("%s exact: row %zu output %d: %.9g, reference %.9g (tolerance %.3g)",
-                    isas[ii].name, r, o, b[o * RS + r], a[o * RS + r], tol);
+                    cands[ii].name, r, o, b[o * RS + r], a[o * RS + r], tol);
           worst = MAX(worst, tol > 0 ? err / tol : 0.0);
         }
       for (i = 0; i < cin; i++)
@@ -403,8 +447,8 @@ test_exact(void)
       g_free(b);
     }
   }
-  g_test_message("exact: worst difference %.3f of the tolerance over %d vector ISA(s)", worst,
-                 n_isas);
+  g_test_message("exact: worst difference %.3f of the tolerance over %d kernel(s)", worst,
+                 n_tested);
   g_rand_free(rng);
 }
 
@@ -414,16 +458,18 @@ static void
 test_combine(void)
 {
   GRand *rng = g_rand_new_with_seed(404);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, TRUE, TRUE), ii, trial;
+  int ii, trial;
 
-  for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = isas[ii].kernels;
+  for (ii = 1; ii < n_cands; ii++) {
+    const MdnTierDsp *k = &cands[ii].dsp;
+    if (!NEW_ENTRY(ii, combine) && !NEW_ENTRY(ii, combine_rows))
+      continue;
     for (trial = 0; trial < 400; trial++) {
       const int cout = g_rand_int_range(rng, 1, 18);
       const size_t n = (size_t)g_rand_int_range(rng, 0, MDN_TIER_ROWS + 1);
       const gboolean with_exact = g_rand_boolean(rng);
-      const float sigma = ldexpf(1.0f, g_rand_int_range(rng, -100, 101));
+      /* sigma 0: a silent run */
+      const float sigma = trial % 8 == 0 ? 0.0f : ldexpf(1.0f, g_rand_int_range(rng, -100, 101));
       guint32 *sums = g_new(guint32, (size_t)cout * RS);
       float *exact = g_new(float, (size_t)cout *RS), *scratch = g_new(float, (size_t)cout *RS);
       float *offset = g_new(float, cout), *scale = g_new(float, cout);
@@ -451,7 +497,7 @@ test_combine(void)
       k->combine(sums, with_exact ? exact : NULL, offset, scale, sigma, cout, n, scratch, b);
       for (j = 0; j <= n * cout; j++)
         if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
-          g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g", isas[ii].name, cout,
+          g_error("%s combine cout %d n %zu: value %zu: %.9g, reference %.9g", cands[ii].name, cout,
                   n, j, b[j], a[j]);
 
       /* combine_rows: one sigma per row (in runs), then the bias (or none).
@@ -462,8 +508,9 @@ test_combine(void)
         const gboolean with_bias = g_rand_boolean(rng);
         gboolean small = TRUE;
         for (j = 0; j < n + 8; j++)
-          sigma_rows[j] = j > 0 && g_rand_int_range(rng, 0, 4) != 0
-                              ? sigma_rows[j - 1]
+          sigma_rows[j] = j > 0 && g_rand_int_range(rng, 0, 4) != 0 ? sigma_rows[j - 1]
+                          : g_rand_int_range(rng, 0, 8) == 0
+                              ? 0.0f
                               : ldexpf(1.0f, g_rand_int_range(rng, -100, 101));
         for (o = 0; o < cout; o++)
           bias[o] = (float)g_rand_double_range(rng, -2.0, 2.0);
@@ -476,8 +523,8 @@ test_combine(void)
                         with_bias ? bias : NULL, small, cout, n, scratch, b);
         for (j = 0; j <= n * cout; j++)
           if (memcmp(&a[j], &b[j], sizeof(float)) != 0)
-            g_error("%s combine_rows cout %d n %zu: value %zu: %.9g, reference %.9g", isas[ii].name,
-                    cout, n, j, b[j], a[j]);
+            g_error("%s combine_rows cout %d n %zu: value %zu: %.9g, reference %.9g",
+                    cands[ii].name, cout, n, j, b[j], a[j]);
         for (j = 0; j < n; j++) {
           ref->combine(sums + j, with_exact ? exact + j : NULL, offset, scale, sigma_rows[j], cout,
                        1, scratch, c);
@@ -508,11 +555,12 @@ static void
 test_sigma_kernels(void)
 {
   GRand *rng = g_rand_new_with_seed(505);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, TRUE, TRUE), ii, trial;
+  int ii, trial;
 
-  for (ii = 0; ii < n_isas; ii++) {
-    const MdnTierKernels *k = isas[ii].kernels;
+  for (ii = 1; ii < n_cands; ii++) {
+    const MdnTierDsp *k = &cands[ii].dsp;
+    if (!NEW_ENTRY(ii, max_abs) && !NEW_ENTRY(ii, count_below))
+      continue;
     for (trial = 0; trial < 2000; trial++) {
       const int cin = g_rand_int_range(rng, 1, 5);
       const size_t len = (size_t)g_rand_int_range(rng, 0, 300);
@@ -536,15 +584,26 @@ test_sigma_kernels(void)
       a = ref->max_abs(x, cin, first, last);
       b = k->max_abs(x, cin, first, last);
       if (memcmp(&a, &b, sizeof a) != 0)
-        g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", isas[ii].name, cin, first, last,
+        g_error("%s max_abs cin %d [%td, %td]: %g, reference %g", cands[ii].name, cin, first, last,
                 b, a);
-      level = g_rand_boolean(rng) ? ldexpf(1.0f, g_rand_int_range(rng, -3, 6))
-                                  : (g_rand_boolean(rng) ? INFINITY : 0x1p-100f);
+      switch (g_rand_int_range(rng, 0, 6)) { /* 0: a silent run's level */
+      case 0:
+        level = 0.0f;
+        break;
+      case 1:
+        level = 0x1p-100f;
+        break;
+      case 2:
+        level = INFINITY;
+        break;
+      default:
+        level = ldexpf(1.0f, g_rand_int_range(rng, -3, 6));
+      }
       ca = ref->count_below(x, cin, first, n, level);
       cb = k->count_below(x, cin, first, n, level);
       if (ca != cb)
-        g_error("%s count_below cin %d first %td n %zu level %g: %zu, reference %zu", isas[ii].name,
-                cin, first, n, level, cb, ca);
+        g_error("%s count_below cin %d first %td n %zu level %g: %zu, reference %zu",
+                cands[ii].name, cin, first, n, level, cb, ca);
       for (i = 0; i < cin; i++)
         g_free(buf[i]);
     }
@@ -660,10 +719,10 @@ random_signal(int cin, size_t n, GRand *rng)
 /* Frames [0, n) through mdn_tier_process with the given kernels, random
  * chunk sizes; the signal is read in place after `pad` frames of zeros. */
 static float *
-run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *padded, size_t pad,
-            size_t n, GRand *rng)
+run_kernels(const MdnTier *tier, const MdnTierDsp *dsp, float *const *padded, size_t pad, size_t n,
+            const float *bias, GRand *rng)
 {
-  MdnTierState *state = mdn_tier_state_new_kernels(tier, kernels);
+  MdnTierState *state = mdn_tier_state_new_dsp(tier, dsp);
   float *out = g_new(float, n * tier->cout);
   const float *x[MDN_MAX_CHANNELS];
   size_t t0 = 0;
@@ -675,7 +734,7 @@ run_kernels(const MdnTier *tier, const MdnTierKernels *kernels, float *const *pa
     size_t count = MIN(want, n - t0);
     for (i = 0; i < tier->cin; i++)
       x[i] = padded[i] + pad + t0;
-    mdn_tier_process(tier, state, x, t0, count, NULL, out + t0 * tier->cout);
+    mdn_tier_process(tier, state, x, t0, count, bias, out + t0 * tier->cout);
     t0 += count;
   }
   mdn_tier_state_free(state);
@@ -694,12 +753,11 @@ test_whole_tier(void)
                                   { 8, 5, 16 }, { 8, 4, 6 }, { 4, 6, 5 },  { 2, 4, 7 }
   };
   GRand *rng = g_rand_new_with_seed(606);
-  Candidate isas[N_CANDIDATES];
-  int n_isas = candidates(isas, FALSE, TRUE), ii, with_exact;
+  int ii, with_exact;
   size_t sh, sp;
   double worst = 0.0;
 
-  for (ii = 0; ii < n_isas; ii++)
+  for (ii = 1; ii < n_cands; ii++)
     for (sh = 0; sh < G_N_ELEMENTS(shapes); sh++)
       for (sp = 0; sp < G_N_ELEMENTS(specs); sp++)
         for (with_exact = 0; with_exact < 2; with_exact++) {
@@ -716,8 +774,8 @@ test_whole_tier(void)
             padded[i] = g_new0(float, pad + n);
             memcpy(padded[i] + pad, sig[i], sizeof(float) * n);
           }
-          a = run_kernels(tier, ref, padded, pad, n, rng);
-          b = run_kernels(tier, isas[ii].kernels, padded, pad, n, rng);
+          a = run_kernels(tier, ref, padded, pad, n, NULL, rng);
+          b = run_kernels(tier, &cands[ii].dsp, padded, pad, n, NULL, rng);
           for (t = 0; t < n; t++)
             for (o = 0; o < tier->cout; o++) {
               double mag = fabs(a[t * tier->cout + o]), tol, err;
@@ -733,7 +791,7 @@ test_whole_tier(void)
                       : !(err <= tol))
                 g_error("%s tier %s cin %d cout %d taps %d dil %d exact %d: frame %zu output %d: "
                         "%.9g, scalar %.9g (tolerance %.3g)",
-                        isas[ii].name, tier->name, cin, tier->cout, taps, dilation, tier->n_exact,
+                        cands[ii].name, tier->name, cin, tier->cout, taps, dilation, tier->n_exact,
                         t, o, b[t * tier->cout + o], a[t * tier->cout + o], tol);
               worst = MAX(worst, tol > 0 ? err / tol : 0.0);
             }
@@ -747,8 +805,73 @@ test_whole_tier(void)
           g_free(b);
           tier_free(tier);
         }
-  g_test_message("whole tiers: worst difference %.3f of the tolerance over %d vector ISA(s)", worst,
-                 n_isas);
+  g_test_message("whole tiers: worst difference %.3f of the tolerance over %d table(s)", worst,
+                 n_cands - 1);
+  g_rand_free(rng);
+}
+
+/* Digital silence in gives the bias out, exactly, under every table: a
+ * silent look-back has sigma 0, which zeroes the table term (whatever the
+ * tables' offsets), and the exact taps sum zeros. From the stream's start,
+ * and after sound once a row's look-back (its block's start minus the span)
+ * is silent. */
+static void
+test_silence(void)
+{
+  static const int specs[][4] = { /* s, depth, table_bits, exact taps */
+                                  { 4, 4, 8, 0 },
+                                  { 2, 6, 16, 5 },
+                                  { 8, 5, 6, 2 },
+                                  { 1, 8, 8, 0 }
+  };
+  GRand *rng = g_rand_new_with_seed(707);
+  int ii;
+  size_t sp;
+
+  for (ii = 0; ii < n_cands; ii++)
+    for (sp = 0; sp < G_N_ELEMENTS(specs); sp++) {
+      const int cin = 1 + (int)sp % 3, cout = 1 + 5 * (int)sp % 9, taps = 24, dilation = 2;
+      MdnTier *tier = random_tier(cin, cout, taps, dilation, specs[sp][0], specs[sp][1],
+                                  specs[sp][3], specs[sp][2], rng);
+      const size_t n = 2 * MDN_CHUNK + 300, sound = 500, pad = mdn_tier_history(tier) + 64;
+      const size_t span = mdn_tier_span(tier);
+      float **padded = g_new(float *, cin), *bias = g_new(float, cout), *out;
+      size_t t, loud = 0;
+      int i, o, with_sound;
+
+      /* a bias would hide a tiny output: none, or zero on output 0 */
+      for (o = 0; o < cout; o++)
+        bias[o] = o == 0 ? 0.0f : (float)g_rand_double_range(rng, -1.0, 1.0);
+      for (i = 0; i < cin; i++)
+        padded[i] = g_new0(float, pad + n);
+      for (with_sound = 0; with_sound < 4; with_sound++) {
+        const float *b = with_sound < 2 ? NULL : bias;
+        for (i = 0; i < cin; i++)
+          for (t = 0; t < n; t++)
+            padded[i][pad + t] = with_sound % 2 && t < sound
+                                     ? (float)g_rand_double_range(rng, -1.0, 1.0)
+                                     : (t % 3 ? 0.0f : -0.0f);
+        out = run_kernels(tier, &cands[ii].dsp, padded, pad, n, b, rng);
+        for (t = 0; t < n; t++) {
+          const gboolean silent = with_sound % 2 == 0 || t - t % MDN_NORM_BLOCK >= sound + span;
+          for (o = 0; o < cout; o++) {
+            const float want = b != NULL ? b[o] : 0.0f;
+            if (silent && out[t * cout + o] != want)
+              g_error("%s tier %s cin %d cout %d: silence%s, frame %zu output %d: %g, bias %g",
+                      cands[ii].name, tier->name, cin, cout, with_sound % 2 ? " after sound" : "",
+                      t, o, out[t * cout + o], want);
+            loud += !silent && out[t * cout + o] != want;
+          }
+        }
+        g_free(out);
+      }
+      g_assert_cmpuint(loud, >, 0); /* the sound did reach the output */
+      for (i = 0; i < cin; i++)
+        g_free(padded[i]);
+      g_free(padded);
+      g_free(bias);
+      tier_free(tier);
+    }
   g_rand_free(rng);
 }
 
@@ -791,13 +914,16 @@ bench_tiers(void)
       g_free(music);
     }
     for (isa = 0; isa < MDN_N_ISAS; isa++) {
+      const char *forced = g_getenv("MADDNESS_ISA");
+      MdnTierDsp dsp;
       double best = 1e30;
       int run;
-      if (!mdn_cpu_supports((MdnIsa)isa) || mdn_tier_kernels((MdnIsa)isa) == NULL
-          || (g_getenv("MADDNESS_ISA") != NULL && isa != (int)mdn_cpu_isa()))
+      if (!mdn_cpu_supports((MdnIsa)isa)
+          || (forced != NULL && strcmp(forced, mdn_isa_name((MdnIsa)isa)) != 0))
         continue; /* MADDNESS_ISA set: that one only (for callgrind) */
-      for (run = 0; run < (g_getenv("MADDNESS_ISA") != NULL ? 1 : 5); run++) {
-        MdnTierState *state = mdn_tier_state_new_isa(tier, (MdnIsa)isa);
+      mdn_tier_dsp_init(&dsp, mdn_isa_flags((MdnIsa)isa) & mdn_cpu_flags_detect());
+      for (run = 0; run < (forced != NULL ? 1 : 5); run++) {
+        MdnTierState *state = mdn_tier_state_new_dsp(tier, &dsp);
         gint64 t0 = g_get_monotonic_time();
         size_t done;
         for (done = 0; done < n; done += 1024) {
@@ -821,34 +947,64 @@ bench_tiers(void)
   g_rand_free(rng);
 }
 
-/* The dispatch: scalar always; a table for every ISA the build has; a state
- * for an unsupported or unbuilt ISA falls back (and still works). */
+/* The tables: the reference for no flags; on x86-64 each level's kernels
+ * where the CPU has it, AVX-512 keeping AVX2's for what it has no kernel
+ * of, the VBMI scan with VBMI; NEON's on AArch64; planes built whenever a
+ * scan reads them; the engine's table is the one of the flags in use. */
 static void
 test_dispatch(void)
 {
-  int isa;
-  g_assert_true(mdn_tier_kernels(MDN_ISA_SCALAR) == mdn_tier_kernels_scalar());
-  g_assert_false(mdn_tier_kernels_scalar()->uses_planes);
-  g_assert_null(mdn_tier_kernels(MDN_N_ISAS));
-  for (isa = 0; isa < MDN_N_ISAS; isa++)
-    g_test_message("tier kernels %s: %s, CPU %s", mdn_isa_name((MdnIsa)isa),
-                   mdn_tier_kernels((MdnIsa)isa) != NULL ? "built" : "not built",
-                   mdn_cpu_supports((MdnIsa)isa) ? "supports it" : "lacks it (not tested)");
-#if defined(__x86_64__) && defined(__GNUC__)
-  /* GCC and clang take -mavx2: the x86-64 build must have the AVX2 table. */
-  g_assert_nonnull(mdn_tier_kernels(MDN_ISA_AVX2));
-  g_assert_false(mdn_cpu_supports(MDN_ISA_NEON));
-  g_assert_null(mdn_tier_kernels(MDN_ISA_NEON));
+  const unsigned cpu = mdn_cpu_flags_detect();
+  MdnTierDsp dsp;
+  int ii, slot;
+
+  for (ii = 0; ii < n_cands; ii++) {
+    gboolean vector_scan = FALSE;
+    g_test_message("table %s", cands[ii].name);
+    for (slot = 0; slot < MDN_TIER_N_SCANS; slot++)
+      vector_scan |= cands[ii].dsp.scan[slot] != ref->scan[0];
+    g_assert_true(cands[ii].dsp.uses_planes == vector_scan);
+  }
+  g_assert_cmpstr(cands[0].name, ==, "c");
+  g_assert_cmpuint(ref->encode_step, ==, 0);
+#if defined(__x86_64__)
+  /* GCC and clang build every x86 kernel. */
+  if (cpu & MDN_CPU_FLAG_AVX2) {
+    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
+    g_assert_true(dsp.encode == mdn_tier_encode_avx2 && dsp.encode_step == 32);
+    g_assert_true(dsp.scan[MDN_TIER_SCAN16] == mdn_tier_scan_avx2);
+    g_assert_true(dsp.scan[MDN_TIER_SCAN256] == mdn_tier_scan_avx2);
+    g_assert_true(dsp.exact == mdn_tier_exact_avx2 && dsp.combine == mdn_tier_combine_avx2);
+    g_assert_true(dsp.combine_rows == mdn_tier_combine_rows_avx2);
+    g_assert_true(dsp.max_abs == mdn_tier_max_abs_avx2);
+    g_assert_true(dsp.count_below == mdn_tier_count_below_avx2);
+    g_assert_true(dsp.run_end == mdn_tier_run_end_avx2);
+  }
+  if (cpu & MDN_CPU_FLAG_AVX512) {
+    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX512) & ~MDN_CPU_FLAG_AVX512VBMI);
+    g_assert_true(dsp.encode == mdn_tier_encode_avx512 && dsp.encode_step == 0);
+    g_assert_true(dsp.scan[MDN_TIER_SCAN64] == mdn_tier_scan_avx512);
+    g_assert_true(dsp.exact == mdn_tier_exact_avx512);
+    g_assert_true(dsp.combine_rows == mdn_tier_combine_rows_avx2);
+    g_assert_true(dsp.run_end == mdn_tier_run_end_avx2);
+  }
+  if (cpu & MDN_CPU_FLAG_AVX512VBMI) {
+    mdn_tier_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX512));
+    for (slot = 0; slot < MDN_TIER_N_SCANS; slot++)
+      g_assert_true(dsp.scan[slot] == mdn_tier_scan_avx512vbmi);
+  }
+#elif defined(__aarch64__)
+  /* Every AArch64 CPU runs the NEON kernels, and the engine picks them
+   * unless MADDNESS_ISA says otherwise. */
+  g_assert_true(cpu & MDN_CPU_FLAG_NEON);
+  mdn_tier_dsp_init(&dsp, cpu);
+  g_assert_true(dsp.encode == mdn_tier_encode_neon && dsp.scan[0] == mdn_tier_scan_neon);
+  g_assert_true(dsp.uses_planes);
 #endif
-#if defined(__aarch64__)
-  /* The AArch64 build has the NEON table, every AArch64 CPU runs it, and
-   * the engine picks it unless MADDNESS_ISA says otherwise. */
-  g_assert_nonnull(mdn_tier_kernels(MDN_ISA_NEON));
-  g_assert_true(mdn_tier_kernels(MDN_ISA_NEON)->uses_planes);
-  g_assert_true(mdn_cpu_supports(MDN_ISA_NEON));
+  mdn_tier_dsp_init(&dsp, mdn_cpu_flags());
+  g_assert_true(memcmp(&dsp, &mdn_dsp()->tier, sizeof dsp) == 0);
   if (g_getenv("MADDNESS_ISA") == NULL)
-    g_assert_cmpint(mdn_cpu_isa(), ==, MDN_ISA_NEON);
-#endif
+    g_assert_cmpuint(mdn_cpu_flags(), ==, cpu);
   g_test_message("engine ISA: %s", mdn_isa());
 }
 
@@ -856,7 +1012,7 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  ref = mdn_tier_kernels_scalar();
+  init_candidates();
   g_test_add_func("/tier-kernels/dispatch", test_dispatch);
   g_test_add_func("/tier-kernels/encode", test_encode);
   g_test_add_func("/tier-kernels/scan", test_scan);
@@ -864,6 +1020,7 @@ main(int argc, char **argv)
   g_test_add_func("/tier-kernels/combine", test_combine);
   g_test_add_func("/tier-kernels/sigma", test_sigma_kernels);
   g_test_add_func("/tier-kernels/whole-tier", test_whole_tier);
+  g_test_add_func("/tier-kernels/silence", test_silence);
   if (g_getenv("MDN_TIER_BENCH") != NULL)
     g_test_add_func("/tier-kernels/bench", bench_tiers);
   return g_test_run();

@@ -210,6 +210,49 @@ test_default_ladder(void)
   g_free(specs);
 }
 
+/* The one spec rule (mdn_tier_spec_validate), with the error code its caller
+ * asks for; the parser says the same in its own words. */
+static void
+test_validate(void)
+{
+  static const struct {
+    MdnTierSpec spec;
+    const char *text, *why;
+  } bad[] = {
+    { { 3, 4, 0, 8 }, "s3d4", "taps per codebook must be 1, 2, 4 or 8 (got 3)" },
+    { { 16, 4, 0, 8 }, "s16d4", "taps per codebook must be 1, 2, 4 or 8 (got 16)" },
+    { { 4, 0, 0, 8 }, "s4d0", "tree depth must be 1..8 (got 0)" },
+    { { 4, 9, 0, 8 }, "s4d9", "tree depth must be 1..8 (got 9)" },
+    { { 4, 4, MDN_MAX_CHANNELS * MDN_MAX_TAPS + 1, 8 },
+      "s4d4e268435457",
+      "exact taps must be 0..268435456 (got 268435457)" },
+    { { 4, 4, 0, 4 }, "s4d4q4", "table bits must be 5, 6, 7, 8 or 16 (got 4)" },
+    { { 4, 4, 0, 12 }, "s4d4q12", "table bits must be 5, 6, 7, 8 or 16 (got 12)" },
+  };
+  MdnTierSpec good = { 8, 1, MDN_MAX_CHANNELS * MDN_MAX_TAPS, 16 }, negative = { 4, 4, -1, 8 };
+  size_t k;
+
+  g_assert_true(mdn_tier_spec_validate(&good, MDN_ERROR_CORRUPT, NULL));
+  for (k = 0; k < G_N_ELEMENTS(bad); k++) {
+    GError *error = NULL;
+    MdnTierSpec parsed;
+    char *want = g_strdup_printf("invalid tier spec \"%s\": %s (expected", bad[k].text, bad[k].why);
+
+    g_assert_false(mdn_tier_spec_validate(&bad[k].spec, MDN_ERROR_CORRUPT, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+    g_assert_cmpstr(error->message, ==, bad[k].why);
+    g_clear_error(&error);
+    g_assert_false(mdn_tier_spec_validate(&bad[k].spec, MDN_ERROR_INVALID_ARGUMENT, &error));
+    g_assert_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    g_assert_false(mdn_tier_spec_parse(bad[k].text, &parsed, &error));
+    g_assert_true(g_str_has_prefix(error->message, want));
+    g_clear_error(&error);
+    g_free(want);
+  }
+  g_assert_false(mdn_tier_spec_validate(&negative, MDN_ERROR_CORRUPT, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,5 +263,6 @@ main(int argc, char **argv)
   g_test_add_func("/tier-spec/ladder", test_ladder);
   g_test_add_func("/tier-spec/ladder-malformed", test_ladder_malformed);
   g_test_add_func("/tier-spec/default-ladder", test_default_ladder);
+  g_test_add_func("/tier-spec/validate", test_validate);
   return g_test_run();
 }

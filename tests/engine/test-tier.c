@@ -663,8 +663,8 @@ test_level_invariance(void)
   size_t k, t;
   for (k = 0; k < G_N_ELEMENTS(shapes); k++) {
     MdnTier *tier = random_tier(&shapes[k], rng);
-    /* No exact silence: its scale is clamped at 2^-100 and does not scale. */
-    Signal *sig = signal_random(tier->cin, 2000, FALSE, rng);
+    /* Silence included: its sigma is 0 at every level. */
+    Signal *sig = signal_random(tier->cin, 2000, TRUE, rng);
     float *loud = run_fresh(tier, sig, 0, 0.0, rng), *quiet, *expected;
     int i;
     for (i = 0; i < sig->cin; i++)
@@ -684,21 +684,39 @@ test_level_invariance(void)
   g_rand_free(rng);
 }
 
-/* Silence: finite, about 0 (at most 2^-100 times the table term). */
+/* Digital silence gives exact zeros: sigma is 0 for a silent look-back, so
+ * the table term (offset included) vanishes. From the start, and after
+ * sound from the first row whose look-back (block start minus the span) is
+ * silent. */
 static void
 test_silence(void)
 {
   Shape shape = { 3, 2, 16, 3, 4, 6, 4, 16 };
   GRand *rng = g_rand_new_with_seed(3);
   MdnTier *tier = random_tier(&shape, rng);
+  const size_t sound = 300, span = mdn_tier_span(tier);
   Signal *sig = signal_new(3, 1000);
   float *out = run_fresh(tier, sig, 0, 0.1, rng);
-  size_t k;
-  for (k = 0; k < sig->n * tier->cout; k++) {
-    g_assert_true(isfinite(out[k]));
-    g_assert_cmpfloat(fabsf(out[k]), <, 1e-25f);
-  }
+  size_t k, t, loud = 0;
+  int i;
+  for (k = 0; k < sig->n * tier->cout; k++)
+    g_assert_cmpfloat(out[k], ==, 0.0f);
   assert_matches_brute(tier, sig, out);
+  g_free(out);
+
+  for (i = 0; i < sig->cin; i++)
+    for (t = 0; t < sound; t++)
+      sig->ch[i][t] = (float)g_rand_double_range(rng, -1.0, 1.0);
+  out = run_fresh(tier, sig, 0, 0.1, rng);
+  assert_matches_brute(tier, sig, out);
+  for (t = 0; t < sig->n; t++)
+    for (k = 0; k < (size_t)tier->cout; k++) {
+      if (t - t % MDN_NORM_BLOCK >= sound + span)
+        g_assert_cmpfloat(out[t * tier->cout + k], ==, 0.0f);
+      else
+        loud += out[t * tier->cout + k] != 0.0f;
+    }
+  g_assert_cmpuint(loud, >, 0);
   g_free(out);
   signal_free(sig);
   tier_free(tier);

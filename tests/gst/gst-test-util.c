@@ -1,4 +1,7 @@
-/* gst-test-util.c: helpers shared by the gst-check element tests. */
+/* gst-test-util.c: helpers shared by the gst-check element tests.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "gst-test-util.h"
 
 #include <glib/gstdio.h>

@@ -1,14 +1,20 @@
-/* gst-test-util.h: helpers shared by the gst-check element tests. */
+/* gst-test-util.h: helpers shared by the gst-check element tests.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifndef MDN_GST_TEST_UTIL_H
 #define MDN_GST_TEST_UTIL_H
 
 #include <gst/gst.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/audio/audio-format.h>
 
 #include "maddness.h"
 
-#define MDN_GST_TEST_CAPS_FMT "audio/x-raw,format=F32LE,layout=interleaved,rate=%d,channels=%d"
+/* Our elements' format: native-endian float, interleaved. */
+#define MDN_GST_TEST_F32 "audio/x-raw,format=" GST_AUDIO_NE(F32) ",layout=interleaved"
+#define MDN_GST_TEST_CAPS_FMT MDN_GST_TEST_F32 ",rate=%d,channels=%d"
 /* More than 2 channels need a mask: 0 = unpositioned. */
 #define MDN_GST_TEST_CAPS_MASK_FMT MDN_GST_TEST_CAPS_FMT ",channel-mask=(bitmask)0"
 
@@ -26,7 +32,7 @@ void mdn_gst_test_remove_tree(const char *dir);
 /* Saves k as a .mdn preset without tiers at path; aborts on failure. */
 void mdn_gst_test_write_preset(const MdnKernel *k, const char *path);
 
-/* A maddnessfilter harness with preset and quality set and F32LE caps of
+/* A maddnessfilter harness with preset and quality set and native-endian F32 caps of
  * channels at rate on its source (a channel mask when channels > 2). */
 GstHarness *mdn_gst_test_filter_harness(const char *preset, int quality, int channels, int rate);
 

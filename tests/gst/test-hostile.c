@@ -6,7 +6,10 @@
  * a thousand PLAYING <-> READY cycles, and other threads changing `quality`
  * and `preset` as fast as they can while audio flows. The output must stay
  * finite and complete, and the element must keep answering. Leaks are caught
- * by LeakSanitizer when this runs in the sanitized build (make check-sanitize). */
+ * by LeakSanitizer when this runs in the sanitized build (make check-sanitize).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <string.h>
 
@@ -517,8 +520,7 @@ GST_START_TEST(test_long_span_many_channels)
   g_free(debug);
   gst_message_unref(msg);
 
-  gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,"
-                                  "channels=2");
+  gst_harness_set_src_caps_str(h, MDN_GST_TEST_F32 ",rate=48000,channels=2");
   push_pull_drop(h, in, 1024, 2, 2, 0);
   gst_harness_teardown(h);
   gst_bus_set_flushing(bus, TRUE);

@@ -1,7 +1,10 @@
 /* test-maddnessfilter.c: maddnessfilter element tests (GstHarness and small pipelines).
  *
  * Presets are written to a temporary directory at start-up from kernels built
- * here; the tiered preset is fitted once with mdn_fit on speech-like audio. */
+ * here; the tiered preset is fitted once with mdn_fit on speech-like audio.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <string.h>
 
@@ -312,8 +315,8 @@ GST_START_TEST(test_channel_mask_dropped)
   g_object_set(element, "preset", p14_path, NULL);
   h = gst_harness_new_with_element(element, "sink", "src");
   gst_object_unref(element);
-  gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,"
-                                  "channels=1,channel-mask=(bitmask)0x4");
+  gst_harness_set_src_caps_str(h,
+                               MDN_GST_TEST_F32 ",rate=48000,channels=1,channel-mask=(bitmask)0x4");
   buf = make_buffer(zeros, 8, 1, 0);
   fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
   gst_buffer_unref(gst_harness_pull(h));
@@ -714,6 +717,11 @@ check_start_error(const char *preset, const char *needle)
   fail_unless(error->domain == GST_RESOURCE_ERROR, "domain %s", g_quark_to_string(error->domain));
   fail_unless(strstr(error->message, needle) != NULL, "\"%s\" does not name %s", error->message,
               needle);
+  /* a file is named once: "x.mdn: x.mdn: ..." repeated what the engine's
+   * message says (a preset name may recur in the list of places searched) */
+  fail_unless(!g_path_is_absolute(needle)
+                  || strstr(strstr(error->message, needle) + strlen(needle), needle) == NULL,
+              "\"%s\" names %s twice", error->message, needle);
   g_clear_error(&error);
   g_free(debug);
   gst_message_unref(msg);
@@ -772,18 +780,149 @@ check_refused(const char *preset, const char *bad_caps, const char *good_caps, i
 
 GST_START_TEST(test_wrong_rate)
 {
-  check_refused(p11_path, "audio/x-raw,format=F32LE,layout=interleaved,rate=44100,channels=1",
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=1", 1);
+  check_refused(p11_path, MDN_GST_TEST_F32 ",rate=44100,channels=1",
+                MDN_GST_TEST_F32 ",rate=48000,channels=1", 1);
 }
 GST_END_TEST;
 
 GST_START_TEST(test_wrong_channels)
 {
   /* A 2->2 preset takes exactly 2 channels. */
-  check_refused(p22_path,
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=3,"
-                "channel-mask=(bitmask)0",
-                "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2", 2);
+  check_refused(p22_path, MDN_GST_TEST_F32 ",rate=48000,channels=3,channel-mask=(bitmask)0",
+                MDN_GST_TEST_F32 ",rate=48000,channels=2", 2);
+}
+GST_END_TEST;
+
+/* ---- caps the preset cannot take, in pipelines -------------------------- */
+
+/* Runs desc (calling midway once it has prerolled, if not NULL) until its
+ * first error, 10 s at most. Returns that error's message and debug, and in
+ * *source the name of the element that posted it. */
+static char *
+first_pipeline_error(const char *desc, void (*midway)(GstElement *pipeline), char **source)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(desc, &error);
+  GstBus *bus;
+  GstMessage *msg;
+  char *debug = NULL, *text;
+
+  g_assert_no_error(error);
+  bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  if (midway) {
+    msg = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND,
+                                     GST_MESSAGE_ASYNC_DONE | GST_MESSAGE_ERROR);
+    fail_unless(msg != NULL && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ASYNC_DONE, "%s did not start",
+                desc);
+    gst_message_unref(msg);
+    g_usleep(100 * 1000); /* some buffers through */
+    midway(pipeline);
+  }
+  msg = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL, "no error from %s", desc);
+  gst_message_parse_error(msg, &error, &debug);
+  text = g_strdup_printf("%s\n%s", error->message, debug ? debug : "");
+  *source = g_strdup(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)));
+  g_clear_error(&error);
+  g_free(debug);
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  detach_bus(bus);
+  gst_object_unref(pipeline);
+  return text;
+}
+
+/* The first error comes from maddnessfilter (not a bare "not-negotiated"
+ * from the source) and its text holds every string of `needles`. */
+static void
+check_misfit(const char *desc, void (*midway)(GstElement *pipeline), const char *const *needles)
+{
+  char *source = NULL;
+  char *text = first_pipeline_error(desc, midway, &source);
+
+  fail_unless_equals_string(source, "f");
+  for (; *needles; needles++)
+    fail_unless(strstr(text, *needles) != NULL, "\"%s\" does not say \"%s\"", text, *needles);
+  g_free(source);
+  g_free(text);
+}
+
+GST_START_TEST(test_misfit_rate)
+{
+  const char *const needles[] = { "works at 48000 Hz", "the stream is 44100 Hz",
+                                  "add audioresample ! audio/x-raw,rate=48000 before "
+                                  "maddnessfilter",
+                                  NULL };
+  char *desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=44100 ! "
+                               "maddnessfilter name=f preset=%s ! fakesink",
+                               lp_path);
+
+  check_misfit(desc, NULL, needles);
+  g_free(desc);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_misfit_channels)
+{
+  const char *const needles14[] = { "with 1 input channel", "the stream is 48000 Hz, 2 channels",
+                                    "add audioconvert ! audio/x-raw,channels=1 before "
+                                    "maddnessfilter",
+                                    NULL };
+  const char *const needles22[] = { "with 2 input channels", "the stream is 48000 Hz, 1 channel",
+                                    "add audioconvert ! audio/x-raw,channels=2 before "
+                                    "maddnessfilter",
+                                    NULL };
+  const char *const needles_both[]
+      = { "works at 48000 Hz with 2 input channels", "the stream is 44100 Hz, 1 channel",
+          "add audioconvert ! audioresample ! "
+          "audio/x-raw,rate=48000,channels=2",
+          NULL };
+  char *desc;
+
+  /* 1 -> 4 on stereo; 2 -> 2 on mono; 2 -> 2 on mono at 44.1 kHz. */
+  desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,channels=2 ! "
+                         "maddnessfilter name=f preset=%s ! fakesink",
+                         p14_path);
+  check_misfit(desc, NULL, needles14);
+  g_free(desc);
+  desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,channels=1 ! "
+                         "maddnessfilter name=f preset=%s ! fakesink",
+                         p22_path);
+  check_misfit(desc, NULL, needles22);
+  g_free(desc);
+  desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=44100,channels=1 ! "
+                         "maddnessfilter name=f preset=%s ! fakesink",
+                         p22_path);
+  check_misfit(desc, NULL, needles_both);
+  g_free(desc);
+}
+GST_END_TEST;
+
+static void
+switch_to_44k(GstElement *pipeline)
+{
+  GstElement *capsfilter = gst_bin_get_by_name(GST_BIN(pipeline), "cf");
+  GstCaps *caps = gst_caps_from_string("audio/x-raw,rate=44100");
+
+  g_object_set(capsfilter, "caps", caps, NULL);
+  gst_caps_unref(caps);
+  gst_object_unref(capsfilter);
+}
+
+/* The rate changes while playing (the capsfilter's caps change, the source
+ * renegotiates): the same error. */
+GST_START_TEST(test_misfit_rate_change)
+{
+  const char *const needles[] = { "works at 48000 Hz", "the stream is 44100 Hz",
+                                  "add audioresample ! audio/x-raw,rate=48000", NULL };
+  char *desc = g_strdup_printf("audiotestsrc num-buffers=500 ! capsfilter name=cf "
+                               "caps=audio/x-raw,rate=48000 ! maddnessfilter name=f preset=%s ! "
+                               "fakesink sync=true",
+                               lp_path);
+
+  check_misfit(desc, switch_to_44k, needles);
+  g_free(desc);
 }
 GST_END_TEST;
 
@@ -806,10 +945,9 @@ GST_END_TEST;
  * answers: live FALSE and the same minimum. */
 GST_START_TEST(test_latency_pipeline)
 {
-  char *desc
-      = g_strdup_printf("audiotestsrc name=s is-live=false ! audio/x-raw,rate=48000,format=F32LE "
-                        "! maddnessfilter name=f preset=%s ! fakesink",
-                        lp_path);
+  char *desc = g_strdup_printf("audiotestsrc name=s is-live=false ! audio/x-raw,rate=48000 ! "
+                               "maddnessfilter name=f preset=%s ! fakesink",
+                               lp_path);
   GstElement *pipeline = gst_parse_launch(desc, NULL);
   GstElement *filter = gst_bin_get_by_name(GST_BIN(pipeline), "f");
   GstElement *source = gst_bin_get_by_name(GST_BIN(pipeline), "s");
@@ -893,10 +1031,9 @@ tail_after_caps(gboolean change)
 
   in[2 * 15] = in[2 * 15 + 1] = 1.0f;
   push_pull(h, in, 16, 2, 2, 0, FALSE, out);
-  gst_harness_set_src_caps_str(
-      h, change ? "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2,"
-                  "channel-mask=(bitmask)0x3"
-                : "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2");
+  gst_harness_set_src_caps_str(h, change ? MDN_GST_TEST_F32
+                                      ",rate=48000,channels=2,channel-mask=(bitmask)0x3"
+                                         : MDN_GST_TEST_F32 ",rate=48000,channels=2");
   push_pull(h, zeros, 16, 2, 2, 16, FALSE, out);
   for (t = 2 * 16; t < 2 * 32; t++)
     energy += fabsf(g_array_index(out, float, t));
@@ -972,9 +1109,9 @@ run_pipeline(const char *desc)
 
 GST_START_TEST(test_pipeline_fakesink)
 {
-  char *desc = g_strdup_printf("audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,format=F32LE "
-                               "! maddnessfilter preset=%s ! fakesink",
-                               lp_path);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000 ! maddnessfilter preset=%s ! fakesink",
+      lp_path);
 
   run_pipeline(desc);
   g_free(desc);
@@ -1102,6 +1239,9 @@ maddnessfilter_suite(void)
   tcase_add_test(tc, test_no_preset);
   tcase_add_test(tc, test_wrong_rate);
   tcase_add_test(tc, test_wrong_channels);
+  tcase_add_test(tc, test_misfit_rate);
+  tcase_add_test(tc, test_misfit_channels);
+  tcase_add_test(tc, test_misfit_rate_change);
   tcase_add_test(tc, test_latency_harness);
   tcase_add_test(tc, test_latency_pipeline);
   tcase_add_test(tc, test_discont_resets);

@@ -2,7 +2,11 @@
  *
  * Kernel files (taps, .mdn, WAV) are written to a temporary directory at
  * start-up; every test fits on a few seconds of the test signals with a small
- * ladder, so the suite stays fast. */
+ * ladder, so the suite stays fast.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -30,6 +34,102 @@ static char *lp_wav;    /* the same kernel as a float WAV impulse response (16 k
 static char *k21_taps;  /* a 2-input, 1-output kernel, taps file */
 static char *long_taps; /* a 1024-tap room response: its fit takes long enough to cancel */
 static MdnKernel *klp;
+
+/* ---- the plugin's GLib allocations -----------------------------------------
+ *
+ * This executable defines GLib's allocators and exports them (export_dynamic
+ * in meson.build), so the plugin's calls to them land here first, and go on
+ * to GLib's (dlsym RTLD_NEXT). Requests made from the plugin's own code
+ * (the caller's address is inside libgstmaddness) are recorded; try-variants
+ * fail when a test asks (hook_fail_after), and always above HOOK_REFUSE_BYTES
+ * so that no test can make the plugin take a large part of the machine. */
+#define HOOK_REFUSE_BYTES ((gsize)256 << 20)
+
+G_LOCK_DEFINE_STATIC(hook);
+static gsize hook_largest;        /* the largest single request */
+static gsize hook_total;          /* the sum of all requests */
+static gsize hook_fail_min;       /* requests of this size or more count as large */
+static gint hook_fail_after = -1; /* large try-requests let through before failing; -1: none fail */
+static guint hook_failed;         /* requests failed */
+
+/* Starts recording afresh; from now on, large (>= fail_min bytes)
+ * try-requests fail after fail_after of them (-1: never). */
+static void
+hook_reset(gsize fail_min, gint fail_after)
+{
+  G_LOCK(hook);
+  hook_largest = hook_total = 0;
+  hook_fail_min = fail_min;
+  hook_fail_after = fail_after;
+  hook_failed = 0;
+  G_UNLOCK(hook);
+}
+
+static gboolean
+from_plugin(const void *caller)
+{
+  Dl_info info;
+
+  return dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "libgstmaddness.so");
+}
+
+/* Records a request; FALSE when a try-variant must fail. */
+static gboolean
+hook_request(const void *caller, gsize n, gboolean can_fail)
+{
+  gboolean ok = TRUE;
+
+  if (!from_plugin(caller))
+    return TRUE;
+  G_LOCK(hook);
+  hook_largest = MAX(hook_largest, n);
+  hook_total += n;
+  if (can_fail && n > HOOK_REFUSE_BYTES) {
+    ok = FALSE;
+  } else if (can_fail && hook_fail_after >= 0 && n >= hook_fail_min) {
+    if (hook_fail_after == 0)
+      ok = FALSE;
+    else
+      hook_fail_after--;
+  }
+  hook_failed += !ok;
+  G_UNLOCK(hook);
+  return ok;
+}
+
+typedef gpointer (*Alloc1Fn)(gsize);
+typedef gpointer (*Alloc2Fn)(gsize, gsize);
+
+#define HOOK1(name, can_fail)                                                                      \
+  gpointer name(gsize n)                                                                           \
+  {                                                                                                \
+    static Alloc1Fn real;                                                                          \
+    if (!hook_request(__builtin_return_address(0), n, can_fail))                                   \
+      return NULL;                                                                                 \
+    if (!real)                                                                                     \
+      real = (Alloc1Fn)dlsym(RTLD_NEXT, #name);                                                    \
+    return real(n);                                                                                \
+  }
+#define HOOK2(name, can_fail)                                                                      \
+  gpointer name(gsize n, gsize size)                                                               \
+  {                                                                                                \
+    static Alloc2Fn real;                                                                          \
+    if (!hook_request(__builtin_return_address(0),                                                 \
+                      size && n > G_MAXSIZE / size ? G_MAXSIZE : n * size, can_fail))              \
+      return NULL;                                                                                 \
+    if (!real)                                                                                     \
+      real = (Alloc2Fn)dlsym(RTLD_NEXT, #name);                                                    \
+    return real(n, size);                                                                          \
+  }
+
+HOOK1(g_malloc, FALSE)
+HOOK1(g_malloc0, FALSE)
+HOOK1(g_try_malloc, TRUE)
+HOOK1(g_try_malloc0, TRUE)
+HOOK2(g_malloc_n, FALSE)
+HOOK2(g_malloc0_n, FALSE)
+HOOK2(g_try_malloc_n, TRUE)
+HOOK2(g_try_malloc0_n, TRUE)
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -266,7 +366,8 @@ trainer_harness(GstElement *trainer, MsgLog *log, int rate, int channels)
   attach_log(trainer, log);
   h = gst_harness_new_with_element(trainer, "sink", "src");
   gst_object_unref(trainer);
-  caps = g_strdup_printf(CAPS_FMT, rate, channels);
+  /* Caps of more than 2 channels say where they are (GstAudioInfo needs it). */
+  caps = g_strdup_printf(channels > 2 ? MDN_GST_TEST_CAPS_MASK_FMT : CAPS_FMT, rate, channels);
   gst_harness_set_src_caps_str(h, caps);
   g_free(caps);
   return h;
@@ -391,6 +492,81 @@ fit_speech(const char *kernel, const char *location, const char *tiers, double s
   g_free(audio);
 }
 
+/* The trainer and maddness-fit give the same preset for the same audio,
+ * kernel and ladder: both fit with the engine's default seed. Compared by
+ * what a preset does: its tiers' names and SNRs, and every tier's output on
+ * another signal, sample for sample. */
+GST_START_TEST(test_same_preset_as_maddness_fit)
+{
+  const char *tiers = "s4d4,s2d6e4";
+  const size_t n = 4 * RATE, n_probe = RATE;
+  char *trained = tmp_path("same-trainer.mdn"), *fitted = tmp_path("same-tool.mdn");
+  char *audio_path = tmp_path("same-audio.wav"), *rate = g_strdup_printf("%d", RATE);
+  float *audio = mdn_signal_speech(n, RATE, 31), *probe = mdn_signal_music(n_probe, RATE, 32);
+  float *out_a = g_new(float, n_probe), *out_b = g_new(float, n_probe);
+  const char *fit_argv[] = { g_getenv("MADDNESS_FIT"),
+                             "--kernel",
+                             lp_taps,
+                             "--audio",
+                             audio_path,
+                             "--rate",
+                             rate,
+                             "--tiers",
+                             tiers,
+                             "-o",
+                             fitted,
+                             NULL };
+  SF_INFO info = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+  SNDFILE *sf = sf_open(audio_path, SFM_WRITE, &info);
+  MsgLog *log = msg_log_new();
+  MdnModel *a, *b;
+  GError *error = NULL;
+  int status, t;
+
+  fail_unless(fit_argv[0] != NULL, "MADDNESS_FIT is not set");
+  g_assert_nonnull(sf);
+  fail_unless_equals_int(sf_writef_float(sf, audio, n), n);
+  sf_close(sf);
+  fit_speech(lp_taps, trained, tiers, 4.0, 31, log); /* the same speech */
+  fail_unless(g_spawn_sync(NULL, (char **)fit_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, NULL, &status, &error),
+              "%s", error ? error->message : "");
+  fail_unless(g_spawn_check_wait_status(status, NULL), "maddness-fit failed");
+
+  a = load_model(trained);
+  b = load_model(fitted);
+  assert_same_kernel(mdn_model_kernel(a), mdn_model_kernel(b));
+  fail_unless_equals_int(mdn_model_n_tiers(a), mdn_model_n_tiers(b));
+  fail_unless(mdn_model_n_tiers(a) > 0);
+  for (t = 0; t < mdn_model_n_tiers(a); t++) {
+    MdnTierInfo ia, ib;
+    MdnStream *sa = mdn_stream_new(a, 1, NULL), *sb = mdn_stream_new(b, 1, NULL);
+    mdn_model_tier_info(a, t, &ia);
+    mdn_model_tier_info(b, t, &ib);
+    fail_unless_equals_string(ia.name, ib.name);
+    fail_unless(ia.snr_db == ib.snr_db, "tier %s: SNR %g against %g", ia.name, ia.snr_db,
+                ib.snr_db);
+    fail_unless(mdn_stream_process(sa, t, probe, out_a, n_probe));
+    fail_unless(mdn_stream_process(sb, t, probe, out_b, n_probe));
+    fail_unless(memcmp(out_a, out_b, sizeof(float) * n_probe) == 0, "tier %s: outputs differ",
+                ia.name);
+    mdn_stream_free(sa);
+    mdn_stream_free(sb);
+  }
+  mdn_model_free(a);
+  mdn_model_free(b);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(probe);
+  g_free(out_a);
+  g_free(out_b);
+  g_free(rate);
+  g_free(audio_path);
+  g_free(trained);
+  g_free(fitted);
+}
+GST_END_TEST;
+
 /* Threads of this process whose name starts with prefix. */
 static int
 count_threads(const char *prefix)
@@ -467,8 +643,7 @@ GST_START_TEST(test_fit_writes_preset)
     g_object_set(filter, "preset", location, "quality", 0, NULL);
     h = gst_harness_new_with_element(filter, "sink", "src");
     gst_object_unref(filter);
-    gst_harness_set_src_caps_str(h, "audio/x-raw,format=F32LE,layout=interleaved,rate=16000,"
-                                    "channels=1");
+    gst_harness_set_src_caps_str(h, MDN_GST_TEST_F32 ",rate=16000,channels=1");
     while (done < n_test) {
       size_t n = MIN(CHUNK, n_test - done);
       GstMapInfo map;
@@ -682,6 +857,50 @@ GST_START_TEST(test_error_too_little_audio)
     g_free(error);
     msg_log_free(log);
   }
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* A tier ladder the engine cannot parse is an element error naming the
+ * ladder and its syntax, and nothing is written: at READY -> PAUSED, and for
+ * a ladder set while PLAYING, at the EOS fit (one error, no preset). */
+GST_START_TEST(test_error_bad_tiers)
+{
+  char *location = tmp_path("bad-tiers.mdn");
+  float *audio = mdn_signal_speech(2 * RATE, RATE, 19);
+  GstElement *trainer = make_trainer(lp_taps, location, "garbage");
+  MsgLog *log = msg_log_new();
+  GstHarness *h;
+  char *error;
+
+  attach_log(trainer, log);
+  fail_unless_equals_int(gst_element_set_state(trainer, GST_STATE_PAUSED),
+                         GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int(count_type(log, GST_MESSAGE_ERROR), 1);
+  error = first_error(log);
+  fail_unless(strstr(error, "\"garbage\"") != NULL, "error \"%s\" does not name the ladder", error);
+  fail_unless(strstr(error, "s8d4,s4d6e8") != NULL, "error \"%s\" does not give the syntax", error);
+  g_free(error);
+  gst_element_set_state(trainer, GST_STATE_NULL);
+  gst_object_unref(trainer);
+  msg_log_free(log);
+  assert_no_file(location);
+
+  log = msg_log_new();
+  h = trainer_harness(make_trainer(lp_taps, location, LADDER), log, RATE, 1);
+  push_all(h, audio, 2 * RATE, 1, RATE);
+  g_object_set(h->element, "tiers", "s4d4,,s2d6", NULL);
+  gst_harness_push_event(h, gst_event_new_eos());
+  fail_unless_equals_int(count_type(log, GST_MESSAGE_ERROR), 1);
+  error = first_error(log);
+  fail_unless(strstr(error, "\"s4d4,,s2d6\"") != NULL, "error \"%s\" does not name the ladder",
+              error);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  assert_no_file(location);
+  g_free(error);
+  gst_harness_teardown(h);
+  msg_log_free(log);
   g_free(audio);
   g_free(location);
 }
@@ -1132,6 +1351,112 @@ GST_START_TEST(test_reservoir_bound)
 }
 GST_END_TEST;
 
+/* max-seconds 3600 at 8 channels and 192 kHz (22 GB if it were allocated at
+ * once): setting the caps asks for little memory, and recording grows the
+ * memory with the audio, in bounded steps. Bounds: the caps take under
+ * 1 MiB (bookkeeping only); each request while recording is at most 8 MiB
+ * ("a few MiB"); all of them together at least what was recorded (it is kept)
+ * and at most that plus two such steps. */
+#define BIG_RATE 192000
+#define BIG_CHANNELS 8
+#define STEP_MAX ((gsize)8 << 20)
+GST_START_TEST(test_reservoir_grows)
+{
+  char *location = tmp_path("grows.mdn");
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(lp_taps, location, LADDER);
+  size_t block = 4800, n = 2 * BIG_RATE, done, i;
+  float *audio = g_new(float, block *BIG_CHANNELS);
+  gsize largest, total, recorded = n * BIG_CHANNELS * sizeof(float);
+  GstHarness *h;
+
+  for (i = 0; i < block * BIG_CHANNELS; i++)
+    audio[i] = (float)sin(0.01 * (double)i);
+  g_object_set(trainer, "max-seconds", 3600.0, "fit-on-eos", FALSE, NULL);
+  hook_reset(G_MAXSIZE, -1);
+  h = trainer_harness(trainer, log, BIG_RATE, BIG_CHANNELS);
+  G_LOCK(hook);
+  largest = hook_largest;
+  total = hook_total;
+  G_UNLOCK(hook);
+  fail_unless(first_error(log) == NULL, "error: %s", first_error(log));
+  fail_unless(total < ((gsize)1 << 20),
+              "setting the caps asked for %" G_GSIZE_FORMAT " bytes (largest %" G_GSIZE_FORMAT ")",
+              total, largest);
+
+  hook_reset(G_MAXSIZE, -1);
+  for (done = 0; done < n; done += block)
+    push_check(h, audio, block, BIG_CHANNELS, BIG_RATE, done);
+  G_LOCK(hook);
+  largest = hook_largest;
+  total = hook_total;
+  G_UNLOCK(hook);
+  fail_unless(first_error(log) == NULL, "error: %s", first_error(log));
+  fail_unless(largest <= STEP_MAX, "a request of %" G_GSIZE_FORMAT " bytes while recording",
+              largest);
+  fail_unless(total >= recorded && total <= recorded + 2 * STEP_MAX,
+              "%" G_GSIZE_FORMAT " bytes asked for to record %" G_GSIZE_FORMAT, total, recorded);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(location);
+}
+GST_END_TEST;
+
+/* The recording's memory runs out (large allocations of the plugin fail after
+ * fail_after of them): exactly one error, saying so; the buffers after it are
+ * refused, and EOS writes nothing and posts nothing more (no "too little
+ * audio"). */
+static void
+check_alloc_failure(gint fail_after)
+{
+  char *location = tmp_path("no-memory.mdn");
+  MsgLog *log = msg_log_new();
+  size_t n = 4 * RATE, done;
+  float *audio = mdn_signal_speech(n, RATE, 23);
+  GstElement *trainer = make_trainer(lp_taps, location, LADDER);
+  int refused = 0;
+  guint failed;
+  GstHarness *h;
+  char *error;
+
+  hook_reset(16 << 10, fail_after);
+  h = trainer_harness(trainer, log, RATE, 1);
+  for (done = 0; done < n; done += CHUNK) {
+    GstBuffer *buf = mdn_gst_test_make_buffer(audio + done, MIN(CHUNK, n - done), 1, RATE, done);
+
+    if (gst_harness_push(h, buf) == GST_FLOW_OK)
+      gst_buffer_unref(gst_harness_pull(h));
+    else
+      refused++;
+  }
+  gst_harness_push_event(h, gst_event_new_eos());
+  G_LOCK(hook);
+  failed = hook_failed;
+  G_UNLOCK(hook);
+  hook_reset(G_MAXSIZE, -1);
+  fail_unless(failed >= 1, "no allocation failed (fail_after %d): nothing was tested", fail_after);
+  fail_unless(refused > 0, "every buffer was accepted after the failure");
+  fail_unless_equals_int(count_type(log, GST_MESSAGE_ERROR), 1);
+  error = first_error(log);
+  fail_unless(strstr(error, "memory") != NULL && strstr(error, "max-seconds") != NULL,
+              "error \"%s\" does not say memory ran out and what to lower", error);
+  fail_unless_equals_int(count_named(log, "maddness-trained"), 0);
+  assert_no_file(location);
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(error);
+  g_free(audio);
+  g_free(location);
+}
+
+GST_START_TEST(test_reservoir_alloc_failure)
+{
+  check_alloc_failure(0); /* the first block */
+  check_alloc_failure(2); /* a later one */
+}
+GST_END_TEST;
+
 /* A memory holding a copy of size bytes. */
 static GstMemory *
 memory_copy(const guint8 *bytes, gsize size)
@@ -1297,10 +1622,14 @@ GST_START_TEST(test_properties)
   g_free(tiers);
 
   g_object_set(e, "tiers", "s8d4,s4d6e8", NULL);
-  /* An invalid ladder is refused with a warning; the old value stays. */
-  ASSERT_WARNING(g_object_set(e, "tiers", "s9x", NULL));
   g_object_get(e, "tiers", &tiers, NULL);
   fail_unless_equals_string(tiers, "s8d4,s4d6e8");
+  g_free(tiers);
+  /* Kept as set, even when invalid: the error comes when it is used
+   * (test_error_bad_tiers). */
+  g_object_set(e, "tiers", "s9x", NULL);
+  g_object_get(e, "tiers", &tiers, NULL);
+  fail_unless_equals_string(tiers, "s9x");
   g_free(tiers);
   /* No fit outside PAUSED/PLAYING. */
   g_signal_emit_by_name(e, "fit", &fit_on_eos);
@@ -1317,12 +1646,14 @@ maddnesstrainer_suite(void)
 
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_fit_writes_preset);
+  tcase_add_test(tc, test_same_preset_as_maddness_fit);
   tcase_add_test(tc, test_passthrough_during_fit);
   tcase_add_test(tc, test_error_unreadable_kernel);
   tcase_add_test(tc, test_error_unwritable_location);
   tcase_add_test(tc, test_error_rate_mismatch);
   tcase_add_test(tc, test_error_channels_mismatch);
   tcase_add_test(tc, test_error_too_little_audio);
+  tcase_add_test(tc, test_error_bad_tiers);
   tcase_add_test(tc, test_null_during_fit);
   tcase_add_test(tc, test_null_during_eos_fit);
   tcase_add_test(tc, test_two_trainers_pipeline);
@@ -1332,6 +1663,8 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_fit_then_eos);
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);
+  tcase_add_test(tc, test_reservoir_grows);
+  tcase_add_test(tc, test_reservoir_alloc_failure);
   tcase_add_test(tc, test_split_memories);
   tcase_add_test(tc, test_bad_input);
   tcase_add_test(tc, test_progress_during_long_fit);

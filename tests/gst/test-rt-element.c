@@ -11,7 +11,10 @@
  * crossfaded in and retired by the streaming thread), flushes, DISCONT
  * buffers and 0- to 4800-frame buffers, the wrapped calls must make no
  * allocation, free or open. (Non-finite input is left out: its one warning
- * message per stream is documented as the only allocation on this path.) */
+ * message per stream is documented as the only allocation on this path.)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <math.h>
 #include <string.h>
 

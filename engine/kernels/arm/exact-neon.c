@@ -1,13 +1,14 @@
-/* exact-kernels-neon.c: the exact path's kernels for AArch64 Advanced SIMD
- * (NEON, part of every AArch64 CPU; built only for AArch64 hosts). See
- * exact-kernels.h.
+/* arm/exact-neon.c: the exact path's kernels for AArch64 Advanced SIMD
+ * (NEON, part of every AArch64 CPU; built only for AArch64 hosts, put in the
+ * table by arm/init.c). See exact-kernels.h.
  *
  * Direct form: vectorised over rows, 4 per vector. Each tap's weight is
  * multiplied into unaligned loads of x at t - k*dil with FMAs; blocks of 8
  * vectors (32 rows) keep 8 independent FMA chains in flight. Every row sums
- * in tap order, fused, as the reference does (rows past the last whole
- * vector use fmaf, the same rounding), so a row's result does not depend on
- * its block.
+ * in tap order, as the reference does, fused (rows past the last whole
+ * vector use fmaf, the same rounding as the lanes), so a row's result does
+ * not depend on its block.
+
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -93,9 +94,10 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_row1(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-static void
-fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-         size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                   size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                   const float *const *x, size_t offset)
 {
   int o;
   for (o = 0; o < n_out; o++)
@@ -104,4 +106,3 @@ fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, siz
 }
 
 /* y (real, imaginary) += s h for 4 bins, split. */
-const MdnExactKernels mdn_exact_kernels_neon = { MDN_ISA_NEON, fir_neon };

@@ -1,5 +1,6 @@
-/* fft-neon.c: the FFT's kernels (fft.h) for AArch64 Advanced SIMD (NEON,
- * part of every AArch64 CPU; built only for AArch64 hosts). One row of 16
+/* arm/fft-neon.c: the FFT's kernels (fft.h) for AArch64 Advanced SIMD (NEON,
+ * part of every AArch64 CPU; built only for AArch64 hosts, put in the table
+ * by arm/init.c). One row of 16
  * complex lanes is four registers of real parts and four of imaginary
  * parts: the lane transform's spans 8 and 4 are vertical arithmetic
  * between registers, spans 2 and 1 permute within a register; real input
@@ -243,8 +244,8 @@ htw(H x, const float *w, const int conj)
   return x;
 }
 
-static void
-r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_fwd_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const size_t q = st->q;
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0, lanes = (st->flags & MDN_FFT_LANE) != 0;
@@ -278,8 +279,8 @@ r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     }
 }
 
-static void
-r2_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_fwd_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0;
   size_t g;
@@ -308,8 +309,8 @@ store_hout(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, size_t r, i
     store_h(dst, r - plan->rows / 2, h, y, 1);
 }
 
-static void
-r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_inv_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const size_t q = st->q;
   const int lanes = (st->flags & MDN_FFT_LANE) != 0;
@@ -352,8 +353,8 @@ r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     }
 }
 
-static void
-r2_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_inv_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   float tmp[2 * RF] __attribute__((aligned(64)));
   size_t g;
@@ -461,23 +462,23 @@ real_pass(const MdnFftPlan *plan, const MdnFftStep *st, float *data, const int i
   }
 }
 
-static void
-real_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_fwd_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 0);
 }
 
-static void
-real_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_inv_neon(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 1);
 }
 
-static void
-mac_neon(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec, size_t row0,
-         size_t row1)
+void
+mdn_fft_mac_neon(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec,
+                 size_t row0, size_t row1)
 {
   size_t r;
   int j, l;
@@ -511,9 +512,3 @@ mac_neon(float *y, const float *const *s, const float *h, size_t h_stride, int n
     y[MDN_FFT_LANES] = im;
   }
 }
-
-const MdnFftKernels mdn_fft_kernels_neon = {
-  MDN_ISA_NEON,
-  { r4_fwd, r2_fwd, real_fwd, r4_inv, r2_inv, real_inv },
-  mac_neon,
-};

@@ -1,6 +1,6 @@
-/* tier-kernels-neon.c: tier kernels for AArch64 Advanced SIMD (NEON; built
- * with -ffp-contract=off, only for AArch64 hosts, where every CPU has it;
- * reached through mdn_tier_kernels()).
+/* arm/tier-neon.c: tier kernels for AArch64 Advanced SIMD (NEON; built with
+ * -ffp-contract=off, only for AArch64 hosts, where every CPU has it; put in
+ * the table by arm/init.c).
  *
  * encode: 4 positions per vector; the split column's samples of 4
  *   consecutive positions are one unaligned load; the node's threshold comes
@@ -126,9 +126,9 @@ encode_depth(const guint8 *split, const float *thr_in, float sigma, const int de
   }
 }
 
-static void
-encode_neon(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
-            const float *x, size_t n, guint8 *codes)
+void
+mdn_tier_encode_neon(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+                     const float *x, size_t n, guint8 *codes)
 {
   MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes);
 }
@@ -262,9 +262,9 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
   }
 }
 
-static void
-scan_neon(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-          guint32 *sums)
+void
+mdn_tier_scan_neon(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+                   guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
@@ -276,9 +276,9 @@ scan_neon(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets,
  * so every row sums its taps in order e = 0, 1, ... */
 #define MDN_EXACT_GROUP 16
 
-static void
-exact_neon(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-           int n_exact, int cout, int dilation, size_t n, float *acc)
+void
+mdn_tier_exact_neon(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+                    int n_exact, int cout, int dilation, size_t n, float *acc)
 {
   const float *src[MDN_EXACT_GROUP];
   int e0, e, o, m;
@@ -451,9 +451,10 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
   }
 }
 
-static void
-combine_neon(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-             float sigma, int cout, size_t n, float *scratch, float *out)
+void
+mdn_tier_combine_neon(const guint32 *sums, const float *exact, const float *offset,
+                      const float *scale, float sigma, int cout, size_t n, float *scratch,
+                      float *out)
 {
   if (exact != NULL)
     combine_any(sums, exact, offset, scale, sigma, NULL, NULL, cout, n, scratch, out);
@@ -463,10 +464,10 @@ combine_neon(const guint32 *sums, const float *exact, const float *offset, const
 
 /* small (every sum below 2^31) changes nothing here: the unsigned
  * conversion is one instruction. */
-static void
-combine_rows_neon(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-                  const float *sigma, const float *bias, gboolean small, int cout, size_t n,
-                  float *scratch, float *out)
+void
+mdn_tier_combine_rows_neon(const guint32 *sums, const float *exact, const float *offset,
+                           const float *scale, const float *sigma, const float *bias,
+                           gboolean small, int cout, size_t n, float *scratch, float *out)
 {
   (void)small;
   if (exact != NULL)
@@ -555,21 +556,22 @@ count_below_neon(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
   return n;
 }
 
-static size_t
-run_end_neon(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-             float sigma, float *next_sigma)
+size_t
+mdn_tier_run_end_neon(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                      ptrdiff_t span, float sigma, float *next_sigma)
 {
   return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_neon,
                           count_below_neon);
 }
 
-static const MdnTierKernels kernels_neon = {
-  encode_neon,      scan_neon, exact_neon,        combine_neon, max_abs_neon,
-  count_below_neon, TRUE,      combine_rows_neon, 16,           run_end_neon,
-};
-
-const MdnTierKernels *
-mdn_tier_kernels_neon(void)
+float
+mdn_tier_max_abs_neon(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
-  return &kernels_neon;
+  return max_abs_neon(x, cin, first, last);
+}
+
+size_t
+mdn_tier_count_below_neon(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
+{
+  return count_below_neon(x, cin, first, n, level);
 }

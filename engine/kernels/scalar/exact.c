@@ -1,10 +1,12 @@
-/* exact-kernels-scalar.c: the reference kernels of the exact path, plain C
- * (compiled for the baseline ISA; gcc vectorises the blocks of 8 with SSE2).
- * See exact-kernels.h for what each computes. The FFT path's kernels are
- * the FFT's (fft.h).
+/* scalar/exact.c: the reference kernels of the exact path, plain C on every
+ * architecture (compiled for the baseline ISA: on x86-64 gcc vectorises the
+ * blocks of 8 with SSE2), and the table's init. See exact-kernels.h for what
+ * each computes.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
+
+#include <string.h>
 
 /* acc[t] += sum_{k < taps} w[k] * x[t - k*dil], t < n. Four taps per pass
  * keep the accumulator traffic down; the sum stays in tap order:
@@ -41,8 +43,8 @@ fir_one_input(float *restrict acc, size_t n, const float *restrict w, int taps, 
 }
 
 static void
-fir_scalar(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+fir_c(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
+      size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
 {
   int o, i;
   for (o = 0; o < n_out; o++)
@@ -51,4 +53,17 @@ fir_scalar(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, s
                     taps, dil, x[i] + offset);
 }
 
-const MdnExactKernels mdn_exact_kernels_scalar = { MDN_ISA_SCALAR, fir_scalar };
+void
+mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags)
+{
+  memset(dsp, 0, sizeof *dsp);
+  dsp->fir = fir_c;
+  dsp->fir_flag = 0;
+#if defined(MDN_KERNELS_X86)
+  mdn_exact_dsp_init_x86(dsp, flags);
+#elif defined(MDN_KERNELS_ARM)
+  mdn_exact_dsp_init_arm(dsp, flags);
+#else
+  (void)flags;
+#endif
+}

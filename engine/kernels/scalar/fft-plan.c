@@ -384,33 +384,33 @@ mdn_fft_plan_free(MdnFftPlan *plan)
 }
 
 void
-mdn_fft_run(const MdnFftPlan *plan, const MdnFftKernels *kern, const MdnFftStep *steps,
-            size_t first, size_t last, const float *in, float *spec, float *out)
+mdn_fft_run(const MdnFftPlan *plan, const MdnFftDsp *dsp, const MdnFftStep *steps, size_t first,
+            size_t last, const float *in, float *spec, float *out)
 {
   size_t j;
   for (j = first; j < last; j++) {
     const MdnFftStep *s = &steps[j];
-    kern->step[s->kind](plan, s, (s->flags & MDN_FFT_OUT_REAL) ? out : spec,
-                        (s->flags & MDN_FFT_IN_REAL) ? in : spec);
+    dsp->step[s->kind](plan, s, (s->flags & MDN_FFT_OUT_REAL) ? out : spec,
+                       (s->flags & MDN_FFT_IN_REAL) ? in : spec);
   }
 }
 
 void
-mdn_fft_forward(const MdnFftPlan *plan, const MdnFftKernels *kern, const float *in, float *spec)
+mdn_fft_forward(const MdnFftPlan *plan, const MdnFftDsp *dsp, const float *in, float *spec)
 {
-  mdn_fft_run(plan, kern, plan->fwd, 0, plan->n_fwd, in, spec, NULL);
+  mdn_fft_run(plan, dsp, plan->fwd, 0, plan->n_fwd, in, spec, NULL);
 }
 
 void
-mdn_fft_inverse_half(const MdnFftPlan *plan, const MdnFftKernels *kern, float *spec, float *out)
+mdn_fft_inverse_half(const MdnFftPlan *plan, const MdnFftDsp *dsp, float *spec, float *out)
 {
-  mdn_fft_run(plan, kern, plan->inv, 0, plan->n_inv, NULL, spec, out);
+  mdn_fft_run(plan, dsp, plan->inv, 0, plan->n_inv, NULL, spec, out);
 }
 
 void
-mdn_fft_inverse_full(const MdnFftPlan *plan, const MdnFftKernels *kern, float *spec, float *out)
+mdn_fft_inverse_full(const MdnFftPlan *plan, const MdnFftDsp *dsp, float *spec, float *out)
 {
-  mdn_fft_run(plan, kern, plan->inv_full, 0, plan->n_inv_full, NULL, spec, out);
+  mdn_fft_run(plan, dsp, plan->inv_full, 0, plan->n_inv_full, NULL, spec, out);
 }
 
 double
@@ -462,29 +462,4 @@ mdn_fft_from_natural(const MdnFftPlan *plan, const float *natural, float *spec)
       spec[r * MDN_FFT_ROW_FLOATS + MDN_FFT_LANES + p]
           = k == 0 ? natural[2 * nc] : natural[2 * k + 1];
     }
-}
-
-const MdnFftKernels *
-mdn_fft_kernels_get(MdnIsa isa)
-{
-#ifdef MDN_HAVE_FFT_NEON
-  if (isa == MDN_ISA_NEON)
-    return &mdn_fft_kernels_neon;
-#endif
-#ifdef MDN_HAVE_FFT_AVX512
-  if (isa == MDN_ISA_AVX512)
-    return &mdn_fft_kernels_avx512;
-#endif
-#ifdef MDN_HAVE_FFT_AVX2
-  if (isa == MDN_ISA_AVX2 || isa == MDN_ISA_AVX512)
-    return &mdn_fft_kernels_avx2;
-#endif
-  (void)isa;
-  return &mdn_fft_kernels_scalar;
-}
-
-const MdnFftKernels *
-mdn_fft_kernels_default(void)
-{
-  return mdn_fft_kernels_get(mdn_cpu_isa());
 }

@@ -1,9 +1,11 @@
-/* fft.c: the reference kernels of the engine's FFT (fft.h), plain C over
- * rows of 16 lanes; the vector files compute the same operations in the
- * same order on whole rows.
+/* scalar/fft.c: the reference kernels of the engine's FFT (fft.h), plain C
+ * over rows of 16 lanes, and the table's init; the vector files compute the
+ * same operations in the same order on whole rows.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "fft.h"
+
+#include <string.h>
 
 #define L MDN_FFT_LANES
 #define RF MDN_FFT_ROW_FLOATS
@@ -355,8 +357,23 @@ mac_scalar(float *y, const float *const *s, const float *h, size_t h_stride, int
   }
 }
 
-const MdnFftKernels mdn_fft_kernels_scalar = {
-  MDN_ISA_SCALAR,
-  { r4_fwd, r2_fwd, real_fwd, r4_inv, r2_inv, real_inv },
-  mac_scalar,
-};
+void
+mdn_fft_dsp_init(MdnFftDsp *dsp, unsigned flags)
+{
+  memset(dsp, 0, sizeof *dsp);
+  dsp->step[MDN_FFT_R4_FWD] = r4_fwd;
+  dsp->step[MDN_FFT_R2_FWD] = r2_fwd;
+  dsp->step[MDN_FFT_REAL_FWD] = real_fwd;
+  dsp->step[MDN_FFT_R4_INV] = r4_inv;
+  dsp->step[MDN_FFT_R2_INV] = r2_inv;
+  dsp->step[MDN_FFT_REAL_INV] = real_inv;
+  dsp->mac = mac_scalar;
+  dsp->flag = 0;
+#if defined(MDN_KERNELS_X86)
+  mdn_fft_dsp_init_x86(dsp, flags);
+#elif defined(MDN_KERNELS_ARM)
+  mdn_fft_dsp_init_arm(dsp, flags);
+#else
+  (void)flags;
+#endif
+}

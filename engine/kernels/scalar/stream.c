@@ -1,5 +1,5 @@
-/* stream-kernels-scalar.c: the reference stream kernels, and the table
- * lookup (stream-kernels.h).
+/* scalar/stream.c: the reference stream kernels, plain C, and the table's
+ * init (stream-kernels.h).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "stream-kernels.h"
@@ -29,20 +29,19 @@ mdn_deinterleave_strided(float *dst, size_t dst_stride, const float *src, size_t
 }
 
 static size_t
-deinterleave_scalar(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
+deinterleave_c(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
 {
   return mdn_deinterleave_strided(dst, dst_stride, src, (size_t)channels, channels, n);
 }
 
-const MdnStreamKernels mdn_stream_kernels_scalar = { MDN_ISA_SCALAR, deinterleave_scalar };
-
-const MdnStreamKernels *
-mdn_stream_kernels_get(MdnIsa isa)
+void
+mdn_stream_dsp_init(MdnStreamDsp *dsp, unsigned flags)
 {
-#ifdef MDN_HAVE_STREAM_AVX2
-  if (isa == MDN_ISA_AVX2 || isa == MDN_ISA_AVX512)
-    return &mdn_stream_kernels_avx2;
+  memset(dsp, 0, sizeof *dsp);
+  dsp->deinterleave = deinterleave_c;
+#if defined(MDN_KERNELS_X86)
+  mdn_stream_dsp_init_x86(dsp, flags);
+#else
+  (void)flags;
 #endif
-  (void)isa;
-  return &mdn_stream_kernels_scalar;
 }

@@ -1,5 +1,6 @@
-/* tier-kernels-scalar.c: the reference tier kernels, plain C, written for
- * clarity. The vector kernels must match them (see tier-kernels.h).
+/* scalar/tier.c: the reference tier kernels, plain C, written for clarity,
+ * and the table's init. The vector kernels must match them (see
+ * tier-kernels.h).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "tier-kernels.h"
@@ -9,8 +10,8 @@
 #define RS MDN_TIER_ROW_STRIDE
 
 static void
-encode_scalar(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
-              const float *x, size_t n, guint8 *codes)
+encode_c(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+         const float *x, size_t n, guint8 *codes)
 {
   size_t k;
   int l;
@@ -26,8 +27,8 @@ encode_scalar(const guint8 *split, const float *thr, float sigma, int depth, int
 
 /* Row by row: codes loaded once per codebook, entries contiguous in o. */
 static void
-scan_scalar(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-            guint32 *sums)
+scan_c(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+       guint32 *sums)
 {
   const int cout = t->cout;
   const size_t row_stride = (size_t)t->buckets * cout;
@@ -60,8 +61,8 @@ scan_scalar(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offset
 }
 
 static void
-exact_scalar(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-             int n_exact, int cout, int dilation, size_t n, float *acc)
+exact_c(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w, int n_exact,
+        int cout, int dilation, size_t n, float *acc)
 {
   size_t r;
   int e, o;
@@ -75,8 +76,8 @@ exact_scalar(const float *const *x, const guint16 *chan, const guint32 *tap, con
 }
 
 static void
-combine_scalar(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-               float sigma, int cout, size_t n, float *scratch, float *out)
+combine_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+          float sigma, int cout, size_t n, float *scratch, float *out)
 {
   size_t r;
   int o;
@@ -90,9 +91,9 @@ combine_scalar(const guint32 *sums, const float *exact, const float *offset, con
 }
 
 static void
-combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset,
-                    const float *scale, const float *sigma, const float *bias, gboolean small,
-                    int cout, size_t n, float *scratch, float *out)
+combine_rows_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
+               const float *sigma, const float *bias, gboolean small, int cout, size_t n,
+               float *scratch, float *out)
 {
   size_t r;
   int o;
@@ -108,7 +109,7 @@ combine_rows_scalar(const guint32 *sums, const float *exact, const float *offset
 }
 
 static float
-max_abs_scalar(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
+max_abs_c(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
   float m = 0.0f;
   ptrdiff_t u;
@@ -123,7 +124,7 @@ max_abs_scalar(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 }
 
 static size_t
-count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
+count_below_c(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
 {
   size_t k;
   int i;
@@ -135,22 +136,34 @@ count_below_scalar(const float *const *x, int cin, ptrdiff_t first, size_t n, fl
 }
 
 static size_t
-run_end_scalar(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-               float sigma, float *next_sigma)
+run_end_c(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
+          float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_scalar,
-                          count_below_scalar);
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_c,
+                          count_below_c);
 }
 
-static const MdnTierKernels kernels_scalar = {
-  encode_scalar,  scan_scalar,         exact_scalar,
-  combine_scalar, max_abs_scalar,      count_below_scalar,
-  FALSE,          combine_rows_scalar, 0,
-  run_end_scalar,
-};
-
-const MdnTierKernels *
-mdn_tier_kernels_scalar(void)
+void
+mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
 {
-  return &kernels_scalar;
+  int s;
+  memset(dsp, 0, sizeof *dsp);
+  dsp->encode = encode_c;
+  dsp->encode_step = 0;
+  for (s = 0; s < MDN_TIER_N_SCANS; s++)
+    dsp->scan[s] = scan_c;
+  dsp->uses_planes = FALSE;
+  dsp->exact = exact_c;
+  dsp->combine = combine_c;
+  dsp->combine_rows = combine_rows_c;
+  dsp->max_abs = max_abs_c;
+  dsp->count_below = count_below_c;
+  dsp->run_end = run_end_c;
+#if defined(MDN_KERNELS_X86)
+  mdn_tier_dsp_init_x86(dsp, flags);
+#elif defined(MDN_KERNELS_ARM)
+  mdn_tier_dsp_init_arm(dsp, flags);
+#else
+  (void)flags;
+#endif
 }

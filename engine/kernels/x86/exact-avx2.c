@@ -1,11 +1,13 @@
-/* exact-kernels-avx2.c: the exact path's kernels for AVX2 + FMA (compiled
- * with -mavx2 -mfma, called only when the CPU has both). See exact-kernels.h.
+/* x86/exact-avx2.c: the exact path's kernels for AVX2 + FMA (compiled with
+ * -mavx2 -mfma; x86/init.c puts them in the table when the CPU has the AVX2
+ * level). See exact-kernels.h.
  *
  * Direct form: vectorised over rows, 8 per vector. Each tap's weight is
  * broadcast and multiplied into unaligned loads of x at t - k*dil. Blocks of
  * 8 vectors (64 rows) keep 8 independent FMA chains in flight, enough to
  * cover the FMA latency on two pipes; every row sums in tap order, as the
  * reference does, so a row's result does not depend on its block.
+
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -108,9 +110,10 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_rows8(acc + t, MIN(n - t, 8), w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-static void
-fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-         size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                   size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                   const float *const *x, size_t offset)
 {
   int o;
   /* One output at a time: blocking two outputs over 32 rows (sharing each
@@ -119,5 +122,3 @@ fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, siz
     fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
                    cin, dil, x, offset);
 }
-
-const MdnExactKernels mdn_exact_kernels_avx2 = { MDN_ISA_AVX2, fir_avx2 };

@@ -1,6 +1,7 @@
-/* exact-kernels-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
- * (compiled with those flags, called only when the CPU has them). The same
- * scheme as exact-kernels-avx2.c with 16 floats per vector: blocks of 8
+/* x86/exact-avx512.c: the exact path's kernels for AVX-512 F/BW/VL/DQ
+ * (compiled with those flags; x86/init.c puts them in the table when the
+ * CPU has the AVX-512 level). The same scheme as exact-avx2.c with 16
+ * floats per vector: blocks of 8
  * vectors (128 rows) for the direct form, and masked loads and stores for
  * the rest.
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -103,14 +104,13 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, dil, x, offset + t);
 }
 
-static void
-fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t w_out_stride,
-           size_t w_stride, int taps, int cin, int dil, const float *const *x, size_t offset)
+void
+mdn_exact_fir_avx512(float *acc, size_t acc_stride, int n_out, size_t n, const float *w,
+                     size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
+                     const float *const *x, size_t offset)
 {
   int o;
   for (o = 0; o < n_out; o++)
     fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
                    cin, dil, x, offset);
 }
-
-const MdnExactKernels mdn_exact_kernels_avx512 = { MDN_ISA_AVX512, fir_avx512 };

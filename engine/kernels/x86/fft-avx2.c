@@ -1,7 +1,7 @@
-/* fft-avx2.c: the FFT's kernels (fft.h) for AVX2 + FMA (compiled with
- * -mavx2 -mfma, called only when the CPU has both). One row of 16 complex
- * lanes is four registers: real parts of lanes 0-7 and 8-15, imaginary
- * parts of lanes 0-7 and 8-15. The lane transform's first stage (span 8)
+/* x86/fft-avx2.c: the FFT's kernels (fft.h) for AVX2 + FMA (compiled with
+ * -mavx2 -mfma; x86/init.c puts them in the table at the AVX2 level). One
+ * row of 16 complex lanes is four registers: real parts of lanes 0-7 and
+ * 8-15, imaginary parts of lanes 0-7 and 8-15. The lane transform's first stage (span 8)
  * is then vertical arithmetic between the halves; spans 4, 2, 1 permute
  * within a register. Same operations as the reference (scalar/fft.c),
  * fused multiply-adds where it has a multiply and an add.
@@ -370,8 +370,8 @@ r4_fwd_body(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const floa
     }
 }
 
-static void
-r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_fwd_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0, lanes = (st->flags & MDN_FFT_LANE) != 0;
   if (in_real && lanes)
@@ -384,8 +384,8 @@ r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     r4_fwd_body(plan, st, dst, src, 0, 0);
 }
 
-static void
-r2_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_fwd_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0;
   LaneConsts c;
@@ -473,8 +473,8 @@ r4_inv_body(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const floa
     }
 }
 
-static void
-r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_inv_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int out_real = (st->flags & MDN_FFT_OUT_REAL) != 0;
   const int half = (st->flags & MDN_FFT_OUT_HALF) != 0, lanes = (st->flags & MDN_FFT_LANE) != 0;
@@ -492,8 +492,8 @@ r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     r4_inv_body(plan, st, dst, src, 0, 0, 0);
 }
 
-static void
-r2_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_inv_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int out_real = (st->flags & MDN_FFT_OUT_REAL) != 0;
   const int half = (st->flags & MDN_FFT_OUT_HALF) != 0;
@@ -591,15 +591,15 @@ real_pass(const MdnFftPlan *plan, const MdnFftStep *st, float *data, const int i
   }
 }
 
-static void
-real_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_fwd_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 0);
 }
 
-static void
-real_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_inv_avx2(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 1);
@@ -626,9 +626,9 @@ mac_bin0(const float *const *s, const float *h, size_t h_stride, int n_spec, flo
   }
 }
 
-static void
-mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec, size_t row0,
-         size_t row1)
+void
+mdn_fft_mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec,
+                 size_t row0, size_t row1)
 {
   size_t r = row0;
   float dc = 0, nyquist = 0;
@@ -676,9 +676,3 @@ mac_avx2(float *y, const float *const *s, const float *h, size_t h_stride, int n
     _mm256_store_ps(y + off + 24, i1);
   }
 }
-
-const MdnFftKernels mdn_fft_kernels_avx2 = {
-  MDN_ISA_AVX2,
-  { r4_fwd, r2_fwd, real_fwd, r4_inv, r2_inv, real_inv },
-  mac_avx2,
-};

@@ -1,7 +1,7 @@
-/* fft-avx512.c: the FFT's kernels (fft.h) for AVX-512 F (compiled with
- * -mavx512f -mavx512dq -mfma, called only when the CPU has AVX-512). One
- * row of 16 complex lanes is two registers, real parts and imaginary
- * parts: the column stages are plain vertical arithmetic, the lane
+/* x86/fft-avx512.c: the FFT's kernels (fft.h) for AVX-512 (compiled with
+ * -mavx512f/bw/vl/dq -mfma; x86/init.c puts them in the table at the
+ * AVX-512 level). One row of 16 complex lanes is two registers, real parts
+ * and imaginary parts: the column stages are plain vertical arithmetic, the lane
  * transform permutes within a register (256-bit halves, 128-bit quarters,
  * then within 128 bits), real input and output are deinterleaved and
  * interleaved with two-source permutes. Same operations as the reference
@@ -238,8 +238,8 @@ r4_fwd_body(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const floa
     }
 }
 
-static void
-r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_fwd_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0, lanes = (st->flags & MDN_FFT_LANE) != 0;
   if (in_real && lanes)
@@ -252,8 +252,8 @@ r4_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     r4_fwd_body(plan, st, dst, src, 0, 0);
 }
 
-static void
-r2_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_fwd_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int in_real = (st->flags & MDN_FFT_IN_REAL) != 0;
   LaneConsts c;
@@ -321,8 +321,8 @@ r4_inv_body(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const floa
     }
 }
 
-static void
-r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r4_inv_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int out_real = (st->flags & MDN_FFT_OUT_REAL) != 0;
   const int half = (st->flags & MDN_FFT_OUT_HALF) != 0, lanes = (st->flags & MDN_FFT_LANE) != 0;
@@ -340,8 +340,8 @@ r4_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *sr
     r4_inv_body(plan, st, dst, src, 0, 0, 0);
 }
 
-static void
-r2_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_r2_inv_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   const int out_real = (st->flags & MDN_FFT_OUT_REAL) != 0;
   const int half = (st->flags & MDN_FFT_OUT_HALF) != 0;
@@ -420,15 +420,15 @@ real_pass(const MdnFftPlan *plan, const MdnFftStep *st, float *data, const int i
   }
 }
 
-static void
-real_fwd(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_fwd_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 0);
 }
 
-static void
-real_inv(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
+void
+mdn_fft_real_inv_avx512(const MdnFftPlan *plan, const MdnFftStep *st, float *dst, const float *src)
 {
   (void)src;
   real_pass(plan, st, dst, 1);
@@ -454,9 +454,9 @@ mac_bin0(const float *const *s, const float *h, size_t h_stride, int n_spec, flo
   }
 }
 
-static void
-mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec,
-           size_t row0, size_t row1)
+void
+mdn_fft_mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int n_spec,
+                   size_t row0, size_t row1)
 {
   size_t r = row0;
   float dc = 0, nyquist = 0;
@@ -499,9 +499,3 @@ mac_avx512(float *y, const float *const *s, const float *h, size_t h_stride, int
     _mm512_store_ps(y + off + 16, i0);
   }
 }
-
-const MdnFftKernels mdn_fft_kernels_avx512 = {
-  MDN_ISA_AVX512,
-  { r4_fwd, r2_fwd, real_fwd, r4_inv, r2_inv, real_inv },
-  mac_avx512,
-};

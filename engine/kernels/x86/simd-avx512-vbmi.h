@@ -1,8 +1,8 @@
 /* simd-avx512-vbmi.h: AVX-512 VBMI byte permutes as inline assembly, for
  * files built without -mavx512vbmi (most AVX-512 CPUs before Ice Lake lack
- * VBMI, so the tier kernels must not be compiled for it); callers run them
- * only where mdn_cpu_supports_avx512vbmi(). The operand order is checked
- * against the compiler's own intrinsics by tests/engine/check-vbmi-asm.py.
+ * VBMI, so the tier kernels must not be compiled for it); only the VBMI
+ * scan uses them, which x86/init.c puts in the table for MDN_CPU_FLAG_AVX512VBMI. The operand order
+ * is checked against the compiler's own intrinsics by tests/engine/check-vbmi-asm.py.
  * MDN_TIER_AVX512_EMULATED: SIMDe's intrinsics instead (test builds).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

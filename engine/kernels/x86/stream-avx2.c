@@ -1,5 +1,5 @@
-/* stream-kernels-avx2.c: stream kernels for AVX2 (built with -mavx2; reached
- * only through mdn_stream_kernels_get() when the CPU has it).
+/* x86/stream-avx2.c: the stream's deinterleave for AVX2 (built with -mavx2;
+ * x86/init.c puts it in the table when the CPU has the AVX2 level).
  *
  * deinterleave: 8 frames at a time. One channel: a plain scrubbed copy. Two
  *   channels: two loads split by shuffles. Eight or more: 8x8 transposes of
@@ -40,8 +40,8 @@ count(__m256i bad)
   return sum;
 }
 
-static size_t
-deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
+size_t
+mdn_deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels, size_t n)
 {
   const size_t n8 = n - n % 8;
   __m256i vbad = _mm256_setzero_si256();
@@ -86,5 +86,3 @@ deinterleave_avx2(float *dst, size_t dst_stride, const float *src, int channels,
                                   (size_t)channels, covered, n - n8);
   return bad;
 }
-
-const MdnStreamKernels mdn_stream_kernels_avx2 = { MDN_ISA_AVX2, deinterleave_avx2 };

@@ -1,6 +1,6 @@
-/* tier-kernels-avx2.c: tier kernels for AVX2 + FMA (built with -mavx2 -mfma
- * -mbmi2 -ffp-contract=off; reached only through mdn_tier_kernels() when
- * the CPU has them).
+/* x86/tier-avx2.c: tier kernels for AVX2 + FMA + BMI2 (built with -mavx2
+ * -mfma -mbmi2 -ffp-contract=off; x86/init.c puts them in the table when
+ * the CPU has the AVX2 level, and keeps some for AVX-512).
  *
  * encode: 8 positions per vector; the split column's samples of 8
  *   consecutive positions are one unaligned load; the node's threshold comes
@@ -126,9 +126,9 @@ encode_depth(const guint8 *split, const float *thr_in, float sigma, const int de
   }
 }
 
-static void
-encode_avx2(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
-            const float *x, size_t n, guint8 *codes)
+void
+mdn_tier_encode_avx2(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+                     const float *x, size_t n, guint8 *codes)
 {
   MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes);
 }
@@ -333,9 +333,9 @@ scan_depth(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets
     scan_depth_group(t, codes, offsets, n, sums, depth, 1);
 }
 
-static void
-scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-          guint32 *sums)
+void
+mdn_tier_scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
+                   guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
@@ -347,9 +347,9 @@ scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets,
  * so every row sums its taps in order e = 0, 1, ... as before. */
 #define MDN_EXACT_GROUP 16
 
-static void
-exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-           int n_exact, int cout, int dilation, size_t n, float *acc)
+void
+mdn_tier_exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
+                    int n_exact, int cout, int dilation, size_t n, float *acc)
 {
   const float *src[MDN_EXACT_GROUP];
   int e0, e, o, m;
@@ -515,17 +515,18 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
                                    : scratch[(size_t)o * RS + r];
 }
 
-static void
-combine_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-             float sigma, int cout, size_t n, float *scratch, float *out)
+void
+mdn_tier_combine_avx2(const guint32 *sums, const float *exact, const float *offset,
+                      const float *scale, float sigma, int cout, size_t n, float *scratch,
+                      float *out)
 {
   combine_any(sums, exact, offset, scale, sigma, NULL, NULL, FALSE, cout, n, scratch, out);
 }
 
-static void
-combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-                  const float *sigma, const float *bias, gboolean small, int cout, size_t n,
-                  float *scratch, float *out)
+void
+mdn_tier_combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset,
+                           const float *scale, const float *sigma, const float *bias,
+                           gboolean small, int cout, size_t n, float *scratch, float *out)
 {
   combine_any(sums, exact, offset, scale, 0.0f, sigma, bias, small, cout, n, scratch, out);
 }
@@ -619,21 +620,22 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
   return n;
 }
 
-static size_t
-run_end_avx2(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-             float sigma, float *next_sigma)
+size_t
+mdn_tier_run_end_avx2(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
+                      ptrdiff_t span, float sigma, float *next_sigma)
 {
   return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_avx2,
                           count_below_avx2);
 }
 
-static const MdnTierKernels kernels_avx2 = {
-  encode_avx2,      scan_avx2, exact_avx2,        combine_avx2, max_abs_avx2,
-  count_below_avx2, TRUE,      combine_rows_avx2, 32,           run_end_avx2,
-};
-
-const MdnTierKernels *
-mdn_tier_kernels_avx2(void)
+float
+mdn_tier_max_abs_avx2(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
 {
-  return &kernels_avx2;
+  return max_abs_avx2(x, cin, first, last);
+}
+
+size_t
+mdn_tier_count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
+{
+  return count_below_avx2(x, cin, first, n, level);
 }

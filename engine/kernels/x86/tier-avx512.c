@@ -1,17 +1,18 @@
-/* tier-kernels-avx512.c: tier kernels for AVX-512 F/BW/VL/DQ (built with
- * those flags and -ffp-contract=off; reached only through mdn_tier_kernels()
- * when the CPU has them). The same algorithms as tier-kernels-avx2.c, twice
- * as wide:
+/* x86/tier-avx512.c: tier kernels for AVX-512 F/BW/VL/DQ (built with those
+ * flags, AVX2's and -ffp-contract=off; x86/init.c puts them in the table
+ * when the CPU has the AVX-512 level). The same algorithms as tier-avx2.c,
+ * twice as wide:
  *
  * encode: 16 positions per vector; the level's thresholds by vpermps over 16
  *   entries (levels 0-4), vpermt2ps over 32 (level 5), a gather deeper;
  *   masked loads and stores for the tail.
  * scan: 64 rows per vector (vpshufb per 128-bit lane, k-mask blends for
  *   more than 16 buckets), exact 16-bit sums flushed every 257 codebooks.
- *   On CPUs with AVX-512 VBMI, tables of 32 to 256 buckets are read by
- *   vpermb / vpermt2b instead (one or two permutes per 64 codes).
+ *   The VBMI scan (for CPUs with AVX-512 VBMI) reads tables of 32 to 256
+ *   buckets by vpermb / vpermt2b instead (one or two permutes per 64 codes).
  * exact: FMAs along rows, masked tail.
- * combine, max_abs, count_below: the AVX2 kernels (cheap, once per run).
+ * No combine, max_abs, count_below or run_end here: the table keeps AVX2's
+ * (cheap, once per run).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "tier-kernels.h"
@@ -79,9 +80,9 @@ encode_depth(const guint8 *split, const float *thr_in, float sigma, const int de
   }
 }
 
-static void
-encode_avx512(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
-              const float *x, size_t n, guint8 *codes)
+void
+mdn_tier_encode_avx512(const guint8 *split, const float *thr, float sigma, int depth, int dilation,
+                       const float *x, size_t n, guint8 *codes)
 {
   MDN_TIER_ENCODE_BY_DEPTH(encode_depth, split, thr, sigma, depth, dilation, x, n, codes);
 }
@@ -254,25 +255,25 @@ scan_depth_vbmi(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *of
   scan_depth_isa(t, codes, offsets, n, sums, depth, 1);
 }
 
-static void
-scan_avx512(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-            guint32 *sums)
+void
+mdn_tier_scan_avx512(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets,
+                     size_t n, guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
 
-static void
-scan_avx512_vbmi(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
-                 guint32 *sums)
+void
+mdn_tier_scan_avx512vbmi(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets,
+                         size_t n, guint32 *sums)
 {
   MDN_TIER_SCAN_BY_DEPTH(scan_depth_vbmi, t, codes, offsets, n, sums);
 }
 
 /* ---- exact taps ---- */
 
-static void
-exact_avx512(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-             int n_exact, int cout, int dilation, size_t n, float *acc)
+void
+mdn_tier_exact_avx512(const float *const *x, const guint16 *chan, const guint32 *tap,
+                      const float *w, int n_exact, int cout, int dilation, size_t n, float *acc)
 {
   int e, o;
   size_t r;
@@ -292,68 +293,4 @@ exact_avx512(const float *const *x, const guint16 *chan, const guint32 *tap, con
       _mm512_storeu_ps(dst + r, s);
     }
   }
-}
-
-/* ---- the rest: AVX2 ---- */
-
-static void
-combine_avx512(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-               float sigma, int cout, size_t n, float *scratch, float *out)
-{
-  mdn_tier_kernels_avx2()->combine(sums, exact, offset, scale, sigma, cout, n, scratch, out);
-}
-
-static void
-combine_rows_avx512(const guint32 *sums, const float *exact, const float *offset,
-                    const float *scale, const float *sigma, const float *bias, gboolean small,
-                    int cout, size_t n, float *scratch, float *out)
-{
-  mdn_tier_kernels_avx2()->combine_rows(sums, exact, offset, scale, sigma, bias, small, cout, n,
-                                        scratch, out);
-}
-
-static float
-max_abs_avx512(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last)
-{
-  return mdn_tier_kernels_avx2()->max_abs(x, cin, first, last);
-}
-
-static size_t
-count_below_avx512(const float *const *x, int cin, ptrdiff_t first, size_t n, float level)
-{
-  return mdn_tier_kernels_avx2()->count_below(x, cin, first, n, level);
-}
-
-static size_t
-run_end_avx512(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-               float sigma, float *next_sigma)
-{
-  return mdn_tier_kernels_avx2()->run_end(x, cin, frame0, end, n, span, sigma, next_sigma);
-}
-
-static const MdnTierKernels kernels_avx512 = {
-  encode_avx512,  scan_avx512,         exact_avx512,
-  combine_avx512, max_abs_avx512,      count_below_avx512,
-  TRUE,           combine_rows_avx512, 0,
-  run_end_avx512,
-};
-
-/* The same with the VBMI scan (deeper trees' lookups in one or two permutes). */
-static const MdnTierKernels kernels_avx512_vbmi = {
-  encode_avx512,  scan_avx512_vbmi,    exact_avx512,
-  combine_avx512, max_abs_avx512,      count_below_avx512,
-  TRUE,           combine_rows_avx512, 0,
-  run_end_avx512,
-};
-
-const MdnTierKernels *
-mdn_tier_kernels_avx512_variant(gboolean vbmi)
-{
-  return vbmi ? &kernels_avx512_vbmi : &kernels_avx512;
-}
-
-const MdnTierKernels *
-mdn_tier_kernels_avx512(void)
-{
-  return mdn_tier_kernels_avx512_variant(mdn_cpu_supports_avx512vbmi());
 }
