@@ -67,7 +67,8 @@ fuzz:
 # under qemu-aarch64 (the cross file's exe_wrapper), NEON against the scalar
 # reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
 NEON_BUILD ?= build-neon
-NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64
+NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
+	libjson-glib-dev:arm64
 NEON_TESTS = fft tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset \
 	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
 check-neon:

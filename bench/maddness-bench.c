@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "bench-peers.h"
+#include "bench-nam.h"
 #include "maddness.h"
 #include "mdn-signals.h"
 
@@ -53,6 +54,8 @@ static const Workload workloads[] = {
   { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0, 8192, FALSE, FALSE },
   { "reverb64k", "1->2, K=65536 stereo room impulse response (1.4 s), RT60 1.2 s", 1.0, 0, TRUE,
     TRUE },
+  /* a trained model, run exact (bench-nam.c): 512-frame blocks, its own peers */
+  { "nam-standard", "NAM WaveNet, A1 standard topology, 13,802 weights", 0, 0, FALSE, FALSE },
 };
 
 /* Frames per call of every streaming method (--block). */
@@ -87,8 +90,8 @@ static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     "One JSON object per result line on stdout (the table goes to stderr)", NULL },
   { "workload", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &opt_workloads,
-    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb; reverb64k "
-    "runs only when named",
+    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb, "
+    "nam-standard; reverb64k runs only when named",
     "NAME" },
   { "method", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &opt_methods,
     "Measure this method only (repeatable; mdn-fastest names tier 0)", "NAME" },
@@ -840,7 +843,11 @@ main(int argc, char **argv)
   g_free(date);
 
   for (i = 0; i < G_N_ELEMENTS(workloads); i++)
-    if (workload_wanted(workloads[i].name, workloads[i].extra))
+    if (!workload_wanted(workloads[i].name, workloads[i].extra))
+      continue;
+    else if (strcmp(workloads[i].name, "nam-standard") == 0)
+      bench_nam_standard(opt_seconds, opt_runs, text_out(), opt_json, cpu_model, engine_isa);
+    else
       run_workload(&workloads[i]);
 
   g_free(cpu_model);

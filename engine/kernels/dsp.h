@@ -1,5 +1,5 @@
 /* dsp.h: the kernel tables of the engine, one per family (exact-kernels.h,
- * tier-kernels.h, stream-kernels.h, fft.h), built for one set of CPU flags.
+ * tier-kernels.h, stream-kernels.h, net-kernels.h, fft.h), built for one set of CPU flags.
  *
  * The pattern (dav1d's *_dsp_init): each family's init fills its table
  * with the plain-C reference (scalar/), then calls its architecture's init
@@ -15,6 +15,7 @@
 
 #include "exact-kernels.h"
 #include "fft.h"
+#include "net-kernels.h"
 #include "stream-kernels.h"
 #include "tier-kernels.h"
 
@@ -25,6 +26,7 @@ typedef struct {
   MdnTierDsp tier;
   MdnStreamDsp stream;
   MdnFftDsp fft;
+  MdnNetDsp net;
 } MdnDsp;
 
 /* The tables for mdn_cpu_flags(), built at the first call. */

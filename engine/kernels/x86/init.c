@@ -107,3 +107,21 @@ mdn_stream_dsp_init_x86(MdnStreamDsp *dsp, unsigned flags)
   dsp->deinterleave = mdn_deinterleave_avx2;
 #endif
 }
+
+void
+mdn_net_dsp_init_x86(MdnNetDsp *dsp, unsigned flags)
+{
+  if (!(flags & MDN_CPU_FLAG_SSE2) || !(flags & MDN_CPU_FLAG_AVX2))
+    return;
+#ifdef MDN_HAVE_NET_AVX2
+  dsp->gemm = mdn_net_gemm_avx2;
+  dsp->tanh = mdn_net_tanh_avx2;
+#endif
+
+  if (!(flags & MDN_CPU_FLAG_AVX512))
+    return;
+#ifdef MDN_HAVE_NET_AVX512
+  dsp->gemm = mdn_net_gemm_avx512;
+  dsp->tanh = mdn_net_tanh_avx512;
+#endif
+}
