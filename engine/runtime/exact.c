@@ -106,6 +106,9 @@ struct _MdnExact {
   gboolean valid;     /* the levels hold the state of frame next_frame */
   guint64 next_frame; /* frame0 expected by the next call */
   double work;        /* cost of the jobs' units run by the last call (tests) */
+  /* FFT steps run since the state was made or reset (tests: each input's
+   * spectrum is made once per block, whatever the number of outputs). */
+  guint64 fwd_steps, inv_steps;
 };
 
 /* y[t] += a[t] (restrict parameters: gcc vectorises this without an alias
@@ -202,6 +205,7 @@ push_block(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, g
   int i;
   for (i = 0; i < e->cin; i++)
     mdn_fft_forward(lv->fft, e->fft, x[i] + off, fdl_slot(lv, i, c));
+  e->fwd_steps += (guint64)e->cin * lv->fft->n_fwd;
 }
 
 /* Starts the job of block J: its FDL pointers, and its first unit (the
@@ -260,6 +264,7 @@ job_unit(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, siz
                 block_input(lv, x, frame0, ch, c), job_fdl(lv, ch), NULL);
     if (u + 1 == lv->n_fwd_units)
       lv->fdl_newest = c;
+    e->fwd_steps++;
     break;
   }
   case UNIT_MAC:
@@ -270,6 +275,7 @@ job_unit(MdnExact *e, LevelState *lv, const float *const *x, guint64 frame0, siz
   default:
     mdn_fft_run(fft, e->fft, fft->inv, unit->index, unit->index + 1, NULL,
                 lv->yspec + (size_t)ch * lv->n, job_tail(e, lv, ch));
+    e->inv_steps++;
     break;
   }
 }
@@ -289,12 +295,14 @@ job_finish_whole(MdnExact *e, LevelState *lv, const float *const *x, guint64 fra
     for (i = 0; i < e->cin; i++)
       mdn_fft_forward(fft, e->fft, block_input(lv, x, frame0, i, c), job_fdl(lv, i));
     lv->fdl_newest = c;
+    e->fwd_steps += (guint64)e->cin * fft->n_fwd;
   }
   for (o = 0; o < e->cout; o++) {
     e->fft->mac(lv->yspec + (size_t)o * lv->n, lv->sptr, lv->h_spec + o * spec, lv->n,
                 e->cin * lv->parts, 0, fft->rows);
     mdn_fft_inverse_half(fft, e->fft, lv->yspec + (size_t)o * lv->n, job_tail(e, lv, o));
   }
+  e->inv_steps += (guint64)e->cout * fft->n_inv;
   lv->unit = lv->n_units;
 }
 
@@ -585,6 +593,7 @@ mdn_exact_reset(MdnExact *e)
     lv->unit = lv->n_units;
   }
   e->next_frame = 0;
+  e->fwd_steps = e->inv_steps = 0;
   e->valid = TRUE;
 }
 
@@ -648,18 +657,18 @@ mdn_exact_process(MdnExact *e, const float *const *x, guint64 frame0, size_t n, 
   e->next_frame = frame0 + n;
 }
 
-/* ---- costs, and what the bench and tests may force ---------------------- */
-
 /* ---- what the bench and tests may force (exact-plan.h) ------------------ */
 
 /* Declared again where used: nothing else should force a plan. The
  * _levels variant returns NULL for a plan mdn_exact_plan_levels() refuses.
  * mdn_exact_last_work(): the relative cost (fft.h step units) of the
  * levels' jobs the last mdn_exact_process() call ran, its rebuild (if any)
- * left out. */
+ * left out. mdn_exact_fft_steps(): the forward and inverse FFT steps run
+ * since the state was made or reset. */
 MdnExact *mdn_exact_new_forced(const MdnKernel *kernel, int partition);
 MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 double mdn_exact_last_work(const MdnExact *e);
+void mdn_exact_fft_steps(const MdnExact *e, guint64 *fwd, guint64 *inv);
 
 MdnExact *
 mdn_exact_new_forced(const MdnKernel *kernel, int partition)
@@ -684,4 +693,11 @@ double
 mdn_exact_last_work(const MdnExact *e)
 {
   return e->work;
+}
+
+void
+mdn_exact_fft_steps(const MdnExact *e, guint64 *fwd, guint64 *inv)
+{
+  *fwd = e->fwd_steps;
+  *inv = e->inv_steps;
 }

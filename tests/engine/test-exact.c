@@ -22,6 +22,7 @@ MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n
 size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 double mdn_exact_last_work(const MdnExact *e);
+void mdn_exact_fft_steps(const MdnExact *e, guint64 *fwd, guint64 *inv);
 
 typedef float *(*Generator)(size_t, double, guint32);
 
@@ -266,6 +267,100 @@ test_levels(void)
   mdn_kernel_free(k);
 }
 
+/* A cin->cout room response of `taps` taps: pair (o, i) is a room IR of its
+ * own (seed 20 + o*cin + i). */
+static MdnKernel *
+room_kernel(int cin, int cout, int taps)
+{
+  MdnKernel *k = mdn_kernel_new(cin, cout, taps, 1, RATE, NULL);
+  int p;
+  for (p = 0; p < cin * cout; p++) {
+    MdnKernel *ir = mdn_design_room_ir(taps, 0.15, RATE, 20 + p);
+    memcpy(k->weights + (size_t)p * taps, ir->weights, sizeof(float) * taps);
+    mdn_kernel_free(ir);
+  }
+  return k;
+}
+
+typedef struct {
+  guint64 fwd, inv;
+} Steps;
+
+/* n frames of k (its first cin channels of `in`, interleaved by 2) through
+ * a forced two-level plan in calls of 100 frames: checked against the
+ * reference, and the FFT steps it ran. n is a multiple of every block, so
+ * every job up to the last frame is complete and no later one started,
+ * whatever the calls. */
+static Steps
+run_multichannel(const MdnKernel *k, const float *in2, size_t n)
+{
+  static const int blocks[] = { 64, 256 };
+  float *in = g_new(float, n * k->cin), *out = g_new(float, n * k->cout), **chan;
+  const float *x[2];
+  size_t h, t, done;
+  double *ref;
+  MdnExact *e;
+  Steps steps;
+  int i;
+
+  for (t = 0; t < n; t++)
+    for (i = 0; i < k->cin; i++)
+      in[t * k->cin + i] = in2[2 * t + i];
+  h = mdn_exact_history_levels(k, blocks, 2);
+  chan = stream_layout(in, k->cin, h, n, x);
+  e = mdn_exact_new_levels(k, blocks, 2);
+  g_assert_nonnull(e);
+  for (done = 0; done < n; done += MIN(n - done, 100)) {
+    for (i = 0; i < k->cin; i++)
+      x[i] = chan[i] + h + done;
+    mdn_exact_process(e, x, done, MIN(n - done, 100), out + done * k->cout);
+  }
+  ref = mdn_reference_conv(k, in, n);
+  g_assert_cmpfloat(relative_error(out, ref, n * k->cout), <=, REL_BOUND);
+  mdn_exact_fft_steps(e, &steps.fwd, &steps.inv);
+  mdn_exact_free(e);
+  free_layout(chan, k->cin);
+  g_free(ref);
+  g_free(in);
+  g_free(out);
+  return steps;
+}
+
+/* Multichannel responses: a stereo response on a mono input (1->2) and
+ * true stereo (2->2), against the reference; each input's spectrum is made
+ * once per block and used by every output: the forward FFT steps grow with
+ * the inputs only, the inverse ones with the outputs only. */
+static void
+test_multichannel(void)
+{
+  const int taps = 3000;
+  const size_t n = 40 * 256;
+  float *in2 = mdn_signal_multichannel(mdn_signal_music, n, 2, RATE, 30);
+  MdnKernel *mono = room_kernel(1, 1, taps), *stereo_ir = room_kernel(1, 2, taps);
+  MdnKernel *true_stereo = room_kernel(2, 2, taps), *mixdown = room_kernel(2, 1, taps);
+  const Steps s11 = run_multichannel(mono, in2, n), s12 = run_multichannel(stereo_ir, in2, n);
+  const Steps s22 = run_multichannel(true_stereo, in2, n), s21 = run_multichannel(mixdown, in2, n);
+
+  if (g_test_verbose())
+    g_printerr("FFT steps fwd/inv: 1->1 %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+               ", 1->2 %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ", 2->2 %" G_GUINT64_FORMAT
+               "/%" G_GUINT64_FORMAT ", 2->1 %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\n",
+               s11.fwd, s11.inv, s12.fwd, s12.inv, s22.fwd, s22.inv, s21.fwd, s21.inv);
+  g_assert_cmpuint(s11.fwd, >, 0);
+  g_assert_cmpuint(s11.inv, >, 0);
+  g_assert_cmpuint(s12.fwd, ==, s11.fwd);
+  g_assert_cmpuint(s12.inv, ==, 2 * s11.inv);
+  g_assert_cmpuint(s22.fwd, ==, 2 * s11.fwd);
+  g_assert_cmpuint(s22.inv, ==, 2 * s11.inv);
+  g_assert_cmpuint(s21.fwd, ==, 2 * s11.fwd);
+  g_assert_cmpuint(s21.inv, ==, s11.inv);
+  mdn_kernel_free(mono);
+  mdn_kernel_free(stereo_ir);
+  mdn_kernel_free(true_stereo);
+  mdn_kernel_free(mixdown);
+  g_free(in2);
+}
+
 /* No spikes: the work of the levels' jobs per call (in the planner's cost
  * units: deterministic, unlike times) at 256-frame calls, for the plan the
  * planner picks for a 1.4 s stereo room response: the worst call does at
@@ -372,6 +467,7 @@ main(int argc, char **argv)
   g_test_add_func("/exact/forced-partitions", test_forced_partitions);
   g_test_add_func("/exact/cost", test_cost);
   g_test_add_func("/exact/levels", test_levels);
+  g_test_add_func("/exact/multichannel", test_multichannel);
   g_test_add_func("/exact/spread", test_spread);
   g_test_add_func("/exact/snr", test_snr);
   return g_test_run();
