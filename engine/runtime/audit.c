@@ -33,7 +33,6 @@
  */
 #include "mdn-private.h"
 #include "dsp.h"
-#include "exact-plan.h"
 
 #include <math.h>
 #include <string.h>
@@ -378,40 +377,32 @@ audit_frame_cost(const MdnAudit *a)
 }
 
 /* Instructions per frame and group of the exact path (the stream's work
- * included), from its plan (exact-plan.c): per multiply-add of the direct
- * head, and per operation that mdn_exact_cost_per_frame() counts for the
- * FFT levels, by the level of the exact path's fir kernel
- * (MdnExactDsp.fir_flag). Measured with callgrind (audit-cost -f 0 -t -1,
- * docs/tiers.md) on the shipped presets' 48 kHz variants: with AVX2, 0.27
- * per direct multiply-add (lowpass and beam8, direct only: 19.2 and 211
- * instructions a frame) and 0.6 (reverb) to 1.4 (crossover) per FFT-level
- * operation, taken as 1.0; with the plain-C kernels 1.55 and 4.3 (lowpass,
- * bank16, reverb). AVX-512 taken as AVX2 (valgrind cannot run it); NEON, not
- * measured, between the two. */
+ * included) per operation of mdn_exact_cost_per_frame(), by the level of the
+ * exact path's fir kernel (MdnExactDsp.fir_flag), measured with callgrind on
+ * the direct form of lowpass, highpass, bank16, beam8 and crossover: 1.5
+ * with the plain-C kernel, 0.25 with AVX2 (AVX-512 taken alike: valgrind
+ * cannot run it); NEON, not measured, as 4-lane SSE2 would be. The FFT path
+ * costs more per counted operation (1.5 with AVX2 on reverb), so there the
+ * audit costs less than asked. */
 static double
 exact_frame_cost(const MdnKernel *k)
 {
   static const struct {
     unsigned flag; /* MDN_CPU_FLAG_* of the fir entry, 0: plain C */
-    double direct, fft;
+    double per_op;
   } weights[] = {
-    { .flag = MDN_CPU_FLAG_AVX2, .direct = 0.27, .fft = 1.0 },
-    { .flag = MDN_CPU_FLAG_AVX512, .direct = 0.27, .fft = 1.0 },
-    { .flag = MDN_CPU_FLAG_NEON, .direct = 0.5, .fft = 2.0 },
+    { .flag = MDN_CPU_FLAG_AVX2, .per_op = 0.25 },
+    { .flag = MDN_CPU_FLAG_AVX512, .per_op = 0.25 },
+    { .flag = MDN_CPU_FLAG_NEON, .per_op = 0.5 },
   };
   const unsigned fir_flag = mdn_dsp()->exact.fir_flag;
-  double direct = 1.55, fft = 4.3, direct_ops;
-  MdnExactPlan plan;
+  double per_op = 1.5;
   size_t j;
 
   for (j = 0; j < G_N_ELEMENTS(weights); j++)
-    if (weights[j].flag == fir_flag) {
-      direct = weights[j].direct;
-      fft = weights[j].fft;
-    }
-  mdn_exact_plan_process(k, &plan);
-  direct_ops = (double)k->cin * k->cout * plan.direct_taps;
-  return direct * direct_ops + fft * (mdn_exact_cost_per_frame(k) - direct_ops);
+    if (weights[j].flag == fir_flag)
+      per_op = weights[j].per_op;
+  return per_op * mdn_exact_cost_per_frame(k);
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
