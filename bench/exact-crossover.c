@@ -36,14 +36,14 @@
 #include "mdn-private.h"
 
 #define MAX_BLOCKS 10
-#define N_WEIGHTS 4
+#define N_WEIGHTS 5
 #define ROUNDS 7
 
 MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                                 double features[4]);
+                                 double features[5]);
 
 typedef struct {
   int blocks[MAX_BLOCKS];
@@ -318,8 +318,9 @@ fit_rows(const GArray *rows)
   qsort(err, rows->len, sizeof(double), compare_doubles);
   printf("# fit (%s, %u timings): relative error median %.0f%%, 90th percentile %.0f%%\n",
          mdn_isa(), rows->len, 100 * err[rows->len / 2], 100 * err[rows->len * 9 / 10]);
-  printf("  { .flag = (%s), .direct = %.4f, .mac = %.4f, .fft = %.4f, .block = %.1f },\n",
-         mdn_isa(), x[0], x[1], x[2], x[3]);
+  printf("  { .flag = (%s), .direct = %.4f, .mac = %.4f, .mac_far = %.4f, .fft = %.4f, "
+         ".block = %.1f },\n",
+         mdn_isa(), x[0], x[1], x[2], x[3], x[4]);
   g_free(err);
 }
 
