@@ -97,11 +97,113 @@ fir_rows8(float *acc, size_t rows, const float *w, size_t w_stride, int taps, in
   _mm256_maskstore_ps(acc, m, a0);
 }
 
+/* Heads of 8 G taps, dilation 1 (the exact path's direct head): the sum of
+ * each row in the order tap k = 0..7, then group g = 0..G-1 (tap k + 8 g).
+ * In 32 rows, the vector of input at x + pos + 8 d - k serves row block c
+ * with tap k + 8 (c - d), for every c: 4 + G - 1 loads per k instead of
+ * 4 G (4 accumulators and G weights in the 16 registers). The 8-row blocks
+ * keep the same order (the same bits for any cutting of the rows). */
+#define GROUP_MAX 8
+
+static inline __attribute__((always_inline)) void
+fir_grouped32(float *acc, const float *w, size_t w_stride, int cin, const float *const *x,
+              size_t pos, const int G)
+{
+  __m256 a[4], wg[GROUP_MAX];
+  int i, k, c, d, g;
+#pragma GCC unroll 4
+  for (c = 0; c < 4; c++)
+    a[c] = _mm256_loadu_ps(acc + 8 * c);
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 8; k++) {
+      const float *xk = x[i] + pos - k;
+#pragma GCC unroll 8
+      for (g = 0; g < G; g++)
+        wg[g] = _mm256_broadcast_ss(wi + k + 8 * g);
+        /* d descending: each row block takes its groups in ascending order. */
+#pragma GCC unroll 12
+      for (d = 3; d > -G; d--) {
+        const __m256 v = _mm256_loadu_ps(xk + 8 * d);
+#pragma GCC unroll 4
+        for (c = MAX(d, 0); c <= MIN(3, d + G - 1); c++)
+          a[c] = _mm256_fmadd_ps(wg[c - d], v, a[c]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (c = 0; c < 4; c++)
+    _mm256_storeu_ps(acc + 8 * c, a[c]);
+}
+
+static void
+fir_grouped_rows32(float *acc, const float *w, size_t w_stride, int taps, int cin,
+                   const float *const *x, size_t pos)
+{
+  switch (taps / 8) {
+  case 1:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 1);
+    break;
+  case 2:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 2);
+    break;
+  case 3:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 3);
+    break;
+  case 4:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 4);
+    break;
+  case 5:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 5);
+    break;
+  case 6:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 6);
+    break;
+  case 7:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 7);
+    break;
+  default:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 8);
+    break;
+  }
+}
+
+/* Up to 8 rows in the grouped order. */
+static void
+fir_grouped_rows8(float *acc, size_t rows, const float *w, size_t w_stride, int taps, int cin,
+                  const float *const *x, size_t pos)
+{
+  const __m256i m = lane_mask(rows);
+  __m256 a0 = _mm256_maskload_ps(acc, m);
+  int i, k, g;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 8; k++)
+      for (g = 0; g < taps; g += 8)
+        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wi + k + g),
+                             _mm256_maskload_ps(x[i] + pos - k - g, m), a0);
+  }
+  _mm256_maskstore_ps(acc, m, a0);
+}
+
+static int
+fir_grouped(int taps, int dil)
+{
+  return dil == 1 && taps % 8 == 0 && taps <= 8 * GROUP_MAX;
+}
+
 static void
 fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
                const float *const *x, size_t offset)
 {
   size_t t = 0;
+  if (fir_grouped(taps, dil)) {
+    for (; t + 32 <= n; t += 32)
+      fir_grouped_rows32(acc + t, w, w_stride, taps, cin, x, offset + t);
+    for (; t < n; t += 8)
+      fir_grouped_rows8(acc + t, MIN(n - t, 8), w, w_stride, taps, cin, x, offset + t);
+    return;
+  }
   for (; t + 64 <= n; t += 64)
     fir_rows64(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
   for (; t + 32 <= n; t += 32)
