@@ -1,7 +1,7 @@
 /* exact-crossover: times the exact path's plans (direct form, and
  * partitionings of the FFT path: level sizes) against each other and
  * against the plan the planner picks, and fits the planner's time model
- * (engine/runtime/exact.c, isa_op_ns).
+ * (engine/runtime/exact-plan.c, level_ns).
  *
  *   ninja -C build && build/bench/exact-crossover [--quick] [cin cout dilation]
  *   build/bench/exact-crossover [--quick] --fit

@@ -34,13 +34,16 @@
  * FFT table's).
  * Least-squares fits (relative error) of
  *   MADDNESS_ISA=scalar|avx2|avx512 build/bench/exact-crossover --quick --fit
- * (646-650 timings each: 1->1, 1->2, 1->16 and 4->4 dilation 2, 64..65536
+ * (620-650 timings each: 1->1, 1->2, 1->16 and 4->4 dilation 2, 64..65536
  * taps, direct, uniform and 2- and 3-level plans; best of 7 interleaved
  * rounds, thread CPU time) on 2 vCPUs of an AMD EPYC with AVX-512 shared
- * with other builds (load average about 13), gcc 12 -O2, x86-64 baseline
- * build. Median relative error 14% (scalar), 7% (AVX2), 9% (AVX-512); the
- * planner's plan was within 1.15x of the best measured one but for a few
- * multichannel points (1.23x at worst, AVX2 4->4 16384 taps). */
+ * with other builds (load average 10-13), gcc 12 -O2, x86-64 baseline
+ * build. AVX2 and AVX-512: 2026-12-06 05:22 UTC, with mac and mac_far
+ * apart, median relative error 9% and 10% (a second fit after the direct
+ * head's grouped kernels moved the weights up to 40% on the loaded machine
+ * and picked slower plans for the reverb: bench/README.md); the plain C
+ * weights are the earlier four-weight fit's (median error 14%), mac_far =
+ * mac, as NEON's. */
 typedef struct {
   unsigned flag; /* MDN_CPU_FLAG_* of the kernels' level, 0: plain C */
   double direct, mac, mac_far, fft, block;
