@@ -95,19 +95,22 @@ fir_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int taps, i
  * of each row in the order tap k = 0..15, then group g = 0..G-1 (tap
  * k + 16 g). In 128 rows, the vector of input at x + pos + 16 d - k serves
  * row block c with tap k + 16 (c - d), for every c: 8 + G - 1 loads per k
- * instead of 8 G. The 16-row blocks keep the same order (the same bits for
- * any cutting of the rows). */
+ * instead of 8 G. Even and odd groups sum apart, then add. The 16-row blocks
+ * keep the same order (the same bits for any cutting of the rows). */
 #define GROUP_MAX 8
 
 static inline __attribute__((always_inline)) void
 fir_grouped128(float *acc, const float *w, size_t w_stride, int cin, const float *const *x,
                size_t pos, const int G)
 {
-  __m512 a[8], wg[GROUP_MAX];
+  /* Even groups into a[0], odd ones into a[1]: 16 independent FMA chains. */
+  __m512 a[2][8], wg[GROUP_MAX];
   int i, k, c, d, g;
 #pragma GCC unroll 8
-  for (c = 0; c < 8; c++)
-    a[c] = _mm512_loadu_ps(acc + 16 * c);
+  for (c = 0; c < 8; c++) {
+    a[0][c] = _mm512_loadu_ps(acc + 16 * c);
+    a[1][c] = _mm512_setzero_ps();
+  }
   for (i = 0; i < cin; i++) {
     const float *wi = w + (size_t)i * w_stride;
     for (k = 0; k < 16; k++) {
@@ -115,19 +118,19 @@ fir_grouped128(float *acc, const float *w, size_t w_stride, int cin, const float
 #pragma GCC unroll 8
       for (g = 0; g < G; g++)
         wg[g] = _mm512_set1_ps(wi[k + 16 * g]);
-        /* d descending: each row block takes its groups in ascending order. */
+      /* d descending: each row block takes its groups in ascending order. */
 #pragma GCC unroll 16
       for (d = 7; d > -G; d--) {
         const __m512 v = _mm512_loadu_ps(xk + 16 * d);
 #pragma GCC unroll 8
         for (c = MAX(d, 0); c <= MIN(7, d + G - 1); c++)
-          a[c] = _mm512_fmadd_ps(wg[c - d], v, a[c]);
+          a[(c - d) & 1][c] = _mm512_fmadd_ps(wg[c - d], v, a[(c - d) & 1][c]);
       }
     }
   }
 #pragma GCC unroll 8
   for (c = 0; c < 8; c++)
-    _mm512_storeu_ps(acc + 16 * c, a[c]);
+    _mm512_storeu_ps(acc + 16 * c, _mm512_add_ps(a[0][c], a[1][c]));
 }
 
 static void
@@ -168,16 +171,16 @@ fir_grouped_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int
                    const float *const *x, size_t pos)
 {
   const __mmask16 m = lane_mask(rows);
-  __m512 a0 = _mm512_maskz_loadu_ps(m, acc);
+  __m512 a[2] = { _mm512_maskz_loadu_ps(m, acc), _mm512_setzero_ps() };
   int i, k, g;
   for (i = 0; i < cin; i++) {
     const float *wi = w + (size_t)i * w_stride;
     for (k = 0; k < 16; k++)
-      for (g = 0; g < taps; g += 16)
-        a0 = _mm512_fmadd_ps(_mm512_set1_ps(wi[k + g]),
-                             _mm512_maskz_loadu_ps(m, x[i] + pos - k - g), a0);
+      for (g = 0; g < taps / 16; g++)
+        a[g & 1] = _mm512_fmadd_ps(_mm512_set1_ps(wi[k + 16 * g]),
+                                   _mm512_maskz_loadu_ps(m, x[i] + pos - k - 16 * g), a[g & 1]);
   }
-  _mm512_mask_storeu_ps(acc, m, a0);
+  _mm512_mask_storeu_ps(acc, m, _mm512_add_ps(a[0], a[1]));
 }
 
 static gboolean
