@@ -130,9 +130,8 @@ fir_grouped32(float *acc, const float *w, size_t w_stride, int cin, const float 
 #pragma GCC unroll 4
         for (g = g0; g < g1; g++)
           wg[g - g0] = _mm256_broadcast_ss(wi + k + 8 * g);
-          /* d descending: each row block takes its groups in ascending order. */
 #pragma GCC unroll 8
-        for (d = 3 - g0; d > -g1; d--) {
+        for (d = 3 - g0; d > -g1; d--) { /* so each block's groups ascend */
           const __m256 v = _mm256_loadu_ps(xk + 8 * d);
 #pragma GCC unroll 4
           for (c = MAX(d + g0, 0); c <= MIN(3, d + g1 - 1); c++)

@@ -118,9 +118,8 @@ fir_grouped128(float *acc, const float *w, size_t w_stride, int cin, const float
 #pragma GCC unroll 8
       for (g = 0; g < G; g++)
         wg[g] = _mm512_set1_ps(wi[k + 16 * g]);
-        /* d descending: each row block takes its groups in ascending order. */
 #pragma GCC unroll 16
-      for (d = 7; d > -G; d--) {
+      for (d = 7; d > -G; d--) { /* so each block's groups ascend */
         const __m512 v = _mm512_loadu_ps(xk + 16 * d);
 #pragma GCC unroll 8
         for (c = MAX(d, 0); c <= MIN(7, d + G - 1); c++)
