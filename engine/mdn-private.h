@@ -47,7 +47,21 @@ struct _MdnModel {
   MdnTier **tiers; /* fastest first */
   int n_tiers;
   MdnProvenance provenance;
+  /* Held-out classes the tiers were measured on (each tier's class_snr). */
+  int n_classes;
+  char **class_names; /* [n_classes], g_free'd */
 };
+
+/* A preset file's rate variants, lowest rate first (preset.c). */
+struct _MdnPreset {
+  MdnModel *variants[MDN_MAX_VARIANTS];
+  int n_variants;
+};
+
+/* A class name: 1..MDN_CLASS_NAME_MAX-1 bytes of [a-z0-9_-] (model.c). */
+gboolean mdn_class_name_check(const char *name, size_t len, MdnErrorCode code, GError **error);
+/* Drops the model's classes and its tiers' class SNRs (claims stay). */
+void mdn_model_clear_classes(MdnModel *model);
 
 /* One MADDNESS tier (tier.c).
  *
@@ -70,8 +84,9 @@ struct _MdnModel {
 struct _MdnTier {
   MdnTierSpec spec;
   char name[MDN_TIER_NAME_MAX];
-  double snr_db;
+  double snr_db; /* the claim: the worst of class_snr when the model has classes */
   double cost;
+  double *class_snr;             /* [the model's n_classes] or NULL: SNR per held-out class */
   int cin, cout, taps, dilation; /* the kernel's shape, for validation */
   int buckets;                   /* 1 << depth */
 

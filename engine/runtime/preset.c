@@ -17,13 +17,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PRESET_VERSION 1u
+/* Version 2: rate variants, each with its per-class claims. Version 1 (one
+ * model, no classes) is still read, as a preset of one variant. */
+#define PRESET_VERSION 2u
+#define PRESET_VERSION_1 1u
 #define PRESET_HEADER_BYTES 16
 
 #define KERNEL_TYPE "(iiiidauau)"
 #define PROVENANCE_TYPE "(dst)"
 #define TIER_TYPE "((iiii)sddayauaqauauaqauayauau)"
-#define MDN_PRESET_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+/* Per held-out class: its name and one SNR per tier. */
+#define CLAIMS_TYPE "a(sad)"
+#define MODEL_V1_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+#define VARIANT_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE CLAIMS_TYPE ")"
+#define MDN_PRESET_TYPE "a" VARIANT_TYPE
 
 /* Children of a tier tuple. */
 enum {
@@ -107,32 +114,63 @@ tier_to_variant(const MdnTier *t)
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
 }
 
-GBytes *
-mdn_model_serialize(const MdnModel *m, GError **error)
+static GVariant *
+claims_to_variant(const MdnModel *m)
+{
+  GVariantBuilder claims;
+  int c, t;
+
+  g_variant_builder_init(&claims, G_VARIANT_TYPE(CLAIMS_TYPE));
+  for (c = 0; c < m->n_classes; c++) {
+    double *snr = g_new(double, m->n_tiers + 1);
+
+    for (t = 0; t < m->n_tiers; t++)
+      snr[t] = m->tiers[t]->class_snr[c];
+    g_variant_builder_add(&claims, "(s@ad)", m->class_names[c],
+                          fixed_array(G_VARIANT_TYPE_DOUBLE, snr, m->n_tiers, sizeof(double)));
+    g_free(snr);
+  }
+  return g_variant_builder_end(&claims);
+}
+
+static GVariant *
+model_to_variant(const MdnModel *m)
 {
   const MdnKernel *k = m->kernel;
   GVariantBuilder tiers;
-  GVariant *payload, *le;
-  GBytes *data;
-  guint8 *out;
-  gsize size;
   int t;
 
-  /* What the loader would refuse is not written. */
-  if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
-    return NULL;
   g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
   for (t = 0; t < m->n_tiers; t++)
     g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
-  payload = g_variant_new(
-      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE ")",
+  return g_variant_new(
+      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE "@" CLAIMS_TYPE ")",
       g_variant_new(
           "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
           fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
           fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4)),
       g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed),
-      g_variant_builder_end(&tiers));
-  payload = g_variant_ref_sink(g_variant_new_variant(payload));
+      g_variant_builder_end(&tiers), claims_to_variant(m));
+}
+
+/* The file of the variants models[0..n-1] (by rate, checked by the caller). */
+static GBytes *
+serialize_variants(MdnModel *const *models, int n, GError **error)
+{
+  GVariantBuilder variants;
+  GVariant *payload, *le;
+  guint8 *out;
+  gsize size;
+  int v;
+
+  /* What the loader would refuse is not written. */
+  for (v = 0; v < n; v++)
+    if (!mdn_model_check_history(models[v], 1, MDN_ERROR_INVALID_ARGUMENT, error))
+      return NULL;
+  g_variant_builder_init(&variants, G_VARIANT_TYPE(MDN_PRESET_TYPE));
+  for (v = 0; v < n; v++)
+    g_variant_builder_add_value(&variants, model_to_variant(models[v]));
+  payload = g_variant_ref_sink(g_variant_new_variant(g_variant_builder_end(&variants)));
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   le = g_variant_byteswap(payload);
   g_variant_unref(payload);
@@ -153,15 +191,32 @@ mdn_model_serialize(const MdnModel *m, GError **error)
   put_le32(out + 12, (guint32)size);
   g_variant_store(le, out + PRESET_HEADER_BYTES);
   g_variant_unref(le);
-  data = g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
-  return data;
+  return g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
 }
 
-gboolean
-mdn_model_save(const MdnModel *m, const char *path, GError **error)
+GBytes *
+mdn_model_serialize(const MdnModel *m, GError **error)
+{
+  MdnModel *one = (MdnModel *)m;
+
+  return serialize_variants(&one, 1, error);
+}
+
+GBytes *
+mdn_preset_serialize(const MdnPreset *p, GError **error)
+{
+  if (p->n_variants < 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "a preset without variants");
+    return NULL;
+  }
+  return serialize_variants(p->variants, p->n_variants, error);
+}
+
+/* Writes `data` through a temporary file renamed over `path`: never half a preset. */
+static gboolean
+save_bytes(GBytes *data, const char *path, GError **error)
 {
   GError *local = NULL;
-  GBytes *data = mdn_model_serialize(m, error);
   gsize size;
   const char *p;
 
@@ -170,7 +225,6 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
     return FALSE;
   }
   p = g_bytes_get_data(data, &size);
-  /* Writes a temporary file and renames it over `path`: never half a preset. */
   if (!g_file_set_contents(path, p, size, &local)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
     g_error_free(local);
@@ -179,6 +233,18 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
   }
   g_bytes_unref(data);
   return TRUE;
+}
+
+gboolean
+mdn_preset_save(const MdnPreset *p, const char *path, GError **error)
+{
+  return save_bytes(mdn_preset_serialize(p, error), path, error);
+}
+
+gboolean
+mdn_model_save(const MdnModel *m, const char *path, GError **error)
+{
+  return save_bytes(mdn_model_serialize(m, error), path, error);
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -517,14 +583,179 @@ fail:
   return NULL;
 }
 
-MdnModel *
-mdn_model_load_from_data(const void *data, size_t size, GError **error)
+/* The per-class claims of a variant: names, one SNR per tier each, and
+ * every tier's claim the worst of its classes. Checked before anything is
+ * allocated beyond what the file holds. */
+static gboolean
+claims_from_variant(MdnModel *m, GVariant *cv, GError **error)
+{
+  const gsize n_classes = g_variant_n_children(cv);
+  const char *names[MDN_MAX_CLASSES];
+  GVariant *kids[MDN_MAX_CLASSES] = { NULL };
+  double *snr = NULL;
+  gboolean ok = FALSE;
+  gsize c, d;
+  int t;
+
+  if (n_classes == 0)
+    return TRUE;
+  if (n_classes > MDN_MAX_CLASSES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: %zu classes, limit %d",
+                (size_t)n_classes, MDN_MAX_CLASSES);
+    return FALSE;
+  }
+  if (m->n_tiers == 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: classes without tiers");
+    return FALSE;
+  }
+  /* Names and array lengths first: nothing is allocated before every
+   * length is known to match the tiers the file holds. */
+  for (c = 0; c < n_classes; c++) {
+    GVariant *name_v, *snr_v;
+    gsize len, n;
+
+    kids[c] = g_variant_get_child_value(cv, c);
+    name_v = g_variant_get_child_value(kids[c], 0);
+    names[c] = g_variant_get_string(name_v, &len);
+    g_variant_unref(name_v); /* the string stays in kids[c] */
+    if (!mdn_class_name_check(names[c], len, MDN_ERROR_CORRUPT, error)) {
+      g_prefix_error(error, "claims: class %zu: ", (size_t)c);
+      goto out;
+    }
+    for (d = 0; d < c; d++)
+      if (strcmp(names[c], names[d]) == 0) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: class \"%s\" twice", names[c]);
+        goto out;
+      }
+    snr_v = g_variant_get_child_value(kids[c], 1);
+    n = g_variant_n_children(snr_v);
+    g_variant_unref(snr_v);
+    if (n != (gsize)m->n_tiers) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "claims: class \"%s\" has %zu SNRs for %d tiers", names[c], (size_t)n,
+                  m->n_tiers);
+      goto out;
+    }
+  }
+  snr = g_new(double, (gsize)m->n_tiers *n_classes);
+  for (c = 0; c < n_classes; c++) {
+    GVariant *snr_v = g_variant_get_child_value(kids[c], 1);
+    gsize n;
+    const double *values = g_variant_get_fixed_array(snr_v, &n, sizeof(double));
+
+    for (t = 0; t < m->n_tiers; t++) {
+      if (isnan(values[t])) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "claims: class \"%s\": the SNR of tier %d is NaN", names[c], t);
+        g_variant_unref(snr_v);
+        goto out;
+      }
+      snr[(gsize)t * n_classes + c] = values[t];
+    }
+    g_variant_unref(snr_v);
+  }
+  /* A tier's claim is the worst of its classes, exactly. */
+  for (t = 0; t < m->n_tiers; t++) {
+    double worst = snr[(gsize)t * n_classes];
+
+    for (c = 1; c < n_classes; c++)
+      worst = MIN(worst, snr[(gsize)t * n_classes + c]);
+    if (worst != m->tiers[t]->snr_db) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "tier %d: its SNR (%g dB) is not the worst of its classes' (%g dB)", t,
+                  m->tiers[t]->snr_db, worst);
+      goto out;
+    }
+  }
+  ok = mdn_model_set_classes(m, (int)n_classes, names, snr, error);
+out:
+  for (c = 0; c < n_classes; c++)
+    if (kids[c])
+      g_variant_unref(kids[c]);
+  g_free(snr);
+  return ok;
+}
+
+static long
+variant_rate(const MdnModel *m)
+{
+  return lround(m->kernel->rate);
+}
+
+/* Variant `index` of a version-2 payload. */
+static MdnModel *
+variant_from_variant(GVariant *vv, GError **error)
+{
+  MdnModel *m = model_from_variant(vv, error);
+  GVariant *cv;
+
+  if (!m)
+    return NULL;
+  cv = g_variant_get_child_value(vv, 3);
+  if (!claims_from_variant(m, cv, error)) {
+    mdn_model_free(m);
+    m = NULL;
+  }
+  g_variant_unref(cv);
+  return m;
+}
+
+static MdnPreset *
+preset_from_variants(GVariant *root, GError **error)
+{
+  const gsize n = g_variant_n_children(root);
+  MdnPreset *p;
+  gsize v;
+
+  if (n < 1 || n > MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%zu rate variants, expected 1..%d", (size_t)n,
+                MDN_MAX_VARIANTS);
+    return NULL;
+  }
+  p = mdn_preset_new();
+  for (v = 0; v < n; v++) {
+    GVariant *vv = g_variant_get_child_value(root, v);
+    MdnModel *m = variant_from_variant(vv, error);
+    const MdnModel *prev = v > 0 ? p->variants[v - 1] : NULL;
+
+    g_variant_unref(vv);
+    if (!m) {
+      g_prefix_error(error, "variant %zu: ", (size_t)v);
+      goto fail;
+    }
+    if (prev && variant_rate(m) <= variant_rate(prev)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %ld Hz after %ld Hz (variants are stored by rate, lowest "
+                  "first, each rate once)",
+                  (size_t)v, variant_rate(m), variant_rate(prev));
+      mdn_model_free(m);
+      goto fail;
+    }
+    if (prev && (m->kernel->cin != prev->kernel->cin || m->kernel->cout != prev->kernel->cout)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %d -> %d channels, the variant before it %d -> %d", (size_t)v,
+                  m->kernel->cin, m->kernel->cout, prev->kernel->cin, prev->kernel->cout);
+      mdn_model_free(m);
+      goto fail;
+    }
+    p->variants[p->n_variants++] = m;
+  }
+  return p;
+
+fail:
+  mdn_preset_free(p);
+  return NULL;
+}
+
+MdnPreset *
+mdn_preset_load_from_data(const void *data, size_t size, GError **error)
 {
   const guint8 *p = data;
   guint32 version, length;
   GBytes *bytes;
   GVariant *outer, *root;
-  MdnModel *m;
+  MdnPreset *preset = NULL;
+  const char *expected;
 
   if (size > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
@@ -537,9 +768,10 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     return NULL;
   }
   version = get_le32(p + 8);
-  if (version != PRESET_VERSION) {
+  if (version != PRESET_VERSION && version != PRESET_VERSION_1) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
-                "preset format version %u, this build reads version %u", version, PRESET_VERSION);
+                "preset format version %u, this build reads versions %u to %u", version,
+                PRESET_VERSION_1, PRESET_VERSION);
     return NULL;
   }
   length = get_le32(p + 12);
@@ -569,15 +801,51 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     root = swapped;
   }
 #endif
-  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(MDN_PRESET_TYPE))) {
+  expected = version == PRESET_VERSION_1 ? MODEL_V1_TYPE : MDN_PRESET_TYPE;
+  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(expected))) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
-                g_variant_get_type_string(root), MDN_PRESET_TYPE);
+                g_variant_get_type_string(root), expected);
     g_variant_unref(root);
     return NULL;
   }
-  m = model_from_variant(root, error);
+  if (version == PRESET_VERSION_1) {
+    /* One model without classes: a preset of one variant. */
+    MdnModel *m = model_from_variant(root, error);
+
+    if (m) {
+      preset = mdn_preset_new();
+      preset->variants[preset->n_variants++] = m;
+    }
+  } else {
+    preset = preset_from_variants(root, error);
+  }
   g_variant_unref(root);
+  return preset;
+}
+
+/* The default variant taken out of `preset`, which is freed. */
+static MdnModel *
+take_default_variant(MdnPreset *preset)
+{
+  const MdnModel *def = mdn_preset_default_variant(preset);
+  MdnModel *m = NULL;
+  int v;
+
+  for (v = 0; v < preset->n_variants; v++)
+    if (preset->variants[v] == def) {
+      m = preset->variants[v];
+      preset->variants[v] = NULL;
+    }
+  mdn_preset_free(preset);
   return m;
+}
+
+MdnModel *
+mdn_model_load_from_data(const void *data, size_t size, GError **error)
+{
+  MdnPreset *preset = mdn_preset_load_from_data(data, size, error);
+
+  return preset ? take_default_variant(preset) : NULL;
 }
 
 /* The bytes of a preset file, read to its end: a regular file
@@ -638,18 +906,132 @@ fail:
   return NULL;
 }
 
-MdnModel *
-mdn_model_load(const char *path, GError **error)
+MdnPreset *
+mdn_preset_load(const char *path, GError **error)
 {
   size_t size = 0;
   guint8 *data = read_preset_file(path, &size, error);
-  MdnModel *m;
+  MdnPreset *p;
 
   if (!data)
     return NULL;
-  m = mdn_model_load_from_data(data, size, error);
+  p = mdn_preset_load_from_data(data, size, error);
   g_free(data);
-  if (!m)
+  if (!p)
     g_prefix_error(error, "%s: ", path);
-  return m;
+  return p;
+}
+
+MdnModel *
+mdn_model_load(const char *path, GError **error)
+{
+  MdnPreset *preset = mdn_preset_load(path, error);
+
+  return preset ? take_default_variant(preset) : NULL;
+}
+
+/* ---- presets of rate variants ------------------------------------------------ */
+
+MdnPreset *
+mdn_preset_new(void)
+{
+  return g_new0(MdnPreset, 1);
+}
+
+void
+mdn_preset_free(MdnPreset *p)
+{
+  int v;
+
+  if (!p)
+    return;
+  for (v = 0; v < p->n_variants; v++)
+    mdn_model_free(p->variants[v]);
+  g_free(p);
+}
+
+int
+mdn_preset_n_variants(const MdnPreset *p)
+{
+  return p->n_variants;
+}
+
+const MdnModel *
+mdn_preset_variant(const MdnPreset *p, int index)
+{
+  if (index < 0 || index >= p->n_variants)
+    return NULL;
+  return p->variants[index];
+}
+
+const MdnModel *
+mdn_preset_variant_at_rate(const MdnPreset *p, double rate)
+{
+  int v;
+
+  for (v = 0; v < p->n_variants; v++)
+    if (fabs(p->variants[v]->kernel->rate - rate) < 0.5)
+      return p->variants[v];
+  return NULL;
+}
+
+const MdnModel *
+mdn_preset_default_variant(const MdnPreset *p)
+{
+  const MdnModel *m = mdn_preset_variant_at_rate(p, 48000);
+
+  if (m || p->n_variants == 0)
+    return m;
+  return p->variants[p->n_variants - 1];
+}
+
+gboolean
+mdn_preset_add_variant(MdnPreset *p, MdnModel *m, GError **error)
+{
+  const long rate = variant_rate(m);
+  int v, at;
+
+  if (p->n_variants > 0
+      && (m->kernel->cin != p->variants[0]->kernel->cin
+          || m->kernel->cout != p->variants[0]->kernel->cout)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a %d -> %d channel model cannot be a variant of a %d -> %d channel preset",
+                m->kernel->cin, m->kernel->cout, p->variants[0]->kernel->cin,
+                p->variants[0]->kernel->cout);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (at = 0; at < p->n_variants && variant_rate(p->variants[at]) < rate; at++)
+    ;
+  if (at < p->n_variants && variant_rate(p->variants[at]) == rate) {
+    mdn_model_free(p->variants[at]);
+    p->variants[at] = m;
+    return TRUE;
+  }
+  if (p->n_variants == MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a preset holds at most %d rate variants", MDN_MAX_VARIANTS);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (v = p->n_variants; v > at; v--)
+    p->variants[v] = p->variants[v - 1];
+  p->variants[at] = m;
+  p->n_variants++;
+  return TRUE;
+}
+
+char *
+mdn_preset_describe_rates(const MdnPreset *p)
+{
+  GString *text = g_string_new(NULL);
+  int v;
+
+  for (v = 0; v < p->n_variants; v++) {
+    if (v > 0)
+      g_string_append(text, v + 1 == p->n_variants ? " and " : ", ");
+    g_string_append_printf(text, "%ld", variant_rate(p->variants[v]));
+  }
+  g_string_append(text, " Hz");
+  return g_string_free(text, FALSE);
 }

@@ -100,6 +100,7 @@ mdn_tier_free(MdnTier *t)
   g_free(t->lut);
   g_free(t->lut_scale);
   g_free(t->lut_offset);
+  g_free(t->class_snr);
   g_free(t);
 }
 

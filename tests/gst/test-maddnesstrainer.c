@@ -1211,8 +1211,40 @@ GST_END_TEST;
 
 /* ---- kernels, channels, reservoir, properties -------------------------------------- */
 
+/* Variant `rate` of `preset`: its kernel is `expected` (bit for bit), it has
+ * `n_tiers` tiers, and each tier's output on other speech at that rate, against
+ * the reference conv of the variant's kernel, meets the floor of the other
+ * fits (10 dB; a few seconds of speech, like test_fit_writes_preset) and the
+ * tier's claim within 3 dB (its expected-snr, measured on the held-out part
+ * of the recording). */
+static void
+assert_variant(const MdnPreset *preset, int rate, const MdnKernel *expected, int n_tiers)
+{
+  const MdnModel *v = mdn_preset_variant_at_rate(preset, rate);
+  size_t n = 2 * (size_t)rate;
+  float *test = mdn_signal_speech(n, rate, 99);
+  int t;
+
+  fail_unless(v != NULL, "no variant at %d Hz", rate);
+  fail_unless(mdn_model_kernel(v)->rate == rate, "variant at %g Hz", mdn_model_kernel(v)->rate);
+  assert_same_kernel(mdn_model_kernel(v), expected);
+  fail_unless_equals_int(mdn_model_n_tiers(v), n_tiers);
+  for (t = 0; t < n_tiers; t++) {
+    double snr = tier_snr(v, t, test, n);
+    MdnTierInfo info;
+
+    mdn_model_tier_info(v, t, &info);
+    fail_unless(snr >= 10.0, "%d Hz, tier %s: %.2f dB on other speech, floor 10 dB (claim %.2f)",
+                rate, info.name, snr, info.snr_db);
+    fail_unless(snr >= info.snr_db - 3.0, "%d Hz, tier %s: %.2f dB on other speech, claim %.2f",
+                rate, info.name, snr, info.snr_db);
+  }
+  g_free(test);
+}
+
 /* A WAV IR and a .mdn preset give the same kernel as the taps file; a taps
- * file takes the stream's rate. */
+ * file takes the stream's rate: the written preset has one variant, at the
+ * stream's rate, with the ladder's tier. */
 GST_START_TEST(test_kernel_kinds)
 {
   const char *kernels[] = { lp_wav, lp_preset, lp_taps };
@@ -1226,23 +1258,138 @@ GST_START_TEST(test_kernel_kinds)
     size_t n = 3 * rates[k];
     float *audio = mdn_signal_speech(n, rates[k], 4);
     char *error;
-    MdnModel *model;
+    GError *gerror = NULL;
+    MdnPreset *preset;
 
     push_all(h, audio, n, 1, rates[k]);
     push_eos(h);
     error = first_error(log);
     fail_unless(error == NULL, "%s: %s", kernels[k], error);
-    model = load_model(location);
-    assert_same_kernel(mdn_model_kernel(model), klp);
-    fail_unless(mdn_model_kernel(model)->rate == rates[k], "%s: rate %g", kernels[k],
-                mdn_model_kernel(model)->rate);
-    mdn_model_free(model);
+    preset = mdn_preset_load(location, &gerror);
+    fail_unless(preset != NULL, "%s", gerror ? gerror->message : "?");
+    fail_unless_equals_int(mdn_preset_n_variants(preset), 1);
+    assert_variant(preset, rates[k], klp, 1);
+    mdn_preset_free(preset);
     gst_harness_teardown(h);
     msg_log_free(log);
     g_free(audio);
     g_unlink(location);
     g_free(location);
   }
+}
+GST_END_TEST;
+
+/* Records 2 s at `rate` with kernel `kernel` into `location`; returns the
+ * first error (NULL: none) and the trained message's rates in *rates. */
+static char *
+train_at(const char *kernel, const char *location, int rate, gboolean resample, GArray *rates)
+{
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(kernel, location, "s4d4");
+  GstHarness *h;
+  size_t n = 2 * (size_t)rate;
+  float *audio = mdn_signal_speech(n, rate, 6);
+  char *error;
+  guint i, j;
+
+  g_object_set(trainer, "resample-kernel", resample, NULL);
+  h = trainer_harness(trainer, log, rate, 1);
+  /* A refused rate refuses the first buffer; else all of it, then EOS (the fit). */
+  if (gst_harness_push(h, mdn_gst_test_make_buffer(audio, CHUNK, 1, rate, 0)) == GST_FLOW_OK) {
+    size_t done;
+
+    gst_buffer_unref(gst_harness_pull(h));
+    for (done = CHUNK; done < n; done += CHUNK)
+      push_check(h, audio + done, MIN((size_t)CHUNK, n - done), 1, rate, done);
+    push_eos(h);
+  }
+  error = first_error(log);
+  for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+
+    if (is_element_message(m, "maddness-trained")) {
+      const GstStructure *st = gst_message_get_structure(m);
+      const GValue *array = gst_structure_get_value(st, "rates");
+      int trained_rate = 0;
+
+      fail_unless(gst_structure_get_int(st, "rate", &trained_rate));
+      fail_unless_equals_int(trained_rate, rate);
+      for (j = 0; array && j < gst_value_array_get_size(array); j++) {
+        int r = g_value_get_int(gst_value_array_get_value(array, j));
+        g_array_append_val(rates, r);
+      }
+    }
+  }
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  return error;
+}
+
+/* A preset kernel: the variant at the stream's rate is fitted again and the
+ * preset's other variants are written too (a preset gains a rate); a rate
+ * the preset lacks is an error naming its rates unless resample-kernel. */
+GST_START_TEST(test_kernel_preset_variants)
+{
+  char *location = tmp_path("variants.mdn");
+  GArray *rates = g_array_new(FALSE, FALSE, sizeof(int));
+  GError *gerror = NULL;
+  MdnPreset *p = mdn_preset_new(), *written;
+  MdnKernel *k32 = mdn_design_lowpass(17, 3000, 2 * RATE), *k48;
+  char *error;
+
+  /* Two variants: the lowpass at 16 kHz, and another kernel at 32 kHz. */
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(klp, NULL), &gerror));
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(k32, NULL), &gerror));
+  fail_unless(mdn_preset_save(p, location, &gerror));
+  mdn_preset_free(p);
+
+  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains
+   * tiers, and the 16 kHz variant is still the untouched lowpass. */
+  error = train_at(location, location, 2 * RATE, FALSE, rates);
+  fail_unless(error == NULL, "%s", error);
+  fail_unless_equals_int(rates->len, 2);
+  fail_unless_equals_int(g_array_index(rates, int, 0), RATE);
+  fail_unless_equals_int(g_array_index(rates, int, 1), 2 * RATE);
+  written = mdn_preset_load(location, &gerror);
+  fail_unless(written != NULL);
+  fail_unless_equals_int(mdn_preset_n_variants(written), 2);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
+  mdn_preset_free(written);
+
+  /* 48 kHz: not in the preset. */
+  g_array_set_size(rates, 0);
+  error = train_at(location, location, 48000, FALSE, rates);
+  fail_unless(error != NULL && strstr(error, "only at 16000 and 32000 Hz")
+                  && strstr(error, "(48000 Hz)"),
+              "%s", error ? error : "no error");
+  written = mdn_preset_load(location, &gerror); /* untouched */
+  fail_unless_equals_int(mdn_preset_n_variants(written), 2);
+  mdn_preset_free(written);
+  g_free(error);
+  /* ... unless resampled: the default variant (the highest rate, 32 kHz)
+   * resampled to 48 kHz (ceil(17 * 48 / 32) = 26 taps), fitted; the others kept. */
+  g_array_set_size(rates, 0);
+  error = train_at(location, location, 48000, TRUE, rates);
+  fail_unless(error == NULL, "%s", error);
+  fail_unless_equals_int(rates->len, 3);
+  fail_unless_equals_int(g_array_index(rates, int, 2), 48000);
+  written = mdn_preset_load(location, &gerror);
+  fail_unless_equals_int(mdn_preset_n_variants(written), 3);
+  k48 = mdn_kernel_resample(k32, 48000, &gerror);
+  fail_unless(k48 != NULL);
+  fail_unless_equals_int(k48->taps, 26);
+  assert_variant(written, 48000, k48, 1);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
+  mdn_preset_free(written);
+  mdn_kernel_free(k48);
+  mdn_kernel_free(k32);
+
+  g_array_free(rates, TRUE);
+  g_unlink(location);
+  g_free(location);
 }
 GST_END_TEST;
 
@@ -1660,6 +1807,7 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_progress_property);
   tcase_add_test(tc, test_kernel_kinds);
+  tcase_add_test(tc, test_kernel_preset_variants);
   tcase_add_test(tc, test_fit_then_eos);
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);
