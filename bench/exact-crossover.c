@@ -1,11 +1,12 @@
 /* exact-crossover: times the exact path's plans (direct form, and
  * partitionings of the FFT path: level sizes) against each other and
  * against the plan the planner picks, and fits the planner's time model
- * (engine/runtime/exact.c, isa_op_ns).
+ * (engine/runtime/exact-plan.c, level_ns).
  *
  *   ninja -C build && build/bench/exact-crossover [--quick] [cin cout dilation]
  *   build/bench/exact-crossover [--quick] --fit
  *   build/bench/exact-crossover --workloads [NAME [FRAMES]]
+ *   build/bench/exact-crossover [--frames N] --plans TAPS CIN COUT [SIZES...]
  *
  * Random kernel, white-noise input, mdn_exact_process() over the stream's
  * memory layout (history before x[i], chunks of MDN_CHUNK frames). Each
@@ -35,14 +36,14 @@
 #include "mdn-private.h"
 
 #define MAX_BLOCKS 10
-#define N_WEIGHTS 4
+#define N_WEIGHTS 5
 #define ROUNDS 7
 
 MdnExact *mdn_exact_new_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                                 double features[4]);
+                                 double features[5]);
 
 typedef struct {
   int blocks[MAX_BLOCKS];
@@ -80,6 +81,13 @@ describe(const Plan *p, char *buf, size_t size)
   len = g_snprintf(buf, size, "%d", p->blocks[0]);
   for (l = 1; l < p->n && len < (int)size; l++)
     len += g_snprintf(buf + len, size - len, ",%d", p->blocks[l]);
+}
+
+static gboolean
+plan_ok(const MdnKernel *k, const Plan *p)
+{
+  double f[N_WEIGHTS];
+  return mdn_exact_plan_features(k, p->blocks, p->n, f);
 }
 
 static gboolean
@@ -310,8 +318,9 @@ fit_rows(const GArray *rows)
   qsort(err, rows->len, sizeof(double), compare_doubles);
   printf("# fit (%s, %u timings): relative error median %.0f%%, 90th percentile %.0f%%\n",
          mdn_isa(), rows->len, 100 * err[rows->len / 2], 100 * err[rows->len * 9 / 10]);
-  printf("  { .flag = (%s), .direct = %.4f, .mac = %.4f, .fft = %.4f, .block = %.1f },\n",
-         mdn_isa(), x[0], x[1], x[2], x[3]);
+  printf("  { .flag = (%s), .direct = %.4f, .mac = %.4f, .mac_far = %.4f, .fft = %.4f, "
+         ".block = %.1f },\n",
+         mdn_isa(), x[0], x[1], x[2], x[3], x[4]);
   g_free(err);
 }
 
@@ -386,6 +395,52 @@ run_workloads(const char *only, size_t frames)
   }
 }
 
+/* --plans TAPS CIN COUT PLAN...: the plans given (level sizes "128,1024";
+ * "0": the direct form) and the planner's, timed against each other on
+ * that shape (random weights, dilation 1). */
+static int
+run_plans(int taps, int cin, int cout, char **specs, int n_specs, size_t frames)
+{
+  MdnKernel *k;
+  GRand *rng;
+  Plan plans[64];
+  double ns[64];
+  char s[64];
+  int n = 0, p, q;
+  size_t w;
+
+  if (taps < 1 || cin < 1 || cout < 1 || cin > MDN_MAX_CHANNELS || cout > MDN_MAX_CHANNELS)
+    return 2;
+  k = mdn_kernel_new(cin, cout, taps, 1, 48000, NULL);
+  rng = g_rand_new_with_seed((guint32)taps);
+  for (w = 0; w < (size_t)cin * cout * taps; w++)
+    k->weights[w] = (float)g_rand_double_range(rng, -1, 1) / taps;
+  g_rand_free(rng);
+  plans[n].n = mdn_exact_plan_blocks(k, plans[n].blocks);
+  n++;
+  for (p = 0; p < n_specs && n < 64; p++) {
+    char **parts = g_strsplit(specs[p], ",", MAX_BLOCKS);
+    plans[n].n = 0;
+    for (q = 0; parts[q] && q < MAX_BLOCKS; q++)
+      if (atoi(parts[q]) > 0)
+        plans[n].blocks[plans[n].n++] = atoi(parts[q]);
+    g_strfreev(parts);
+    if (plans[n].n > 0 && !plan_ok(k, &plans[n]))
+      fprintf(stderr, "plan %s refused\n", specs[p]);
+    else
+      n++;
+  }
+  time_plans(k, plans, n, frames, ns);
+  printf("# %s kernels; %d->%d, %d taps; ns per frame, best of %d rounds, %d-frame calls\n",
+         mdn_isa(), cin, cout, taps, ROUNDS, MDN_CHUNK);
+  for (p = 0; p < n; p++) {
+    describe(&plans[p], s, sizeof s);
+    printf("%-24s %10.2f%s\n", s, ns[p], p == 0 ? "  (planner)" : "");
+  }
+  mdn_kernel_free(k);
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -396,11 +451,19 @@ main(int argc, char **argv)
     frames = 1 << 14;
     first++;
   }
+  if (argc > first + 1 && strcmp(argv[first], "--frames") == 0) {
+    frames = (size_t)g_ascii_strtoull(argv[first + 1], NULL, 10) / MDN_CHUNK * MDN_CHUNK;
+    frames = MAX(frames, MDN_CHUNK);
+    first += 2;
+  }
   if (argc > first && strcmp(argv[first], "--workloads") == 0) {
     run_workloads(argc > first + 1 ? argv[first + 1] : NULL,
                   argc > first + 2 ? (size_t)g_ascii_strtoull(argv[first + 2], NULL, 10) : 0);
     return 0;
   }
+  if (argc > first + 3 && strcmp(argv[first], "--plans") == 0)
+    return run_plans(atoi(argv[first + 1]), atoi(argv[first + 2]), atoi(argv[first + 3]),
+                     argv + first + 4, argc - first - 4, frames);
   if (argc > first && strcmp(argv[first], "--fit") == 0) {
     GArray *rows = g_array_new(FALSE, FALSE, sizeof(FitRow));
     run_table(1, 1, 1, frames, rows);

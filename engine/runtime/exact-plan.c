@@ -22,6 +22,11 @@
 /* The planner's time model, ns per frame (plan_time()):
  *   direct  per multiply-add of the direct form (cin cout direct_taps)
  *   mac     per complex multiply-add of an FDL (cin cout n_l per level)
+ *           whose spectra (the FDL and the kernel's, level_bytes()) fit in
+ *           MDN_EXACT_NEAR_BYTES (the L1 data cache of current x86 and ARM
+ *           cores)
+ *   mac_far the same for a level whose spectra do not: its multiply-
+ *           accumulate streams them from L2 or beyond, bound by bandwidth
  *   fft     per (N/2) log2 N of each real FFT of N = 2B points (one forward
  *           per input, one inverse per output, per block of B frames)
  *   block   per transform (fixed cost of a job's units), per block
@@ -29,42 +34,62 @@
  * FFT table's).
  * Least-squares fits (relative error) of
  *   MADDNESS_ISA=scalar|avx2|avx512 build/bench/exact-crossover --quick --fit
- * (646-650 timings each: 1->1, 1->2, 1->16 and 4->4 dilation 2, 64..65536
+ * (620-650 timings each: 1->1, 1->2, 1->16 and 4->4 dilation 2, 64..65536
  * taps, direct, uniform and 2- and 3-level plans; best of 7 interleaved
  * rounds, thread CPU time) on 2 vCPUs of an AMD EPYC with AVX-512 shared
- * with other builds (load average about 13), gcc 12 -O2, x86-64 baseline
- * build. Median relative error 14% (scalar), 7% (AVX2), 9% (AVX-512); the
- * planner's plan was within 1.15x of the best measured one but for a few
- * multichannel points (1.23x at worst, AVX2 4->4 16384 taps). */
+ * with other builds (load average 10-13), gcc 12 -O2, x86-64 baseline
+ * build. AVX2 and AVX-512: 2026-12-06 05:22 UTC, with mac and mac_far
+ * apart, median relative error 9% and 10% (a second fit after the direct
+ * head's grouped kernels moved the weights up to 40% on the loaded machine
+ * and picked slower plans for the reverb: bench/README.md); the plain C
+ * weights are the earlier four-weight fit's (median error 14%), mac_far =
+ * mac, as NEON's. */
 typedef struct {
   unsigned flag; /* MDN_CPU_FLAG_* of the kernels' level, 0: plain C */
-  double direct, mac, fft, block;
+  double direct, mac, mac_far, fft, block;
 } LevelWeights;
 
 static const LevelWeights level_ns[] = {
-  { .flag = 0, .direct = 0.0776, .mac = 0.5548, .fft = 0.8081, .block = 171.7 },
-  { .flag = MDN_CPU_FLAG_AVX2, .direct = 0.0291, .mac = 0.2229, .fft = 0.1268, .block = 7.0 },
-  { .flag = MDN_CPU_FLAG_AVX512, .direct = 0.0225, .mac = 0.2078, .fft = 0.0977, .block = 30.1 },
+  { .flag = 0, .direct = 0.0776, .mac = 0.5548, .mac_far = 0.5548, .fft = 0.8081, .block = 171.7 },
+  { .flag = MDN_CPU_FLAG_AVX2,
+    .direct = 0.0303,
+    .mac = 0.2379,
+    .mac_far = 0.2306,
+    .fft = 0.1477,
+    .block = 17.0 },
+  { .flag = MDN_CPU_FLAG_AVX512,
+    .direct = 0.0209,
+    .mac = 0.1692,
+    .mac_far = 0.2004,
+    .fft = 0.0899,
+    .block = 25.6 },
   /* Not measured (no AArch64 machine here; timings under qemu mean
    * nothing): the plain-C weights. */
-  { .flag = MDN_CPU_FLAG_NEON, .direct = 0.0776, .mac = 0.5548, .fft = 0.8081, .block = 171.7 },
+  { .flag = MDN_CPU_FLAG_NEON,
+    .direct = 0.0776,
+    .mac = 0.5548,
+    .mac_far = 0.5548,
+    .fft = 0.8081,
+    .block = 171.7 },
 };
 
 typedef struct {
-  double direct, mac, fft, block;
+  double direct, mac, mac_far, fft, block;
 } OpWeights;
 
 /* The weights of the tables' kernels (a level without its own: plain C's). */
 static OpWeights
 op_weights(const MdnExactDsp *dsp, const MdnFftDsp *fft)
 {
-  OpWeights w = { level_ns[0].direct, level_ns[0].mac, level_ns[0].fft, level_ns[0].block };
+  OpWeights w = { level_ns[0].direct, level_ns[0].mac, level_ns[0].mac_far, level_ns[0].fft,
+                  level_ns[0].block };
   size_t j;
   for (j = 0; j < G_N_ELEMENTS(level_ns); j++) {
     if (level_ns[j].flag == dsp->fir_flag)
       w.direct = level_ns[j].direct;
     if (level_ns[j].flag == fft->flag) {
       w.mac = level_ns[j].mac;
+      w.mac_far = level_ns[j].mac_far;
       w.fft = level_ns[j].fft;
       w.block = level_ns[j].block;
     }
@@ -83,6 +108,10 @@ op_weights(const MdnExactDsp *dsp, const MdnFftDsp *fft)
 #define MDN_EXACT_MIN_PARTITION 32
 #define MDN_EXACT_MAX_HEAD 1024
 #define MDN_EXACT_MAX_PARTITION 8192
+
+/* A level's spectra up to this size stay in the L1 data cache (32 KB or
+ * more on current x86 and ARM cores) from one block to the next. */
+#define MDN_EXACT_NEAR_BYTES 32768
 
 static size_t
 expanded_len(const MdnKernel *k)
@@ -165,6 +194,14 @@ fft_allowed(const MdnKernel *k)
   return b > 0 && spectra <= MDN_EXACT_FFT_MEMORY_FACTOR * weights + MDN_EXACT_FFT_MEMORY_SLACK;
 }
 
+/* Bytes of spectra a level's multiply-accumulate reads per block: its FDL
+ * (cin spectra per partition) and the kernel's (cin cout per partition). */
+static double
+level_bytes(const MdnKernel *k, const MdnExactLevel *lv)
+{
+  return sizeof(float) * 2.0 * lv->block * lv->parts * k->cin * (k->cout + 1.0);
+}
+
 /* Modelled ns per frame. */
 static double
 plan_time(const MdnKernel *k, const MdnExactPlan *plan, const OpWeights *w)
@@ -173,8 +210,9 @@ plan_time(const MdnKernel *k, const MdnExactPlan *plan, const OpWeights *w)
   int l;
   for (l = 0; l < plan->n_levels; l++) {
     const MdnExactLevel *lv = &plan->level[l];
+    const double mac = level_bytes(k, lv) <= MDN_EXACT_NEAR_BYTES ? w->mac : w->mac_far;
     t += (k->cin + k->cout) * (w->fft * fft_ops(2 * lv->block) + w->block) / lv->block;
-    t += w->mac * k->cin * k->cout * lv->parts * (lv->block + 1.0) / lv->block;
+    t += mac * k->cin * k->cout * lv->parts * (lv->block + 1.0) / lv->block;
   }
   return t;
 }
@@ -345,7 +383,7 @@ mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks)
 
 gboolean
 mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                        double features[4])
+                        double features[5])
 {
   MdnExactPlan plan;
   int l;
@@ -354,12 +392,14 @@ mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks
   else if (!mdn_exact_plan_levels(kernel, blocks, n_blocks, &plan))
     return FALSE;
   features[0] = (double)kernel->cin * kernel->cout * plan.direct_taps;
-  features[1] = features[2] = features[3] = 0;
+  features[1] = features[2] = features[3] = features[4] = 0;
   for (l = 0; l < plan.n_levels; l++) {
     const MdnExactLevel *lv = &plan.level[l];
-    features[1] += (double)kernel->cin * kernel->cout * lv->parts * (lv->block + 1.0) / lv->block;
-    features[2] += (double)(kernel->cin + kernel->cout) * fft_ops(2 * lv->block) / lv->block;
-    features[3] += (double)(kernel->cin + kernel->cout) / lv->block;
+    const int far = level_bytes(kernel, lv) > MDN_EXACT_NEAR_BYTES;
+    features[1 + far]
+        += (double)kernel->cin * kernel->cout * lv->parts * (lv->block + 1.0) / lv->block;
+    features[3] += (double)(kernel->cin + kernel->cout) * fft_ops(2 * lv->block) / lv->block;
+    features[4] += (double)(kernel->cin + kernel->cout) / lv->block;
   }
   return TRUE;
 }

@@ -52,15 +52,15 @@ size_t mdn_exact_plan_history(const MdnKernel *kernel, const MdnExactPlan *plan)
  * level of partitions of P (when the kernel has 2P taps); the history of
  * those and of level sizes; the planner's level sizes (returns their count,
  * 0: direct); a plan's features for the fit of the time model, per frame:
- * {direct multiply-adds, FDL complex multiply-adds, FFT (N/2) log2 N,
- * transforms} (FALSE for a plan mdn_exact_plan_levels() refuses); the
+ * {direct multiply-adds, FDL complex multiply-adds of levels whose spectra
+ * stay in L1, of the others, FFT (N/2) log2 N, transforms} (FALSE for a plan mdn_exact_plan_levels() refuses); the
  * planner's plan as text. */
 void mdn_exact_plan_forced(const MdnKernel *kernel, int partition, MdnExactPlan *plan);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
 int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
-                                 double features[4]);
+                                 double features[5]);
 char *mdn_exact_plan_describe(const MdnKernel *kernel);
 
 G_END_DECLS

@@ -193,6 +193,11 @@ test_fir(gconstpointer data)
   for (taps = 1; taps <= 70; taps++)
     for (cin = 1; cin <= 5; cin++)
       check_fir(c, rng, g_rand_int_range(rng, 0, 201), taps, g_rand_int_range(rng, 1, 4), cin, 1);
+  /* heads of 8 G taps at dilation 1 (the vector kernels' grouped order, up
+   * to 128 taps) and past them, over several blocks of 128 rows */
+  for (taps = 8; taps <= 144; taps += 8)
+    for (cin = 1; cin <= 2; cin++)
+      check_fir(c, rng, 300 + taps, taps, 1, cin, 1 + taps % 3);
 
   if (c->fir != ref.fir) {
     for (n = 0; n <= 200; n++)
