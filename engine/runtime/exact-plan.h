@@ -53,8 +53,8 @@ size_t mdn_exact_plan_history(const MdnKernel *kernel, const MdnExactPlan *plan)
  * those and of level sizes; the planner's level sizes (returns their count,
  * 0: direct); a plan's features for the fit of the time model, per frame:
  * {direct multiply-adds, FDL complex multiply-adds of levels whose spectra
- * stay in L1, of the others, FFT (N/2) log2 N, transforms} (FALSE for a plan mdn_exact_plan_levels() refuses); the
- * planner's plan as text. */
+ * stay in L1, of the others, FFT (N/2) log2 N, transforms} (FALSE for a plan
+ * mdn_exact_plan_levels() refuses); the planner's plan as text. */
 void mdn_exact_plan_forced(const MdnKernel *kernel, int partition, MdnExactPlan *plan);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
 size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
