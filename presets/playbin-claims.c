@@ -24,11 +24,11 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "claims-corpus.h"
 #include "maddness.h"
 #include "mdn-signals.h"
 
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,31 +52,6 @@ static const GOptionEntry entries[] = {
     "A directory of held-out audio at one rate (repeat for each rate)", "DIR" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
-
-/* A WAV file's frames (interleaved floats), checked for channels and rate. */
-static float *
-read_wav(const char *path, int channels, int rate, size_t *frames, GError **error)
-{
-  SF_INFO info = { 0 };
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  float *x;
-
-  if (!f) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, sf_strerror(NULL));
-    return NULL;
-  }
-  if (info.channels != channels || info.samplerate != rate) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                "%s: %d channels at %d Hz, expected %d at %d Hz", path, info.channels,
-                info.samplerate, channels, rate);
-    sf_close(f);
-    return NULL;
-  }
-  x = g_new(float, (size_t)info.frames *info.channels + 1);
-  *frames = (size_t)sf_readf_float(f, x, info.frames);
-  sf_close(f);
-  return x;
-}
 
 static void
 on_handoff(GstElement *sink, GstBuffer *buffer, GstPad *pad, gpointer user_data)
@@ -186,7 +161,7 @@ check_class(const char *name, const char *preset, const MdnModel *model, const c
   const int q_first = opt_quality < 0 ? 0 : opt_quality,
             q_last = opt_quality < 0 ? 10 : opt_quality;
   size_t frames = 0;
-  float *in = read_wav(path, k->cin, rate, &frames, error);
+  float *in = claims_corpus_read(path, k->cin, rate, &frames, error);
   double *ref;
   int q;
   gboolean ok = TRUE;
@@ -229,27 +204,6 @@ check_class(const char *name, const char *preset, const MdnModel *model, const c
   return ok;
 }
 
-/* The corpus directory at `rate` (the one whose speech file is at that rate), or NULL. */
-static const char *
-corpus_at(int rate, GError **error)
-{
-  int i;
-
-  for (i = 0; opt_corpus && opt_corpus[i]; i++) {
-    char *path = g_build_filename(opt_corpus[i], "heldout-speech.wav", NULL);
-    SF_INFO info = { 0 };
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-
-    g_free(path);
-    if (f)
-      sf_close(f);
-    if (f && info.samplerate == rate)
-      return opt_corpus[i];
-  }
-  g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "no --corpus at %d Hz", rate);
-  return NULL;
-}
-
 static gboolean
 check_preset(const char *arg, int *checked, int *low, GError **error)
 {
@@ -264,7 +218,7 @@ check_preset(const char *arg, int *checked, int *low, GError **error)
   for (v = 0; ok && v < mdn_preset_n_variants(preset); v++) {
     const MdnModel *model = mdn_preset_variant(preset, v);
     const MdnKernel *k = mdn_model_kernel(model);
-    const char *dir = corpus_at((int)lround(k->rate), error);
+    const char *dir = claims_corpus_at(opt_corpus, (int)lround(k->rate), error);
 
     ok = dir != NULL;
     for (c = 0; ok && c < N_CLASSES; c++) {
