@@ -13,8 +13,10 @@
  * SEED, and the WAV files are written without libsndfile's PEAK chunk (it holds
  * a time stamp), so the same arguments give the same bytes.
  * Dependencies: libsndfile, which the engine already needs (the coverage
- * report's FFT is the few lines of fft_double() below).
+ * report's FFT is signals/dft.c, compiled beside this file).
  */
+#include "mdn-dft.h"
+
 #include <math.h>
 #include <sndfile.h>
 #include <stdarg.h>
@@ -816,38 +818,6 @@ typedef struct {
   double band[N_BANDS], above4k, above6k, total, rms_db, peak_db, seconds;
 } Coverage;
 
-/* In-place radix-2 complex DFT (forward) of n points, interleaved (re, im),
- * n a power of two: enough for a report, and no FFT library to depend on. */
-static void
-fft_double(double *z, size_t n)
-{
-  size_t i, j, len;
-  for (i = 1, j = 0; i < n; i++) {
-    size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1)
-      j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      double t0 = z[2 * i], t1 = z[2 * i + 1];
-      z[2 * i] = z[2 * j];
-      z[2 * i + 1] = z[2 * j + 1];
-      z[2 * j] = t0;
-      z[2 * j + 1] = t1;
-    }
-  }
-  for (len = 2; len <= n; len <<= 1)
-    for (i = 0; i < n; i += len)
-      for (j = 0; j < len / 2; j++) {
-        double a = -2.0 * M_PI * (double)j / (double)len, wr = cos(a), wi = sin(a);
-        double *u = z + 2 * (i + j), *v = z + 2 * (i + j + len / 2);
-        double vr = v[0] * wr - v[1] * wi, vi = v[0] * wi + v[1] * wr;
-        v[0] = u[0] - vr;
-        v[1] = u[1] - vi;
-        u[0] += vr;
-        u[1] += vi;
-      }
-}
-
 /* Welch: Hann windows of about 6 Hz resolution, half overlap. */
 static Coverage
 coverage_of(const char *path, int *rate_out)
@@ -877,7 +847,7 @@ coverage_of(const char *path, int *rate_out)
       buf[2 * k] = s.x[start + k] * win[k];
       buf[2 * k + 1] = 0;
     }
-    fft_double(buf, nfft);
+    mdn_dft_double(buf, nfft, -1);
     for (k = 0; k <= nfft / 2; k++) {
       double freq = (double)k * info.samplerate / nfft;
       double p = buf[2 * k] * buf[2 * k] + buf[2 * k + 1] * buf[2 * k + 1];

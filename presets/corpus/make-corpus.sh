@@ -103,7 +103,7 @@ tool=${MDN_CORPUS_TOOL:-}
 if [ -z "$tool" ]; then
   tool=$work/corpus-tool
   # shellcheck disable=SC2046
-  ${CC:-cc} -std=c11 -O2 -o "$tool" "$here/corpus-tool.c" \
+  ${CC:-cc} -std=c11 -O2 -o "$tool" "$here/corpus-tool.c" "$here/../../signals/dft.c" -I"$here/../../signals" \
     $(pkg-config --cflags --libs sndfile) -lm
 fi
 

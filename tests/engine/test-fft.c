@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dsp.h"
+#include "mdn-dft.h"
 #include "mdn-test-flags.h"
 
 #ifdef MDN_TEST_HAVE_KISSFFT
@@ -45,38 +46,6 @@ table_name(const MdnFftDsp *dsp)
 
 /* ---- double-precision reference --------------------------------------- */
 
-/* In-place radix-2 complex DFT of n points (interleaved), sign -1 forward. */
-static void
-dft_double(double *z, size_t n, int sign)
-{
-  size_t i, j, len;
-  for (i = 1, j = 0; i < n; i++) {
-    size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1)
-      j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      double t0 = z[2 * i], t1 = z[2 * i + 1];
-      z[2 * i] = z[2 * j];
-      z[2 * i + 1] = z[2 * j + 1];
-      z[2 * j] = t0;
-      z[2 * j + 1] = t1;
-    }
-  }
-  for (len = 2; len <= n; len <<= 1)
-    for (i = 0; i < n; i += len)
-      for (j = 0; j < len / 2; j++) {
-        double a = sign * 2.0 * G_PI * (double)j / (double)len;
-        double wr = cos(a), wi = sin(a);
-        double *u = z + 2 * (i + j), *v = z + 2 * (i + j + len / 2);
-        double vr = v[0] * wr - v[1] * wi, vi = v[0] * wi + v[1] * wr;
-        v[0] = u[0] - vr;
-        v[1] = u[1] - vi;
-        u[0] += vr;
-        u[1] += vi;
-      }
-}
-
 /* X[k], k = 0..n/2, of real x (interleaved, n + 2 doubles). */
 static double *
 real_dft_double(const float *x, size_t n)
@@ -85,7 +54,7 @@ real_dft_double(const float *x, size_t n)
   size_t t;
   for (t = 0; t < n; t++)
     z[2 * t] = x[t];
-  dft_double(z, n, -1);
+  mdn_dft_double(z, n, -1);
   return g_realloc(z, sizeof(double) * (n + 2));
 }
 
@@ -251,14 +220,14 @@ circular_double(float *const *x, float *const *h, int n_spec, size_t n)
       b[2 * t] = h[j][t];
       a[2 * t + 1] = b[2 * t + 1] = 0;
     }
-    dft_double(a, n, -1);
-    dft_double(b, n, -1);
+    mdn_dft_double(a, n, -1);
+    mdn_dft_double(b, n, -1);
     for (t = 0; t < n; t++) {
       acc[2 * t] += a[2 * t] * b[2 * t] - a[2 * t + 1] * b[2 * t + 1];
       acc[2 * t + 1] += a[2 * t] * b[2 * t + 1] + a[2 * t + 1] * b[2 * t];
     }
   }
-  dft_double(acc, n, 1);
+  mdn_dft_double(acc, n, 1);
   for (t = 0; t < n; t++)
     a[t] = acc[2 * t] / n;
   g_free(acc);
