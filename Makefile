@@ -68,10 +68,10 @@ fuzz:
 # reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
 NEON_BUILD ?= build-neon
 NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
-	libkissfft-dev:arm64 libsoxr-dev:arm64 libjson-glib-dev:arm64
-NEON_TESTS = tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier tier-cost exact stream tier-spec preset \
-	preset-variants \
-	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
+	libsoxr-dev:arm64 libjson-glib-dev:arm64
+NEON_TESTS = fft tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier tier-cost exact stream \
+	audit tier-spec preset preset-variants preset-limits kernel-source info preset-names \
+	fuzz-replay fuzz-seeds
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
 	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \
@@ -81,19 +81,26 @@ check-neon:
 	  $(NEON_TESTS) || status=$$?; \
 	python3 tools/test-summary.py $(NEON_BUILD)/meson-logs/testlog.json; exit $$status
 
-# The plugin from the build tree, the presets from the source tree.
+# The plugin from the build tree, the presets from the source tree: the
+# quality knob on lowpass (1->1), bank16 (1->16) and beam8 (8->2), whose
+# sample is the shipped speech as beam8's array hears it from +30 degrees
+# (design-kernels --array, with the speech rotated by half from -40 degrees).
+DEMO_ARRAY = $(BUILD)/demo-array.wav
 demo: build
+	$(BUILD)/presets/design-kernels --array $(DEMO_ARRAY) presets/sample-speech.wav
 	GST_PLUGIN_PATH=$(abspath $(BUILD))/gst MADDNESS_PRESET_PATH=$(CURDIR)/presets \
-	  $(BUILD)/tools/maddness-demo presets/sample-speech.wav lowpass
+	  $(BUILD)/tools/maddness-demo --sample presets/sample-speech.wav --sample $(DEMO_ARRAY) \
+	  --out demo-out.wav lowpass bank16 beam8
 
 # Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
 presets: build
 	@MDN_EXTRA_PKGS="espeak-ng fluidsynth fluid-soundfont-gm sox python3" sh tools/ensure-deps.sh
 	ninja -C $(BUILD) presets
 
-# The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
-# directory configured before they were installed is reconfigured to find them.
-BENCH_PKGS = libfftw3-dev libopenblas-dev python3-matplotlib
+# The bench's peers need FFTW3f and OpenBLAS (fft-bench also kissfft; the
+# library links none of them), its plot matplotlib; a build directory
+# configured before they were installed is reconfigured to find them.
+BENCH_PKGS = libfftw3-dev libopenblas-dev libkissfft-dev python3-matplotlib
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_ARGS ?=
 bench-deps:

@@ -1,6 +1,6 @@
 /* peer-gst.c: GStreamer's audiofirfilter (the `audiofirfilter` method).
  *
- * A real pipeline, appsrc ! audiofirfilter ! appsink, fed BENCH_BLOCK-frame
+ * A real pipeline, appsrc ! audiofirfilter ! appsink, fed bench_block-frame
  * buffers that wrap the signal without copying; the output is copied out of
  * appsink. The time is the wall time from the first push to the end of
  * stream, for the whole signal, with nothing subtracted: it includes the
@@ -55,8 +55,8 @@ fir_run(gpointer state, const float *in, float *out, size_t n_frames, double *se
   /* No waiting for PLAYING here: appsink prerolls only on the first buffer. */
 
   t0 = g_get_monotonic_time();
-  for (done = 0; done < n_frames; done += BENCH_BLOCK) {
-    size_t n = MIN(BENCH_BLOCK, n_frames - done);
+  for (done = 0; done < n_frames; done += (size_t)bench_block) {
+    size_t n = MIN((size_t)bench_block, n_frames - done);
     GstBuffer *buf
         = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, (gpointer)(in + done),
                                       n * sizeof(float), 0, n * sizeof(float), NULL, NULL);

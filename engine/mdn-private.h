@@ -231,7 +231,7 @@ void mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *con
                       guint64 frame0, size_t n, const float *bias, float *out);
 
 /* Exact path (exact.c): direct form below the crossover, zero-latency
- * uniformly partitioned FFT convolution above it. */
+ * non-uniformly partitioned FFT convolution above it. */
 typedef struct _MdnExact MdnExact;
 /* NULL when memory runs out. */
 MdnExact *mdn_exact_new(const MdnKernel *kernel);
@@ -239,19 +239,23 @@ MdnExact *mdn_exact_new(const MdnKernel *kernel);
 MdnExact *mdn_exact_new_sharing(const MdnExact *other);
 void mdn_exact_free(MdnExact *exact);
 /* Frames of input history the path reads: (taps-1)*dilation for the direct
- * form; for the FFT path also what rebuilding its delay line reads. */
+ * form; for the FFT path also what rebuilding its delay lines reads. */
 size_t mdn_exact_history(const MdnKernel *kernel);
 /* The most any plan of this kernel may need, on any ISA (the plan is chosen
  * by ISA-specific costs; this bound depends on the shape only): frames of
- * input history, bytes of FFT delay line per input channel and group, and
- * bytes of kernel spectra (shared by the groups). */
+ * input history; bytes of FFT delay lines per input channel of a group;
+ * bytes per group for its outputs (spectra and output tails); bytes shared
+ * by the groups (kernel spectra, FFT plans). */
 void mdn_exact_history_bound(const MdnKernel *kernel, size_t *frames, size_t *fdl_bytes,
-                             size_t *spectra_bytes);
+                             size_t *group_bytes, size_t *spectra_bytes);
 /* Same calling convention as mdn_tier_process(). The FFT part caches
  * transforms of past input blocks; after mdn_exact_invalidate() (the stream
- * used a tier for a while, or was reset) it rebuilds them from the history
- * x[i][-h], so the output stays continuous across tier changes. */
+ * used a tier for a while, or frames were skipped) it rebuilds them from the
+ * history x[i][-h], so the output stays continuous across tier changes.
+ * mdn_exact_reset() returns to frame 0 with a zero history (the work of a
+ * rebuild at frame 0 done there, not in the next mdn_exact_process()). */
 void mdn_exact_invalidate(MdnExact *exact);
+void mdn_exact_reset(MdnExact *exact);
 void mdn_exact_process(MdnExact *exact, const float *const *x, guint64 frame0, size_t n,
                        float *out);
 double mdn_exact_cost_per_frame(const MdnKernel *kernel);
@@ -304,7 +308,8 @@ const char *mdn_isa_name(MdnIsa isa);
  * per input channel of each group its input buffer (history plus as much
  * room, floats), the exact path's FFT delay line (any plan) and each tier's
  * code buffer (a byte per frame); once per stream the exact path's kernel
- * spectra. Saturates at G_MAXUINT64. *frames (may be NULL) gets the frames
+ * spectra and, with tiers, the audit's window (taps floats). Saturates at
+ * G_MAXUINT64. *frames (may be NULL) gets the frames
  * of input history the bound assumes. */
 guint64 mdn_model_history_bytes(const MdnModel *model, int groups, size_t *frames);
 /* FALSE with an error (`code`) naming the numbers when that bound exceeds
@@ -315,6 +320,37 @@ gboolean mdn_model_check_history(const MdnModel *model, int groups, MdnErrorCode
 
 /* Tier cost model (operations per frame), shared by fit and info. */
 double mdn_tier_cost(const MdnTier *tier);
+
+/* ---- accuracy audit (audit.c; the public part is in maddness.h) ---- */
+
+/* One tier's output for one frame t, computed alone as the streaming kernels
+ * compute it: x[i] points at x[t] of input channel i (history behind it),
+ * sigma = mdn_tier_frame_sigma(); sums (cout) gets the table sums, out
+ * (cout) the output with bias (NULL: none). */
+float mdn_tier_frame_sigma(const MdnTier *tier, const float *const *x, guint64 t);
+void mdn_tier_frame(const MdnTier *tier, const float *const *x, float sigma, const float *bias,
+                    guint32 *sums, float *out);
+
+/* The audit of one stream: allocated with it, fed by its chunks. */
+typedef struct _MdnAudit MdnAudit;
+MdnAudit *mdn_audit_new(const MdnModel *model, int groups);
+void mdn_audit_free(MdnAudit *audit);
+/* The stream forgot its history: measurements and frame count restart. */
+void mdn_audit_reset(MdnAudit *audit);
+/* After a chunk of n frames (absolute frames frame0..) was deinterleaved at
+ * index fill of the stream's buffers ([groups * cin][buf_len], history
+ * before fill): audits the frames of the chunk that are due. */
+void mdn_audit_chunk(MdnAudit *audit, const float *buffers, size_t buf_len, size_t fill,
+                     guint64 frame0, size_t n);
+/* End of an mdn_stream_process() call: publishes the SNRs. */
+void mdn_audit_publish(MdnAudit *audit);
+/* stream.c: the stream's audit. */
+MdnAudit *mdn_stream_get_audit(const MdnStream *stream);
+/* For tests: called for every audited frame and group with the exact output
+ * (cout doubles) and every tier's output ([n_tiers][cout] floats). */
+typedef void (*MdnAuditTraceFunc)(guint64 frame, int group, const double *exact, const float *tiers,
+                                  gpointer data);
+void mdn_audit_set_trace(MdnAudit *audit, MdnAuditTraceFunc func, gpointer data);
 
 G_END_DECLS
 

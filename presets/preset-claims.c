@@ -22,10 +22,10 @@
  * when M > 0, 2 for bad arguments or files.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "claims-corpus.h"
 #include "maddness.h"
 
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,47 +45,6 @@ static const GOptionEntry entries[] = {
     "A directory of held-out audio at one rate (repeat for each rate)", "DIR" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
-
-/* A WAV file: its frames (interleaved floats), channels and rate. */
-static float *
-read_wav(const char *path, int *channels, int *rate, size_t *frames, GError **error)
-{
-  SF_INFO info = { 0 };
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  float *x;
-
-  if (!f) {
-    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, sf_strerror(NULL));
-    return NULL;
-  }
-  *channels = info.channels;
-  *rate = info.samplerate;
-  x = g_new(float, (size_t)info.frames *info.channels + 1);
-  *frames = (size_t)sf_readf_float(f, x, info.frames);
-  sf_close(f);
-  return x;
-}
-
-/* The corpus directory at `rate`, or NULL. */
-static const char *
-corpus_at(int rate, GError **error)
-{
-  int i;
-
-  for (i = 0; opt_corpus && opt_corpus[i]; i++) {
-    char *path = g_build_filename(opt_corpus[i], "heldout-speech.wav", NULL);
-    SF_INFO info = { 0 };
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-
-    g_free(path);
-    if (f)
-      sf_close(f);
-    if (f && info.samplerate == rate)
-      return opt_corpus[i];
-  }
-  g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "no --corpus at %d Hz", rate);
-  return NULL;
-}
 
 /* The SNR of `tier` against the exact path over `audio`, from silence. */
 static double
@@ -131,7 +90,7 @@ check_variant(const char *name, const MdnModel *model, int *checked, int *low, G
 {
   const MdnKernel *k = mdn_model_kernel(model);
   const int rate = (int)lround(k->rate);
-  const char *dir = corpus_at(rate, error);
+  const char *dir = claims_corpus_at(opt_corpus, rate, error);
   int c, t;
 
   if (!dir)
@@ -140,17 +99,10 @@ check_variant(const char *name, const MdnModel *model, int *checked, int *low, G
     char *file = k->cin == 1 ? g_strdup_printf("heldout-%s.wav", classes[c])
                              : g_strdup_printf("heldout-%s-%dch.wav", classes[c], k->cin);
     char *path = g_build_filename(dir, file, NULL);
-    int channels, file_rate;
     size_t frames;
-    float *audio = read_wav(path, &channels, &file_rate, &frames, error);
+    float *audio = claims_corpus_read(path, k->cin, rate, &frames, error);
 
     g_free(file);
-    if (audio && (channels != k->cin || file_rate != rate)) {
-      g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
-                  "%s: %d channels at %d Hz, expected %d at %d Hz", path, channels, file_rate,
-                  k->cin, rate);
-      g_clear_pointer(&audio, g_free);
-    }
     g_free(path);
     if (!audio)
       return FALSE;

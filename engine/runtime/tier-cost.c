@@ -157,7 +157,7 @@ mdn_tier_time(const MdnTier *tier, const MdnDsp *dsp)
 double
 mdn_tier_speedup_dsp(const MdnKernel *kernel, const MdnTier *tier, const MdnDsp *dsp)
 {
-  return mdn_exact_time(kernel, &dsp->exact) / mdn_tier_time(tier, dsp);
+  return mdn_exact_time(kernel, &dsp->exact, &dsp->fft) / mdn_tier_time(tier, dsp);
 }
 
 /* ---- public ---------------------------------------------------------------- */

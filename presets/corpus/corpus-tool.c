@@ -12,9 +12,11 @@
  * Everything is deterministic: the generators run on their own 64-bit PRNG from
  * SEED, and the WAV files are written without libsndfile's PEAK chunk (it holds
  * a time stamp), so the same arguments give the same bytes.
- * Dependencies: libsndfile and kissfft, which the engine already needs.
+ * Dependencies: libsndfile, which the engine already needs (the coverage
+ * report's FFT is signals/dft.c, compiled beside this file).
  */
-#include <kiss_fftr.h>
+#include "mdn-dft.h"
+
 #include <math.h>
 #include <sndfile.h>
 #include <stdarg.h>
@@ -825,10 +827,7 @@ coverage_of(const char *path, int *rate_out)
   Coverage cov;
   Signal s;
   size_t nfft = 1, hop, start, k;
-  kiss_fftr_cfg cfg;
-  kiss_fft_scalar *buf;
-  kiss_fft_cpx *spec;
-  double *win;
+  double *buf, *win;
 
   if (!f)
     die("%s: %s", path, sf_strerror(NULL));
@@ -839,19 +838,19 @@ coverage_of(const char *path, int *rate_out)
   while ((double)info.samplerate / nfft > 6.0)
     nfft *= 2;
   hop = nfft / 2;
-  cfg = kiss_fftr_alloc((int)nfft, 0, NULL, NULL);
-  buf = xcalloc(nfft, sizeof *buf);
-  spec = xcalloc(nfft / 2 + 1, sizeof *spec);
+  buf = xcalloc(2 * nfft, sizeof *buf);
   win = xcalloc(nfft, sizeof *win);
   for (k = 0; k < nfft; k++)
     win[k] = 0.5 - 0.5 * cos(2 * M_PI * k / nfft);
   for (start = 0; start + nfft <= s.n; start += hop) {
-    for (k = 0; k < nfft; k++)
-      buf[k] = (kiss_fft_scalar)(s.x[start + k] * win[k]);
-    kiss_fftr(cfg, buf, spec);
+    for (k = 0; k < nfft; k++) {
+      buf[2 * k] = s.x[start + k] * win[k];
+      buf[2 * k + 1] = 0;
+    }
+    mdn_dft_double(buf, nfft, -1);
     for (k = 0; k <= nfft / 2; k++) {
       double freq = (double)k * info.samplerate / nfft;
-      double p = (double)spec[k].r * spec[k].r + (double)spec[k].i * spec[k].i;
+      double p = buf[2 * k] * buf[2 * k] + buf[2 * k + 1] * buf[2 * k + 1];
       size_t b = 0;
       if (k > 0 && k < nfft / 2)
         p *= 2; /* the negative frequencies */
@@ -874,9 +873,7 @@ coverage_of(const char *path, int *rate_out)
   cov.rms_db = 20 * log10(rms(s.x, s.n) + 1e-30);
   cov.peak_db = 20 * log10(peak(s.x, s.n) + 1e-30);
   cov.seconds = (double)s.n / info.samplerate;
-  kiss_fftr_free(cfg);
   free(buf);
-  free(spec);
   free(win);
   free(s.x);
   return cov;

@@ -7,12 +7,7 @@
  * 8 vectors (64 rows) keep 8 independent FMA chains in flight, enough to
  * cover the FMA latency on two pipes; every row sums in tap order, as the
  * reference does, so a row's result does not depend on its block.
- *
- * Complex multiply-accumulate: 4 interleaved complex per vector. For
- * y = sum_j s_j h_j, accumulate re = sum (s.r, s.r) * (h.r, h.i) and
- * im = sum (s.i, s.i) * (h.r, h.i) with plain FMAs; at the end
- * y = addsub (re, swap (im)) = (sum s.r h.r - s.i h.i, sum s.r h.i + s.i h.r).
- * Blocks of 4 vectors (16 bins) give 8 chains.
+
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -102,11 +97,123 @@ fir_rows8(float *acc, size_t rows, const float *w, size_t w_stride, int taps, in
   _mm256_maskstore_ps(acc, m, a0);
 }
 
+/* Heads of 8 G taps, dilation 1 (the exact path's direct head): the sum of
+ * each row in the order tap k = 0..7, then group g = 0..G-1 (tap k + 8 g).
+ * In 32 rows, the vector of input at x + pos + 8 d - k serves row block c
+ * with tap k + 8 (c - d), for every c: about 4 + G loads per k instead of
+ * 4 G. Groups g < H = ceil(G / 2) and the others sum apart, then add. The
+ * 8-row blocks keep the same order (the same bits for any cutting of the
+ * rows). */
+#define GROUP_MAX 8
+
+static inline __attribute__((always_inline)) void
+fir_grouped32(float *acc, const float *w, size_t w_stride, int cin, const float *const *x,
+              size_t pos, const int G)
+{
+  /* Groups below H into a[0], the others into a[1], in two passes over the
+   * input (8 independent FMA chains, H weights in registers at a time). */
+  const int H = (G + 1) / 2;
+  __m256 a[2][4], wg[GROUP_MAX / 2];
+  int i, k, c, d, g, p;
+#pragma GCC unroll 4
+  for (c = 0; c < 4; c++) {
+    a[0][c] = _mm256_loadu_ps(acc + 8 * c);
+    a[1][c] = _mm256_setzero_ps();
+  }
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 8; k++) {
+      const float *xk = x[i] + pos - k;
+#pragma GCC unroll 2
+      for (p = 0; p < 2; p++) {
+        const int g0 = p * H, g1 = MIN(G, g0 + H);
+#pragma GCC unroll 4
+        for (g = g0; g < g1; g++)
+          wg[g - g0] = _mm256_broadcast_ss(wi + k + 8 * g);
+#pragma GCC unroll 8
+        for (d = 3 - g0; d > -g1; d--) { /* so each block's groups ascend */
+          const __m256 v = _mm256_loadu_ps(xk + 8 * d);
+#pragma GCC unroll 4
+          for (c = MAX(d + g0, 0); c <= MIN(3, d + g1 - 1); c++)
+            a[p][c] = _mm256_fmadd_ps(wg[c - d - g0], v, a[p][c]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (c = 0; c < 4; c++)
+    _mm256_storeu_ps(acc + 8 * c, _mm256_add_ps(a[0][c], a[1][c]));
+}
+
+static void
+fir_grouped_rows32(float *acc, const float *w, size_t w_stride, int taps, int cin,
+                   const float *const *x, size_t pos)
+{
+  switch (taps / 8) {
+  case 1:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 1);
+    break;
+  case 2:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 2);
+    break;
+  case 3:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 3);
+    break;
+  case 4:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 4);
+    break;
+  case 5:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 5);
+    break;
+  case 6:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 6);
+    break;
+  case 7:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 7);
+    break;
+  default:
+    fir_grouped32(acc, w, w_stride, cin, x, pos, 8);
+    break;
+  }
+}
+
+/* Up to 8 rows in the grouped order. */
+static void
+fir_grouped_rows8(float *acc, size_t rows, const float *w, size_t w_stride, int taps, int cin,
+                  const float *const *x, size_t pos)
+{
+  const __m256i m = lane_mask(rows);
+  const int G = taps / 8, H = (G + 1) / 2;
+  __m256 a[2] = { _mm256_maskload_ps(acc, m), _mm256_setzero_ps() };
+  int i, k, g;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 8; k++)
+      for (g = 0; g < G; g++)
+        a[g >= H] = _mm256_fmadd_ps(_mm256_broadcast_ss(wi + k + 8 * g),
+                                    _mm256_maskload_ps(x[i] + pos - k - 8 * g, m), a[g >= H]);
+  }
+  _mm256_maskstore_ps(acc, m, _mm256_add_ps(a[0], a[1]));
+}
+
+static int
+fir_grouped(int taps, int dil)
+{
+  return dil == 1 && taps % 8 == 0 && taps <= 8 * GROUP_MAX;
+}
+
 static void
 fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
                const float *const *x, size_t offset)
 {
   size_t t = 0;
+  if (fir_grouped(taps, dil)) {
+    for (; t + 32 <= n; t += 32)
+      fir_grouped_rows32(acc + t, w, w_stride, taps, cin, x, offset + t);
+    for (; t < n; t += 8)
+      fir_grouped_rows8(acc + t, MIN(n - t, 8), w, w_stride, taps, cin, x, offset + t);
+    return;
+  }
   for (; t + 64 <= n; t += 64)
     fir_rows64(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
   for (; t + 32 <= n; t += 32)
@@ -126,50 +233,4 @@ mdn_exact_fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const flo
   for (o = 0; o < n_out; o++)
     fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
                    cin, dil, x, offset);
-}
-
-#define CMAC_STEP(sv, hv, re, im)                                                                  \
-  do {                                                                                             \
-    re = _mm256_fmadd_ps(_mm256_moveldup_ps(sv), hv, re);                                          \
-    im = _mm256_fmadd_ps(_mm256_movehdup_ps(sv), hv, im);                                          \
-  } while (0)
-
-/* (re - swap(im)) in real lanes, (re + swap(im)) in imaginary lanes. */
-static inline __m256
-cmac_finish(__m256 re, __m256 im)
-{
-  return _mm256_addsub_ps(re, _mm256_permute_ps(im, 0xB1));
-}
-
-void
-mdn_exact_cmac_avx2(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                    size_t h_stride, int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 16 <= bins; b += 16) {
-    __m256 r0 = _mm256_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
-    __m256 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm256_loadu_ps(sj), _mm256_loadu_ps(hj), r0, i0);
-      CMAC_STEP(_mm256_loadu_ps(sj + 8), _mm256_loadu_ps(hj + 8), r1, i1);
-      CMAC_STEP(_mm256_loadu_ps(sj + 16), _mm256_loadu_ps(hj + 16), r2, i2);
-      CMAC_STEP(_mm256_loadu_ps(sj + 24), _mm256_loadu_ps(hj + 24), r3, i3);
-    }
-    _mm256_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
-    _mm256_storeu_ps((float *)(y + b) + 8, cmac_finish(r1, i1));
-    _mm256_storeu_ps((float *)(y + b) + 16, cmac_finish(r2, i2));
-    _mm256_storeu_ps((float *)(y + b) + 24, cmac_finish(r3, i3));
-  }
-  for (; b < bins; b += 4) {
-    const __m256i m = lane_mask(2 * (size_t)MIN(bins - b, 4));
-    __m256 r0 = _mm256_setzero_ps(), i0 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm256_maskload_ps(sj, m), _mm256_maskload_ps(hj, m), r0, i0);
-    }
-    _mm256_maskstore_ps((float *)(y + b), m, cmac_finish(r0, i0));
-  }
 }

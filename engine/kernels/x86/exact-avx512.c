@@ -2,8 +2,8 @@
  * (compiled with those flags; x86/init.c puts them in the table when the
  * CPU has the AVX-512 level). The same scheme as exact-avx2.c with 16
  * floats per vector: blocks of 8
- * vectors (128 rows) for the direct form, 4 vectors (32 bins) for the
- * complex multiply-accumulate, and masked loads and stores for the rest.
+ * vectors (128 rows) for the direct form, and masked loads and stores for
+ * the rest.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -91,64 +91,121 @@ fir_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int taps, i
   _mm512_mask_storeu_ps(acc, m, a0);
 }
 
+/* Heads of 16 G taps, dilation 1 (the exact path's direct head): the sum
+ * of each row in the order tap k = 0..15, then group g = 0..G-1 (tap
+ * k + 16 g). In 128 rows, the vector of input at x + pos + 16 d - k serves
+ * row block c with tap k + 16 (c - d), for every c: 8 + G - 1 loads per k
+ * instead of 8 G. Even and odd groups sum apart, then add. The 16-row blocks
+ * keep the same order (the same bits for any cutting of the rows). */
+#define GROUP_MAX 8
+
+static inline __attribute__((always_inline)) void
+fir_grouped128(float *acc, const float *w, size_t w_stride, int cin, const float *const *x,
+               size_t pos, const int G)
+{
+  /* Even groups into a[0], odd ones into a[1]: 16 independent FMA chains. */
+  __m512 a[2][8], wg[GROUP_MAX];
+  int i, k, c, d, g;
+#pragma GCC unroll 8
+  for (c = 0; c < 8; c++) {
+    a[0][c] = _mm512_loadu_ps(acc + 16 * c);
+    a[1][c] = _mm512_setzero_ps();
+  }
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 16; k++) {
+      const float *xk = x[i] + pos - k;
+#pragma GCC unroll 8
+      for (g = 0; g < G; g++)
+        wg[g] = _mm512_set1_ps(wi[k + 16 * g]);
+#pragma GCC unroll 16
+      for (d = 7; d > -G; d--) { /* so each block's groups ascend */
+        const __m512 v = _mm512_loadu_ps(xk + 16 * d);
+#pragma GCC unroll 8
+        for (c = MAX(d, 0); c <= MIN(7, d + G - 1); c++)
+          a[(c - d) & 1][c] = _mm512_fmadd_ps(wg[c - d], v, a[(c - d) & 1][c]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (c = 0; c < 8; c++)
+    _mm512_storeu_ps(acc + 16 * c, _mm512_add_ps(a[0][c], a[1][c]));
+}
+
+static void
+fir_grouped_rows128(float *acc, const float *w, size_t w_stride, int taps, int cin,
+                    const float *const *x, size_t pos)
+{
+  switch (taps / 16) {
+  case 1:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 1);
+    break;
+  case 2:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 2);
+    break;
+  case 3:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 3);
+    break;
+  case 4:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 4);
+    break;
+  case 5:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 5);
+    break;
+  case 6:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 6);
+    break;
+  case 7:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 7);
+    break;
+  default:
+    fir_grouped128(acc, w, w_stride, cin, x, pos, 8);
+    break;
+  }
+}
+
+/* Up to 16 rows in the grouped order. */
+static void
+fir_grouped_rows16(float *acc, size_t rows, const float *w, size_t w_stride, int taps, int cin,
+                   const float *const *x, size_t pos)
+{
+  const __mmask16 m = lane_mask(rows);
+  __m512 a[2] = { _mm512_maskz_loadu_ps(m, acc), _mm512_setzero_ps() };
+  int i, k, g;
+  for (i = 0; i < cin; i++) {
+    const float *wi = w + (size_t)i * w_stride;
+    for (k = 0; k < 16; k++)
+      for (g = 0; g < taps / 16; g++)
+        a[g & 1] = _mm512_fmadd_ps(_mm512_set1_ps(wi[k + 16 * g]),
+                                   _mm512_maskz_loadu_ps(m, x[i] + pos - k - 16 * g), a[g & 1]);
+  }
+  _mm512_mask_storeu_ps(acc, m, _mm512_add_ps(a[0], a[1]));
+}
+
+static gboolean
+fir_grouped(int taps, int dil)
+{
+  return dil == 1 && taps % 16 == 0 && taps <= 16 * GROUP_MAX;
+}
+
 static void
 fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, int cin, int dil,
                const float *const *x, size_t offset)
 {
   size_t t = 0;
+  if (fir_grouped(taps, dil)) {
+    for (; t + 128 <= n; t += 128)
+      fir_grouped_rows128(acc + t, w, w_stride, taps, cin, x, offset + t);
+    for (; t < n; t += 16)
+      fir_grouped_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, x, offset + t);
+    return;
+  }
   for (; t + 128 <= n; t += 128)
     fir_rows128(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
   for (; t + 64 <= n; t += 64)
     fir_rows64(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
   for (; t < n; t += 16)
     fir_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, dil, x, offset + t);
-}
-
-#define CMAC_STEP(sv, hv, re, im)                                                                  \
-  do {                                                                                             \
-    re = _mm512_fmadd_ps(_mm512_moveldup_ps(sv), hv, re);                                          \
-    im = _mm512_fmadd_ps(_mm512_movehdup_ps(sv), hv, im);                                          \
-  } while (0)
-
-/* re - swap(im) in the real lanes, re + swap(im) in the imaginary ones (the
- * multiply by 1 is exact). */
-static inline __m512
-cmac_finish(__m512 re, __m512 im)
-{
-  return _mm512_fmaddsub_ps(re, _mm512_set1_ps(1.0f), _mm512_permute_ps(im, 0xB1));
-}
-
-void
-mdn_exact_cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                      size_t h_stride, int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 32 <= bins; b += 32) {
-    __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
-    __m512 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_loadu_ps(sj), _mm512_loadu_ps(hj), r0, i0);
-      CMAC_STEP(_mm512_loadu_ps(sj + 16), _mm512_loadu_ps(hj + 16), r1, i1);
-      CMAC_STEP(_mm512_loadu_ps(sj + 32), _mm512_loadu_ps(hj + 32), r2, i2);
-      CMAC_STEP(_mm512_loadu_ps(sj + 48), _mm512_loadu_ps(hj + 48), r3, i3);
-    }
-    _mm512_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
-    _mm512_storeu_ps((float *)(y + b) + 16, cmac_finish(r1, i1));
-    _mm512_storeu_ps((float *)(y + b) + 32, cmac_finish(r2, i2));
-    _mm512_storeu_ps((float *)(y + b) + 48, cmac_finish(r3, i3));
-  }
-  for (; b < bins; b += 8) {
-    const __mmask16 m = lane_mask(2 * (size_t)MIN(bins - b, 8));
-    __m512 r0 = _mm512_setzero_ps(), i0 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_maskz_loadu_ps(m, sj), _mm512_maskz_loadu_ps(m, hj), r0, i0);
-    }
-    _mm512_mask_storeu_ps((float *)(y + b), m, cmac_finish(r0, i0));
-  }
 }
 
 void
