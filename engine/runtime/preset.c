@@ -17,12 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PRESET_VERSION 1u
+/* Version 2: each tier also holds its plane encoders' planes (empty for
+ * axis encoders). A model without plane tiers is written as version 1, which
+ * older readers read; both are read. */
+#define PRESET_VERSION 2u
+#define PRESET_VERSION_AXIS 1u
 #define PRESET_HEADER_BYTES 16
 
 #define KERNEL_TYPE "(iiiidauau)"
 #define PROVENANCE_TYPE "(dst)"
-#define TIER_TYPE "((iiii)sddayauaqauauaqauayauau)"
+#define TIER_TYPE_V1 "((iiii)sddayauaqauauaqauayauau)"
+#define TIER_TYPE "((iiii)sddayauaqauauaqauayauauau)"
+#define MDN_PRESET_TYPE_V1 "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE_V1 ")"
 #define MDN_PRESET_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
 
 /* Children of a tier tuple. */
@@ -41,6 +47,7 @@ enum {
   TIER_LUT,
   TIER_LUT_SCALE,
   TIER_LUT_OFFSET,
+  TIER_PLANES, /* version 2 */
   TIER_N_FIELDS
 };
 
@@ -90,10 +97,11 @@ lut_to_variant(const MdnTier *t)
   return fixed_array(G_VARIANT_TYPE_BYTE, t->lut, bytes, 1);
 }
 
+/* A tier of a version 1 file (no planes) or of a version 2 file. */
 static GVariant *
-tier_to_variant(const MdnTier *t)
+tier_to_variant(const MdnTier *t, guint32 version)
 {
-  return g_variant_new(
+  GVariant *v1 = g_variant_new(
       "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", t->spec.taps_per_codebook, t->spec.depth,
       t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
       fixed_array(G_VARIANT_TYPE_BYTE, t->split, (size_t)t->cin * t->spec.depth, 1),
@@ -105,6 +113,22 @@ tier_to_variant(const MdnTier *t)
       fixed_array(G_VARIANT_TYPE_UINT32, t->cb_group, t->n_codebooks, 4), lut_to_variant(t),
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_scale, t->cout, 4),
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
+  GVariant *fields[TIER_N_FIELDS];
+  gsize j;
+
+  if (version == PRESET_VERSION_AXIS)
+    return v1;
+  /* Version 2: the same fields and the planes. */
+  for (j = 0; j < TIER_PLANES; j++)
+    fields[j] = g_variant_get_child_value(v1, j);
+  fields[TIER_PLANES]
+      = fixed_array(G_VARIANT_TYPE_UINT32, t->planes,
+                    t->planes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0, 4);
+  g_variant_unref(g_variant_ref_sink(v1));
+  v1 = g_variant_new_tuple(fields, TIER_N_FIELDS);
+  for (j = 0; j < TIER_PLANES; j++)
+    g_variant_unref(fields[j]);
+  return v1;
 }
 
 GBytes *
@@ -112,27 +136,30 @@ mdn_model_serialize(const MdnModel *m, GError **error)
 {
   const MdnKernel *k = m->kernel;
   GVariantBuilder tiers;
-  GVariant *payload, *le;
+  GVariant *payload, *le, *parts[3];
   GBytes *data;
   guint8 *out;
   gsize size;
+  guint32 version = PRESET_VERSION_AXIS;
   int t;
 
   /* What the loader would refuse is not written. */
   if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
     return NULL;
-  g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
   for (t = 0; t < m->n_tiers; t++)
-    g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
-  payload = g_variant_new(
-      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE ")",
-      g_variant_new(
-          "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
-          fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
-          fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4)),
-      g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed),
-      g_variant_builder_end(&tiers));
-  payload = g_variant_ref_sink(g_variant_new_variant(payload));
+    if (m->tiers[t]->planes)
+      version = PRESET_VERSION;
+  g_variant_builder_init(
+      &tiers, G_VARIANT_TYPE(version == PRESET_VERSION ? "a" TIER_TYPE : "a" TIER_TYPE_V1));
+  for (t = 0; t < m->n_tiers; t++)
+    g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t], version));
+  parts[0] = g_variant_new(
+      "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
+      fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
+      fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4));
+  parts[1] = g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed);
+  parts[2] = g_variant_builder_end(&tiers);
+  payload = g_variant_ref_sink(g_variant_new_variant(g_variant_new_tuple(parts, 3)));
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   le = g_variant_byteswap(payload);
   g_variant_unref(payload);
@@ -149,7 +176,7 @@ mdn_model_serialize(const MdnModel *m, GError **error)
   }
   out = g_malloc(PRESET_HEADER_BYTES + size);
   memcpy(out, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES);
-  put_le32(out + 8, PRESET_VERSION);
+  put_le32(out + 8, version);
   put_le32(out + 12, (guint32)size);
   g_variant_store(le, out + PRESET_HEADER_BYTES);
   g_variant_unref(le);
@@ -271,7 +298,7 @@ out:
 static const gsize tier_elem_size[TIER_N_FIELDS] = {
   [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2, [TIER_EXACT_TAP] = 4,
   [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,   [TIER_LUT] = 1,
-  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4,
+  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4, [TIER_PLANES] = 4,
 };
 static const char *const tier_field_name[TIER_N_FIELDS] = {
   [TIER_SPLIT] = "split",           [TIER_THRESHOLDS] = "thresholds",
@@ -279,6 +306,7 @@ static const char *const tier_field_name[TIER_N_FIELDS] = {
   [TIER_EXACT_W] = "exact_w",       [TIER_CB_CHAN] = "cb_chan",
   [TIER_CB_GROUP] = "cb_group",     [TIER_LUT] = "lut",
   [TIER_LUT_SCALE] = "lut_scale",   [TIER_LUT_OFFSET] = "lut_offset",
+  [TIER_PLANES] = "planes",
 };
 
 /* A stored tier as read, before it is trusted: views into the variant. The
@@ -308,8 +336,10 @@ stored_tier_read(GVariant *tv, StoredTier *st)
   st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
   st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
   st->cost = g_variant_get_double(st->kids[TIER_COST]);
-  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+  /* A version 1 tier has no planes: count 0, an axis tier. */
+  for (field = TIER_SPLIT; field < (int)g_variant_n_children(tv); field++)
     st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
+  st->spec.planes = st->count[TIER_PLANES] > 0;
 }
 
 static void
@@ -360,6 +390,9 @@ stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
   expected[TIER_EXACT_W] = n_exact * k->cout;
   expected[TIER_CB_GROUP] = n_cb;
   expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
+  /* planes: none (axis encoders) or one of s floats per channel and level */
+  expected[TIER_PLANES]
+      = st->count[TIER_PLANES] ? (guint64)k->cin * st->spec.depth * st->spec.taps_per_codebook : 0;
   for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
     if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
         && !check_count(tier_field_name[field], st->count[field], expected[field], error))
@@ -399,6 +432,8 @@ tier_field_dest(MdnTier *t, int field)
     return t->lut_scale;
   case TIER_LUT_OFFSET:
     return t->lut_offset;
+  case TIER_PLANES:
+    return t->planes;
   default:
     g_assert_not_reached();
   }
@@ -537,9 +572,10 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     return NULL;
   }
   version = get_le32(p + 8);
-  if (version != PRESET_VERSION) {
+  if (version < 1 || version > PRESET_VERSION) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
-                "preset format version %u, this build reads version %u", version, PRESET_VERSION);
+                "preset format version %u, this build reads versions 1 to %u", version,
+                PRESET_VERSION);
     return NULL;
   }
   length = get_le32(p + 12);
@@ -569,9 +605,12 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     root = swapped;
   }
 #endif
-  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(MDN_PRESET_TYPE))) {
+  if (!g_variant_is_of_type(
+          root,
+          G_VARIANT_TYPE(version == PRESET_VERSION_AXIS ? MDN_PRESET_TYPE_V1 : MDN_PRESET_TYPE))) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
-                g_variant_get_type_string(root), MDN_PRESET_TYPE);
+                g_variant_get_type_string(root),
+                version == PRESET_VERSION_AXIS ? MDN_PRESET_TYPE_V1 : MDN_PRESET_TYPE);
     g_variant_unref(root);
     return NULL;
   }

@@ -122,6 +122,8 @@ typedef struct {
   guint8 *is_exact;       /* [cin * taps]: the dim is computed exactly */
   int *first_codebook;    /* [cin + 1]: channel i has codebooks first[i] .. first[i+1]-1 */
   float *sigma;           /* [n_rows]: the row's normaliser, at its dithered level */
+  double *weight;         /* [n_rows]: the row's weight in trees and ridge (mean 1), or NULL */
+  float *tree_weight;     /* [n_rows]: the same in float for tree.c, or NULL */
   double *residual;       /* [n_rows][cout]: what the tables must give, normalised */
   guint8 *codes;          /* [n_rows][n_codebooks] */
   double *centroid;       /* [cin][buckets][s]: sums, then means, of each bucket's windows */
@@ -138,6 +140,7 @@ typedef struct {
 typedef struct {
   const MdnKernel *kernel;
   const MdnFitOptions *options;
+  const MdnFitRules *rules;
   const float *audio; /* interleaved, the caller's */
   size_t n_frames, n_train, n_hold;
   size_t pad;         /* frames of zeros before frame 0 */
@@ -163,6 +166,8 @@ tier_work_clear(TierWork *work)
   g_free(work->is_exact);
   g_free(work->first_codebook);
   g_free(work->sigma);
+  g_free(work->weight);
+  g_free(work->tree_weight);
   g_free(work->residual);
   g_free(work->codes);
   g_free(work->centroid);
@@ -457,6 +462,32 @@ set_exact_and_codebooks(Fit *fit, MdnTier *tier)
   work->first_codebook[k->cin] = c;
 }
 
+/* The rows' weights, (sigma_j / gain_j)^p scaled to mean 1 (p: the rules'
+ * weight_power; none for p = 0): a row's error in the tables' normalised
+ * domain is sigma_j / gain_j times smaller than in the audio's, so p = 2
+ * minimises the raw output error, which is what the SNR measures. */
+static void
+row_weights(Fit *fit)
+{
+  TierWork *work = &fit->tier;
+  const double p = fit->rules->weight_power;
+  double total = 0;
+  size_t j;
+
+  if (p == 0 || fit->n_rows == 0)
+    return;
+  work->weight = g_new(double, fit->n_rows);
+  work->tree_weight = g_new(float, fit->n_rows);
+  for (j = 0; j < fit->n_rows; j++) {
+    work->weight[j] = pow((double)work->sigma[j] / fit->gain[j], p);
+    total += work->weight[j];
+  }
+  for (j = 0; j < fit->n_rows; j++) {
+    work->weight[j] *= fit->n_rows / total;
+    work->tree_weight[j] = (float)work->weight[j];
+  }
+}
+
 /* Row normalisers and residual targets: the exact output less the exact
  * taps, at the row's dithered level, over its sigma. */
 static void
@@ -483,63 +514,92 @@ residual_targets(Fit *fit, const MdnTier *tier)
       work->residual[j * cout + o] = acc * fit->gain[j] / work->sigma[j];
     }
   }
+  row_weights(fit);
 }
 
 /* ---- one tier: trees ----------------------------------------------------- */
 
-/* Which cost the tree's splits minimise: the SSE of the input window (the
- * paper) or of the codebook's partial output (notes section 4). Measured on
- * lowpass64 with the default ladder, held-out SNR input / output-aware:
- * speech s8d4e2 19.9 / 20.4, s8d4e6 32.7 / 32.5, s8d4e12 38.4 / 36.6,
- * s4d6e16 45.0 / 41.9, s2d6e24 56.8 / 48.4 dB; music 18.7 / 19.0,
- * 30.0 / 30.7, 36.3 / 35.2, 42.0 / 38.1, 52.3 / 46.7 dB. With one tree shared
- * by all the codebooks of a channel, the partial outputs of different groups
- * pull the splits apart; the input rule wins but for +0.5 dB on the fastest
- * tier, so it is the one used. */
-typedef enum { SPLIT_INPUT, SPLIT_OUTPUT } SplitRule;
-#define FIT_SPLIT_RULE SPLIT_INPUT
-
-/* The output-aware rule's target of row j: the window through the weights
- * of the group's approximated taps. */
-static void
-partial_output(const Fit *fit, int i, size_t g, const float *window, float *target)
+/* The metric of channel i's windows: a window error e (normalised, s taps)
+ * in every codebook of the channel costs e^T M e in the output, summed over
+ * the codebooks, M = sum over the channel's codebooks g of W_g W_g^T, W_g
+ * [s][cout] the weights of group g's approximated taps (exact taps and taps
+ * past the kernel are 0). Writes the upper Cholesky factor R (M = R^T R,
+ * [s][s] row-major), so that ||R e||^2 = e^T M e: the splits minimise the
+ * SSE of R x. A trace-relative jitter keeps R finite when M is singular (a
+ * tap no codebook approximates). FALSE when M is 0: no metric. */
+static gboolean
+channel_metric(const Fit *fit, const MdnTier *tier, int i, double *r)
 {
   const MdnKernel *k = fit->kernel;
   const TierWork *work = &fit->tier;
-  int o, j;
+  const int s = work->s;
+  double m[8 * 8] = { 0 }, trace = 0;
+  int c, o, a, b, j;
 
-  for (o = 0; o < k->cout; o++) {
-    double acc = 0;
-    for (j = 0; j < work->s; j++) {
-      size_t tap = g * work->s + j;
-      if (tap < (size_t)k->taps && !work->is_exact[(size_t)i * k->taps + tap])
-        acc += (double)mdn_kernel_weight(k, o, i, (int)tap) * window[j];
+  for (c = work->first_codebook[i]; c < work->first_codebook[i + 1]; c++)
+    for (o = 0; o < k->cout; o++) {
+      double wg[8];
+      for (a = 0; a < s; a++) {
+        size_t tap = (size_t)tier->cb_group[c] * s + a;
+        wg[a] = tap < (size_t)k->taps && !work->is_exact[(size_t)i * k->taps + tap]
+                    ? mdn_kernel_weight(k, o, i, (int)tap)
+                    : 0;
+      }
+      for (a = 0; a < s; a++)
+        for (b = 0; b < s; b++)
+          m[a * s + b] += wg[a] * wg[b];
     }
-    target[o] = (float)acc;
+  for (a = 0; a < s; a++)
+    trace += m[a * s + a];
+  if (!(trace > 0))
+    return FALSE;
+  for (a = 0; a < s; a++)
+    m[a * s + a] += 1e-9 * trace / s;
+  /* Cholesky, M = R^T R with R upper triangular. */
+  memset(r, 0, sizeof(double) * s * s);
+  for (a = 0; a < s; a++) {
+    double d = m[a * s + a];
+    for (j = 0; j < a; j++)
+      d -= r[j * s + a] * r[j * s + a];
+    r[a * s + a] = sqrt(MAX(d, 1e-30 * trace));
+    for (b = a + 1; b < s; b++) {
+      double v = m[a * s + b];
+      for (j = 0; j < a; j++)
+        v -= r[j * s + a] * r[j * s + b];
+      r[a * s + b] = v / r[a * s + a];
+    }
   }
+  return TRUE;
 }
 
 /* The windows channel i's tree learns from: one per row, of a codebook of
- * the channel drawn at random, normalised (and their targets). */
+ * the channel drawn at random, normalised; and their targets, R times the
+ * window when metric is not NULL. */
 static void
-tree_windows(Fit *fit, const MdnTier *tier, int i, float *windows, float *targets)
+tree_windows(Fit *fit, const MdnTier *tier, int i, const double *metric, float *windows,
+             float *targets)
 {
   const TierWork *work = &fit->tier;
   const int s = work->s, dil = fit->kernel->dilation;
   const int first = work->first_codebook[i];
   const int n_channel = work->first_codebook[i + 1] - first;
   size_t j;
-  int jj;
+  int a, b;
 
   for (j = 0; j < fit->n_rows; j++) {
     int cb = first + (n_channel > 1 ? g_rand_int_range(fit->rng, 0, n_channel) : 0);
     size_t g = tier->cb_group[cb];
     const float *xt = fit->x[i] + fit->row[j] - g * s * dil;
     float *window = windows + j * s;
-    for (jj = 0; jj < s; jj++)
-      window[jj] = (fit->gain[j] * xt[-(ptrdiff_t)jj * dil]) / work->sigma[j];
-    if (FIT_SPLIT_RULE == SPLIT_OUTPUT)
-      partial_output(fit, i, g, window, targets + j * fit->kernel->cout);
+    for (a = 0; a < s; a++)
+      window[a] = (fit->gain[j] * xt[-(ptrdiff_t)a * dil]) / work->sigma[j];
+    if (metric)
+      for (a = 0; a < s; a++) {
+        double acc = 0;
+        for (b = a; b < s; b++)
+          acc += metric[a * s + b] * window[b];
+        targets[j * s + a] = (float)acc;
+      }
   }
 }
 
@@ -549,25 +609,32 @@ static gboolean
 learn_trees(Fit *fit, MdnTier *tier, double base, double width)
 {
   const int cin = fit->kernel->cin, s = fit->tier.s, depth = fit->tier.depth;
-  const int dim = FIT_SPLIT_RULE == SPLIT_OUTPUT ? fit->kernel->cout : s;
   float *windows = g_new(float, fit->n_rows *s + 1);
-  float *targets = FIT_SPLIT_RULE == SPLIT_OUTPUT ? g_new(float, fit->n_rows *dim + 1) : windows;
+  float *targets = g_new(float, fit->n_rows *s + 1);
   gboolean ok = TRUE;
   int i;
 
   for (i = 0; i < cin && ok; i++) {
-    double loss = 0;
+    double loss = 0, metric[8 * 8];
+    gboolean use_metric;
     if (fit->tier.first_codebook[i + 1] == fit->tier.first_codebook[i])
       continue;
-    tree_windows(fit, tier, i, windows, targets);
+    use_metric = fit->rules->split == MDN_SPLIT_METRIC && channel_metric(fit, tier, i, metric);
+    tree_windows(fit, tier, i, use_metric ? metric : NULL, windows, targets);
     progress_share(&fit->progress, base + 0.4 * width * i / cin, 0.4 * width / cin);
-    ok = mdn_tree_learn(
-        windows, fit->n_rows, s, targets, dim, depth, tier->split + (size_t)i * depth,
-        tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick, &fit->progress);
+    if (tier->planes)
+      ok = mdn_tree_learn_planes(windows, fit->n_rows, s, use_metric ? metric : NULL,
+                                 fit->tier.tree_weight, depth, tier->planes + (size_t)i * depth * s,
+                                 tier->thresholds + (size_t)i * (tier->buckets - 1), &loss,
+                                 progress_tick, &fit->progress);
+    else
+      ok = mdn_tree_learn(windows, fit->n_rows, s, use_metric ? targets : windows, s,
+                          fit->tier.tree_weight, depth, tier->split + (size_t)i * depth,
+                          tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick,
+                          &fit->progress);
     g_debug("tier %s channel %d: tree loss %g", tier->name, i, loss);
   }
-  if (targets != windows)
-    g_free(targets);
+  g_free(targets);
   g_free(windows);
   return ok;
 }
@@ -667,7 +734,8 @@ prototype_tables(Fit *fit, const MdnTier *tier)
   return TRUE;
 }
 
-/* Squared error of the tables' sums against the residual on rows from..to-1. */
+/* Squared error of the tables' sums against the residual on rows from..to-1,
+ * weighted as the ridge weighs the rows. */
 static double
 table_error(const Fit *fit, size_t from, size_t to)
 {
@@ -682,7 +750,7 @@ table_error(const Fit *fit, size_t from, size_t to)
       double d = work->residual[j * cout + o] - work->offset[o];
       for (c = 0; c < n_cb; c++)
         d -= work->table[((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o];
-      err += d * d;
+      err += (work->weight ? work->weight[j] : 1.0) * d * d;
     }
   return err;
 }
@@ -708,9 +776,9 @@ choose_lambda(Fit *fit, const MdnTier *tier, double base, double width)
     double err;
     progress_share(&fit->progress, base + width * l / (n_lambdas + 1), width / (n_lambdas + 1));
     if (!mdn_ridge_solve(work->codes, n_fit, work->n_codebooks, work->buckets, work->residual,
-                         fit->kernel->cout, lambdas[l], FIT_VALIDATION_TOL, FIT_VALIDATION_ITER,
-                         work->table, work->offset, &work->cg_iterations, progress_tick,
-                         &fit->progress))
+                         work->weight, fit->kernel->cout, lambdas[l], FIT_VALIDATION_TOL,
+                         FIT_VALIDATION_ITER, work->table, work->offset, &work->cg_iterations,
+                         progress_tick, &fit->progress))
       return FALSE;
     err = table_error(fit, n_fit, n_rows);
     g_debug("tier %s: lambda %g validation error %g", tier->name, lambdas[l], err);
@@ -737,9 +805,9 @@ solve_tables(Fit *fit, const MdnTier *tier, double base, double width)
   work->offset = g_new(double, fit->kernel->cout);
   if (!choose_lambda(fit, tier, base, width)
       || !mdn_ridge_solve(work->codes, fit->n_rows, work->n_codebooks, work->buckets,
-                          work->residual, fit->kernel->cout, work->lambda, FIT_TOL, FIT_MAX_ITER,
-                          work->table, work->offset, &work->cg_iterations, progress_tick,
-                          &fit->progress))
+                          work->residual, work->weight, fit->kernel->cout, work->lambda, FIT_TOL,
+                          FIT_MAX_ITER, work->table, work->offset, &work->cg_iterations,
+                          progress_tick, &fit->progress))
     return FALSE;
   for (j = 0; j < entries; j++)
     work->table[j] += work->prior[j];
@@ -1183,9 +1251,27 @@ ladder_specs(const MdnFitOptions *options, const MdnTierSpec **specs, MdnTierSpe
   return n;
 }
 
+void
+mdn_fit_rules_init(MdnFitRules *rules)
+{
+  memset(rules, 0, sizeof *rules);
+  rules->split = MDN_SPLIT_INPUT;
+  rules->weight_power = 0;
+}
+
 MdnModel *
 mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnFitOptions *options,
         GError **error)
+{
+  MdnFitRules rules;
+
+  mdn_fit_rules_init(&rules);
+  return mdn_fit_with_rules(kernel, audio, n_frames, options, &rules, error);
+}
+
+MdnModel *
+mdn_fit_with_rules(const MdnKernel *kernel, const float *audio, size_t n_frames,
+                   const MdnFitOptions *options, const MdnFitRules *rules, GError **error)
 {
   MdnFitOptions defaults;
   const MdnTierSpec *specs = NULL;
@@ -1206,6 +1292,7 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
   }
   fit.kernel = kernel;
   fit.options = options;
+  fit.rules = rules;
   fit.audio = audio;
   fit.n_frames = n_frames;
   fit.progress.options = options;

@@ -18,7 +18,7 @@ static const char *info_path;
 static MdnTier *
 make_tier(GRand *r, const MdnKernel *k, int s, int depth, int n_exact, int bits)
 {
-  MdnTierSpec spec = { s, depth, n_exact, bits };
+  MdnTierSpec spec = { s, depth, n_exact, bits, 0 };
   GError *error = NULL;
   int groups = (k->taps + s - 1) / s;
   MdnTier *t = mdn_tier_alloc(&spec, k->cin, k->cout, k->taps, k->dilation, n_exact,
@@ -274,8 +274,8 @@ test_info_bad(void)
   g_assert_true(g_file_set_contents(path, data, size / 2, NULL));
   expect_failure(path, "truncated");
   /* Written by a future format version. */
-  g_assert_true(g_file_set_contents(path, "MDNPRST\0\2\0\0\0\0\0\0\0", 16, NULL));
-  expect_failure(path, "version 2");
+  g_assert_true(g_file_set_contents(path, "MDNPRST\0\3\0\0\0\0\0\0\0", 16, NULL));
+  expect_failure(path, "version 3");
   g_assert_true(g_file_set_contents(path, "just text", -1, NULL));
   expect_failure(path, "not a maddness preset");
   expect_failure(missing, "No such file");

@@ -411,7 +411,7 @@ test_long_span_streams(void)
 {
   const size_t n = LONG_REACH + 8192, block = 4096;
   const float w0 = 0.5f, w_last = 0.25f, bias = 0.125f;
-  MdnTierSpec spec = { 8, 1, 0, 8 };
+  MdnTierSpec spec = { 8, 1, 0, 8, 0 };
   GError *error = NULL;
   MdnKernel *k = mdn_kernel_new(1, 1, LONG_TAPS, LONG_DIL, 192000, &error);
   GRand *r = g_rand_new_with_seed(31);
@@ -480,7 +480,7 @@ valid_preset(void)
 {
   GError *error = NULL;
   MdnKernel *k = mdn_kernel_new(2, 2, 16, 2, 48000, &error);
-  MdnTierSpec spec = { 4, 4, 2, 8 };
+  MdnTierSpec spec = { 4, 4, 2, 8, 0 };
   MdnModel *m;
   MdnTier *t;
   GBytes *b;

@@ -26,7 +26,7 @@ rand_float(GRand *r, double lo, double hi)
 static MdnTier *
 make_tier(GRand *r, const MdnKernel *k, int s, int depth, int n_exact, int bits)
 {
-  MdnTierSpec spec = { s, depth, n_exact, bits };
+  MdnTierSpec spec = { s, depth, n_exact, bits, 0 };
   GError *error = NULL;
   int groups = (k->taps + s - 1) / s;
   int n_codebooks = k->cin * groups;
@@ -589,10 +589,10 @@ test_version(void)
   copy[8] = 7; /* version 7 */
   error = load_error(g_bytes_new(copy, size));
   g_assert_error(error, MDN_ERROR, MDN_ERROR_VERSION);
-  g_assert_nonnull(strstr(error->message, "7"));
-  g_assert_nonnull(strstr(error->message, "1"));
+  g_assert_nonnull(strstr(error->message, "version 7"));
+  g_assert_nonnull(strstr(error->message, "versions 1 to 2"));
   g_error_free(error);
-  error = load_error(wrap_version(g_variant_new_string("future"), 2));
+  error = load_error(wrap_version(g_variant_new_string("future"), 3));
   g_assert_error(error, MDN_ERROR, MDN_ERROR_VERSION);
   g_error_free(error);
   g_free(copy);
@@ -654,7 +654,7 @@ test_tier_checks(void)
   GError *error = NULL;
   MdnModel *m = make_model(11, 2, 2, 9, 1, 1);
   MdnTier *t = m->tiers[0];
-  MdnTierSpec bad = { 3, 4, 0, 8 };
+  MdnTierSpec bad = { 3, 4, 0, 8, 0 };
   MdnTierInfo info;
   guint8 saved;
 
