@@ -166,7 +166,7 @@ main(int argc, char **argv)
     { "seeds", 's', 0, G_OPTION_ARG_STRING, &opt_seeds, "Fit seeds (1,2,3)", "LIST" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &opt_split, "Split rule: input or metric", "RULE" },
     { "weight", 0, 0, G_OPTION_ARG_DOUBLE, &opt_weight, "Row weight power", "P" },
-    { "planes", 0, 0, G_OPTION_ARG_NONE, &opt_planes, "Plane encoders", NULL },
+    { "hyperplanes", 0, 0, G_OPTION_ARG_NONE, &opt_planes, "Hyperplane encoders", NULL },
     { "rows", 0, 0, G_OPTION_ARG_INT64, &opt_rows, "Training rows (0: default)", "N" },
     { "rate", 0, 0, G_OPTION_ARG_DOUBLE, &opt_rate, "Rate of a taps file (48000)", "HZ" },
     { "array", 0, 0, G_OPTION_ARG_NONE, &opt_array, "Mono audio as an array recording", NULL },
@@ -211,7 +211,7 @@ main(int argc, char **argv)
       return 2;
     }
     for (t = 0; t < options.n_specs; t++)
-      specs[t].planes |= opt_planes; /* --planes: every tier a plane tier */
+      specs[t].hyperplanes |= opt_planes; /* --hyperplanes: every tier */
     options.specs = specs;
   }
   train = load_audio(opt_train, k, opt_array);

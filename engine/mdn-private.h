@@ -56,8 +56,8 @@ struct _MdnModel {
  *   tree_i(x[t - j*dil] / sigma, j = 0..s-1)
  * where column j of the window is tap offset j. Tree level l compares column
  * split[i][l] with thresholds[i][(1 << l) - 1 + node]; node = 2*node + (x > thr).
- * A plane encoder (planes != NULL) compares the projection
- * sum_j planes[i][l][j] * x[t - j*dil] instead of a column.
+ * A hyperplane encoder (hyperplanes != NULL) compares the projection
+ * sum_j hyperplanes[i][l][j] * x[t - j*dil] instead of a column.
  *
  * Codebook c = (channel cb_chan[c], group cb_group[c]) covers taps
  * g*s .. g*s+s-1 of that channel and reads the code stream at t - g*s*dil.
@@ -79,10 +79,10 @@ struct _MdnTier {
 
   guint8 *split;     /* [cin][depth]: column 0..s-1 (axis encoder) */
   float *thresholds; /* [cin][buckets - 1], in the normalised domain */
-  /* Plane encoder (spec.planes; else NULL, the axis encoder, split):
-   * [cin][depth][s], level l compares mdn_tier_project (planes[i][l],
-   * window) instead of column split[i][l]. */
-  float *planes;
+  /* Hyperplane encoder (spec.hyperplanes; else NULL, the axis encoder,
+   * split): [cin][depth][s], level l compares mdn_tier_project
+   * (hyperplanes[i][l], window) instead of column split[i][l]. */
+  float *hyperplanes;
 
   int n_exact;
   guint16 *exact_chan; /* [n_exact] */
@@ -163,8 +163,9 @@ mdn_pow2_ceil(float m)
 }
 
 /* The projection of the window ending at xt (xt[-j*dil] is tap offset j) on
- * a plane of s floats: float products added in column order, the rule every
- * plane encode kernel and the fit follow to the bit (no fused multiply-add). */
+ * a hyperplane of s floats: float products added in column order, the rule
+ * every hyperplane encode kernel and the fit follow to the bit (no fused
+ * multiply-add). */
 static inline float
 mdn_tier_project(const float *plane, int s, const float *xt, int dilation)
 {
@@ -185,9 +186,9 @@ mdn_tier_encode_one(const MdnTier *tier, int chan, const float *xt, float sigma)
   const float *thr = tier->thresholds + (size_t)chan * (tier->buckets - 1);
   unsigned node = 0;
   int l;
-  if (tier->planes) {
+  if (tier->hyperplanes) {
     const int s = tier->spec.taps_per_codebook;
-    const float *planes = tier->planes + (size_t)chan * depth * s;
+    const float *planes = tier->hyperplanes + (size_t)chan * depth * s;
     for (l = 0; l < depth; l++) {
       float p = mdn_tier_project(planes + (size_t)l * s, s, xt, tier->dilation);
       node = 2 * node + (p > thr[(1u << l) - 1 + node] * sigma);

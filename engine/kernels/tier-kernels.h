@@ -46,13 +46,13 @@ typedef struct {
  * its buckets - 1 thresholds. */
 typedef void MdnTierEncodeFn(const guint8 *split, const float *thr, float sigma, int depth,
                              int dilation, const float *x, size_t n, guint8 *codes);
-/* The plane encoder's codes[k], k < n: node = 2 * node + (p_l > thr[(1 << l)
- * - 1 + node] * sigma), p_l = mdn_tier_project (planes + l * s, s, &x[k],
+/* The hyperplane encoder's codes[k], k < n: node = 2 * node + (p_l > thr[(1 << l)
+ * - 1 + node] * sigma), p_l = mdn_tier_project (hyperplanes + l * s, s, &x[k],
  * dilation) (products added in column order, no fused multiply-add, so
  * every ISA gives the same codes). thr as for encode. */
-typedef void MdnTierEncodePlanesFn(const float *planes, int s, const float *thr, float sigma,
-                                   int depth, int dilation, const float *x, size_t n,
-                                   guint8 *codes);
+typedef void MdnTierEncodeHyperplanesFn(const float *hyperplanes, int s, const float *thr,
+                                        float sigma, int depth, int dilation, const float *x,
+                                        size_t n, guint8 *codes);
 /* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
  * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
  * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
@@ -110,7 +110,7 @@ mdn_tier_scan_index(int depth)
 typedef struct {
   MdnTierEncodeFn *encode;
   size_t encode_step; /* encode runs fastest on multiples of this many positions (0: any) */
-  MdnTierEncodePlanesFn *encode_planes;
+  MdnTierEncodeHyperplanesFn *encode_hyperplanes;
   MdnTierScanFn *scan[MDN_TIER_N_SCANS];
   gboolean uses_planes; /* some scan reads tables->planes: the state builds them */
   MdnTierExactFn *exact;

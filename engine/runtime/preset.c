@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Version 2: each tier also holds its plane encoders' planes (empty for
- * axis encoders). A model without plane tiers is written as version 1, which
+/* Version 2: each tier also holds its encoders' hyperplanes (empty for axis
+ * encoders). A model without hyperplane tiers is written as version 1, which
  * older readers read; both are read. */
 #define PRESET_VERSION 2u
 #define PRESET_VERSION_AXIS 1u
@@ -47,7 +47,7 @@ enum {
   TIER_LUT,
   TIER_LUT_SCALE,
   TIER_LUT_OFFSET,
-  TIER_PLANES, /* version 2 */
+  TIER_HYPERPLANES, /* version 2 */
   TIER_N_FIELDS
 };
 
@@ -97,7 +97,7 @@ lut_to_variant(const MdnTier *t)
   return fixed_array(G_VARIANT_TYPE_BYTE, t->lut, bytes, 1);
 }
 
-/* A tier of a version 1 file (no planes) or of a version 2 file. */
+/* A tier of a version 1 file (no hyperplanes) or of a version 2 file. */
 static GVariant *
 tier_to_variant(const MdnTier *t, guint32 version)
 {
@@ -118,15 +118,15 @@ tier_to_variant(const MdnTier *t, guint32 version)
 
   if (version == PRESET_VERSION_AXIS)
     return v1;
-  /* Version 2: the same fields and the planes. */
-  for (j = 0; j < TIER_PLANES; j++)
+  /* Version 2: the same fields and the hyperplanes. */
+  for (j = 0; j < TIER_HYPERPLANES; j++)
     fields[j] = g_variant_get_child_value(v1, j);
-  fields[TIER_PLANES]
-      = fixed_array(G_VARIANT_TYPE_UINT32, t->planes,
-                    t->planes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0, 4);
+  fields[TIER_HYPERPLANES] = fixed_array(
+      G_VARIANT_TYPE_UINT32, t->hyperplanes,
+      t->hyperplanes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0, 4);
   g_variant_unref(g_variant_ref_sink(v1));
   v1 = g_variant_new_tuple(fields, TIER_N_FIELDS);
-  for (j = 0; j < TIER_PLANES; j++)
+  for (j = 0; j < TIER_HYPERPLANES; j++)
     g_variant_unref(fields[j]);
   return v1;
 }
@@ -147,7 +147,7 @@ mdn_model_serialize(const MdnModel *m, GError **error)
   if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
     return NULL;
   for (t = 0; t < m->n_tiers; t++)
-    if (m->tiers[t]->planes)
+    if (m->tiers[t]->hyperplanes)
       version = PRESET_VERSION;
   g_variant_builder_init(
       &tiers, G_VARIANT_TYPE(version == PRESET_VERSION ? "a" TIER_TYPE : "a" TIER_TYPE_V1));
@@ -296,17 +296,22 @@ out:
 
 /* The arrays of a tier tuple: element size and name of each. */
 static const gsize tier_elem_size[TIER_N_FIELDS] = {
-  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2, [TIER_EXACT_TAP] = 4,
-  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,   [TIER_LUT] = 1,
-  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4, [TIER_PLANES] = 4,
+  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2,  [TIER_EXACT_TAP] = 4,
+  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,    [TIER_LUT] = 1,
+  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4, [TIER_HYPERPLANES] = 4,
 };
 static const char *const tier_field_name[TIER_N_FIELDS] = {
-  [TIER_SPLIT] = "split",           [TIER_THRESHOLDS] = "thresholds",
-  [TIER_EXACT_CHAN] = "exact_chan", [TIER_EXACT_TAP] = "exact_tap",
-  [TIER_EXACT_W] = "exact_w",       [TIER_CB_CHAN] = "cb_chan",
-  [TIER_CB_GROUP] = "cb_group",     [TIER_LUT] = "lut",
-  [TIER_LUT_SCALE] = "lut_scale",   [TIER_LUT_OFFSET] = "lut_offset",
-  [TIER_PLANES] = "planes",
+  [TIER_SPLIT] = "split",
+  [TIER_THRESHOLDS] = "thresholds",
+  [TIER_EXACT_CHAN] = "exact_chan",
+  [TIER_EXACT_TAP] = "exact_tap",
+  [TIER_EXACT_W] = "exact_w",
+  [TIER_CB_CHAN] = "cb_chan",
+  [TIER_CB_GROUP] = "cb_group",
+  [TIER_LUT] = "lut",
+  [TIER_LUT_SCALE] = "lut_scale",
+  [TIER_LUT_OFFSET] = "lut_offset",
+  [TIER_HYPERPLANES] = "hyperplanes",
 };
 
 /* A stored tier as read, before it is trusted: views into the variant. The
@@ -336,10 +341,10 @@ stored_tier_read(GVariant *tv, StoredTier *st)
   st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
   st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
   st->cost = g_variant_get_double(st->kids[TIER_COST]);
-  /* A version 1 tier has no planes: count 0, an axis tier. */
+  /* A version 1 tier has no hyperplanes: count 0, an axis tier. */
   for (field = TIER_SPLIT; field < (int)g_variant_n_children(tv); field++)
     st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
-  st->spec.planes = st->count[TIER_PLANES] > 0;
+  st->spec.hyperplanes = st->count[TIER_HYPERPLANES] > 0;
 }
 
 static void
@@ -390,9 +395,10 @@ stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
   expected[TIER_EXACT_W] = n_exact * k->cout;
   expected[TIER_CB_GROUP] = n_cb;
   expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
-  /* planes: none (axis encoders) or one of s floats per channel and level */
-  expected[TIER_PLANES]
-      = st->count[TIER_PLANES] ? (guint64)k->cin * st->spec.depth * st->spec.taps_per_codebook : 0;
+  /* hyperplanes: none (axis encoders) or one of s floats per channel and level */
+  expected[TIER_HYPERPLANES] = st->count[TIER_HYPERPLANES]
+                                   ? (guint64)k->cin * st->spec.depth * st->spec.taps_per_codebook
+                                   : 0;
   for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
     if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
         && !check_count(tier_field_name[field], st->count[field], expected[field], error))
@@ -432,8 +438,8 @@ tier_field_dest(MdnTier *t, int field)
     return t->lut_scale;
   case TIER_LUT_OFFSET:
     return t->lut_offset;
-  case TIER_PLANES:
-    return t->planes;
+  case TIER_HYPERPLANES:
+    return t->hyperplanes;
   default:
     g_assert_not_reached();
   }

@@ -127,7 +127,7 @@ mdn_tier_cost(const MdnTier *tier)
   double lookups = (double)tier->n_codebooks * tier->cout;
   double exact = (double)tier->n_exact * tier->cout;
   /* A plane encoder's level is s multiply-adds and a compare. */
-  double level = tier->planes ? tier->spec.taps_per_codebook + 1.0 : 1.0;
+  double level = tier->hyperplanes ? tier->spec.taps_per_codebook + 1.0 : 1.0;
   double encode = (double)tier->cin * tier->spec.depth * level
                   * (1.0 + (double)mdn_tier_span(tier) / MDN_NORM_BLOCK);
   return lookups + exact + encode;
@@ -240,11 +240,11 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
   for (i = 0; i < tier->cin; i++) {
     const float *xi = x[i] + (ptrdiff_t)(first - frame0);
     guint8 *codes = state->codes + (size_t)i * state->code_stride + (first - state->base);
-    if (tier->planes) {
+    if (tier->hyperplanes) {
       const int s = tier->spec.taps_per_codebook;
-      state->dsp->encode_planes(tier->planes + (size_t)i * tier->spec.depth * s, s,
-                                state->thresholds + i * thr_stride, sigma, tier->spec.depth,
-                                tier->dilation, xi, (size_t)(last - first + 1), codes);
+      state->dsp->encode_hyperplanes(tier->hyperplanes + (size_t)i * tier->spec.depth * s, s,
+                                     state->thresholds + i * thr_stride, sigma, tier->spec.depth,
+                                     tier->dilation, xi, (size_t)(last - first + 1), codes);
     } else
       state->dsp->encode(tier->split + (size_t)i * tier->spec.depth,
                          state->thresholds + i * thr_stride, sigma, tier->spec.depth,

@@ -53,9 +53,10 @@ gboolean mdn_tree_learn(const float *x, size_t n, int s, const float *y, int dim
  * [s][s] upper triangular, as fit.c's channel metric; NULL: y = x) about
  * their nodes' means, whichever gains most. s <= 8. Otherwise as
  * mdn_tree_learn(). */
-gboolean mdn_tree_learn_planes(const float *x, size_t n, int s, const double *metric,
-                               const float *weight, int depth, float *planes, float *thresholds,
-                               double *loss, MdnFitTick tick, gpointer tick_data);
+gboolean mdn_tree_learn_hyperplanes(const float *x, size_t n, int s, const double *metric,
+                                    const float *weight, int depth, float *planes,
+                                    float *thresholds, double *loss, MdnFitTick tick,
+                                    gpointer tick_data);
 
 /* ridge.c: solves the lookup tables (A^T A + lambda I) L = A^T r, where row t
  * of A is the one-hot encoding of codes[t][0..n_codebooks-1] (each code <

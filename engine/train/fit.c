@@ -622,11 +622,11 @@ learn_trees(Fit *fit, MdnTier *tier, double base, double width)
     use_metric = fit->rules->split == MDN_SPLIT_METRIC && channel_metric(fit, tier, i, metric);
     tree_windows(fit, tier, i, use_metric ? metric : NULL, windows, targets);
     progress_share(&fit->progress, base + 0.4 * width * i / cin, 0.4 * width / cin);
-    if (tier->planes)
-      ok = mdn_tree_learn_planes(windows, fit->n_rows, s, use_metric ? metric : NULL,
-                                 fit->tier.tree_weight, depth, tier->planes + (size_t)i * depth * s,
-                                 tier->thresholds + (size_t)i * (tier->buckets - 1), &loss,
-                                 progress_tick, &fit->progress);
+    if (tier->hyperplanes)
+      ok = mdn_tree_learn_hyperplanes(
+          windows, fit->n_rows, s, use_metric ? metric : NULL, fit->tier.tree_weight, depth,
+          tier->hyperplanes + (size_t)i * depth * s,
+          tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick, &fit->progress);
     else
       ok = mdn_tree_learn(windows, fit->n_rows, s, use_metric ? targets : windows, s,
                           fit->tier.tree_weight, depth, tier->split + (size_t)i * depth,

@@ -572,9 +572,9 @@ learn_plane_level(TreeWork *w, const double *r, int l, float *plane, float *thre
 }
 
 gboolean
-mdn_tree_learn_planes(const float *x, size_t n, int s, const double *metric, const float *weight,
-                      int depth, float *planes, float *thresholds, double *loss, MdnFitTick tick,
-                      gpointer tick_data)
+mdn_tree_learn_hyperplanes(const float *x, size_t n, int s, const double *metric,
+                           const float *weight, int depth, float *planes, float *thresholds,
+                           double *loss, MdnFitTick tick, gpointer tick_data)
 {
   float *y = g_new(float, n *s + 1);
   TreeWork w = {

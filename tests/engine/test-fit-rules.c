@@ -230,22 +230,22 @@ stream_snr(const MdnModel *m, int tier, const float *in, size_t n)
   return snr;
 }
 
-/* Speech whose level moves by 30 dB in steps of a quarter second: blocks of
- * every sigma, as a real recording has. */
+/* Loud speech and quiet noise in turns of a quarter second (noise 30 dB
+ * down): the kind of audio whose level says what it holds (a voice over a
+ * noise floor). Normalised by their blocks' sigma, the noise's windows are as
+ * large as the speech's and, unweighted, take as much of the tables; the
+ * SNR is the speech's. */
 static float *
-level_varying_speech(size_t n, guint32 seed)
+speech_over_noise(size_t n, guint32 seed)
 {
   float *x = mdn_signal_speech(n, RATE, seed);
   GRand *rng = g_rand_new_with_seed(seed + 1000);
   const size_t step = (size_t)(RATE / 4);
-  double gain = 1;
   size_t t;
 
-  for (t = 0; t < n; t++) {
-    if (t % step == 0)
-      gain = pow(10, -g_rand_double_range(rng, 0, 30) / 20);
-    x[t] = (float)(x[t] * gain);
-  }
+  for (t = 0; t < n; t++)
+    if (t / step % 2 == 1)
+      x[t] = (float)(0.5 * pow(10, -30 / 20.0) * g_rand_double_range(rng, -1, 1));
   g_rand_free(rng);
   return x;
 }
@@ -256,9 +256,9 @@ static void
 test_metric_beats_input(void)
 {
   static const char *ladder = "s8d4e2q6,s8d4e6q6,s4d6e4";
-  /* Margins per tier (dB), each below the smallest gain measured over seeds
-   * 1..3 (see the comment of MDN_SPLIT_METRIC in fit.c) */
-  static const double margin[] = { 1.0, 0.5, 1.0 };
+  /* Measured gains over seeds 1..3: s8d4e2q6 +2.08..+2.30, s8d4e6q6
+   * +0.60..+0.79, s4d6e4 +1.94 dB (each seed). */
+  static const double margin[] = { 1.0, 0.3, 1.0 };
   const size_t n_fit = (size_t)(12 * RATE), n_test = (size_t)(4 * RATE);
   MdnKernel *k = mdn_design_lowpass(64, 6000, RATE);
   float *train = mdn_signal_speech(n_fit, RATE, 11), *test = mdn_signal_speech(n_test, RATE, 444);
@@ -285,16 +285,19 @@ test_metric_beats_input(void)
   mdn_kernel_free(k);
 }
 
-/* Rows weighed by sigma^2 minimise the raw output error: on level-varying
- * speech the weighted tables beat the unweighted ones (metric splits both). */
+/* Rows weighed by sigma^2 minimise the raw output error: on speech over a
+ * quiet noise floor the weighted tables beat the unweighted ones (metric
+ * splits both). */
 static void
 test_weighted_ridge(void)
 {
   static const char *ladder = "s8d4e2q6,s8d4e6q6,s4d6e4";
-  static const double margin[] = { 0.2, 0.2, 0.2 };
+  /* Measured gains over seeds 1..3: s8d4e2q6 +1.20..+1.54, s8d4e6q6
+   * +0.86..+0.95, s4d6e4 +0.75..+0.99 dB. */
+  static const double margin[] = { 0.5, 0.5, 0.5 };
   const size_t n_fit = (size_t)(12 * RATE), n_test = (size_t)(4 * RATE);
   MdnKernel *k = mdn_design_lowpass(64, 6000, RATE);
-  float *train = level_varying_speech(n_fit, 11), *test = level_varying_speech(n_test, 444);
+  float *train = speech_over_noise(n_fit, 11), *test = speech_over_noise(n_test, 444);
   guint64 seed;
   int t;
 

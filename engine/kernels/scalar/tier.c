@@ -26,15 +26,15 @@ encode_c(const guint8 *split, const float *thr, float sigma, int depth, int dila
 }
 
 static void
-encode_planes_c(const float *planes, int s, const float *thr, float sigma, int depth, int dilation,
-                const float *x, size_t n, guint8 *codes)
+encode_hyperplanes_c(const float *hyperplanes, int s, const float *thr, float sigma, int depth,
+                     int dilation, const float *x, size_t n, guint8 *codes)
 {
   size_t k;
   int l;
   for (k = 0; k < n; k++) {
     unsigned node = 0;
     for (l = 0; l < depth; l++) {
-      float p = mdn_tier_project(planes + (size_t)l * s, s, x + k, dilation);
+      float p = mdn_tier_project(hyperplanes + (size_t)l * s, s, x + k, dilation);
       node = 2 * node + (p > thr[(1u << l) - 1 + node] * sigma);
     }
     codes[k] = (guint8)node;
@@ -166,7 +166,7 @@ mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
   memset(dsp, 0, sizeof *dsp);
   dsp->encode = encode_c;
   dsp->encode_step = 0;
-  dsp->encode_planes = encode_planes_c;
+  dsp->encode_hyperplanes = encode_hyperplanes_c;
   for (s = 0; s < MDN_TIER_N_SCANS; s++)
     dsp->scan[s] = scan_c;
   dsp->uses_planes = FALSE;
