@@ -286,6 +286,10 @@ MdnTierCombineRowsFn mdn_tier_combine_rows_avx2, mdn_tier_combine_rows_neon;
 MdnTierMaxAbsFn mdn_tier_max_abs_avx2, mdn_tier_max_abs_neon;
 MdnTierCountBelowFn mdn_tier_count_below_avx2, mdn_tier_count_below_neon;
 MdnTierRunEndFn mdn_tier_run_end_avx2, mdn_tier_run_end_neon;
+/* The hyperplane encoders (x86/hyper-avx2.c, x86/hyper-avx512.c,
+ * arm/hyper-neon.c). */
+MdnTierEncodeHyperplanesFn mdn_tier_encode_hyperplanes_avx2, mdn_tier_encode_hyperplanes_avx512,
+    mdn_tier_encode_hyperplanes_neon;
 
 /* mdn_tier_state_new() with the kernels of `dsp`, which must outlive the
  * state (tests compare tables). */

@@ -237,7 +237,7 @@ mdn_tier_validate(const MdnTier *t, GError **error)
   return tier_indices_ok(t, error) && narrow_entries_ok(t, error)
          && floats_ok("thresholds", t->thresholds, (size_t)t->cin * (t->buckets - 1), error)
          && (!t->hyperplanes
-             || floats_ok("planes", t->hyperplanes,
+             || floats_ok("hyperplanes", t->hyperplanes,
                           (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook, error))
          && floats_ok("exact_w", t->exact_w, (size_t)t->n_exact * t->cout, error)
          && floats_ok("lut_scale", t->lut_scale, t->cout, error)

@@ -55,6 +55,9 @@ mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
   dsp->count_below = mdn_tier_count_below_avx2;
   dsp->run_end = mdn_tier_run_end_avx2;
 #endif
+#ifdef MDN_HAVE_TIER_HYPER_AVX2
+  dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_avx2;
+#endif
 
   /* combine, max_abs, count_below and run_end stay AVX2's. */
   if (!(flags & MDN_CPU_FLAG_AVX512))
@@ -66,6 +69,9 @@ mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
     dsp->scan[s] = mdn_tier_scan_avx512;
   dsp->uses_planes = TRUE;
   dsp->exact = mdn_tier_exact_avx512;
+#endif
+#ifdef MDN_HAVE_TIER_HYPER_AVX512
+  dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_avx512;
 #endif
 
   if (!(flags & MDN_CPU_FLAG_AVX512VBMI))
