@@ -8,7 +8,8 @@
  *               [--seeds 1,2,3] [--split input|metric] [--weight P] [--array]
  *
  * K: a preset name or path, a taps file or a WAV impulse response (as
- * maddness-fit --kernel). Every tier of the ladder is kept (keep_dominated),
+ * maddness-fit --kernel), or lowpass64 / layer16: maddness-bench's kernels
+ * of those names. Every tier of the ladder is kept (keep_dominated),
  * whatever it costs. Mono audio for a kernel of cin > 1 inputs is made an
  * array recording (--array, or by default for such kernels): the file from
  * +30 degrees and itself rotated by half its length from -40 degrees (gain
@@ -131,6 +132,17 @@ load_audio(const char *path, const MdnKernel *k, gboolean array)
   return a;
 }
 
+/* maddness-bench's lowpass64 and layer16, else mdn_kernel_load's K. */
+static MdnKernel *
+kernel_named(const char *name, double rate, GError **error)
+{
+  if (strcmp(name, "lowpass64") == 0)
+    return mdn_design_lowpass(64, 6000, rate);
+  if (strcmp(name, "layer16") == 0)
+    return mdn_design_random_kernel(16, 16, 9, 2, rate, 16);
+  return mdn_kernel_load(name, rate, NULL, error);
+}
+
 static double
 heldout_snr(const MdnModel *m, int tier, const Audio *a, const double *ref)
 {
@@ -189,7 +201,7 @@ main(int argc, char **argv)
     return 2;
   }
   g_option_context_free(ctx);
-  k = mdn_kernel_load(opt_kernel, opt_rate, NULL, &error);
+  k = kernel_named(opt_kernel, opt_rate, &error);
   if (!k) {
     fprintf(stderr, "fit-heldout: %s\n", error->message);
     return 1;
