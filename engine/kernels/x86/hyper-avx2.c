@@ -2,8 +2,8 @@
  * -mfma -ffp-contract=off; x86/init.c puts it in the table when the CPU has
  * the AVX2 level).
  *
- * 8 positions per vector: the window's s columns are s unaligned loads,
- * shared by the levels; each level's projection is s products added in
+ * 32 positions per step as four vectors of 8 whose add chains overlap (then
+ * 8, then a masked tail); each level's projection is s products added in
  * column order, multiply then add (no FMA), exactly as mdn_tier_project();
  * the node's threshold comes from the level's table by vpermps (levels
  * 0-3), vpermps and blends (4-5) or a gather (deeper), as the axis encoder's
@@ -42,32 +42,40 @@ level_thr(const float *lvl, int l, __m256i node)
   return _mm256_i32gather_ps(lvl, node, 4);
 }
 
-/* Codes of 8 positions at x; mask selects the lanes whose samples are read. */
-static ALWAYS_INLINE __m256i
-hyper8(const float *hp, const float *thr, const int s, const int depth, int dilation,
-       const float *x, gboolean masked, __m256i mask)
+/* Codes of 8 * nv positions at x into node[0..nv-1]: nv vectors of 8,
+ * interleaved so that their levels' add chains overlap; mask selects the
+ * lanes whose samples are read (masked: nv is 1). */
+static ALWAYS_INLINE void
+hyper_nv(const float *hp, const float *thr, const int s, const int depth, int dilation,
+         const float *x, const int nv, gboolean masked, __m256i mask, __m256i *node)
 {
-  __m256 col[8];
-  __m256i node = _mm256_setzero_si256();
-  int j, l;
+  int j, l, v;
 
-#pragma GCC unroll 8
-  for (j = 0; j < s; j++)
-    col[j] = masked ? _mm256_maskload_ps(x - (ptrdiff_t)j * dilation, mask)
-                    : _mm256_loadu_ps(x - (ptrdiff_t)j * dilation);
+#pragma GCC unroll 4
+  for (v = 0; v < nv; v++)
+    node[v] = _mm256_setzero_si256();
 #pragma GCC unroll 8
   for (l = 0; l < depth; l++) {
-    __m256 p = _mm256_setzero_ps();
-    __m256 t;
-    __m256i gt;
+    __m256 p[4];
+#pragma GCC unroll 4
+    for (v = 0; v < nv; v++)
+      p[v] = _mm256_setzero_ps();
 #pragma GCC unroll 8
-    for (j = 0; j < s; j++)
-      p = _mm256_add_ps(p, _mm256_mul_ps(_mm256_broadcast_ss(hp + l * s + j), col[j]));
-    t = level_thr(thr + (1 << l) - 1, l, node);
-    gt = _mm256_castps_si256(_mm256_cmp_ps(p, t, _CMP_GT_OQ));
-    node = _mm256_sub_epi32(_mm256_add_epi32(node, node), gt); /* gt is -1 */
+    for (j = 0; j < s; j++) {
+      const __m256 w = _mm256_broadcast_ss(hp + l * s + j);
+      const float *col = x - (ptrdiff_t)j * dilation;
+#pragma GCC unroll 4
+      for (v = 0; v < nv; v++)
+        p[v] = _mm256_add_ps(p[v], _mm256_mul_ps(w, masked ? _mm256_maskload_ps(col, mask)
+                                                           : _mm256_loadu_ps(col + 8 * v)));
+    }
+#pragma GCC unroll 4
+    for (v = 0; v < nv; v++) {
+      __m256 t = level_thr(thr + (1 << l) - 1, l, node[v]);
+      __m256i gt = _mm256_castps_si256(_mm256_cmp_ps(p[v], t, _CMP_GT_OQ));
+      node[v] = _mm256_sub_epi32(_mm256_add_epi32(node[v], node[v]), gt); /* gt is -1 */
+    }
   }
-  return node;
 }
 
 /* 8 int32 codes to 8 bytes. */
@@ -87,19 +95,31 @@ hyper_encode(const float *hp, const float *thr_in, float sigma, const int s, con
   static const gint32 ramp[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
   const __m256 sig = _mm256_set1_ps(sigma);
   float thr[256 + MDN_TIER_THR_PAD]; /* thresholds * sigma, as the scalar product */
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i node[4];
   size_t k = 0;
-  int j;
+  int j, v;
 
   for (j = 0; j < (1 << depth) - 1 + MDN_TIER_THR_PAD - 7; j += 8)
     _mm256_storeu_ps(thr + j, _mm256_mul_ps(_mm256_loadu_ps(thr_in + j), sig));
+  for (; k + 32 <= n; k += 32) {
+    hyper_nv(hp, thr, s, depth, dilation, x + k, 4, FALSE, zero, node);
+    for (v = 0; v < 4; v++) {
+      guint64 packed = pack8(node[v]);
+      memcpy(codes + k + 8 * v, &packed, 8);
+    }
+  }
   for (; k + 8 <= n; k += 8) {
-    guint64 packed
-        = pack8(hyper8(hp, thr, s, depth, dilation, x + k, FALSE, _mm256_setzero_si256()));
+    guint64 packed;
+    hyper_nv(hp, thr, s, depth, dilation, x + k, 1, FALSE, zero, node);
+    packed = pack8(node[0]);
     memcpy(codes + k, &packed, 8);
   }
   if (k < n) {
     __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - (n - k)));
-    guint64 packed = pack8(hyper8(hp, thr, s, depth, dilation, x + k, TRUE, mask));
+    guint64 packed;
+    hyper_nv(hp, thr, s, depth, dilation, x + k, 1, TRUE, mask, node);
+    packed = pack8(node[0]);
     for (; k < n; k++, packed >>= 8)
       codes[k] = (guint8)packed;
   }
