@@ -68,8 +68,8 @@ fuzz:
 # reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
 NEON_BUILD ?= build-neon
 NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
-	libkissfft-dev:arm64
-NEON_TESTS = tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset \
+	libkissfft-dev:arm64 libsoxr-dev:arm64
+NEON_TESTS = tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset preset-variants \
 	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh

@@ -72,6 +72,9 @@ static int opt_runs = 5;
 static gint64 opt_train_rows = -1; /* -1: each workload's own */
 static char *opt_ladder;
 static gboolean opt_keep_dominated;
+static char *opt_models;
+static char *opt_save_models;
+static gboolean opt_best;
 
 static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
@@ -94,6 +97,13 @@ static GOptionEntry entries[] = {
     "Keep the tiers the fit would prune (off the SNR/cost front, or slower than exact)", NULL },
   { "ladder", 0, 0, G_OPTION_ARG_STRING, &opt_ladder, "Tier ladder to fit (default: the engine's)",
     "SPECS" },
+  { "models", 0, 0, G_OPTION_ARG_FILENAME, &opt_models,
+    "Load each workload's model from DIR/WORKLOAD.mdn when it exists instead of fitting one",
+    "DIR" },
+  { "save-models", 0, 0, G_OPTION_ARG_FILENAME, &opt_save_models,
+    "Save each fitted model as DIR/WORKLOAD.mdn", "DIR" },
+  { "best", 0, 0, G_OPTION_ARG_NONE, &opt_best,
+    "Report the best of the timed passes instead of the median (a busy machine)", NULL },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -192,6 +202,16 @@ median(double *x, int n)
 {
   qsort(x, n, sizeof(double), compare_double);
   return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static double
+minimum(const double *x, int n)
+{
+  double m = x[0];
+  int i;
+  for (i = 1; i < n; i++)
+    m = MIN(m, x[i]);
+  return m;
 }
 
 static double
@@ -453,6 +473,39 @@ fit_tiers(const Workload *w, const MdnKernel *k, GError **error)
   return model;
 }
 
+/* The model of --models DIR for this workload, if there is one for its
+ * kernel's shape (NULL: fit one). */
+static MdnModel *
+load_model(const Workload *w, const MdnKernel *k)
+{
+  char *file, *path;
+  MdnModel *model = NULL;
+  GError *error = NULL;
+
+  if (!opt_models)
+    return NULL;
+  file = g_strconcat(w->name, ".mdn", NULL);
+  path = g_build_filename(opt_models, file, NULL);
+  if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+    const MdnKernel *mk;
+    model = mdn_model_load(path, &error);
+    if (!model) {
+      progress("%s", error->message);
+      g_error_free(error);
+    } else if ((mk = mdn_model_kernel(model))->cin != k->cin || mk->cout != k->cout
+               || mk->taps != k->taps || mk->dilation != k->dilation) {
+      progress("%s: another kernel shape; fitting", path);
+      mdn_model_free(model);
+      model = NULL;
+    } else {
+      progress("tiers loaded from %s", path);
+    }
+  }
+  g_free(path);
+  g_free(file);
+  return model;
+}
+
 /* The engine's exact path and tiers, all on one stream (each pass resets it). */
 static void
 add_engine(GArray *methods, const MdnModel *model, MdnStream *stream, Engine *engines)
@@ -507,10 +560,22 @@ run_workload(const Workload *w)
     add_peer(methods, "openblas-im2col", bench_peer_openblas_new, k);
 
   if (any_tier_wanted()) {
-    model = fit_tiers(w, k, &error);
+    model = load_model(w, k);
+    if (!model)
+      model = fit_tiers(w, k, &error);
     if (!model) {
       progress("mdn tiers omitted: fit failed: %s", error->message);
       g_clear_error(&error);
+    } else if (opt_save_models) {
+      char *file = g_strconcat(w->name, ".mdn", NULL), *path;
+      g_mkdir_with_parents(opt_save_models, 0755);
+      path = g_build_filename(opt_save_models, file, NULL);
+      if (!mdn_model_save(model, path, &error)) {
+        progress("saving the model: %s", error->message);
+        g_clear_error(&error);
+      }
+      g_free(path);
+      g_free(file);
     }
   }
   if (!model && method_wanted("engine-exact", -1))
@@ -553,8 +618,8 @@ run_workload(const Workload *w)
   CALLGRIND_STOP_INSTRUMENTATION;
   for (i = 0; i < methods->len; i++) {
     Method *m = &g_array_index(methods, Method, i);
-    m->ns = median(m->wall, opt_runs) * 1e9 / n;
-    m->cpu_ns = median(m->cpu, opt_runs) * 1e9 / n;
+    m->ns = (opt_best ? minimum(m->wall, opt_runs) : median(m->wall, opt_runs)) * 1e9 / n;
+    m->cpu_ns = (opt_best ? minimum(m->cpu, opt_runs) : median(m->cpu, opt_runs)) * 1e9 / n;
   }
 
   print_results(w, k, n, (const Method *)methods->data, (int)methods->len);
@@ -644,15 +709,16 @@ main(int argc, char **argv)
           g_getenv("MADDNESS_ISA") ? "=" : " unset: the best this CPU has",
           g_getenv("MADDNESS_ISA") ? g_getenv("MADDNESS_ISA") : "");
   fprintf(text_out(),
-          "# 48 kHz; %.1f s signals (reverb at most 2 s); median of %d runs after a warm-up; "
+          "# 48 kHz; %.1f s signals (reverb at most 2 s); %s of %d runs after a warm-up; "
           "%d-frame buffers\n",
-          opt_seconds, opt_runs, BENCH_BLOCK);
+          opt_seconds, opt_best ? "best" : "median", opt_runs, BENCH_BLOCK);
   fprintf(text_out(), "# audiofirfilter: %s\n", bench_peer_gst_describe());
   fprintf(text_out(), "# fftw-ola: %s%s\n", bench_peer_fftw_describe(),
           bench_peer_fftw_available() ? ", FFTW_MEASURE plans" : "");
   fprintf(text_out(), "# openblas-im2col: %s\n", bench_peer_openblas_describe());
-  fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)\n",
-          opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED);
+  fprintf(text_out(), "# mdn tiers: ladder %s, fitted on %.1f s of other audio (seed %d)%s%s\n",
+          opt_ladder ? opt_ladder : mdn_default_ladder(), opt_train_seconds, TRAIN_SEED,
+          opt_models ? "; models of --models " : "", opt_models ? opt_models : "");
   if (opt_train_rows < 0)
     fprintf(text_out(), "# fit rows: the engine's default; capped at 16384 for beam8 and 8192 for "
                         "reverb to bound the fit time (--train-rows)\n");
@@ -660,8 +726,8 @@ main(int argc, char **argv)
     fprintf(text_out(), "# fit rows: at most %" G_GINT64_FORMAT " (0: the engine's default)\n",
             opt_train_rows);
   fprintf(text_out(),
-          "# ns/frame: wall time, median; cpu_ns/fr: CPU time of the process (all threads), "
-          "median\n");
+          "# ns/frame: wall time, %s; cpu_ns/fr: CPU time of the process (all threads), %s\n",
+          opt_best ? "best" : "median", opt_best ? "best" : "median");
   fprintf(text_out(),
           "# speed-up: wall time against the fastest exact method of the workload, this "
           "run\n");

@@ -67,7 +67,8 @@ typedef struct {
 } MdnKernel;
 
 /* A zeroed kernel of that shape, or NULL with error for a bad shape. */
-MDN_API MdnKernel *mdn_kernel_new(int cin, int cout, int taps, int dilation, double rate, GError **error);
+MDN_API MdnKernel *mdn_kernel_new(int cin, int cout, int taps, int dilation, double rate,
+                                  GError **error);
 MDN_API MdnKernel *mdn_kernel_copy(const MdnKernel *kernel);
 MDN_API void mdn_kernel_free(MdnKernel *kernel);
 /* Checks shape limits and that every weight and bias is finite. */
@@ -91,10 +92,25 @@ mdn_kernel_weight(const MdnKernel *k, int o, int i, int tap)
  * output-major order (o = 0: i = 0..cin-1, then o = 1 ...), taps separated by
  * white space; '#' starts a comment. An optional line "bias b0 b1 ..." after
  * the taps sets the bias. It carries no rate: it gets `taps_rate` (checked
- * whatever the kind). *has_rate (may be NULL) says whether the kernel's rate
- * came from the file. */
+ * whatever the kind). A preset with rate variants gives its variant at
+ * `taps_rate` if it has one, else its default variant
+ * (mdn_preset_default_variant). *has_rate (may be NULL) says whether the
+ * kernel's rate came from the file. */
 MDN_API MdnKernel *mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate,
                                    GError **error);
+/* The kernel at another sample rate (both whole numbers of Hz), its impulse
+ * responses resampled with libsoxr (very high quality, linear phase,
+ * band-limited to the lower Nyquist frequency) and scaled by old_rate /
+ * new_rate so that the frequency response keeps its gain. Taps become
+ * ceil(taps * new_rate / old_rate); the result is causal and adds no delay.
+ * A band-limited resampler rings a little before each feature of a
+ * response: a response that starts at its first samples would lose that
+ * ringing and its frequency response with it, so a kernel that puts more
+ * than -60 dB of its resampled energy before its first sample is refused
+ * (a measured room response starts with silence, the sound's travel time).
+ * A dilated kernel is refused too. Meant for impulse responses at fit time;
+ * a filter you can design is better designed at each rate. */
+MDN_API MdnKernel *mdn_kernel_resample(const MdnKernel *kernel, double new_rate, GError **error);
 /* Writes the taps-file body (one line per (o, i) pair, no header line). */
 MDN_API gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, GError **error);
 
@@ -133,7 +149,8 @@ typedef struct {
   MdnTierSpec spec;
   int buckets;   /* 1 << depth */
   int codebooks; /* approximated codebooks read per output frame and output */
-  double snr_db; /* measured on held-out audio */
+  double snr_db; /* the claim: measured on held-out audio; the worst class when the
+                  * model has classes (mdn_model_n_classes) */
   double cost;   /* operations per frame: lookups + exact multiply-adds + encode steps */
   size_t table_bytes;
 } MdnTierInfo;
@@ -160,16 +177,69 @@ MDN_API void mdn_model_tier_info(const MdnModel *model, int index, MdnTierInfo *
 MDN_API const MdnProvenance *mdn_model_provenance(const MdnModel *model);
 /* The cost per frame of the exact path (multiply-adds, FFT work counted). */
 MDN_API double mdn_model_exact_cost(const MdnModel *model);
-/* Takes ownership of tier; appends at the end of the ladder. */
+/* Takes ownership of tier; appends at the end of the ladder. In a model
+ * with classes, a tier without class SNRs gets its claim for each. */
 MDN_API void mdn_model_add_tier(MdnModel *model, MdnTier *tier);
 
-/* Preset files (.mdn, see docs/preset-format.md). */
+/* Held-out classes: a model's tiers may carry one SNR per class of held-out
+ * audio they were measured on (speech, music, ...; mdn_fit with
+ * options->heldout). A tier's claim (MdnTierInfo.snr_db) is then the worst
+ * of them. A model without classes (0) has the one SNR of each tier. */
+#define MDN_MAX_CLASSES 16
+#define MDN_CLASS_NAME_MAX 32
+MDN_API int mdn_model_n_classes(const MdnModel *model);
+/* Class `index` (0..n_classes-1): its name, and the SNR tier `tier` measured on it. */
+MDN_API const char *mdn_model_class_name(const MdnModel *model, int index);
+MDN_API double mdn_model_tier_class_snr(const MdnModel *model, int tier, int index);
+/* Sets the classes of a model: names[n_classes] (1..31 bytes of [a-z0-9_-],
+ * distinct) and snr[tier * n_classes + class] for each of its tiers (not NaN).
+ * Each tier's claim becomes its worst class. n_classes = 0 clears them
+ * (claims stay). */
+MDN_API gboolean mdn_model_set_classes(MdnModel *model, int n_classes, const char *const *names,
+                                       const double *snr, GError **error);
+
+/* Preset files (.mdn, see docs/preset-format.md). A file holds one model per
+ * sample rate (its rate variants, MdnPreset below). mdn_model_load() and
+ * mdn_model_load_from_data() give the file's default variant: the one at
+ * 48 kHz, else the highest rate. mdn_model_save() and
+ * mdn_model_serialize() write a preset of that one model. */
 MDN_API MdnModel *mdn_model_load(const char *path, GError **error);
 MDN_API MdnModel *mdn_model_load_from_data(const void *data, size_t size, GError **error);
 MDN_API gboolean mdn_model_save(const MdnModel *model, const char *path, GError **error);
 /* Serialised bytes (g_bytes_unref when done). */
 MDN_API GBytes *mdn_model_serialize(const MdnModel *model, GError **error);
 #define MDN_PRESET_MAX_BYTES ((size_t)512 << 20)
+
+/* ---- presets with rate variants (preset.c) ------------------------------------ */
+
+/* A filter designed in hertz exists at every rate: a preset holds one model
+ * (kernel and tiers) per sample rate, its variants, 1..MDN_MAX_VARIANTS of
+ * them, at distinct rates (integer Hz), every one with the same input and
+ * output channel counts. Variants are kept by rate, lowest first. */
+typedef struct _MdnPreset MdnPreset;
+#define MDN_MAX_VARIANTS 16
+
+/* An empty preset (no variant: it cannot be saved until it has one). */
+MDN_API MdnPreset *mdn_preset_new(void);
+MDN_API void mdn_preset_free(MdnPreset *preset);
+MDN_API int mdn_preset_n_variants(const MdnPreset *preset);
+/* Variant `index` (0 = lowest rate), or NULL when out of range. */
+MDN_API const MdnModel *mdn_preset_variant(const MdnPreset *preset, int index);
+/* The variant at `rate` Hz (within 0.5 Hz), or NULL. */
+MDN_API const MdnModel *mdn_preset_variant_at_rate(const MdnPreset *preset, double rate);
+/* The default variant (48 kHz, else the highest rate), NULL when empty. */
+MDN_API const MdnModel *mdn_preset_default_variant(const MdnPreset *preset);
+/* Takes `model` as the variant at its kernel's rate, replacing one at the
+ * same rate. FALSE (model freed) when the rate is not a whole number of Hz,
+ * its channels differ from the other variants', or the preset is full. */
+MDN_API gboolean mdn_preset_add_variant(MdnPreset *preset, MdnModel *model, GError **error);
+/* The variants' rates in Hz, lowest first, as a string such as
+ * "44100, 48000 and 96000 Hz" (g_free it). */
+MDN_API char *mdn_preset_describe_rates(const MdnPreset *preset);
+MDN_API MdnPreset *mdn_preset_load(const char *path, GError **error);
+MDN_API MdnPreset *mdn_preset_load_from_data(const void *data, size_t size, GError **error);
+MDN_API GBytes *mdn_preset_serialize(const MdnPreset *preset, GError **error);
+MDN_API gboolean mdn_preset_save(const MdnPreset *preset, const char *path, GError **error);
 
 /* Opens `path` for reading, a regular file only: a FIFO would block the
  * reader and a device (/dev/zero) never end. Returns a file descriptor
@@ -196,7 +266,7 @@ MDN_API void mdn_stream_free(MdnStream *stream);
  * overlap. Changing tier between calls keeps the output continuous.
  * Returns FALSE only for a tier index out of range. */
 MDN_API gboolean mdn_stream_process(MdnStream *stream, int tier, const float *in, float *out,
-                            size_t n_frames);
+                                    size_t n_frames);
 /* Forgets the history: as if the stream had seen only zeros. */
 MDN_API void mdn_stream_reset(MdnStream *stream);
 MDN_API int mdn_stream_groups(const MdnStream *stream);
@@ -232,25 +302,41 @@ typedef void (*MdnProgressFunc)(const char *stage, double fraction, gpointer use
  * maddnesstrainer give the same preset for the same audio. */
 #define MDN_DEFAULT_SEED G_GUINT64_CONSTANT(0x6d61646472656e)
 
+/* A class of held-out audio to measure the tiers on (mdn_fit): interleaved,
+ * the kernel's cin channels. */
+typedef struct {
+  const char *name; /* 1..31 bytes of [a-z0-9_-], e.g. "speech" */
+  const float *audio;
+  size_t n_frames;
+} MdnHeldOut;
+
 typedef struct {
   const MdnTierSpec *specs; /* the ladder to fit, fastest first */
   int n_specs;
-  guint64 seed; /* default MDN_DEFAULT_SEED */
+  guint64 seed;             /* default MDN_DEFAULT_SEED */
   double holdout_fraction;  /* of the audio kept for measuring SNR; default 0.2 */
   size_t max_train_rows;    /* row subsample cap; 0: default */
   MdnProgressFunc progress; /* may be NULL */
   gpointer progress_data;
   const volatile gint *cancel; /* fit stops with MDN_ERROR_CANCELLED when *cancel != 0 */
   gboolean keep_dominated;     /* keep tiers off the SNR/cost Pareto front */
+  /* Classes of held-out audio (0..MDN_MAX_CLASSES, distinct names). When
+   * given, the tiers are fitted on all of `audio` and measured on each class
+   * (the exact path's output as the reference), and a tier's claim is its
+   * worst class; holdout_fraction is not used. When not, the last
+   * holdout_fraction of `audio` is held out and measured on. */
+  const MdnHeldOut *heldout;
+  int n_heldout;
 } MdnFitOptions;
 
 MDN_API void mdn_fit_options_init(MdnFitOptions *options);
 
 /* Fits the tiers of `options` to `audio` (interleaved, kernel->cin channels,
  * n_frames frames) and returns a model with the kernel and those tiers, each
- * with its SNR measured on the held-out tail of the audio. */
+ * with its SNR measured on the held-out tail of the audio, or on each class
+ * of options->heldout (the model's classes). */
 MDN_API MdnModel *mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames,
-                  const MdnFitOptions *options, GError **error);
+                          const MdnFitOptions *options, GError **error);
 
 /* The instruction set the engine's kernels use: "scalar", "avx2", "avx512"
  * or "neon" (the best this CPU has, or what MADDNESS_ISA forces). */

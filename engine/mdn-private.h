@@ -11,9 +11,17 @@
 
 G_BEGIN_DECLS
 
-/* Output rows are normalised in blocks of this many frames, aligned to the
- * stream's absolute frame count (see tier.c). */
-#define MDN_NORM_BLOCK 64
+/* Output rows are normalised in blocks of L frames (MdnTier.norm_block),
+ * aligned to the stream's absolute frame count: within a block sigma may
+ * only grow (mdn-private.h, "Row normalisation"). Tiers fitted from this
+ * version on use MDN_NORM_BLOCK, and preset format version 3 records each
+ * tier's; tiers of format versions 1 and 2 were fitted with
+ * MDN_NORM_BLOCK_V1 and load with it. Any power of two in
+ * [MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX] is valid. */
+#define MDN_NORM_BLOCK 1024
+#define MDN_NORM_BLOCK_V1 64
+#define MDN_NORM_BLOCK_MIN 16
+#define MDN_NORM_BLOCK_MAX 65536
 
 /* Frames processed per inner chunk of mdn_stream_process(): bounds scratch. */
 #define MDN_CHUNK 1024
@@ -47,7 +55,21 @@ struct _MdnModel {
   MdnTier **tiers; /* fastest first */
   int n_tiers;
   MdnProvenance provenance;
+  /* Held-out classes the tiers were measured on (each tier's class_snr). */
+  int n_classes;
+  char **class_names; /* [n_classes], g_free'd */
 };
+
+/* A preset file's rate variants, lowest rate first (preset.c). */
+struct _MdnPreset {
+  MdnModel *variants[MDN_MAX_VARIANTS];
+  int n_variants;
+};
+
+/* A class name: 1..MDN_CLASS_NAME_MAX-1 bytes of [a-z0-9_-] (model.c). */
+gboolean mdn_class_name_check(const char *name, size_t len, MdnErrorCode code, GError **error);
+/* Drops the model's classes and its tiers' class SNRs (claims stay). */
+void mdn_model_clear_classes(MdnModel *model);
 
 /* One MADDNESS tier (tier.c).
  *
@@ -72,10 +94,12 @@ struct _MdnModel {
 struct _MdnTier {
   MdnTierSpec spec;
   char name[MDN_TIER_NAME_MAX];
-  double snr_db;
+  double snr_db; /* the claim: the worst of class_snr when the model has classes */
   double cost;
+  double *class_snr;             /* [the model's n_classes] or NULL: SNR per held-out class */
   int cin, cout, taps, dilation; /* the kernel's shape, for validation */
   int buckets;                   /* 1 << depth */
+  int norm_block;                /* L of the row normalisation (MDN_NORM_BLOCK) */
 
   guint8 *split;     /* [cin][depth]: column 0..s-1 (axis encoder) */
   float *thresholds; /* [cin][buckets - 1], in the normalised domain */
@@ -117,6 +141,14 @@ mdn_table_entry_bytes(int bits)
 MdnTier *mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilation,
                         int n_exact, int n_codebooks, GError **error);
 void mdn_tier_free(MdnTier *tier);
+/* A normalisation block length: a power of two in [MDN_NORM_BLOCK_MIN,
+ * MDN_NORM_BLOCK_MAX]. */
+static inline gboolean
+mdn_norm_block_ok(int block)
+{
+  return block >= MDN_NORM_BLOCK_MIN && block <= MDN_NORM_BLOCK_MAX && (block & (block - 1)) == 0;
+}
+
 /* Checks every index and value against the shape (used by the loader). */
 gboolean mdn_tier_validate(const MdnTier *tier, GError **error);
 void mdn_tier_get_info(const MdnTier *tier, MdnTierInfo *info);
@@ -140,14 +172,24 @@ mdn_tier_span(const MdnTier *tier)
 }
 
 /* Frames of input history the tier reads before the current frame:
- * span + MDN_NORM_BLOCK (the normaliser looks back to its block's start). */
+ * span + norm_block (the normaliser looks back to its block's start). */
 size_t mdn_tier_history(const MdnTier *tier);
 
 /* Row normalisation, the rule shared by training and streaming:
  * sigma_t = mdn_pow2_ceil (max |x[u][i]| over all input channels i and
- *                          u in [B - span, t]),  B = t - t % MDN_NORM_BLOCK,
- * t being the absolute frame index (frames before the stream start are 0).
- * Powers of two keep the scaling exact, so the tier is level-invariant.
+ *                          u in [B - span, t]),  B = t - t % L,
+ * L = tier->norm_block, t being the absolute frame index (frames before the
+ * stream start are 0). Powers of two keep the scaling exact, so the tier is
+ * level-invariant. Within a block sigma only grows (at a louder frame) and it
+ * can fall only at a block start: the codes of the positions the block's
+ * rows read must be encoded again whenever sigma changes, so a long block
+ * (MDN_NORM_BLOCK, 1024 frames) encodes each sample about once, where the
+ * 64 frames of format versions 1 and 2 encoded the span again at most block
+ * starts. Measured on lowpass64 (speech, maddness-bench's held-out signal,
+ * default ladder refitted with each L): L = 64 16.1 / 27.6 / 33.1 / 40.8 /
+ * 54.2 dB, 1024 15.7 / 27.3 / 33.4 / 40.3 / 53.5 dB, 4096 15.7 / 27.0 /
+ * 32.8 / 39.0 / 51.6 dB; a look-back of a whole block at its start
+ * (hysteresis) gained nothing (15.9 / 27.1 / 32.9 / 39.6 / 52.3 dB).
  * Digital silence (m = 0) has sigma 0: the row's table term, sigma times
  * (offset + scale * sum), is then exactly 0 (training skips such rows). */
 static inline float
@@ -254,6 +296,10 @@ typedef enum {
   MDN_CPU_FLAG_AVX512 = 1 << 2,     /* x86: AVX-512 F, BW, VL, DQ */
   MDN_CPU_FLAG_AVX512VBMI = 1 << 3, /* x86: AVX-512 VBMI (byte permutes) */
   MDN_CPU_FLAG_NEON = 1 << 4,       /* AArch64: Advanced SIMD (every CPU) */
+  /* x86: an Intel CPU. Not a level: the kernel tables take some families
+   * from a lower level than the flags allow where that level measured
+   * faster on this vendor's CPUs (kernels/x86/init.c, "per-family choice"). */
+  MDN_CPU_FLAG_INTEL = 1 << 5,
 } MdnCpuFlag;
 
 /* The levels MADDNESS_ISA names and mdn_isa() reports. */

@@ -7,7 +7,7 @@
  * ramps `quality` from 0 to 10 over the run with a GstController
  * (an interpolation control source bound directly to the property), and
  * prints the tier in use and its `expected-snr` each time they change:
- *   t=0.000 quality=0 tier=s8d4e2q6 expected-snr=18.2
+ *   t=0.000 quality=0 tier=s8d4e2q6 expected-snr=9.6
  *   ...
  *   t=2.000 quality=10 tier=exact expected-snr=inf
  * The audio is not played: fakesink does not sync to the clock, so the run

@@ -9,21 +9,28 @@
  * @short_description: zero-latency conv1d filter with an exact path and MADDNESS tiers
  *
  * maddnessfilter runs the causal 1-D convolution stored in a maddness preset
- * (a `.mdn` file: a kernel of cin inputs, cout outputs, taps and dilation at
- * one sample rate, plus an optional ladder of fitted MADDNESS approximation
- * tiers, fastest first). It adds no latency: every output frame depends only
- * on the current and past input frames.
+ * (a `.mdn` file: a kernel of cin inputs, cout outputs, taps and dilation,
+ * plus an optional ladder of fitted MADDNESS approximation tiers, fastest
+ * first, at each sample rate the preset has a variant for). It adds no
+ * latency: every output frame depends only on the current and past input
+ * frames.
  *
- * The sample rate is the preset's kernel rate: other rates are refused. The
- * input has cin channels and the output cout channels; a 1->1 preset on an
- * N-channel stream filters each channel on its own (N groups of 1). The
- * channel-mask is kept when the channel count does not change, and dropped
- * when it does (more than 2 output channels are then unpositioned:
- * channel-mask 0). A stream whose rate or channel count the preset cannot
- * take (at the start, or when it changes while playing) gets an error
- * message (#GST_CORE_ERROR_NEGOTIATION) that gives the preset's rate and
- * channels, the stream's, and what to put before the element, such as
- * `audioresample ! audio/x-raw,rate=48000`.
+ * The element's caps offer exactly the rates of the preset's variants (the
+ * shipped presets have 44100, 48000 and 96000 Hz), and it runs the variant
+ * at the negotiated rate: nothing is resampled, in the element or before it
+ * (a decoder's 44.1 kHz goes straight through `audioconvert` to the filter,
+ * as in playbin's `audio-filter`). A rate change while playing switches the
+ * variant (off the buffer path, at the caps). The input has cin channels and
+ * the output cout channels; a 1->1 preset on an N-channel stream filters each
+ * channel on its own (N groups of 1). The channel-mask is kept when the
+ * channel count does not change, and dropped when it does (more than 2
+ * output channels are then unpositioned: channel-mask 0). A stream whose
+ * rate or channel count the preset cannot take (at the start, or when it
+ * changes while playing) gets an error message
+ * (#GST_CORE_ERROR_NEGOTIATION) that names the preset's rates and channels,
+ * the stream's, and what to put before the element, such as
+ * `audioresample ! audio/x-raw,rate=44100` (the preset's rate nearest the
+ * stream's).
  *
  * #GstMaddnessFilter:quality picks the path: 10 runs the exact convolution,
  * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
@@ -33,10 +40,11 @@
  * thread that sets the property; the streaming thread then runs the new
  * filter beside the old one (twice the work meanwhile) until the new one has
  * seen as much input as its kernel spans (at most 2 s), and crossfades to it
- * over 10 ms, so no audio is lost and no step is heard. A preset that fails
- * to load, or whose rate or channel counts do not fit the negotiated caps,
- * posts a warning and the old preset keeps running: the element does not
- * renegotiate for a new preset while running.
+ * over 10 ms, so no audio is lost and no step is heard. The new preset runs
+ * its variant at the negotiated rate. A preset that fails to load, that has
+ * no variant at the negotiated rate, or whose channel counts do not fit the
+ * negotiated caps, posts a warning and the old preset keeps running: the
+ * element does not renegotiate for a new preset while running.
  *
  * Non-finite input samples (NaN, Inf) are replaced by 0; the first one after
  * the stream starts or is reset posts one warning message on the bus.
@@ -54,7 +62,12 @@
  * gst-launch-1.0 filesrc location=in.wav ! wavparse ! audioconvert ! audioresample !
  * audio/x-raw,rate=48000 ! maddnessfilter preset=/path/to/room.mdn quality=10 ! audioconvert !
  * wavenc ! filesink location=out.wav
- * ]| Convolves a WAV file exactly with a preset file made for 48 kHz.
+ * ]| Convolves a WAV file exactly with a preset file made for 48 kHz only.
+ * |[
+ * gst-launch-1.0 playbin uri=file:///music/song.flac audio-filter="maddnessfilter
+ * preset=lowpass quality=3"
+ * ]| Plays a file through the shipped lowpass at the file's own rate (44.1,
+ * 48 or 96 kHz: the preset has a variant for each).
  */
 
 #include "gstmaddness-common.h"
@@ -95,18 +108,32 @@ typedef struct {
   double snr_db;
 } TierDesc;
 
+/* What caps a preset takes: its channels and the rates of its variants
+ * (lowest first). */
+typedef struct {
+  int cin, cout;
+  int n_rates;
+  int rates[MDN_MAX_VARIANTS];
+} PresetShape;
+
 typedef struct _PresetState PresetState;
 
 /* A loaded preset and the stream running it: made off the streaming thread,
- * handed over through `pending`, handed back through `retired`. */
+ * handed over through `pending`, handed back through `retired`. The preset
+ * holds a variant per rate; the fields from `model` to `warmup` describe the
+ * variant in use (picked by rate from the caps, off the buffer path; the
+ * default variant until caps are known). */
 struct _PresetState {
-  MdnModel *model;
+  MdnPreset *preset;
+  PresetShape shape;
+  TierDesc **variant_tiers; /* per variant: n_tiers + 1 descriptors */
   char *path;
+  const MdnModel *model; /* the variant in use, inside `preset` */
   int cin, cout, rate, n_tiers;
   /* Frames a new stream runs unheard before its crossfade: the kernel span
    * (taps - 1) * dilation + 1, at most SWAP_MAX_WARMUP_SECONDS. */
   gint64 warmup;
-  TierDesc *tiers; /* n_tiers + 1: index n_tiers is the exact path */
+  TierDesc *tiers; /* the variant's: n_tiers + 1, index n_tiers is the exact path */
   /* For `groups` (0: caps not known yet, no stream). */
   int groups;
   MdnStream *stream;
@@ -125,8 +152,8 @@ struct _GstMaddnessFilter {
    * stop. The buffer path (transform) never takes it. */
   GMutex config_lock;
   gboolean started;
-  gboolean have_shape; /* shape_*: the preset the caps follow */
-  int shape_cin, shape_cout, shape_rate;
+  gboolean have_shape; /* shape: the preset the caps follow */
+  PresetShape shape;
   /* The stream's caps did not fit the preset, and the error saying so was
    * posted; again only after caps that fit (or a restart). */
   gboolean misfit_reported;
@@ -203,13 +230,47 @@ state_drop_stream(PresetState *state)
 static void
 state_free(PresetState *state)
 {
+  int v;
+
   if (!state)
     return;
   state_drop_stream(state);
-  mdn_model_free(state->model);
-  g_free(state->tiers);
+  for (v = 0; v < state->shape.n_rates; v++)
+    g_free(state->variant_tiers[v]);
+  g_free(state->variant_tiers);
+  mdn_preset_free(state->preset);
   g_free(state->path);
   g_free(state);
+}
+
+/* Makes variant `index` the one in use; its stream, if any, is dropped when
+ * the variant changes. Allocates nothing. */
+static void
+state_select(PresetState *state, int index)
+{
+  const MdnModel *model = mdn_preset_variant(state->preset, index);
+  const MdnKernel *k = mdn_model_kernel(model);
+
+  if (model != state->model)
+    state_drop_stream(state);
+  state->model = model;
+  state->rate = state->shape.rates[index];
+  state->n_tiers = mdn_model_n_tiers(model);
+  state->tiers = state->variant_tiers[index];
+  state->warmup
+      = MIN((gint64)(k->taps - 1) * k->dilation + 1, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
+}
+
+/* The index of the variant at `rate`, or -1. */
+static int
+shape_rate_index(const PresetShape *shape, int rate)
+{
+  int v;
+
+  for (v = 0; v < shape->n_rates; v++)
+    if (shape->rates[v] == rate)
+      return v;
+  return -1;
 }
 
 /* Loads what `name` names. Allocates and reads files: never on the streaming thread. */
@@ -217,38 +278,44 @@ static PresetState *
 state_load(const char *name, GError **error)
 {
   PresetState *state;
-  const MdnKernel *k;
-  MdnModel *model;
+  MdnPreset *preset;
   char *path;
-  int t;
+  int v, t;
 
   path = mdn_preset_find(name, error);
   if (!path)
     return NULL;
-  model = mdn_model_load(path, error); /* its errors name the file */
-  if (!model) {
+  preset = mdn_preset_load(path, error); /* its errors name the file */
+  if (!preset) {
     g_free(path);
     return NULL;
   }
-  k = mdn_model_kernel(model);
   state = g_new0(PresetState, 1);
-  state->model = model;
+  state->preset = preset;
   state->path = path;
-  state->cin = k->cin;
-  state->cout = k->cout;
-  state->rate = (int)lround(k->rate);
-  state->warmup
-      = MIN((gint64)(k->taps - 1) * k->dilation + 1, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
-  state->n_tiers = mdn_model_n_tiers(model);
-  state->tiers = g_new0(TierDesc, state->n_tiers + 1);
-  for (t = 0; t < state->n_tiers; t++) {
-    MdnTierInfo info;
+  state->cin = state->shape.cin = mdn_model_kernel(mdn_preset_variant(preset, 0))->cin;
+  state->cout = state->shape.cout = mdn_model_kernel(mdn_preset_variant(preset, 0))->cout;
+  state->shape.n_rates = mdn_preset_n_variants(preset);
+  state->variant_tiers = g_new0(TierDesc *, state->shape.n_rates);
+  for (v = 0; v < state->shape.n_rates; v++) {
+    const MdnModel *model = mdn_preset_variant(preset, v);
+    int n_tiers = mdn_model_n_tiers(model);
 
-    mdn_model_tier_info(model, t, &info);
-    g_strlcpy(state->tiers[t].name, info.name, MDN_TIER_NAME_MAX);
-    state->tiers[t].snr_db = info.snr_db;
+    state->shape.rates[v] = (int)lround(mdn_model_kernel(model)->rate);
+    state->variant_tiers[v] = g_new0(TierDesc, n_tiers + 1);
+    for (t = 0; t < n_tiers; t++) {
+      MdnTierInfo info;
+
+      mdn_model_tier_info(model, t, &info);
+      g_strlcpy(state->variant_tiers[v][t].name, info.name, MDN_TIER_NAME_MAX);
+      state->variant_tiers[v][t].snr_db = info.snr_db;
+    }
+    state->variant_tiers[v][n_tiers] = exact_desc;
   }
-  state->tiers[state->n_tiers] = exact_desc;
+  /* Until caps pick one, the default variant says what runs. */
+  for (v = 0; v < state->shape.n_rates; v++)
+    if (mdn_preset_variant(preset, v) == mdn_preset_default_variant(preset))
+      state_select(state, v);
   return state;
 }
 
@@ -271,21 +338,37 @@ state_make_stream(PresetState *state, int groups, GError **error)
 
 /* Whether a preset of that shape runs on these caps, and with how many groups. */
 static gboolean
-shape_fits(int cin, int cout, int rate, int in_channels, int out_channels, int caps_rate,
-           int *groups)
+shape_fits(const PresetShape *shape, int in_channels, int out_channels, int caps_rate, int *groups)
 {
-  if (rate != caps_rate)
+  if (shape_rate_index(shape, caps_rate) < 0)
     return FALSE;
-  if (cin == 1 && cout == 1) {
+  if (shape->cin == 1 && shape->cout == 1) {
     if (in_channels != out_channels || in_channels < 1)
       return FALSE;
     *groups = in_channels;
     return TRUE;
   }
-  if (in_channels != cin || out_channels != cout)
+  if (in_channels != shape->cin || out_channels != shape->cout)
     return FALSE;
   *groups = 1;
   return TRUE;
+}
+
+/* "44100, 48000 and 96000 Hz" (g_free it). */
+static gchar *
+shape_describe_rates(const PresetShape *shape)
+{
+  GString *text = g_string_new(NULL);
+  int v;
+
+  for (v = 0; v < shape->n_rates; v++)
+    g_string_append_printf(text, "%s%d",
+                           v == 0                    ? ""
+                           : v + 1 == shape->n_rates ? " and "
+                                                     : ", ",
+                           shape->rates[v]);
+  g_string_append(text, " Hz");
+  return g_string_free(text, FALSE);
 }
 
 /* Streaming thread: hands a state back for freeing elsewhere. Lock-free push;
@@ -374,17 +457,21 @@ swap_preset(GstMaddnessFilter *self, const char *name)
     g_mutex_unlock(&self->config_lock);
 
     if (negotiated) {
-      if (!shape_fits(state->cin, state->cout, state->rate, in_channels, out_channels, rate,
-                      &groups)) {
+      if (!shape_fits(&state->shape, in_channels, out_channels, rate, &groups)) {
+        gchar *rates = shape_describe_rates(&state->shape);
+
         GST_ELEMENT_WARNING(self, STREAM, FORMAT,
-                            ("Preset \"%s\" (%d -> %d channels at %d Hz) does not fit the running "
+                            ("Preset \"%s\" (%d -> %d channels at %s) does not fit the running "
                              "stream (%d -> %d channels at %d Hz).",
-                             state->path, state->cin, state->cout, state->rate, in_channels,
-                             out_channels, rate),
+                             state->path, state->cin, state->cout, rates, in_channels, out_channels,
+                             rate),
                             ("keeping the current preset"));
+        g_free(rates);
         state_free(state);
         return FALSE;
       }
+      /* The variant at the stream's rate (a new stream if it changes). */
+      state_select(state, shape_rate_index(&state->shape, rate));
       if (groups != state->groups && !state_make_stream(state, groups, &error)) {
         GST_ELEMENT_WARNING(self, RESOURCE, FAILED,
                             ("Could not run preset \"%s\": %s", state->path, error->message),
@@ -409,9 +496,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
     }
     GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
     self->have_shape = TRUE;
-    self->shape_cin = state->cin;
-    self->shape_cout = state->cout;
-    self->shape_rate = state->rate;
+    self->shape = state->shape;
     /* From here on the streaming thread owns `state`. */
     old = g_atomic_pointer_exchange(&self->pending, state);
     g_mutex_unlock(&self->config_lock);
@@ -529,23 +614,21 @@ gst_maddness_filter_start(GstBaseTransform *trans)
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
                         ("Could not load the preset: %s", error->message), (NULL));
     else
-      GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
-                        ("Could not load the preset: %s", error->message), (NULL));
+      GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not load the preset: %s", error->message),
+                        (NULL));
     g_clear_error(&error);
     g_free(name);
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "preset %s: %d -> %d channels at %d Hz, %d tiers", state->path, state->cin,
-                  state->cout, state->rate, state->n_tiers);
+  GST_INFO_OBJECT(self, "preset %s: %d -> %d channels, %d rate variants", state->path, state->cin,
+                  state->cout, state->shape.n_rates);
   g_free(name);
 
   g_mutex_lock(&self->config_lock);
   free_states_locked(self);
   self->active = state;
   self->have_shape = TRUE;
-  self->shape_cin = state->cin;
-  self->shape_cout = state->cout;
-  self->shape_rate = state->rate;
+  self->shape = state->shape;
   self->negotiated = FALSE;
   self->misfit_reported = FALSE;
   self->started = TRUE;
@@ -569,15 +652,30 @@ gst_maddness_filter_stop(GstBaseTransform *trans)
   return TRUE;
 }
 
-/* Caps of the format and rate the preset takes, with `channels` channels
+/* Caps of the format and rates the preset takes, with `channels` channels
  * (0: any number). */
 static GstCaps *
-shape_caps(int rate, int channels)
+shape_caps(const PresetShape *shape, int channels)
 {
-  GstCaps *caps
-      = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "layout",
-                            G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, rate, NULL);
+  GstCaps *caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
+                                      "layout", G_TYPE_STRING, "interleaved", NULL);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
 
+  if (shape->n_rates == 1) {
+    gst_structure_set(s, "rate", G_TYPE_INT, shape->rates[0], NULL);
+  } else {
+    GValue list = G_VALUE_INIT, rate = G_VALUE_INIT;
+    int v;
+
+    g_value_init(&list, GST_TYPE_LIST);
+    g_value_init(&rate, G_TYPE_INT);
+    for (v = 0; v < shape->n_rates; v++) {
+      g_value_set_int(&rate, shape->rates[v]);
+      gst_value_list_append_value(&list, &rate);
+    }
+    gst_structure_take_value(s, "rate", &list);
+    g_value_unset(&rate);
+  }
   if (channels > 0)
     gst_caps_set_simple(caps, "channels", G_TYPE_INT, channels, NULL);
   return caps;
@@ -627,6 +725,24 @@ any:
   return NULL;
 }
 
+/* The preset's rate to resample a stream to: the one nearest (in octaves) to
+ * the first fixed rate the stream offers, else 48000 if the preset has it,
+ * else its highest. */
+static int
+suggest_rate(const PresetShape *shape, const GstCaps *usable)
+{
+  int target = 48000, best = shape->rates[shape->n_rates - 1], v;
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size(usable); i++)
+    if (gst_structure_get_int(gst_caps_get_structure(usable, i), "rate", &target))
+      break;
+  for (v = 0; v < shape->n_rates; v++)
+    if (fabs(log((double)shape->rates[v] / target)) <= fabs(log((double)best / target)))
+      best = shape->rates[v];
+  return best;
+}
+
 /* The stream offers `offer` on the sink pad (in a caps event, an accept-caps
  * query, or as the filter of a caps query that found nothing). If it is our
  * format but the preset cannot take its rate or channels, posts an element
@@ -639,18 +755,19 @@ static void
 report_misfit(GstMaddnessFilter *self, GstCaps *offer)
 {
   GstCaps *template_caps, *usable, *constraint;
+  PresetShape shape;
   int cin, cout, rate;
   gboolean have_shape, reported, one_to_one, rate_ok, channels_ok;
-  gchar *preset, *rates, *channels, *preset_part, *stream_part, *fix;
+  gchar *preset, *rates, *channels, *preset_part, *stream_part, *fix, *preset_rates;
   GString *stream;
 
   g_mutex_lock(&self->config_lock);
   have_shape = self->have_shape;
   reported = self->misfit_reported;
-  cin = self->shape_cin;
-  cout = self->shape_cout;
-  rate = self->shape_rate;
+  shape = self->shape;
   g_mutex_unlock(&self->config_lock);
+  cin = shape.cin;
+  cout = shape.cout;
   if (!have_shape || reported || !offer || gst_caps_is_any(offer))
     return;
 
@@ -658,7 +775,7 @@ report_misfit(GstMaddnessFilter *self, GstCaps *offer)
   usable = gst_caps_intersect(offer, template_caps);
   gst_caps_unref(template_caps);
   one_to_one = cin == 1 && cout == 1;
-  constraint = shape_caps(rate, one_to_one ? 0 : cin);
+  constraint = shape_caps(&shape, one_to_one ? 0 : cin);
   if (gst_caps_is_empty(usable) || gst_caps_can_intersect(usable, constraint)) {
     gst_caps_unref(constraint);
     gst_caps_unref(usable);
@@ -667,7 +784,7 @@ report_misfit(GstMaddnessFilter *self, GstCaps *offer)
   gst_caps_unref(constraint);
 
   /* What is wrong: the rate, the channels, or only the two together. */
-  constraint = shape_caps(rate, 0);
+  constraint = shape_caps(&shape, 0);
   rate_ok = gst_caps_can_intersect(usable, constraint);
   gst_caps_unref(constraint);
   channels_ok = one_to_one;
@@ -677,7 +794,7 @@ report_misfit(GstMaddnessFilter *self, GstCaps *offer)
 
     for (i = 0; i < gst_caps_get_size(any_rate); i++)
       gst_structure_remove_field(gst_caps_get_structure(any_rate, i), "rate");
-    constraint = shape_caps(rate, cin);
+    constraint = shape_caps(&shape, cin);
     gst_structure_remove_field(gst_caps_get_structure(constraint, 0), "rate");
     channels_ok = gst_caps_can_intersect(any_rate, constraint);
     gst_caps_unref(constraint);
@@ -689,15 +806,18 @@ report_misfit(GstMaddnessFilter *self, GstCaps *offer)
   GST_OBJECT_LOCK(self);
   preset = g_strdup(self->preset);
   GST_OBJECT_UNLOCK(self);
+  preset_rates = shape_describe_rates(&shape);
+  rate = suggest_rate(&shape, usable);
   if (one_to_one)
-    preset_part = g_strdup_printf("Preset \"%s\" works at %d Hz, on any number of channels "
+    preset_part = g_strdup_printf("Preset \"%s\" works at %s, on any number of channels "
                                   "(each channel filtered on its own)",
-                                  preset, rate);
+                                  preset, preset_rates);
   else
-    preset_part
-        = g_strdup_printf("Preset \"%s\" works at %d Hz with %d input channel%s (it "
-                          "makes %d output channel%s)",
-                          preset, rate, cin, cin == 1 ? "" : "s", cout, cout == 1 ? "" : "s");
+    preset_part = g_strdup_printf("Preset \"%s\" works at %s with %d input channel%s (it "
+                                  "makes %d output channel%s)",
+                                  preset, preset_rates, cin, cin == 1 ? "" : "s", cout,
+                                  cout == 1 ? "" : "s");
+  g_free(preset_rates);
   rates = describe_int_field(usable, "rate");
   channels = describe_int_field(usable, "channels");
   stream = g_string_new(NULL);
@@ -740,16 +860,17 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
 {
   GstMaddnessFilter *self = GST_MADDNESS_FILTER(trans);
   gboolean have_shape;
-  int cin, cout, rate, from_channels, to_channels;
+  PresetShape shape;
+  int cin, cout, from_channels, to_channels;
   GstCaps *constraint, *res;
   guint i;
 
   g_mutex_lock(&self->config_lock);
   have_shape = self->have_shape;
-  cin = self->shape_cin;
-  cout = self->shape_cout;
-  rate = self->shape_rate;
+  shape = self->shape;
   g_mutex_unlock(&self->config_lock);
+  cin = shape.cin;
+  cout = shape.cout;
 
   if (!have_shape) {
     /* No preset yet: any rate and channel count, start() refuses later. */
@@ -757,7 +878,7 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
   } else {
     from_channels = direction == GST_PAD_SINK ? cin : cout;
     to_channels = direction == GST_PAD_SINK ? cout : cin;
-    constraint = shape_caps(rate, cin == 1 && cout == 1 ? 0 : from_channels);
+    constraint = shape_caps(&shape, cin == 1 && cout == 1 ? 0 : from_channels);
     res = gst_caps_intersect(caps, constraint);
     gst_caps_unref(constraint);
     if (from_channels != to_channels) {
@@ -767,8 +888,11 @@ gst_maddness_filter_transform_caps(GstBaseTransform *trans, GstPadDirection dire
 
         gst_structure_set(s, "channels", G_TYPE_INT, to_channels, NULL);
         /* The mask described the other side's channels. Up to 2 channels have
-         * a default layout; more must say they are unpositioned (mask 0). */
-        if (to_channels > 2)
+         * a default layout. More outputs must say they are unpositioned (mask
+         * 0); more inputs may come in any layout (the kernel takes them in
+         * order): audioconvert, as playbin puts before an audio filter, warns
+         * about a mask of 0 asked of it for a positioned stream. */
+        if (to_channels > 2 && direction == GST_PAD_SINK)
           gst_structure_set(s, "channel-mask", GST_TYPE_BITMASK, (guint64)0, NULL);
         else
           gst_structure_remove_field(s, "channel-mask");
@@ -839,17 +963,20 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No preset set."), (NULL));
     return FALSE;
   }
-  if (!shape_fits(state->cin, state->cout, state->rate, GST_AUDIO_INFO_CHANNELS(&in_info),
+  if (!shape_fits(&state->shape, GST_AUDIO_INFO_CHANNELS(&in_info),
                   GST_AUDIO_INFO_CHANNELS(&out_info), GST_AUDIO_INFO_RATE(&in_info), &groups)
       || GST_AUDIO_INFO_RATE(&in_info) != GST_AUDIO_INFO_RATE(&out_info)) {
     g_mutex_unlock(&self->config_lock);
     GST_WARNING_OBJECT(self,
-                       "preset %s (%d -> %d channels at %d Hz) does not fit %" GST_PTR_FORMAT
+                       "preset %s (%d -> %d channels, %d rates) does not fit %" GST_PTR_FORMAT
                        " -> %" GST_PTR_FORMAT,
-                       state->path, state->cin, state->cout, state->rate, incaps, outcaps);
+                       state->path, state->cin, state->cout, state->shape.n_rates, incaps, outcaps);
     report_misfit(self, incaps);
     return FALSE;
   }
+  /* The variant at the negotiated rate: a rate change picks another one
+   * (and drops the old variant's stream, rebuilt below). */
+  state_select(state, shape_rate_index(&state->shape, GST_AUDIO_INFO_RATE(&in_info)));
   if (state->groups != groups) {
     if (!state_make_stream(state, groups, &error)) {
       g_mutex_unlock(&self->config_lock);
@@ -1137,7 +1264,11 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * GstMaddnessFilter:expected-snr:
    *
    * The signal-to-noise ratio in dB the tier in use measured on held-out audio
-   * when it was fitted; infinity for the exact path; NaN before a preset is
+   * when it was fitted, for the variant at the negotiated rate (before caps,
+   * the preset's default variant's). When the preset was measured on classes
+   * of held-out audio (speech, music, bright/tonal and noise for the shipped
+   * presets) it is the worst class's: a conservative claim (`maddness-info`
+   * lists each class). Infinity for the exact path; NaN before a preset is
    * loaded (before the PAUSED state).
    *
    * Range: -inf - inf. Default: inf.

@@ -32,14 +32,23 @@
  *
  * The kernel (#GstMaddnessTrainer:kernel) is read when the element goes from
  * READY to PAUSED; the kind of file is decided by its contents: an existing
- * .mdn preset (its kernel is fitted again, to this audio), a WAV impulse
- * response (starts with "RIFF") or a taps file (anything else). A WAV IR or a
- * preset carries a rate, which must equal the stream's; a taps file carries
- * none and takes the stream's. The stream must have as many channels as the
+ * .mdn preset (the kernel of its variant at the stream's rate is fitted
+ * again, to this audio), a WAV impulse response (starts with "RIFF") or a
+ * taps file (anything else). A taps file carries no rate and takes the
+ * stream's. A WAV IR carries a rate, and a preset the rates of its variants:
+ * the stream's must be one of them, unless
+ * #GstMaddnessTrainer:resample-kernel is set: then the IR (or the preset's
+ * default variant's kernel) is resampled to the stream's rate with libsoxr
+ * when the caps are set. The stream must have as many channels as the
  * kernel has inputs, or the kernel must have one input: then each channel of
  * the N-channel stream is used as more mono audio, the channels concatenated
  * one after the other. New caps with another rate or channel count start a
  * new recording.
+ *
+ * The preset written is a variant at the stream's rate. When the kernel is a
+ * preset, the file written holds that preset's other rate variants too (the
+ * new variant replaces its variant at the stream's rate, if any): with
+ * `kernel=my.mdn location=my.mdn` a preset gains the stream's rate.
  *
  * When #GstMaddnessTrainer:fit-on-eos is %TRUE (the default), EOS makes the
  * element fit, write the preset, and only then forward EOS, so that
@@ -66,6 +75,8 @@
  *
  * `maddness-trained` (element message), once the preset is written:
  * - `location` (string): the file written.
+ * - `rate` (int): the rate of the variant fitted (the stream's).
+ * - `rates` (#GstValueArray of int): the rates of every variant in the file.
  * - `seconds` (double): seconds of audio the fit used (for a mono kernel on an
  *   N-channel stream, N times the recorded duration).
  * - `tiers` (#GstValueArray of #GstStructure named `tier`): one per tier,
@@ -140,6 +151,7 @@ enum {
   PROP_MAX_SECONDS,
   PROP_FIT_ON_EOS,
   PROP_PROGRESS,
+  PROP_RESAMPLE_KERNEL,
 };
 
 enum { SIGNAL_FIT, N_SIGNALS };
@@ -155,11 +167,15 @@ struct _GstMaddnessTrainer {
   gchar *tiers;
   gdouble max_seconds;
   gboolean fit_on_eos;
+  gboolean resample_kernel;
 
   /* The kernel as read from the file in start(); freed in stop(). Only the
    * state-change and streaming threads touch it, never at the same time. */
   MdnKernel *file_kernel;
   gboolean file_kernel_has_rate;
+  /* When the kernel is a preset: its bytes (every variant), to take the
+   * variant at the stream's rate from and to write the others back with. */
+  GBytes *file_preset;
   /* The last format refused, so that negotiation retries post one error. */
   gint refused_rate;
   gint refused_channels;
@@ -215,6 +231,7 @@ typedef struct {
   MdnTierSpec *specs;
   int n_specs;
   gboolean for_eos;
+  GBytes *preset; /* the kernel's preset (its variants are written too), or NULL */
 } FitJob;
 
 static void
@@ -222,6 +239,8 @@ fit_job_free(FitJob *job)
 {
   g_free(job->location);
   g_free(job->specs);
+  if (job->preset)
+    g_bytes_unref(job->preset);
   g_free(job);
 }
 
@@ -433,15 +452,111 @@ snapshot_reservoir(GstMaddnessTrainer *self, gfloat **audio, MdnKernel **kernel,
   return frames;
 }
 
+/* ---- kernel presets -------------------------------------------------------- */
+
+/* The bytes of the preset `kernel_path` names, or NULL when it is no preset
+ * (a WAV IR; mdn_kernel_load has reported any other problem already). */
+static GBytes *
+preset_bytes(const gchar *kernel_path)
+{
+  gchar *path = mdn_preset_find(kernel_path, NULL);
+  MdnPreset *preset = path ? mdn_preset_load(path, NULL) : NULL;
+  GBytes *bytes = preset ? mdn_preset_serialize(preset, NULL) : NULL;
+
+  mdn_preset_free(preset);
+  g_free(path);
+  return bytes;
+}
+
+static MdnPreset *
+preset_of_bytes(GBytes *bytes)
+{
+  gsize size;
+  const void *data = g_bytes_get_data(bytes, &size);
+
+  return mdn_preset_load_from_data(data, size, NULL);
+}
+
+/* The kernel to record for at `rate`: a taps file's with the stream's rate,
+ * a preset's variant at that rate, or an IR (or the preset's default
+ * variant) at its own rate, resampled when resample-kernel allows it. NULL
+ * with an element error posted. */
+static MdnKernel *
+kernel_at_rate(GstMaddnessTrainer *self, gint rate)
+{
+  MdnKernel *kernel = NULL;
+  GError *error = NULL;
+  gboolean resample;
+  gchar *rates = NULL;
+
+  GST_OBJECT_LOCK(self);
+  resample = self->resample_kernel;
+  GST_OBJECT_UNLOCK(self);
+  if (!self->file_kernel_has_rate) {
+    kernel = mdn_kernel_copy(self->file_kernel);
+    kernel->rate = rate;
+    return kernel;
+  }
+  if (self->file_preset) {
+    MdnPreset *preset = preset_of_bytes(self->file_preset);
+    const MdnModel *variant = preset ? mdn_preset_variant_at_rate(preset, rate) : NULL;
+
+    if (variant)
+      kernel = mdn_kernel_copy(mdn_model_kernel(variant));
+    else if (preset)
+      rates = mdn_preset_describe_rates(preset);
+    mdn_preset_free(preset);
+    if (kernel)
+      return kernel;
+  } else if (fabs(self->file_kernel->rate - rate) <= 1e-6 * rate) {
+    return mdn_kernel_copy(self->file_kernel);
+  }
+  if (!resample) {
+    if (rates)
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                        ("The kernel preset has no variant at the stream's rate (%d Hz), only at "
+                         "%s",
+                         rate, rates),
+                        ("resample the stream (audioresample), set resample-kernel=true to "
+                         "resample its default variant to %d Hz, or add a variant made for %d Hz",
+                         rate, rate));
+    else
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                        ("The kernel's rate (%g Hz) does not match the stream's (%d Hz)",
+                         self->file_kernel->rate, rate),
+                        ("resample the stream (audioresample), set resample-kernel=true to "
+                         "resample the kernel to %d Hz, or use a kernel made for %d Hz",
+                         rate, rate));
+  } else if (!(kernel = mdn_kernel_resample(self->file_kernel, rate, &error))) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("Cannot resample the kernel to %d Hz: %s", rate, error->message), (NULL));
+    g_clear_error(&error);
+  } else {
+    GST_INFO_OBJECT(self, "kernel resampled from %g to %d Hz (libsoxr): %d taps",
+                    self->file_kernel->rate, rate, kernel->taps);
+  }
+  g_free(rates);
+  return kernel;
+}
+
 /* ---- fitting ---------------------------------------------------------------- */
 
 static void
-post_trained(GstMaddnessTrainer *self, const MdnModel *model, const gchar *location,
-             gdouble seconds)
+post_trained(GstMaddnessTrainer *self, const MdnModel *model, const MdnPreset *preset,
+             const gchar *location, gdouble seconds)
 {
-  GValue tiers = G_VALUE_INIT;
+  GValue tiers = G_VALUE_INIT, rates = G_VALUE_INIT;
   GstStructure *s;
   int t;
+
+  g_value_init(&rates, GST_TYPE_ARRAY);
+  for (t = 0; t < mdn_preset_n_variants(preset); t++) {
+    GValue rate = G_VALUE_INIT;
+
+    g_value_init(&rate, G_TYPE_INT);
+    g_value_set_int(&rate, (int)lround(mdn_model_kernel(mdn_preset_variant(preset, t))->rate));
+    gst_value_array_append_and_take_value(&rates, &rate);
+  }
 
   g_value_init(&tiers, GST_TYPE_ARRAY);
   for (t = 0; t < mdn_model_n_tiers(model); t++) {
@@ -456,8 +571,10 @@ post_trained(GstMaddnessTrainer *self, const MdnModel *model, const gchar *locat
     gst_value_array_append_and_take_value(&tiers, &tier);
   }
   s = gst_structure_new("maddness-trained", "location", G_TYPE_STRING, location, "seconds",
-                        G_TYPE_DOUBLE, seconds, NULL);
+                        G_TYPE_DOUBLE, seconds, "rate", G_TYPE_INT,
+                        (int)lround(mdn_model_kernel(model)->rate), NULL);
   gst_structure_take_value(s, "tiers", &tiers);
+  gst_structure_take_value(s, "rates", &rates);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
@@ -469,6 +586,8 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
   MdnFitOptions options;
   MdnKernel *kernel = NULL;
   MdnModel *model = NULL;
+  MdnModel *variant;
+  MdnPreset *preset = NULL;
   GThread *ticker;
   gfloat *audio = NULL;
   gsize frames;
@@ -540,19 +659,33 @@ run_fit(GstMaddnessTrainer *self, FitJob *job)
     goto done;
   }
 
-  if (!mdn_model_save(model, job->location, &error)) {
+  /* The kernel's preset's other variants, and the new one at the stream's rate. */
+  preset = job->preset ? preset_of_bytes(job->preset) : mdn_preset_new();
+  if (!preset) {
+    GST_ELEMENT_ERROR(
+        self, RESOURCE, WRITE,
+        ("Cannot write the preset to \"%s\": the kernel's preset does not load", job->location),
+        (NULL));
+    goto done;
+  }
+  variant = model;
+  model = NULL; /* the preset's from here (freed by it on failure) */
+  if (!mdn_preset_add_variant(preset, variant, &error)
+      || !mdn_preset_save(preset, job->location, &error)) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
                       ("Cannot write the preset to \"%s\": %s", job->location, error->message),
                       (NULL));
     goto done;
   }
   update_progress(self, "done", 100.0, FALSE);
-  GST_INFO_OBJECT(self, "wrote %s with %d tiers", job->location, mdn_model_n_tiers(model));
-  post_trained(self, model, job->location, frames / (double)rate);
+  GST_INFO_OBJECT(self, "wrote %s with %d tiers at %d Hz (%d rate variants)", job->location,
+                  mdn_model_n_tiers(variant), rate, mdn_preset_n_variants(preset));
+  post_trained(self, variant, preset, job->location, frames / (double)rate);
 
 done:
   g_clear_error(&error);
   mdn_model_free(model);
+  mdn_preset_free(preset);
   mdn_kernel_free(kernel);
   g_free(audio);
 }
@@ -634,6 +767,8 @@ start_fit(GstMaddnessTrainer *self, gboolean for_eos)
   job->location = g_strdup(self->location);
   tiers = g_strdup(self->tiers);
   GST_OBJECT_UNLOCK(self);
+  /* Set in start(), freed in stop() after the worker is joined. */
+  job->preset = self->file_preset ? g_bytes_ref(self->file_preset) : NULL;
   /* Checked at start too; this catches a ladder set while running. */
   job->n_specs = parse_tiers(self, tiers, &job->specs);
   g_free(tiers);
@@ -750,6 +885,8 @@ gst_maddness_trainer_start(GstBaseTransform *trans)
   }
   GST_DEBUG_OBJECT(self, "kernel %s: %d->%d, %d taps", kernel_path, self->file_kernel->cin,
                    self->file_kernel->cout, self->file_kernel->taps);
+  if (self->file_kernel_has_rate)
+    self->file_preset = preset_bytes(kernel_path);
 
   self->refused_rate = self->refused_channels = 0;
   g_mutex_lock(&self->progress_lock);
@@ -788,6 +925,7 @@ gst_maddness_trainer_stop(GstBaseTransform *trans)
   gst_maddness_reservoir_free(reservoir);
   mdn_kernel_free(kernel);
   g_clear_pointer(&self->file_kernel, mdn_kernel_free);
+  g_clear_pointer(&self->file_preset, g_bytes_unref);
   return TRUE;
 }
 
@@ -809,17 +947,8 @@ gst_maddness_trainer_setup(GstAudioFilter *filter, const GstAudioInfo *info)
   if (rate == self->refused_rate && channels == self->refused_channels)
     return FALSE;
 
-  kernel = mdn_kernel_copy(self->file_kernel);
-  if (!self->file_kernel_has_rate) {
-    kernel->rate = rate;
-  } else if (fabs(kernel->rate - rate) > 1e-6 * rate) {
-    GST_ELEMENT_ERROR(
-        self, STREAM, FORMAT,
-        ("The kernel's rate (%g Hz) does not match the stream's (%d Hz)", kernel->rate, rate),
-        ("resample the stream to %g Hz (audioresample), or use a kernel made for "
-         "%d Hz",
-         kernel->rate, rate));
-    mdn_kernel_free(kernel);
+  kernel = kernel_at_rate(self, rate);
+  if (!kernel) {
     self->refused_rate = rate;
     self->refused_channels = channels;
     return FALSE;
@@ -1098,6 +1227,11 @@ gst_maddness_trainer_set_property(GObject *object, guint prop_id, const GValue *
     self->fit_on_eos = g_value_get_boolean(value);
     GST_OBJECT_UNLOCK(self);
     break;
+  case PROP_RESAMPLE_KERNEL:
+    GST_OBJECT_LOCK(self);
+    self->resample_kernel = g_value_get_boolean(value);
+    GST_OBJECT_UNLOCK(self);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -1135,6 +1269,11 @@ gst_maddness_trainer_get_property(GObject *object, guint prop_id, GValue *value,
     g_value_set_boolean(value, self->fit_on_eos);
     GST_OBJECT_UNLOCK(self);
     break;
+  case PROP_RESAMPLE_KERNEL:
+    GST_OBJECT_LOCK(self);
+    g_value_set_boolean(value, self->resample_kernel);
+    GST_OBJECT_UNLOCK(self);
+    break;
   case PROP_PROGRESS:
     g_mutex_lock(&self->progress_lock);
     g_value_set_double(value, self->percent);
@@ -1157,6 +1296,8 @@ gst_maddness_trainer_finalize(GObject *object)
   gst_maddness_reservoir_free(self->reservoir);
   mdn_kernel_free(self->kernel);
   mdn_kernel_free(self->file_kernel);
+  if (self->file_preset)
+    g_bytes_unref(self->file_preset);
   g_free(self->kernel_path);
   g_free(self->location);
   g_free(self->tiers);
@@ -1252,6 +1393,23 @@ gst_maddness_trainer_class_init(GstMaddnessTrainerClass *klass)
       g_param_spec_boolean("fit-on-eos", "Fit on EOS",
                            "Fit and write the preset on EOS, then forward EOS", DEFAULT_FIT_ON_EOS,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstMaddnessTrainer:resample-kernel:
+   *
+   * A kernel with a rate of its own (a WAV impulse response, a preset
+   * without a variant at the stream's rate) at another rate than the
+   * stream's is resampled to the stream's rate with libsoxr when the caps
+   * are set (mdn_kernel_resample: an IR needs a little leading silence).
+   * When %FALSE (the default) such a stream is an error.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_RESAMPLE_KERNEL,
+      g_param_spec_boolean("resample-kernel", "Resample kernel",
+                           "Resample a kernel at another rate than the stream's to the stream's "
+                           "rate (libsoxr)",
+                           FALSE,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   /**
    * GstMaddnessTrainer:progress:

@@ -1,11 +1,21 @@
 /* design-kernels: writes the kernels of the shipped presets (taps files, a WAV
- * impulse response) and the audio they are fitted on, all at 48 kHz, into
- * OUTDIR; and the demo's sample (16-bit speech-like WAV) to SAMPLE.
+ * impulse response), designed at RATE, into OUTDIR; the demo's sample
+ * (16-bit speech-like WAV) to SAMPLE when given; or simulates the 8-mic
+ * array recording beam8 is fitted on from mono audio.
  *
- *   design-kernels OUTDIR SAMPLE.wav
+ *   design-kernels OUTDIR RATE [SAMPLE.wav]
+ *   design-kernels --array OUT.wav A.wav [B.wav]
  *
- * Everything is deterministic: the audio comes from signals/'s generators
- * with fixed seeds, so `make presets` rebuilds the same kernels and audio.
+ * A filter is designed in hertz: at each rate the same cut-offs, bands and
+ * beam directions, with taps in proportion to the rate (a 64-tap lowpass at
+ * 48 kHz has 59 taps at 44.1 kHz and 128 at 96 kHz). The room response is a
+ * WAV IR made at 48 kHz whatever RATE: the presets' other rates resample it
+ * (maddness-fit --resample-kernel, libsoxr). --array puts A at +30 degrees
+ * and B (gain 0.7; A rotated by half its length when B is not given) at -40
+ * degrees, with sensor noise 40 dB down, at A's rate (presets/corpus/README.md).
+ *
+ * Everything is deterministic (fixed seeds), so `make presets` rebuilds the
+ * same kernels and audio.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "maddness.h"
@@ -15,15 +25,11 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define RATE 48000.0
-/* Training audio lengths: enough rows for the default ladder, short enough that
- * the wide kernels (bank16, beam8, reverb) fit in well under a minute each. */
-#define SPEECH_SECONDS 20 /* lowpass, highpass */
-#define SHORT_SECONDS 5   /* reverb (1024 taps) */
-#define MUSIC_SECONDS 8   /* bank16, crossover */
-#define ARRAY_SECONDS 6   /* beam8: 8 channels */
-#define SAMPLE_SECONDS 8  /* the demo's sample: 768 kB at 16 bits */
+/* The rate the designs' tap counts are given at, and the room IR's. */
+#define BASE_RATE 48000.0
+#define SAMPLE_SECONDS 8 /* the demo's sample: 768 kB at 16 bits */
 #define SPEED_OF_SOUND 343.0
 #define MIC_SPACING 0.035 /* m, beam8's linear array */
 #define N_MICS 8
@@ -32,6 +38,13 @@ static double
 sinc(double x)
 {
   return fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
+}
+
+/* The designs' sinc (exactly 1 at 0), as signals/designs.c's. */
+static double
+sinc_f(double x)
+{
+  return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
 }
 
 /* Windowed-sinc fractional delay of `delay` samples (0 <= delay <= taps - 1). */
@@ -76,6 +89,18 @@ write_taps(const char *dir, const char *name, const MdnKernel *k, const char *co
   }
   g_free(path);
   return ok;
+}
+
+/* The design's rate: every design below reads it. */
+static double RATE = BASE_RATE;
+
+/* Taps at RATE for `taps` at 48 kHz; odd stays odd (an integer centre). */
+static int
+scale_taps(int taps)
+{
+  int n = (int)lround(taps * RATE / BASE_RATE);
+
+  return taps % 2 && n % 2 == 0 ? n + 1 : n;
 }
 
 static gboolean
@@ -167,34 +192,119 @@ design_beam(int taps, const double *beam_degrees)
   return k;
 }
 
-/* What the array hears: speech from +30 degrees, music from -40 degrees, and
- * uncorrelated sensor noise 40 dB down. Interleaved, N_MICS channels. */
+/* What the array hears: `a` from +30 degrees, `b` (gain 0.7) from -40
+ * degrees, and uncorrelated sensor noise 40 dB down. Interleaved, N_MICS
+ * channels. */
 static float *
-array_recording(size_t n)
+array_recording(const float *a, const float *b, size_t n)
 {
   const int taps = 65;
-  float *speech = mdn_signal_speech(n, RATE, 41);
-  float *music = mdn_signal_music(n, RATE, 42);
   float *out = g_new0(float, n *N_MICS);
-  float h_speech[65], h_music[65];
+  float h_a[65], h_b[65];
   GRand *rng = g_rand_new_with_seed(43);
   int i, j;
   size_t t;
 
   for (i = 0; i < N_MICS; i++) {
-    fractional_delay(h_speech, taps, (taps - 1) / 2.0 + mic_delay(i, 30));
-    fractional_delay(h_music, taps, (taps - 1) / 2.0 + mic_delay(i, -40));
+    fractional_delay(h_a, taps, (taps - 1) / 2.0 + mic_delay(i, 30));
+    fractional_delay(h_b, taps, (taps - 1) / 2.0 + mic_delay(i, -40));
     for (t = 0; t < n; t++) {
       double acc = 0;
       for (j = 0; j < taps && (size_t)j <= t; j++)
-        acc += h_speech[j] * speech[t - j] + 0.7 * h_music[j] * music[t - j];
+        acc += h_a[j] * a[t - j] + 0.7 * h_b[j] * b[t - j];
       out[t * N_MICS + i] = (float)(acc + 0.005 * g_rand_double_range(rng, -1, 1));
     }
   }
   g_rand_free(rng);
-  g_free(speech);
-  g_free(music);
   return out;
+}
+
+/* A mono WAV file as floats; sets RATE to its rate. */
+static float *
+read_mono(const char *path, size_t *n, GError **error)
+{
+  SF_INFO info = { 0 };
+  SNDFILE *f = sf_open(path, SFM_READ, &info);
+  float *x;
+
+  if (!f) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s: %s", path, sf_strerror(NULL));
+    return NULL;
+  }
+  if (info.channels != 1 || info.frames < 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "%s: not mono audio", path);
+    sf_close(f);
+    return NULL;
+  }
+  *n = (size_t)info.frames;
+  x = g_new(float, *n);
+  *n = (size_t)sf_readf_float(f, x, info.frames);
+  sf_close(f);
+  RATE = info.samplerate;
+  return x;
+}
+
+/* --array OUT A [B]: the 8-mic recording of A and B (or A rotated by half). */
+static int
+make_array(int argc, char **argv)
+{
+  GError *error = NULL;
+  size_t n = 0, n_b = 0, t;
+  float *a, *b = NULL, *x = NULL;
+  gboolean ok = FALSE;
+
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: design-kernels --array OUT.wav A.wav [B.wav]\n");
+    return 2;
+  }
+  a = read_mono(argv[3], &n, &error);
+  if (a && argc == 5) {
+    double rate_a = RATE;
+    b = read_mono(argv[4], &n_b, &error);
+    if (b && (RATE != rate_a || n_b < n)) {
+      g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                  "%s: not at %g Hz or shorter than %s", argv[4], rate_a, argv[3]);
+      g_clear_pointer(&b, g_free);
+    }
+  } else if (a) {
+    b = g_new(float, n);
+    for (t = 0; t < n; t++)
+      b[t] = a[(t + n / 2) % n];
+  }
+  if (a && b) {
+    x = array_recording(a, b, n);
+    ok = write_wav(argv[2], x, n, N_MICS, SF_FORMAT_FLOAT, &error);
+  }
+  if (!ok) {
+    fprintf(stderr, "design-kernels: %s\n", error ? error->message : "failed");
+    g_clear_error(&error);
+  }
+  g_free(a);
+  g_free(b);
+  g_free(x);
+  return ok ? 0 : 1;
+}
+
+/* 1->bands band-pass bank from 80 Hz to 21.6 kHz at any rate (log-spaced
+ * windowed-sinc band-passes, as mdn_design_bank at 48 kHz). */
+static MdnKernel *
+design_bank(int bands, int taps)
+{
+  MdnKernel *k = mdn_kernel_new(1, bands, taps, 1, RATE, NULL);
+  const double lo = 80, hi = 21600, centre = (taps - 1) / 2.0;
+  int b, j;
+
+  for (b = 0; b < bands; b++) {
+    double f1 = lo * pow(hi / lo, (double)b / bands) / RATE;
+    double f2 = lo * pow(hi / lo, (double)(b + 1) / bands) / RATE;
+    for (j = 0; j < taps; j++) {
+      double d = j - centre, w = 0.42 - 0.5 * cos(2 * M_PI * j / (taps - 1))
+                                 + 0.08 * cos(4 * M_PI * j / (taps - 1));
+      k->weights[(size_t)b * taps + j]
+          = (float)((2 * f2 * sinc_f(2 * f2 * d) - 2 * f1 * sinc_f(2 * f1 * d)) * w);
+    }
+  }
+  return k;
 }
 
 /* 1->2 stereo room: two synthetic room responses (different reflections and
@@ -202,16 +312,20 @@ array_recording(size_t n)
 static float *
 stereo_room(int taps, double rt60)
 {
-  float *ir = g_new(float, (size_t)taps * 2);
+  /* The sound's travel time to the listener (0.7 m): 2 ms of silence before
+   * the direct path, which also lets the IR be resampled without a delay
+   * (mdn_kernel_resample). */
+  const int predelay = (int)(0.002 * RATE);
+  float *ir = g_new0(float, (size_t)taps * 2);
   int c, j;
 
   for (c = 0; c < 2; c++) {
-    MdnKernel *k = mdn_design_room_ir(taps, rt60, RATE, 51 + c);
-    for (j = 0; j < taps; j++) {
+    MdnKernel *k = mdn_design_room_ir(taps - predelay, rt60, RATE, 51 + c);
+    for (j = predelay; j < taps; j++) {
       double fade
           = j < taps * 3 / 4 ? 1.0 : 0.5 + 0.5 * cos(M_PI * (j - taps * 3 / 4) / (taps / 4));
       /* -6 dB so that a loud input does not clip after the tail adds up. */
-      ir[(size_t)j * 2 + c] = (float)(0.5 * k->weights[j] * fade);
+      ir[(size_t)j * 2 + c] = (float)(0.5 * k->weights[j - predelay] * fade);
     }
     mdn_kernel_free(k);
   }
@@ -221,85 +335,77 @@ stereo_room(int taps, double rt60)
 int
 main(int argc, char **argv)
 {
-  const size_t n_speech = (size_t)(SPEECH_SECONDS * RATE);
-  const size_t n_short = (size_t)(SHORT_SECONDS * RATE);
-  const size_t n_music = (size_t)(MUSIC_SECONDS * RATE);
-  const size_t n_array = (size_t)(ARRAY_SECONDS * RATE);
-  const size_t n_sample = (size_t)(SAMPLE_SECONDS * RATE);
   const double beams[2] = { -30, 30 };
   GError *error = NULL;
   const char *dir;
   MdnKernel *k;
   float *x;
   gboolean ok = TRUE;
+  char *comment;
 
-  if (argc != 3) {
-    fprintf(stderr, "usage: design-kernels OUTDIR SAMPLE.wav\n");
+  if (argc >= 2 && strcmp(argv[1], "--array") == 0)
+    return make_array(argc, argv);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: design-kernels OUTDIR RATE [SAMPLE.wav]\n"
+                    "       design-kernels --array OUT.wav A.wav [B.wav]\n");
     return 2;
   }
   dir = argv[1];
+  RATE = g_ascii_strtod(argv[2], NULL);
+  if (!(RATE >= 8000 && RATE <= 192000)) {
+    fprintf(stderr, "design-kernels: RATE must be from 8000 to 192000 Hz\n");
+    return 2;
+  }
   if (g_mkdir_with_parents(dir, 0755) != 0) {
     fprintf(stderr, "design-kernels: cannot make %s\n", dir);
     return 1;
   }
 
-  k = mdn_design_lowpass(64, 6000, RATE);
-  ok = ok
-       && write_taps(dir, "lowpass.taps", k, "lowpass: 64-tap Blackman windowed sinc, 6 kHz",
-                     &error);
+  k = mdn_design_lowpass(scale_taps(64), 6000, RATE);
+  comment = g_strdup_printf("lowpass: %d-tap Blackman windowed sinc, 6 kHz", k->taps);
+  ok = ok && write_taps(dir, "lowpass.taps", k, comment, &error);
+  g_free(comment);
   mdn_kernel_free(k);
-  k = design_highpass(127, 1000);
-  ok = ok
-       && write_taps(dir, "highpass.taps", k,
-                     "highpass: delayed impulse minus a 127-tap Blackman lowpass at 1 kHz", &error);
+  k = design_highpass(scale_taps(127), 1000);
+  comment = g_strdup_printf("highpass: delayed impulse minus a %d-tap Blackman lowpass at 1 kHz",
+                            k->taps);
+  ok = ok && write_taps(dir, "highpass.taps", k, comment, &error);
+  g_free(comment);
   mdn_kernel_free(k);
-  k = mdn_design_bank(16, 128, RATE);
-  ok = ok
-       && write_taps(dir, "bank16.taps", k,
-                     "bank16: 16 band-passes, 128 taps, log-spaced from 80 Hz to 21.6 kHz", &error);
+  k = design_bank(16, scale_taps(128));
+  comment = g_strdup_printf("bank16: 16 band-passes, %d taps, log-spaced from 80 Hz to 21.6 kHz",
+                            k->taps);
+  ok = ok && write_taps(dir, "bank16.taps", k, comment, &error);
+  g_free(comment);
   mdn_kernel_free(k);
-  k = design_crossover(127, 2000);
-  ok = ok
-       && write_taps(dir, "crossover.taps", k,
-                     "crossover: 1->2 at 2 kHz, low band then its complement, 127 taps", &error);
+  k = design_crossover(scale_taps(127), 2000);
+  comment
+      = g_strdup_printf("crossover: 1->2 at 2 kHz, low band then its complement, %d taps", k->taps);
+  ok = ok && write_taps(dir, "crossover.taps", k, comment, &error);
+  g_free(comment);
   mdn_kernel_free(k);
-  k = design_beam(48, beams);
+  k = design_beam(scale_taps(48), beams);
   ok = ok
        && write_taps(dir, "beam8.taps", k,
                      "beam8: 8 mics 35 mm apart, filter-and-sum beams at -30 and +30 degrees",
                      &error);
   mdn_kernel_free(k);
   if (ok) {
-    /* 1024 taps (21 ms): 2048 took minutes of CPU to fit with the default ladder. */
+    /* 1024 taps (21 ms) at 48 kHz: 2048 took minutes of CPU to fit with the
+     * default ladder. Made at 48 kHz whatever RATE: an IR, resampled for
+     * the other rates when the presets are fitted. */
+    double rate = RATE;
+    RATE = BASE_RATE;
     x = stereo_room(1024, 0.05);
     ok = write_wav_in(dir, "reverb-ir.wav", x, 1024, 2, &error);
     g_free(x);
+    RATE = rate;
   }
-
-  /* Training audio, and the demo's sample: other seeds than any training audio. */
-  if (ok) {
-    x = mdn_signal_speech(n_speech, RATE, 11);
-    ok = write_wav_in(dir, "speech.wav", x, n_speech, 1, &error);
-    g_free(x);
-  }
-  if (ok) {
-    x = mdn_signal_speech(n_short, RATE, 12);
-    ok = write_wav_in(dir, "speech-short.wav", x, n_short, 1, &error);
-    g_free(x);
-  }
-  if (ok) {
-    x = mdn_signal_music(n_music, RATE, 21);
-    ok = write_wav_in(dir, "music.wav", x, n_music, 1, &error);
-    g_free(x);
-  }
-  if (ok) {
-    x = array_recording(n_array);
-    ok = write_wav_in(dir, "array8.wav", x, n_array, N_MICS, &error);
-    g_free(x);
-  }
-  if (ok) {
+  /* The demo's sample: speech-like audio of a seed no training audio uses. */
+  if (ok && argc == 4) {
+    const size_t n_sample = (size_t)(SAMPLE_SECONDS * RATE);
     x = mdn_signal_speech(n_sample, RATE, 31);
-    ok = write_wav(argv[2], x, n_sample, 1, SF_FORMAT_PCM_16, &error);
+    ok = write_wav(argv[3], x, n_sample, 1, SF_FORMAT_PCM_16, &error);
     g_free(x);
   }
   if (!ok) {

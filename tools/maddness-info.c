@@ -1,5 +1,6 @@
-/* maddness-info: prints what a .mdn preset (a file or a preset name) holds, as "key: value" lines,
- * or (--taps) its exact kernel as a taps-file body; --list lists the shipped presets.
+/* maddness-info: prints what a .mdn preset (a file or a preset name) holds, as "key: value" lines
+ * (its rate variants, then each variant's kernel, provenance and tiers), or (--taps) the exact
+ * kernel of one variant as a taps-file body; --list lists the shipped presets.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "maddness.h"
@@ -9,12 +10,18 @@
 
 static gboolean opt_taps = FALSE;
 static gboolean opt_list = FALSE;
+static double opt_rate = 0;
 
 static const GOptionEntry entries[] = {
   { "taps", 't', 0, G_OPTION_ARG_NONE, &opt_taps,
     "Print the exact kernel as a taps file body (no header line)", NULL },
   { "list", 'l', 0, G_OPTION_ARG_NONE, &opt_list,
-    "List the presets found by name: \"NAME CIN->COUT taps=K tiers=N\" per line", NULL },
+    "List the presets found by name: \"NAME CIN->COUT taps=K tiers=N rates=R1,R2\" per line "
+    "(taps and tiers of the default variant)",
+    NULL },
+  { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &opt_rate,
+    "Only the variant at this rate (--taps: default the 48 kHz variant, else the highest rate)",
+    "HZ" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -25,11 +32,11 @@ compare_names(const char **a, const char **b)
 }
 
 static void
-print_info(const MdnModel *model)
+print_variant(const MdnModel *model)
 {
   const MdnKernel *k = mdn_model_kernel(model);
   const MdnProvenance *p = mdn_model_provenance(model);
-  int t;
+  int t, c;
 
   printf("cin: %d\n", k->cin);
   printf("cout: %d\n", k->cout);
@@ -40,14 +47,47 @@ print_info(const MdnModel *model)
   printf("date: %s\n", p->date[0] ? p->date : "-");
   printf("seed: %" G_GUINT64_FORMAT "\n", p->seed);
   printf("exact_cost: %.10g\n", mdn_model_exact_cost(model));
-  /* The ladder is stored fastest first. */
+  if (mdn_model_n_classes(model) > 0) {
+    printf("classes:");
+    for (c = 0; c < mdn_model_n_classes(model); c++)
+      printf(" %s", mdn_model_class_name(model, c));
+    printf("\n");
+  }
+  /* The ladder is stored fastest first. snr_db is the claim (the worst
+   * class when there are classes). */
   for (t = 0; t < mdn_model_n_tiers(model); t++) {
     MdnTierInfo info;
     mdn_model_tier_info(model, t, &info);
     printf("tier: %s snr_db=%.2f buckets=%d taps_per_codebook=%d exact_taps=%d table_bytes=%zu "
-           "cost=%.10g\n",
+           "cost=%.10g",
            info.name, info.snr_db, info.buckets, info.spec.taps_per_codebook, info.spec.exact_taps,
            info.table_bytes, info.cost);
+    for (c = 0; c < mdn_model_n_classes(model); c++)
+      printf("%s%s:%.2f", c == 0 ? " class_snr_db=" : ",", mdn_model_class_name(model, c),
+             mdn_model_tier_class_snr(model, t, c));
+    printf("\n");
+  }
+}
+
+/* The rates, then one block per variant (lowest rate first), each opened by
+ * "variant: RATE". */
+static void
+print_info(const MdnPreset *preset)
+{
+  int v;
+
+  printf("variants: %d\n", mdn_preset_n_variants(preset));
+  printf("rates:");
+  for (v = 0; v < mdn_preset_n_variants(preset); v++)
+    printf(" %.10g", mdn_model_kernel(mdn_preset_variant(preset, v))->rate);
+  printf("\n");
+  for (v = 0; v < mdn_preset_n_variants(preset); v++) {
+    const MdnModel *model = mdn_preset_variant(preset, v);
+
+    if (opt_rate != 0 && model != mdn_preset_variant_at_rate(preset, opt_rate))
+      continue;
+    printf("variant: %.10g\n", mdn_model_kernel(model)->rate);
+    print_variant(model);
   }
 }
 
@@ -75,7 +115,7 @@ list_dir(const char *dir, GHashTable *seen, gboolean *failed)
     const char *name = g_ptr_array_index(names, i);
     char *file, *path;
     GError *error = NULL;
-    MdnModel *model;
+    MdnPreset *preset;
 
     if (g_hash_table_contains(seen, name))
       continue;
@@ -87,12 +127,18 @@ list_dir(const char *dir, GHashTable *seen, gboolean *failed)
       g_free(path);
       continue;
     }
-    model = mdn_model_load(path, &error);
-    if (model) {
+    preset = mdn_preset_load(path, &error);
+    if (preset) {
+      const MdnModel *model = mdn_preset_default_variant(preset);
       const MdnKernel *k = mdn_model_kernel(model);
-      printf("%s %d->%d taps=%d tiers=%d\n", name, k->cin, k->cout, k->taps,
+      int v;
+
+      printf("%s %d->%d taps=%d tiers=%d rates=", name, k->cin, k->cout, k->taps,
              mdn_model_n_tiers(model));
-      mdn_model_free(model);
+      for (v = 0; v < mdn_preset_n_variants(preset); v++)
+        printf("%s%.10g", v ? "," : "", mdn_model_kernel(mdn_preset_variant(preset, v))->rate);
+      printf("\n");
+      mdn_preset_free(preset);
     } else {
       fprintf(stderr, "maddness-info: %s\n", error->message);
       g_error_free(error);
@@ -134,15 +180,17 @@ main(int argc, char **argv)
 {
   GOptionContext *context;
   GError *error = NULL;
-  MdnModel *model;
+  MdnPreset *preset;
   char *path;
   int status = 0;
 
   context = g_option_context_new("FILE|NAME - show what a maddness preset (.mdn) holds");
   g_option_context_add_main_entries(context, entries, NULL);
   g_option_context_set_summary(context,
-                               "Prints the kernel shape, the provenance and one line per tier "
-                               "(fastest first) as \"key: value\" lines. A NAME is looked "
+                               "Prints the rate variants, then per variant the kernel shape, the "
+                               "provenance and one line per tier (fastest first, with its SNR on "
+                               "each held-out class when it was measured per class) as \"key: "
+                               "value\" lines. A NAME is looked "
                                "up as NAME or NAME.mdn in $MADDNESS_PRESET_PATH, then in the "
                                "installed presets. --list lists those presets, one line each; "
                                "a name in an earlier directory hides the same name later.");
@@ -172,26 +220,37 @@ main(int argc, char **argv)
   /* A path, or the name of a preset (mdn_preset_find). The messages of both
    * and of the loader name the file once. */
   path = mdn_preset_find(argv[1], &error);
-  model = path ? mdn_model_load(path, &error) : NULL;
+  preset = path ? mdn_preset_load(path, &error) : NULL;
+  if (preset && opt_rate != 0 && !mdn_preset_variant_at_rate(preset, opt_rate)) {
+    char *rates = mdn_preset_describe_rates(preset);
+
+    g_set_error(&error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%s: no variant at %g Hz; the preset has %s", path, opt_rate, rates);
+    g_free(rates);
+    g_clear_pointer(&preset, mdn_preset_free);
+  }
   g_free(path);
-  if (!model) {
+  if (!preset) {
     fprintf(stderr, "maddness-info: %s\n", error->message);
     g_error_free(error);
     return 1;
   }
   if (opt_taps) {
+    const MdnModel *model = opt_rate != 0 ? mdn_preset_variant_at_rate(preset, opt_rate)
+                                          : mdn_preset_default_variant(preset);
+
     if (!mdn_kernel_write_taps_body(mdn_model_kernel(model), stdout, &error)) {
       fprintf(stderr, "maddness-info: %s\n", error->message);
       g_error_free(error);
       status = 1;
     }
   } else {
-    print_info(model);
+    print_info(preset);
     if (fflush(stdout) != 0 || ferror(stdout)) {
       fprintf(stderr, "maddness-info: cannot write the output\n");
       status = 1;
     }
   }
-  mdn_model_free(model);
+  mdn_preset_free(preset);
   return status;
 }

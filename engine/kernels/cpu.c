@@ -14,7 +14,8 @@
 #include <string.h>
 
 #define X86_FLAGS                                                                                  \
-  (MDN_CPU_FLAG_SSE2 | MDN_CPU_FLAG_AVX2 | MDN_CPU_FLAG_AVX512 | MDN_CPU_FLAG_AVX512VBMI)
+  (MDN_CPU_FLAG_SSE2 | MDN_CPU_FLAG_AVX2 | MDN_CPU_FLAG_AVX512 | MDN_CPU_FLAG_AVX512VBMI           \
+   | MDN_CPU_FLAG_INTEL)
 
 static const struct {
   const char *name;
@@ -36,6 +37,8 @@ mdn_cpu_flags_detect(void)
   unsigned flags = 0;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
+  if (__builtin_cpu_is("intel"))
+    flags |= MDN_CPU_FLAG_INTEL;
   if (!__builtin_cpu_supports("sse2"))
     return flags;
   flags |= MDN_CPU_FLAG_SSE2;

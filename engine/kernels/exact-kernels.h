@@ -40,9 +40,14 @@ typedef struct {
   unsigned fir_flag, cmac_flag;
 } MdnExactDsp;
 
-/* The plain-C reference, then what `flags` allow. */
+/* The table the engine uses: mdn_exact_dsp_init_levels(), then the
+ * architecture's per-family choice (x86/init.c). */
 void mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags);
+/* The plain-C reference, then each entry from the highest level `flags`
+ * allow that has a kernel for it. */
+void mdn_exact_dsp_init_levels(MdnExactDsp *dsp, unsigned flags);
 void mdn_exact_dsp_init_x86(MdnExactDsp *dsp, unsigned flags);
+void mdn_exact_dsp_choose_x86(MdnExactDsp *dsp, unsigned flags);
 void mdn_exact_dsp_init_arm(MdnExactDsp *dsp, unsigned flags);
 
 /* The vector kernels (x86/exact-*.c, arm/exact-neon.c), for those inits. */

@@ -3,12 +3,12 @@
  * reference, then each architecture's init (x86/init.c, arm/init.c) puts in
  * the kernels the CPU flags allow, entry by entry.
  *
- * Every kernel works on a run of rows that share one sigma; tier.c cuts the
- * stream into such runs. Row-indexed work arrays (sums, exact, scratch) are
- * output-major: element (o, r) is at o * MDN_TIER_ROW_STRIDE + r, so vector
- * kernels run along rows. Encode, scan, max_abs and count_below results are
- * identical across ISAs; exact may differ by float rounding (FMA); combine is
- * identical given identical inputs.
+ * Encode and scan work on a run of rows that share one sigma; tier.c cuts
+ * the stream into such runs. The table sums are output-major: element
+ * (o, r) is at o * MDN_TIER_ROW_STRIDE + r, so the scans run along rows.
+ * Encode, scan, max_abs and count_below results are identical across ISAs;
+ * the output kernel's exact taps may differ by float rounding (FMA), the rest
+ * of its expression is identical given identical exact sums.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_TIER_KERNELS_H
@@ -25,6 +25,14 @@ G_BEGIN_DECLS
 #define MDN_TIER_ROWS 256
 #define MDN_TIER_ROW_PAD 64
 #define MDN_TIER_ROW_STRIDE (MDN_TIER_ROWS + MDN_TIER_ROW_PAD)
+
+/* Rows of table sums the output kernel may read: cout rounded up to whole
+ * vectors of 16 outputs (the rows past cout are zeros, never written). */
+static inline size_t
+mdn_tier_sum_rows(int cout)
+{
+  return ((size_t)cout + 15) & ~(size_t)15;
+}
 
 /* Readable floats after the buckets - 1 thresholds of a channel, so vector
  * encoders can load whole 16-float level tables. */
@@ -58,24 +66,29 @@ typedef void MdnTierEncodeHyperplanesFn(const float *hyperplanes, int s, const f
  * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
 typedef void MdnTierScanFn(const MdnTierTables *tables, const guint8 *codes,
                            const ptrdiff_t *offsets, size_t n, guint32 *sums);
-/* acc[o][r] = sum_e w[e * cout + o] * x[chan[e]][r - tap[e] * dilation], r < n. */
-typedef void MdnTierExactFn(const float *const *x, const guint16 *chan, const guint32 *tap,
-                            const float *w, int n_exact, int cout, int dilation, size_t n,
-                            float *acc);
-/* out[r * cout + o] = exact[o][r] (0 if exact is NULL)
- *                     + sigma * (offset[o] + scale[o] * (float) sums[o][r]);
- * scratch: cout * MDN_TIER_ROW_STRIDE floats. */
-typedef void MdnTierCombineFn(const guint32 *sums, const float *exact, const float *offset,
-                              const float *scale, float sigma, int cout, size_t n, float *scratch,
-                              float *out);
-/* combine with one sigma per row, sigma[r], r < n (readable up to the next
- * multiple of 8 rows), then the bias: out[r * cout + o] = (combine's value
- * with sigma[r]) + bias[o] (bias NULL: + 0), identical row by row. small:
- * every sum is below 2^31 (then one int-to-float conversion rounds the
- * same). */
-typedef void MdnTierCombineRowsFn(const guint32 *sums, const float *exact, const float *offset,
-                                  const float *scale, const float *sigma, const float *bias,
-                                  gboolean small, int cout, size_t n, float *scratch, float *out);
+/* What the output kernel reads for a batch of rows. */
+typedef struct {
+  const guint32 *sums;       /* [mdn_tier_sum_rows (cout)][MDN_TIER_ROW_STRIDE] table sums */
+  const float *const *exact; /* [n_exact]: exact tap e's input at row r is exact[e][r] */
+  const float *w;            /* [n_exact][cout]: the exact taps' weights */
+  int n_exact, cout;
+  const float *offset, *scale; /* [cout]: the tables' dequantisation */
+  const float *bias;           /* [cout], or NULL: none */
+  const float *sigma;          /* [n]: each row's sigma, readable up to the next 16 rows */
+  gboolean small;              /* every sum is below 2^31 (one int conversion rounds the same) */
+  float *scratch;              /* 2 * cout * MDN_TIER_ROW_STRIDE floats */
+} MdnTierOutputArgs;
+/* The rows' outputs, r < n <= MDN_TIER_ROWS, o < cout:
+ *   a = sigma[r] * scale[o],  c = sigma[r] * offset[o] + bias[o]   (bias NULL: + 0)
+ *   t = a * (float) sums[o][r] + c
+ *   e = sum_e w[e * cout + o] * exact[e][r]   (from 0, in order e = 0, 1, ...;
+ *                                             vector kernels may fuse: rounding)
+ *   out[r * cout + o] = n_exact > 0 ? e + t : t
+ * each operation rounded on its own but for the exact sum's; nothing past
+ * out[n * cout - 1] written. sigma is a power of two (or 0): a and c are
+ * sigma times the tables' scale and offset, exactly unless they leave the
+ * normal range; a kernel may compute them once for rows of the same sigma. */
+typedef void MdnTierOutputFn(const MdnTierOutputArgs *args, size_t n, float *out);
 /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
 typedef float MdnTierMaxAbsFn(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
 /* How many leading frames u = first, first + 1, ... (at most n) have
@@ -84,11 +97,11 @@ typedef size_t MdnTierCountBelowFn(const float *const *x, int cin, ptrdiff_t fir
                                    float level);
 /* The end of the run of rows with one sigma that goes on at row end of the
  * chunk (frame0: the absolute frame of row 0, n rows, span as
- * mdn_tier_span()); the run's sigma is sigma, the next run's goes to
- * *next_sigma (sigma when the run reaches n). mdn_tier_run_end() with an
- * ISA's max_abs and count_below. */
+ * mdn_tier_span(), block the normalisation block L, a power of two); the
+ * run's sigma is sigma, the next run's goes to *next_sigma (sigma when the
+ * run reaches n). mdn_tier_run_end() with an ISA's max_abs and count_below. */
 typedef size_t MdnTierRunEndFn(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                               ptrdiff_t span, float sigma, float *next_sigma);
+                               ptrdiff_t span, size_t block, float sigma, float *next_sigma);
 
 /* The scans by table size: scan[mdn_tier_scan_index (depth)], so each size
  * can take the ISA that is fastest for it. */
@@ -112,15 +125,15 @@ typedef struct {
   size_t encode_step; /* encode runs fastest on multiples of this many positions (0: any) */
   MdnTierEncodeHyperplanesFn *encode_hyperplanes;
   MdnTierScanFn *scan[MDN_TIER_N_SCANS];
-  gboolean uses_planes; /* some scan reads tables->planes: the state builds them */
-  MdnTierExactFn *exact;
-  /* The output kernel tier.c calls is combine_rows; combine is its
-   * one-sigma definition, kept for the kernel tests. */
-  MdnTierCombineFn *combine;
-  MdnTierCombineRowsFn *combine_rows;
+  gboolean uses_planes;    /* some scan reads tables->planes: the state builds them */
+  MdnTierOutputFn *output; /* exact taps, tables and bias into the output rows */
   MdnTierMaxAbsFn *max_abs;
   MdnTierCountBelowFn *count_below;
   MdnTierRunEndFn *run_end;
+  /* The level (MDN_CPU_FLAG_*, 0: the plain-C reference) each entry comes
+   * from, max_abs, count_below and run_end together as sigma: the cost model
+   * (runtime/tier-cost.c) weighs each kind of operation by it. */
+  unsigned encode_flag, scan_flag[MDN_TIER_N_SCANS], output_flag, sigma_flag;
 } MdnTierDsp;
 
 /* mdn_pow2_ceil() without frexpf: for m in (2^-100, 2^100) (normal floats)
@@ -175,12 +188,12 @@ mdn_tier_frame_max(int cin, const float *const *x, ptrdiff_t r)
  * count_below. */
 static inline __attribute__((always_inline)) size_t
 mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                 ptrdiff_t span, float sigma, float *next_sigma, MdnTierMaxAbsFn *max_abs,
-                 MdnTierCountBelowFn *count_below)
+                 ptrdiff_t span, size_t block, float sigma, float *next_sigma,
+                 MdnTierMaxAbsFn *max_abs, MdnTierCountBelowFn *count_below)
 {
   *next_sigma = sigma;
   while (end < n) {
-    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) % MDN_NORM_BLOCK);
+    const size_t into_block = (size_t)((guint64)(frame0 + (gint64)end) & (block - 1));
     size_t limit, below;
     if (into_block == 0) {
       float block_sigma
@@ -192,7 +205,7 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
       end++;
       continue;
     }
-    limit = MIN(n, end + (MDN_NORM_BLOCK - into_block));
+    limit = MIN(n, end + (block - into_block));
     below = count_below(x, cin, (ptrdiff_t)end, limit - end, mdn_tier_below_level(sigma));
     end += below;
     if (end < limit) {
@@ -269,20 +282,24 @@ mdn_tier_run_end(const float *const *x, int cin, gint64 frame0, size_t end, size
     }                                                                                              \
   } while (0)
 
-/* The plain-C reference, then what `flags` allow. */
+/* The table the engine uses for `flags`: mdn_tier_dsp_init_levels(), then
+ * the per-family choice of the architecture (x86/init.c): a family whose
+ * kernel of a lower level measured faster on such CPUs takes that one. */
 void mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags);
+/* The plain-C reference, then each entry from the highest level `flags`
+ * allow that has a kernel for it (the kernel tests and tier-cost --kernels
+ * see every kernel through these). */
+void mdn_tier_dsp_init_levels(MdnTierDsp *dsp, unsigned flags);
 void mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags);
+void mdn_tier_dsp_choose_x86(MdnTierDsp *dsp, unsigned flags);
 void mdn_tier_dsp_init_arm(MdnTierDsp *dsp, unsigned flags);
 
 /* The vector kernels (x86/tier-avx2.c, x86/tier-avx512.c, arm/tier-neon.c),
- * for those inits. The AVX-512 file has its own encode, scans and exact
- * taps only. */
+ * for those inits. The AVX-512 file has its own encode, scans and output. */
 MdnTierEncodeFn mdn_tier_encode_avx2, mdn_tier_encode_avx512, mdn_tier_encode_neon;
 MdnTierScanFn mdn_tier_scan_avx2, mdn_tier_scan_avx512, mdn_tier_scan_avx512vbmi,
     mdn_tier_scan_neon;
-MdnTierExactFn mdn_tier_exact_avx2, mdn_tier_exact_avx512, mdn_tier_exact_neon;
-MdnTierCombineFn mdn_tier_combine_avx2, mdn_tier_combine_neon;
-MdnTierCombineRowsFn mdn_tier_combine_rows_avx2, mdn_tier_combine_rows_neon;
+MdnTierOutputFn mdn_tier_output_avx2, mdn_tier_output_avx512, mdn_tier_output_neon;
 MdnTierMaxAbsFn mdn_tier_max_abs_avx2, mdn_tier_max_abs_neon;
 MdnTierCountBelowFn mdn_tier_count_below_avx2, mdn_tier_count_below_neon;
 MdnTierRunEndFn mdn_tier_run_end_avx2, mdn_tier_run_end_neon;

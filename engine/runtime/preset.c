@@ -17,19 +17,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Version 2: each tier also holds its encoders' hyperplanes (empty for axis
- * encoders). A model without hyperplane tiers is written as version 1, which
- * older readers read; both are read. */
-#define PRESET_VERSION 2u
-#define PRESET_VERSION_AXIS 1u
+/* Version 3: the tier tuple gains the fields of TIER_V3_FIELDS. Version 2:
+ * rate variants, each with its per-class claims. Version 1 (one model, no
+ * classes) is still read, as a preset of one variant; versions 1 and 2 as
+ * tiers of the rules they were fitted with (TIER_V1 below). */
+#define PRESET_VERSION 3u
+#define PRESET_VERSION_2 2u
+#define PRESET_VERSION_1 1u
 #define PRESET_HEADER_BYTES 16
 
 #define KERNEL_TYPE "(iiiidauau)"
 #define PROVENANCE_TYPE "(dst)"
-#define TIER_TYPE_V1 "((iiii)sddayauaqauauaqauayauau)"
-#define TIER_TYPE "((iiii)sddayauaqauauaqauayauauau)"
-#define MDN_PRESET_TYPE_V1 "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE_V1 ")"
-#define MDN_PRESET_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE ")"
+/* The tier tuple: the fields of versions 1 and 2, then those version 3
+ * added (TIER_NORM_BLOCK on). A field added to version 3 before its release
+ * goes at the end of TIER_V3_FIELDS, of the enum below, of tier_to_variant()
+ * and of stored_tier_read_v3(), and gets its version-1 value in TIER_V1. */
+#define TIER_V1_FIELDS "(iiii)sddayauaqauauaqauayauau"
+#define TIER_V3_FIELDS "iau"
+#define TIER_V1_TYPE "(" TIER_V1_FIELDS ")"
+#define TIER_TYPE "(" TIER_V1_FIELDS TIER_V3_FIELDS ")"
+/* Per held-out class: its name and one SNR per tier. */
+#define CLAIMS_TYPE "a(sad)"
+#define MODEL_V1_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_V1_TYPE ")"
+#define VARIANT_V2_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_V1_TYPE CLAIMS_TYPE ")"
+#define PRESET_V2_TYPE "a" VARIANT_V2_TYPE
+#define VARIANT_TYPE "(" KERNEL_TYPE PROVENANCE_TYPE "a" TIER_TYPE CLAIMS_TYPE ")"
+#define MDN_PRESET_TYPE "a" VARIANT_TYPE
 
 /* Children of a tier tuple. */
 enum {
@@ -47,9 +60,18 @@ enum {
   TIER_LUT,
   TIER_LUT_SCALE,
   TIER_LUT_OFFSET,
-  TIER_HYPERPLANES, /* version 2 */
+  TIER_N_V1_FIELDS, /* the tuple of versions 1 and 2 ends here */
+  TIER_NORM_BLOCK = TIER_N_V1_FIELDS,
+  TIER_HYPERPLANES, /* empty: axis encoders */
   TIER_N_FIELDS
 };
+
+/* What a tier of version 1 or 2 holds for the fields version 3 added: the
+ * rules those versions' fits used, and no hyperplanes (axis encoders). */
+static const struct {
+  int norm_block;
+  gsize n_hyperplanes;
+} TIER_V1 = { MDN_NORM_BLOCK_V1, 0 };
 
 static void
 put_le32(guint8 *p, guint32 v)
@@ -97,13 +119,16 @@ lut_to_variant(const MdnTier *t)
   return fixed_array(G_VARIANT_TYPE_BYTE, t->lut, bytes, 1);
 }
 
-/* A tier of a version 1 file (no hyperplanes) or of a version 2 file. */
+/* The one writer of a tier tuple (TIER_TYPE). */
 static GVariant *
-tier_to_variant(const MdnTier *t, guint32 version)
+tier_to_variant(const MdnTier *t)
 {
-  GVariant *v1 = g_variant_new(
-      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au)", t->spec.taps_per_codebook, t->spec.depth,
-      t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
+  /* TIER_V1_FIELDS, then TIER_V3_FIELDS with its arrays as @au */
+  return g_variant_new(
+      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au"
+      "i@au)",
+      t->spec.taps_per_codebook, t->spec.depth, t->spec.exact_taps, t->spec.table_bits, t->name,
+      t->snr_db, t->cost,
       fixed_array(G_VARIANT_TYPE_BYTE, t->split, (size_t)t->cin * t->spec.depth, 1),
       fixed_array(G_VARIANT_TYPE_UINT32, t->thresholds, (size_t)t->cin * (t->buckets - 1), 4),
       fixed_array(G_VARIANT_TYPE_UINT16, t->exact_chan, t->n_exact, 2),
@@ -112,54 +137,69 @@ tier_to_variant(const MdnTier *t, guint32 version)
       fixed_array(G_VARIANT_TYPE_UINT16, t->cb_chan, t->n_codebooks, 2),
       fixed_array(G_VARIANT_TYPE_UINT32, t->cb_group, t->n_codebooks, 4), lut_to_variant(t),
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_scale, t->cout, 4),
-      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4));
-  GVariant *fields[TIER_N_FIELDS];
-  gsize j;
-
-  if (version == PRESET_VERSION_AXIS)
-    return v1;
-  /* Version 2: the same fields and the hyperplanes. */
-  for (j = 0; j < TIER_HYPERPLANES; j++)
-    fields[j] = g_variant_get_child_value(v1, j);
-  fields[TIER_HYPERPLANES] = fixed_array(
-      G_VARIANT_TYPE_UINT32, t->hyperplanes,
-      t->hyperplanes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0, 4);
-  g_variant_unref(g_variant_ref_sink(v1));
-  v1 = g_variant_new_tuple(fields, TIER_N_FIELDS);
-  for (j = 0; j < TIER_HYPERPLANES; j++)
-    g_variant_unref(fields[j]);
-  return v1;
+      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4), t->norm_block,
+      fixed_array(G_VARIANT_TYPE_UINT32, t->hyperplanes,
+                  t->hyperplanes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0,
+                  4));
 }
 
-GBytes *
-mdn_model_serialize(const MdnModel *m, GError **error)
+static GVariant *
+claims_to_variant(const MdnModel *m)
+{
+  GVariantBuilder claims;
+  int c, t;
+
+  g_variant_builder_init(&claims, G_VARIANT_TYPE(CLAIMS_TYPE));
+  for (c = 0; c < m->n_classes; c++) {
+    double *snr = g_new(double, m->n_tiers + 1);
+
+    for (t = 0; t < m->n_tiers; t++)
+      snr[t] = m->tiers[t]->class_snr[c];
+    g_variant_builder_add(&claims, "(s@ad)", m->class_names[c],
+                          fixed_array(G_VARIANT_TYPE_DOUBLE, snr, m->n_tiers, sizeof(double)));
+    g_free(snr);
+  }
+  return g_variant_builder_end(&claims);
+}
+
+static GVariant *
+model_to_variant(const MdnModel *m)
 {
   const MdnKernel *k = m->kernel;
   GVariantBuilder tiers;
-  GVariant *payload, *le, *parts[3];
-  GBytes *data;
-  guint8 *out;
-  gsize size;
-  guint32 version = PRESET_VERSION_AXIS;
   int t;
 
+  g_variant_builder_init(&tiers, G_VARIANT_TYPE("a" TIER_TYPE));
+  for (t = 0; t < m->n_tiers; t++)
+    g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t]));
+  return g_variant_new(
+      "(@" KERNEL_TYPE "@" PROVENANCE_TYPE "@a" TIER_TYPE "@" CLAIMS_TYPE ")",
+      g_variant_new(
+          "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
+          fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
+          fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4)),
+      g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed),
+      g_variant_builder_end(&tiers), claims_to_variant(m));
+}
+
+/* The file of the variants models[0..n-1] (by rate, checked by the caller). */
+static GBytes *
+serialize_variants(MdnModel *const *models, int n, GError **error)
+{
+  GVariantBuilder variants;
+  GVariant *payload, *le;
+  guint8 *out;
+  gsize size;
+  int v;
+
   /* What the loader would refuse is not written. */
-  if (!mdn_model_check_history(m, 1, MDN_ERROR_INVALID_ARGUMENT, error))
-    return NULL;
-  for (t = 0; t < m->n_tiers; t++)
-    if (m->tiers[t]->hyperplanes)
-      version = PRESET_VERSION;
-  g_variant_builder_init(
-      &tiers, G_VARIANT_TYPE(version == PRESET_VERSION ? "a" TIER_TYPE : "a" TIER_TYPE_V1));
-  for (t = 0; t < m->n_tiers; t++)
-    g_variant_builder_add_value(&tiers, tier_to_variant(m->tiers[t], version));
-  parts[0] = g_variant_new(
-      "(iiiid@au@au)", k->cin, k->cout, k->taps, k->dilation, k->rate,
-      fixed_array(G_VARIANT_TYPE_UINT32, k->weights, (size_t)k->cin * k->cout * k->taps, 4),
-      fixed_array(G_VARIANT_TYPE_UINT32, k->bias, k->cout, 4));
-  parts[1] = g_variant_new("(dst)", m->provenance.seconds, m->provenance.date, m->provenance.seed);
-  parts[2] = g_variant_builder_end(&tiers);
-  payload = g_variant_ref_sink(g_variant_new_variant(g_variant_new_tuple(parts, 3)));
+  for (v = 0; v < n; v++)
+    if (!mdn_model_check_history(models[v], 1, MDN_ERROR_INVALID_ARGUMENT, error))
+      return NULL;
+  g_variant_builder_init(&variants, G_VARIANT_TYPE(MDN_PRESET_TYPE));
+  for (v = 0; v < n; v++)
+    g_variant_builder_add_value(&variants, model_to_variant(models[v]));
+  payload = g_variant_ref_sink(g_variant_new_variant(g_variant_builder_end(&variants)));
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   le = g_variant_byteswap(payload);
   g_variant_unref(payload);
@@ -176,19 +216,36 @@ mdn_model_serialize(const MdnModel *m, GError **error)
   }
   out = g_malloc(PRESET_HEADER_BYTES + size);
   memcpy(out, MDN_PRESET_MAGIC, MDN_PRESET_MAGIC_BYTES);
-  put_le32(out + 8, version);
+  put_le32(out + 8, PRESET_VERSION);
   put_le32(out + 12, (guint32)size);
   g_variant_store(le, out + PRESET_HEADER_BYTES);
   g_variant_unref(le);
-  data = g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
-  return data;
+  return g_bytes_new_take(out, PRESET_HEADER_BYTES + size);
 }
 
-gboolean
-mdn_model_save(const MdnModel *m, const char *path, GError **error)
+GBytes *
+mdn_model_serialize(const MdnModel *m, GError **error)
+{
+  MdnModel *one = (MdnModel *)m;
+
+  return serialize_variants(&one, 1, error);
+}
+
+GBytes *
+mdn_preset_serialize(const MdnPreset *p, GError **error)
+{
+  if (p->n_variants < 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "a preset without variants");
+    return NULL;
+  }
+  return serialize_variants(p->variants, p->n_variants, error);
+}
+
+/* Writes `data` through a temporary file renamed over `path`: never half a preset. */
+static gboolean
+save_bytes(GBytes *data, const char *path, GError **error)
 {
   GError *local = NULL;
-  GBytes *data = mdn_model_serialize(m, error);
   gsize size;
   const char *p;
 
@@ -197,7 +254,6 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
     return FALSE;
   }
   p = g_bytes_get_data(data, &size);
-  /* Writes a temporary file and renames it over `path`: never half a preset. */
   if (!g_file_set_contents(path, p, size, &local)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_IO, "%s", local->message);
     g_error_free(local);
@@ -206,6 +262,18 @@ mdn_model_save(const MdnModel *m, const char *path, GError **error)
   }
   g_bytes_unref(data);
   return TRUE;
+}
+
+gboolean
+mdn_preset_save(const MdnPreset *p, const char *path, GError **error)
+{
+  return save_bytes(mdn_preset_serialize(p, error), path, error);
+}
+
+gboolean
+mdn_model_save(const MdnModel *m, const char *path, GError **error)
+{
+  return save_bytes(mdn_model_serialize(m, error), path, error);
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -322,12 +390,25 @@ typedef struct {
   const char *name;
   gsize name_len;
   double snr_db, cost;
+  int norm_block;
   const void *array[TIER_N_FIELDS]; /* NULL when empty */
   gsize count[TIER_N_FIELDS];       /* elements */
 } StoredTier;
 
+/* The fields version 3 added, from its tuple (TIER_V3_FIELDS). */
 static void
-stored_tier_read(GVariant *tv, StoredTier *st)
+stored_tier_read_v3(GVariant *tv, StoredTier *st)
+{
+  st->kids[TIER_NORM_BLOCK] = g_variant_get_child_value(tv, TIER_NORM_BLOCK);
+  st->norm_block = g_variant_get_int32(st->kids[TIER_NORM_BLOCK]);
+  st->array[TIER_HYPERPLANES] = get_array(tv, TIER_HYPERPLANES, tier_elem_size[TIER_HYPERPLANES],
+                                          st->kids, &st->count[TIER_HYPERPLANES]);
+}
+
+/* The one reader of a tier tuple: of TIER_TYPE (version 3) or of
+ * TIER_V1_TYPE (versions 1 and 2, the later fields from TIER_V1). */
+static void
+stored_tier_read(GVariant *tv, guint32 version, StoredTier *st)
 {
   GVariant *spec_v = g_variant_get_child_value(tv, TIER_SPEC);
   int field;
@@ -341,9 +422,14 @@ stored_tier_read(GVariant *tv, StoredTier *st)
   st->snr_db = g_variant_get_double(st->kids[TIER_SNR]);
   st->kids[TIER_COST] = g_variant_get_child_value(tv, TIER_COST);
   st->cost = g_variant_get_double(st->kids[TIER_COST]);
-  /* A version 1 tier has no hyperplanes: count 0, an axis tier. */
-  for (field = TIER_SPLIT; field < (int)g_variant_n_children(tv); field++)
+  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
     st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
+  if (version >= PRESET_VERSION)
+    stored_tier_read_v3(tv, st);
+  else {
+    st->norm_block = TIER_V1.norm_block;
+    st->count[TIER_HYPERPLANES] = TIER_V1.n_hyperplanes;
+  }
   st->spec.hyperplanes = st->count[TIER_HYPERPLANES] > 0;
 }
 
@@ -395,12 +481,19 @@ stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
   expected[TIER_EXACT_W] = n_exact * k->cout;
   expected[TIER_CB_GROUP] = n_cb;
   expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
-  /* hyperplanes: none (axis encoders) or one of s floats per channel and level */
+  /* hyperplanes: none (axis encoders) or s floats per channel and level */
   expected[TIER_HYPERPLANES] = st->count[TIER_HYPERPLANES]
                                    ? (guint64)k->cin * st->spec.depth * st->spec.taps_per_codebook
                                    : 0;
+  if (!mdn_norm_block_ok(st->norm_block)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "normalisation block of %d frames, not a power of two in %d..%d", st->norm_block,
+                MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX);
+    return FALSE;
+  }
   for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
     if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
+        && field != TIER_NORM_BLOCK
         && !check_count(tier_field_name[field], st->count[field], expected[field], error))
       return FALSE;
   expected[TIER_LUT] = n_cb * buckets * k->cout * mdn_table_entry_bytes(st->spec.table_bits);
@@ -460,8 +553,9 @@ stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
     memcpy(t->name, st->name, st->name_len + 1);
   t->snr_db = st->snr_db;
   t->cost = st->cost;
+  t->norm_block = st->norm_block;
   for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
-    if (st->count[field])
+    if (field != TIER_NORM_BLOCK && st->count[field])
       memcpy(tier_field_dest(t, field), st->array[field], st->count[field] * tier_elem_size[field]);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   if (st->spec.table_bits == 16) {
@@ -479,12 +573,12 @@ stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
 }
 
 static MdnTier *
-tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
+tier_from_variant(GVariant *tv, guint32 version, const MdnKernel *k, GError **error)
 {
   StoredTier st = { 0 };
   MdnTier *t = NULL;
 
-  stored_tier_read(tv, &st);
+  stored_tier_read(tv, version, &st);
   if (stored_tier_check(&st, k, error))
     t = stored_tier_copy(&st, k, error);
   stored_tier_clear(&st);
@@ -492,7 +586,7 @@ tier_from_variant(GVariant *tv, const MdnKernel *k, GError **error)
 }
 
 static MdnModel *
-model_from_variant(GVariant *root, GError **error)
+model_from_variant(GVariant *root, guint32 version, GError **error)
 {
   GVariant *kv, *pv, *tiers;
   MdnKernel *k;
@@ -533,7 +627,7 @@ model_from_variant(GVariant *root, GError **error)
   n_tiers = g_variant_n_children(tiers);
   for (j = 0; j < n_tiers; j++) {
     GVariant *tv = g_variant_get_child_value(tiers, j);
-    MdnTier *t = tier_from_variant(tv, k, error);
+    MdnTier *t = tier_from_variant(tv, version, k, error);
     g_variant_unref(tv);
     if (!t) {
       g_prefix_error(error, "tier %zu: ", (size_t)j);
@@ -558,14 +652,179 @@ fail:
   return NULL;
 }
 
-MdnModel *
-mdn_model_load_from_data(const void *data, size_t size, GError **error)
+/* The per-class claims of a variant: names, one SNR per tier each, and
+ * every tier's claim the worst of its classes. Checked before anything is
+ * allocated beyond what the file holds. */
+static gboolean
+claims_from_variant(MdnModel *m, GVariant *cv, GError **error)
+{
+  const gsize n_classes = g_variant_n_children(cv);
+  const char *names[MDN_MAX_CLASSES];
+  GVariant *kids[MDN_MAX_CLASSES] = { NULL };
+  double *snr = NULL;
+  gboolean ok = FALSE;
+  gsize c, d;
+  int t;
+
+  if (n_classes == 0)
+    return TRUE;
+  if (n_classes > MDN_MAX_CLASSES) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: %zu classes, limit %d",
+                (size_t)n_classes, MDN_MAX_CLASSES);
+    return FALSE;
+  }
+  if (m->n_tiers == 0) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: classes without tiers");
+    return FALSE;
+  }
+  /* Names and array lengths first: nothing is allocated before every
+   * length is known to match the tiers the file holds. */
+  for (c = 0; c < n_classes; c++) {
+    GVariant *name_v, *snr_v;
+    gsize len, n;
+
+    kids[c] = g_variant_get_child_value(cv, c);
+    name_v = g_variant_get_child_value(kids[c], 0);
+    names[c] = g_variant_get_string(name_v, &len);
+    g_variant_unref(name_v); /* the string stays in kids[c] */
+    if (!mdn_class_name_check(names[c], len, MDN_ERROR_CORRUPT, error)) {
+      g_prefix_error(error, "claims: class %zu: ", (size_t)c);
+      goto out;
+    }
+    for (d = 0; d < c; d++)
+      if (strcmp(names[c], names[d]) == 0) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "claims: class \"%s\" twice", names[c]);
+        goto out;
+      }
+    snr_v = g_variant_get_child_value(kids[c], 1);
+    n = g_variant_n_children(snr_v);
+    g_variant_unref(snr_v);
+    if (n != (gsize)m->n_tiers) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "claims: class \"%s\" has %zu SNRs for %d tiers", names[c], (size_t)n,
+                  m->n_tiers);
+      goto out;
+    }
+  }
+  snr = g_new(double, (gsize)m->n_tiers *n_classes);
+  for (c = 0; c < n_classes; c++) {
+    GVariant *snr_v = g_variant_get_child_value(kids[c], 1);
+    gsize n;
+    const double *values = g_variant_get_fixed_array(snr_v, &n, sizeof(double));
+
+    for (t = 0; t < m->n_tiers; t++) {
+      if (isnan(values[t])) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                    "claims: class \"%s\": the SNR of tier %d is NaN", names[c], t);
+        g_variant_unref(snr_v);
+        goto out;
+      }
+      snr[(gsize)t * n_classes + c] = values[t];
+    }
+    g_variant_unref(snr_v);
+  }
+  /* A tier's claim is the worst of its classes, exactly. */
+  for (t = 0; t < m->n_tiers; t++) {
+    double worst = snr[(gsize)t * n_classes];
+
+    for (c = 1; c < n_classes; c++)
+      worst = MIN(worst, snr[(gsize)t * n_classes + c]);
+    if (worst != m->tiers[t]->snr_db) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "tier %d: its SNR (%g dB) is not the worst of its classes' (%g dB)", t,
+                  m->tiers[t]->snr_db, worst);
+      goto out;
+    }
+  }
+  ok = mdn_model_set_classes(m, (int)n_classes, names, snr, error);
+out:
+  for (c = 0; c < n_classes; c++)
+    if (kids[c])
+      g_variant_unref(kids[c]);
+  g_free(snr);
+  return ok;
+}
+
+static long
+variant_rate(const MdnModel *m)
+{
+  return lround(m->kernel->rate);
+}
+
+/* A variant of a version-2 or -3 payload. */
+static MdnModel *
+variant_from_variant(GVariant *vv, guint32 version, GError **error)
+{
+  MdnModel *m = model_from_variant(vv, version, error);
+  GVariant *cv;
+
+  if (!m)
+    return NULL;
+  cv = g_variant_get_child_value(vv, 3);
+  if (!claims_from_variant(m, cv, error)) {
+    mdn_model_free(m);
+    m = NULL;
+  }
+  g_variant_unref(cv);
+  return m;
+}
+
+static MdnPreset *
+preset_from_variants(GVariant *root, guint32 version, GError **error)
+{
+  const gsize n = g_variant_n_children(root);
+  MdnPreset *p;
+  gsize v;
+
+  if (n < 1 || n > MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "%zu rate variants, expected 1..%d", (size_t)n,
+                MDN_MAX_VARIANTS);
+    return NULL;
+  }
+  p = mdn_preset_new();
+  for (v = 0; v < n; v++) {
+    GVariant *vv = g_variant_get_child_value(root, v);
+    MdnModel *m = variant_from_variant(vv, version, error);
+    const MdnModel *prev = v > 0 ? p->variants[v - 1] : NULL;
+
+    g_variant_unref(vv);
+    if (!m) {
+      g_prefix_error(error, "variant %zu: ", (size_t)v);
+      goto fail;
+    }
+    if (prev && variant_rate(m) <= variant_rate(prev)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %ld Hz after %ld Hz (variants are stored by rate, lowest "
+                  "first, each rate once)",
+                  (size_t)v, variant_rate(m), variant_rate(prev));
+      mdn_model_free(m);
+      goto fail;
+    }
+    if (prev && (m->kernel->cin != prev->kernel->cin || m->kernel->cout != prev->kernel->cout)) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                  "variant %zu: %d -> %d channels, the variant before it %d -> %d", (size_t)v,
+                  m->kernel->cin, m->kernel->cout, prev->kernel->cin, prev->kernel->cout);
+      mdn_model_free(m);
+      goto fail;
+    }
+    p->variants[p->n_variants++] = m;
+  }
+  return p;
+
+fail:
+  mdn_preset_free(p);
+  return NULL;
+}
+
+MdnPreset *
+mdn_preset_load_from_data(const void *data, size_t size, GError **error)
 {
   const guint8 *p = data;
   guint32 version, length;
   GBytes *bytes;
   GVariant *outer, *root;
-  MdnModel *m;
+  MdnPreset *preset = NULL;
+  const char *expected;
 
   if (size > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
@@ -578,10 +837,10 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     return NULL;
   }
   version = get_le32(p + 8);
-  if (version < 1 || version > PRESET_VERSION) {
+  if (version < PRESET_VERSION_1 || version > PRESET_VERSION) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_VERSION,
-                "preset format version %u, this build reads versions 1 to %u", version,
-                PRESET_VERSION);
+                "preset format version %u, this build reads versions %u to %u", version,
+                PRESET_VERSION_1, PRESET_VERSION);
     return NULL;
   }
   length = get_le32(p + 12);
@@ -611,18 +870,53 @@ mdn_model_load_from_data(const void *data, size_t size, GError **error)
     root = swapped;
   }
 #endif
-  if (!g_variant_is_of_type(
-          root,
-          G_VARIANT_TYPE(version == PRESET_VERSION_AXIS ? MDN_PRESET_TYPE_V1 : MDN_PRESET_TYPE))) {
+  expected = version == PRESET_VERSION_1   ? MODEL_V1_TYPE
+             : version == PRESET_VERSION_2 ? PRESET_V2_TYPE
+                                           : MDN_PRESET_TYPE;
+  if (!g_variant_is_of_type(root, G_VARIANT_TYPE(expected))) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "payload has type %s, expected %s",
-                g_variant_get_type_string(root),
-                version == PRESET_VERSION_AXIS ? MDN_PRESET_TYPE_V1 : MDN_PRESET_TYPE);
+                g_variant_get_type_string(root), expected);
     g_variant_unref(root);
     return NULL;
   }
-  m = model_from_variant(root, error);
+  if (version == PRESET_VERSION_1) {
+    /* One model without classes: a preset of one variant. */
+    MdnModel *m = model_from_variant(root, version, error);
+
+    if (m) {
+      preset = mdn_preset_new();
+      preset->variants[preset->n_variants++] = m;
+    }
+  } else {
+    preset = preset_from_variants(root, version, error);
+  }
   g_variant_unref(root);
+  return preset;
+}
+
+/* The default variant taken out of `preset`, which is freed. */
+static MdnModel *
+take_default_variant(MdnPreset *preset)
+{
+  const MdnModel *def = mdn_preset_default_variant(preset);
+  MdnModel *m = NULL;
+  int v;
+
+  for (v = 0; v < preset->n_variants; v++)
+    if (preset->variants[v] == def) {
+      m = preset->variants[v];
+      preset->variants[v] = NULL;
+    }
+  mdn_preset_free(preset);
   return m;
+}
+
+MdnModel *
+mdn_model_load_from_data(const void *data, size_t size, GError **error)
+{
+  MdnPreset *preset = mdn_preset_load_from_data(data, size, error);
+
+  return preset ? take_default_variant(preset) : NULL;
 }
 
 /* The bytes of a preset file, read to its end: a regular file
@@ -683,18 +977,132 @@ fail:
   return NULL;
 }
 
-MdnModel *
-mdn_model_load(const char *path, GError **error)
+MdnPreset *
+mdn_preset_load(const char *path, GError **error)
 {
   size_t size = 0;
   guint8 *data = read_preset_file(path, &size, error);
-  MdnModel *m;
+  MdnPreset *p;
 
   if (!data)
     return NULL;
-  m = mdn_model_load_from_data(data, size, error);
+  p = mdn_preset_load_from_data(data, size, error);
   g_free(data);
-  if (!m)
+  if (!p)
     g_prefix_error(error, "%s: ", path);
-  return m;
+  return p;
+}
+
+MdnModel *
+mdn_model_load(const char *path, GError **error)
+{
+  MdnPreset *preset = mdn_preset_load(path, error);
+
+  return preset ? take_default_variant(preset) : NULL;
+}
+
+/* ---- presets of rate variants ------------------------------------------------ */
+
+MdnPreset *
+mdn_preset_new(void)
+{
+  return g_new0(MdnPreset, 1);
+}
+
+void
+mdn_preset_free(MdnPreset *p)
+{
+  int v;
+
+  if (!p)
+    return;
+  for (v = 0; v < p->n_variants; v++)
+    mdn_model_free(p->variants[v]);
+  g_free(p);
+}
+
+int
+mdn_preset_n_variants(const MdnPreset *p)
+{
+  return p->n_variants;
+}
+
+const MdnModel *
+mdn_preset_variant(const MdnPreset *p, int index)
+{
+  if (index < 0 || index >= p->n_variants)
+    return NULL;
+  return p->variants[index];
+}
+
+const MdnModel *
+mdn_preset_variant_at_rate(const MdnPreset *p, double rate)
+{
+  int v;
+
+  for (v = 0; v < p->n_variants; v++)
+    if (fabs(p->variants[v]->kernel->rate - rate) < 0.5)
+      return p->variants[v];
+  return NULL;
+}
+
+const MdnModel *
+mdn_preset_default_variant(const MdnPreset *p)
+{
+  const MdnModel *m = mdn_preset_variant_at_rate(p, 48000);
+
+  if (m || p->n_variants == 0)
+    return m;
+  return p->variants[p->n_variants - 1];
+}
+
+gboolean
+mdn_preset_add_variant(MdnPreset *p, MdnModel *m, GError **error)
+{
+  const long rate = variant_rate(m);
+  int v, at;
+
+  if (p->n_variants > 0
+      && (m->kernel->cin != p->variants[0]->kernel->cin
+          || m->kernel->cout != p->variants[0]->kernel->cout)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a %d -> %d channel model cannot be a variant of a %d -> %d channel preset",
+                m->kernel->cin, m->kernel->cout, p->variants[0]->kernel->cin,
+                p->variants[0]->kernel->cout);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (at = 0; at < p->n_variants && variant_rate(p->variants[at]) < rate; at++)
+    ;
+  if (at < p->n_variants && variant_rate(p->variants[at]) == rate) {
+    mdn_model_free(p->variants[at]);
+    p->variants[at] = m;
+    return TRUE;
+  }
+  if (p->n_variants == MDN_MAX_VARIANTS) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a preset holds at most %d rate variants", MDN_MAX_VARIANTS);
+    mdn_model_free(m);
+    return FALSE;
+  }
+  for (v = p->n_variants; v > at; v--)
+    p->variants[v] = p->variants[v - 1];
+  p->variants[at] = m;
+  p->n_variants++;
+  return TRUE;
+}
+
+char *
+mdn_preset_describe_rates(const MdnPreset *p)
+{
+  GString *text = g_string_new(NULL);
+  int v;
+
+  for (v = 0; v < p->n_variants; v++) {
+    if (v > 0)
+      g_string_append(text, v + 1 == p->n_variants ? " and " : ", ");
+    g_string_append_printf(text, "%ld", variant_rate(p->variants[v]));
+  }
+  g_string_append(text, " Hz");
+  return g_string_free(text, FALSE);
 }

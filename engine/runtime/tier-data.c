@@ -65,6 +65,9 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   t->taps = taps;
   t->dilation = dilation;
   t->buckets = buckets;
+  /* The rule of this version's fits; the preset loader sets a stored tier's
+   * (format versions 1 and 2: MDN_NORM_BLOCK_V1). */
+  t->norm_block = MDN_NORM_BLOCK;
   t->n_exact = n_exact;
   t->n_codebooks = n_codebooks;
   t->split = g_new0(guint8, (size_t)cin * spec->depth);
@@ -104,6 +107,7 @@ mdn_tier_free(MdnTier *t)
   g_free(t->lut);
   g_free(t->lut_scale);
   g_free(t->lut_offset);
+  g_free(t->class_snr);
   g_free(t);
 }
 
@@ -206,6 +210,12 @@ mdn_tier_validate(const MdnTier *t, GError **error)
 {
   if (!spec_and_shape_ok(&t->spec, t->cin, t->cout, t->taps, t->dilation, MDN_ERROR_CORRUPT, error))
     return FALSE;
+  if (!mdn_norm_block_ok(t->norm_block)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
+                "normalisation block of %d frames, not a power of two in %d..%d", t->norm_block,
+                MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX);
+    return FALSE;
+  }
   if (t->buckets != 1 << t->spec.depth) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "buckets is %d, expected %d for depth %d",
                 t->buckets, 1 << t->spec.depth, t->spec.depth);

@@ -20,7 +20,7 @@
  *   code_c(t) = mdn_tier_encode_one (tier, cb_chan[c], &x[cb_chan[c]][t - cb_group[c]*s*dil],
  *                                    sigma_t)
  *   sigma_t   = mdn_pow2_ceil (max |x[i][u]|, all channels i, u in [B - span, t]),
- *               B = t - t % MDN_NORM_BLOCK.
+ *               B = t - t % L, L = tier->norm_block.
  *
  * The output is a pure function of the input and t: the state only caches
  * codes, and any call sequence (chunk sizes, invalidation, jumps of frame0)
@@ -29,10 +29,12 @@
  * Streaming: the code of channel i at position p depends on sigma, so codes
  * are cached together with the sigma they were encoded with. Within a
  * normalisation block sigma_t only grows (running max); when it changes (a
- * new block, or a louder frame inside the block), the codes the remaining
- * rows of the block read, positions [t - reach, t] with
- * reach = (groups - 1) * s * dil, are encoded again. Otherwise each new frame
- * is encoded once per channel.
+ * new block whose look-back is quieter or louder, or a louder frame inside
+ * the block), the codes the remaining rows of the block read, positions
+ * [t - reach, t] with reach = (groups - 1) * s * dil, are encoded again.
+ * Otherwise each new frame is encoded once per channel: the state remembers
+ * how far the codes of the current sigma go (a vector encoder rounds a run
+ * up to whole vectors within the chunk; the next run starts after them).
  *
  * Rows come in runs with one sigma (often whole blocks, or several): a run's
  * new codes are encoded in bulk, then its rows are scanned together, along
@@ -57,15 +59,16 @@ struct _MdnTierState {
   size_t code_stride;    /* capacity + MDN_TIER_ROW_PAD: scan reads past the end */
   guint8 *codes;         /* [cin][code_stride]; codes[i][k] is position base + k */
   gint64 base;           /* absolute frame of codes[i][0] */
+  gint64 coded_end;      /* codes of code_sigma are valid up to this position (excluded) */
   gint64 next_frame;     /* the frame the cache is ready for */
   gboolean valid;        /* FALSE: rebuild from the input history */
   float sigma;           /* sigma of frame next_frame - 1 */
   float code_sigma;      /* sigma the codes of [next_frame - 1 - reach, next_frame - 1] used */
   float *thresholds;     /* [cin][buckets - 1 + MDN_TIER_THR_PAD]: padded for vector loads */
   ptrdiff_t *cb_offset;  /* [n_codebooks]: cb_chan * code_stride - cb_group * s * dil */
-  guint32 *sums;         /* [cout][RS] table sums */
-  float *exact;          /* [cout][RS] exact-tap sums */
-  float *scratch;        /* [cout][RS] for combine */
+  guint32 *sums;         /* [mdn_tier_sum_rows (cout)][RS] table sums */
+  const float **exact_x; /* [n_exact]: each exact tap's input at the batch's row 0 */
+  float *scratch;        /* [2 * cout][RS] for the output kernel */
   float *row_sigma;      /* [RS]: sigma of each row of the batch */
   gboolean small_sums;   /* every table sum is below 2^31 */
 };
@@ -111,25 +114,25 @@ mdn_tier_tables_init(MdnTierTables *tables, const MdnTier *tier, guint8 *planes)
 size_t
 mdn_tier_history(const MdnTier *tier)
 {
-  return mdn_tier_span(tier) + MDN_NORM_BLOCK;
+  return mdn_tier_span(tier) + (size_t)tier->norm_block;
 }
 
 /* Operations per frame:
  *   n_codebooks * cout                   table lookups and adds
  * + n_exact * cout                       exact multiply-adds
- * + cin * depth * (1 + span / NORM_BLOCK) encode steps (tree levels): each
+ * + cin * depth * (1 + span / L)         encode steps (tree levels): each
  *   frame is encoded once, and at each block start the span is encoded again
- *   with the block's new sigma (amortised over the block's frames); a plane
- *   encoder's level counts s + 1 (its projection and the compare). */
+ *   with the block's new sigma (amortised over the block's L frames); a
+ *   hyperplane encoder's level counts s + 1 (its projection and the compare). */
 double
 mdn_tier_cost(const MdnTier *tier)
 {
   double lookups = (double)tier->n_codebooks * tier->cout;
   double exact = (double)tier->n_exact * tier->cout;
-  /* A plane encoder's level is s multiply-adds and a compare. */
+  /* A hyperplane encoder's level is s multiply-adds and a compare. */
   double level = tier->hyperplanes ? tier->spec.taps_per_codebook + 1.0 : 1.0;
   double encode = (double)tier->cin * tier->spec.depth * level
-                  * (1.0 + (double)mdn_tier_span(tier) / MDN_NORM_BLOCK);
+                  * (1.0 + (double)mdn_tier_span(tier) / tier->norm_block);
   return lookups + exact + encode;
 }
 
@@ -158,7 +161,7 @@ mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp)
   int c, i;
 
   if (tier == NULL || tier->cin < 1 || tier->cin > MDN_MAX_CHANNELS || tier->cout < 1
-      || tier->cout > MDN_MAX_CHANNELS)
+      || tier->cout > MDN_MAX_CHANNELS || !mdn_norm_block_ok(tier->norm_block))
     return NULL;
   state = g_new0(MdnTierState, 1);
   state->tier = tier;
@@ -171,14 +174,14 @@ mdn_tier_state_new_dsp(const MdnTier *tier, const MdnTierDsp *dsp)
   state->thresholds
       = g_try_malloc0_n((gsize)tier->cin * (tier->buckets - 1 + MDN_TIER_THR_PAD), sizeof(float));
   state->cb_offset = g_new0(ptrdiff_t, tier->n_codebooks > 0 ? tier->n_codebooks : 1);
-  state->sums = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(guint32));
-  state->exact = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
-  state->scratch = g_try_malloc0_n((gsize)tier->cout * RS, sizeof(float));
+  state->sums = g_try_malloc0_n(mdn_tier_sum_rows(tier->cout) * RS, sizeof(guint32));
+  state->exact_x = g_try_malloc0_n((gsize)MAX(tier->n_exact, 1), sizeof(float *));
+  state->scratch = g_try_malloc0_n((gsize)2 * tier->cout * RS, sizeof(float));
   state->row_sigma = g_try_malloc0_n(RS, sizeof(float));
   if (state->dsp->uses_planes)
     state->planes = g_try_malloc(MAX(mdn_tier_planes_size(tier), 1));
   if (state->codes == NULL || state->thresholds == NULL || state->sums == NULL
-      || state->exact == NULL || state->scratch == NULL || state->row_sigma == NULL
+      || state->exact_x == NULL || state->scratch == NULL || state->row_sigma == NULL
       || (state->dsp->uses_planes && state->planes == NULL)) {
     mdn_tier_state_free(state);
     return NULL;
@@ -205,7 +208,7 @@ mdn_tier_state_free(MdnTierState *state)
   g_free(state->thresholds);
   g_free(state->cb_offset);
   g_free(state->sums);
-  g_free(state->exact);
+  g_free(state->exact_x);
   g_free(state->scratch);
   g_free(state->row_sigma);
   g_free(state->planes);
@@ -220,9 +223,10 @@ mdn_tier_state_invalidate(MdnTierState *state)
 }
 
 /* Encodes every channel at absolute positions [first, last] with sigma, and
- * possibly more up to limit (the last readable frame). frame0 maps absolute
- * positions to x[i][p - frame0]. */
-static void
+ * possibly more up to limit (the last readable frame); returns the position
+ * after the last one encoded. frame0 maps absolute positions to
+ * x[i][p - frame0]. */
+static gint64
 encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gint64 frame0,
              gint64 first, gint64 last, gint64 limit, float sigma)
 {
@@ -230,9 +234,9 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
   int i;
 
   if (last < first)
-    return;
-  /* Rounded up to whole vector steps where the chunk allows it: positions
-   * past the run are encoded again by whichever run reads them. */
+    return first;
+  /* Rounded up to whole vector steps where the chunk allows it: the next
+   * run of the same sigma starts after them. */
   if (state->dsp->encode_step > 1) {
     const gint64 step = (gint64)state->dsp->encode_step;
     last = MIN(first + (last - first + step) / step * step - 1, limit);
@@ -250,29 +254,33 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
                          state->thresholds + i * thr_stride, sigma, tier->spec.depth,
                          tier->dilation, xi, (size_t)(last - first + 1), codes);
   }
+  return last + 1;
 }
 
 /* Rows [b0, b0 + n) of the chunk (n <= MDN_TIER_ROWS, a batch), table sums
- * and row_sigma already filled: exact taps and output. */
+ * and row_sigma already filled: exact taps, tables and bias into the output. */
 static void
 batch_out(const MdnTier *tier, MdnTierState *state, const float *const *x, size_t b0, size_t n,
           const float *bias, float *out)
 {
-  const MdnTierDsp *k = state->dsp;
-  float *dst = out + b0 * tier->cout;
-  const float *exact = NULL;
+  MdnTierOutputArgs args;
+  int e;
 
-  if (tier->n_exact > 0) {
-    const float *xs[MDN_MAX_CHANNELS];
-    int i;
-    for (i = 0; i < tier->cin; i++)
-      xs[i] = x[i] + b0;
-    k->exact(xs, tier->exact_chan, tier->exact_tap, tier->exact_w, tier->n_exact, tier->cout,
-             tier->dilation, n, state->exact);
-    exact = state->exact;
-  }
-  k->combine_rows(state->sums, exact, tier->lut_offset, tier->lut_scale, state->row_sigma, bias,
-                  state->small_sums, tier->cout, n, state->scratch, dst);
+  for (e = 0; e < tier->n_exact; e++)
+    state->exact_x[e]
+        = x[tier->exact_chan[e]] + b0 - (ptrdiff_t)tier->exact_tap[e] * tier->dilation;
+  args.sums = state->sums;
+  args.exact = state->exact_x;
+  args.w = tier->exact_w;
+  args.n_exact = tier->n_exact;
+  args.cout = tier->cout;
+  args.offset = tier->lut_offset;
+  args.scale = tier->lut_scale;
+  args.bias = bias;
+  args.sigma = state->row_sigma;
+  args.small = state->small_sums;
+  args.scratch = state->scratch;
+  state->dsp->output(&args, n, out + b0 * tier->cout);
 }
 
 /* n <= MDN_CHUNK frames, in runs of rows with one sigma: each run's codes are
@@ -283,6 +291,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 {
   const MdnTierDsp *k = state->dsp;
   const ptrdiff_t span = (ptrdiff_t)mdn_tier_span(tier);
+  const size_t block = (size_t)tier->norm_block;
   const gint64 reach = (gint64)state->reach;
   gboolean codes_valid = state->valid && frame0 == state->next_frame;
   size_t r = 0;
@@ -306,7 +315,7 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
    * pow2_ceil of the running max matters, and pow2_ceil (max (a, b)) =
    * max (pow2_ceil (a), pow2_ceil (b)), so the state keeps sigma alone. */
   {
-    const ptrdiff_t into_block = (ptrdiff_t)(frame0 % MDN_NORM_BLOCK);
+    const ptrdiff_t into_block = (ptrdiff_t)(frame0 & (block - 1));
     if (!codes_valid || into_block == 0)
       sigma = mdn_tier_pow2_ceil(k->max_abs(x, tier->cin, -into_block - span, 0));
     else
@@ -320,16 +329,16 @@ process_chunk(const MdnTier *tier, MdnTierState *state, const float *const *x, g
 
     /* Extend the run while sigma stays: across block starts whose look-back
      * gives the same sigma, and inside blocks up to a louder frame. */
-    end = k->run_end(x, tier->cin, frame0, end, n, span, sigma, &next_sigma);
+    end = k->run_end(x, tier->cin, frame0, end, n, span, block, sigma, &next_sigma);
 
-    /* Codes the run reads: [t - reach, t_end - 1], or only the new
-     * positions when the cached ones carry this sigma. */
+    /* Codes the run reads: [t - reach, t_end - 1], or only the positions
+     * not yet encoded when the cached ones carry this sigma. */
     if (!codes_valid || sigma != state->code_sigma)
-      encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1,
-                   frame0 + (gint64)n - 1, sigma);
-    else
-      encode_range(tier, state, x, frame0, t, frame0 + (gint64)end - 1, frame0 + (gint64)n - 1,
-                   sigma);
+      state->coded_end = encode_range(tier, state, x, frame0, t - reach, frame0 + (gint64)end - 1,
+                                      frame0 + (gint64)n - 1, sigma);
+    else if (state->coded_end < frame0 + (gint64)end)
+      state->coded_end = encode_range(tier, state, x, frame0, state->coded_end,
+                                      frame0 + (gint64)end - 1, frame0 + (gint64)n - 1, sigma);
     state->code_sigma = sigma;
     codes_valid = TRUE;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sndfile.h>
+#include <soxr.h>
 
 /* ---- WAV impulse responses ---------------------------------------------------- */
 
@@ -470,16 +471,21 @@ source_kind(const char *path, SourceKind *kind, GError **error)
   return TRUE;
 }
 
+/* The kernel of the preset's variant at `rate`, else of its default variant. */
 static MdnKernel *
-kernel_of_preset(const char *path, GError **error)
+kernel_of_preset(const char *path, double rate, GError **error)
 {
-  MdnModel *model = mdn_model_load(path, error);
+  MdnPreset *preset = mdn_preset_load(path, error);
+  const MdnModel *model;
   MdnKernel *kernel;
 
-  if (!model)
+  if (!preset)
     return NULL;
+  model = mdn_preset_variant_at_rate(preset, rate);
+  if (!model)
+    model = mdn_preset_default_variant(preset);
   kernel = mdn_kernel_copy(mdn_model_kernel(model));
-  mdn_model_free(model);
+  mdn_preset_free(preset);
   return kernel;
 }
 
@@ -499,7 +505,7 @@ mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate, GError
   path = mdn_preset_find(source, error);
   if (path && source_kind(path, &kind, error)) {
     if (kind == SOURCE_PRESET)
-      kernel = kernel_of_preset(path, error);
+      kernel = kernel_of_preset(path, taps_rate, error);
     else if (kind == SOURCE_WAV)
       kernel = mdn_kernel_load_wav(path, error);
     else
@@ -509,6 +515,129 @@ mdn_kernel_load(const char *source, double taps_rate, gboolean *has_rate, GError
     *has_rate = kernel && kind != SOURCE_TAPS;
   g_free(path);
   return kernel;
+}
+
+/* ---- resampling an impulse response (libsoxr) -------------------------------- */
+
+/* Leading zeros, in input frames, the IR is resampled behind: room for the
+ * resampler's ringing before the IR's first sample (libsoxr's very high
+ * quality filter rings for well under this at the rates of audio). */
+#define RESAMPLE_LEAD_MIN 2048
+/* The share of the resampled response's energy that may fall before its
+ * first sample (and is cut: the kernel stays causal and adds no delay). */
+#define RESAMPLE_MAX_PRE_RING 1e-6
+
+static guint64
+gcd64(guint64 a, guint64 b)
+{
+  while (b) {
+    guint64 t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/* One row of taps through libsoxr behind `lead` zeros: out gets the
+ * n_out frames from the IR's first sample on; *pre the energy before it,
+ * *total all of it. */
+static gboolean
+resample_row(const float *in, int n_in, double old_rate, double new_rate, size_t lead,
+             size_t lead_out, double *out, int n_out, double *pre, double *total, GError **error)
+{
+  const size_t n_pad = lead + (size_t)n_in, n_pad_out = lead_out + (size_t)n_out;
+  soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT64_I, SOXR_FLOAT64_I);
+  soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, SOXR_LINEAR_PHASE);
+  double *x = g_new0(double, n_pad), *y = g_new0(double, n_pad_out + 1);
+  size_t done_in = 0, done_out = 0, j;
+  soxr_error_t err;
+
+  for (j = 0; j < (size_t)n_in; j++)
+    x[lead + j] = in[j];
+  err = soxr_oneshot(old_rate, new_rate, 1, x, n_pad, &done_in, y, n_pad_out, &done_out, &io,
+                     &quality, NULL);
+  if (err)
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "libsoxr: %s", err);
+  *pre = *total = 0;
+  for (j = 0; j < n_pad_out; j++) {
+    *total += y[j] * y[j];
+    if (j < lead_out)
+      *pre += y[j] * y[j];
+  }
+  memcpy(out, y + lead_out, sizeof(double) * n_out);
+  g_free(x);
+  g_free(y);
+  return !err;
+}
+
+MdnKernel *
+mdn_kernel_resample(const MdnKernel *k, double new_rate, GError **error)
+{
+  const double ratio = new_rate / k->rate;
+  MdnKernel *out;
+  double *row_out, taps_out, pre_all = 0, total_all = 0;
+  size_t row, rows = (size_t)k->cin * k->cout, lead, lead_out;
+  guint64 step;
+  int j;
+
+  if (!mdn_kernel_validate(k, error)
+      || !mdn_kernel_rate_check(new_rate, MDN_ERROR_INVALID_ARGUMENT, error))
+    return NULL;
+  if (k->dilation != 1) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "a kernel of dilation %d is not resampled (design it at %g Hz instead)",
+                k->dilation, new_rate);
+    return NULL;
+  }
+  if (k->rate != floor(k->rate) || new_rate != floor(new_rate)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "resampling from %g to %g Hz: the rates must be whole numbers of Hz", k->rate,
+                new_rate);
+    return NULL;
+  }
+  taps_out = ceil(k->taps * ratio - 1e-9);
+  if (!(taps_out <= MDN_MAX_TAPS)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "%d taps at %g Hz become %.0f at %g Hz, more than %d", k->taps, k->rate, taps_out,
+                new_rate, MDN_MAX_TAPS);
+    return NULL;
+  }
+  /* A lead of whole periods of the two rates: the IR's first sample falls
+   * on an output sample. */
+  step = (guint64)k->rate / gcd64((guint64)k->rate, (guint64)new_rate);
+  lead = (size_t)(((RESAMPLE_LEAD_MIN + step - 1) / step) * step);
+  lead_out = (size_t)llround(lead * ratio);
+  out = mdn_kernel_new(k->cin, k->cout, MAX(1, (int)taps_out), 1, new_rate, error);
+  if (!out)
+    return NULL;
+  row_out = g_new(double, out->taps);
+  for (row = 0; row < rows; row++) {
+    double pre, total;
+
+    if (!resample_row(k->weights + row * k->taps, k->taps, k->rate, new_rate, lead, lead_out,
+                      row_out, out->taps, &pre, &total, error)) {
+      g_clear_pointer(&out, mdn_kernel_free);
+      break;
+    }
+    pre_all += pre;
+    total_all += total;
+    /* The same response at the new rate: the taps' sum (the gain) goes with 1 / ratio. */
+    for (j = 0; j < out->taps; j++)
+      out->weights[row * out->taps + j] = (float)(row_out[j] / ratio);
+  }
+  g_free(row_out);
+  if (out && total_all > 0 && pre_all > RESAMPLE_MAX_PRE_RING * total_all) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "resampling from %g to %g Hz puts %.1f dB of the response's energy before its "
+                "first sample: the response starts too early to be resampled without a delay "
+                "(give it a few milliseconds of leading silence, as a measured room response "
+                "has, or design the kernel at %g Hz)",
+                k->rate, new_rate, 10 * log10(pre_all / total_all), new_rate);
+    g_clear_pointer(&out, mdn_kernel_free);
+  }
+  if (out)
+    memcpy(out->bias, k->bias, sizeof(float) * k->cout);
+  return out;
 }
 
 static gboolean

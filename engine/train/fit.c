@@ -44,6 +44,10 @@
 #define FIT_TOL 1e-4
 #define FIT_MAX_ITER 300
 #define FIT_MIN_SECONDS 1.0
+/* Frames per entry of the block maxima that speed up row_peak(). */
+#define FIT_PEAK_BLOCK 64
+/* The least audio of a validation part or a held-out class, in frames. */
+#define FIT_MIN_FRAMES 64
 /* Rows per bucket the regression needs at the least. */
 #define FIT_MIN_ROWS_PER_BUCKET 8
 /* Memory bounds: codes of the training rows (bytes), and table unknowns of
@@ -147,7 +151,7 @@ typedef struct {
   float *padded;      /* [cin][pad + n_frames]: deinterleaved */
   const float **x;    /* x[i][t], valid for t >= -pad */
   float *frame_peak;  /* [n_frames]: max_i |x[i][t]| */
-  float *block_peak;  /* [ceil(n_frames / MDN_NORM_BLOCK)]: block maxima of frame_peak */
+  float *block_peak;  /* [ceil(n_frames / FIT_PEAK_BLOCK)]: block maxima of frame_peak */
   size_t n_rows;      /* training rows */
   size_t *row;        /* [n_rows]: the frame of each */
   float *gain;        /* [n_rows]: level dither of the row, 2^u with u in [0, 1) */
@@ -196,21 +200,22 @@ fit_clear(Fit *fit)
     g_rand_free(fit->rng);
 }
 
-/* What sigma_t is taken from (mdn-private.h): max |x| over [B - span, t]. */
+/* What sigma_t is taken from (mdn-private.h): max |x| over [B - span, t],
+ * B = t - t % norm_block (the tier's normalisation block). */
 static float
-row_peak(const Fit *fit, size_t t, size_t span)
+row_peak(const Fit *fit, size_t t, size_t span, size_t norm_block)
 {
-  size_t block = t - t % MDN_NORM_BLOCK;
+  size_t block = t - t % norm_block;
   size_t lo = block > span ? block - span : 0, hi = t + 1;
   float m = 0;
 
-  while (lo < hi && lo % MDN_NORM_BLOCK) {
+  while (lo < hi && lo % FIT_PEAK_BLOCK) {
     m = MAX(m, fit->frame_peak[lo]);
     lo++;
   }
-  while (lo + MDN_NORM_BLOCK <= hi) {
-    m = MAX(m, fit->block_peak[lo / MDN_NORM_BLOCK]);
-    lo += MDN_NORM_BLOCK;
+  while (lo + FIT_PEAK_BLOCK <= hi) {
+    m = MAX(m, fit->block_peak[lo / FIT_PEAK_BLOCK]);
+    lo += FIT_PEAK_BLOCK;
   }
   while (lo < hi) {
     m = MAX(m, fit->frame_peak[lo]);
@@ -245,7 +250,7 @@ static void
 pad_audio(Fit *fit)
 {
   const int cin = fit->kernel->cin;
-  const size_t n = fit->n_frames, n_blocks = (n + MDN_NORM_BLOCK - 1) / MDN_NORM_BLOCK;
+  const size_t n = fit->n_frames, n_blocks = (n + FIT_PEAK_BLOCK - 1) / FIT_PEAK_BLOCK;
   size_t t;
   int i;
 
@@ -263,8 +268,8 @@ pad_audio(Fit *fit)
     }
   }
   for (t = 0; t < n; t++)
-    fit->block_peak[t / MDN_NORM_BLOCK]
-        = MAX(fit->block_peak[t / MDN_NORM_BLOCK], fit->frame_peak[t]);
+    fit->block_peak[t / FIT_PEAK_BLOCK]
+        = MAX(fit->block_peak[t / FIT_PEAK_BLOCK], fit->frame_peak[t]);
 }
 
 static int
@@ -332,7 +337,7 @@ choose_rows(Fit *fit, size_t max_span, size_t max_codebooks)
         = lo
           + (hi > lo + 1 ? (size_t)g_rand_int_range(fit->rng, 0, (gint32)MIN(hi - lo, G_MAXINT32))
                          : 0);
-    if (row_peak(fit, t, max_span) > 0x1p-100f)
+    if (row_peak(fit, t, max_span, MDN_NORM_BLOCK) > 0x1p-100f)
       fit->row[fit->n_rows++] = t;
   }
 
@@ -363,7 +368,7 @@ exact_targets(Fit *fit)
     if (!progress_tick(0.5 * j / fit->n_rows, &fit->progress))
       return FALSE;
   }
-  fit->held_exact = g_new(double, fit->n_hold *cout);
+  fit->held_exact = g_new(double, fit->n_hold *cout + 1);
   for (j = 0; j < fit->n_hold; j++) {
     exact_at(fit, fit->n_train + j, fit->held_exact + j * cout);
     for (o = 0; o < cout; o++)
@@ -382,7 +387,11 @@ fit_prepare(Fit *fit, size_t max_span, size_t max_codebooks)
   const guint64 seed = fit->options->seed;
   guint32 seed_words[2] = { (guint32)seed, (guint32)(seed >> 32) };
 
-  fit->n_hold = (size_t)llround(fit->options->holdout_fraction * fit->n_frames);
+  /* With classes of held-out audio the tiers are measured there: all of
+   * the audio is for training. */
+  fit->n_hold = fit->options->n_heldout > 0
+                    ? 0
+                    : (size_t)llround(fit->options->holdout_fraction * fit->n_frames);
   fit->n_train = fit->n_frames - fit->n_hold;
   fit->rng = g_rand_new_with_seed_array(seed_words, 2);
   fit->pad = MAX(max_span, (size_t)(k->taps - 1) * k->dilation) + MDN_NORM_BLOCK;
@@ -504,7 +513,8 @@ residual_targets(Fit *fit, const MdnTier *tier)
   for (j = 0; j < fit->n_rows; j++) {
     const size_t t = fit->row[j];
     /* sigma of the row as the stream sees it at the dithered level */
-    work->sigma[j] = mdn_pow2_ceil(fit->gain[j] * row_peak(fit, t, work->span));
+    work->sigma[j]
+        = mdn_pow2_ceil(fit->gain[j] * row_peak(fit, t, work->span, (size_t)tier->norm_block));
     for (o = 0; o < cout; o++) {
       double acc = fit->row_exact[j * cout + o];
       for (e = 0; e < tier->n_exact; e++)
@@ -995,9 +1005,9 @@ measure_tier(Fit *fit, MdnTier *tier, double *snr, GError **error)
     mdn_model_free(model);
     return FALSE;
   }
-  warm = MAX(mdn_tier_history(tier), mdn_exact_history(k)) + MDN_NORM_BLOCK;
+  warm = MAX(mdn_tier_history(tier), mdn_exact_history(k)) + (size_t)tier->norm_block;
   h0 = fit->n_train > warm ? fit->n_train - warm : 0;
-  h0 -= h0 % MDN_NORM_BLOCK; /* blocks aligned with the audio's frame count */
+  h0 -= h0 % (size_t)tier->norm_block; /* blocks aligned with the audio's frame count */
   out = g_new(float, chunk *cout);
   held = g_new(float, fit->n_hold *cout + 1);
   for (t = h0; t < fit->n_frames && ok; t += chunk) {
@@ -1021,6 +1031,114 @@ measure_tier(Fit *fit, MdnTier *tier, double *snr, GError **error)
   model->n_tiers = 0;
   mdn_model_free(model);
   return ok;
+}
+
+/* Runs every fitted tier (NULL entries are skipped) beside the exact path
+ * over one class of held-out audio, from silence, and gives each tier's SNR
+ * against the exact path's output (float, within about 130 dB of the double
+ * reference: far beyond any tier's SNR) in snr[]. One pass: the exact path
+ * runs once for all the tiers; chunk by chunk, no copy of the output kept.
+ * FALSE on cancel or error. */
+static gboolean
+measure_class(Fit *fit, MdnTier **tiers, int n_tiers, const MdnHeldOut *set, double *snr,
+              GError **error)
+{
+  const MdnKernel *k = fit->kernel;
+  const size_t chunk = 4096, cout = (size_t)k->cout, cin = (size_t)k->cin;
+  MdnModel **models = g_new0(MdnModel *, n_tiers);
+  MdnStream **streams = g_new0(MdnStream *, n_tiers), *exact = NULL;
+  MdnModel *exact_model = mdn_model_new(k, error);
+  float *out_tier = g_new(float, chunk *cout), *out_exact = g_new(float, chunk *cout);
+  double signal = 0, *noise = g_new0(double, n_tiers);
+  gboolean ok = FALSE;
+  size_t t, j;
+  int i;
+
+  if (!exact_model || !(exact = mdn_stream_new(exact_model, 1, error)))
+    goto out;
+  for (i = 0; i < n_tiers; i++) {
+    if (!tiers[i])
+      continue;
+    /* A model of the kernel and this tier alone: its stream keeps this tier's state only. */
+    models[i] = mdn_model_new(k, error);
+    mdn_model_add_tier(models[i], tiers[i]);
+    if (!(streams[i] = mdn_stream_new(models[i], 1, error)))
+      goto out;
+  }
+  for (t = 0; t < set->n_frames; t += chunk) {
+    size_t n = MIN(chunk, set->n_frames - t);
+
+    mdn_stream_process(exact, MDN_TIER_EXACT, set->audio + t * cin, out_exact, n);
+    for (j = 0; j < n * cout; j++)
+      signal += (double)out_exact[j] * out_exact[j];
+    for (i = 0; i < n_tiers; i++) {
+      if (!streams[i])
+        continue;
+      mdn_stream_process(streams[i], 0, set->audio + t * cin, out_tier, n);
+      for (j = 0; j < n * cout; j++) {
+        double d = (double)out_exact[j] - out_tier[j];
+        noise[i] += d * d;
+      }
+    }
+    if (!progress_tick((double)(t + n) / set->n_frames, &fit->progress))
+      goto out;
+  }
+  if (!(signal > 0)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
+                "held-out class \"%s\": the exact output is silent", set->name);
+    goto out;
+  }
+  for (i = 0; i < n_tiers; i++)
+    snr[i] = noise[i] > 0 ? 10 * log10(signal / noise[i]) : INFINITY;
+  ok = TRUE;
+out:
+  for (i = 0; i < n_tiers; i++) {
+    mdn_stream_free(streams[i]);
+    if (models[i]) {
+      models[i]->n_tiers = 0; /* the tier stays the caller's */
+      mdn_model_free(models[i]);
+    }
+  }
+  mdn_stream_free(exact);
+  mdn_model_free(exact_model);
+  g_free(models);
+  g_free(streams);
+  g_free(noise);
+  g_free(out_tier);
+  g_free(out_exact);
+  return ok;
+}
+
+/* Every fitted tier's SNR on each class of held-out audio into its
+ * class_snr, and the worst of them as its claim. */
+static gboolean
+measure_classes(Fit *fit, MdnTier **tiers, int n_tiers, GError **error)
+{
+  const int n = fit->options->n_heldout;
+  double *snr = g_new(double, n_tiers);
+  int c, i;
+
+  for (i = 0; i < n_tiers; i++)
+    if (tiers[i])
+      tiers[i]->class_snr = g_new(double, n);
+  for (c = 0; c < n; c++) {
+    const MdnHeldOut *set = &fit->options->heldout[c];
+
+    progress_share(&fit->progress, 0.05 + 0.95 * (0.85 + 0.15 * c / n), 0.95 * 0.15 / n);
+    if (!measure_class(fit, tiers, n_tiers, set, snr, error)) {
+      g_free(snr);
+      return FALSE;
+    }
+    for (i = 0; i < n_tiers; i++) {
+      if (!tiers[i])
+        continue;
+      tiers[i]->class_snr[c] = snr[i];
+      tiers[i]->snr_db = c == 0 ? snr[i] : MIN(tiers[i]->snr_db, snr[i]);
+      g_debug("tier %s: %s %.2f dB", tiers[i]->name, set->name, snr[i]);
+    }
+  }
+  g_free(snr);
+  return TRUE;
 }
 
 /* ---- the ladder -------------------------------------------------------- */
@@ -1062,7 +1180,54 @@ check_ladder(const MdnKernel *k, const MdnTierSpec *specs, int n_specs, LadderNe
   return TRUE;
 }
 
-/* The kernel, the audio (finite, long enough) and the holdout fraction. */
+/* The classes of held-out audio: a count in range, names by the class rule,
+ * each once, at least a normalisation block of finite samples each. */
+static gboolean
+check_heldout(const MdnKernel *kernel, const MdnFitOptions *options, GError **error)
+{
+  int c, d;
+  size_t j;
+
+  if (options->n_heldout < 0 || options->n_heldout > MDN_MAX_CLASSES
+      || (options->n_heldout > 0 && !options->heldout)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                "held-out classes: %d given, 0..%d allowed", options->n_heldout, MDN_MAX_CLASSES);
+    return FALSE;
+  }
+  for (c = 0; c < options->n_heldout; c++) {
+    const MdnHeldOut *set = &options->heldout[c];
+
+    if (!set->name
+        || !mdn_class_name_check(set->name, strlen(set->name), MDN_ERROR_INVALID_ARGUMENT, error)) {
+      if (!set->name)
+        g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "a class without a name");
+      g_prefix_error(error, "held-out class %d: ", c);
+      return FALSE;
+    }
+    for (d = 0; d < c; d++)
+      if (strcmp(set->name, options->heldout[d].name) == 0) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                    "held-out class \"%s\" given twice", set->name);
+        return FALSE;
+      }
+    if (!set->audio || set->n_frames < FIT_MIN_FRAMES) {
+      g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
+                  "held-out class \"%s\": %zu frames, at least %d needed", set->name,
+                  set->audio ? set->n_frames : 0, FIT_MIN_FRAMES);
+      return FALSE;
+    }
+    for (j = 0; j < set->n_frames * kernel->cin; j++)
+      if (!isfinite(set->audio[j])) {
+        g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
+                    "held-out class \"%s\": sample %zu is not a finite number", set->name, j);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+/* The kernel, the audio (finite, long enough), the holdout fraction and the
+ * classes of held-out audio. */
 static gboolean
 check_input(const MdnKernel *kernel, const float *audio, size_t n_frames,
             const MdnFitOptions *options, GError **error)
@@ -1078,7 +1243,7 @@ check_input(const MdnKernel *kernel, const float *audio, size_t n_frames,
                 "holdout fraction must be in (0, 1) (got %g)", options->holdout_fraction);
     return FALSE;
   }
-  return TRUE;
+  return check_heldout(kernel, options, error);
 }
 
 /* The audio: finite samples, enough of them. */
@@ -1170,6 +1335,29 @@ keep_pareto_front(MdnModel *model, MdnTier **tiers, int n_tiers, gboolean keep_d
   g_free(keep);
 }
 
+/* The model's classes: the held-out sets' names and its tiers' SNRs on them. */
+static gboolean
+set_classes(MdnModel *model, const MdnFitOptions *options, GError **error)
+{
+  const int n = options->n_heldout;
+  const char *names[MDN_MAX_CLASSES];
+  double *snr;
+  gboolean ok;
+  int c, t;
+
+  if (n == 0 || model->n_tiers == 0)
+    return TRUE;
+  snr = g_new(double, (size_t)model->n_tiers *n);
+  for (c = 0; c < n; c++)
+    names[c] = options->heldout[c].name;
+  for (t = 0; t < model->n_tiers; t++)
+    for (c = 0; c < n; c++)
+      snr[(size_t)t * n + c] = model->tiers[t]->class_snr[c];
+  ok = mdn_model_set_classes(model, n, names, snr, error);
+  g_free(snr);
+  return ok;
+}
+
 static gboolean
 set_cancelled(GError **error)
 {
@@ -1194,26 +1382,40 @@ fit_ladder(Fit *fit, const MdnTierSpec *specs, int n_specs, const LadderNeeds *n
   progress_stage(&fit->progress, "prepare", 0, 0.05);
   if (!fit_prepare(fit, needs->max_span, needs->max_codebooks))
     return set_cancelled(error);
-  if (fit->n_rows < needs->min_rows || fit->n_hold < MDN_NORM_BLOCK) {
+  if (fit->n_rows < needs->min_rows
+      || (fit->options->n_heldout == 0 && fit->n_hold < FIT_MIN_FRAMES)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_TOO_LITTLE_AUDIO,
                 "%zu training rows with sound; the ladder's largest trees need %zu", fit->n_rows,
                 needs->min_rows);
     return FALSE;
   }
+  /* With classes of held-out audio, the tiers take the first 85 % of the
+   * ladder's share and are measured together at the end (one exact pass per
+   * class); else each is measured on the tail after it is fitted. */
   for (s = 0; s < n_specs; s++) {
-    const double width = 0.95 / n_specs, base = 0.05 + s * width;
+    const gboolean classes = fit->options->n_heldout > 0;
+    const double width = 0.95 * (classes ? 0.85 : 1.0) / n_specs, base = 0.05 + s * width;
     double snr = 0;
     gboolean skipped = FALSE;
-    tiers[s] = fit_tier(fit, &specs[s], max_cost, base, width, &skipped, error);
+    tiers[s]
+        = fit_tier(fit, &specs[s], max_cost, base, classes ? width / 0.85 : width, &skipped, error);
     if (skipped)
       continue;
-    if (!tiers[s] || !progress_stage(&fit->progress, "measure", base + 0.85 * width, 0.15 * width)
-        || !measure_tier(fit, tiers[s], &snr, error))
+    if (!tiers[s]
+        || (!classes
+            && (!progress_stage(&fit->progress, "measure", base + 0.85 * width, 0.15 * width)
+                || !measure_tier(fit, tiers[s], &snr, error))))
       return fit->progress.cancelled ? set_cancelled(error) : FALSE;
-    tiers[s]->snr_db = snr;
+    if (!classes) {
+      tiers[s]->snr_db = snr;
+      g_debug("tier %s: held-out SNR %.2f dB", tiers[s]->name, snr);
+    }
     tiers[s]->cost = mdn_tier_cost(tiers[s]);
-    g_debug("tier %s: held-out SNR %.2f dB, cost %.1f", tiers[s]->name, snr, tiers[s]->cost);
   }
+  if (fit->options->n_heldout > 0
+      && (!progress_stage(&fit->progress, "measure", 0.05 + 0.95 * 0.85, 0.95 * 0.15)
+          || !measure_classes(fit, tiers, n_specs, error)))
+    return fit->progress.cancelled ? set_cancelled(error) : FALSE;
   return TRUE;
 }
 
@@ -1305,6 +1507,10 @@ mdn_fit_with_rules(const MdnKernel *kernel, const float *audio, size_t n_frames,
       && (model = mdn_model_new(kernel, error))) {
     set_provenance(model, n_frames / kernel->rate, options->seed);
     keep_pareto_front(model, tiers, n_specs, options->keep_dominated);
+    if (!set_classes(model, options, error))
+      g_clear_pointer(&model, mdn_model_free);
+  }
+  if (model) {
     if (options->progress)
       options->progress("done", 1.0, options->progress_data);
   }

@@ -24,7 +24,11 @@
 # Environment: MIX_SECONDS (60, a multiple of 20), HELDOUT_SECONDS (15, a
 # multiple of 3), MDN_CORPUS_TOOL (a built corpus-tool; otherwise it is compiled
 # here with CC, pkg-config, libsndfile and kissfft), MDN_CORPUS_SF2 (the
-# soundfont; it must still be the pinned file), KEEP_WORK=1 (keep OUTDIR/.work).
+# soundfont; it must still be the pinned file), KEEP_WORK=1 (keep OUTDIR/.work),
+# HELDOUT_ONLY=1 (only the heldout-*.wav files, coverage.md and corpus.txt: the
+# preset-claims test's corpus), HELDOUT_SEED_OFFSET (added to the held-out
+# seeds of music, bright, tones and noise: other held-out audio than the fit
+# measured on; speech keeps its sentences and voices).
 set -eu
 
 usage() {
@@ -61,6 +65,11 @@ SEED_MUSIC_TRAIN=1101 SEED_MUSIC_HELD=2101
 SEED_BRIGHT_TRAIN=1201 SEED_BRIGHT_HELD=2201
 SEED_TONES_TRAIN=1301 SEED_TONES_HELD=2301
 SEED_NOISE_TRAIN=1401 SEED_NOISE_HELD=2401
+held_only=${HELDOUT_ONLY:-0}
+offset=${HELDOUT_SEED_OFFSET:-0}
+case $offset in '' | *[!0-9]*) usage ;; esac
+SEED_MUSIC_HELD=$((SEED_MUSIC_HELD + offset)) SEED_BRIGHT_HELD=$((SEED_BRIGHT_HELD + offset))
+SEED_TONES_HELD=$((SEED_TONES_HELD + offset)) SEED_NOISE_HELD=$((SEED_NOISE_HELD + offset))
 # Class files are cut from their material in chunks of 1 s (training) and 1.5 s
 # (held-out), evenly spaced over it; the mix interleaves 2 s chunks of them.
 CLASS_CHUNK=1 HELD_CHUNK=1.5 MIX_CHUNK=2
@@ -105,12 +114,15 @@ mat() { echo $(($1 * 3 / 2 + 4)); }
 
 echo "make-corpus: speech (espeak-ng)"
 n=0
+parts="train heldout"
+[ "$held_only" != 1 ] || parts=heldout
 grep -v '^#' "$here/speech.txt" | while IFS='|' read -r part voice wpm pitch text; do
   [ -n "$part" ] || continue
   n=$((n + 1))
+  case " $parts " in *" $part "*) ;; *) continue ;; esac
   espeak-ng -v "$voice" -s "$wpm" -p "$pitch" -w "$work/speech/$part-$(printf %03d $n).wav" "$text"
 done
-for part in train heldout; do
+for part in $parts; do
   # 6 dB down first: sox works in fixed point and would clip the resampler's overshoot.
   sox -R "$work/speech/$part-"*.wav -e floating-point -b 32 \
     "$work/speech-$part.wav" gain -6 rate -v "$rate"
@@ -132,40 +144,50 @@ render() { # KIND SEED SECONDS NAME
   fi
 }
 echo "make-corpus: music and bright instruments (fluidsynth, FluidR3_GM.sf2)"
-render music $SEED_MUSIC_TRAIN "$(mat "$(train_cls 30)")" music-train
+if [ "$held_only" != 1 ]; then
+  render music $SEED_MUSIC_TRAIN "$(mat "$(train_cls 30)")" music-train
+  render bright $SEED_BRIGHT_TRAIN "$(mat "$(train_cls 20)")" bright-train
+fi
 render music $SEED_MUSIC_HELD "$(mat "$held_s")" music-heldout
-render bright $SEED_BRIGHT_TRAIN "$(mat "$(train_cls 20)")" bright-train
 render bright $SEED_BRIGHT_HELD "$(mat "$held_s")" bright-heldout
 
 echo "make-corpus: noise and tones"
-"$tool" noise "$rate" "$(mat "$(train_cls 20)")" $SEED_NOISE_TRAIN "$work/noise-train.wav"
+if [ "$held_only" != 1 ]; then
+  "$tool" noise "$rate" "$(mat "$(train_cls 20)")" $SEED_NOISE_TRAIN "$work/noise-train.wav"
+  "$tool" tones "$rate" "$(mat "$(train_cls 20)")" $SEED_TONES_TRAIN "$work/tones-train.wav"
+fi
 "$tool" noise "$rate" "$(mat "$held_s")" $SEED_NOISE_HELD "$work/noise-heldout.wav"
-"$tool" tones "$rate" "$(mat "$(train_cls 20)")" $SEED_TONES_TRAIN "$work/tones-train.wav"
 "$tool" tones "$rate" "$(mat "$held_s")" $SEED_TONES_HELD "$work/tones-heldout.wav"
 
 echo "make-corpus: class files and the training mix"
 mkdir -p "$out"
 a() { "$tool" assemble "$rate" "$@"; }
-a $CLASS_CHUNK "$(train_cls 30)" "$out/train-speech.wav" "$work/speech-train.wav"
-a $CLASS_CHUNK "$(train_cls 30)" "$out/train-music.wav" "$work/music-train.wav"
-a $CLASS_CHUNK "$(train_cls 20)" "$out/train-bright.wav" "$work/bright-train.wav:2" \
-  "$work/tones-train.wav:1"
-a $CLASS_CHUNK "$(train_cls 20)" "$out/train-noise.wav" "$work/noise-train.wav"
+if [ "$held_only" != 1 ]; then
+  a $CLASS_CHUNK "$(train_cls 30)" "$out/train-speech.wav" "$work/speech-train.wav"
+  a $CLASS_CHUNK "$(train_cls 30)" "$out/train-music.wav" "$work/music-train.wav"
+  a $CLASS_CHUNK "$(train_cls 20)" "$out/train-bright.wav" "$work/bright-train.wav:2" \
+    "$work/tones-train.wav:1"
+  a $CLASS_CHUNK "$(train_cls 20)" "$out/train-noise.wav" "$work/noise-train.wav"
+fi
 a $HELD_CHUNK "$held_s" "$out/heldout-speech.wav" "$work/speech-heldout.wav"
 a $HELD_CHUNK "$held_s" "$out/heldout-music.wav" "$work/music-heldout.wav"
 a $HELD_CHUNK "$held_s" "$out/heldout-bright.wav" "$work/bright-heldout.wav:2" \
   "$work/tones-heldout.wav:1"
 a $HELD_CHUNK "$held_s" "$out/heldout-noise.wav" "$work/noise-heldout.wav"
-"$tool" mix "$rate" $MIX_CHUNK "$out/train-mix.wav" "$out/train-mix-b.wav" \
-  "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" "$out/train-noise.wav"
+if [ "$held_only" != 1 ]; then
+  "$tool" mix "$rate" $MIX_CHUNK "$out/train-mix.wav" "$out/train-mix-b.wav" \
+    "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" "$out/train-noise.wav"
+fi
 
 {
   echo "# Corpus coverage at $rate Hz"
-  echo
-  echo "Training parts and the training mix."
-  echo
-  "$tool" coverage "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" \
-    "$out/train-noise.wav" "$out/train-mix.wav"
+  if [ "$held_only" != 1 ]; then
+    echo
+    echo "Training parts and the training mix."
+    echo
+    "$tool" coverage "$out/train-speech.wav" "$out/train-music.wav" "$out/train-bright.wav" \
+      "$out/train-noise.wav" "$out/train-mix.wav"
+  fi
   echo
   echo "Held-out parts."
   echo
@@ -182,7 +204,12 @@ version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
   for p in espeak-ng fluidsynth fluid-soundfont-gm sox; do echo "package: $p $(version $p)"; done
   echo "seeds: music $SEED_MUSIC_TRAIN/$SEED_MUSIC_HELD bright $SEED_BRIGHT_TRAIN/$SEED_BRIGHT_HELD" \
     "tones $SEED_TONES_TRAIN/$SEED_TONES_HELD noise $SEED_NOISE_TRAIN/$SEED_NOISE_HELD (train/heldout)"
-  (cd "$out" && sha256sum train-*.wav heldout-*.wav)
+  echo "heldout_seed_offset: $offset"
+  if [ "$held_only" = 1 ]; then
+    (cd "$out" && sha256sum heldout-*.wav)
+  else
+    (cd "$out" && sha256sum train-*.wav heldout-*.wav)
+  fi
 } >"$out/corpus.txt"
 # Other versions of the synthesisers give other bytes (and other fits).
 for p in "espeak-ng 1.51+dfsg-10+deb12u2" "fluidsynth 2.3.1-2" "sox 14.4.2+git20190427-3.5"; do

@@ -436,7 +436,8 @@ main(int argc, char **argv)
   for (j = 0; j < n_sets; j++) {
     MdnExactDsp dsp;
     char *path;
-    mdn_exact_dsp_init(&dsp, sets[j]);
+    /* each level's own kernels (the per-family choice only picks among them) */
+    mdn_exact_dsp_init_levels(&dsp, sets[j]);
     add_case(cases, &n_cases, mdn_test_flag_name(dsp.fir_flag), dsp.fir, NULL);
     add_case(cases, &n_cases, mdn_test_flag_name(dsp.cmac_flag), NULL, dsp.cmac);
     for (k = 0; k < n_silence; k++)

@@ -682,6 +682,119 @@ test_tool_default_seed(void)
   tool_files_clear(&f);
 }
 
+/* --heldout: every tier measured on each class, the claim the worst; then
+ * --add-to: a 44.1 kHz variant from a WAV impulse response at 48 kHz,
+ * resampled only with --resample-kernel; bad --heldout arguments refused. */
+static void
+test_tool_heldout_add_to(void)
+{
+  ToolFiles f;
+  char *out_text = NULL, *err_text = NULL;
+  char *speech = g_build_filename(g_get_tmp_dir(), "mdn-fit-speech.wav", NULL);
+  char *music = g_build_filename(g_get_tmp_dir(), "mdn-fit-music.wav", NULL);
+  char *ir = g_build_filename(g_get_tmp_dir(), "mdn-fit-ir.wav", NULL);
+  char *a44 = g_build_filename(g_get_tmp_dir(), "mdn-fit-a44.wav", NULL);
+  float *x = mdn_signal_speech((size_t)RATE, RATE, 30), *ir_taps = g_new0(float, 192);
+  GError *error = NULL;
+  MdnPreset *p;
+  const MdnModel *v;
+  int t, c;
+
+  tool_files_init(&f);
+  write_wav(speech, x, (size_t)RATE, (int)RATE, 1);
+  g_free(x);
+  x = mdn_signal_music((size_t)RATE, RATE, 31);
+  write_wav(music, x, (size_t)RATE, (int)RATE, 1);
+  g_free(x);
+  {
+    char *hs = g_strdup_printf("speech=%s", speech), *hm = g_strdup_printf("music=%s", music);
+    const char *args[]
+        = { "--kernel",  f.taps, "--audio", f.wav, "--tiers", "s8d4e2,s4d6e8", "--heldout", hs,
+            "--heldout", hm,     "-o",      f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 0);
+    g_assert_true(g_regex_match_simple("^tier: s8d4e2 snr_db=[0-9.]+ class_snr_db=speech:[0-9.]+,"
+                                       "music:[0-9.]+$",
+                                       out_text, G_REGEX_MULTILINE, 0));
+    g_free(hs);
+    g_free(hm);
+    g_free(out_text);
+    g_free(err_text);
+  }
+  p = mdn_preset_load(f.out, &error);
+  g_assert_no_error(error);
+  v = mdn_preset_variant(p, 0);
+  g_assert_cmpint(mdn_model_n_classes(v), ==, 2);
+  for (t = 0; t < mdn_model_n_tiers(v); t++) {
+    double worst = INFINITY;
+    for (c = 0; c < 2; c++)
+      worst = MIN(worst, mdn_model_tier_class_snr(v, t, c));
+    g_assert_cmpfloat(mdn_model_tier(v, t)->snr_db, ==, worst);
+  }
+  mdn_preset_free(p);
+
+  /* A 48 kHz IR (with 2 ms of leading silence) for 44.1 kHz audio. */
+  for (t = 96; t < 192; t++)
+    ir_taps[t] = (float)(0.5 * exp(-(t - 96) / 12.0));
+  write_wav(ir, ir_taps, 192, (int)RATE, 1);
+  x = mdn_signal_speech(3 * 44100, 44100, 32);
+  write_wav(a44, x, 3 * 44100, 44100, 1);
+  g_free(x);
+  {
+    const char *args[] = { "--kernel", ir,    "--audio", a44,   "--tiers", "s8d4e2",
+                           "--add-to", f.out, "-o",      f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 1);
+    g_assert_nonnull(strstr(err_text, "--resample-kernel"));
+    g_free(out_text);
+    g_free(err_text);
+  }
+  {
+    const char *args[] = { "--kernel", ir,       "--resample-kernel", "--audio", a44,
+                           "--tiers",  "s8d4e2", "--add-to",          f.out,     "-o",
+                           f.out,      NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 0);
+    g_assert_nonnull(strstr(out_text, "variants: 44100 48000\n"));
+    g_assert_nonnull(strstr(err_text, "resampled to 44100 Hz (libsoxr): 177 taps"));
+    g_free(out_text);
+    g_free(err_text);
+  }
+  p = mdn_preset_load(f.out, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_preset_n_variants(p), ==, 2);
+  g_assert_cmpint(mdn_model_kernel(mdn_preset_variant_at_rate(p, 44100))->taps, ==, 177);
+  g_assert_cmpint(mdn_model_n_classes(mdn_preset_variant_at_rate(p, 48000)), ==, 2);
+  mdn_preset_free(p);
+
+  /* --heldout needs NAME=FILE, and a name by the class rule. */
+  {
+    const char *args[]
+        = { "--kernel", f.taps, "--audio", f.wav, "--heldout", speech, "-o", f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 1);
+    g_assert_nonnull(strstr(err_text, "expected NAME=FILE"));
+    g_free(out_text);
+    g_free(err_text);
+  }
+  {
+    char *bad = g_strdup_printf("Speech=%s", speech);
+    const char *args[]
+        = { "--kernel", f.taps, "--audio", f.wav, "--heldout", bad, "-o", f.out, NULL };
+    g_assert_cmpint(run_fit_tool(args, &out_text, &err_text), ==, 1);
+    g_assert_nonnull(strstr(err_text, "class name"));
+    g_free(bad);
+    g_free(out_text);
+    g_free(err_text);
+  }
+  g_remove(speech);
+  g_remove(music);
+  g_remove(ir);
+  g_remove(a44);
+  g_free(speech);
+  g_free(music);
+  g_free(ir);
+  g_free(a44);
+  g_free(ir_taps);
+  tool_files_clear(&f);
+}
+
 /* A taps file carries no rate: audio at another rate than --rate's (48 kHz
  * by default) gets an error that says to give --rate, which then works. */
 static void
@@ -767,6 +880,7 @@ main(int argc, char **argv)
   g_test_add_func("/fit/tool", test_tool);
   g_test_add_func("/fit/tool-default-seed", test_tool_default_seed);
   g_test_add_func("/fit/tool-rate", test_tool_rate);
+  g_test_add_func("/fit/tool-heldout-add-to", test_tool_heldout_add_to);
   g_test_add_func("/fit/tool-special-files", test_tool_special_files);
   return g_test_run();
 }

@@ -8,9 +8,10 @@
  *   through mdn_tier_encode_one() (codes exactly: a probe table whose sums
  *   spell the codes; the row's value is sigma times the sum), and bit for
  *   bit against the reference table.
- * - presets: a model with a hyperplane tier is written as format version 2
- *   and read back bit-exact; one without as version 1, as before; wrong
- *   hyperplane counts and non-finite hyperplanes are refused.
+ * - presets (format version 3, field 15): models with and without a
+ *   hyperplane tier are read back bit-exact; wrong hyperplane counts and
+ *   non-finite hyperplanes are refused. (Versions 1 and 2 load as axis
+ *   tiers: test-preset-variants.)
  * - trees: a hyperplane tree finds the oblique direction an axis tree
  *   cannot; the fit's hyperplane tiers (default rules) beat its axis tiers at
  *   equal lookups on lowpass64, on held-out audio through a real stream,
@@ -378,6 +379,70 @@ file_version(GBytes *b)
   return (guint32)p[8] | (guint32)p[9] << 8 | (guint32)p[10] << 16 | (guint32)p[11] << 24;
 }
 
+/* The version-3 file `file` (one variant) with tier `tier`'s hyperplanes
+ * (field 15) replaced by `count` floats (the tier's own, cycled). */
+static GBytes *
+with_hyperplane_count(GBytes *file, int tier, gsize count)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data(file, &size);
+  GBytes *payload = g_bytes_new(data + 16, size - 16);
+  GVariant *outer
+      = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARIANT, payload, TRUE));
+  GVariant *root = g_variant_get_variant(outer), *variant = g_variant_get_child_value(root, 0);
+  GVariant *tiers = g_variant_get_child_value(variant, 2), *parts[4], **tier_v, *fields[16];
+  GVariant *planes, *new_root, *wrapped;
+  const guint32 *old;
+  guint32 *floats = g_new(guint32, count + 1);
+  gsize n_tiers = g_variant_n_children(tiers), n_old, k;
+  guint8 *out;
+
+  tier_v = g_new(GVariant *, n_tiers);
+  for (k = 0; k < n_tiers; k++)
+    tier_v[k] = g_variant_get_child_value(tiers, k);
+  g_assert_cmpuint(g_variant_n_children(tier_v[tier]), ==, 16);
+  for (k = 0; k < 16; k++)
+    fields[k] = g_variant_get_child_value(tier_v[tier], k);
+  old = g_variant_get_fixed_array(fields[15], &n_old, 4);
+  g_assert_cmpuint(n_old, >, 0);
+  for (k = 0; k < count; k++)
+    floats[k] = old[k % n_old];
+  planes = g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, floats, count, 4);
+  g_variant_unref(fields[15]);
+  fields[15] = planes;
+  g_variant_unref(tier_v[tier]);
+  tier_v[tier] = g_variant_new_tuple(fields, 16);
+  for (k = 0; k < 4; k++)
+    parts[k] = g_variant_get_child_value(variant, k);
+  g_variant_unref(parts[2]);
+  parts[2] = g_variant_new_array(NULL, tier_v, n_tiers);
+  new_root = g_variant_new_array(NULL, (GVariant *[]){ g_variant_new_tuple(parts, 4) }, 1);
+  wrapped = g_variant_ref_sink(g_variant_new_variant(new_root));
+  size = g_variant_get_size(wrapped);
+  out = g_malloc(16 + size);
+  memcpy(out, data, 16);
+  out[12] = size & 0xff;
+  out[13] = (size >> 8) & 0xff;
+  out[14] = (size >> 16) & 0xff;
+  out[15] = (size >> 24) & 0xff;
+  g_variant_store(wrapped, out + 16);
+  for (k = 0; k < 16; k++)
+    if (k != 15)
+      g_variant_unref(fields[k]);
+  for (k = 0; k < 4; k++)
+    if (k != 2)
+      g_variant_unref(parts[k]);
+  g_variant_unref(wrapped);
+  g_variant_unref(tiers);
+  g_variant_unref(variant);
+  g_variant_unref(root);
+  g_variant_unref(outer);
+  g_bytes_unref(payload);
+  g_free(tier_v);
+  g_free(floats);
+  return g_bytes_new_take(out, 16 + size);
+}
+
 static void
 test_preset(void)
 {
@@ -391,8 +456,8 @@ test_preset(void)
   const guint8 *data;
   size_t j;
 
-  g_assert_cmpuint(file_version(a), ==, 1); /* what older readers read */
-  g_assert_cmpuint(file_version(h), ==, 2);
+  g_assert_cmpuint(file_version(a), ==, 3);
+  g_assert_cmpuint(file_version(h), ==, 3);
   back = mdn_model_load_from_data(g_bytes_get_data(h, NULL), g_bytes_get_size(h), &error);
   g_assert_no_error(error);
   t = mdn_model_tier(back, 1);
@@ -430,29 +495,35 @@ test_preset(void)
   g_clear_error(&error);
   g_free(bad);
 
-  /* Planes of another shape than cin * depth * s are refused (a version 1
+  /* Planes of another shape than cin * depth * s are refused (a version 3
    * payload labelled version 2 has the wrong type altogether). */
-  bad = g_memdup2(g_bytes_get_data(a, NULL), g_bytes_get_size(a));
+  bad = g_memdup2(g_bytes_get_data(h, NULL), g_bytes_get_size(h));
   bad[8] = 2;
-  back = mdn_model_load_from_data(bad, g_bytes_get_size(a), &error);
+  back = mdn_model_load_from_data(bad, g_bytes_get_size(h), &error);
   g_assert_null(back);
   g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
   g_clear_error(&error);
   g_free(bad);
+  /* hyperplane counts other than 0 and cin * depth * s, in the second tier */
   {
-    MdnTier *wrong = (MdnTier *)mdn_model_tier(hyper, 1);
-    const int depth = wrong->spec.depth;
-    GBytes *w;
-    /* one level fewer: the count no longer matches */
-    wrong->spec.depth = depth - 1;
-    w = mdn_model_serialize(hyper, NULL);
-    wrong->spec.depth = depth;
-    g_assert_nonnull(w);
-    back = mdn_model_load_from_data(g_bytes_get_data(w, NULL), g_bytes_get_size(w), &error);
-    g_assert_null(back);
-    g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
-    g_clear_error(&error);
-    g_bytes_unref(w);
+    const gsize counts[] = { 1, 5 * 8 - 1, 5 * 8 + 1, 5 * 8 * 2 };
+    for (j = 0; j < G_N_ELEMENTS(counts); j++) {
+      GBytes *w = with_hyperplane_count(h, 1, counts[j]);
+      back = mdn_model_load_from_data(g_bytes_get_data(w, NULL), g_bytes_get_size(w), &error);
+      g_assert_null(back);
+      g_assert_error(error, MDN_ERROR, MDN_ERROR_CORRUPT);
+      g_assert_nonnull(strstr(error->message, "hyperplanes"));
+      g_clear_error(&error);
+      g_bytes_unref(w);
+    }
+    /* and the count itself, written back unchanged, loads */
+    {
+      GBytes *w = with_hyperplane_count(h, 1, 5 * 8);
+      back = mdn_model_load_from_data(g_bytes_get_data(w, NULL), g_bytes_get_size(w), &error);
+      g_assert_no_error(error);
+      mdn_model_free(back);
+      g_bytes_unref(w);
+    }
   }
   g_bytes_unref(a);
   g_bytes_unref(h);

@@ -274,8 +274,8 @@ test_info_bad(void)
   g_assert_true(g_file_set_contents(path, data, size / 2, NULL));
   expect_failure(path, "truncated");
   /* Written by a future format version. */
-  g_assert_true(g_file_set_contents(path, "MDNPRST\0\3\0\0\0\0\0\0\0", 16, NULL));
-  expect_failure(path, "version 3");
+  g_assert_true(g_file_set_contents(path, "MDNPRST\0\4\0\0\0\0\0\0\0", 16, NULL));
+  expect_failure(path, "version 4");
   g_assert_true(g_file_set_contents(path, "just text", -1, NULL));
   expect_failure(path, "not a maddness preset");
   expect_failure(missing, "No such file");

@@ -6,7 +6,9 @@
  * larger than the data it was given plus a small constant, and the bytes held
  * at any time at most a small multiple of it: a hostile file cannot make the
  * loader ask for more memory than it brought. test-preset.c checks the error
- * messages of most of these files; this checks the memory.
+ * messages of most of these files; this checks the memory. The hand-made
+ * payloads are of format version 1; the variant tests are of version 3 (16
+ * rate variants with 16 classes each, and mutations of them).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
@@ -500,11 +502,84 @@ valid_preset(void)
   t->exact_tap[1] = 3;
   t->lut_scale[0] = t->lut_scale[1] = 0.01f;
   mdn_model_add_tier(m, t);
+  /* and a hyperplane tier (format version 3's field 15) */
+  spec.depth = 3;
+  spec.hyperplanes = 1;
+  t = mdn_tier_alloc(&spec, 2, 2, 16, 2, 0, 8, &error);
+  g_assert_no_error(error);
+  for (j = 0; j < 8; j++) {
+    t->cb_chan[j] = j / 4;
+    t->cb_group[j] = j % 4;
+  }
+  for (j = 0; j < 2 * 3 * 4; j++)
+    t->hyperplanes[j] = (float)(j % 5) - 2.0f;
+  t->lut_scale[0] = t->lut_scale[1] = 0.01f;
+  mdn_model_add_tier(m, t);
   b = mdn_model_serialize(m, &error);
   g_assert_no_error(error);
   mdn_model_free(m);
   mdn_kernel_free(k);
   return b;
+}
+
+/* A version-3 preset of MDN_MAX_VARIANTS variants, each with tiers and
+ * MDN_MAX_CLASSES classes: the most the container allows. */
+static GBytes *
+full_variants_preset(int n_tiers)
+{
+  GError *error = NULL;
+  MdnPreset *p = mdn_preset_new();
+  const char *names[MDN_MAX_CLASSES];
+  char name_buf[MDN_MAX_CLASSES][8];
+  double *snr = g_new(double, (gsize)n_tiers *MDN_MAX_CLASSES);
+  GBytes *b;
+  int v, t, c;
+
+  for (c = 0; c < MDN_MAX_CLASSES; c++) {
+    g_snprintf(name_buf[c], sizeof name_buf[c], "c%d", c);
+    names[c] = name_buf[c];
+  }
+  for (v = 0; v < MDN_MAX_VARIANTS; v++) {
+    MdnKernel *k = mdn_kernel_new(1, 1, 8, 1, 8000 + 1000 * v, &error);
+    MdnModel *m;
+
+    g_assert_no_error(error);
+    k->weights[0] = 1;
+    m = mdn_model_new(k, &error);
+    for (t = 0; t < n_tiers; t++) {
+      MdnTierSpec spec = { 4, 1, 0, 8, 0 };
+      MdnTier *tier = mdn_tier_alloc(&spec, 1, 1, 8, 1, 0, 2, &error);
+
+      g_assert_no_error(error);
+      tier->cb_group[1] = 1;
+      tier->lut_scale[0] = 1;
+      mdn_model_add_tier(m, tier);
+      for (c = 0; c < MDN_MAX_CLASSES; c++)
+        snr[t * MDN_MAX_CLASSES + c] = 10 + t + c;
+    }
+    g_assert_true(mdn_model_set_classes(m, MDN_MAX_CLASSES, names, snr, &error));
+    g_assert_true(mdn_preset_add_variant(p, m, &error));
+    mdn_kernel_free(k);
+  }
+  b = mdn_preset_serialize(p, &error);
+  g_assert_no_error(error);
+  mdn_preset_free(p);
+  g_free(snr);
+  return b;
+}
+
+/* Variants and classes at their limits: memory follows the file. */
+static void
+test_variants(void)
+{
+  GBytes *b = full_variants_preset(8);
+  GError *error = NULL;
+  MdnModel *m = load_counted(b, &error, NULL);
+
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_classes(m), ==, MDN_MAX_CLASSES);
+  mdn_model_free(m);
+  g_bytes_unref(b);
 }
 
 static void
@@ -559,6 +634,47 @@ test_mutations(void)
   g_bytes_unref(good);
 }
 
+/* The same for a preset of 16 variants with classes. */
+static void
+test_variant_mutations(void)
+{
+  GBytes *good = full_variants_preset(2);
+  gsize size;
+  const guint8 *data = g_bytes_get_data(good, &size);
+  GRand *r = g_rand_new_with_seed(78);
+  guint8 *copy = g_malloc(size);
+  int iter, loaded = 0;
+
+  for (iter = 0; iter < 1000; iter++) {
+    GError *error = NULL;
+    int flips = g_rand_int_range(r, 1, 6), f;
+    GBytes *b;
+    MdnModel *m;
+
+    memcpy(copy, data, size);
+    for (f = 0; f < flips; f++) {
+      /* Half the flips in the last 512 bytes: framing offsets and claims. */
+      gsize at = (iter & 1) ? (gsize)g_rand_int_range(r, 16, (gint32)size)
+                            : (gsize)g_rand_int_range(r, (gint32)size - 512, (gint32)size);
+      copy[at] = g_rand_boolean(r) ? (guint8)g_rand_int(r) : 0xff;
+    }
+    b = g_bytes_new(copy, size);
+    m = load_counted(b, &error, NULL);
+    if (m) {
+      loaded++;
+      mdn_model_free(m);
+    } else {
+      g_assert_nonnull(error);
+      g_error_free(error);
+    }
+    g_bytes_unref(b);
+  }
+  g_test_message("%d of 1000 mutated variant presets loaded", loaded);
+  g_free(copy);
+  g_rand_free(r);
+  g_bytes_unref(good);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +686,8 @@ main(int argc, char **argv)
   g_test_add_func("/preset-limits/tier-sizes", test_tier_sizes);
   g_test_add_func("/preset-limits/many-tiers", test_many_tiers);
   g_test_add_func("/preset-limits/mutations", test_mutations);
+  g_test_add_func("/preset-limits/variants", test_variants);
+  g_test_add_func("/preset-limits/variant-mutations", test_variant_mutations);
   g_test_add_func("/preset-limits/span", test_span);
   g_test_add_func("/preset-limits/history-tiers", test_history_tiers);
   g_test_add_func("/preset-limits/stream-history", test_stream_history);

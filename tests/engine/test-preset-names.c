@@ -118,15 +118,15 @@ test_list(void)
   g_assert_cmpstr(run.err, ==, "");
   g_assert_cmpint(run.status, ==, 0);
   g_assert_cmpstr(run.out, ==,
-                  "alpha 2->3 taps=5 tiers=0\n"
-                  "zeta 1->1 taps=16 tiers=1\n"
-                  "beta 8->2 taps=9 tiers=0\n");
+                  "alpha 2->3 taps=5 tiers=0 rates=48000\n"
+                  "zeta 1->1 taps=16 tiers=1 rates=48000\n"
+                  "beta 8->2 taps=9 tiers=0 rates=48000\n");
   run_free(&run);
 
   /* Only b: its own alpha shows. */
   run = run_tool(argv, b);
   g_assert_cmpint(run.status, ==, 0);
-  g_assert_nonnull(strstr(run.out, "alpha 1->4 taps=7 tiers=0\n"));
+  g_assert_nonnull(strstr(run.out, "alpha 1->4 taps=7 tiers=0 rates=48000\n"));
   g_assert_null(strstr(run.out, "zeta"));
   run_free(&run);
 
@@ -149,7 +149,7 @@ test_list_corrupt(void)
   g_assert_true(g_file_set_contents(bad, "MDNPRST\0garbage", 15, NULL));
   run = run_tool(argv, dir);
   g_assert_cmpint(run.status, ==, 1);
-  g_assert_nonnull(strstr(run.out, "good 1->1 taps=4 tiers=0\n"));
+  g_assert_nonnull(strstr(run.out, "good 1->1 taps=4 tiers=0 rates=48000\n"));
   g_assert_null(strstr(run.out, "broken"));
   g_assert_nonnull(strstr(run.err, bad));
   run_free(&run);
@@ -205,7 +205,8 @@ test_info_by_name(void)
 }
 
 /* The presets checked in to presets/ load and have the shapes
- * presets/design-kernels.c gives them, each with at least one tier. */
+ * presets/design-kernels.c gives them (at 48 kHz, the default variant),
+ * each with at least one tier and variants at 44.1, 48 and 96 kHz. */
 static void
 test_shipped(void)
 {
@@ -229,6 +230,7 @@ test_shipped(void)
     tiers = lines[i] + strlen(expected[i]);
     g_assert_true(g_str_has_prefix(tiers, "tiers="));
     g_assert_cmpint(atoi(tiers + 6), >=, 1);
+    g_assert_true(g_str_has_suffix(lines[i], " rates=44100,48000,96000"));
   }
   g_strfreev(lines);
   run_free(&run);

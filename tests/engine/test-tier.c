@@ -20,6 +20,7 @@
 
 typedef struct {
   int cin, cout, taps, dilation, s, depth, n_exact, table_bits;
+  int norm_block; /* 0: MDN_NORM_BLOCK */
 } Shape;
 
 static void
@@ -69,6 +70,7 @@ tier_skeleton(const Shape *shape, gboolean all_codebooks, GRand *rng)
   tier->taps = shape->taps;
   tier->dilation = shape->dilation;
   tier->buckets = 1 << shape->depth;
+  tier->norm_block = shape->norm_block ? shape->norm_block : MDN_NORM_BLOCK;
 
   tier->split = g_new(guint8, shape->cin * shape->depth);
   for (k = 0; k < shape->cin * shape->depth; k++)
@@ -254,7 +256,7 @@ walk_tree(const MdnTier *tier, const Signal *sig, int chan, gint64 p, float sigm
 static float
 brute_sigma(const MdnTier *tier, const Signal *sig, gint64 t)
 {
-  gint64 block = t - t % MDN_NORM_BLOCK, u;
+  gint64 block = t - t % tier->norm_block, u;
   float m = 0.0f;
   int i;
   for (i = 0; i < tier->cin; i++)
@@ -449,7 +451,7 @@ test_encode_random(void)
   int depth;
   for (si = 0; si < G_N_ELEMENTS(s_values); si++)
     for (depth = 1; depth <= 8; depth++) {
-      Shape shape = { 2, 1, 16, 1 + (depth % 3), s_values[si], depth, 0, 8 };
+      Shape shape = { 2, 1, 16, 1 + (depth % 3), s_values[si], depth, 0, 8, 0 };
       MdnTier *tier = random_tier(&shape, rng);
       Signal *sig = signal_random(2, 400, TRUE, rng);
       gint64 t;
@@ -473,7 +475,7 @@ static void
 test_history_and_cost(void)
 {
   GRand *rng = g_rand_new_with_seed(5);
-  Shape shape = { 3, 2, 33, 3, 4, 6, 5, 8 };
+  Shape shape = { 3, 2, 33, 3, 4, 6, 5, 8, 0 };
   MdnTier *tier = random_tier(&shape, rng);
   /* groups = ceil(33 / 4) = 9, span = (9 * 4 - 1) * 3 = 105 */
   g_assert_cmpuint(mdn_tier_span(tier), ==, 105);
@@ -482,11 +484,16 @@ test_history_and_cost(void)
       mdn_tier_cost(tier),
       tier->n_codebooks * 2.0 + 5 * 2.0 + 3.0 * 6.0 * (1.0 + 105.0 / MDN_NORM_BLOCK), 1e-9);
   tier_free(tier);
+  shape.norm_block = MDN_NORM_BLOCK_V1;
+  tier = random_tier(&shape, rng);
+  g_assert_cmpuint(mdn_tier_history(tier), ==, 105 + MDN_NORM_BLOCK_V1);
+  tier_free(tier);
   g_rand_free(rng);
 }
 
 /* The full grid of shapes, random chunking, against the brute force; and a
- * second chunking bit for bit. */
+ * second chunking bit for bit. The normalisation blocks take turns: this
+ * version's, format version 1's, and a short one (more block starts). */
 static void
 test_matches_brute_force(void)
 {
@@ -521,6 +528,9 @@ test_matches_brute_force(void)
               shape.n_exact = with_exact ? g_rand_int_range(rng, 1, 9) : 0;
               shape.n_exact = MIN(shape.n_exact, shape.cin * shape.taps);
               shape.table_bits = bits;
+              shape.norm_block = k % 3 == 0   ? MDN_NORM_BLOCK
+                                 : k % 3 == 1 ? MDN_NORM_BLOCK_V1
+                                              : MDN_NORM_BLOCK_MIN;
               tier = random_tier(&shape, rng);
               /* > 2 * MDN_CHUNK frames: the code buffer gets shifted. */
               sig = signal_random(shape.cin, 2 * MDN_CHUNK + 300, k % 2, rng);
@@ -543,8 +553,9 @@ static void
 test_codes_identical(void)
 {
   static const Shape shapes[] = {
-    { 1, 0, 16, 1, 4, 4, 0, 16 }, { 2, 0, 9, 3, 2, 6, 0, 16 },  { 1, 0, 8, 2, 8, 8, 0, 16 },
-    { 3, 0, 5, 1, 1, 5, 0, 16 },  { 2, 0, 33, 1, 4, 6, 0, 16 },
+    { 1, 0, 16, 1, 4, 4, 0, 16, 0 }, { 2, 0, 9, 3, 2, 6, 0, 16, 0 },
+    { 1, 0, 8, 2, 8, 8, 0, 16, 0 },  { 3, 0, 5, 1, 1, 5, 0, 16, 0 },
+    { 2, 0, 33, 1, 4, 6, 0, 16, 0 },
   };
   GRand *rng = g_rand_new_with_seed(77);
   size_t k;
@@ -581,9 +592,10 @@ static void
 test_invalidate_and_jumps(void)
 {
   static const Shape shapes[] = {
-    { 1, 1, 16, 1, 4, 4, 3, 8 },
-    { 3, 2, 9, 3, 2, 6, 4, 16 },
-    { 1, 4, 33, 1, 8, 6, 0, 8 },
+    { 1, 1, 16, 1, 4, 4, 3, 8, 0 },
+    { 3, 2, 9, 3, 2, 6, 4, 16, MDN_NORM_BLOCK_V1 },
+    { 1, 4, 33, 1, 8, 6, 0, 8, 0 },
+    { 2, 3, 33, 2, 4, 5, 2, 8, 128 },
   };
   GRand *rng = g_rand_new_with_seed(99);
   size_t k;
@@ -655,9 +667,9 @@ static void
 test_level_invariance(void)
 {
   static const Shape shapes[] = {
-    { 1, 1, 16, 1, 4, 4, 3, 8 },
-    { 3, 2, 9, 3, 2, 6, 4, 16 },
-    { 1, 4, 33, 1, 8, 6, 0, 8 },
+    { 1, 1, 16, 1, 4, 4, 3, 8, 0 },
+    { 3, 2, 9, 3, 2, 6, 4, 16, MDN_NORM_BLOCK_V1 },
+    { 1, 4, 33, 1, 8, 6, 0, 8, 0 },
   };
   GRand *rng = g_rand_new_with_seed(1010);
   size_t k, t;
@@ -691,7 +703,7 @@ test_level_invariance(void)
 static void
 test_silence(void)
 {
-  Shape shape = { 3, 2, 16, 3, 4, 6, 4, 16 };
+  Shape shape = { 3, 2, 16, 3, 4, 6, 4, 16, MDN_NORM_BLOCK_MIN };
   GRand *rng = g_rand_new_with_seed(3);
   MdnTier *tier = random_tier(&shape, rng);
   const size_t sound = 300, span = mdn_tier_span(tier);
@@ -711,7 +723,7 @@ test_silence(void)
   assert_matches_brute(tier, sig, out);
   for (t = 0; t < sig->n; t++)
     for (k = 0; k < (size_t)tier->cout; k++) {
-      if (t - t % MDN_NORM_BLOCK >= sound + span)
+      if (t - t % tier->norm_block >= sound + span)
         g_assert_cmpfloat(out[t * tier->cout + k], ==, 0.0f);
       else
         loud += out[t * tier->cout + k] != 0.0f;
@@ -729,8 +741,10 @@ static void
 test_level_jump(void)
 {
   static const Shape shapes[] = {
-    { 1, 1, 16, 1, 4, 4, 3, 8 },
-    { 3, 2, 33, 3, 2, 6, 4, 16 },
+    { 1, 1, 16, 1, 4, 4, 3, 8, 0 },
+    { 3, 2, 33, 3, 2, 6, 4, 16, 0 },
+    { 1, 1, 16, 1, 4, 4, 3, 8, MDN_NORM_BLOCK_V1 },
+    { 3, 2, 33, 3, 2, 6, 4, 16, MDN_NORM_BLOCK_V1 },
   };
   static const size_t chunks[] = { 0, 1, 64, 5 * 64 + 37, MDN_CHUNK };
   GRand *rng = g_rand_new_with_seed(4);
@@ -772,7 +786,7 @@ test_level_jump(void)
 static void
 test_null_state(void)
 {
-  Shape shape = { 1, 2, 8, 1, 4, 4, 0, 8 };
+  Shape shape = { 1, 2, 8, 1, 4, 4, 0, 8, 0 };
   GRand *rng = g_rand_new_with_seed(8);
   MdnTier *tier = random_tier(&shape, rng);
   float in[200] = { 0.5f }, out[20];

@@ -1,11 +1,15 @@
 /* fuzz-preset.c: libFuzzer target for the preset loader (make fuzz).
  *
- * Each input is handed to mdn_model_load_from_data(). A refusal must come with
- * a GError. A model that loads must be usable by every engine function:
- * its info is read, it is serialised, loaded again and serialised again
- * (the second round trip must give the same bytes), and when its kernel is
- * small enough to filter quickly a stream runs a few hundred frames on every
- * tier and the exact path, with tier changes, a crossfade and a reset.
+ * Each input is handed to mdn_preset_load_from_data(). A refusal must come
+ * with a GError. A preset that loads must hold 1..16 variants by rate with
+ * the same channels, each tier's claim the worst of its classes, round-trip
+ * to the same bytes, and give its default variant to
+ * mdn_model_load_from_data(). Every variant must be usable by every engine
+ * function: its info is read, it is serialised, loaded again and serialised
+ * again (the second round trip must give the same bytes), and when its
+ * kernel is small enough to filter quickly a stream runs a few hundred
+ * frames on every tier and the exact path, with tier changes, a crossfade
+ * and a reset.
  *
  * Built with -fsanitize=fuzzer by the `fuzz` meson option (clang); the same
  * file is linked into fuzz-replay (replay.c), which runs the checked-in
@@ -130,13 +134,86 @@ check_model(const MdnModel *m)
     run_stream(m, 2);
 }
 
+/* Every variant's classes: names by the rule, a claim per tier that is
+ * the worst of its classes. */
+static void
+check_classes(const MdnModel *m)
+{
+  int c, t;
+
+  for (t = 0; t < mdn_model_n_tiers(m) && mdn_model_n_classes(m) > 0; t++) {
+    MdnTierInfo info;
+    double worst = INFINITY;
+
+    mdn_model_tier_info(m, t, &info);
+    for (c = 0; c < mdn_model_n_classes(m); c++) {
+      const char *name = mdn_model_class_name(m, c);
+
+      if (!name || !name[0] || strlen(name) >= MDN_CLASS_NAME_MAX)
+        fail("a class name out of bounds", NULL);
+      worst = MIN(worst, mdn_model_tier_class_snr(m, t, c));
+    }
+    if (worst != info.snr_db)
+      fail("a tier's claim is not its worst class", info.name);
+  }
+}
+
+/* The whole preset: variants by rate with the same channels, the preset's
+ * own round trip, and the default variant as mdn_model_load_from_data's. */
+static void
+check_preset(const MdnPreset *p, const uint8_t *data, size_t size)
+{
+  GError *error = NULL;
+  GBytes *once, *twice;
+  MdnPreset *again;
+  MdnModel *def;
+  gsize n;
+  const void *bytes;
+  int v;
+
+  if (mdn_preset_n_variants(p) < 1 || mdn_preset_n_variants(p) > MDN_MAX_VARIANTS)
+    fail("a variant count out of bounds", NULL);
+  for (v = 0; v < mdn_preset_n_variants(p); v++) {
+    const MdnModel *m = mdn_preset_variant(p, v);
+
+    if (v > 0
+        && (lround(mdn_model_kernel(m)->rate)
+                <= lround(mdn_model_kernel(mdn_preset_variant(p, v - 1))->rate)
+            || mdn_model_kernel(m)->cin != mdn_model_kernel(mdn_preset_variant(p, 0))->cin))
+      fail("variants out of order or of other channels", NULL);
+    if (mdn_preset_variant_at_rate(p, mdn_model_kernel(m)->rate) != m)
+      fail("a variant not found at its rate", NULL);
+    check_classes(m);
+  }
+  once = mdn_preset_serialize(p, &error);
+  if (!once)
+    fail("a loaded preset does not serialise", error->message);
+  bytes = g_bytes_get_data(once, &n);
+  again = mdn_preset_load_from_data(bytes, n, &error);
+  if (!again)
+    fail("a serialised preset does not load", error->message);
+  twice = mdn_preset_serialize(again, &error);
+  if (!twice || !g_bytes_equal(once, twice))
+    fail("serialise(load(serialise(preset))) differs from serialise(preset)", NULL);
+  g_bytes_unref(once);
+  g_bytes_unref(twice);
+  mdn_preset_free(again);
+  def = mdn_model_load_from_data(data, size, &error);
+  if (!def)
+    fail("a preset loads but not its default variant", error->message);
+  if (mdn_model_kernel(def)->rate != mdn_model_kernel(mdn_preset_default_variant(p))->rate)
+    fail("mdn_model_load_from_data gave another variant than the default", NULL);
+  mdn_model_free(def);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   GError *error = NULL;
-  MdnModel *m = mdn_model_load_from_data(data, size, &error);
+  MdnPreset *p = mdn_preset_load_from_data(data, size, &error);
+  int v;
 
-  if (!m) {
+  if (!p) {
     if (!error || error->domain != MDN_ERROR || !error->message[0])
       fail("a refused preset without an MDN_ERROR", NULL);
     g_error_free(error);
@@ -144,7 +221,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   if (error)
     fail("a loaded preset with an error set", error->message);
-  check_model(m);
-  mdn_model_free(m);
+  check_preset(p, data, size);
+  for (v = 0; v < mdn_preset_n_variants(p); v++)
+    check_model(mdn_preset_variant(p, v));
+  mdn_preset_free(p);
   return 0;
 }

@@ -1171,6 +1171,120 @@ GST_START_TEST(test_kernel_kinds)
 }
 GST_END_TEST;
 
+/* Records 2 s at `rate` with kernel `kernel` into `location`; returns the
+ * first error (NULL: none) and the trained message's rates in *rates. */
+static char *
+train_at(const char *kernel, const char *location, int rate, gboolean resample, GArray *rates)
+{
+  MsgLog *log = msg_log_new();
+  GstElement *trainer = make_trainer(kernel, location, "s4d4");
+  GstHarness *h;
+  size_t n = 2 * (size_t)rate;
+  float *audio = mdn_signal_speech(n, rate, 6);
+  char *error;
+  guint i, j;
+
+  g_object_set(trainer, "resample-kernel", resample, NULL);
+  h = trainer_harness(trainer, log, rate, 1);
+  /* A refused rate refuses the first buffer; else all of it, then EOS (the fit). */
+  if (gst_harness_push(h, mdn_gst_test_make_buffer(audio, CHUNK, 1, rate, 0)) == GST_FLOW_OK) {
+    size_t done;
+
+    gst_buffer_unref(gst_harness_pull(h));
+    for (done = CHUNK; done < n; done += CHUNK)
+      push_check(h, audio + done, MIN((size_t)CHUNK, n - done), 1, rate, done);
+    push_eos(h);
+  }
+  error = first_error(log);
+  for (i = 0; i < log->messages->len; i++) {
+    GstMessage *m = g_ptr_array_index(log->messages, i);
+
+    if (is_element_message(m, "maddness-trained")) {
+      const GstStructure *st = gst_message_get_structure(m);
+      const GValue *array = gst_structure_get_value(st, "rates");
+      int trained_rate = 0;
+
+      fail_unless(gst_structure_get_int(st, "rate", &trained_rate));
+      fail_unless_equals_int(trained_rate, rate);
+      for (j = 0; array && j < gst_value_array_get_size(array); j++) {
+        int r = g_value_get_int(gst_value_array_get_value(array, j));
+        g_array_append_val(rates, r);
+      }
+    }
+  }
+  gst_harness_teardown(h);
+  msg_log_free(log);
+  g_free(audio);
+  return error;
+}
+
+/* A preset kernel: the variant at the stream's rate is fitted again and the
+ * preset's other variants are written too (a preset gains a rate); a rate
+ * the preset lacks is an error naming its rates unless resample-kernel. */
+GST_START_TEST(test_kernel_preset_variants)
+{
+  char *location = tmp_path("variants.mdn");
+  GArray *rates = g_array_new(FALSE, FALSE, sizeof(int));
+  GError *gerror = NULL;
+  MdnPreset *p = mdn_preset_new(), *written;
+  const MdnModel *v;
+  char *error;
+  int r;
+
+  /* Two variants: the lowpass at 16 kHz, and another kernel at 32 kHz. */
+  for (r = 0; r < 2; r++) {
+    MdnKernel *k = r == 0 ? mdn_kernel_copy(klp) : mdn_design_lowpass(17, 3000, 2 * RATE);
+    fail_unless(mdn_preset_add_variant(p, mdn_model_new(k, NULL), &gerror));
+    mdn_kernel_free(k);
+  }
+  fail_unless(mdn_preset_save(p, location, &gerror));
+  mdn_preset_free(p);
+
+  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains tiers. */
+  error = train_at(location, location, 2 * RATE, FALSE, rates);
+  fail_unless(error == NULL, "%s", error);
+  fail_unless_equals_int(rates->len, 2);
+  fail_unless_equals_int(g_array_index(rates, int, 1), 2 * RATE);
+  written = mdn_preset_load(location, &gerror);
+  fail_unless(written != NULL);
+  fail_unless_equals_int(mdn_preset_n_variants(written), 2);
+  v = mdn_preset_variant_at_rate(written, 2 * RATE);
+  fail_unless_equals_int(mdn_model_kernel(v)->taps, 17);
+  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
+  /* The 16 kHz variant is still the untouched lowpass, without tiers. */
+  v = mdn_preset_variant_at_rate(written, RATE);
+  assert_same_kernel(mdn_model_kernel(v), klp);
+  fail_unless_equals_int(mdn_model_n_tiers(v), 0);
+  mdn_preset_free(written);
+
+  /* 48 kHz: not in the preset. */
+  g_array_set_size(rates, 0);
+  error = train_at(location, location, 48000, FALSE, rates);
+  fail_unless(error != NULL && strstr(error, "only at 16000 and 32000 Hz")
+                  && strstr(error, "(48000 Hz)"),
+              "%s", error ? error : "no error");
+  written = mdn_preset_load(location, &gerror); /* untouched */
+  fail_unless_equals_int(mdn_preset_n_variants(written), 2);
+  mdn_preset_free(written);
+  g_free(error);
+  /* ... unless resampled: the default variant (the highest rate, 32 kHz). */
+  g_array_set_size(rates, 0);
+  error = train_at(location, location, 48000, TRUE, rates);
+  fail_unless(error == NULL, "%s", error);
+  fail_unless_equals_int(rates->len, 3);
+  written = mdn_preset_load(location, &gerror);
+  v = mdn_preset_variant_at_rate(written, 48000);
+  fail_unless(v != NULL);
+  fail_unless_equals_int(mdn_model_kernel(v)->taps, 26); /* ceil(17 * 48 / 32) */
+  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
+  mdn_preset_free(written);
+
+  g_array_free(rates, TRUE);
+  g_unlink(location);
+  g_free(location);
+}
+GST_END_TEST;
+
 static double
 trained_seconds(MsgLog *log)
 {
@@ -1584,6 +1698,7 @@ maddnesstrainer_suite(void)
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_progress_property);
   tcase_add_test(tc, test_kernel_kinds);
+  tcase_add_test(tc, test_kernel_preset_variants);
   tcase_add_test(tc, test_fit_then_eos);
   tcase_add_test(tc, test_mono_kernel_on_stereo);
   tcase_add_test(tc, test_reservoir_bound);

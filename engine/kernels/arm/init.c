@@ -23,14 +23,17 @@ mdn_tier_dsp_init_arm(MdnTierDsp *dsp, unsigned flags)
     return;
   dsp->encode = mdn_tier_encode_neon;
   dsp->encode_step = 16;
-  for (int s = 0; s < MDN_TIER_N_SCANS; s++)
+  dsp->encode_flag = MDN_CPU_FLAG_NEON;
+  for (int s = 0; s < MDN_TIER_N_SCANS; s++) {
     dsp->scan[s] = mdn_tier_scan_neon;
+    dsp->scan_flag[s] = MDN_CPU_FLAG_NEON;
+  }
   dsp->uses_planes = TRUE;
-  dsp->exact = mdn_tier_exact_neon;
-  dsp->combine = mdn_tier_combine_neon;
-  dsp->combine_rows = mdn_tier_combine_rows_neon;
+  dsp->output = mdn_tier_output_neon;
+  dsp->output_flag = MDN_CPU_FLAG_NEON;
   dsp->max_abs = mdn_tier_max_abs_neon;
   dsp->count_below = mdn_tier_count_below_neon;
   dsp->run_end = mdn_tier_run_end_neon;
   dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_neon;
+  dsp->sigma_flag = MDN_CPU_FLAG_NEON;
 }

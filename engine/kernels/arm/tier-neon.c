@@ -12,10 +12,10 @@
  *   chains 64-byte tables for depth 7 and 8. The bytes are added widened
  *   into 16-bit sums, exact up to 257 codebooks (257 * 255 < 2^16), then
  *   flushed into the 32-bit sums. 16-bit tables are two byte planes.
- * exact: FMAs along rows (rounding differs from the scalar mul + add).
- * combine: conversion, offset and scale along rows, mul then add as the
- *   scalar reference, then interleaved stores (2-4 outputs) or 4x4
- *   transposes into the interleaved output.
+ * output: the exact taps by FMAs along rows (rounding differs from the
+ *   scalar mul + add) into scratch, then conversion, offset and scale along
+ *   rows, mul then add as the scalar reference, then interleaved stores (2-4
+ *   outputs) or 4x4 transposes into the interleaved output.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "tier-kernels.h"
@@ -276,9 +276,8 @@ mdn_tier_scan_neon(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t 
  * so every row sums its taps in order e = 0, 1, ... */
 #define MDN_EXACT_GROUP 16
 
-void
-mdn_tier_exact_neon(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-                    int n_exact, int cout, int dilation, size_t n, float *acc)
+static void
+exact_neon(const float *const *x, const float *w, int n_exact, int cout, size_t n, float *acc)
 {
   const float *src[MDN_EXACT_GROUP];
   int e0, e, o, m;
@@ -286,7 +285,7 @@ mdn_tier_exact_neon(const float *const *x, const guint16 *chan, const guint32 *t
   for (e0 = 0; e0 < n_exact; e0 += MDN_EXACT_GROUP) {
     m = MIN(MDN_EXACT_GROUP, n_exact - e0);
     for (e = 0; e < m; e++)
-      src[e] = x[chan[e0 + e]] - (ptrdiff_t)tap[e0 + e] * dilation;
+      src[e] = x[e0 + e];
     for (o = 0; o < cout; o++) {
       const float *wo = w + (size_t)e0 * cout + o;
       float *dst = acc + (size_t)o * RS;
@@ -331,17 +330,18 @@ mdn_tier_exact_neon(const float *const *x, const guint16 *chan, const guint32 *t
 
 /* ---- combine ---- */
 
-/* The scalar expression, lane by lane: exact + sigma * (offset + scale * (float) sums),
- * each operation rounded on its own (vcvtq_f32_u32 rounds as the scalar conversion).
- * Without exact taps the add of 0 stays: it turns -0 into +0, as in the reference. */
+/* The scalar expression, lane by lane: (sigma * scale) * (float) sums +
+ * (sigma * offset + bias), plus the exact sum when there are exact taps, each
+ * operation rounded on its own (vcvtq_f32_u32 rounds as the scalar
+ * conversion). */
 static ALWAYS_INLINE float32x4_t
 combine4(const guint32 *sums, const float *exact, float32x4_t offset, float32x4_t scale,
-         float32x4_t sigma)
+         float32x4_t bias, float32x4_t sigma)
 {
   float32x4_t f = vcvtq_f32_u32(vld1q_u32(sums));
-  float32x4_t table = vaddq_f32(offset, vmulq_f32(scale, f));
-  float32x4_t e = exact != NULL ? vld1q_f32(exact) : vdupq_n_f32(0.0f);
-  return vaddq_f32(e, vmulq_f32(sigma, table));
+  float32x4_t t
+      = vaddq_f32(vmulq_f32(vmulq_f32(sigma, scale), f), vaddq_f32(vmulq_f32(sigma, offset), bias));
+  return exact != NULL ? vaddq_f32(vld1q_f32(exact), t) : t;
 }
 
 /* Output o's rows [r, r + 4) (rows past n are padding of sums, exact,
@@ -351,13 +351,9 @@ combine_at(const guint32 *sums, const float *exact, const float *offset, const f
            float sigma_one, const float *sigma_rows, const float *bias, int o, size_t r)
 {
   const float32x4_t sig = sigma_rows != NULL ? vld1q_f32(sigma_rows + r) : vdupq_n_f32(sigma_one);
-  float32x4_t v
-      = combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
-                 vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]), sig);
-  /* combine_rows adds the bias last (+0 without one), as the reference */
-  if (sigma_rows != NULL)
-    v = vaddq_f32(v, vdupq_n_f32(bias != NULL ? bias[o] : 0.0f));
-  return v;
+  return combine4(sums + (size_t)o * RS + r, exact != NULL ? exact + (size_t)o * RS + r : NULL,
+                  vdupq_n_f32(offset[o]), vdupq_n_f32(scale[o]),
+                  vdupq_n_f32(bias != NULL ? bias[o] : 0.0f), sig);
 }
 
 /* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one, and then
@@ -451,29 +447,21 @@ combine_any(const guint32 *sums, const float *exact, const float *offset, const 
   }
 }
 
+/* The exact taps along rows into the first half of scratch, then the
+ * tables, sigma and bias (small changes nothing here: the unsigned
+ * conversion is one instruction). */
 void
-mdn_tier_combine_neon(const guint32 *sums, const float *exact, const float *offset,
-                      const float *scale, float sigma, int cout, size_t n, float *scratch,
-                      float *out)
+mdn_tier_output_neon(const MdnTierOutputArgs *a, size_t n, float *out)
 {
-  if (exact != NULL)
-    combine_any(sums, exact, offset, scale, sigma, NULL, NULL, cout, n, scratch, out);
-  else
-    combine_any(sums, NULL, offset, scale, sigma, NULL, NULL, cout, n, scratch, out);
-}
-
-/* small (every sum below 2^31) changes nothing here: the unsigned
- * conversion is one instruction. */
-void
-mdn_tier_combine_rows_neon(const guint32 *sums, const float *exact, const float *offset,
-                           const float *scale, const float *sigma, const float *bias,
-                           gboolean small, int cout, size_t n, float *scratch, float *out)
-{
-  (void)small;
-  if (exact != NULL)
-    combine_any(sums, exact, offset, scale, 0.0f, sigma, bias, cout, n, scratch, out);
-  else
-    combine_any(sums, NULL, offset, scale, 0.0f, sigma, bias, cout, n, scratch, out);
+  float *exact = a->scratch, *scratch = a->scratch + (size_t)a->cout * RS;
+  if (a->n_exact > 0) {
+    exact_neon(a->exact, a->w, a->n_exact, a->cout, n, exact);
+    combine_any(a->sums, exact, a->offset, a->scale, 0.0f, a->sigma, a->bias, a->cout, n, scratch,
+                out);
+  } else {
+    combine_any(a->sums, NULL, a->offset, a->scale, 0.0f, a->sigma, a->bias, a->cout, n, scratch,
+                out);
+  }
 }
 
 /* ---- sigma ---- */
@@ -558,9 +546,9 @@ count_below_neon(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 
 size_t
 mdn_tier_run_end_neon(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                      ptrdiff_t span, float sigma, float *next_sigma)
+                      ptrdiff_t span, size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_neon,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_neon,
                           count_below_neon);
 }
 

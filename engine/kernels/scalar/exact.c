@@ -80,7 +80,7 @@ cmac_c(kiss_fft_cpx *restrict y, const kiss_fft_cpx *const *s, const kiss_fft_cp
 }
 
 void
-mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags)
+mdn_exact_dsp_init_levels(MdnExactDsp *dsp, unsigned flags)
 {
   memset(dsp, 0, sizeof *dsp);
   dsp->fir = fir_c;
@@ -93,5 +93,14 @@ mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags)
   mdn_exact_dsp_init_arm(dsp, flags);
 #else
   (void)flags;
+#endif
+}
+
+void
+mdn_exact_dsp_init(MdnExactDsp *dsp, unsigned flags)
+{
+  mdn_exact_dsp_init_levels(dsp, flags);
+#if defined(MDN_KERNELS_X86)
+  mdn_exact_dsp_choose_x86(dsp, flags);
 #endif
 }

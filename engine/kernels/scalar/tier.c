@@ -77,50 +77,20 @@ scan_c(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, si
 }
 
 static void
-exact_c(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w, int n_exact,
-        int cout, int dilation, size_t n, float *acc)
+output_c(const MdnTierOutputArgs *a, size_t n, float *out)
 {
+  const int cout = a->cout;
   size_t r;
-  int e, o;
-  for (o = 0; o < cout; o++)
-    for (r = 0; r < n; r++) {
+  int o, e;
+  for (r = 0; r < n; r++)
+    for (o = 0; o < cout; o++) {
+      const float sa = a->sigma[r] * a->scale[o];
+      const float sc = a->sigma[r] * a->offset[o] + (a->bias != NULL ? a->bias[o] : 0.0f);
+      const float t = sa * (float)a->sums[(size_t)o * RS + r] + sc;
       float sum = 0.0f;
-      for (e = 0; e < n_exact; e++)
-        sum += w[(size_t)e * cout + o] * x[chan[e]][(ptrdiff_t)r - (ptrdiff_t)tap[e] * dilation];
-      acc[(size_t)o * RS + r] = sum;
-    }
-}
-
-static void
-combine_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-          float sigma, int cout, size_t n, float *scratch, float *out)
-{
-  size_t r;
-  int o;
-  (void)scratch;
-  for (r = 0; r < n; r++)
-    for (o = 0; o < cout; o++) {
-      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
-      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
-      out[r * cout + o] = e + sigma * table;
-    }
-}
-
-static void
-combine_rows_c(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-               const float *sigma, const float *bias, gboolean small, int cout, size_t n,
-               float *scratch, float *out)
-{
-  size_t r;
-  int o;
-  (void)scratch;
-  (void)small;
-  for (r = 0; r < n; r++)
-    for (o = 0; o < cout; o++) {
-      float table = offset[o] + scale[o] * (float)sums[(size_t)o * RS + r];
-      float e = exact != NULL ? exact[(size_t)o * RS + r] : 0.0f;
-      float v = e + sigma[r] * table;
-      out[r * cout + o] = v + (bias != NULL ? bias[o] : 0.0f);
+      for (e = 0; e < a->n_exact; e++)
+        sum += a->w[(size_t)e * cout + o] * a->exact[e][r];
+      out[r * cout + o] = a->n_exact > 0 ? sum + t : t;
     }
 }
 
@@ -153,14 +123,14 @@ count_below_c(const float *const *x, int cin, ptrdiff_t first, size_t n, float l
 
 static size_t
 run_end_c(const float *const *x, int cin, gint64 frame0, size_t end, size_t n, ptrdiff_t span,
-          float sigma, float *next_sigma)
+          size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_c,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_c,
                           count_below_c);
 }
 
 void
-mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
+mdn_tier_dsp_init_levels(MdnTierDsp *dsp, unsigned flags)
 {
   int s;
   memset(dsp, 0, sizeof *dsp);
@@ -170,9 +140,7 @@ mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
   for (s = 0; s < MDN_TIER_N_SCANS; s++)
     dsp->scan[s] = scan_c;
   dsp->uses_planes = FALSE;
-  dsp->exact = exact_c;
-  dsp->combine = combine_c;
-  dsp->combine_rows = combine_rows_c;
+  dsp->output = output_c;
   dsp->max_abs = max_abs_c;
   dsp->count_below = count_below_c;
   dsp->run_end = run_end_c;
@@ -182,5 +150,14 @@ mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
   mdn_tier_dsp_init_arm(dsp, flags);
 #else
   (void)flags;
+#endif
+}
+
+void
+mdn_tier_dsp_init(MdnTierDsp *dsp, unsigned flags)
+{
+  mdn_tier_dsp_init_levels(dsp, flags);
+#if defined(MDN_KERNELS_X86)
+  mdn_tier_dsp_choose_x86(dsp, flags);
 #endif
 }

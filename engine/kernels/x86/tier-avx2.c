@@ -12,9 +12,10 @@
  *   16-bit words (mod 2^16), H = the high (odd-row) bytes; the even rows are
  *   W - 256 H. Both stay below 2^16 for 257 codebooks, then they are
  *   flushed into the 32-bit sums. 16-bit tables are two byte planes.
- * exact: FMAs along rows (rounding differs from the scalar mul + add).
- * combine: float conversion, offset and scale along rows, then an 8x8
- *   transpose into the interleaved output.
+ * output: exact taps (FMAs: rounding differs from the scalar mul + add),
+ *   float conversion, offset, scale, sigma and bias in one pass: along rows
+ *   for one or two outputs, else across 8 outputs per vector after an 8x8
+ *   transpose of the sums.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "simd-avx2.h"
@@ -340,64 +341,7 @@ mdn_tier_scan_avx2(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t 
   MDN_TIER_SCAN_BY_DEPTH(scan_depth, t, codes, offsets, n, sums);
 }
 
-/* ---- exact taps ---- */
-
-/* Taps are taken MDN_EXACT_GROUP at a time, their row pointers computed
- * once per call; the accumulators of later groups start from the stored sums,
- * so every row sums its taps in order e = 0, 1, ... as before. */
-#define MDN_EXACT_GROUP 16
-
-void
-mdn_tier_exact_avx2(const float *const *x, const guint16 *chan, const guint32 *tap, const float *w,
-                    int n_exact, int cout, int dilation, size_t n, float *acc)
-{
-  const float *src[MDN_EXACT_GROUP];
-  int e0, e, o, m;
-  size_t r;
-  for (e0 = 0; e0 < n_exact; e0 += MDN_EXACT_GROUP) {
-    m = MIN(MDN_EXACT_GROUP, n_exact - e0);
-    for (e = 0; e < m; e++)
-      src[e] = x[chan[e0 + e]] - (ptrdiff_t)tap[e0 + e] * dilation;
-    for (o = 0; o < cout; o++) {
-      const float *wo = w + (size_t)e0 * cout + o;
-      float *dst = acc + (size_t)o * RS;
-      for (r = 0; r + 32 <= n; r += 32) {
-        __m256 s0, s1, s2, s3;
-        if (e0 == 0) {
-          s0 = s1 = s2 = s3 = _mm256_setzero_ps();
-        } else {
-          s0 = _mm256_loadu_ps(dst + r);
-          s1 = _mm256_loadu_ps(dst + r + 8);
-          s2 = _mm256_loadu_ps(dst + r + 16);
-          s3 = _mm256_loadu_ps(dst + r + 24);
-        }
-        for (e = 0; e < m; e++) {
-          const float *p = src[e] + r;
-          __m256 we = _mm256_broadcast_ss(wo + (size_t)e * cout);
-          s0 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p), s0);
-          s1 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 8), s1);
-          s2 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 16), s2);
-          s3 = _mm256_fmadd_ps(we, _mm256_loadu_ps(p + 24), s3);
-        }
-        _mm256_storeu_ps(dst + r, s0);
-        _mm256_storeu_ps(dst + r + 8, s1);
-        _mm256_storeu_ps(dst + r + 16, s2);
-        _mm256_storeu_ps(dst + r + 24, s3);
-      }
-      for (; r < n; r += 8) {
-        /* masked loads: nothing past row n - 1 is read */
-        __m256i mask = tail_mask(MIN(8, n - r));
-        __m256 s = e0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(dst + r);
-        for (e = 0; e < m; e++)
-          s = _mm256_fmadd_ps(_mm256_broadcast_ss(wo + (size_t)e * cout),
-                              _mm256_maskload_ps(src[e] + r, mask), s);
-        _mm256_storeu_ps(dst + r, s); /* rows past n land in the padding */
-      }
-    }
-  }
-}
-
-/* ---- combine ---- */
+/* ---- output: exact taps, tables, bias ---- */
 
 /* (float) u exactly as the scalar conversion rounds it: both halves convert
  * exactly, their sum rounds once. */
@@ -409,126 +353,253 @@ u32_to_float(__m256i u)
   return _mm256_add_ps(_mm256_mul_ps(hi, _mm256_set1_ps(65536.0f)), lo);
 }
 
+/* Sums below 2^31: one conversion rounds as the scalar. */
 static ALWAYS_INLINE __m256
-combine8(const guint32 *sums, const float *exact, __m256 offset, __m256 scale, __m256 sigma)
+sums_to_float(__m256i u, const gboolean small)
 {
-  __m256 f = u32_to_float(_mm256_loadu_si256((const __m256i *)sums));
-  __m256 table = _mm256_add_ps(offset, _mm256_mul_ps(scale, f));
-  __m256 e = exact != NULL ? _mm256_loadu_ps(exact) : _mm256_setzero_ps();
-  return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
+  return small ? _mm256_cvtepi32_ps(u) : u32_to_float(u);
 }
 
-/* combine8 with the sums below 2^31: one conversion rounds as the scalar. */
+/* Output o's rows [r, r + 8) given their exact sum e (with_exact):
+ * (sigma * scale) * sum + (sigma * offset + bias), plus e (rows past n:
+ * padding of sums and sigma). */
 static ALWAYS_INLINE __m256
-combine8_small(const guint32 *sums, const float *exact, __m256 offset, __m256 scale, __m256 sigma)
+finish8(const guint32 *sums, const float *sigma, __m256 e, __m256 off, __m256 sc, __m256 bias,
+        const gboolean small, const gboolean with_exact)
 {
-  __m256 f = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums));
-  __m256 table = _mm256_add_ps(offset, _mm256_mul_ps(scale, f));
-  __m256 e = exact != NULL ? _mm256_loadu_ps(exact) : _mm256_setzero_ps();
-  return _mm256_add_ps(e, _mm256_mul_ps(sigma, table));
+  const __m256 sig = _mm256_loadu_ps(sigma);
+  __m256 f = sums_to_float(_mm256_loadu_si256((const __m256i *)sums), small);
+  __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sig, sc), f),
+                           _mm256_add_ps(_mm256_mul_ps(sig, off), bias));
+  return with_exact ? _mm256_add_ps(e, t) : t;
 }
 
-/* One output's rows (plus bias_o when per_row); the flags are constants once inlined. */
-static ALWAYS_INLINE void
-combine_output(const guint32 *s, const float *e, __m256 off, __m256 sc, __m256 sig,
-               const float *sigma_rows, __m256 bias_o, size_t n, float *dst,
-               const gboolean with_exact, const gboolean per_row, const gboolean small)
+/* finish8 for rows of one sigma: sa = sigma * scale, sb = sigma * offset +
+ * bias computed once. */
+static ALWAYS_INLINE __m256
+finish8_run(const guint32 *sums, __m256 e, __m256 sa, __m256 sb, const gboolean small,
+            const gboolean with_exact)
 {
-  size_t r;
-#define MDN_SIG(r) (per_row ? _mm256_loadu_ps(sigma_rows + (r)) : sig)
-#define MDN_C8_(r)                                                                                 \
-  (small ? combine8_small(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r))               \
-         : combine8(s + (r), with_exact ? e + (r) : NULL, off, sc, MDN_SIG(r)))
-  /* the per-row variant adds the bias (+0 without one), as the reference */
-#define MDN_C8(r) (per_row ? _mm256_add_ps(MDN_C8_(r), bias_o) : MDN_C8_(r))
-  for (r = 0; r + 8 <= n; r += 8)
-    _mm256_storeu_ps(dst + r, MDN_C8(r));
-  if (r < n) /* scratch is padded; out is not */
-    _mm256_maskstore_ps(dst + r, tail_mask(n - r), MDN_C8(r));
-#undef MDN_C8
-#undef MDN_C8_
-#undef MDN_SIG
+  __m256 f = sums_to_float(_mm256_loadu_si256((const __m256i *)sums), small);
+  __m256 t = _mm256_add_ps(_mm256_mul_ps(sa, f), sb);
+  return with_exact ? _mm256_add_ps(e, t) : t;
 }
 
-/* sigma_rows: one sigma per row (sigma[r]) instead of sigma_one; small: the
- * sums are below 2^31; bias: added last (NULL: 0). With one output the bias
- * goes into the rows; with several, into the transposed stores. */
+/* One or two outputs along rows: 32 rows per step (the exact taps as the
+ * inner loop, one broadcast weight and four FMAs each), then 8 at a time,
+ * the last ones masked (nothing past row n - 1 is read or written); two
+ * outputs are interleaved by unpacks. */
 static ALWAYS_INLINE void
-combine_any(const guint32 *sums, const float *exact, const float *offset, const float *scale,
-            float sigma_one, const float *sigma_rows, const float *bias, gboolean small, int cout,
-            size_t n, float *scratch, float *out)
+output_narrow(const MdnTierOutputArgs *a, size_t n, float *out, const int cout,
+              const gboolean small, const gboolean with_exact)
 {
-  const __m256 sig = _mm256_set1_ps(sigma_one);
-  const __m256 bias0 = _mm256_set1_ps(cout == 1 && bias != NULL ? bias[0] : 0.0f);
-  /* combine_rows adds the bias, +0 without one (as the reference: -0
-   * becomes +0); combine adds nothing */
-  const gboolean add_bias = sigma_rows != NULL;
-  float *dst0 = cout == 1 ? out : scratch;
-  size_t r;
-  int o;
+  const int n_exact = a->n_exact;
+  const float *const *xs = a->exact;
+  const float *w = a->w, *sigma = a->sigma;
+  __m256 off[2], sc[2], bias[2];
+  size_t r = 0;
+  int o, k, q;
 
-  /* Rows are computed in whole vectors into scratch (padded); with one
-   * output they go straight to out, the tail by a masked store. */
   for (o = 0; o < cout; o++) {
-    const __m256 off = _mm256_set1_ps(offset[o]), sc = _mm256_set1_ps(scale[o]);
-    const guint32 *s = sums + (size_t)o * RS;
-    const float *e = exact != NULL ? exact + (size_t)o * RS : NULL;
-    float *dst = dst0 + (size_t)o * RS;
-    if (sigma_rows == NULL)
-      combine_output(s, e, off, sc, sig, NULL, bias0, n, dst, e != NULL, FALSE, FALSE);
-    else if (e != NULL && small)
-      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, TRUE, TRUE, TRUE);
-    else if (small)
-      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, FALSE, TRUE, TRUE);
+    off[o] = _mm256_broadcast_ss(a->offset + o);
+    sc[o] = _mm256_broadcast_ss(a->scale + o);
+    bias[o] = a->bias != NULL ? _mm256_broadcast_ss(a->bias + o) : _mm256_setzero_ps();
+  }
+  for (; r + 32 <= n; r += 32) {
+    /* the rows of one run share sigma: then sigma * scale and sigma *
+     * offset + bias once for the 32 rows */
+    const __m256 s0 = _mm256_broadcast_ss(sigma + r);
+    const __m256 eq = _mm256_and_ps(
+        _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(sigma + r), s0, _CMP_EQ_OQ),
+                      _mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 8), s0, _CMP_EQ_OQ)),
+        _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 16), s0, _CMP_EQ_OQ),
+                      _mm256_cmp_ps(_mm256_loadu_ps(sigma + r + 24), s0, _CMP_EQ_OQ)));
+    const gboolean uniform = _mm256_movemask_ps(eq) == 0xff;
+    __m256 e[2][4], y[2][4];
+#pragma GCC unroll 2
+    for (o = 0; o < cout; o++) {
+#pragma GCC unroll 4
+      for (q = 0; q < 4; q++)
+        e[o][q] = _mm256_setzero_ps();
+      for (k = 0; k < n_exact; k++) {
+        const float *p = xs[k] + r;
+        const __m256 wk = _mm256_broadcast_ss(w + (size_t)k * cout + o);
+#pragma GCC unroll 4
+        for (q = 0; q < 4; q++)
+          e[o][q] = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p + 8 * q), e[o][q]);
+      }
+      if (uniform) {
+        const __m256 sa = _mm256_mul_ps(s0, sc[o]);
+        const __m256 sb = _mm256_add_ps(_mm256_mul_ps(s0, off[o]), bias[o]);
+#pragma GCC unroll 4
+        for (q = 0; q < 4; q++)
+          y[o][q] = finish8_run(a->sums + (size_t)o * RS + r + 8 * q, e[o][q], sa, sb, small,
+                                with_exact);
+      } else {
+#pragma GCC unroll 4
+        for (q = 0; q < 4; q++)
+          y[o][q] = finish8(a->sums + (size_t)o * RS + r + 8 * q, sigma + r + 8 * q, e[o][q],
+                            off[o], sc[o], bias[o], small, with_exact);
+      }
+    }
+#pragma GCC unroll 4
+    for (q = 0; q < 4; q++) {
+      if (cout == 1) {
+        _mm256_storeu_ps(out + r + 8 * q, y[0][q]);
+      } else {
+        __m256 lo = _mm256_unpacklo_ps(y[0][q], y[1][q]); /* rows 0, 1 | 4, 5 */
+        __m256 hi = _mm256_unpackhi_ps(y[0][q], y[1][q]); /* rows 2, 3 | 6, 7 */
+        _mm256_storeu_ps(out + 2 * (r + 8 * q), _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(out + 2 * (r + 8 * q) + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+    }
+  }
+  for (; r < n; r += 8) {
+    const size_t left = MIN(8, n - r);
+    const __m256i mask = tail_mask(left);
+    __m256 y[2];
+#pragma GCC unroll 2
+    for (o = 0; o < cout; o++) {
+      __m256 e = _mm256_setzero_ps();
+      for (k = 0; k < n_exact; k++)
+        e = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)k * cout + o),
+                            _mm256_maskload_ps(xs[k] + r, mask), e);
+      y[o] = finish8(a->sums + (size_t)o * RS + r, sigma + r, e, off[o], sc[o], bias[o], small,
+                     with_exact);
+    }
+    if (cout == 1) {
+      _mm256_maskstore_ps(out + r, mask, y[0]);
+    } else {
+      __m256 lo = _mm256_unpacklo_ps(y[0], y[1]), hi = _mm256_unpackhi_ps(y[0], y[1]);
+      __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20), v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+      _mm256_maskstore_ps(out + 2 * r, tail_mask(MIN(8, 2 * left)), v0);
+      if (left > 4)
+        _mm256_maskstore_ps(out + 2 * r + 8, tail_mask(2 * left - 8), v1);
+    }
+  }
+}
+
+/* Rows [r, r + rows) of outputs [ob, ob + width) (width <= 8, loads and
+ * stores masked below 8): the sums transposed (8x8), each row computed across
+ * the outputs, the exact taps' inputs broadcast. e: the rows' exact sums. */
+static ALWAYS_INLINE void
+wide_block(const MdnTierOutputArgs *a, size_t r, int ob, const int rows, int width, __m256i mask,
+           const gboolean uniform, float *out, const gboolean small, const gboolean with_exact)
+{
+  const int cout = a->cout;
+  const __m256 off = _mm256_maskload_ps(a->offset + ob, mask);
+  const __m256 sc = _mm256_maskload_ps(a->scale + ob, mask);
+  const __m256 bias
+      = a->bias != NULL ? _mm256_maskload_ps(a->bias + ob, mask) : _mm256_setzero_ps();
+  __m256 t[8], e[8], sa = _mm256_setzero_ps(), sb = sa;
+  int j, k;
+
+  if (uniform) { /* one sigma for the rows: sigma * scale and sigma * offset + bias once */
+    const __m256 sig = _mm256_broadcast_ss(a->sigma + r);
+    sa = _mm256_mul_ps(sig, sc);
+    sb = _mm256_add_ps(_mm256_mul_ps(sig, off), bias);
+  }
+#pragma GCC unroll 8
+  for (j = 0; j < 8; j++)
+    e[j] = _mm256_setzero_ps();
+  if (with_exact)
+    for (k = 0; k < a->n_exact; k++) {
+      const float *p = a->exact[k] + r, *wk = a->w + (size_t)k * cout + ob;
+      const __m256 wv = width == 8 ? _mm256_loadu_ps(wk) : _mm256_maskload_ps(wk, mask);
+#pragma GCC unroll 8
+      for (j = 0; j < rows; j++)
+        e[j] = _mm256_fmadd_ps(_mm256_broadcast_ss(p + j), wv, e[j]);
+    }
+#pragma GCC unroll 8
+  for (j = 0; j < 8; j++)
+    t[j] = _mm256_castsi256_ps(
+        _mm256_loadu_si256((const __m256i *)(a->sums + (size_t)(ob + j) * RS + r)));
+  mdn_avx2_transpose8(t);
+#pragma GCC unroll 8
+  for (j = 0; j < rows; j++) {
+    __m256 f = sums_to_float(_mm256_castps_si256(t[j]), small), v;
+    if (!uniform) {
+      const __m256 sig = _mm256_broadcast_ss(a->sigma + r + j);
+      sa = _mm256_mul_ps(sig, sc);
+      sb = _mm256_add_ps(_mm256_mul_ps(sig, off), bias);
+    }
+    v = _mm256_add_ps(_mm256_mul_ps(sa, f), sb);
+    if (with_exact)
+      v = _mm256_add_ps(e[j], v);
+    if (width == 8)
+      _mm256_storeu_ps(out + (r + j) * cout + ob, v);
     else
-      combine_output(s, e, off, sc, sig, sigma_rows, bias0, n, dst, e != NULL, TRUE, FALSE);
+      _mm256_maskstore_ps(out + (r + j) * cout + ob, mask, v);
   }
-  if (cout == 1)
-    return;
+}
 
-  /* Transpose scratch[o][r] to out[r][o] + bias[o], 8x8 blocks. */
+/* Three or more outputs: blocks of 8 rows by 8 outputs (wide_block), the
+ * last rows and the last outputs of a cout not a multiple of 8 masked (the
+ * sums have rows up to a multiple of 16). */
+static ALWAYS_INLINE void
+output_wide(const MdnTierOutputArgs *a, size_t n, float *out, const gboolean small,
+            const gboolean with_exact)
+{
+  const int cout = a->cout, full = cout & ~7;
+  const __m256i all = _mm256_set1_epi32(-1), last = tail_mask((size_t)(cout - full));
+  size_t r;
+  int ob;
+
   for (r = 0; r + 8 <= n; r += 8) {
-    for (o = 0; o + 8 <= cout; o += 8) {
-      const __m256 b8 = bias != NULL ? _mm256_loadu_ps(bias + o) : _mm256_setzero_ps();
-      __m256 a[8];
-      int j;
-#pragma GCC unroll 8
-      for (j = 0; j < 8; j++)
-        a[j] = _mm256_loadu_ps(scratch + (size_t)(o + j) * RS + r);
-      mdn_avx2_transpose8(a);
-#pragma GCC unroll 8
-      for (j = 0; j < 8; j++)
-        _mm256_storeu_ps(out + (r + j) * cout + o, add_bias ? _mm256_add_ps(a[j], b8) : a[j]);
-    }
-    for (; o < cout; o++) {
-      const float bo = bias != NULL ? bias[o] : 0.0f;
-      int j;
-#pragma GCC unroll 8
-      for (j = 0; j < 8; j++)
-        out[(r + j) * cout + o]
-            = add_bias ? scratch[(size_t)o * RS + r + j] + bo : scratch[(size_t)o * RS + r + j];
+    /* the rows of one run share sigma */
+    const __m256 s = _mm256_loadu_ps(a->sigma + r);
+    const gboolean uniform
+        = _mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_broadcast_ss(a->sigma + r), _CMP_EQ_OQ))
+          == 0xff;
+    if (uniform) {
+      for (ob = 0; ob < full; ob += 8)
+        wide_block(a, r, ob, 8, 8, all, TRUE, out, small, with_exact);
+      if (ob < cout)
+        wide_block(a, r, ob, 8, cout - ob, last, TRUE, out, small, with_exact);
+    } else {
+      for (ob = 0; ob < full; ob += 8)
+        wide_block(a, r, ob, 8, 8, all, FALSE, out, small, with_exact);
+      if (ob < cout)
+        wide_block(a, r, ob, 8, cout - ob, last, FALSE, out, small, with_exact);
     }
   }
-  for (; r < n; r++)
-    for (o = 0; o < cout; o++)
-      out[r * cout + o] = add_bias ? scratch[(size_t)o * RS + r] + (bias != NULL ? bias[o] : 0.0f)
-                                   : scratch[(size_t)o * RS + r];
+  if (r < n) {
+    const int rows = (int)(n - r);
+    for (ob = 0; ob < cout; ob += 8)
+      wide_block(a, r, ob, rows, MIN(8, cout - ob), ob < full ? all : last, FALSE, out, small,
+                 with_exact);
+  }
 }
 
 void
-mdn_tier_combine_avx2(const guint32 *sums, const float *exact, const float *offset,
-                      const float *scale, float sigma, int cout, size_t n, float *scratch,
-                      float *out)
+mdn_tier_output_avx2(const MdnTierOutputArgs *a, size_t n, float *out)
 {
-  combine_any(sums, exact, offset, scale, sigma, NULL, NULL, FALSE, cout, n, scratch, out);
-}
-
-void
-mdn_tier_combine_rows_avx2(const guint32 *sums, const float *exact, const float *offset,
-                           const float *scale, const float *sigma, const float *bias,
-                           gboolean small, int cout, size_t n, float *scratch, float *out)
-{
-  combine_any(sums, exact, offset, scale, 0.0f, sigma, bias, small, cout, n, scratch, out);
+  /* the flags are constants in each copy */
+  switch (a->cout) {
+  case 1:
+    if (a->small && a->n_exact > 0)
+      output_narrow(a, n, out, 1, TRUE, TRUE);
+    else if (a->small)
+      output_narrow(a, n, out, 1, TRUE, FALSE);
+    else
+      output_narrow(a, n, out, 1, FALSE, a->n_exact > 0);
+    return;
+  case 2:
+    if (a->small && a->n_exact > 0)
+      output_narrow(a, n, out, 2, TRUE, TRUE);
+    else if (a->small)
+      output_narrow(a, n, out, 2, TRUE, FALSE);
+    else
+      output_narrow(a, n, out, 2, FALSE, a->n_exact > 0);
+    return;
+  default:
+    if (a->small && a->n_exact > 0)
+      output_wide(a, n, out, TRUE, TRUE);
+    else if (a->small)
+      output_wide(a, n, out, TRUE, FALSE);
+    else
+      output_wide(a, n, out, FALSE, a->n_exact > 0);
+  }
 }
 
 /* ---- sigma ---- */
@@ -622,9 +693,9 @@ count_below_avx2(const float *const *x, int cin, ptrdiff_t first, size_t n, floa
 
 size_t
 mdn_tier_run_end_avx2(const float *const *x, int cin, gint64 frame0, size_t end, size_t n,
-                      ptrdiff_t span, float sigma, float *next_sigma)
+                      ptrdiff_t span, size_t block, float sigma, float *next_sigma)
 {
-  return mdn_tier_run_end(x, cin, frame0, end, n, span, sigma, next_sigma, max_abs_avx2,
+  return mdn_tier_run_end(x, cin, frame0, end, n, span, block, sigma, next_sigma, max_abs_avx2,
                           count_below_avx2);
 }
 
