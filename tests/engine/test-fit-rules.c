@@ -256,9 +256,9 @@ static void
 test_metric_beats_input(void)
 {
   static const char *ladder = "s8d4e2q6,s8d4e6q6,s4d6e4";
-  /* Measured gains over seeds 1..3: s8d4e2q6 +2.08..+2.30, s8d4e6q6
-   * +0.60..+0.79, s4d6e4 +1.94 dB (each seed). */
-  static const double margin[] = { 1.0, 0.3, 1.0 };
+  /* Measured gains over seeds 1..3 (normalisation blocks of 1024): s8d4e2q6
+   * +2.21..+2.34, s8d4e6q6 +0.15..+0.36, s4d6e4 +2.50..+2.57 dB. */
+  static const double margin[] = { 1.0, 0.0, 1.5 };
   const size_t n_fit = (size_t)(12 * RATE), n_test = (size_t)(4 * RATE);
   MdnKernel *k = mdn_design_lowpass(64, 6000, RATE);
   float *train = mdn_signal_speech(n_fit, RATE, 11), *test = mdn_signal_speech(n_test, RATE, 444);
@@ -292,9 +292,9 @@ static void
 test_weighted_ridge(void)
 {
   static const char *ladder = "s8d4e2q6,s8d4e6q6,s4d6e4";
-  /* Measured gains over seeds 1..3: s8d4e2q6 +1.20..+1.54, s8d4e6q6
-   * +0.86..+0.95, s4d6e4 +0.75..+0.99 dB. */
-  static const double margin[] = { 0.5, 0.5, 0.5 };
+  /* Measured gains over seeds 1..3 (normalisation blocks of 1024): s8d4e2q6
+   * +2.23..+2.39, s8d4e6q6 +1.30..+1.46, s4d6e4 +1.88..+2.08 dB. */
+  static const double margin[] = { 1.0, 0.7, 1.0 };
   const size_t n_fit = (size_t)(12 * RATE), n_test = (size_t)(4 * RATE);
   MdnKernel *k = mdn_design_lowpass(64, 6000, RATE);
   float *train = speech_over_noise(n_fit, 11), *test = speech_over_noise(n_test, 444);
