@@ -3,7 +3,8 @@
  * - ridge: weighted tables against a dense double-precision solve of the
  *   weighted normal equations; no weights = weights of 1.
  * - tree: integer row weights = rows repeated; targets y = R x split by the
- *   metric R^T R, not by the input's variance.
+ *   metric R^T R, not by the input's variance, leaving at most half the
+ *   output error the input's splits leave.
  * - metric splits against input splits, weighted ridge against unweighted:
  *   held-out SNR through mdn_stream_process() against the double reference,
  *   on the lowpass64 of test-fit and fit seeds 1..3, by stated margins.
@@ -154,9 +155,45 @@ test_tree_weighted(void)
   g_free(xr);
 }
 
+/* The summed squared error of the targets y[n][s] about the means of the
+ * leaves the tree (split, thr) sends the windows x[n][s] to: the output
+ * error the tree's codes leave when y = R x. */
+static double
+leaf_sse(const float *x, const float *y, size_t n, int s, int depth, const guint8 *split,
+         const float *thr)
+{
+  const int leaves = 1 << depth;
+  double *sum = g_new0(double, (size_t)leaves *s), *sq = g_new0(double, leaves);
+  double *count = g_new0(double, leaves), sse = 0;
+  size_t t;
+  int l, j, node;
+
+  for (t = 0; t < n; t++) {
+    node = 0;
+    for (l = 0; l < depth; l++)
+      node = 2 * node + (x[t * s + split[l]] > thr[(1 << l) - 1 + node]);
+    count[node]++;
+    for (j = 0; j < s; j++) {
+      sum[node * s + j] += y[t * s + j];
+      sq[node] += (double)y[t * s + j] * y[t * s + j];
+    }
+  }
+  for (l = 0; l < leaves; l++) {
+    double m2 = 0;
+    for (j = 0; j < s; j++)
+      m2 += sum[l * s + j] * sum[l * s + j];
+    sse += sq[l] - (count[l] > 0 ? m2 / count[l] : 0);
+  }
+  g_free(sum);
+  g_free(sq);
+  g_free(count);
+  return sse;
+}
+
 /* Column 0 varies most but the metric ignores it; column 1 varies less and
  * costs the most: input splits take column 0 first, metric splits (y = R x,
- * R = diag (0.01, 1, 0.1)) column 1. */
+ * R = diag (0.01, 1, 0.1)) column 1, and leave at most half the output
+ * error the input splits leave. */
 static void
 test_tree_metric(void)
 {
@@ -165,7 +202,8 @@ test_tree_metric(void)
   GRand *rng = g_rand_new_with_seed(11);
   float *x = g_new(float, N *S), *y = g_new(float, N *S);
   guint8 split_in[DEPTH], split_m[DEPTH];
-  float thr[(1 << DEPTH) - 1];
+  float thr_in[(1 << DEPTH) - 1], thr_m[(1 << DEPTH) - 1];
+  double sse_in, sse_m;
   size_t t;
   int j;
 
@@ -174,10 +212,14 @@ test_tree_metric(void)
       x[t * S + j] = (float)(g_rand_double_range(rng, -1, 1) * (j == 0 ? 4 : 1));
       y[t * S + j] = (float)(r[j] * x[t * S + j]);
     }
-  g_assert_true(mdn_tree_learn(x, N, S, x, S, NULL, DEPTH, split_in, thr, NULL, NULL, NULL));
-  g_assert_true(mdn_tree_learn(x, N, S, y, S, NULL, DEPTH, split_m, thr, NULL, NULL, NULL));
+  g_assert_true(mdn_tree_learn(x, N, S, x, S, NULL, DEPTH, split_in, thr_in, NULL, NULL, NULL));
+  g_assert_true(mdn_tree_learn(x, N, S, y, S, NULL, DEPTH, split_m, thr_m, NULL, NULL, NULL));
   g_assert_cmpint(split_in[0], ==, 0);
   g_assert_cmpint(split_m[0], ==, 1);
+  sse_in = leaf_sse(x, y, N, S, DEPTH, split_in, thr_in);
+  sse_m = leaf_sse(x, y, N, S, DEPTH, split_m, thr_m);
+  g_test_message("output error left: input splits %g, metric splits %g", sse_in, sse_m);
+  g_assert_cmpfloat(sse_m, <=, 0.5 * sse_in);
   g_rand_free(rng);
   g_free(x);
   g_free(y);
