@@ -70,7 +70,7 @@ NEON_BUILD ?= build-neon
 NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
 	libkissfft-dev:arm64 libsoxr-dev:arm64
 NEON_TESTS = tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset preset-variants \
-	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds
+	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds hyperplanes
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
 	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \
