@@ -826,15 +826,36 @@ solve_tables(Fit *fit, const MdnTier *tier, double base, double width)
 
 /* ---- one tier: quantisation ---------------------------------------------- */
 
-/* Per (codebook, output) minimum into the offset, one scale per output
- * shared by all codebooks: the tier's tables in table_bits. */
+/* How often the training rows use each bucket of each codebook, weighed as
+ * the ridge weighs the rows: [n_codebooks][buckets]. */
+static double *
+bucket_usage(const Fit *fit)
+{
+  const TierWork *work = &fit->tier;
+  const int buckets = work->buckets, n_cb = work->n_codebooks;
+  double *usage = g_new0(double, (size_t)n_cb *buckets + 1);
+  size_t j;
+  int c;
+
+  for (j = 0; j < fit->n_rows; j++)
+    for (c = 0; c < n_cb; c++)
+      usage[(size_t)c * buckets + work->codes[j * n_cb + c]] += work->weight ? work->weight[j] : 1;
+  return usage;
+}
+
+/* The entries of the tier's tables in table_bits: per (codebook, output)
+ * the minimum into the offset, one scale per output shared by all
+ * codebooks. Each codebook's mean rounding error (over the buckets as the
+ * rows use them) goes into the offset too: a codebook whose range is a
+ * small part of the scale rounds most entries the same way, and over many
+ * codebooks (beam8: 256) those biases add up to more than the signal. */
 static void
 quantise_tables(const Fit *fit, MdnTier *tier)
 {
   const TierWork *work = &fit->tier;
   const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
   const double qmax = (double)((1u << tier->spec.table_bits) - 1);
-  double *mins = g_new(double, (size_t)n_cb *cout + 1);
+  double *mins = g_new(double, (size_t)n_cb *cout + 1), *usage = bucket_usage(fit);
   double *scale = g_new0(double, cout), *offset = g_new(double, cout);
   int c, b, o;
 
@@ -851,24 +872,31 @@ quantise_tables(const Fit *fit, MdnTier *tier)
       offset[o] += lo;
       scale[o] = MAX(scale[o], (hi - lo) / qmax);
     }
-  for (o = 0; o < cout; o++) {
-    if (!(scale[o] > 0))
-      scale[o] = 1;
-    tier->lut_scale[o] = (float)scale[o];
-    tier->lut_offset[o] = (float)offset[o];
-  }
-  for (c = 0; c < n_cb; c++)
-    for (b = 0; b < buckets; b++)
+  for (o = 0; o < cout; o++)
+    tier->lut_scale[o] = (float)(scale[o] > 0 ? scale[o] : 1);
+  for (c = 0; c < n_cb; c++) {
+    double used = 0, bias[MDN_MAX_CHANNELS] = { 0 };
+    for (b = 0; b < buckets; b++) {
+      const double u = usage[(size_t)c * buckets + b];
+      used += u;
       for (o = 0; o < cout; o++) {
         size_t at = ((size_t)c * buckets + b) * cout + o;
-        double q = nearbyint((work->table[at] - mins[(size_t)c * cout + o]) / tier->lut_scale[o]);
-        q = CLAMP(q, 0, qmax);
+        double v = work->table[at] - mins[(size_t)c * cout + o];
+        double q = CLAMP(nearbyint(v / tier->lut_scale[o]), 0, qmax);
         if (tier->spec.table_bits <= 8)
           ((guint8 *)tier->lut)[at] = (guint8)q;
         else
           ((guint16 *)tier->lut)[at] = (guint16)q;
+        bias[o] += u * (v - q * tier->lut_scale[o]);
       }
+    }
+    for (o = 0; o < cout && used > 0; o++)
+      offset[o] += bias[o] / used;
+  }
+  for (o = 0; o < cout; o++)
+    tier->lut_offset[o] = (float)offset[o];
   g_free(mins);
+  g_free(usage);
   g_free(scale);
   g_free(offset);
 }
