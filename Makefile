@@ -68,8 +68,9 @@ fuzz:
 # reference: the engine suite but fit (minutes under qemu, no ISA-specific code).
 NEON_BUILD ?= build-neon
 NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
-	libkissfft-dev:arm64 libsoxr-dev:arm64
-NEON_TESTS = tier-kernels exact-kernels stream-kernels rt-safety tier exact stream tier-spec preset preset-variants \
+	libsoxr-dev:arm64 libjson-glib-dev:arm64
+NEON_TESTS = fft tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier exact stream tier-spec preset \
+	preset-variants \
 	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds hyperplanes
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
@@ -90,9 +91,10 @@ presets: build
 	@MDN_EXTRA_PKGS="espeak-ng fluidsynth fluid-soundfont-gm sox python3" sh tools/ensure-deps.sh
 	ninja -C $(BUILD) presets
 
-# The bench's peers need FFTW3f and OpenBLAS, its plot matplotlib; a build
-# directory configured before they were installed is reconfigured to find them.
-BENCH_PKGS = libfftw3-dev libopenblas-dev python3-matplotlib
+# The bench's peers need FFTW3f and OpenBLAS (fft-bench also kissfft; the
+# library links none of them), its plot matplotlib; a build directory
+# configured before they were installed is reconfigured to find them.
+BENCH_PKGS = libfftw3-dev libopenblas-dev libkissfft-dev python3-matplotlib
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_ARGS ?=
 bench-deps:

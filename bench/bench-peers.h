@@ -13,11 +13,13 @@
 
 G_BEGIN_DECLS
 
-/* Frames per call of every streaming method. */
-#define BENCH_BLOCK 1024
+/* Frames per call of every streaming method: 1024 unless --block says
+ * otherwise (a power of two, so that the FFTW peer's block divides it). */
+#define BENCH_DEFAULT_BLOCK 1024
+extern int bench_block;
 
 /* One exact peer instance, prepared for one kernel. run() filters the whole
- * signal (n_frames a multiple of BENCH_BLOCK) from a zero history and returns
+ * signal (n_frames a multiple of bench_block) from a zero history and returns
  * the wall time it took in *seconds. */
 typedef struct {
   gpointer state;

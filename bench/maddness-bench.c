@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "bench-peers.h"
+#include "bench-nam.h"
 #include "maddness.h"
 #include "mdn-signals.h"
 
@@ -38,17 +39,27 @@
 typedef struct {
   const char *name;
   const char *what;
-  double max_seconds; /* cap on --seconds (0: none): the reference is slow there */
-  size_t train_rows;  /* rows mdn_fit may use (0: the engine's default); see README */
+  double max_seconds;  /* cap on --seconds (0: none): the reference is slow there */
+  size_t train_rows;   /* rows mdn_fit may use (0: the engine's default); see README */
+  gboolean exact_only; /* no tiers fitted (long kernels: no tier pays, the fit takes hours) */
+  gboolean extra;      /* run only when named with --workload */
 } Workload;
 
 static const Workload workloads[] = {
-  { "lowpass64", "1->1, K=64 windowed-sinc lowpass at 6 kHz", 0, 0 },
-  { "bank16", "1->16, K=128 band-pass analysis bank", 0, 0 },
-  { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0, 0 },
-  { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0, 16384 },
-  { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0, 8192 },
+  { "lowpass64", "1->1, K=64 windowed-sinc lowpass at 6 kHz", 0, 0, FALSE, FALSE },
+  { "bank16", "1->16, K=128 band-pass analysis bank", 0, 0, FALSE, FALSE },
+  { "layer16", "16->16, K=9, dilation 2, trained-layer-like random weights", 0, 0, FALSE, FALSE },
+  { "beam8", "8->2, K=256 filter-and-sum, delay-and-sum-like fractional delays", 0, 16384, FALSE,
+    FALSE },
+  { "reverb", "1->1, K=8192 room impulse response, RT60 0.4 s", 2.0, 8192, FALSE, FALSE },
+  { "reverb64k", "1->2, K=65536 stereo room impulse response (1.4 s), RT60 1.2 s", 1.0, 0, TRUE,
+    TRUE },
+  /* a trained model, run exact (bench-nam.c): 512-frame blocks, its own peers */
+  { "nam-standard", "NAM WaveNet, A1 standard topology, 13,802 weights", 0, 0, FALSE, FALSE },
 };
+
+/* Frames per call of every streaming method (--block). */
+int bench_block = BENCH_DEFAULT_BLOCK;
 
 /* One method of one workload: its instance, then what was measured. */
 typedef struct {
@@ -75,12 +86,16 @@ static gboolean opt_keep_dominated;
 static char *opt_models;
 static char *opt_save_models;
 static gboolean opt_best;
+static double opt_rt_seconds;
+static int opt_rt_runs = 5;
 
 static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     "One JSON object per result line on stdout (the table goes to stderr)", NULL },
   { "workload", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &opt_workloads,
-    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb", "NAME" },
+    "Run this workload only (repeatable): lowpass64, bank16, layer16, beam8, reverb, "
+    "nam-standard; reverb64k runs only when named",
+    "NAME" },
   { "method", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &opt_methods,
     "Measure this method only (repeatable; mdn-fastest names tier 0)", "NAME" },
   { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
@@ -104,6 +119,14 @@ static GOptionEntry entries[] = {
     "Save each fitted model as DIR/WORKLOAD.mdn", "DIR" },
   { "best", 0, 0, G_OPTION_ARG_NONE, &opt_best,
     "Report the best of the timed passes instead of the median (a busy machine)", NULL },
+  { "block", 'b', 0, G_OPTION_ARG_INT, &bench_block,
+    "Frames per call of every streaming method, a power of two 16..4096 (default 1024)", "N" },
+  { "rt-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_rt_seconds,
+    "Also time every call of the engine's exact path over this many seconds of audio (fresh "
+    "stream, --block frames per call): mean, worst, worst/mean",
+    "S" },
+  { "rt-runs", 0, 0, G_OPTION_ARG_INT, &opt_rt_runs,
+    "Repeats of the --rt-seconds run; each call's best time is kept (default 5)", "N" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -165,6 +188,21 @@ beam_kernel(void)
   return k;
 }
 
+/* A stereo room response on a mono source: two room IRs (seeds 8 and 9),
+ * one per output. */
+static MdnKernel *
+stereo_room_kernel(int taps, double rt60)
+{
+  MdnKernel *k = mdn_kernel_new(1, 2, taps, 1, RATE, NULL);
+  int o;
+  for (o = 0; o < 2; o++) {
+    MdnKernel *side = mdn_design_room_ir(taps, rt60, RATE, 8 + o);
+    memcpy(k->weights + (size_t)o * taps, side->weights, sizeof(float) * taps);
+    mdn_kernel_free(side);
+  }
+  return k;
+}
+
 static MdnKernel *
 workload_kernel(const Workload *w)
 {
@@ -176,6 +214,8 @@ workload_kernel(const Workload *w)
     return mdn_design_random_kernel(16, 16, 9, 2, RATE, 16);
   if (strcmp(w->name, "beam8") == 0)
     return beam_kernel();
+  if (strcmp(w->name, "reverb64k") == 0)
+    return stereo_room_kernel(65536, 1.2);
   return mdn_design_room_ir(8192, 0.4, RATE, 8);
 }
 
@@ -249,9 +289,9 @@ engine_pass(Engine *e, const float *in, float *out, size_t n, GError **error)
 {
   size_t done;
   mdn_stream_reset(e->stream);
-  for (done = 0; done < n; done += BENCH_BLOCK)
+  for (done = 0; done < n; done += (size_t)bench_block)
     if (!mdn_stream_process(e->stream, e->tier, in + done * e->cin, out + done * e->cout,
-                            MIN(BENCH_BLOCK, n - done))) {
+                            MIN((size_t)bench_block, n - done))) {
       g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT, "tier %d refused", e->tier);
       return FALSE;
     }
@@ -391,6 +431,131 @@ progress(const char *fmt, ...)
   vfprintf(stderr, fmt, args);
   fprintf(stderr, "\n");
   va_end(args);
+}
+
+/* ---- per-buffer times ------------------------------------------------------ */
+
+static double
+thread_cpu_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double
+wall_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* The engine's exact path on a fresh stream for --rt-seconds of audio (the
+ * measured signal over and over), --block frames per call, every call
+ * timed in thread CPU time (what the call cost; the machine's other
+ * processes do not enter it, but their interrupts and cache evictions do).
+ * The run is repeated --rt-runs times from a reset stream: the calls do the
+ * same work each time, so each call's best time over the repeats is its own
+ * cost, and the worst of those over the calls is the engine's worst call.
+ * The worst of the first run (anything the machine did included) and the
+ * worst wall time are reported too. */
+static void
+run_rt(const Workload *w, const MdnKernel *k, const float *in, size_t n_in)
+{
+  const size_t block = (size_t)bench_block;
+  const size_t calls = MAX(1, (size_t)(opt_rt_seconds * RATE / block));
+  GError *error = NULL;
+  MdnModel *model = mdn_model_new(k, &error);
+  MdnStream *stream = model ? mdn_stream_new(model, 1, &error) : NULL;
+  double *best = g_new(double, calls), *sorted = g_new(double, calls);
+  float *out = g_new(float, block * k->cout);
+  double sum = 0, worst = 0, first_sum = 0, first_worst = 0, wall_worst = 0, p999, mean, realtime;
+  size_t c, pos, worst_at = 0;
+  int run;
+
+  if (!stream) {
+    progress("rt omitted: %s", error->message);
+    g_clear_error(&error);
+    goto out;
+  }
+  for (run = 0; run < opt_rt_runs; run++) {
+    if (run > 0)
+      mdn_stream_reset(stream);
+    for (c = 0, pos = 0; c < calls; c++) {
+      double c0, w0, dt, dw;
+      if (pos + block > n_in)
+        pos = 0;
+      w0 = wall_ns();
+      c0 = thread_cpu_ns();
+      mdn_stream_process(stream, MDN_TIER_EXACT, in + pos * k->cin, out, block);
+      dt = thread_cpu_ns() - c0;
+      dw = wall_ns() - w0;
+      pos += block;
+      best[c] = run == 0 ? dt : MIN(best[c], dt);
+      if (run == 0) {
+        first_sum += dt;
+        first_worst = MAX(first_worst, dt);
+        wall_worst = MAX(wall_worst, dw);
+      }
+    }
+  }
+  for (c = 0; c < calls; c++) {
+    sum += best[c];
+    if (best[c] > worst) {
+      worst = best[c];
+      worst_at = c;
+    }
+  }
+  memcpy(sorted, best, sizeof(double) * calls);
+  qsort(sorted, calls, sizeof(double), compare_double);
+  p999 = sorted[MIN(calls - 1, (size_t)(0.999 * calls))];
+  mean = sum / calls;
+  realtime = block / RATE * 1e9 / mean;
+  fprintf(text_out(),
+          "%-10s rt: %zu calls of %d frames (%.0f s), best of %d runs per call: mean %.2f us "
+          "(%.2f ns/frame, %.0fx real time), p99.9 %.2f us, worst %.2f us (call %zu), "
+          "worst/mean %.2f; first run alone: mean %.2f us, worst %.2f us (%.2fx); wall worst "
+          "%.1f us\n",
+          w->name, calls, bench_block, calls * block / RATE, opt_rt_runs, mean / 1e3, mean / block,
+          realtime, p999 / 1e3, worst / 1e3, worst_at, worst / mean, first_sum / calls / 1e3,
+          first_worst / 1e3, first_worst / (first_sum / calls), wall_worst / 1e3);
+  if (opt_json) {
+    GString *s = g_string_new("{\"workload\": ");
+    json_string(s, w->name);
+    g_string_append_printf(s,
+                           ", \"method\": \"engine-exact-rt\", \"block\": %d, \"calls\": %zu, "
+                           "\"rt_runs\": %d",
+                           bench_block, calls, opt_rt_runs);
+    g_string_append(s, ", \"mean_us\": ");
+    json_number(s, mean / 1e3);
+    g_string_append(s, ", \"p999_us\": ");
+    json_number(s, p999 / 1e3);
+    g_string_append(s, ", \"worst_us\": ");
+    json_number(s, worst / 1e3);
+    g_string_append(s, ", \"worst_over_mean\": ");
+    json_number(s, worst / mean);
+    g_string_append(s, ", \"realtime_factor\": ");
+    json_number(s, realtime);
+    g_string_append(s, ", \"first_run_worst_over_mean\": ");
+    json_number(s, first_worst / (first_sum / calls));
+    g_string_append(s, ", \"wall_worst_us\": ");
+    json_number(s, wall_worst / 1e3);
+    g_string_append(s, ", \"isa\": ");
+    json_string(s, engine_isa);
+    g_string_append(s, "}");
+    printf("%s\n", s->str);
+    fflush(stdout);
+    g_string_free(s, TRUE);
+  }
+out:
+  if (stream)
+    mdn_stream_free(stream);
+  if (model)
+    mdn_model_free(model);
+  g_free(best);
+  g_free(sorted);
+  g_free(out);
 }
 
 /* ---- one workload ------------------------------------------------------------ */
@@ -537,7 +702,7 @@ static void
 run_workload(const Workload *w)
 {
   double seconds = w->max_seconds > 0 ? MIN(opt_seconds, w->max_seconds) : opt_seconds;
-  size_t n = MAX(1, (size_t)(seconds * RATE / BENCH_BLOCK)) * BENCH_BLOCK;
+  size_t n = MAX(1, (size_t)(seconds * RATE / bench_block)) * (size_t)bench_block;
   MdnKernel *k = workload_kernel(w);
   float *in = workload_signal(k, n, TEST_SEED);
   float *out = g_new(float, n * k->cout);
@@ -559,7 +724,7 @@ run_workload(const Workload *w)
   if (k->cin > 1 || k->cout > 1)
     add_peer(methods, "openblas-im2col", bench_peer_openblas_new, k);
 
-  if (any_tier_wanted()) {
+  if (any_tier_wanted() && !w->exact_only) {
     model = load_model(w, k);
     if (!model)
       model = fit_tiers(w, k, &error);
@@ -623,6 +788,8 @@ run_workload(const Workload *w)
   }
 
   print_results(w, k, n, (const Method *)methods->data, (int)methods->len);
+  if (opt_rt_seconds > 0)
+    run_rt(w, k, in, n);
 
   for (i = 0; i < methods->len; i++) {
     Method *m = &g_array_index(methods, Method, i);
@@ -646,11 +813,11 @@ run_workload(const Workload *w)
 /* ---- main ---------------------------------------------------------------- */
 
 static gboolean
-workload_wanted(const char *name)
+workload_wanted(const char *name, gboolean extra)
 {
   int i;
   if (!opt_workloads)
-    return TRUE;
+    return !extra;
   for (i = 0; opt_workloads[i]; i++)
     if (strcmp(opt_workloads[i], name) == 0)
       return TRUE;
@@ -677,8 +844,13 @@ main(int argc, char **argv)
     return 2;
   }
   g_option_context_free(context);
-  if (opt_runs < 1 || opt_seconds <= 0 || opt_train_seconds <= 0) {
+  if (opt_runs < 1 || opt_seconds <= 0 || opt_train_seconds <= 0 || opt_rt_seconds < 0
+      || opt_rt_runs < 1) {
     fprintf(stderr, "maddness-bench: --runs, --seconds and --train-seconds must be positive\n");
+    return 2;
+  }
+  if (bench_block < 16 || bench_block > 4096 || (bench_block & (bench_block - 1)) != 0) {
+    fprintf(stderr, "maddness-bench: --block must be a power of two in 16..4096\n");
     return 2;
   }
   for (j = 0; opt_workloads && opt_workloads[j]; j++) {
@@ -709,9 +881,9 @@ main(int argc, char **argv)
           g_getenv("MADDNESS_ISA") ? "=" : " unset: the best this CPU has",
           g_getenv("MADDNESS_ISA") ? g_getenv("MADDNESS_ISA") : "");
   fprintf(text_out(),
-          "# 48 kHz; %.1f s signals (reverb at most 2 s); %s of %d runs after a warm-up; "
-          "%d-frame buffers\n",
-          opt_seconds, opt_best ? "best" : "median", opt_runs, BENCH_BLOCK);
+          "# 48 kHz; %.1f s signals (reverb at most 2 s, reverb64k 1 s); %s of %d runs after "
+          "a warm-up; %d-frame buffers\n",
+          opt_seconds, opt_best ? "best" : "median", opt_runs, bench_block);
   fprintf(text_out(), "# audiofirfilter: %s\n", bench_peer_gst_describe());
   fprintf(text_out(), "# fftw-ola: %s%s\n", bench_peer_fftw_describe(),
           bench_peer_fftw_available() ? ", FFTW_MEASURE plans" : "");
@@ -737,7 +909,11 @@ main(int argc, char **argv)
   g_free(date);
 
   for (i = 0; i < G_N_ELEMENTS(workloads); i++)
-    if (workload_wanted(workloads[i].name))
+    if (!workload_wanted(workloads[i].name, workloads[i].extra))
+      continue;
+    else if (strcmp(workloads[i].name, "nam-standard") == 0)
+      bench_nam_standard(opt_seconds, opt_runs, text_out(), opt_json, cpu_model, engine_isa);
+    else
       run_workload(&workloads[i]);
 
   g_free(cpu_model);

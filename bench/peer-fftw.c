@@ -4,8 +4,8 @@
  * of B frames; each block of B input frames is transformed once per input
  * channel (real FFT of 2B), kept in a frequency-domain delay line of P
  * spectra, and each output is one complex multiply-accumulate over (input,
- * partition) then one inverse FFT. B divides BENCH_BLOCK, so a call of
- * BENCH_BLOCK frames is whole blocks: zero latency, like the engine.
+ * partition) then one inverse FFT. B divides bench_block (a power of two), so a call of
+ * bench_block frames is whole blocks: zero latency, like the engine.
  * Plans are made with FFTW_MEASURE.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -114,8 +114,8 @@ ola_run(gpointer state, const float *in, float *out, size_t n_frames, double *se
 
   (void)error;
   ola_reset(f);
-  for (done = 0; done < n_frames; done += BENCH_BLOCK) {
-    size_t n = MIN(BENCH_BLOCK, n_frames - done), b;
+  for (done = 0; done < n_frames; done += (size_t)bench_block) {
+    size_t n = MIN((size_t)bench_block, n_frames - done), b;
     for (b = 0; b < n; b += f->block)
       ola_block(f, in + (done + b) * f->cin, out + (done + b) * f->cout);
   }
@@ -152,7 +152,7 @@ bench_peer_fftw_new(const MdnKernel *k, BenchPeer *peer, GError **error)
   f->cout = k->cout;
   /* A block as long as the kernel (at least 16, at most a call) keeps both the
    * FFT size and the count of partitions small. */
-  f->block = (int)CLAMP(next_pow2(len), 16, BENCH_BLOCK);
+  f->block = (int)CLAMP(next_pow2(len), 16, (size_t)bench_block);
   f->part = (int)((len + f->block - 1) / f->block);
   f->bins = f->block + 1;
   f->stride = (f->bins + 3) & ~3;

@@ -1,6 +1,6 @@
 /* peer-gst.c: GStreamer's audiofirfilter (the `audiofirfilter` method).
  *
- * A real pipeline, appsrc ! audiofirfilter ! appsink, fed BENCH_BLOCK-frame
+ * A real pipeline, appsrc ! audiofirfilter ! appsink, fed bench_block-frame
  * buffers that wrap the signal without copying; the output is copied out of
  * appsink. The time is the wall time from the first push to the end of
  * stream, for the whole signal, with nothing subtracted: it includes the
@@ -13,6 +13,7 @@
 #ifdef BENCH_HAVE_GST
 
 #include <gst/app/gstappsink.h>
+#include <gst/audio/audio-format.h>
 #include <gst/app/gstappsrc.h>
 #include <string.h>
 
@@ -54,8 +55,8 @@ fir_run(gpointer state, const float *in, float *out, size_t n_frames, double *se
   /* No waiting for PLAYING here: appsink prerolls only on the first buffer. */
 
   t0 = g_get_monotonic_time();
-  for (done = 0; done < n_frames; done += BENCH_BLOCK) {
-    size_t n = MIN(BENCH_BLOCK, n_frames - done);
+  for (done = 0; done < n_frames; done += (size_t)bench_block) {
+    size_t n = MIN((size_t)bench_block, n_frames - done);
     GstBuffer *buf
         = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, (gpointer)(in + done),
                                       n * sizeof(float), 0, n * sizeof(float), NULL, NULL);
@@ -135,9 +136,9 @@ bench_peer_gst_new(const MdnKernel *k, BenchPeer *peer, GError **error)
   g->pipeline = gst_pipeline_new("bench");
   g->src = gst_element_factory_make("appsrc", NULL);
   g->sink = gst_element_factory_make("appsink", NULL);
-  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "rate", G_TYPE_INT,
-                             (int)k->rate, "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
-                             "interleaved", NULL);
+  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE(F32), "rate",
+                             G_TYPE_INT, (int)k->rate, "channels", G_TYPE_INT, 1, "layout",
+                             G_TYPE_STRING, "interleaved", NULL);
   /* max-bytes 0: an unbounded queue, so pushing never waits on the filter. */
   g_object_set(g->src, "caps", caps, "format", GST_FORMAT_TIME, "max-bytes", (guint64)0, NULL);
   g_object_set(g->sink, "caps", caps, "sync", FALSE, NULL);

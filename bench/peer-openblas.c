@@ -1,6 +1,6 @@
 /* peer-openblas.c: im2col + cblas_sgemm (the `openblas-im2col` method).
  *
- * Each call of up to BENCH_BLOCK frames is unrolled into a matrix A of one
+ * Each call of up to bench_block frames is unrolled into a matrix A of one
  * row per frame and one column per (input channel, tap), in the weights'
  * order, so that out = A * W^T is one sgemm with W = weights [cout][cin*taps].
  * The history of (taps-1)*dilation frames sits in front of the new frames.
@@ -17,8 +17,8 @@
 typedef struct {
   int cin, cout, taps, dilation;
   size_t history; /* frames kept in front: (taps-1)*dilation */
-  float *frames;  /* [history + BENCH_BLOCK][cin], interleaved */
-  float *columns; /* A: [BENCH_BLOCK][cin*taps] */
+  float *frames;  /* [history + bench_block][cin], interleaved */
+  float *columns; /* A: [bench_block][cin*taps] */
   const float *weights;
   float *bias;
 } Blas;
@@ -56,8 +56,9 @@ blas_run(gpointer state, const float *in, float *out, size_t n_frames, double *s
 
   (void)error;
   memset(b->frames, 0, sizeof(float) * b->history * b->cin);
-  for (done = 0; done < n_frames; done += BENCH_BLOCK)
-    blas_process(b, in + done * b->cin, out + done * b->cout, MIN(BENCH_BLOCK, n_frames - done));
+  for (done = 0; done < n_frames; done += (size_t)bench_block)
+    blas_process(b, in + done * b->cin, out + done * b->cout,
+                 MIN((size_t)bench_block, n_frames - done));
   *seconds = (g_get_monotonic_time() - t0) / 1e6;
   return TRUE;
 }
@@ -85,8 +86,8 @@ bench_peer_openblas_new(const MdnKernel *k, BenchPeer *peer, GError **error)
   b->taps = k->taps;
   b->dilation = k->dilation;
   b->history = (size_t)(k->taps - 1) * k->dilation;
-  b->frames = g_new0(float, (b->history + BENCH_BLOCK) * b->cin);
-  b->columns = g_new(float, (size_t)BENCH_BLOCK * b->cin * b->taps);
+  b->frames = g_new0(float, (b->history + (size_t)bench_block) * b->cin);
+  b->columns = g_new(float, (size_t)bench_block * b->cin * b->taps);
   b->weights = k->weights; /* the caller keeps the kernel alive */
   b->bias = g_memdup2(k->bias, sizeof(float) * k->cout);
   peer->state = b;

@@ -345,6 +345,84 @@ MDN_API const char *mdn_isa(void);
 /* SNR in dB of `test` against `reference` (n values): 10 log10(sum r^2 / sum (r-t)^2). */
 MDN_API double mdn_snr_db(const double *reference, const float *test, size_t n);
 
+/* ---- trained models (engine/net, engine/nam) -------------------------------- */
+
+/* A trained model run exact: a graph of conv1d layers with activations,
+ * gating, residual and skip sums (Neural Amp Modeler WaveNets, read from
+ * .nam files). One file may hold several submodels (a slimmable file: the
+ * same capture at smaller sizes, for less CPU); `quality` 0..10 picks one,
+ * 10 the full model. Models are never approximated with MADDNESS tiers
+ * (docs/tiers.md says why). */
+typedef struct _MdnNet MdnNet;
+typedef struct _MdnNetStream MdnNetStream;
+
+/* What the file says about levels; NAN when absent. */
+typedef struct {
+  double loudness;         /* dB of the output for NAM's standard input */
+  double input_level_dbu;  /* the input level (dBu) that the capture's 0 dBFS means */
+  double output_level_dbu; /* the same at the output */
+  double gain;             /* NAM's "gain" metadata */
+  char name[128];          /* "name" of the capture, "" when absent */
+  char modeled_by[128];
+  char gear[256]; /* "gear_make gear_model (gear_type)" when present */
+} MdnNetMetadata;
+
+/* One submodel, as maddness-info shows it. */
+typedef struct {
+  const char *summary; /* e.g. "WaveNet: 16ch x10, 8ch x10" */
+  int in_channels, out_channels;
+  int layers;             /* dilated convs */
+  size_t receptive_field; /* frames of input each output depends on */
+  size_t weights;         /* weights in the file for it */
+  double macs_per_frame;  /* multiply-adds per frame the engine computes */
+} MdnNetInfo;
+
+/* Limits on .nam files (hostile input): bytes, JSON nesting, JSON values. */
+#define MDN_NAM_MAX_BYTES ((size_t)32 << 20)
+#define MDN_NAM_MAX_DEPTH 64
+#define MDN_NAM_MAX_VALUES ((size_t)4 << 20)
+
+/* Loads a .nam file (JSON: WaveNet A1/A2, SlimmableContainer of WaveNets,
+ * slimmable WaveNets). Errors: MDN_ERROR_CORRUPT (not JSON, bad shapes,
+ * wrong weight count, NaN weights), MDN_ERROR_VERSION (a file version this
+ * engine does not know), MDN_ERROR_INVALID_ARGUMENT (an architecture or
+ * feature it does not run: LSTM, ConvNet, FiLM, condition DSP, over limits),
+ * MDN_ERROR_IO. */
+MDN_API MdnNet *mdn_net_load(const char *path, GError **error);
+MDN_API MdnNet *mdn_net_load_from_data(const void *data, size_t size, GError **error);
+MDN_API void mdn_net_free(MdnNet *net);
+/* TRUE when the file (by its first bytes) is a JSON model file, not a preset. */
+MDN_API gboolean mdn_net_file_is_model(const char *path);
+MDN_API const char *mdn_net_architecture(const MdnNet *net);
+MDN_API const char *mdn_net_version(const MdnNet *net);
+/* The rate the model was trained at, Hz (48000 when the file says none). */
+MDN_API double mdn_net_rate(const MdnNet *net);
+MDN_API gboolean mdn_net_rate_from_file(const MdnNet *net);
+MDN_API const MdnNetMetadata *mdn_net_metadata(const MdnNet *net);
+MDN_API int mdn_net_in_channels(const MdnNet *net);
+MDN_API int mdn_net_out_channels(const MdnNet *net);
+MDN_API int mdn_net_n_submodels(const MdnNet *net);
+/* The submodel quality 0..10 runs (10: the full model); NAM's slimmable
+ * size quality / 10. */
+MDN_API int mdn_net_submodel_for_quality(const MdnNet *net, int quality);
+MDN_API void mdn_net_submodel_info(const MdnNet *net, int submodel, MdnNetInfo *info);
+
+/* A stream over `groups` independent copies of the model (stereo: 2), input
+ * frames of groups * in_channels floats, output groups * out_channels. All
+ * memory is allocated here; the state starts warm (as after a long silence,
+ * NAM's prewarm). The net must outlive the stream. */
+MDN_API MdnNetStream *mdn_net_stream_new(const MdnNet *net, int groups, GError **error);
+MDN_API void mdn_net_stream_free(MdnNetStream *stream);
+/* Runs n_frames through submodel `submodel`. Zero latency, no allocation,
+ * lock or I/O; output identical for any split of the input into calls.
+ * Changing submodel warms the new one (its state as after silence). Non-finite
+ * input samples are replaced by 0. FALSE only for a submodel out of range. */
+MDN_API gboolean mdn_net_stream_process(MdnNetStream *stream, int submodel, const float *in,
+                                        float *out, size_t n_frames);
+/* Back to the warm state. No allocation. */
+MDN_API void mdn_net_stream_reset(MdnNetStream *stream);
+MDN_API guint64 mdn_net_stream_nonfinite_count(const MdnNetStream *stream);
+
 G_END_DECLS
 
 #endif /* MADDNESS_H */

@@ -260,7 +260,7 @@ void mdn_tier_process(const MdnTier *tier, MdnTierState *state, const float *con
                       guint64 frame0, size_t n, const float *bias, float *out);
 
 /* Exact path (exact.c): direct form below the crossover, zero-latency
- * uniformly partitioned FFT convolution above it. */
+ * non-uniformly partitioned FFT convolution above it. */
 typedef struct _MdnExact MdnExact;
 /* NULL when memory runs out. */
 MdnExact *mdn_exact_new(const MdnKernel *kernel);
@@ -268,19 +268,23 @@ MdnExact *mdn_exact_new(const MdnKernel *kernel);
 MdnExact *mdn_exact_new_sharing(const MdnExact *other);
 void mdn_exact_free(MdnExact *exact);
 /* Frames of input history the path reads: (taps-1)*dilation for the direct
- * form; for the FFT path also what rebuilding its delay line reads. */
+ * form; for the FFT path also what rebuilding its delay lines reads. */
 size_t mdn_exact_history(const MdnKernel *kernel);
 /* The most any plan of this kernel may need, on any ISA (the plan is chosen
  * by ISA-specific costs; this bound depends on the shape only): frames of
- * input history, bytes of FFT delay line per input channel and group, and
- * bytes of kernel spectra (shared by the groups). */
+ * input history; bytes of FFT delay lines per input channel of a group;
+ * bytes per group for its outputs (spectra and output tails); bytes shared
+ * by the groups (kernel spectra, FFT plans). */
 void mdn_exact_history_bound(const MdnKernel *kernel, size_t *frames, size_t *fdl_bytes,
-                             size_t *spectra_bytes);
+                             size_t *group_bytes, size_t *spectra_bytes);
 /* Same calling convention as mdn_tier_process(). The FFT part caches
  * transforms of past input blocks; after mdn_exact_invalidate() (the stream
- * used a tier for a while, or was reset) it rebuilds them from the history
- * x[i][-h], so the output stays continuous across tier changes. */
+ * used a tier for a while, or frames were skipped) it rebuilds them from the
+ * history x[i][-h], so the output stays continuous across tier changes.
+ * mdn_exact_reset() returns to frame 0 with a zero history (the work of a
+ * rebuild at frame 0 done there, not in the next mdn_exact_process()). */
 void mdn_exact_invalidate(MdnExact *exact);
+void mdn_exact_reset(MdnExact *exact);
 void mdn_exact_process(MdnExact *exact, const float *const *x, guint64 frame0, size_t n,
                        float *out);
 double mdn_exact_cost_per_frame(const MdnKernel *kernel);

@@ -68,6 +68,15 @@
  * preset=lowpass quality=3"
  * ]| Plays a file through the shipped lowpass at the file's own rate (44.1,
  * 48 or 96 kHz: the preset has a variant for each).
+ * |[
+ * gst-launch-1.0 alsasrc ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 !
+ * maddnessfilter preset=/path/to/capture.nam ! audioconvert ! autoaudiosink
+ * ]| Runs a Neural Amp Modeler capture (.nam) on a guitar input. A trained
+ * model runs exact at the rate of its file (48 kHz when it gives none; other
+ * rates do not negotiate: hence audioresample); quality picks the submodel
+ * of a slimmable file (NAM's size quality / 10; the tier property names it
+ * model-N); its level metadata are the loudness, input-level and
+ * output-level properties.
  */
 
 #include "gstmaddness-common.h"
@@ -100,6 +109,9 @@ enum {
   PROP_QUALITY,
   PROP_EXPECTED_SNR,
   PROP_TIER,
+  PROP_LOUDNESS,
+  PROP_INPUT_LEVEL,
+  PROP_OUTPUT_LEVEL,
 };
 
 /* What the read-only properties report for one path of a preset. */
@@ -125,8 +137,12 @@ typedef struct _PresetState PresetState;
  * default variant until caps are known). */
 struct _PresetState {
   MdnPreset *preset;
+  /* Or a trained model (a .nam file), run exact at one rate; its "tiers" are
+   * its submodels (quality picks one, as NAM's slimmable size quality / 10). */
+  MdnNet *net;
+  MdnNetStream *net_stream;
   PresetShape shape;
-  TierDesc **variant_tiers; /* per variant: n_tiers + 1 descriptors */
+  TierDesc **variant_tiers; /* per variant (one for a trained model): n_tiers + 1 descriptors */
   char *path;
   const MdnModel *model; /* the variant in use, inside `preset` */
   int cin, cout, rate, n_tiers;
@@ -170,6 +186,8 @@ struct _GstMaddnessFilter {
   gpointer pending;     /* atomic PresetState *: the newest loaded preset */
   gpointer retired;     /* atomic PresetState * list: to free off the streaming thread */
   gpointer tier_in_use; /* atomic const TierDesc *, inside a live state */
+  /* A trained model's levels (NAN: none, or a preset): object lock */
+  double loudness, input_level, output_level;
 };
 
 static const TierDesc exact_desc = { "exact", INFINITY };
@@ -215,11 +233,100 @@ publish_tier(GstMaddnessFilter *self, const PresetState *state, int tier)
     g_atomic_pointer_set(&self->tier_in_use, (gpointer)desc);
 }
 
+/* ---- trained models (.nam) beside presets -------------------------------- */
+
+/* The path quality runs: a preset's tier, or a trained model's submodel. */
+static int
+state_tier(const PresetState *state, int quality)
+{
+  if (state->net)
+    return mdn_net_submodel_for_quality(state->net, quality);
+  return quality_to_tier(quality, state->n_tiers);
+}
+
+static void
+state_process(PresetState *state, int tier, const float *in, float *out, size_t n_frames)
+{
+  if (state->net)
+    mdn_net_stream_process(state->net_stream, tier, in, out, n_frames);
+  else
+    mdn_stream_process(state->stream, tier, in, out, n_frames);
+}
+
+static void
+state_reset(PresetState *state)
+{
+  if (state->net)
+    mdn_net_stream_reset(state->net_stream);
+  else
+    mdn_stream_reset(state->stream);
+}
+
+static guint64
+state_nonfinite(const PresetState *state)
+{
+  return state->net ? mdn_net_stream_nonfinite_count(state->net_stream)
+                    : mdn_stream_nonfinite_count(state->stream);
+}
+
+/* A .nam file: its submodels as the state's paths. */
+static PresetState *
+state_load_net(char *path, GError **error)
+{
+  PresetState *state;
+  MdnNet *net = mdn_net_load(path, error);
+  MdnNetInfo info;
+  int i;
+
+  if (!net) {
+    g_free(path);
+    return NULL;
+  }
+  state = g_new0(PresetState, 1);
+  state->net = net;
+  state->path = path;
+  state->cin = mdn_net_in_channels(net);
+  state->cout = mdn_net_out_channels(net);
+  state->rate = (int)lround(mdn_net_rate(net));
+  state->n_tiers = mdn_net_n_submodels(net);
+  state->tiers = g_new0(TierDesc, state->n_tiers + 1);
+  for (i = 0; i < state->n_tiers; i++) {
+    mdn_net_submodel_info(net, i, &info);
+    g_snprintf(state->tiers[i].name, MDN_TIER_NAME_MAX, "model-%d", i);
+    state->tiers[i].snr_db = INFINITY; /* each submodel runs exact */
+    state->warmup = MAX(state->warmup, (gint64)info.receptive_field);
+  }
+  state->warmup = MIN(state->warmup, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
+  state->tiers[state->n_tiers] = exact_desc;
+  /* One variant, at the file's rate. */
+  state->shape.cin = state->cin;
+  state->shape.cout = state->cout;
+  state->shape.n_rates = 1;
+  state->shape.rates[0] = state->rate;
+  state->variant_tiers = g_new(TierDesc *, 1);
+  state->variant_tiers[0] = state->tiers;
+  return state;
+}
+
+/* The trained model's levels as read-only properties (NAN for a preset). */
+static void
+publish_levels(GstMaddnessFilter *self, const PresetState *state)
+{
+  const MdnNetMetadata *m = state->net ? mdn_net_metadata(state->net) : NULL;
+  GST_OBJECT_LOCK(self);
+  self->loudness = m ? m->loudness : NAN;
+  self->input_level = m ? m->input_level_dbu : NAN;
+  self->output_level = m ? m->output_level_dbu : NAN;
+  GST_OBJECT_UNLOCK(self);
+}
+
 /* ---- preset states ------------------------------------------------------- */
 
 static void
 state_drop_stream(PresetState *state)
 {
+  mdn_net_stream_free(state->net_stream);
+  state->net_stream = NULL;
   mdn_stream_free(state->stream);
   g_free(state->scratch);
   state->stream = NULL;
@@ -239,6 +346,7 @@ state_free(PresetState *state)
     g_free(state->variant_tiers[v]);
   g_free(state->variant_tiers);
   mdn_preset_free(state->preset);
+  mdn_net_free(state->net);
   g_free(state->path);
   g_free(state);
 }
@@ -248,9 +356,13 @@ state_free(PresetState *state)
 static void
 state_select(PresetState *state, int index)
 {
-  const MdnModel *model = mdn_preset_variant(state->preset, index);
-  const MdnKernel *k = mdn_model_kernel(model);
+  const MdnModel *model;
+  const MdnKernel *k;
 
+  if (state->net)
+    return; /* one variant, selected at load */
+  model = mdn_preset_variant(state->preset, index);
+  k = mdn_model_kernel(model);
   if (model != state->model)
     state_drop_stream(state);
   state->model = model;
@@ -285,6 +397,8 @@ state_load(const char *name, GError **error)
   path = mdn_preset_find(name, error);
   if (!path)
     return NULL;
+  if (mdn_net_file_is_model(path))
+    return state_load_net(path, error);
   preset = mdn_preset_load(path, error); /* its errors name the file */
   if (!preset) {
     g_free(path);
@@ -322,8 +436,20 @@ state_load(const char *name, GError **error)
 static gboolean
 state_make_stream(PresetState *state, int groups, GError **error)
 {
-  MdnStream *stream = mdn_stream_new(state->model, groups, error);
+  MdnStream *stream;
 
+  if (state->net) {
+    MdnNetStream *net_stream = mdn_net_stream_new(state->net, groups, error);
+    if (!net_stream)
+      return FALSE;
+    state_drop_stream(state);
+    state->net_stream = net_stream;
+    state->groups = groups;
+    state->scratch = g_new(float, (gsize)SWAP_SCRATCH_FRAMES *groups * state->cout);
+    state->nonfinite_warned = FALSE;
+    return TRUE;
+  }
+  stream = mdn_stream_new(state->model, groups, error);
   if (!stream)
     return FALSE;
   /* Quality changes crossfade between paths like preset swaps do. */
@@ -495,6 +621,7 @@ swap_preset(GstMaddnessFilter *self, const char *name)
       continue;
     }
     GST_INFO_OBJECT(self, "preset %s loaded, taken at the next buffer", state->path);
+    publish_levels(self, state);
     self->have_shape = TRUE;
     self->shape = state->shape;
     /* From here on the streaming thread owns `state`. */
@@ -568,6 +695,15 @@ gst_maddness_filter_get_property(GObject *object, guint prop_id, GValue *value, 
     g_mutex_unlock(&self->config_lock);
     break;
   }
+  case PROP_LOUDNESS:
+  case PROP_INPUT_LEVEL:
+  case PROP_OUTPUT_LEVEL:
+    GST_OBJECT_LOCK(self);
+    g_value_set_double(value, prop_id == PROP_LOUDNESS      ? self->loudness
+                              : prop_id == PROP_INPUT_LEVEL ? self->input_level
+                                                            : self->output_level);
+    GST_OBJECT_UNLOCK(self);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -620,6 +756,7 @@ gst_maddness_filter_start(GstBaseTransform *trans)
     g_free(name);
     return FALSE;
   }
+  publish_levels(self, state);
   GST_INFO_OBJECT(self, "preset %s: %d -> %d channels, %d rate variants", state->path, state->cin,
                   state->cout, state->shape.n_rates);
   g_free(name);
@@ -632,7 +769,7 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   self->negotiated = FALSE;
   self->misfit_reported = FALSE;
   self->started = TRUE;
-  publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
+  publish_tier(self, state, state_tier(state, g_atomic_int_get(&self->quality)));
   g_mutex_unlock(&self->config_lock);
   g_atomic_int_set(&self->reset_pending, 0);
   return TRUE;
@@ -986,7 +1123,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
       return FALSE;
     }
   } else {
-    mdn_stream_reset(state->stream);
+    state_reset(state);
     state->nonfinite_warned = FALSE;
   }
   self->negotiated = TRUE;
@@ -996,7 +1133,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
   self->rate = GST_AUDIO_INFO_RATE(&in_info);
   self->groups = groups;
   self->generation++;
-  publish_tier(self, state, quality_to_tier(g_atomic_int_get(&self->quality), state->n_tiers));
+  publish_tier(self, state, state_tier(state, g_atomic_int_get(&self->quality)));
   g_mutex_unlock(&self->config_lock);
 
   GST_DEBUG_OBJECT(self, "running %s on %d group(s)", state->path, groups);
@@ -1073,19 +1210,18 @@ promote_incoming(GstMaddnessFilter *self)
   self->active = self->incoming;
   self->incoming = NULL;
   /* Publish before retiring: the getter must never see a freed descriptor. */
-  publish_tier(self, self->active,
-               quality_to_tier(g_atomic_int_get(&self->quality), self->active->n_tiers));
+  publish_tier(self, self->active, state_tier(self->active, g_atomic_int_get(&self->quality)));
   retire(self, old);
 }
 
 static void
 reset_history(GstMaddnessFilter *self)
 {
-  mdn_stream_reset(self->active->stream);
+  state_reset(self->active);
   self->active->nonfinite_warned = FALSE;
   if (self->incoming) {
     /* Both now start from silence: the new one is ready at once. */
-    mdn_stream_reset(self->incoming->stream);
+    state_reset(self->incoming);
     promote_incoming(self);
     self->active->nonfinite_warned = FALSE;
   }
@@ -1097,7 +1233,7 @@ static void
 run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, size_t n_frames)
 {
   PresetState *next = self->incoming;
-  int tier = quality_to_tier(quality, next->n_tiers);
+  int tier = state_tier(next, quality);
   size_t in_channels = (size_t)self->in_channels, out_channels = (size_t)self->out_channels;
   gint64 fade = MAX(1, next->rate / SWAP_CROSSFADE_PER_SECOND);
   size_t done = 0;
@@ -1105,7 +1241,7 @@ run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, 
   while (done < n_frames) {
     size_t chunk = MIN(n_frames - done, SWAP_SCRATCH_FRAMES), f, c;
 
-    mdn_stream_process(next->stream, tier, in + done * in_channels, next->scratch, chunk);
+    state_process(next, tier, in + done * in_channels, next->scratch, chunk);
     for (f = 0; f < chunk; f++) {
       gint64 pos = self->incoming_frames + (gint64)f - next->warmup;
       float *o = out + (done + f) * out_channels;
@@ -1143,7 +1279,8 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   if (!self->incoming || self->incoming_frames < self->incoming->warmup)
     pending = g_atomic_pointer_exchange(&self->pending, NULL);
   if (pending) {
-    if (!self->active || pending->groups != self->groups || !pending->stream) {
+    if (!self->active || pending->groups != self->groups
+        || (!pending->stream && !pending->net_stream)) {
       /* Cannot happen: set_caps takes pending states first. Keep it safe. */
       retire(self, pending);
     } else {
@@ -1153,7 +1290,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
     }
   }
   state = self->active;
-  if (G_UNLIKELY(!state || !state->stream)) {
+  if (G_UNLIKELY(!state || (!state->stream && !state->net_stream))) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps negotiated."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -1176,10 +1313,9 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
 
   quality = g_atomic_int_get(&self->quality);
   state = self->active;
-  tier = quality_to_tier(quality, state->n_tiers);
-  mdn_stream_process(state->stream, tier, (const float *)in_map.data, (float *)out_map.data,
-                     n_frames);
-  nonfinite = mdn_stream_nonfinite_count(state->stream);
+  tier = state_tier(state, quality);
+  state_process(state, tier, (const float *)in_map.data, (float *)out_map.data, n_frames);
+  nonfinite = state_nonfinite(state);
   warn_nonfinite = nonfinite > 0 && !state->nonfinite_warned;
   if (warn_nonfinite)
     state->nonfinite_warned = TRUE;
@@ -1190,7 +1326,7 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   gst_buffer_unmap(outbuf, &out_map);
   gst_buffer_unmap(inbuf, &in_map);
 
-  publish_tier(self, self->active, quality_to_tier(quality, self->active->n_tiers));
+  publish_tier(self, self->active, state_tier(self->active, quality));
   if (G_UNLIKELY(warn_nonfinite)) {
     /* Once per stream or reset: the only allocation on this path. */
     GST_ELEMENT_WARNING(self, STREAM, FORMAT,
@@ -1295,6 +1431,25 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
                           "Name of the path in use: \"exact\", or the tier's spec (e.g. s4d6e8); "
                           "NULL before a preset is loaded",
                           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /* A trained model's (.nam) levels, from its metadata. */
+  g_object_class_install_property(
+      gobject_class, PROP_LOUDNESS,
+      g_param_spec_double("loudness", "Loudness",
+                          "A .nam model's loudness metadata (dB of its output for NAM's standard "
+                          "input); NaN when the file gives none or for a preset",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(
+      gobject_class, PROP_INPUT_LEVEL,
+      g_param_spec_double("input-level", "Input level",
+                          "A .nam model's input_level_dbu: the analog level (dBu) its 0 dBFS input "
+                          "stands for; NaN when unknown",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(
+      gobject_class, PROP_OUTPUT_LEVEL,
+      g_param_spec_double("output-level", "Output level",
+                          "A .nam model's output_level_dbu: the analog level (dBu) of its 0 dBFS "
+                          "output; NaN when unknown",
+                          -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -1320,6 +1475,7 @@ gst_maddness_filter_init(GstMaddnessFilter *self)
 {
   g_mutex_init(&self->config_lock);
   self->quality = DEFAULT_QUALITY;
+  self->loudness = self->input_level = self->output_level = NAN;
   /* Never in place: the input and output channel counts may differ. */
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), FALSE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);

@@ -7,12 +7,13 @@
 # python3-gi, gir1.2-gstreamer-1.0: the Python playbin example and its test.
 # espeak-ng, fluidsynth, fluid-soundfont-gm, sox: the held-out corpus the
 # preset-claims test checks the shipped presets' claims on (presets/corpus).
+# libjson-glib-dev: Neural Amp Modeler .nam files (JSON).
 # MDN_EXTRA_PKGS adds packages; a name with an architecture (libglib2.0-dev:arm64,
 # make check-neon) first adds that architecture to dpkg (Debian multiarch).
 set -e
-PKGS="meson ninja-build pkg-config gcc libglib2.0-dev libkissfft-dev libsndfile1-dev \
+PKGS="meson ninja-build pkg-config gcc libglib2.0-dev libsndfile1-dev \
 libsoxr-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
-gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind libsimde-dev \
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind libsimde-dev libjson-glib-dev \
 python3-gi gir1.2-gstreamer-1.0 espeak-ng fluidsynth fluid-soundfont-gm sox python3"
 [ -n "$MDN_EXTRA_PKGS" ] && PKGS="$PKGS $MDN_EXTRA_PKGS"
 

@@ -17,6 +17,7 @@
  */
 #include "maddness.h"
 
+#include <gst/audio/audio-format.h>
 #include <gst/gst.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,11 +124,11 @@ static char *
 filter_pipeline(const char *sample, const char *preset, int quality, const char *sink)
 {
   char *location = g_strescape(sample, NULL);
-  char *description
-      = g_strdup_printf("filesrc location=\"%s\" ! wavparse ! audioconvert ! audioresample ! "
-                        "audio/x-raw,format=F32LE ! maddnessfilter name=f preset=\"%s\" "
-                        "quality=%d ! %s",
-                        location, preset, quality, sink);
+  char *description = g_strdup_printf(
+      "filesrc location=\"%s\" ! wavparse ! audioconvert ! audioresample ! "
+      "audio/x-raw,format=" GST_AUDIO_NE(F32) " ! maddnessfilter name=f preset=\"%s\" "
+                                              "quality=%d ! %s",
+      location, preset, quality, sink);
   g_free(location);
   return description;
 }

@@ -13,6 +13,8 @@ mdn_dsp(void)
     mdn_exact_dsp_init(&dsp.exact, flags);
     mdn_tier_dsp_init(&dsp.tier, flags);
     mdn_stream_dsp_init(&dsp.stream, flags);
+    mdn_fft_dsp_init(&dsp.fft, flags);
+    mdn_net_dsp_init(&dsp.net, flags);
     g_once_init_leave(&ready, 1);
   }
   return &dsp;

@@ -1,5 +1,5 @@
 /* dsp.h: the kernel tables of the engine, one per family (exact-kernels.h,
- * tier-kernels.h, stream-kernels.h), built for one set of CPU flags.
+ * tier-kernels.h, stream-kernels.h, net-kernels.h, fft.h), built for one set of CPU flags.
  *
  * The pattern (dav1d's *_dsp_init): each family's init fills its table
  * with the plain-C reference (scalar/), then calls its architecture's init
@@ -14,6 +14,8 @@
 #define MDN_DSP_H
 
 #include "exact-kernels.h"
+#include "fft.h"
+#include "net-kernels.h"
 #include "stream-kernels.h"
 #include "tier-kernels.h"
 
@@ -23,6 +25,8 @@ typedef struct {
   MdnExactDsp exact;
   MdnTierDsp tier;
   MdnStreamDsp stream;
+  MdnFftDsp fft;
+  MdnNetDsp net;
 } MdnDsp;
 
 /* The tables for mdn_cpu_flags(), built at the first call. */

@@ -1,15 +1,14 @@
-/* exact-kernels.h: the inner loops of the exact path (runtime/exact.c) and
- * their table. mdn_exact_dsp_init() (scalar/exact.c) fills it with the
- * plain-C reference, then each architecture's init (x86/init.c,
- * arm/init.c) puts in the kernels the CPU flags allow.
+/* exact-kernels.h: the inner loops of the exact path's direct form
+ * (runtime/exact.c) and their table. mdn_exact_dsp_init() (scalar/exact.c)
+ * fills it with the plain-C reference, then each architecture's init
+ * (x86/init.c, arm/init.c) puts in the kernels the CPU flags allow. The FFT
+ * path's kernels are the FFT's (fft.h).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_EXACT_KERNELS_H
 #define MDN_EXACT_KERNELS_H
 
 #include "mdn-private.h"
-
-#include <kiss_fft.h>
 
 G_BEGIN_DECLS
 
@@ -24,20 +23,12 @@ typedef void MdnExactFirFn(float *acc, size_t acc_stride, int n_out, size_t n, c
                            size_t w_out_stride, size_t w_stride, int taps, int cin, int dil,
                            const float *const *x, size_t offset);
 
-/* The frequency-domain delay line's multiply-accumulate, on kissfft's
- * interleaved (r, i) spectra:
- *   y[b] = sum_{j < n_spec} s[j][b] * h[j * h_stride + b],  b < bins
- * (complex products; y is overwritten, zero when n_spec is 0). */
-typedef void MdnExactCmacFn(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                            size_t h_stride, int n_spec, int bins);
-
 typedef struct {
   MdnExactFirFn *fir;
-  MdnExactCmacFn *cmac;
-  /* The flag (MDN_CPU_FLAG_*, 0: the plain-C reference) of the level each
+  /* The flag (MDN_CPU_FLAG_*, 0: the plain-C reference) of the level the
    * entry comes from: the planner (runtime/exact-plan.c) weighs operations
    * by it. */
-  unsigned fir_flag, cmac_flag;
+  unsigned fir_flag;
 } MdnExactDsp;
 
 /* The table the engine uses: mdn_exact_dsp_init_levels(), then the
@@ -52,7 +43,6 @@ void mdn_exact_dsp_init_arm(MdnExactDsp *dsp, unsigned flags);
 
 /* The vector kernels (x86/exact-*.c, arm/exact-neon.c), for those inits. */
 MdnExactFirFn mdn_exact_fir_avx2, mdn_exact_fir_avx512, mdn_exact_fir_neon;
-MdnExactCmacFn mdn_exact_cmac_sse2, mdn_exact_cmac_avx2, mdn_exact_cmac_avx512, mdn_exact_cmac_neon;
 
 G_END_DECLS
 

@@ -1,38 +1,67 @@
-/* exact-plan.h: the exact path's planner (exact-plan.c): direct form or
- * partitioned FFT, and which partition size, by a time model weighted per
- * kernel of the table (exact-kernels.h); the history a plan reads.
+/* exact-plan.h: the exact path's planner (exact-plan.c): the direct form,
+ * or a non-uniform partitioning for the FFT path (exact.c), of least
+ * modelled time with the kernels of the tables (exact-kernels.h, fft.h);
+ * the history and memory a plan reads.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_EXACT_PLAN_H
 #define MDN_EXACT_PLAN_H
 
 #include "exact-kernels.h"
+#include "fft.h"
 
 G_BEGIN_DECLS
 
+#define MDN_EXACT_MAX_LEVELS 10
+
+/* Level l: partitions of `block` taps (expanded, dilation included) from
+ * tap `start` (a multiple of block; delay s = start / block), `parts` of
+ * them. */
 typedef struct {
-  int partition;   /* P, 0 for the direct form */
-  int n_parts;     /* NP: partitions of the expanded kernel, first included */
-  int direct_taps; /* taps k computed in direct form (k*dil < P, or all) */
+  int block, start, parts;
+} MdnExactLevel;
+
+/* Expanded taps [0, head) in direct form (the whole kernel when there are
+ * no levels), then the levels, growing, each starting where the one before
+ * ends, the last reaching the kernel's end. */
+typedef struct {
+  int head;        /* D */
+  int direct_taps; /* taps k with k*dil < D */
+  int n_levels;
+  MdnExactLevel level[MDN_EXACT_MAX_LEVELS];
 } MdnExactPlan;
 
-/* The plan of least modelled time with the kernels of `dsp`. */
-void mdn_exact_plan(const MdnKernel *kernel, const MdnExactDsp *dsp, MdnExactPlan *plan);
-/* Partition 0: the direct form; P > 0 (even): the FFT path with that
- * partition size when the expanded kernel has at least 2P taps (else the
- * direct form). */
-void mdn_exact_plan_forced(const MdnKernel *kernel, int partition, MdnExactPlan *plan);
+/* The plan of least modelled time with the kernels of these tables. */
+void mdn_exact_plan(const MdnKernel *kernel, const MdnExactDsp *dsp, const MdnFftDsp *fft,
+                    MdnExactPlan *plan);
+/* The plans of this process (its tables, mdn_dsp(): fixed once, so every
+ * plan agrees with mdn_exact_history()). */
+void mdn_exact_plan_process(const MdnKernel *kernel, MdnExactPlan *plan);
+void mdn_exact_plan_direct(const MdnKernel *kernel, MdnExactPlan *plan);
+/* The plan with these level sizes (blocks[0] is the head too): each later
+ * level starts at the first multiple of its size that is at least twice its
+ * size and past one partition of the level before. FALSE when that does not
+ * make a plan (sizes not growing powers of two, a level past the end). */
+gboolean mdn_exact_plan_levels(const MdnKernel *kernel, const int *blocks, int n_blocks,
+                               MdnExactPlan *plan);
 /* Frames of input history the plan reads. */
 size_t mdn_exact_plan_history(const MdnKernel *kernel, const MdnExactPlan *plan);
 
 /* For the benchmark and the tests (declared again where used; nothing else
- * should force a plan): the history of a forced plan; the operation counts
- * of one as {direct multiply-adds, complex multiply-add ops, FFT ops} per
- * frame, as the time model weighs them; the partition the planner picks
- * for this process's kernels (0: direct). */
+ * should force a plan): partition 0: the direct form, P > 0: head P and one
+ * level of partitions of P (when the kernel has 2P taps); the history of
+ * those and of level sizes; the planner's level sizes (returns their count,
+ * 0: direct); a plan's features for the fit of the time model, per frame:
+ * {direct multiply-adds, FDL complex multiply-adds, FFT (N/2) log2 N,
+ * transforms} (FALSE for a plan mdn_exact_plan_levels() refuses); the
+ * planner's plan as text. */
+void mdn_exact_plan_forced(const MdnKernel *kernel, int partition, MdnExactPlan *plan);
 size_t mdn_exact_history_forced(const MdnKernel *kernel, int partition);
-void mdn_exact_plan_ops(const MdnKernel *kernel, int partition, double ops[3]);
-int mdn_exact_partition(const MdnKernel *kernel);
+size_t mdn_exact_history_levels(const MdnKernel *kernel, const int *blocks, int n_blocks);
+int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
+gboolean mdn_exact_plan_features(const MdnKernel *kernel, const int *blocks, int n_blocks,
+                                 double features[4]);
+char *mdn_exact_plan_describe(const MdnKernel *kernel);
 
 G_END_DECLS
 

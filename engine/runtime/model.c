@@ -92,13 +92,13 @@ guint64
 mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
 {
   const MdnKernel *k = m->kernel;
-  size_t frames, fdl_bytes, spectra_bytes;
+  size_t frames, fdl_bytes, group_bytes, spectra_bytes;
   guint64 per_channel, channels;
   int t;
 
   g_return_val_if_fail(groups >= 1, G_MAXUINT64);
   channels = (guint64)groups * k->cin;
-  mdn_exact_history_bound(k, &frames, &fdl_bytes, &spectra_bytes);
+  mdn_exact_history_bound(k, &frames, &fdl_bytes, &group_bytes, &spectra_bytes);
   per_channel = fdl_bytes;
   for (t = 0; t < m->n_tiers; t++) {
     size_t h = mdn_tier_history(m->tiers[t]);
@@ -107,15 +107,16 @@ mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
      * pad; reach + pad <= the tier's history. */
     per_channel += (guint64)h + 2 * MDN_CHUNK;
   }
-  /* stream.c: one float buffer per channel, the history plus as much room
-   * (at least a chunk). */
-  per_channel += sizeof(float) * ((guint64)frames + MAX((guint64)MDN_CHUNK, (guint64)frames));
+  /* stream.c: one float buffer per channel, a ring of the history plus a
+   * chunk, stored twice. */
+  per_channel += sizeof(float) * 2 * ((guint64)frames + MDN_CHUNK);
   if (frames_out)
     *frames_out = frames;
-  /* Saturate rather than wrap round (absurdly many tiers). */
-  if (per_channel > (G_MAXUINT64 - spectra_bytes) / channels)
+  /* Per group, the exact path's output spectra and tails. Saturate rather
+   * than wrap round (absurdly many tiers). */
+  if (per_channel + group_bytes > (G_MAXUINT64 - spectra_bytes) / channels)
     return G_MAXUINT64;
-  return per_channel * channels + spectra_bytes;
+  return per_channel * channels + (guint64)group_bytes * groups + spectra_bytes;
 }
 
 gboolean

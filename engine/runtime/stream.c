@@ -1,11 +1,15 @@
 /* stream.c: history, chunking and tier switching around the paths.
  *
- * Each group keeps one linear float buffer per input channel:
- *   [history H | room for new frames]
- * New frames are deinterleaved after the history; the paths read x[i][-h]
- * for h <= H. When the room is used up, the last H frames are moved to the
- * front (amortised: room >= max(MDN_CHUNK, H), so at most one move per
- * H frames). Frames before the stream's start are zeros.
+ * Each group keeps one float buffer per input channel: a ring of
+ * R = H + MDN_CHUNK frames, stored twice in a row ([copy A | copy B], 2R
+ * floats). The frame at ring position q is written at q and at R + q; a
+ * chunk of new frames at ring positions p.. is handed to the paths as
+ * x[i] = buffer + R + p, whose history x[i][-h], h <= H, is contiguous:
+ * copy B back to position R, copy A before it. Every frame is written twice
+ * and nothing is ever moved in bulk, so no call pays for the others (a
+ * linear buffer moving its last H frames to the front every H frames made
+ * one call in H / call-size copy the whole history: a spike for long
+ * kernels). Frames before the stream's start are zeros.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "dsp.h"
@@ -22,11 +26,11 @@ struct _MdnStream {
   const MdnModel *model;
   int groups, cin, cout, n_tiers;
   size_t history;        /* H */
-  size_t buf_len;        /* H + room */
-  size_t fill;           /* index in each buffer of the next new frame */
+  size_t ring;           /* R = H + MDN_CHUNK; each buffer holds 2R floats */
+  size_t pos;            /* ring position of the next new frame */
   guint64 frame;         /* absolute index of the next new frame */
   int last_tier;         /* path used by the last call, or MDN_NO_TIER */
-  float *buffers;        /* [groups*cin][buf_len] */
+  float *buffers;        /* [groups*cin][2 * ring] */
   const float **x;       /* [cin]: per-group pointers handed to the paths */
   float *scratch;        /* [MDN_CHUNK * cout]: one group's output */
   MdnExact **exact;      /* [groups] */
@@ -46,7 +50,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   const MdnKernel *k;
   MdnStream *s;
   float *buffers;
-  size_t h, room;
+  size_t h, ring;
   int g, t;
 
   if (!model) {
@@ -73,8 +77,8 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   h = mdn_exact_history(k);
   for (t = 0; t < mdn_model_n_tiers(model); t++)
     h = MAX(h, mdn_tier_history(mdn_model_tier(model, t)));
-  room = MAX((size_t)MDN_CHUNK, h);
-  buffers = g_try_malloc0_n((gsize)groups * k->cin * (h + room), sizeof(float));
+  ring = h + MDN_CHUNK;
+  buffers = g_try_malloc0_n((gsize)groups * k->cin * 2 * ring, sizeof(float));
   if (!buffers) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
                 "out of memory for %" G_GUINT64_FORMAT " frames of history on %d channels",
@@ -90,8 +94,10 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->n_tiers = mdn_model_n_tiers(model);
 
   s->history = h;
-  s->buf_len = h + room;
-  s->fill = h;
+  s->ring = ring;
+  s->pos = 0;
+  /* Touch every page now, not in the first calls. */
+  memset(buffers, 0, sizeof(float) * (size_t)groups * k->cin * 2 * ring);
   s->last_tier = MDN_NO_TIER;
   s->buffers = buffers;
   s->dsp = &mdn_dsp()->stream;
@@ -163,15 +169,17 @@ invalidate_path(MdnStream *s, int tier)
 void
 mdn_stream_reset(MdnStream *s)
 {
-  int t;
+  int t, g;
 
-  memset(s->buffers, 0, sizeof(float) * (size_t)s->groups * s->cin * s->buf_len);
-  s->fill = s->history;
+  memset(s->buffers, 0, sizeof(float) * (size_t)s->groups * s->cin * 2 * s->ring);
+  s->pos = 0;
   s->frame = 0;
   s->nonfinite = 0;
   s->fade_from = MDN_NO_TIER;
   s->fade_pos = 0;
-  invalidate_path(s, MDN_TIER_EXACT);
+  /* The exact path's state for frame 0 is made here, not in the next call. */
+  for (g = 0; g < s->groups; g++)
+    mdn_exact_reset(s->exact[g]);
   for (t = 0; t < s->n_tiers; t++)
     invalidate_path(s, t);
 }
@@ -205,23 +213,22 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
   size_t t;
   int g, i, o;
 
-  if (s->fill + n > s->buf_len) {
-    /* Keep the last H frames; room >= MDN_CHUNK makes this rare. */
-    for (i = 0; i < s->groups * s->cin; i++) {
-      float *buf = s->buffers + (size_t)i * s->buf_len;
-      memmove(buf, buf + s->fill - s->history, sizeof(float) * s->history);
-    }
-    s->fill = s->history;
+  /* Copy B takes the new frames (the paths read them there), copy A the
+   * same (the history of the frames after the ring wraps). n frames fit
+   * before the ring's end (process_chunks cuts there). */
+  s->nonfinite
+      += s->dsp->deinterleave(s->buffers + s->ring + s->pos, 2 * s->ring, in, (int)in_stride, n);
+  for (i = 0; i < s->groups * s->cin; i++) {
+    float *buf = s->buffers + (size_t)i * 2 * s->ring;
+    memcpy(buf + s->pos, buf + s->ring + s->pos, sizeof(float) * n);
   }
-
-  s->nonfinite += s->dsp->deinterleave(s->buffers + s->fill, s->buf_len, in, (int)in_stride, n);
 
   for (g = 0; g < s->groups; g++) {
     /* One group and no fade: the path writes straight into the caller's
      * buffer (its stride is then cout), saving a copy per frame. */
     float *y = (s->groups == 1 && !fading) ? out : s->scratch;
     for (i = 0; i < s->cin; i++)
-      s->x[i] = s->buffers + ((size_t)g * s->cin + i) * s->buf_len + s->fill;
+      s->x[i] = s->buffers + ((size_t)g * s->cin + i) * 2 * s->ring + s->ring + s->pos;
     run_path(s, g, tier, n, y);
     if (fading) {
       /* Equal-gain linear crossfade from the old path's output. */
@@ -249,7 +256,7 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
     if (s->fade_pos >= s->fade_len)
       s->fade_from = MDN_NO_TIER;
   }
-  s->fill += n;
+  s->pos = (s->pos + n) % s->ring;
   s->frame += n;
 }
 
@@ -286,7 +293,8 @@ mdn_stream_process(MdnStream *s, int tier, const float *in, float *out, size_t n
 #endif
 
   while (done < n_frames) {
-    size_t n = MIN(n_frames - done, (size_t)MDN_CHUNK);
+    /* At most a chunk, and not past the ring's end. */
+    size_t n = MIN(MIN(n_frames - done, (size_t)MDN_CHUNK), s->ring - s->pos);
     process_chunk(s, tier, in + done * s->groups * s->cin, out + done * s->groups * s->cout, n);
     done += n;
   }

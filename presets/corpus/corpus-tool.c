@@ -12,9 +12,9 @@
  * Everything is deterministic: the generators run on their own 64-bit PRNG from
  * SEED, and the WAV files are written without libsndfile's PEAK chunk (it holds
  * a time stamp), so the same arguments give the same bytes.
- * Dependencies: libsndfile and kissfft, which the engine already needs.
+ * Dependencies: libsndfile, which the engine already needs (the coverage
+ * report's FFT is the few lines of fft_double() below).
  */
-#include <kiss_fftr.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdarg.h>
@@ -816,6 +816,38 @@ typedef struct {
   double band[N_BANDS], above4k, above6k, total, rms_db, peak_db, seconds;
 } Coverage;
 
+/* In-place radix-2 complex DFT (forward) of n points, interleaved (re, im),
+ * n a power of two: enough for a report, and no FFT library to depend on. */
+static void
+fft_double(double *z, size_t n)
+{
+  size_t i, j, len;
+  for (i = 1, j = 0; i < n; i++) {
+    size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1)
+      j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      double t0 = z[2 * i], t1 = z[2 * i + 1];
+      z[2 * i] = z[2 * j];
+      z[2 * i + 1] = z[2 * j + 1];
+      z[2 * j] = t0;
+      z[2 * j + 1] = t1;
+    }
+  }
+  for (len = 2; len <= n; len <<= 1)
+    for (i = 0; i < n; i += len)
+      for (j = 0; j < len / 2; j++) {
+        double a = -2.0 * M_PI * (double)j / (double)len, wr = cos(a), wi = sin(a);
+        double *u = z + 2 * (i + j), *v = z + 2 * (i + j + len / 2);
+        double vr = v[0] * wr - v[1] * wi, vi = v[0] * wi + v[1] * wr;
+        v[0] = u[0] - vr;
+        v[1] = u[1] - vi;
+        u[0] += vr;
+        u[1] += vi;
+      }
+}
+
 /* Welch: Hann windows of about 6 Hz resolution, half overlap. */
 static Coverage
 coverage_of(const char *path, int *rate_out)
@@ -825,10 +857,7 @@ coverage_of(const char *path, int *rate_out)
   Coverage cov;
   Signal s;
   size_t nfft = 1, hop, start, k;
-  kiss_fftr_cfg cfg;
-  kiss_fft_scalar *buf;
-  kiss_fft_cpx *spec;
-  double *win;
+  double *buf, *win;
 
   if (!f)
     die("%s: %s", path, sf_strerror(NULL));
@@ -839,19 +868,19 @@ coverage_of(const char *path, int *rate_out)
   while ((double)info.samplerate / nfft > 6.0)
     nfft *= 2;
   hop = nfft / 2;
-  cfg = kiss_fftr_alloc((int)nfft, 0, NULL, NULL);
-  buf = xcalloc(nfft, sizeof *buf);
-  spec = xcalloc(nfft / 2 + 1, sizeof *spec);
+  buf = xcalloc(2 * nfft, sizeof *buf);
   win = xcalloc(nfft, sizeof *win);
   for (k = 0; k < nfft; k++)
     win[k] = 0.5 - 0.5 * cos(2 * M_PI * k / nfft);
   for (start = 0; start + nfft <= s.n; start += hop) {
-    for (k = 0; k < nfft; k++)
-      buf[k] = (kiss_fft_scalar)(s.x[start + k] * win[k]);
-    kiss_fftr(cfg, buf, spec);
+    for (k = 0; k < nfft; k++) {
+      buf[2 * k] = s.x[start + k] * win[k];
+      buf[2 * k + 1] = 0;
+    }
+    fft_double(buf, nfft);
     for (k = 0; k <= nfft / 2; k++) {
       double freq = (double)k * info.samplerate / nfft;
-      double p = (double)spec[k].r * spec[k].r + (double)spec[k].i * spec[k].i;
+      double p = buf[2 * k] * buf[2 * k] + buf[2 * k + 1] * buf[2 * k + 1];
       size_t b = 0;
       if (k > 0 && k < nfft / 2)
         p *= 2; /* the negative frequencies */
@@ -874,9 +903,7 @@ coverage_of(const char *path, int *rate_out)
   cov.rms_db = 20 * log10(rms(s.x, s.n) + 1e-30);
   cov.peak_db = 20 * log10(peak(s.x, s.n) + 1e-30);
   cov.seconds = (double)s.n / info.samplerate;
-  kiss_fftr_free(cfg);
   free(buf);
-  free(spec);
   free(win);
   free(s.x);
   return cov;

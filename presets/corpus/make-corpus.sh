@@ -23,7 +23,7 @@
 #
 # Environment: MIX_SECONDS (60, a multiple of 20), HELDOUT_SECONDS (15, a
 # multiple of 3), MDN_CORPUS_TOOL (a built corpus-tool; otherwise it is compiled
-# here with CC, pkg-config, libsndfile and kissfft), MDN_CORPUS_SF2 (the
+# here with CC, pkg-config and libsndfile), MDN_CORPUS_SF2 (the
 # soundfont; it must still be the pinned file), KEEP_WORK=1 (keep OUTDIR/.work),
 # HELDOUT_ONLY=1 (only the heldout-*.wav files, coverage.md and corpus.txt: the
 # preset-claims test's corpus), HELDOUT_SEED_OFFSET (added to the held-out
@@ -104,7 +104,7 @@ if [ -z "$tool" ]; then
   tool=$work/corpus-tool
   # shellcheck disable=SC2046
   ${CC:-cc} -std=c11 -O2 -o "$tool" "$here/corpus-tool.c" \
-    $(pkg-config --cflags --libs kissfft-float sndfile) -lm
+    $(pkg-config --cflags --libs sndfile) -lm
 fi
 
 # Lengths of the material (seconds) the class files are cut from: half as much

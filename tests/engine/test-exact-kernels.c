@@ -8,7 +8,7 @@
  * Bounds: a sum of m float products, each rounded once (or fused), is within
  * (m + 1) * FLT_EPSILON / 2 * S of the exact sum, S = sum of |terms|
  * (|acc| included). Two such results are within (m + 1) * FLT_EPSILON * S of
- * each other; that is the bound asserted, row by row and bin by bin.
+ * each other; that is the bound asserted, row by row.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <float.h>
@@ -24,7 +24,6 @@
 typedef struct {
   const char *name;
   MdnExactFirFn *fir;
-  MdnExactCmacFn *cmac;
 } KernelCase;
 
 static MdnExactDsp ref; /* the plain-C reference (flags 0) */
@@ -205,95 +204,18 @@ test_fir(gconstpointer data)
   g_rand_free(rng);
 }
 
-/* n_spec spectra of `bins` bins (h with stride h_stride): the kernel
- * against double precision and against the reference; no bin past `bins`
- * written. */
-static void
-check_cmac(const KernelCase *c, GRand *rng, int bins, int n_spec)
-{
-  const size_t h_stride = bins + g_rand_int_range(rng, 0, 4);
-  kiss_fft_cpx *h = g_new(kiss_fft_cpx, h_stride * MAX(n_spec, 1));
-  kiss_fft_cpx **s = g_new(kiss_fft_cpx *, MAX(n_spec, 1));
-  kiss_fft_cpx *y = g_new(kiss_fft_cpx, bins + GUARD), *y_ref = g_new(kiss_fft_cpx, bins + GUARD);
-  const double bound = (2 * n_spec + 1) * FLT_EPSILON;
-  int b, j;
-
-  for (j = 0; j < n_spec; j++) {
-    s[j] = g_new(kiss_fft_cpx, bins);
-    for (b = 0; b < bins; b++) {
-      s[j][b].r = rand_float(rng);
-      s[j][b].i = rand_float(rng);
-    }
-  }
-  for (b = 0; b < (int)h_stride * n_spec; b++) {
-    h[b].r = rand_float(rng);
-    h[b].i = rand_float(rng);
-  }
-  for (b = 0; b < bins + GUARD; b++)
-    y[b].r = y[b].i = y_ref[b].r = y_ref[b].i = GUARD_VALUE;
-  c->cmac(y, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
-  ref.cmac(y_ref, (const kiss_fft_cpx *const *)s, h, h_stride, n_spec, bins);
-
-  for (b = 0; b < bins; b++) {
-    double re = 0, im = 0, mag = 0;
-    for (j = 0; j < n_spec; j++) {
-      const kiss_fft_cpx sv = s[j][b], hv = h[(size_t)j * h_stride + b];
-      re += (double)sv.r * hv.r - (double)sv.i * hv.i;
-      im += (double)sv.r * hv.i + (double)sv.i * hv.r;
-      mag += (fabs(sv.r) + fabs(sv.i)) * (fabs(hv.r) + fabs(hv.i));
-    }
-    if (!(fabs(y[b].r - re) <= bound * mag && fabs(y[b].i - im) <= bound * mag))
-      g_error("%s cmac: bins %d n_spec %d: bin %d (%.9g, %.9g), double (%.9g, %.9g)", c->name, bins,
-              n_spec, b, y[b].r, y[b].i, re, im);
-    if (!(fabs(y[b].r - y_ref[b].r) <= bound * mag && fabs(y[b].i - y_ref[b].i) <= bound * mag))
-      g_error("%s cmac vs c: bins %d n_spec %d: bin %d", c->name, bins, n_spec, b);
-    if (n_spec == 0)
-      g_assert_true(y[b].r == 0 && y[b].i == 0);
-  }
-  for (b = bins; b < bins + GUARD; b++)
-    g_assert_true(y[b].r == GUARD_VALUE && y[b].i == GUARD_VALUE);
-
-  for (j = 0; j < n_spec; j++)
-    g_free(s[j]);
-  g_free(s);
-  g_free(h);
-  g_free(y);
-  g_free(y_ref);
-}
-
-static void
-test_cmac(gconstpointer data)
-{
-  const KernelCase *c = data;
-  GRand *rng = g_rand_new_with_seed(200);
-  int bins;
-  for (bins = 1; bins <= 300; bins++) {
-    check_cmac(c, rng, bins, g_rand_int_range(rng, 0, 9));
-    check_cmac(c, rng, bins, 1);
-  }
-  /* the partition sizes exact.c uses: P + 1 bins, many spectra */
-  for (bins = 65; bins <= 4097; bins = 2 * bins - 1)
-    check_cmac(c, rng, bins, 40);
-  g_rand_free(rng);
-}
-
-/* Silence: zeros in, the accumulator (fir) or zeros (cmac) out, exactly. */
+/* Silence: zeros in, the accumulator out, exactly. */
 static void
 test_silence(gconstpointer data)
 {
   const KernelCase *c = data;
   const int taps = 37, dil = 2, cin = 2, cout = 3;
   const size_t n = 300, hist = (size_t)(taps - 1) * dil;
-  const int bins = 129, n_spec = 6;
   GRand *rng = g_rand_new_with_seed(300);
   float *w = g_new(float, cout *cin *taps), *zeros = g_new0(float, hist + n);
   float *acc0 = g_new(float, cout *n), *acc = g_new(float, cout *n);
   const float *x[2] = { zeros + hist, zeros + hist };
-  kiss_fft_cpx *h = g_new(kiss_fft_cpx, (size_t)bins * n_spec), *y = g_new(kiss_fft_cpx, bins);
-  kiss_fft_cpx *s0 = g_new0(kiss_fft_cpx, bins);
-  const kiss_fft_cpx *s[6] = { s0, s0, s0, s0, s0, s0 };
   size_t t;
-  int b;
 
   for (t = 0; t < (size_t)cout * cin * taps; t++)
     w[t] = rand_float(rng);
@@ -302,26 +224,16 @@ test_silence(gconstpointer data)
   c->fir(acc, n, cout, n, w, (size_t)cin * taps, taps, taps, cin, dil, x, 0);
   for (t = 0; t < (size_t)cout * n; t++)
     g_assert_cmpfloat(acc[t], ==, acc0[t]);
-  for (b = 0; b < bins * n_spec; b++) {
-    h[b].r = rand_float(rng);
-    h[b].i = rand_float(rng);
-  }
-  c->cmac(y, s, h, bins, n_spec, bins);
-  for (b = 0; b < bins; b++)
-    g_assert_true(y[b].r == 0 && y[b].i == 0);
   g_free(w);
   g_free(zeros);
   g_free(acc0);
   g_free(acc);
-  g_free(h);
-  g_free(y);
-  g_free(s0);
   g_rand_free(rng);
 }
 
 /* The tables: plain C for no flags; every entry's level among the table's
- * flags; the SSE2 cmac on x86, the NEON kernels on AArch64; the engine's
- * table is the one of the flags in use. */
+ * flags; the AVX2 fir at the AVX2 level on x86, the NEON kernels on
+ * AArch64; the engine's table is the one of the flags in use. */
 static void
 test_dispatch(void)
 {
@@ -332,31 +244,25 @@ test_dispatch(void)
   int j;
 
   g_assert_cmpuint(ref.fir_flag, ==, 0);
-  g_assert_cmpuint(ref.cmac_flag, ==, 0);
   for (j = 0; j < n_sets; j++) {
     mdn_exact_dsp_init(&dsp, sets[j]);
     g_assert_nonnull(dsp.fir);
-    g_assert_nonnull(dsp.cmac);
     g_assert_cmpuint(dsp.fir_flag & ~sets[j], ==, 0);
-    g_assert_cmpuint(dsp.cmac_flag & ~sets[j], ==, 0);
     g_assert_true((dsp.fir == ref.fir) == (dsp.fir_flag == 0));
-    g_assert_true((dsp.cmac == ref.cmac) == (dsp.cmac_flag == 0));
   }
 #if defined(__x86_64__)
   /* SSE2 is in every x86-64 CPU; GCC and clang build every x86 kernel. */
   g_assert_true(cpu & MDN_CPU_FLAG_SSE2);
   mdn_exact_dsp_init(&dsp, MDN_CPU_FLAG_SSE2);
-  g_assert_cmpuint(dsp.cmac_flag, ==, MDN_CPU_FLAG_SSE2);
-  g_assert_true(dsp.cmac == mdn_exact_cmac_sse2 && dsp.fir == ref.fir);
+  g_assert_true(dsp.fir == ref.fir);
   if (cpu & MDN_CPU_FLAG_AVX2) {
     mdn_exact_dsp_init(&dsp, mdn_isa_flags(MDN_ISA_AVX2));
     g_assert_cmpuint(dsp.fir_flag, ==, MDN_CPU_FLAG_AVX2);
-    g_assert_cmpuint(dsp.cmac_flag, ==, MDN_CPU_FLAG_AVX2);
   }
 #elif defined(__aarch64__)
   g_assert_true(cpu & MDN_CPU_FLAG_NEON);
   mdn_exact_dsp_init(&dsp, cpu);
-  g_assert_true(dsp.fir == mdn_exact_fir_neon && dsp.cmac == mdn_exact_cmac_neon);
+  g_assert_true(dsp.fir == mdn_exact_fir_neon);
 #endif
   mdn_exact_dsp_init(&dsp, mdn_cpu_flags());
   g_assert_true(memcmp(&dsp, &mdn_dsp()->exact, sizeof dsp) == 0);
@@ -399,32 +305,29 @@ test_cpu_flags(void)
 #endif
 }
 
-/* Registers the tests of one kernel (fir or cmac: the other NULL), unless
- * an earlier table had it. */
+/* Registers the tests of one kernel, unless an earlier table had it. */
 static void
-add_case(KernelCase *cases, int *n_cases, const char *name, MdnExactFirFn *fir,
-         MdnExactCmacFn *cmac)
+add_case(KernelCase *cases, int *n_cases, const char *name, MdnExactFirFn *fir)
 {
   KernelCase *c;
   char *path;
   int j;
   for (j = 0; j < *n_cases; j++)
-    if (cases[j].fir == fir && cases[j].cmac == cmac)
+    if (cases[j].fir == fir)
       return;
   c = &cases[(*n_cases)++];
   c->name = name;
   c->fir = fir;
-  c->cmac = cmac;
-  path = g_strdup_printf("/exact-kernels/%s/%s", fir != NULL ? "fir" : "cmac", name);
-  g_test_add_data_func(path, c, fir != NULL ? test_fir : test_cmac);
+  path = g_strdup_printf("/exact-kernels/fir/%s", name);
+  g_test_add_data_func(path, c, test_fir);
   g_free(path);
 }
 
 int
 main(int argc, char **argv)
 {
-  static KernelCase cases[2 * MDN_TEST_MAX_FLAG_SETS];
-  static KernelCase silence[2 * MDN_TEST_MAX_FLAG_SETS];
+  static KernelCase cases[MDN_TEST_MAX_FLAG_SETS];
+  static KernelCase silence[MDN_TEST_MAX_FLAG_SETS];
   unsigned sets[MDN_TEST_MAX_FLAG_SETS];
   int n_sets, n_cases = 0, n_silence = 0, j, k;
 
@@ -438,16 +341,14 @@ main(int argc, char **argv)
     char *path;
     /* each level's own kernels (the per-family choice only picks among them) */
     mdn_exact_dsp_init_levels(&dsp, sets[j]);
-    add_case(cases, &n_cases, mdn_test_flag_name(dsp.fir_flag), dsp.fir, NULL);
-    add_case(cases, &n_cases, mdn_test_flag_name(dsp.cmac_flag), NULL, dsp.cmac);
+    add_case(cases, &n_cases, mdn_test_flag_name(dsp.fir_flag), dsp.fir);
     for (k = 0; k < n_silence; k++)
-      if (silence[k].fir == dsp.fir && silence[k].cmac == dsp.cmac)
+      if (silence[k].fir == dsp.fir)
         break;
     if (k < n_silence)
       continue;
-    silence[n_silence].name = mdn_test_flag_name(sets[j]);
+    silence[n_silence].name = mdn_test_flag_name(dsp.fir_flag);
     silence[n_silence].fir = dsp.fir;
-    silence[n_silence].cmac = dsp.cmac;
     path = g_strdup_printf("/exact-kernels/silence/%s", silence[n_silence].name);
     g_test_add_data_func(path, &silence[n_silence++], test_silence);
     g_free(path);

@@ -24,6 +24,9 @@
 
 #define RATE 16000
 #define CROSSFADE 160
+
+/* exact.c, for the tests and the bench: the planner's level sizes. */
+int mdn_exact_plan_blocks(const MdnKernel *kernel, int *blocks);
 #define MAX_CHUNK 5000
 /* Every path is run over chunks of these sizes, in this order. */
 static const size_t chunk_sizes[] = { 1, 17, 64, 1000, 1023, 1024, 1025, 4096, 5000, 3 };
@@ -145,6 +148,23 @@ run_checks(void)
   check_stream("1->1 room IR, 4096 taps (FFT)", m, 1);
   check_stream("1->1 room IR, 4096 taps (FFT)", m, 2);
   mdn_model_free(m);
+
+  /* A stereo response on a mono input: several levels, the later ones
+   * spread over the calls before their deadline. */
+  {
+    MdnKernel *stereo = mdn_kernel_new(1, 2, 16384, 1, RATE, NULL);
+    int blocks[16], o;
+    for (o = 0; o < 2; o++) {
+      MdnKernel *side = mdn_design_room_ir(16384, 0.5, RATE, 5 + o);
+      memcpy(stereo->weights + (size_t)o * 16384, side->weights, sizeof(float) * 16384);
+      mdn_kernel_free(side);
+    }
+    g_assert_cmpint(mdn_exact_plan_blocks(stereo, blocks), >=, 2);
+    m = exact_model(stereo);
+    check_stream("1->2 room IR, 16384 taps (FFT, levels)", m, 1);
+    mdn_model_free(m);
+    mdn_kernel_free(stereo);
+  }
 
   mdn_kernel_free(lp);
   mdn_kernel_free(layer);

@@ -242,7 +242,8 @@ test_exact_invalidate(void)
       g_free(junk);
     }
     while (done < n) {
-      size_t len = MIN(n - done, (size_t)(100 + 37 * step++) % MDN_CHUNK);
+      const size_t step_len = (size_t)(100 + 37 * step++) % MDN_CHUNK;
+      size_t len = MIN(n - done, step_len); /* MIN evaluates its arguments twice */
       for (i = 0; i < k->cin; i++)
         x[i] = chan[i] + h + done;
       mdn_exact_process(e1, x, done, len, out1 + done * k->cout);

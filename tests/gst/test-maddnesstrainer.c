@@ -492,6 +492,81 @@ fit_speech(const char *kernel, const char *location, const char *tiers, double s
   g_free(audio);
 }
 
+/* The trainer and maddness-fit give the same preset for the same audio,
+ * kernel and ladder: both fit with the engine's default seed. Compared by
+ * what a preset does: its tiers' names and SNRs, and every tier's output on
+ * another signal, sample for sample. */
+GST_START_TEST(test_same_preset_as_maddness_fit)
+{
+  const char *tiers = "s4d4,s2d6e4";
+  const size_t n = 4 * RATE, n_probe = RATE;
+  char *trained = tmp_path("same-trainer.mdn"), *fitted = tmp_path("same-tool.mdn");
+  char *audio_path = tmp_path("same-audio.wav"), *rate = g_strdup_printf("%d", RATE);
+  float *audio = mdn_signal_speech(n, RATE, 31), *probe = mdn_signal_music(n_probe, RATE, 32);
+  float *out_a = g_new(float, n_probe), *out_b = g_new(float, n_probe);
+  const char *fit_argv[] = { g_getenv("MADDNESS_FIT"),
+                             "--kernel",
+                             lp_taps,
+                             "--audio",
+                             audio_path,
+                             "--rate",
+                             rate,
+                             "--tiers",
+                             tiers,
+                             "-o",
+                             fitted,
+                             NULL };
+  SF_INFO info = { .samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+  SNDFILE *sf = sf_open(audio_path, SFM_WRITE, &info);
+  MsgLog *log = msg_log_new();
+  MdnModel *a, *b;
+  GError *error = NULL;
+  int status, t;
+
+  fail_unless(fit_argv[0] != NULL, "MADDNESS_FIT is not set");
+  g_assert_nonnull(sf);
+  fail_unless_equals_int(sf_writef_float(sf, audio, n), n);
+  sf_close(sf);
+  fit_speech(lp_taps, trained, tiers, 4.0, 31, log); /* the same speech */
+  fail_unless(g_spawn_sync(NULL, (char **)fit_argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, NULL, &status, &error),
+              "%s", error ? error->message : "");
+  fail_unless(g_spawn_check_wait_status(status, NULL), "maddness-fit failed");
+
+  a = load_model(trained);
+  b = load_model(fitted);
+  assert_same_kernel(mdn_model_kernel(a), mdn_model_kernel(b));
+  fail_unless_equals_int(mdn_model_n_tiers(a), mdn_model_n_tiers(b));
+  fail_unless(mdn_model_n_tiers(a) > 0);
+  for (t = 0; t < mdn_model_n_tiers(a); t++) {
+    MdnTierInfo ia, ib;
+    MdnStream *sa = mdn_stream_new(a, 1, NULL), *sb = mdn_stream_new(b, 1, NULL);
+    mdn_model_tier_info(a, t, &ia);
+    mdn_model_tier_info(b, t, &ib);
+    fail_unless_equals_string(ia.name, ib.name);
+    fail_unless(ia.snr_db == ib.snr_db, "tier %s: SNR %g against %g", ia.name, ia.snr_db,
+                ib.snr_db);
+    fail_unless(mdn_stream_process(sa, t, probe, out_a, n_probe));
+    fail_unless(mdn_stream_process(sb, t, probe, out_b, n_probe));
+    fail_unless(memcmp(out_a, out_b, sizeof(float) * n_probe) == 0, "tier %s: outputs differ",
+                ia.name);
+    mdn_stream_free(sa);
+    mdn_stream_free(sb);
+  }
+  mdn_model_free(a);
+  mdn_model_free(b);
+  msg_log_free(log);
+  g_free(audio);
+  g_free(probe);
+  g_free(out_a);
+  g_free(out_b);
+  g_free(rate);
+  g_free(audio_path);
+  g_free(trained);
+  g_free(fitted);
+}
+GST_END_TEST;
+
 /* Threads of this process whose name starts with prefix. */
 static int
 count_threads(const char *prefix)
@@ -1136,8 +1211,40 @@ GST_END_TEST;
 
 /* ---- kernels, channels, reservoir, properties -------------------------------------- */
 
+/* Variant `rate` of `preset`: its kernel is `expected` (bit for bit), it has
+ * `n_tiers` tiers, and each tier's output on other speech at that rate, against
+ * the reference conv of the variant's kernel, meets the floor of the other
+ * fits (10 dB; a few seconds of speech, like test_fit_writes_preset) and the
+ * tier's claim within 3 dB (its expected-snr, measured on the held-out part
+ * of the recording). */
+static void
+assert_variant(const MdnPreset *preset, int rate, const MdnKernel *expected, int n_tiers)
+{
+  const MdnModel *v = mdn_preset_variant_at_rate(preset, rate);
+  size_t n = 2 * (size_t)rate;
+  float *test = mdn_signal_speech(n, rate, 99);
+  int t;
+
+  fail_unless(v != NULL, "no variant at %d Hz", rate);
+  fail_unless(mdn_model_kernel(v)->rate == rate, "variant at %g Hz", mdn_model_kernel(v)->rate);
+  assert_same_kernel(mdn_model_kernel(v), expected);
+  fail_unless_equals_int(mdn_model_n_tiers(v), n_tiers);
+  for (t = 0; t < n_tiers; t++) {
+    double snr = tier_snr(v, t, test, n);
+    MdnTierInfo info;
+
+    mdn_model_tier_info(v, t, &info);
+    fail_unless(snr >= 10.0, "%d Hz, tier %s: %.2f dB on other speech, floor 10 dB (claim %.2f)",
+                rate, info.name, snr, info.snr_db);
+    fail_unless(snr >= info.snr_db - 3.0, "%d Hz, tier %s: %.2f dB on other speech, claim %.2f",
+                rate, info.name, snr, info.snr_db);
+  }
+  g_free(test);
+}
+
 /* A WAV IR and a .mdn preset give the same kernel as the taps file; a taps
- * file takes the stream's rate. */
+ * file takes the stream's rate: the written preset has one variant, at the
+ * stream's rate, with the ladder's tier. */
 GST_START_TEST(test_kernel_kinds)
 {
   const char *kernels[] = { lp_wav, lp_preset, lp_taps };
@@ -1151,17 +1258,18 @@ GST_START_TEST(test_kernel_kinds)
     size_t n = 3 * rates[k];
     float *audio = mdn_signal_speech(n, rates[k], 4);
     char *error;
-    MdnModel *model;
+    GError *gerror = NULL;
+    MdnPreset *preset;
 
     push_all(h, audio, n, 1, rates[k]);
     push_eos(h);
     error = first_error(log);
     fail_unless(error == NULL, "%s: %s", kernels[k], error);
-    model = load_model(location);
-    assert_same_kernel(mdn_model_kernel(model), klp);
-    fail_unless(mdn_model_kernel(model)->rate == rates[k], "%s: rate %g", kernels[k],
-                mdn_model_kernel(model)->rate);
-    mdn_model_free(model);
+    preset = mdn_preset_load(location, &gerror);
+    fail_unless(preset != NULL, "%s", gerror ? gerror->message : "?");
+    fail_unless_equals_int(mdn_preset_n_variants(preset), 1);
+    assert_variant(preset, rates[k], klp, 1);
+    mdn_preset_free(preset);
     gst_harness_teardown(h);
     msg_log_free(log);
     g_free(audio);
@@ -1227,34 +1335,27 @@ GST_START_TEST(test_kernel_preset_variants)
   GArray *rates = g_array_new(FALSE, FALSE, sizeof(int));
   GError *gerror = NULL;
   MdnPreset *p = mdn_preset_new(), *written;
-  const MdnModel *v;
+  MdnKernel *k32 = mdn_design_lowpass(17, 3000, 2 * RATE), *k48;
   char *error;
-  int r;
 
   /* Two variants: the lowpass at 16 kHz, and another kernel at 32 kHz. */
-  for (r = 0; r < 2; r++) {
-    MdnKernel *k = r == 0 ? mdn_kernel_copy(klp) : mdn_design_lowpass(17, 3000, 2 * RATE);
-    fail_unless(mdn_preset_add_variant(p, mdn_model_new(k, NULL), &gerror));
-    mdn_kernel_free(k);
-  }
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(klp, NULL), &gerror));
+  fail_unless(mdn_preset_add_variant(p, mdn_model_new(k32, NULL), &gerror));
   fail_unless(mdn_preset_save(p, location, &gerror));
   mdn_preset_free(p);
 
-  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains tiers. */
+  /* At 32 kHz, kernel and location the same file: the 32 kHz variant gains
+   * tiers, and the 16 kHz variant is still the untouched lowpass. */
   error = train_at(location, location, 2 * RATE, FALSE, rates);
   fail_unless(error == NULL, "%s", error);
   fail_unless_equals_int(rates->len, 2);
+  fail_unless_equals_int(g_array_index(rates, int, 0), RATE);
   fail_unless_equals_int(g_array_index(rates, int, 1), 2 * RATE);
   written = mdn_preset_load(location, &gerror);
   fail_unless(written != NULL);
   fail_unless_equals_int(mdn_preset_n_variants(written), 2);
-  v = mdn_preset_variant_at_rate(written, 2 * RATE);
-  fail_unless_equals_int(mdn_model_kernel(v)->taps, 17);
-  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
-  /* The 16 kHz variant is still the untouched lowpass, without tiers. */
-  v = mdn_preset_variant_at_rate(written, RATE);
-  assert_same_kernel(mdn_model_kernel(v), klp);
-  fail_unless_equals_int(mdn_model_n_tiers(v), 0);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
   mdn_preset_free(written);
 
   /* 48 kHz: not in the preset. */
@@ -1267,17 +1368,24 @@ GST_START_TEST(test_kernel_preset_variants)
   fail_unless_equals_int(mdn_preset_n_variants(written), 2);
   mdn_preset_free(written);
   g_free(error);
-  /* ... unless resampled: the default variant (the highest rate, 32 kHz). */
+  /* ... unless resampled: the default variant (the highest rate, 32 kHz)
+   * resampled to 48 kHz (ceil(17 * 48 / 32) = 26 taps), fitted; the others kept. */
   g_array_set_size(rates, 0);
   error = train_at(location, location, 48000, TRUE, rates);
   fail_unless(error == NULL, "%s", error);
   fail_unless_equals_int(rates->len, 3);
+  fail_unless_equals_int(g_array_index(rates, int, 2), 48000);
   written = mdn_preset_load(location, &gerror);
-  v = mdn_preset_variant_at_rate(written, 48000);
-  fail_unless(v != NULL);
-  fail_unless_equals_int(mdn_model_kernel(v)->taps, 26); /* ceil(17 * 48 / 32) */
-  fail_unless_equals_int(mdn_model_n_tiers(v), 1);
+  fail_unless_equals_int(mdn_preset_n_variants(written), 3);
+  k48 = mdn_kernel_resample(k32, 48000, &gerror);
+  fail_unless(k48 != NULL);
+  fail_unless_equals_int(k48->taps, 26);
+  assert_variant(written, 48000, k48, 1);
+  assert_variant(written, 2 * RATE, k32, 1);
+  assert_variant(written, RATE, klp, 0);
   mdn_preset_free(written);
+  mdn_kernel_free(k48);
+  mdn_kernel_free(k32);
 
   g_array_free(rates, TRUE);
   g_unlink(location);
@@ -1685,6 +1793,7 @@ maddnesstrainer_suite(void)
 
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_fit_writes_preset);
+  tcase_add_test(tc, test_same_preset_as_maddness_fit);
   tcase_add_test(tc, test_passthrough_during_fit);
   tcase_add_test(tc, test_error_unreadable_kernel);
   tcase_add_test(tc, test_error_unwritable_location);

@@ -8,10 +8,7 @@
  * in tap order, as the reference does, fused (rows past the last whole
  * vector use fmaf, the same rounding as the lanes), so a row's result does
  * not depend on its block.
- *
- * Complex multiply-accumulate: ld2 splits 4 interleaved complex into real
- * and imaginary vectors; re += s.r h.r - s.i h.i, im += s.r h.i + s.i h.r
- * with FMAs; st2 interleaves them back. Blocks of 2 (8 bins) give 4 chains.
+
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -109,53 +106,3 @@ mdn_exact_fir_neon(float *acc, size_t acc_stride, int n_out, size_t n, const flo
 }
 
 /* y (real, imaginary) += s h for 4 bins, split. */
-#define CMAC_STEP(sv, hv, y)                                                                       \
-  do {                                                                                             \
-    y.val[0] = vfmaq_f32(y.val[0], sv.val[0], hv.val[0]);                                          \
-    y.val[0] = vfmsq_f32(y.val[0], sv.val[1], hv.val[1]);                                          \
-    y.val[1] = vfmaq_f32(y.val[1], sv.val[0], hv.val[1]);                                          \
-    y.val[1] = vfmaq_f32(y.val[1], sv.val[1], hv.val[0]);                                          \
-  } while (0)
-
-void
-mdn_exact_cmac_neon(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                    size_t h_stride, int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 8 <= bins; b += 8) {
-    float32x4x2_t y0, y1;
-    y0.val[0] = y0.val[1] = y1.val[0] = y1.val[1] = vdupq_n_f32(0.0f);
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      const float32x4x2_t s0 = vld2q_f32(sj), h0 = vld2q_f32(hj);
-      const float32x4x2_t s1 = vld2q_f32(sj + 8), h1 = vld2q_f32(hj + 8);
-      CMAC_STEP(s0, h0, y0);
-      CMAC_STEP(s1, h1, y1);
-    }
-    vst2q_f32((float *)(y + b), y0);
-    vst2q_f32((float *)(y + b) + 8, y1);
-  }
-  for (; b + 4 <= bins; b += 4) {
-    float32x4x2_t y0;
-    y0.val[0] = y0.val[1] = vdupq_n_f32(0.0f);
-    for (j = 0; j < n_spec; j++) {
-      const float32x4x2_t s0 = vld2q_f32((const float *)(s[j] + b));
-      const float32x4x2_t h0 = vld2q_f32((const float *)(h + (size_t)j * h_stride + b));
-      CMAC_STEP(s0, h0, y0);
-    }
-    vst2q_f32((float *)(y + b), y0);
-  }
-  for (; b < bins; b++) { /* the same fused steps, one bin */
-    float yr = 0.0f, yi = 0.0f;
-    for (j = 0; j < n_spec; j++) {
-      const kiss_fft_cpx sv = s[j][b], hv = h[(size_t)j * h_stride + b];
-      yr = fmaf(sv.r, hv.r, yr);
-      yr = fmaf(-sv.i, hv.i, yr);
-      yi = fmaf(sv.r, hv.i, yi);
-      yi = fmaf(sv.i, hv.r, yi);
-    }
-    y[b].r = yr;
-    y[b].i = yi;
-  }
-}

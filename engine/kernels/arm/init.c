@@ -12,8 +12,21 @@ mdn_exact_dsp_init_arm(MdnExactDsp *dsp, unsigned flags)
     return;
   dsp->fir = mdn_exact_fir_neon;
   dsp->fir_flag = MDN_CPU_FLAG_NEON;
-  dsp->cmac = mdn_exact_cmac_neon;
-  dsp->cmac_flag = MDN_CPU_FLAG_NEON;
+}
+
+void
+mdn_fft_dsp_init_arm(MdnFftDsp *dsp, unsigned flags)
+{
+  if (!(flags & MDN_CPU_FLAG_NEON))
+    return;
+  dsp->step[MDN_FFT_R4_FWD] = mdn_fft_r4_fwd_neon;
+  dsp->step[MDN_FFT_R2_FWD] = mdn_fft_r2_fwd_neon;
+  dsp->step[MDN_FFT_REAL_FWD] = mdn_fft_real_fwd_neon;
+  dsp->step[MDN_FFT_R4_INV] = mdn_fft_r4_inv_neon;
+  dsp->step[MDN_FFT_R2_INV] = mdn_fft_r2_inv_neon;
+  dsp->step[MDN_FFT_REAL_INV] = mdn_fft_real_inv_neon;
+  dsp->mac = mdn_fft_mac_neon;
+  dsp->flag = MDN_CPU_FLAG_NEON;
 }
 
 void

@@ -53,40 +53,12 @@ fir_c(float *acc, size_t acc_stride, int n_out, size_t n, const float *w, size_t
                     taps, dil, x[i] + offset);
 }
 
-/* One spectrum at a time over all bins, in blocks of 8 bins with a constant
- * inner count (which gcc -O2 vectorises, as in fir_one_input()); each bin's
- * sum runs over j in order. */
-static void
-cmac_c(kiss_fft_cpx *restrict y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-       size_t h_stride, int n_spec, int bins)
-{
-  int b, j, u;
-  for (b = 0; b < bins; b++)
-    y[b].r = y[b].i = 0;
-  for (j = 0; j < n_spec; j++) {
-    const kiss_fft_cpx *restrict sj = s[j], *restrict hj = h + (size_t)j * h_stride;
-    for (b = 0; b + 8 <= bins; b += 8)
-      for (u = 0; u < 8; u++) {
-        const float sr = sj[b + u].r, si = sj[b + u].i, hr = hj[b + u].r, hi = hj[b + u].i;
-        y[b + u].r += sr * hr - si * hi;
-        y[b + u].i += sr * hi + si * hr;
-      }
-    for (; b < bins; b++) {
-      const float sr = sj[b].r, si = sj[b].i, hr = hj[b].r, hi = hj[b].i;
-      y[b].r += sr * hr - si * hi;
-      y[b].i += sr * hi + si * hr;
-    }
-  }
-}
-
 void
 mdn_exact_dsp_init_levels(MdnExactDsp *dsp, unsigned flags)
 {
   memset(dsp, 0, sizeof *dsp);
   dsp->fir = fir_c;
   dsp->fir_flag = 0;
-  dsp->cmac = cmac_c;
-  dsp->cmac_flag = 0;
 #if defined(MDN_KERNELS_X86)
   mdn_exact_dsp_init_x86(dsp, flags);
 #elif defined(MDN_KERNELS_ARM)

@@ -7,12 +7,7 @@
  * 8 vectors (64 rows) keep 8 independent FMA chains in flight, enough to
  * cover the FMA latency on two pipes; every row sums in tap order, as the
  * reference does, so a row's result does not depend on its block.
- *
- * Complex multiply-accumulate: 4 interleaved complex per vector. For
- * y = sum_j s_j h_j, accumulate re = sum (s.r, s.r) * (h.r, h.i) and
- * im = sum (s.i, s.i) * (h.r, h.i) with plain FMAs; at the end
- * y = addsub (re, swap (im)) = (sum s.r h.r - s.i h.i, sum s.r h.i + s.i h.r).
- * Blocks of 4 vectors (16 bins) give 8 chains.
+
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -126,50 +121,4 @@ mdn_exact_fir_avx2(float *acc, size_t acc_stride, int n_out, size_t n, const flo
   for (o = 0; o < n_out; o++)
     fir_one_output(acc + (size_t)o * acc_stride, n, w + (size_t)o * w_out_stride, w_stride, taps,
                    cin, dil, x, offset);
-}
-
-#define CMAC_STEP(sv, hv, re, im)                                                                  \
-  do {                                                                                             \
-    re = _mm256_fmadd_ps(_mm256_moveldup_ps(sv), hv, re);                                          \
-    im = _mm256_fmadd_ps(_mm256_movehdup_ps(sv), hv, im);                                          \
-  } while (0)
-
-/* (re - swap(im)) in real lanes, (re + swap(im)) in imaginary lanes. */
-static inline __m256
-cmac_finish(__m256 re, __m256 im)
-{
-  return _mm256_addsub_ps(re, _mm256_permute_ps(im, 0xB1));
-}
-
-void
-mdn_exact_cmac_avx2(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                    size_t h_stride, int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 16 <= bins; b += 16) {
-    __m256 r0 = _mm256_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
-    __m256 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm256_loadu_ps(sj), _mm256_loadu_ps(hj), r0, i0);
-      CMAC_STEP(_mm256_loadu_ps(sj + 8), _mm256_loadu_ps(hj + 8), r1, i1);
-      CMAC_STEP(_mm256_loadu_ps(sj + 16), _mm256_loadu_ps(hj + 16), r2, i2);
-      CMAC_STEP(_mm256_loadu_ps(sj + 24), _mm256_loadu_ps(hj + 24), r3, i3);
-    }
-    _mm256_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
-    _mm256_storeu_ps((float *)(y + b) + 8, cmac_finish(r1, i1));
-    _mm256_storeu_ps((float *)(y + b) + 16, cmac_finish(r2, i2));
-    _mm256_storeu_ps((float *)(y + b) + 24, cmac_finish(r3, i3));
-  }
-  for (; b < bins; b += 4) {
-    const __m256i m = lane_mask(2 * (size_t)MIN(bins - b, 4));
-    __m256 r0 = _mm256_setzero_ps(), i0 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm256_maskload_ps(sj, m), _mm256_maskload_ps(hj, m), r0, i0);
-    }
-    _mm256_maskstore_ps((float *)(y + b), m, cmac_finish(r0, i0));
-  }
 }

@@ -2,8 +2,8 @@
  * (compiled with those flags; x86/init.c puts them in the table when the
  * CPU has the AVX-512 level). The same scheme as exact-avx2.c with 16
  * floats per vector: blocks of 8
- * vectors (128 rows) for the direct form, 4 vectors (32 bins) for the
- * complex multiply-accumulate, and masked loads and stores for the rest.
+ * vectors (128 rows) for the direct form, and masked loads and stores for
+ * the rest.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "exact-kernels.h"
@@ -102,53 +102,6 @@ fir_one_output(float *acc, size_t n, const float *w, size_t w_stride, int taps, 
     fir_rows64(acc + t, w, w_stride, taps, cin, dil, x, offset + t);
   for (; t < n; t += 16)
     fir_rows16(acc + t, MIN(n - t, 16), w, w_stride, taps, cin, dil, x, offset + t);
-}
-
-#define CMAC_STEP(sv, hv, re, im)                                                                  \
-  do {                                                                                             \
-    re = _mm512_fmadd_ps(_mm512_moveldup_ps(sv), hv, re);                                          \
-    im = _mm512_fmadd_ps(_mm512_movehdup_ps(sv), hv, im);                                          \
-  } while (0)
-
-/* re - swap(im) in the real lanes, re + swap(im) in the imaginary ones (the
- * multiply by 1 is exact). */
-static inline __m512
-cmac_finish(__m512 re, __m512 im)
-{
-  return _mm512_fmaddsub_ps(re, _mm512_set1_ps(1.0f), _mm512_permute_ps(im, 0xB1));
-}
-
-void
-mdn_exact_cmac_avx512(kiss_fft_cpx *y, const kiss_fft_cpx *const *s, const kiss_fft_cpx *h,
-                      size_t h_stride, int n_spec, int bins)
-{
-  int b = 0, j;
-  for (; b + 32 <= bins; b += 32) {
-    __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0;
-    __m512 i0 = r0, i1 = r0, i2 = r0, i3 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_loadu_ps(sj), _mm512_loadu_ps(hj), r0, i0);
-      CMAC_STEP(_mm512_loadu_ps(sj + 16), _mm512_loadu_ps(hj + 16), r1, i1);
-      CMAC_STEP(_mm512_loadu_ps(sj + 32), _mm512_loadu_ps(hj + 32), r2, i2);
-      CMAC_STEP(_mm512_loadu_ps(sj + 48), _mm512_loadu_ps(hj + 48), r3, i3);
-    }
-    _mm512_storeu_ps((float *)(y + b), cmac_finish(r0, i0));
-    _mm512_storeu_ps((float *)(y + b) + 16, cmac_finish(r1, i1));
-    _mm512_storeu_ps((float *)(y + b) + 32, cmac_finish(r2, i2));
-    _mm512_storeu_ps((float *)(y + b) + 48, cmac_finish(r3, i3));
-  }
-  for (; b < bins; b += 8) {
-    const __mmask16 m = lane_mask(2 * (size_t)MIN(bins - b, 8));
-    __m512 r0 = _mm512_setzero_ps(), i0 = r0;
-    for (j = 0; j < n_spec; j++) {
-      const float *sj = (const float *)(s[j] + b);
-      const float *hj = (const float *)(h + (size_t)j * h_stride + b);
-      CMAC_STEP(_mm512_maskz_loadu_ps(m, sj), _mm512_maskz_loadu_ps(m, hj), r0, i0);
-    }
-    _mm512_mask_storeu_ps((float *)(y + b), m, cmac_finish(r0, i0));
-  }
 }
 
 void

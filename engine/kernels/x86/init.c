@@ -11,20 +11,11 @@
 void
 mdn_exact_dsp_init_x86(MdnExactDsp *dsp, unsigned flags)
 {
-  if (!(flags & MDN_CPU_FLAG_SSE2))
-    return;
-#ifdef MDN_HAVE_EXACT_SSE2
-  dsp->cmac = mdn_exact_cmac_sse2;
-  dsp->cmac_flag = MDN_CPU_FLAG_SSE2;
-#endif
-
-  if (!(flags & MDN_CPU_FLAG_AVX2))
+  if (!(flags & MDN_CPU_FLAG_SSE2) || !(flags & MDN_CPU_FLAG_AVX2))
     return;
 #ifdef MDN_HAVE_EXACT_AVX2
   dsp->fir = mdn_exact_fir_avx2;
   dsp->fir_flag = MDN_CPU_FLAG_AVX2;
-  dsp->cmac = mdn_exact_cmac_avx2;
-  dsp->cmac_flag = MDN_CPU_FLAG_AVX2;
 #endif
 
   if (!(flags & MDN_CPU_FLAG_AVX512))
@@ -32,8 +23,37 @@ mdn_exact_dsp_init_x86(MdnExactDsp *dsp, unsigned flags)
 #ifdef MDN_HAVE_EXACT_AVX512
   dsp->fir = mdn_exact_fir_avx512;
   dsp->fir_flag = MDN_CPU_FLAG_AVX512;
-  dsp->cmac = mdn_exact_cmac_avx512;
-  dsp->cmac_flag = MDN_CPU_FLAG_AVX512;
+#endif
+}
+
+/* The FFT's entries come from one level together (fft.h). */
+void
+mdn_fft_dsp_init_x86(MdnFftDsp *dsp, unsigned flags)
+{
+  if (!(flags & MDN_CPU_FLAG_SSE2) || !(flags & MDN_CPU_FLAG_AVX2))
+    return;
+#ifdef MDN_HAVE_FFT_AVX2
+  dsp->step[MDN_FFT_R4_FWD] = mdn_fft_r4_fwd_avx2;
+  dsp->step[MDN_FFT_R2_FWD] = mdn_fft_r2_fwd_avx2;
+  dsp->step[MDN_FFT_REAL_FWD] = mdn_fft_real_fwd_avx2;
+  dsp->step[MDN_FFT_R4_INV] = mdn_fft_r4_inv_avx2;
+  dsp->step[MDN_FFT_R2_INV] = mdn_fft_r2_inv_avx2;
+  dsp->step[MDN_FFT_REAL_INV] = mdn_fft_real_inv_avx2;
+  dsp->mac = mdn_fft_mac_avx2;
+  dsp->flag = MDN_CPU_FLAG_AVX2;
+#endif
+
+  if (!(flags & MDN_CPU_FLAG_AVX512))
+    return;
+#ifdef MDN_HAVE_FFT_AVX512
+  dsp->step[MDN_FFT_R4_FWD] = mdn_fft_r4_fwd_avx512;
+  dsp->step[MDN_FFT_R2_FWD] = mdn_fft_r2_fwd_avx512;
+  dsp->step[MDN_FFT_REAL_FWD] = mdn_fft_real_fwd_avx512;
+  dsp->step[MDN_FFT_R4_INV] = mdn_fft_r4_inv_avx512;
+  dsp->step[MDN_FFT_R2_INV] = mdn_fft_r2_inv_avx512;
+  dsp->step[MDN_FFT_REAL_INV] = mdn_fft_real_inv_avx512;
+  dsp->mac = mdn_fft_mac_avx512;
+  dsp->flag = MDN_CPU_FLAG_AVX512;
 #endif
 }
 
@@ -160,4 +180,22 @@ mdn_exact_dsp_choose_x86(MdnExactDsp *dsp, unsigned flags)
     dsp->fir = avx2.fir;
     dsp->fir_flag = avx2.fir_flag;
   }
+}
+
+void
+mdn_net_dsp_init_x86(MdnNetDsp *dsp, unsigned flags)
+{
+  if (!(flags & MDN_CPU_FLAG_SSE2) || !(flags & MDN_CPU_FLAG_AVX2))
+    return;
+#ifdef MDN_HAVE_NET_AVX2
+  dsp->gemm = mdn_net_gemm_avx2;
+  dsp->tanh = mdn_net_tanh_avx2;
+#endif
+
+  if (!(flags & MDN_CPU_FLAG_AVX512))
+    return;
+#ifdef MDN_HAVE_NET_AVX512
+  dsp->gemm = mdn_net_gemm_avx512;
+  dsp->tanh = mdn_net_tanh_avx512;
+#endif
 }
