@@ -430,6 +430,9 @@ with_hyperplane_count(GBytes *file, int tier, gsize count)
   for (k = 0; k < 4; k++)
     if (k != 2)
       g_variant_unref(parts[k]);
+  for (k = 0; k < n_tiers; k++)
+    if (k != (gsize)tier)
+      g_variant_unref(tier_v[k]);
   g_variant_unref(wrapped);
   g_variant_unref(tiers);
   g_variant_unref(variant);
