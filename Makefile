@@ -69,9 +69,9 @@ fuzz:
 NEON_BUILD ?= build-neon
 NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev:arm64 \
 	libsoxr-dev:arm64 libjson-glib-dev:arm64
-NEON_TESTS = fft tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier exact stream tier-spec preset \
-	preset-variants \
-	preset-limits kernel-source info preset-names fuzz-replay fuzz-seeds hyperplanes
+NEON_TESTS = fft tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier exact stream \
+	audit tier-spec preset preset-variants preset-limits kernel-source info preset-names \
+	fuzz-replay fuzz-seeds hyperplanes
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
 	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \
@@ -81,10 +81,16 @@ check-neon:
 	  $(NEON_TESTS) || status=$$?; \
 	python3 tools/test-summary.py $(NEON_BUILD)/meson-logs/testlog.json; exit $$status
 
-# The plugin from the build tree, the presets from the source tree.
+# The plugin from the build tree, the presets from the source tree: the
+# quality knob on lowpass (1->1), bank16 (1->16) and beam8 (8->2), whose
+# sample is the shipped speech as beam8's array hears it from +30 degrees
+# (design-kernels --array, with the speech rotated by half from -40 degrees).
+DEMO_ARRAY = $(BUILD)/demo-array.wav
 demo: build
+	$(BUILD)/presets/design-kernels --array $(DEMO_ARRAY) presets/sample-speech.wav
 	GST_PLUGIN_PATH=$(abspath $(BUILD))/gst MADDNESS_PRESET_PATH=$(CURDIR)/presets \
-	  $(BUILD)/tools/maddness-demo presets/sample-speech.wav lowpass
+	  $(BUILD)/tools/maddness-demo --sample presets/sample-speech.wav --sample $(DEMO_ARRAY) \
+	  --out demo-out.wav lowpass bank16 beam8
 
 # Remakes presets/*.mdn, presets/sample-speech.wav and presets/README.md (a few minutes).
 presets: build

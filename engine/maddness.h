@@ -279,6 +279,65 @@ MDN_API guint64 mdn_stream_nonfinite_count(const MdnStream *stream);
  * quality change does not click. 0 (the default) switches at once. */
 MDN_API void mdn_stream_set_crossfade(MdnStream *stream, size_t frames);
 
+/* ---- accuracy audit and quality governor (audit.c) --------------------------- */
+
+/* The live audit: while any path runs, the stream also computes, for a sparse
+ * sample of frames, the exact output (a direct dot product over its input
+ * history) and every tier's output, and smooths the energies of the exact
+ * output and of each tier's error exponentially. So each tier's SNR is known
+ * on the audio that actually flows, not only on the audio the preset was
+ * fitted on. The smoothing's time constant is MDN_AUDIT_SECONDS of audio, or
+ * the time of MDN_AUDIT_TAU_FRAMES audited frames when the audit is sparser
+ * (a cheap exact path buys few audited frames: the estimate then rests on
+ * as many frames, and follows the audio more slowly). An SNR is reported
+ * once the audit has seen half a time constant of audio and
+ * MDN_AUDIT_MIN_FRAMES audited frames. */
+#define MDN_AUDIT_SECONDS 1.0
+#define MDN_AUDIT_TAU_FRAMES 32
+#define MDN_AUDIT_MIN_FRAMES 16
+/* The cost fraction maddnessfilter asks for (5 % of the exact path). */
+#define MDN_AUDIT_DEFAULT_FRACTION 0.05
+/* The governor (mdn_stream_pick_tier) moves to a faster tier only when that
+ * tier's audited SNR has held min_snr + MDN_GOVERNOR_MARGIN_DB for
+ * MDN_GOVERNOR_HOLD_SECONDS of audio. */
+#define MDN_GOVERNOR_MARGIN_DB 1.0
+#define MDN_GOVERNOR_HOLD_SECONDS 1.0
+/* Turns the audit on, audited frames spaced so that the audit costs about
+ * cost_fraction of the exact path's work (0.05: 5 %), or off (0, negative or
+ * NaN; the default). Off, the stream does no audit work. Turning it on
+ * starts from no measurement; changing the fraction keeps the sums. A model
+ * without tiers has nothing to audit (the audit stays off). Allocates
+ * nothing: call between mdn_stream_process() calls, on their thread. */
+MDN_API void mdn_stream_set_audit(MdnStream *stream, double cost_fraction);
+/* Mean frames between audited frames (one frame in N), 0 when off. */
+MDN_API guint64 mdn_stream_audit_period(const MdnStream *stream);
+/* The smoothing's time constant in seconds (see above), 0 when off. */
+MDN_API double mdn_stream_audit_time_constant(const MdnStream *stream);
+/* Frames audited since the stream was made (each covers every group). */
+MDN_API guint64 mdn_stream_audit_count(const MdnStream *stream);
+/* The smoothed SNR in dB of `tier` against the exact output, over every
+ * group and output, on the audio the stream processed: INFINITY for
+ * MDN_TIER_EXACT; NaN with the audit off, for a tier out of range, until
+ * the audit has seen enough audio since it was turned on or the stream
+ * reset (see above), and while the exact output has been digital silence
+ * for so long that its smoothed energy underflowed to 0. Updated at the end of each
+ * mdn_stream_process() call; may be read from any thread. */
+MDN_API double mdn_stream_audit_snr(const MdnStream *stream, int tier);
+/* The quality governor: the path to run next, given the path `current`
+ * that ran (MDN_TIER_EXACT or a tier) and a floor min_snr_db. Tiers are
+ * tried fastest first.
+ *  - Nothing measured yet (audit off, or too little audio): the fastest tier
+ *    whose fitted SNR (MdnTierInfo.snr_db) is at least min_snr_db, else exact.
+ *  - The current tier's audited SNR under min_snr_db: at once, the fastest
+ *    slower tier whose audited SNR holds min_snr_db, else exact.
+ *  - Else the fastest tier faster than `current` whose audited SNR has held
+ *    min_snr_db + MDN_GOVERNOR_MARGIN_DB for MDN_GOVERNOR_HOLD_SECONDS,
+ *    else `current`.
+ * Call between mdn_stream_process() calls, on their thread (once per call:
+ * it keeps the hold times); allocates nothing. The stream's crossfade
+ * (mdn_stream_set_crossfade) smooths the switch. */
+MDN_API int mdn_stream_pick_tier(MdnStream *stream, int current, double min_snr_db);
+
 /* ---- shipped presets (preset-path.c) ---------------------------------------- */
 
 /* The file a preset argument names: a path (an argument with a directory

@@ -337,7 +337,8 @@ const char *mdn_isa_name(MdnIsa isa);
  * per input channel of each group its input buffer (history plus as much
  * room, floats), the exact path's FFT delay line (any plan) and each tier's
  * code buffer (a byte per frame); once per stream the exact path's kernel
- * spectra. Saturates at G_MAXUINT64. *frames (may be NULL) gets the frames
+ * spectra and, with tiers, the audit's window (taps floats). Saturates at
+ * G_MAXUINT64. *frames (may be NULL) gets the frames
  * of input history the bound assumes. */
 guint64 mdn_model_history_bytes(const MdnModel *model, int groups, size_t *frames);
 /* FALSE with an error (`code`) naming the numbers when that bound exceeds
@@ -348,6 +349,37 @@ gboolean mdn_model_check_history(const MdnModel *model, int groups, MdnErrorCode
 
 /* Tier cost model (operations per frame), shared by fit and info. */
 double mdn_tier_cost(const MdnTier *tier);
+
+/* ---- accuracy audit (audit.c; the public part is in maddness.h) ---- */
+
+/* One tier's output for one frame t, computed alone as the streaming kernels
+ * compute it: x[i] points at x[t] of input channel i (history behind it),
+ * sigma = mdn_tier_frame_sigma(); sums (cout) gets the table sums, out
+ * (cout) the output with bias (NULL: none). */
+float mdn_tier_frame_sigma(const MdnTier *tier, const float *const *x, guint64 t);
+void mdn_tier_frame(const MdnTier *tier, const float *const *x, float sigma, const float *bias,
+                    guint32 *sums, float *out);
+
+/* The audit of one stream: allocated with it, fed by its chunks. */
+typedef struct _MdnAudit MdnAudit;
+MdnAudit *mdn_audit_new(const MdnModel *model, int groups);
+void mdn_audit_free(MdnAudit *audit);
+/* The stream forgot its history: measurements and frame count restart. */
+void mdn_audit_reset(MdnAudit *audit);
+/* After a chunk of n frames (absolute frames frame0..) was deinterleaved at
+ * index fill of the stream's buffers ([groups * cin][buf_len], history
+ * before fill): audits the frames of the chunk that are due. */
+void mdn_audit_chunk(MdnAudit *audit, const float *buffers, size_t buf_len, size_t fill,
+                     guint64 frame0, size_t n);
+/* End of an mdn_stream_process() call: publishes the SNRs. */
+void mdn_audit_publish(MdnAudit *audit);
+/* stream.c: the stream's audit. */
+MdnAudit *mdn_stream_get_audit(const MdnStream *stream);
+/* For tests: called for every audited frame and group with the exact output
+ * (cout doubles) and every tier's output ([n_tiers][cout] floats). */
+typedef void (*MdnAuditTraceFunc)(guint64 frame, int group, const double *exact, const float *tiers,
+                                  gpointer data);
+void mdn_audit_set_trace(MdnAudit *audit, MdnAuditTraceFunc func, gpointer data);
 
 G_END_DECLS
 

@@ -36,6 +36,26 @@
  * lower values pick cheaper approximate tiers. #GstMaddnessFilter:tier and
  * #GstMaddnessFilter:expected-snr report what is in use.
  *
+ * expected-snr is what the tier reached on the audio the preset was fitted
+ * on; audio unlike it (a bright, tonal recording through a preset fitted on
+ * speech) can get much less. So the element audits itself while it runs
+ * (#GstMaddnessFilter:audit, on by default): on a sparse sample of frames,
+ * about 5 % of the exact path's work, it computes the exact output and every
+ * tier's output and keeps each tier's SNR on the audio flowing.
+ * #GstMaddnessFilter:measured-snr reports the running path's. When the
+ * running tier measures more than 3 dB under its expected-snr for a second of
+ * audio, the element posts one element message `maddness-accuracy` with the
+ * fields `tier` (string), `expected-snr` and `measured-snr` (doubles, dB),
+ * and logs a warning (GST_WARNING); it posts again for that tier only after
+ * the tier has held within 3 dB of its claim for a second and then fallen
+ * under it again.
+ *
+ * #GstMaddnessFilter:min-snr turns the choice over to the element: above 0
+ * it runs the fastest tier whose measured SNR holds min-snr on the audio
+ * flowing, moving up at once when the audio gets harder and back down when a
+ * faster tier has held min-snr + 1 dB for a second, and reports its choice
+ * through #GstMaddnessFilter:tier. quality is ignored meanwhile.
+ *
  * The preset can be changed while PLAYING. The new preset is loaded on the
  * thread that sets the property; the streaming thread then runs the new
  * filter beside the old one (twice the work meanwhile) until the new one has
@@ -69,6 +89,24 @@
  * ]| Plays a file through the shipped lowpass at the file's own rate (44.1,
  * 48 or 96 kHz: the preset has a variant for each).
  * |[
+ * gst-launch-1.0 filesrc location=in.wav ! wavparse ! audioconvert ! maddnessfilter
+ * preset=lowpass min-snr=30 ! audioconvert ! autoaudiosink
+ * ]| Plays a file through the shipped lowpass on the cheapest tier that holds 30 dB
+ * on that file, switching tiers as its character changes (GST_DEBUG=maddnessfilter:4
+ * logs each switch with the measured SNRs).
+ * |[
+ * gst-launch-1.0 -m audiotestsrc wave=violet-noise num-buffers=300 ! audio/x-raw,rate=48000 !
+ * audioconvert ! maddnessfilter preset=lowpass quality=0 ! fakesink
+ * ]| Runs violet noise (its energy rising 6 dB an octave to the top), unlike every
+ * class of audio the shipped lowpass was fitted on, through its fastest tier; `-m`
+ * prints the accuracy message when it comes, about 4 s of audio in (this 1->1
+ * kernel's exact path is so cheap that 5 % of it audits a few frames a second, so
+ * the audit smooths over about 6 s and reports after 3 s), e.g.:
+ * |[
+ * Got message #54 from element "maddnessfilter0" (element): maddness-accuracy,
+ * tier=(string)s8d4e2q6, expected-snr=(double)9.630286324426848,
+ * measured-snr=(double)-17.022565841674805;
+ * ]|
  * gst-launch-1.0 alsasrc ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 !
  * maddnessfilter preset=/path/to/capture.nam ! audioconvert ! autoaudiosink
  * ]| Runs a Neural Amp Modeler capture (.nam) on a guitar input. A trained
@@ -95,6 +133,13 @@ GST_DEBUG_CATEGORY_STATIC(gst_maddness_filter_debug);
 
 #define DEFAULT_QUALITY 5
 #define MAX_QUALITY 10
+#define DEFAULT_AUDIT TRUE
+#define DEFAULT_MIN_SNR 0.0
+#define MAX_MIN_SNR 200.0
+/* The accuracy message: the running tier measures more than this many dB
+ * under its expected-snr for ACCURACY_SECONDS of audio. */
+#define ACCURACY_MARGIN_DB 3.0
+#define ACCURACY_SECONDS 1
 /* Frames per chunk of the incoming filter's output during a preset swap. */
 #define SWAP_SCRATCH_FRAMES 1024
 /* Longer kernels are crossfaded in with a history this long: their far tail
@@ -109,6 +154,9 @@ enum {
   PROP_QUALITY,
   PROP_EXPECTED_SNR,
   PROP_TIER,
+  PROP_MEASURED_SNR,
+  PROP_AUDIT,
+  PROP_MIN_SNR,
   PROP_LOUDNESS,
   PROP_INPUT_LEVEL,
   PROP_OUTPUT_LEVEL,
@@ -128,7 +176,18 @@ typedef struct {
   int rates[MDN_MAX_VARIANTS];
 } PresetShape;
 
+/* The accuracy watch of one tier (streaming thread): audio the tier ran
+ * more than ACCURACY_MARGIN_DB under its claim, then within it; whether the
+ * message was posted since it last recovered. */
+typedef struct {
+  gint64 under, within;
+  gboolean flagged;
+} TierWatch;
+
 typedef struct _PresetState PresetState;
+
+/* PresetState.running before the state has run or been given caps. */
+#define NOT_RUN (-2)
 
 /* A loaded preset and the stream running it: made off the streaming thread,
  * handed over through `pending`, handed back through `retired`. The preset
@@ -155,6 +214,13 @@ struct _PresetState {
   MdnStream *stream;
   float *scratch; /* SWAP_SCRATCH_FRAMES * groups * cout */
   gboolean nonfinite_warned;
+  /* Streaming thread: the audit as applied to `stream`, the path it ran
+   * last (before any: the one set_caps expects, or NOT_RUN), and the
+   * accuracy watch per tier. */
+  gboolean audit_on;
+  int running;      /* or NOT_RUN */
+  int watched;      /* the tier `watch` last counted for, or MDN_TIER_EXACT */
+  TierWatch *watch; /* n_tiers */
   PresetState *next_retired;
 };
 
@@ -181,6 +247,10 @@ struct _GstMaddnessFilter {
   PresetState *active;
   PresetState *incoming; /* the next preset, warming up beside `active` */
   gint64 incoming_frames;
+
+  gint audit;         /* atomic gboolean: the audit property */
+  gint min_snr_bits;  /* atomic: float bits of min-snr (0: off) */
+  gint measured_bits; /* atomic: float bits of measured-snr */
 
   gint reset_pending;   /* atomic: a flush asks for a history reset */
   gpointer pending;     /* atomic PresetState *: the newest loaded preset */
@@ -237,7 +307,7 @@ publish_tier(GstMaddnessFilter *self, const PresetState *state, int tier)
 
 /* The path quality runs: a preset's tier, or a trained model's submodel. */
 static int
-state_tier(const PresetState *state, int quality)
+quality_tier(const PresetState *state, int quality)
 {
   if (state->net)
     return mdn_net_submodel_for_quality(state->net, quality);
@@ -305,6 +375,9 @@ state_load_net(char *path, GError **error)
   state->shape.rates[0] = state->rate;
   state->variant_tiers = g_new(TierDesc *, 1);
   state->variant_tiers[0] = state->tiers;
+  state->watch = g_new0(TierWatch, 1); /* not used: nothing to audit */
+  state->running = NOT_RUN;
+  state->watched = MDN_TIER_EXACT;
   return state;
 }
 
@@ -318,6 +391,55 @@ publish_levels(GstMaddnessFilter *self, const PresetState *state)
   self->input_level = m ? m->input_level_dbu : NAN;
   self->output_level = m ? m->output_level_dbu : NAN;
   GST_OBJECT_UNLOCK(self);
+}
+
+/* Floats shared with the streaming thread as bits in atomic ints. */
+static float
+atomic_float_get(gint *bits)
+{
+  gint v = g_atomic_int_get(bits);
+  float f;
+
+  memcpy(&f, &v, sizeof f);
+  return f;
+}
+
+static void
+atomic_float_set(gint *bits, float f)
+{
+  gint v;
+
+  memcpy(&v, &f, sizeof v);
+  g_atomic_int_set(bits, v);
+}
+
+/* min-snr with nothing measured yet: the fastest tier whose fitted SNR
+ * holds it, as mdn_stream_pick_tier() does then. */
+static int
+claim_to_tier(const PresetState *state, double min_snr)
+{
+  int t;
+
+  for (t = 0; t < state->n_tiers; t++)
+    if (state->tiers[t].snr_db >= min_snr)
+      return t;
+  return MDN_TIER_EXACT;
+}
+
+/* The path a state runs before its stream has run: what `tier` reports.
+ * min-snr does not apply to a trained model (nothing to audit, each
+ * submodel runs exact). */
+static int
+initial_tier(const PresetState *state, int quality, double min_snr)
+{
+  return min_snr > 0 && !state->net ? claim_to_tier(state, min_snr) : quality_tier(state, quality);
+}
+
+/* What the `tier` property reports for a state: the path it runs. */
+static int
+state_tier(const PresetState *state, int quality, double min_snr)
+{
+  return state->running != NOT_RUN ? state->running : initial_tier(state, quality, min_snr);
 }
 
 /* ---- preset states ------------------------------------------------------- */
@@ -347,6 +469,7 @@ state_free(PresetState *state)
   g_free(state->variant_tiers);
   mdn_preset_free(state->preset);
   mdn_net_free(state->net);
+  g_free(state->watch);
   g_free(state->path);
   g_free(state);
 }
@@ -358,16 +481,24 @@ state_select(PresetState *state, int index)
 {
   const MdnModel *model;
   const MdnKernel *k;
+  gboolean changed;
 
   if (state->net)
     return; /* one variant, selected at load */
   model = mdn_preset_variant(state->preset, index);
   k = mdn_model_kernel(model);
-  if (model != state->model)
+  changed = model != state->model;
+  if (changed)
     state_drop_stream(state);
   state->model = model;
   state->rate = state->shape.rates[index];
   state->n_tiers = mdn_model_n_tiers(model);
+  if (changed) {
+    /* Another variant's tiers: nothing run or watched yet. */
+    state->running = NOT_RUN;
+    state->watched = MDN_TIER_EXACT;
+    memset(state->watch, 0, sizeof *state->watch * (size_t)state->n_tiers);
+  }
   state->tiers = state->variant_tiers[index];
   state->warmup
       = MIN((gint64)(k->taps - 1) * k->dilation + 1, (gint64)state->rate * SWAP_MAX_WARMUP_SECONDS);
@@ -392,7 +523,7 @@ state_load(const char *name, GError **error)
   PresetState *state;
   MdnPreset *preset;
   char *path;
-  int v, t;
+  int v, t, max_tiers = 0;
 
   path = mdn_preset_find(name, error);
   if (!path)
@@ -415,6 +546,7 @@ state_load(const char *name, GError **error)
     const MdnModel *model = mdn_preset_variant(preset, v);
     int n_tiers = mdn_model_n_tiers(model);
 
+    max_tiers = MAX(max_tiers, n_tiers);
     state->shape.rates[v] = (int)lround(mdn_model_kernel(model)->rate);
     state->variant_tiers[v] = g_new0(TierDesc, n_tiers + 1);
     for (t = 0; t < n_tiers; t++) {
@@ -426,6 +558,8 @@ state_load(const char *name, GError **error)
     }
     state->variant_tiers[v][n_tiers] = exact_desc;
   }
+  /* The accuracy watch covers the variant with the most tiers. */
+  state->watch = g_new0(TierWatch, MAX(max_tiers, 1));
   /* Until caps pick one, the default variant says what runs. */
   for (v = 0; v < state->shape.n_rates; v++)
     if (mdn_preset_variant(preset, v) == mdn_preset_default_variant(preset))
@@ -434,7 +568,7 @@ state_load(const char *name, GError **error)
 }
 
 static gboolean
-state_make_stream(PresetState *state, int groups, GError **error)
+state_make_stream(PresetState *state, int groups, gboolean audit, GError **error)
 {
   MdnStream *stream;
 
@@ -454,6 +588,8 @@ state_make_stream(PresetState *state, int groups, GError **error)
     return FALSE;
   /* Quality changes crossfade between paths like preset swaps do. */
   mdn_stream_set_crossfade(stream, (size_t)MAX(1, state->rate / SWAP_CROSSFADE_PER_SECOND));
+  mdn_stream_set_audit(stream, audit ? MDN_AUDIT_DEFAULT_FRACTION : 0);
+  state->audit_on = audit;
   state_drop_stream(state);
   state->stream = stream;
   state->groups = groups;
@@ -598,7 +734,8 @@ swap_preset(GstMaddnessFilter *self, const char *name)
       }
       /* The variant at the stream's rate (a new stream if it changes). */
       state_select(state, shape_rate_index(&state->shape, rate));
-      if (groups != state->groups && !state_make_stream(state, groups, &error)) {
+      if (groups != state->groups
+          && !state_make_stream(state, groups, g_atomic_int_get(&self->audit), &error)) {
         GST_ELEMENT_WARNING(self, RESOURCE, FAILED,
                             ("Could not run preset \"%s\": %s", state->path, error->message),
                             ("keeping the current preset"));
@@ -661,6 +798,12 @@ gst_maddness_filter_set_property(GObject *object, guint prop_id, const GValue *v
   case PROP_QUALITY:
     g_atomic_int_set(&self->quality, g_value_get_int(value));
     break;
+  case PROP_AUDIT:
+    g_atomic_int_set(&self->audit, g_value_get_boolean(value));
+    break;
+  case PROP_MIN_SNR:
+    atomic_float_set(&self->min_snr_bits, (float)g_value_get_double(value));
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -680,6 +823,15 @@ gst_maddness_filter_get_property(GObject *object, guint prop_id, GValue *value, 
     break;
   case PROP_QUALITY:
     g_value_set_int(value, g_atomic_int_get(&self->quality));
+    break;
+  case PROP_AUDIT:
+    g_value_set_boolean(value, g_atomic_int_get(&self->audit));
+    break;
+  case PROP_MIN_SNR:
+    g_value_set_double(value, atomic_float_get(&self->min_snr_bits));
+    break;
+  case PROP_MEASURED_SNR:
+    g_value_set_double(value, atomic_float_get(&self->measured_bits));
     break;
   case PROP_EXPECTED_SNR:
   case PROP_TIER: {
@@ -769,7 +921,10 @@ gst_maddness_filter_start(GstBaseTransform *trans)
   self->negotiated = FALSE;
   self->misfit_reported = FALSE;
   self->started = TRUE;
-  publish_tier(self, state, state_tier(state, g_atomic_int_get(&self->quality)));
+  publish_tier(
+      self, state,
+      initial_tier(state, g_atomic_int_get(&self->quality), atomic_float_get(&self->min_snr_bits)));
+  atomic_float_set(&self->measured_bits, NAN);
   g_mutex_unlock(&self->config_lock);
   g_atomic_int_set(&self->reset_pending, 0);
   return TRUE;
@@ -785,6 +940,7 @@ gst_maddness_filter_stop(GstBaseTransform *trans)
   self->started = FALSE;
   self->have_shape = FALSE;
   self->negotiated = FALSE;
+  atomic_float_set(&self->measured_bits, NAN);
   g_mutex_unlock(&self->config_lock);
   return TRUE;
 }
@@ -1115,7 +1271,7 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
    * (and drops the old variant's stream, rebuilt below). */
   state_select(state, shape_rate_index(&state->shape, GST_AUDIO_INFO_RATE(&in_info)));
   if (state->groups != groups) {
-    if (!state_make_stream(state, groups, &error)) {
+    if (!state_make_stream(state, groups, g_atomic_int_get(&self->audit), &error)) {
       g_mutex_unlock(&self->config_lock);
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
                         ("Could not run preset \"%s\": %s", state->path, error->message), (NULL));
@@ -1133,7 +1289,10 @@ gst_maddness_filter_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *
   self->rate = GST_AUDIO_INFO_RATE(&in_info);
   self->groups = groups;
   self->generation++;
-  publish_tier(self, state, state_tier(state, g_atomic_int_get(&self->quality)));
+  state->running = initial_tier(state, g_atomic_int_get(&self->quality),
+                                atomic_float_get(&self->min_snr_bits));
+  publish_tier(self, state, state->running);
+  atomic_float_set(&self->measured_bits, NAN);
   g_mutex_unlock(&self->config_lock);
 
   GST_DEBUG_OBJECT(self, "running %s on %d group(s)", state->path, groups);
@@ -1200,6 +1359,114 @@ gst_maddness_filter_before_transform(GstBaseTransform *trans, GstBuffer *buffer)
     gst_object_sync_values(GST_OBJECT(trans), stream_time);
 }
 
+/* Streaming thread: the audit property onto a state's stream (no allocation). */
+static void
+apply_audit(PresetState *state, gboolean audit)
+{
+  if (state->net || state->audit_on == audit)
+    return;
+  mdn_stream_set_audit(state->stream, audit ? MDN_AUDIT_DEFAULT_FRACTION : 0);
+  state->audit_on = audit;
+}
+
+/* Streaming thread: the path for the next buffer. With min-snr the engine's
+ * governor picks a preset's tier from the audited SNRs (the fitted claims
+ * until the audit has measured, or with the audit off); else quality does. */
+static int
+choose_tier(GstMaddnessFilter *self, PresetState *state, int quality, double min_snr)
+{
+  int tier;
+
+  if (min_snr > 0 && !state->net) {
+    tier = mdn_stream_pick_tier(state->stream, state->running, min_snr);
+    if (tier != state->running && state->running != NOT_RUN)
+      GST_INFO_OBJECT(self, "min-snr %.1f dB: %s (measured %.1f dB) -> %s (measured %.1f dB)",
+                      min_snr, state_desc(state, state->running)->name,
+                      mdn_stream_audit_snr(state->stream, state->running),
+                      state_desc(state, tier)->name, mdn_stream_audit_snr(state->stream, tier));
+  } else {
+    tier = quality_tier(state, quality);
+  }
+  state->running = tier;
+  return tier;
+}
+
+/* What measured-snr reports for a state running `tier`: the audit's SNR of
+ * a preset's tier (infinity for its exact path); NaN for a trained model,
+ * which has nothing to audit. */
+static double
+state_measured_snr(const PresetState *state, int tier)
+{
+  return state->net ? NAN : mdn_stream_audit_snr(state->stream, tier);
+}
+
+/* What the accuracy message says. */
+typedef struct {
+  char tier[MDN_TIER_NAME_MAX];
+  double expected, measured;
+} AccuracyReport;
+
+/* Streaming thread, after `state` ran `tier` over n_frames: TRUE (with
+ * *report filled) when the tier has measured more than ACCURACY_MARGIN_DB
+ * under its expected-snr for ACCURACY_SECONDS, for the first time since it
+ * last held within that margin for as long. */
+static gboolean
+watch_accuracy(PresetState *state, int tier, size_t n_frames, AccuracyReport *report)
+{
+  TierWatch *w;
+  double measured, expected;
+
+  if (state->net || tier < 0 || tier >= state->n_tiers)
+    return FALSE;
+  w = &state->watch[tier];
+  if (tier != state->watched) {
+    /* Another tier ran meanwhile: count afresh. */
+    w->under = w->within = 0;
+    state->watched = tier;
+  }
+  measured = mdn_stream_audit_snr(state->stream, tier);
+  expected = state->tiers[tier].snr_db;
+  if (isnan(measured)) {
+    /* Audit off, or not enough audio since it started or the stream reset. */
+    w->under = w->within = 0;
+    return FALSE;
+  }
+  if (measured < expected - ACCURACY_MARGIN_DB) {
+    w->within = 0;
+    w->under += (gint64)n_frames;
+    if (w->flagged || w->under < (gint64)state->rate * ACCURACY_SECONDS)
+      return FALSE;
+    w->flagged = TRUE;
+    g_strlcpy(report->tier, state->tiers[tier].name, sizeof report->tier);
+    report->expected = expected;
+    report->measured = measured;
+    return TRUE;
+  }
+  w->under = 0;
+  w->within += (gint64)n_frames;
+  if (w->flagged && w->within >= (gint64)state->rate * ACCURACY_SECONDS)
+    w->flagged = FALSE;
+  return FALSE;
+}
+
+/* Posts the accuracy message and a warning in the debug log: allocates, but
+ * once per fall under the claim. */
+static void
+post_accuracy(GstMaddnessFilter *self, const AccuracyReport *report)
+{
+  GST_WARNING_OBJECT(self,
+                     "tier %s measures %.1f dB on this audio, more than %.0f dB under its "
+                     "expected-snr of %.1f dB (measured when the preset was fitted)",
+                     report->tier, report->measured, ACCURACY_MARGIN_DB, report->expected);
+  gst_element_post_message(
+      GST_ELEMENT(self),
+      gst_message_new_element(GST_OBJECT(self),
+                              gst_structure_new("maddness-accuracy", "tier", G_TYPE_STRING,
+                                                report->tier, "expected-snr", G_TYPE_DOUBLE,
+                                                report->expected, "measured-snr", G_TYPE_DOUBLE,
+                                                report->measured, NULL)));
+}
+
 /* Streaming thread: the switch to the incoming state, with no allocation. */
 static void
 promote_incoming(GstMaddnessFilter *self)
@@ -1210,7 +1477,9 @@ promote_incoming(GstMaddnessFilter *self)
   self->active = self->incoming;
   self->incoming = NULL;
   /* Publish before retiring: the getter must never see a freed descriptor. */
-  publish_tier(self, self->active, state_tier(self->active, g_atomic_int_get(&self->quality)));
+  publish_tier(self, self->active,
+               state_tier(self->active, g_atomic_int_get(&self->quality),
+                          atomic_float_get(&self->min_snr_bits)));
   retire(self, old);
 }
 
@@ -1230,14 +1499,17 @@ reset_history(GstMaddnessFilter *self)
 /* Runs the incoming preset on the same input: while it has seen less than its
  * kernel span (its warm-up) its output is dropped; then `out` crossfades to it. */
 static void
-run_incoming(GstMaddnessFilter *self, int quality, const float *in, float *out, size_t n_frames)
+run_incoming(GstMaddnessFilter *self, int quality, double min_snr, gboolean audit, const float *in,
+             float *out, size_t n_frames)
 {
   PresetState *next = self->incoming;
-  int tier = state_tier(next, quality);
+  int tier;
   size_t in_channels = (size_t)self->in_channels, out_channels = (size_t)self->out_channels;
   gint64 fade = MAX(1, next->rate / SWAP_CROSSFADE_PER_SECOND);
   size_t done = 0;
 
+  apply_audit(next, audit);
+  tier = choose_tier(self, next, quality, min_snr);
   while (done < n_frames) {
     size_t chunk = MIN(n_frames - done, SWAP_SCRATCH_FRAMES), f, c;
 
@@ -1269,8 +1541,10 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   GstMapInfo in_map, out_map;
   size_t n_frames;
   int quality, tier;
+  double min_snr;
   guint64 nonfinite;
-  gboolean warn_nonfinite;
+  gboolean warn_nonfinite, audit, report_accuracy;
+  AccuracyReport report;
 
   /* A preset loaded by the property setter: start warming it up. One already
    * being crossfaded in finishes first (the newest preset waits in `pending`);
@@ -1312,21 +1586,31 @@ gst_maddness_filter_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuff
   n_frames = MIN(n_frames, out_map.size / (sizeof(float) * (size_t)self->out_channels));
 
   quality = g_atomic_int_get(&self->quality);
+  min_snr = atomic_float_get(&self->min_snr_bits);
+  audit = g_atomic_int_get(&self->audit);
   state = self->active;
-  tier = state_tier(state, quality);
+  apply_audit(state, audit);
+  tier = choose_tier(self, state, quality, min_snr);
   state_process(state, tier, (const float *)in_map.data, (float *)out_map.data, n_frames);
   nonfinite = state_nonfinite(state);
   warn_nonfinite = nonfinite > 0 && !state->nonfinite_warned;
   if (warn_nonfinite)
     state->nonfinite_warned = TRUE;
+  report_accuracy = n_frames > 0 && watch_accuracy(state, tier, n_frames, &report);
   /* May retire `state` (the flag goes with the swap): not used below. */
   if (self->incoming)
-    run_incoming(self, quality, (const float *)in_map.data, (float *)out_map.data, n_frames);
+    run_incoming(self, quality, min_snr, audit, (const float *)in_map.data, (float *)out_map.data,
+                 n_frames);
 
   gst_buffer_unmap(outbuf, &out_map);
   gst_buffer_unmap(inbuf, &in_map);
 
-  publish_tier(self, self->active, state_tier(self->active, quality));
+  state = self->active;
+  tier = state_tier(state, quality, min_snr);
+  publish_tier(self, state, tier);
+  atomic_float_set(&self->measured_bits, (float)state_measured_snr(state, tier));
+  if (G_UNLIKELY(report_accuracy))
+    post_accuracy(self, &report);
   if (G_UNLIKELY(warn_nonfinite)) {
     /* Once per stream or reset: the only allocation on this path. */
     GST_ELEMENT_WARNING(self, STREAM, FORMAT,
@@ -1382,7 +1666,9 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
    * tier min (n - 1, q * n / 10), so more quality never picks a faster tier.
    * A preset without tiers runs exact at every quality. The #GstMaddnessFilter:tier
    * and #GstMaddnessFilter:expected-snr properties say what runs. Read per
-   * buffer; controllable. A change of path crossfades over 10 ms.
+   * buffer; controllable. A change of path crossfades over 10 ms. Ignored
+   * while #GstMaddnessFilter:min-snr is above 0 (the element then picks the
+   * path from the audited SNRs).
    *
    * Range: 0 - 10. Default: 5.
    */
@@ -1451,6 +1737,92 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
                           "output; NaN when unknown",
                           -INFINITY, INFINITY, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstMaddnessFilter:measured-snr:
+   *
+   * The signal-to-noise ratio in dB the path in use reaches on the audio
+   * flowing now, measured by the live audit (#GstMaddnessFilter:audit)
+   * against the exact convolution: each tier's error energy is smoothed over
+   * about a second of audio (longer when the exact path is so cheap that the
+   * audit's 5 % budget buys few frames: the estimate always rests on about
+   * 32 audited frames). Infinity for the exact path. NaN before the audit has
+   * seen enough audio (half its smoothing time: 0.5 s, up to a few seconds
+   * for cheap 1->1 kernels) after the stream starts, a flush, a DISCONT
+   * buffer or a caps change; NaN with the audit off; NaN before a preset is
+   * loaded and for a trained model (.nam: nothing to audit). Updated per
+   * buffer.
+   *
+   * Range: -inf - inf. Read before any measurement: NaN (the parameter's
+   * nominal default is inf, as NaN cannot be one).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_MEASURED_SNR,
+      g_param_spec_double("measured-snr", "Measured SNR",
+                          "SNR in dB of the path in use on the audio flowing, from the live audit "
+                          "(infinity for the exact path; NaN with the audit off or before it has "
+                          "seen enough audio)",
+                          -INFINITY, INFINITY, INFINITY,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstMaddnessFilter:audit:
+   *
+   * The live accuracy audit. While any path runs, the engine also computes,
+   * for a sparse sample of frames (one in N, N chosen so that the audit costs
+   * about 5 % of the exact path's work), the exact output and every tier's
+   * output, and keeps each tier's smoothed SNR on the audio flowing. It feeds
+   * #GstMaddnessFilter:measured-snr, #GstMaddnessFilter:min-snr and the
+   * `maddness-accuracy` message. The audit allocates nothing while running
+   * and does not change the output. Off, it costs nothing (no audited
+   * frames); measured-snr is then NaN and min-snr goes by the fitted claims.
+   * Read per buffer: it can be switched while playing (on again, it starts
+   * measuring afresh).
+   *
+   * Default: true.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_AUDIT,
+      g_param_spec_boolean("audit", "Audit",
+                           "Measure every tier's SNR on the audio flowing, on a sparse sample "
+                           "of frames costing about 5 % of the exact path (measured-snr, "
+                           "min-snr, the maddness-accuracy message)",
+                           DEFAULT_AUDIT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstMaddnessFilter:min-snr:
+   *
+   * The automatic quality mode: above 0, the element picks the path itself,
+   * the fastest tier whose audited SNR on the audio flowing holds at least
+   * min-snr dB ("as cheap as possible, never worse than 30 dB"), and reports
+   * it through #GstMaddnessFilter:tier. #GstMaddnessFilter:quality is then
+   * ignored; it rules again when min-snr goes back to 0.
+   *
+   * Switching has hysteresis: when the running tier's measured SNR falls
+   * under min-snr the element moves at once to the fastest slower tier that
+   * holds it (or the exact path); it moves to a faster tier only once that
+   * tier's measured SNR has held min-snr + 1 dB for a second. Each switch
+   * crossfades over 10 ms, like a quality change. Until the audit has
+   * measured (the first half second or more of audio, after a flush, a
+   * DISCONT buffer or a caps change), and with #GstMaddnessFilter:audit off,
+   * the element takes the fastest tier whose expected-snr (the SNR measured
+   * when the preset was fitted) is at least min-snr. A min-snr above every
+   * tier runs the exact path. A trained model (.nam) has no tiers to audit:
+   * quality picks its submodel whatever min-snr says. Read per buffer; controllable. Kept as a
+   * float (shared with the streaming thread without a lock): reads back rounded to about 1e-6 dB.
+   *
+   * Range: 0 - 200. Default: 0 (off: quality picks the path).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_SNR,
+      g_param_spec_double("min-snr", "Minimum SNR",
+                          "Automatic quality: above 0, run the fastest tier whose SNR measured on "
+                          "the audio flowing holds at least this many dB (quality is then "
+                          "ignored); 0 = off",
+                          0, MAX_MIN_SNR, DEFAULT_MIN_SNR,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
+                              | GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -1475,6 +1847,9 @@ gst_maddness_filter_init(GstMaddnessFilter *self)
 {
   g_mutex_init(&self->config_lock);
   self->quality = DEFAULT_QUALITY;
+  self->audit = DEFAULT_AUDIT;
+  atomic_float_set(&self->min_snr_bits, (float)DEFAULT_MIN_SNR);
+  atomic_float_set(&self->measured_bits, NAN);
   self->loudness = self->input_level = self->output_level = NAN;
   /* Never in place: the input and output channel counts may differ. */
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), FALSE);

@@ -110,6 +110,10 @@ mdn_model_history_bytes(const MdnModel *m, int groups, size_t *frames_out)
   /* stream.c: one float buffer per channel, a ring of the history plus a
    * chunk, stored twice. */
   per_channel += sizeof(float) * 2 * ((guint64)frames + MDN_CHUNK);
+  /* audit.c, once per stream when there are tiers to audit: one input
+   * channel's window of taps floats. */
+  if (m->n_tiers > 0)
+    spectra_bytes += sizeof(float) * (guint64)k->taps;
   if (frames_out)
     *frames_out = frames;
   /* Per group, the exact path's output spectra and tails. Saturate rather

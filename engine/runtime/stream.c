@@ -42,6 +42,7 @@ struct _MdnStream {
   int fade_from;
   float *fade_scratch;     /* [MDN_CHUNK * cout]: the old path's output */
   const MdnStreamDsp *dsp; /* the process's kernels (mdn_dsp()) */
+  MdnAudit *audit;         /* the accuracy audit (audit.c), off by default */
 };
 
 MdnStream *
@@ -105,6 +106,7 @@ mdn_stream_new(const MdnModel *model, int groups, GError **error)
   s->scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_scratch = g_new0(float, (size_t)MDN_CHUNK * k->cout);
   s->fade_from = MDN_NO_TIER;
+  s->audit = mdn_audit_new(model, groups);
 
   s->exact = g_new0(MdnExact *, groups);
   s->states = g_new0(MdnTierState *, (size_t)groups * MAX(s->n_tiers, 1));
@@ -142,6 +144,7 @@ mdn_stream_free(MdnStream *s)
   g_free(s->x);
   g_free(s->scratch);
   g_free(s->fade_scratch);
+  mdn_audit_free(s->audit);
   g_free(s);
 }
 
@@ -182,6 +185,7 @@ mdn_stream_reset(MdnStream *s)
     mdn_exact_reset(s->exact[g]);
   for (t = 0; t < s->n_tiers; t++)
     invalidate_path(s, t);
+  mdn_audit_reset(s->audit);
 }
 
 /* Runs one path over the chunk already in the buffers: out has stride cout. */
@@ -222,6 +226,8 @@ process_chunk(MdnStream *s, int tier, const float *in, float *out, size_t n)
     float *buf = s->buffers + (size_t)i * 2 * s->ring;
     memcpy(buf + s->pos, buf + s->ring + s->pos, sizeof(float) * n);
   }
+
+  mdn_audit_chunk(s->audit, s->buffers + s->ring, 2 * s->ring, s->pos, s->frame, n);
 
   for (g = 0; g < s->groups; g++) {
     /* One group and no fade: the path writes straight into the caller's
@@ -299,6 +305,8 @@ mdn_stream_process(MdnStream *s, int tier, const float *in, float *out, size_t n
     done += n;
   }
 
+  mdn_audit_publish(s->audit);
+
 #if defined(__SSE__)
   _mm_setcsr(csr);
 #endif
@@ -309,6 +317,12 @@ guint64
 mdn_stream_nonfinite_count(const MdnStream *s)
 {
   return s->nonfinite;
+}
+
+MdnAudit *
+mdn_stream_get_audit(const MdnStream *s)
+{
+  return s->audit;
 }
 
 void

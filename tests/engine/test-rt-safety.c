@@ -4,7 +4,9 @@
  * counting calls on this thread. After setup (model fitted, stream made), the
  * calls a real-time thread makes (mdn_stream_process on every tier and the
  * exact path in direct and FFT form, tier changes with a crossfade, resets,
- * non-finite input, chunks of 1 to 5000 frames) must make zero calls.
+ * non-finite input, chunks of 1 to 5000 frames, the accuracy audit on, off
+ * and at other cost fractions, its SNRs read and the quality governor
+ * asked) must make zero calls.
  *
  * The engine picks its instruction set once per process (MADDNESS_ISA), so
  * each ISA this CPU supports runs in a subprocess with MADDNESS_ISA set; the
@@ -72,11 +74,13 @@ check_stream(const char *what, MdnModel *model, int groups)
   float *out = g_new0(float, (size_t)MAX_CHUNK *groups * k->cout);
   MdnAllocCount count;
   size_t pos = 0, j, c;
-  int tier, round;
+  int tier, round, audited = 0;
   guint64 nonfinite;
 
   g_assert_no_error(error);
   mdn_stream_set_crossfade(s, CROSSFADE);
+  /* A dense audit: many audited frames in every chunk size. */
+  mdn_stream_set_audit(s, 20);
 
   mdn_alloc_count_begin();
   for (round = 0; round < 2; round++) {
@@ -99,6 +103,21 @@ check_stream(const char *what, MdnModel *model, int groups)
       g_assert_true(mdn_stream_process(s, tier, in + pos * groups * k->cin, out, n));
       pos += n;
     }
+    /* The governor picks the path; the audit goes off, on, denser. */
+    tier = MDN_TIER_EXACT;
+    for (c = 0; c < 60; c++) {
+      size_t n = chunk_sizes[c % G_N_ELEMENTS(chunk_sizes)];
+
+      if (c % 20 == 10)
+        mdn_stream_set_audit(s, c % 40 == 10 ? 0 : MDN_AUDIT_DEFAULT_FRACTION * (c + 1));
+      tier = mdn_stream_pick_tier(s, tier, c < 30 ? 20.0 : 60.0);
+      audited += mdn_stream_audit_snr(s, n_tiers > 0 ? 0 : MDN_TIER_EXACT) > -1000;
+      if (pos + n > total)
+        pos = 0;
+      g_assert_true(mdn_stream_process(s, tier, in + pos * groups * k->cin, out, n));
+      pos += n;
+    }
+    mdn_stream_set_audit(s, 20);
     g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, 0));
     g_assert_false(mdn_stream_process(s, n_tiers, in, out, 10));
     nonfinite = mdn_stream_nonfinite_count(s);
@@ -107,11 +126,18 @@ check_stream(const char *what, MdnModel *model, int groups)
   mdn_alloc_count_end(&count);
 
   g_test_message("%s (%d groups, %d tiers, %s): %" G_GUINT64_FORMAT
-                 " allocations, %" G_GUINT64_FORMAT " frees, %" G_GUINT64_FORMAT " opens",
-                 what, groups, n_tiers, mdn_isa(), count.allocs, count.frees, count.opens);
+                 " allocations, %" G_GUINT64_FORMAT " frees, %" G_GUINT64_FORMAT
+                 " opens; %" G_GUINT64_FORMAT " audited frames, %d reads with an SNR",
+                 what, groups, n_tiers, mdn_isa(), count.allocs, count.frees, count.opens,
+                 mdn_stream_audit_count(s), audited);
   g_assert_cmpuint(count.allocs, ==, 0);
   g_assert_cmpuint(count.frees, ==, 0);
   g_assert_cmpuint(count.opens, ==, 0);
+  /* The audit ran where there are tiers, and measured. */
+  if (n_tiers > 0) {
+    g_assert_cmpuint(mdn_stream_audit_count(s), >, 100);
+    g_assert_cmpint(audited, >, 0);
+  }
   /* The hostile samples were seen, and replaced: the last output is finite. */
   g_assert_cmpuint(nonfinite, >, 0);
   for (j = 0; j < (size_t)groups * k->cout; j++)

@@ -9,7 +9,8 @@
  * again (the second round trip must give the same bytes), and when its
  * kernel is small enough to filter quickly a stream runs a few hundred
  * frames on every tier and the exact path, with tier changes, a crossfade
- * and a reset.
+ * and a reset, then with the accuracy audit on and the quality governor
+ * picking the tier.
  *
  * Built with -fsanitize=fuzzer by the `fuzz` meson option (clang); the same
  * file is linked into fuzz-replay (replay.c), which runs the checked-in
@@ -81,6 +82,20 @@ run_stream(const MdnModel *m, int groups)
   mdn_stream_reset(s);
   if (!mdn_stream_process(s, n_tiers > 0 ? 0 : MDN_TIER_EXACT, in, out, FUZZ_FRAMES))
     fail("mdn_stream_process after a reset", NULL);
+  /* The audit at the exact path's cost, the governor choosing. */
+  mdn_stream_set_audit(s, 1.0);
+  tier = MDN_TIER_EXACT;
+  for (f = 0; f < FUZZ_FRAMES; f += 50) {
+    tier = mdn_stream_pick_tier(s, tier, 20.0);
+    if (tier < MDN_TIER_EXACT || tier >= n_tiers)
+      fail("mdn_stream_pick_tier picked a tier out of range", NULL);
+    if (!mdn_stream_process(s, tier, in + f * in_ch, out, 50))
+      fail("mdn_stream_process with the audit on", NULL);
+  }
+  if (mdn_stream_audit_count(s) > FUZZ_FRAMES)
+    fail("the audit audited more frames than it saw", NULL);
+  if (!isinf(mdn_stream_audit_snr(s, MDN_TIER_EXACT)))
+    fail("the exact path's audited SNR is not infinite", NULL);
   mdn_stream_free(s);
   g_free(in);
   g_free(out);

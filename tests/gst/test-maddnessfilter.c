@@ -26,7 +26,7 @@
 static char *tmp_dir;
 static char *p11_path, *p14_path, *p22_path, *lp_path, *lp2_path, *gain_path, *p44k_path;
 static char *delay_path;
-static char *tiered_path, *corrupt_path;
+static char *tiered_path, *corrupt_path, *bank_path;
 static MdnKernel *k11, *k14, *k22, *klp, *klp2, *kgain;
 static char *tiered_error; /* why the tiered preset could not be made, if it could not */
 
@@ -73,6 +73,36 @@ make_tiered_preset(void)
     tiered_error = g_strdup(error->message);
     g_clear_error(&error);
   }
+}
+
+/* A 1->4 analysis bank fitted on 4 s of speech: its exact path costs
+ * enough that the audit's 5 % samples some 40 frames a second. */
+static void
+make_bank_preset(void)
+{
+  MdnKernel *k = mdn_design_bank(4, 96, RATE);
+  MdnTierSpec *specs = NULL;
+  MdnFitOptions options;
+  GError *error = NULL;
+  const size_t n = 4 * RATE;
+  float *audio = mdn_signal_speech(n, RATE, 7);
+  MdnModel *model;
+
+  mdn_fit_options_init(&options);
+  options.n_specs = mdn_tier_ladder_parse("s8d4e2q6,s4d6e8,s2d6e16", &specs, &error);
+  g_assert_no_error(error);
+  options.specs = specs;
+  options.seed = 3;
+  options.keep_dominated = TRUE;
+  model = mdn_fit(k, audio, n, &options, &error);
+  g_assert_no_error(error);
+  bank_path = g_build_filename(tmp_dir, "bank.mdn", NULL);
+  if (!mdn_model_save(model, bank_path, &error))
+    g_error("%s: %s", bank_path, error->message);
+  mdn_model_free(model);
+  mdn_kernel_free(k);
+  g_free(specs);
+  g_free(audio);
 }
 
 static const char *
@@ -217,7 +247,8 @@ GST_START_TEST(test_properties)
   GObjectClass *klass;
   GParamSpec *pspec;
   GParamSpecInt *ispec;
-  const char *names[] = { "preset", "quality", "expected-snr", "tier" };
+  const char *names[]
+      = { "preset", "quality", "expected-snr", "tier", "measured-snr", "audit", "min-snr" };
   gsize i;
 
   fail_unless(element != NULL);
@@ -239,6 +270,23 @@ GST_START_TEST(test_properties)
   fail_unless_equals_int(ispec->default_value, 5);
   fail_if(g_object_class_find_property(klass, "tier")->flags & G_PARAM_WRITABLE);
   fail_if(g_object_class_find_property(klass, "expected-snr")->flags & G_PARAM_WRITABLE);
+  fail_if(g_object_class_find_property(klass, "measured-snr")->flags & G_PARAM_WRITABLE);
+  pspec = g_object_class_find_property(klass, "audit");
+  fail_unless(pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  fail_unless(G_PARAM_SPEC_BOOLEAN(pspec)->default_value == TRUE);
+  pspec = g_object_class_find_property(klass, "min-snr");
+  fail_unless(pspec->flags & GST_PARAM_CONTROLLABLE);
+  fail_unless(pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  fail_unless(G_PARAM_SPEC_DOUBLE(pspec)->minimum == 0.0);
+  fail_unless(G_PARAM_SPEC_DOUBLE(pspec)->default_value == 0.0);
+  {
+    double measured = 0;
+    gboolean audit = FALSE;
+
+    g_object_get(element, "measured-snr", &measured, "audit", &audit, NULL);
+    fail_unless(isnan(measured));
+    fail_unless(audit);
+  }
   fail_unless_equals_string(
       gst_element_class_get_metadata(GST_ELEMENT_GET_CLASS(element), GST_ELEMENT_METADATA_KLASS),
       "Filter/Effect/Audio");
@@ -1080,6 +1128,384 @@ GST_START_TEST(test_nan_input)
 }
 GST_END_TEST;
 
+/* ---- the live audit, the accuracy message and min-snr ------------------- */
+
+#define AUDIT_BUFFER 1024
+
+/* White noise: nothing like the speech the bank preset was fitted on. */
+static float *
+white_noise(size_t n, guint32 seed)
+{
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new(float, n);
+  size_t t;
+
+  for (t = 0; t < n; t++)
+    x[t] = (float)g_rand_double_range(rng, -0.3, 0.3);
+  g_rand_free(rng);
+  return x;
+}
+
+/* Bell-like: inharmonic partials struck every 0.2 s, ringing out: bright
+ * and tonal, unlike the fit's speech. */
+static float *
+bells(size_t n, guint32 seed)
+{
+  static const double ratios[] = { 1.0, 2.76, 5.40, 8.93 };
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new(float, n);
+  double f0 = 3000, age = 0;
+  size_t t;
+  int p;
+
+  for (t = 0; t < n; t++, age += 1.0 / RATE) {
+    double v = 0;
+
+    if (t % (RATE / 5) == 0) {
+      f0 = g_rand_double_range(rng, 1500, 4000);
+      age = 0;
+    }
+    for (p = 0; p < 4; p++)
+      if (f0 * ratios[p] < 0.45 * RATE)
+        v += sin(2 * G_PI * f0 * ratios[p] * age) * exp(-age * (4 + 6 * p)) / (1 + p);
+    x[t] = (float)(0.3 * v + 0.05 * g_rand_double_range(rng, -1, 1));
+  }
+  g_rand_free(rng);
+  return x;
+}
+
+/* Pushes n mono frames from `first` in AUDIT_BUFFER buffers; after each,
+ * calls `each` (may be NULL). The output is dropped. */
+static void
+push_audio(GstHarness *h, const float *in, size_t n, guint64 *first,
+           void (*each)(GstHarness *, guint64, gpointer), gpointer data)
+{
+  size_t done = 0;
+
+  while (done < n) {
+    size_t chunk = MIN(n - done, AUDIT_BUFFER);
+    GstBuffer *buf = make_buffer(in + done, chunk, 1, *first), *res;
+
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    res = gst_harness_pull(h);
+    fail_unless(res != NULL);
+    gst_buffer_unref(res);
+    done += chunk;
+    *first += chunk;
+    if (each)
+      each(h, *first, data);
+  }
+}
+
+/* The maddness-accuracy messages on the bus, checked against the element's
+ * properties (read right after the message came). */
+static int
+accuracy_messages(GstBus *bus, GstElement *element)
+{
+  GstMessage *msg;
+  int n = 0;
+
+  while ((msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure(msg);
+    double expected = 0, measured = 0, expected_prop = 0;
+    char *tier = NULL;
+
+    if (gst_structure_has_name(st, "maddness-accuracy")) {
+      n++;
+      fail_unless(GST_MESSAGE_SRC(msg) == GST_OBJECT(element));
+      fail_unless(gst_structure_get_double(st, "expected-snr", &expected));
+      fail_unless(gst_structure_get_double(st, "measured-snr", &measured));
+      g_object_get(element, "tier", &tier, "expected-snr", &expected_prop, NULL);
+      fail_unless_equals_string(gst_structure_get_string(st, "tier"), tier);
+      fail_unless(expected == expected_prop, "message %g, property %g", expected, expected_prop);
+      fail_unless(measured < expected - 3, "measured %g, expected %g", measured, expected);
+      g_free(tier);
+    }
+    gst_message_unref(msg);
+  }
+  return n;
+}
+
+/* The element reports what the engine's audit measures: measured-snr equals
+ * mdn_stream_audit_snr of a stream fed the same buffers; infinity for the
+ * exact path; NaN with the audit off. */
+GST_START_TEST(test_measured_snr)
+{
+  const size_t n = 3 * RATE;
+  float *in = mdn_signal_speech(n, RATE, 41);
+  float *out = g_new(float, AUDIT_BUFFER * 4);
+  GError *error = NULL;
+  MdnModel *model = mdn_model_load(bank_path, &error);
+  MdnStream *stream;
+  GstHarness *h = harness_new(bank_path, 0, 1);
+  double measured = 0;
+  guint64 first = 0;
+  size_t done;
+
+  g_assert_no_error(error);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isnan(measured), "%g before any audio", measured);
+  push_audio(h, in, n, &first, NULL, NULL);
+  stream = mdn_stream_new(model, 1, &error);
+  g_assert_no_error(error);
+  mdn_stream_set_audit(stream, MDN_AUDIT_DEFAULT_FRACTION);
+  for (done = 0; done < n; done += AUDIT_BUFFER)
+    mdn_stream_process(stream, 0, in + done, out, MIN(AUDIT_BUFFER, n - done));
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isfinite(measured), "%g after %zu frames", measured, n);
+  fail_unless(measured == mdn_stream_audit_snr(stream, 0), "element %g, engine %g", measured,
+              mdn_stream_audit_snr(stream, 0));
+
+  /* The exact path: infinity. */
+  g_object_set(h->element, "quality", 10, NULL);
+  push_audio(h, in, AUDIT_BUFFER, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isinf(measured) && measured > 0);
+
+  /* Audit off: NaN on a tier. */
+  g_object_set(h->element, "quality", 0, "audit", FALSE, NULL);
+  push_audio(h, in, AUDIT_BUFFER, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isnan(measured));
+
+  /* On again: measuring afresh, NaN, then a value. */
+  g_object_set(h->element, "audit", TRUE, NULL);
+  push_audio(h, in, AUDIT_BUFFER, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isnan(measured));
+  push_audio(h, in, n, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isfinite(measured));
+
+  mdn_stream_free(stream);
+  mdn_model_free(model);
+  gst_harness_teardown(h);
+  g_free(in);
+  g_free(out);
+}
+GST_END_TEST;
+
+/* A claim on a class the fit never saw is flagged: the bank was fitted on
+ * speech; on white noise its fastest tier falls far under its expected-snr.
+ * One message (and one more only after it held on speech again and fell
+ * again); none with the audit off. The speech is the fit's own audio, on
+ * which the claim holds (on other speech it need not: the claim comes from
+ * 0.8 s of held-out audio). */
+GST_START_TEST(test_accuracy_message)
+{
+  const size_t n = 4 * RATE;
+  float *speech = mdn_signal_speech(n, RATE, 7), *noise = white_noise(n, 52);
+  GstHarness *h = harness_new(bank_path, 0, 1);
+  GstBus *bus = attach_bus(h->element);
+  double measured = 0, expected = 0;
+  guint64 first = 0;
+
+  push_audio(h, speech, n, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, "expected-snr", &expected, NULL);
+  GST_INFO("speech: measured %.1f dB, expected %.1f dB", measured, expected);
+  fail_unless(isfinite(measured));
+  fail_unless(fabs(measured - expected) < 3, "speech: measured %g, expected %g", measured,
+              expected);
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 0);
+
+  push_audio(h, noise, n, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  GST_INFO("noise: measured %.1f dB", measured);
+  fail_unless(measured < expected - 3, "noise: measured %g, expected %g", measured, expected);
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 1);
+
+  /* Speech again: it recovers, no message; noise again: one more. */
+  push_audio(h, speech, n, &first, NULL, NULL);
+  push_audio(h, speech, n, &first, NULL, NULL);
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 0);
+  push_audio(h, noise, n, &first, NULL, NULL);
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 1);
+  /* Still under: no repeat. */
+  push_audio(h, noise, n, &first, NULL, NULL);
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 0);
+  detach_bus(bus);
+  gst_harness_teardown(h);
+
+  /* The audit off: nothing measured, nothing posted. */
+  h = harness_new(bank_path, 0, 1);
+  bus = attach_bus(h->element);
+  g_object_set(h->element, "audit", FALSE, NULL);
+  first = 0;
+  push_audio(h, noise, n, &first, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isnan(measured));
+  fail_unless_equals_int(accuracy_messages(bus, h->element), 0);
+  detach_bus(bus);
+  gst_harness_teardown(h);
+  g_free(speech);
+  g_free(noise);
+}
+GST_END_TEST;
+
+/* The tier index the element reports, by name (MDN_TIER_EXACT for exact). */
+static int
+tier_index(GstElement *element, const MdnModel *model)
+{
+  char *name = NULL;
+  int t, found = -2;
+
+  g_object_get(element, "tier", &name, NULL);
+  fail_unless(name != NULL);
+  if (strcmp(name, "exact") == 0)
+    found = MDN_TIER_EXACT;
+  for (t = 0; t < mdn_model_n_tiers(model); t++) {
+    MdnTierInfo info;
+
+    mdn_model_tier_info(model, t, &info);
+    if (strcmp(name, info.name) == 0)
+      found = t;
+  }
+  fail_unless(found != -2, "unknown tier %s", name);
+  g_free(name);
+  return found;
+}
+
+typedef struct {
+  const MdnModel *model;
+  int *tiers; /* per buffer */
+  size_t n;
+} TierLog;
+
+static void
+log_tier(GstHarness *h, guint64 frame, gpointer data)
+{
+  TierLog *log = data;
+
+  log->tiers[log->n++] = tier_index(h->element, log->model);
+  if (log->n % 24 == 0) {
+    double measured;
+    g_object_get(h->element, "measured-snr", &measured, NULL);
+    GST_INFO("%.2f s: tier %d measures %.1f dB", (double)frame / RATE, log->tiers[log->n - 1],
+             measured);
+  }
+}
+
+/* min-snr on audio whose character changes: speech, bells, the same speech
+ * three times. The element runs the fastest tier on speech, moves to a better tier
+ * in the bells and back to the fastest on the speech; quality is ignored
+ * meanwhile and rules again at min-snr 0. (The same speech each time: how
+ * well a tier does varies by several dB from one stretch of speech to
+ * another.) */
+GST_START_TEST(test_min_snr)
+{
+  const size_t phase = 4 * RATE, n = 5 * phase;
+  float *speech = mdn_signal_speech(phase, RATE, 61), *bright = bells(phase, 62);
+  float *in = g_new(float, n);
+  GError *error = NULL;
+  MdnModel *model = mdn_model_load(bank_path, &error);
+  GstHarness *h;
+  double *ref, speech_snr, bell_snr, min_snr;
+  TierLog log = { model, g_new0(int, n / AUDIT_BUFFER + 2), 0 };
+  guint64 first = 0;
+  size_t b, per_phase = phase / AUDIT_BUFFER;
+
+  g_assert_no_error(error);
+  memcpy(in, speech, sizeof(float) * phase);
+  memcpy(in + phase, bright, sizeof(float) * phase);
+  memcpy(in + 2 * phase, speech, sizeof(float) * phase);
+  memcpy(in + 3 * phase, speech, sizeof(float) * phase);
+  memcpy(in + 4 * phase, speech, sizeof(float) * phase);
+  /* The premise, offline: the fastest tier holds much more on speech than on bells. */
+  {
+    MdnStream *stream = mdn_stream_new(model, 1, &error);
+    float *y = g_new(float, n * 4);
+
+    g_assert_no_error(error);
+    mdn_stream_process(stream, 0, in, y, n);
+    ref = mdn_reference_conv(mdn_model_kernel(model), in, n);
+    speech_snr = mdn_snr_db(ref, y, phase * 4);
+    bell_snr = mdn_snr_db(ref + phase * 4, y + phase * 4, phase * 4);
+    mdn_stream_free(stream);
+    g_free(y);
+  }
+  min_snr = speech_snr - 4;
+  GST_INFO("tier 0: %.1f dB on speech, %.1f dB on bells; min-snr %.1f", speech_snr, bell_snr,
+           min_snr);
+  fail_unless(bell_snr < min_snr - 3, "speech %g dB, bells %g dB", speech_snr, bell_snr);
+
+  h = harness_new(bank_path, 10, 1);
+  g_object_set(h->element, "min-snr", min_snr, NULL);
+  push_audio(h, in, n, &first, log_tier, &log);
+  for (b = 0; b < log.n; b++)
+    if (b == 0 || log.tiers[b] != log.tiers[b - 1])
+      GST_INFO("%.2f s: tier %d", (double)b * AUDIT_BUFFER / RATE, log.tiers[b]);
+  /* quality 10 is ignored: the fastest tier by the end of the first speech */
+  fail_unless_equals_int(log.tiers[per_phase - 1], 0);
+  /* a better tier from 1.5 s into the bells to their end */
+  for (b = per_phase + (size_t)(1.5 * RATE) / AUDIT_BUFFER; b < 2 * per_phase; b++)
+    fail_unless(log.tiers[b] != 0, "buffer %zu (%.2f s): tier %d", b,
+                (double)b * AUDIT_BUFFER / RATE, log.tiers[b]);
+  /* the fastest again by the end of the speech (the bells' large errors
+   * leave the smoothed SNR over a few seconds, then the tier must hold the
+   * floor plus the margin for a second) */
+  fail_unless_equals_int(log.tiers[log.n - 1], 0);
+
+  /* min-snr 0: quality rules again. */
+  g_object_set(h->element, "min-snr", 0.0, NULL);
+  push_audio(h, in, AUDIT_BUFFER, &first, NULL, NULL);
+  fail_unless_equals_int(tier_index(h->element, model), MDN_TIER_EXACT);
+  gst_harness_teardown(h);
+
+  /* The audit off: min-snr goes by the fitted claims. */
+  h = harness_new(bank_path, 0, 1);
+  g_object_set(h->element, "audit", FALSE, NULL);
+  {
+    MdnTierInfo info;
+    int t;
+
+    for (t = 0; t < mdn_model_n_tiers(model); t++) {
+      mdn_model_tier_info(model, t, &info);
+      g_object_set(h->element, "min-snr", info.snr_db - 0.01, NULL);
+      push_audio(h, bright, AUDIT_BUFFER, &first, NULL, NULL);
+      fail_unless_equals_int(tier_index(h->element, model), t);
+    }
+    g_object_set(h->element, "min-snr", info.snr_db + 1, NULL);
+    push_audio(h, bright, AUDIT_BUFFER, &first, NULL, NULL);
+    fail_unless_equals_int(tier_index(h->element, model), MDN_TIER_EXACT);
+  }
+  gst_harness_teardown(h);
+
+  g_free(log.tiers);
+  g_free(ref);
+  g_free(in);
+  g_free(speech);
+  g_free(bright);
+  mdn_model_free(model);
+}
+GST_END_TEST;
+
+/* min-snr is controllable: a controller drives it from the stream time. */
+GST_START_TEST(test_min_snr_controller)
+{
+  GstHarness *h = harness_new(bank_path, 5, 1);
+  GstControlSource *cs = gst_interpolation_control_source_new();
+  GstTimedValueControlSource *tvcs = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
+  float x[480] = { 0 };
+  guint64 first = 0;
+  double min_snr = -1;
+
+  g_object_set(cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  gst_object_add_control_binding(
+      GST_OBJECT(h->element),
+      gst_direct_control_binding_new(GST_OBJECT(h->element), "min-snr", cs));
+  gst_timed_value_control_source_set(tvcs, 0, 0.0);                /* off */
+  gst_timed_value_control_source_set(tvcs, GST_SECOND / 100, 0.5); /* 100 dB */
+  push_audio(h, x, 480, &first, NULL, NULL);
+  g_object_get(h->element, "min-snr", &min_snr, NULL);
+  fail_unless(min_snr == 0.0, "%g", min_snr);
+  push_audio(h, x, 480, &first, NULL, NULL);
+  g_object_get(h->element, "min-snr", &min_snr, NULL);
+  fail_unless(fabs(min_snr - 100.0) < 1e-9, "%g", min_snr);
+  gst_object_unref(cs);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* ---- real pipelines ------------------------------------------------------ */
 
 static void
@@ -1247,6 +1673,10 @@ maddnessfilter_suite(void)
   tcase_add_test(tc, test_discont_resets);
   tcase_add_test(tc, test_caps_change_resets);
   tcase_add_test(tc, test_nan_input);
+  tcase_add_test(tc, test_measured_snr);
+  tcase_add_test(tc, test_accuracy_message);
+  tcase_add_test(tc, test_min_snr);
+  tcase_add_test(tc, test_min_snr_controller);
   tcase_add_test(tc, test_pipeline_fakesink);
   tcase_add_test(tc, test_pipeline_preset_name);
   tcase_add_test(tc, test_pipeline_wav);
@@ -1301,6 +1731,7 @@ make_presets(void)
     g_free(data);
   }
   make_tiered_preset();
+  make_bank_preset();
 }
 
 int

@@ -5,7 +5,9 @@
  * (mdn_net_stream_process on the same buffers, bitwise); the caps rate is
  * the file's (48 kHz accepted, 44.1 kHz refused for a 48 kHz model, 44.1 kHz
  * for a 44.1 kHz one); the read-only level properties carry the metadata;
- * quality picks a slimmable file's submodel as NAM's size quality / 10.
+ * quality picks a slimmable file's submodel as NAM's size quality / 10;
+ * the audit and min-snr do not apply to a trained model (quality still
+ * picks the submodel, measured-snr is NaN, the output is the engine's).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "gst-test-util.h"
@@ -127,6 +129,43 @@ GST_START_TEST(test_quality)
 }
 GST_END_TEST;
 
+/* min-snr and the audit are for a preset's tiers: with a trained model,
+ * quality still picks the submodel, measured-snr is NaN (nothing audited)
+ * and the output is the engine's. */
+GST_START_TEST(test_min_snr_ignored)
+{
+  char *path = model("slimmable.nam");
+  GstHarness *h = mdn_gst_test_filter_harness(path, 4, 1, 48000);
+  const size_t n = 4800;
+  float *in = mdn_signal_music(n, 48000, 6), *ref = g_new(float, n), *out;
+  MdnNet *net = mdn_net_load(path, NULL);
+  MdnNetStream *s;
+  double measured = 0;
+  char *tier;
+  size_t p;
+
+  fail_unless(net != NULL);
+  s = mdn_net_stream_new(net, 1, NULL);
+  fail_unless(s != NULL);
+  for (p = 0; p < n; p += 480)
+    mdn_net_stream_process(s, 2, in + p, ref + p, 480); /* quality 4: model-2 */
+  g_object_set(h->element, "min-snr", 30.0, "audit", TRUE, NULL);
+  out = run_element(h, in, n, 480);
+  fail_unless(memcmp(out, ref, n * sizeof(float)) == 0, "element output is not model-2's");
+  g_object_get(h->element, "tier", &tier, "measured-snr", &measured, NULL);
+  fail_unless_equals_string(tier, "model-2");
+  fail_unless(isnan(measured), "measured-snr %g for a trained model", measured);
+  g_free(tier);
+  gst_harness_teardown(h);
+  mdn_net_stream_free(s);
+  mdn_net_free(net);
+  g_free(in);
+  g_free(ref);
+  g_free(out);
+  g_free(path);
+}
+GST_END_TEST;
+
 static Suite *
 nam_suite(void)
 {
@@ -136,6 +175,7 @@ nam_suite(void)
   tcase_add_test(tc, test_output_and_levels);
   tcase_add_test(tc, test_rate);
   tcase_add_test(tc, test_quality);
+  tcase_add_test(tc, test_min_snr_ignored);
   return s;
 }
 

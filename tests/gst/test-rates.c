@@ -2,12 +2,18 @@
  *
  * Presets made in main() (a temporary directory): `three` a 1->1 lowpass
  * designed at 44.1, 48 and 96 kHz, each variant with its own fitted tiers;
- * `pair` another kernel at 44.1 and 96 kHz only; `one` a 48 kHz-only preset.
- * The element's caps offer exactly a preset's rates, it runs the variant at
- * the negotiated rate (its output against an exact convolution of that
- * variant's kernel, its tiers bit for bit against the engine's stream of that
- * variant), a missing rate is an error naming the rates, a rate change and a
- * preset swap pick the right variant. Then playbin with
+ * `pair` another kernel at 44.1 and 96 kHz only; `one` a 48 kHz-only preset;
+ * `banks` a 1->4 bank at 48 and 96 kHz and `bank48` another at 48 kHz only,
+ * with tiers. The element's caps offer exactly a preset's rates, it runs the
+ * variant at the negotiated rate (its output against an exact convolution of
+ * that variant's kernel, its tiers bit for bit against the engine's stream of
+ * that variant), a missing rate is an error naming the rates, a rate change
+ * and a preset swap pick the right variant. After a rate change and a preset
+ * swap, the accuracy audit (measured-snr) and min-snr's governor work on the
+ * new variant's stream as the engine's do on a stream of it fed the same
+ * buffers (tier, expected-snr and measured-snr equal after every buffer,
+ * and the output bit for bit: the governor's switches crossfaded as the
+ * engine crossfades them). Then playbin with
  * audio-filter=maddnessfilter plays 44.1, 48 and 96 kHz WAV files through
  * every shipped preset (MADDNESS_SHIPPED_PRESETS) with no resampling between
  * the decoder and the element (the negotiated caps), its expected-snr the
@@ -29,8 +35,8 @@
 #include "gst-test-util.h"
 
 static const int rates3[3] = { 44100, 48000, 96000 };
-static char *tmp_dir, *three_path, *pair_path, *one_path;
-static MdnPreset *three, *pair;
+static char *tmp_dir, *three_path, *pair_path, *one_path, *banks_path, *bank48_path;
+static MdnPreset *three, *pair, *banks;
 
 /* ---- presets ---------------------------------------------------------------- */
 
@@ -74,6 +80,43 @@ make_pair(void)
       g_error("pair at %d Hz: %s", rates[r], error->message);
     mdn_kernel_free(k);
   }
+  return p;
+}
+
+/* A 1->4 analysis bank at 48 and 96 kHz (96 taps at 48 kHz, in proportion
+ * at 96 kHz), each variant with its own tiers: its exact path costs enough
+ * that the audit's 5 % measures within about half a second. */
+static MdnPreset *
+make_banks(void)
+{
+  static const int rates[2] = { 48000, 96000 };
+  MdnPreset *p = mdn_preset_new();
+  GError *error = NULL;
+  int r;
+
+  for (r = 0; r < 2; r++) {
+    MdnKernel *k = mdn_design_bank(4, 96 * rates[r] / 48000, rates[r]);
+    MdnModel *m = mdn_gst_test_fit_tiered(k, "s8d4e2q6,s4d6e8,s2d6e16", rates[r], &error);
+
+    if (!m || !mdn_preset_add_variant(p, m, &error))
+      g_error("bank at %d Hz: %s", rates[r], error->message);
+    mdn_kernel_free(k);
+  }
+  return p;
+}
+
+/* Another 1->4 bank (64 taps), at 48 kHz only, with two tiers. */
+static MdnPreset *
+make_bank48(void)
+{
+  MdnPreset *p = mdn_preset_new();
+  GError *error = NULL;
+  MdnKernel *k = mdn_design_bank(4, 64, 48000);
+  MdnModel *m = mdn_gst_test_fit_tiered(k, "s8d4e2q6,s4d6e8", 48000, &error);
+
+  if (!m || !mdn_preset_add_variant(p, m, &error))
+    g_error("bank at 48 kHz: %s", error->message);
+  mdn_kernel_free(k);
   return p;
 }
 
@@ -387,6 +430,198 @@ GST_START_TEST(test_swap_picks_variant)
 }
 GST_END_TEST;
 
+/* ---- the audit and min-snr on rate variants ---------------------------------------- */
+
+/* An engine stream of one variant fed what the element is fed, from the
+ * frame its own stream starts at, its tier picked before each buffer as the
+ * element picks it (mdn_stream_pick_tier at the element's min-snr; before
+ * anything is measured the governor goes by the claims, whatever the
+ * current tier). */
+typedef struct {
+  const MdnModel *variant;
+  MdnStream *stream;
+  int tier, switches;
+  int blended; /* buffers still to come whose output is not the mirror's alone (a swap's crossfade)
+                */
+  float *out;  /* one buffer's output */
+} Mirror;
+
+static void
+mirror_init(Mirror *m, const MdnModel *variant)
+{
+  GError *error = NULL;
+
+  m->variant = variant;
+  m->stream = mdn_stream_new(variant, 1, &error);
+  g_assert_no_error(error);
+  mdn_stream_set_audit(m->stream, MDN_AUDIT_DEFAULT_FRACTION);
+  /* The element's crossfade between paths: 10 ms. */
+  mdn_stream_set_crossfade(m->stream, (size_t)lround(mdn_model_kernel(variant)->rate / 100));
+  m->tier = MDN_TIER_EXACT;
+  m->switches = -1; /* the first pick is not a switch */
+  m->out = g_new(float, (size_t)1000 * mdn_model_kernel(variant)->cout);
+}
+
+static void
+mirror_clear(Mirror *m)
+{
+  mdn_stream_free(m->stream);
+  g_free(m->out);
+}
+
+/* The element's tier, expected-snr and measured-snr are the mirror's: the
+ * tier's name, its claim in the mirror's variant, its audited SNR bit for
+ * bit. */
+static void
+assert_mirrored(GstElement *element, const Mirror *m, const char *when)
+{
+  char *tier = NULL;
+  double expected = 0, measured = 0, want;
+  MdnTierInfo info = { .name = "exact", .snr_db = INFINITY };
+
+  g_object_get(element, "tier", &tier, "expected-snr", &expected, "measured-snr", &measured, NULL);
+  if (m->tier != MDN_TIER_EXACT)
+    mdn_model_tier_info(m->variant, m->tier, &info);
+  want = mdn_stream_audit_snr(m->stream, m->tier);
+  fail_unless_equals_string(tier, info.name);
+  fail_unless(expected == info.snr_db, "%s: expected-snr %g, the variant claims %g", when, expected,
+              info.snr_db);
+  fail_unless(memcmp(&measured, &want, sizeof want) == 0 || (isnan(measured) && isnan(want)),
+              "%s, tier %s: measured-snr %g, the engine's audit %g", when, tier, measured, want);
+  g_free(tier);
+}
+
+/* Pushes n mono frames in buffers of 1000, the mirror (if any) fed each
+ * buffer as the element is and checked after it: the same tier, claim and
+ * audited SNR, and the same output bit for bit (tier switches crossfaded as
+ * the engine's stream crossfades them). */
+static void
+push_mirrored(GstHarness *h, const float *in, size_t n, int rate, gint64 *frame, double min_snr,
+              Mirror *m, const char *when)
+{
+  size_t done;
+
+  for (done = 0; done < n; done += 1000) {
+    size_t chunk = MIN(1000, n - done);
+    GstBuffer *res;
+
+    fail_unless_equals_int(
+        gst_harness_push(h, mdn_gst_test_make_buffer(in + done, chunk, 1, rate, *frame)),
+        GST_FLOW_OK);
+    res = gst_harness_pull(h);
+    fail_unless(res != NULL);
+    *frame += (gint64)chunk;
+    if (m) {
+      int tier = mdn_stream_pick_tier(m->stream, m->tier, min_snr);
+      const size_t bytes = chunk * (size_t)mdn_model_kernel(m->variant)->cout * sizeof(float);
+      GstMapInfo map;
+
+      m->switches += tier != m->tier;
+      m->tier = tier;
+      fail_unless(mdn_stream_process(m->stream, tier, in + done, m->out, chunk));
+      assert_mirrored(h->element, m, when);
+      fail_unless(gst_buffer_map(res, &map, GST_MAP_READ));
+      fail_unless(map.size == bytes);
+      fail_unless(m->blended > 0 || memcmp(map.data, m->out, bytes) == 0,
+                  "%s: the output differs from the engine's", when);
+      m->blended = MAX(m->blended - 1, 0);
+      gst_buffer_unmap(res, &map);
+    }
+    gst_buffer_unref(res);
+  }
+}
+
+/* The audit and the governor after a rate change: the 96 kHz variant's
+ * stream is audited afresh (measured-snr NaN, then its audited SNRs, bit for
+ * bit those of an engine stream of that variant fed the same buffers), and
+ * min-snr picks among that variant's tiers by its claims then by its audit,
+ * as the engine's governor does on that stream. */
+GST_START_TEST(test_audit_after_rate_change)
+{
+  const size_t n48 = 48000, n96 = 4 * 96000;
+  float *in48 = mdn_signal_speech(n48, 48000, 31);
+  float *speech = mdn_signal_speech(n96 / 2, 96000, 32),
+        *music = mdn_signal_music(n96 / 2, 96000, 33);
+  float *in96 = g_new(float, n96);
+  const MdnModel *v96 = mdn_preset_variant_at_rate(banks, 96000);
+  GstHarness *h = mdn_gst_test_filter_harness(banks_path, 0, 1, 48000);
+  Mirror m;
+  MdnTierInfo info;
+  double measured = 0, min_snr;
+  gint64 first = 0;
+
+  memcpy(in96, speech, n96 / 2 * sizeof(float));
+  memcpy(in96 + n96 / 2, music, n96 / 2 * sizeof(float));
+  push_mirrored(h, in48, n48, 48000, &first, 0, NULL, NULL);
+  g_object_get(h->element, "measured-snr", &measured, NULL);
+  fail_unless(isfinite(measured), "48 kHz: measured-snr %g after 1 s", measured);
+
+  /* The 96 kHz variant, min-snr just under its middle tier's claim (the
+   * element keeps min-snr as a float). */
+  mdn_model_tier_info(v96, 1, &info);
+  min_snr = info.snr_db - 0.01;
+  g_object_set(h->element, "min-snr", min_snr, NULL);
+  gst_harness_set_src_caps_str(h, MDN_GST_TEST_F32 ",rate=96000,channels=1");
+  mirror_init(&m, v96);
+  first = 0;
+  push_mirrored(h, in96, 1000, 96000, &first, min_snr, &m, "96 kHz, first buffer");
+  fail_unless(isnan(mdn_stream_audit_snr(m.stream, 0)));
+  fail_unless_equals_int(m.tier, 1); /* by the claims */
+  push_mirrored(h, in96 + 1000, n96 - 1000, 96000, &first, min_snr, &m, "96 kHz");
+  fail_unless(isfinite(mdn_stream_audit_snr(m.stream, 0)));
+  GST_INFO("96 kHz, min-snr %.1f dB: %d switches, then %s; audited %.1f, %.1f, %.1f dB", min_snr,
+           m.switches, m.tier == MDN_TIER_EXACT ? "exact" : "a tier",
+           mdn_stream_audit_snr(m.stream, 0), mdn_stream_audit_snr(m.stream, 1),
+           mdn_stream_audit_snr(m.stream, 2));
+  fail_unless(m.switches > 0, "the governor never moved on the 96 kHz variant");
+  mirror_clear(&m);
+  gst_harness_teardown(h);
+  g_free(in48);
+  g_free(in96);
+  g_free(speech);
+  g_free(music);
+}
+GST_END_TEST;
+
+/* The audit and the governor across a live preset swap: from the swap on,
+ * the new preset's stream (warming up, crossfaded in, then running alone) is
+ * audited from its first buffer and min-snr picks among its tiers, as the
+ * engine's audit and governor do on a stream of its variant fed the same
+ * buffers; once it runs alone the element reports them. */
+GST_START_TEST(test_audit_after_swap)
+{
+  const size_t n = 3 * 48000;
+  float *in = mdn_signal_speech(n, 48000, 34);
+  GstHarness *h = mdn_gst_test_filter_harness(banks_path, 0, 1, 48000);
+  MdnPreset *bank48 = mdn_preset_load(bank48_path, NULL);
+  const MdnModel *v48 = mdn_preset_variant_at_rate(bank48, 48000);
+  Mirror m;
+  MdnTierInfo info;
+  double min_snr;
+  gint64 first = 0;
+
+  push_mirrored(h, in, 8000, 48000, &first, 0, NULL, NULL);
+  mdn_model_tier_info(v48, 0, &info);
+  min_snr = info.snr_db - 3;
+  g_object_set(h->element, "min-snr", min_snr, "preset", bank48_path, NULL);
+  mirror_init(&m, v48);
+  /* Taken at the next buffer, warmed up (64 frames) and crossfaded in (480)
+   * within it: from then on the element reports the new preset, and after
+   * it its output is the new preset's alone. */
+  m.blended = 1;
+  push_mirrored(h, in, n, 48000, &first, min_snr, &m, "after the swap");
+  fail_unless(isfinite(mdn_stream_audit_snr(m.stream, 0)));
+  GST_INFO("after the swap, min-snr %.1f dB: %d switches; audited %.1f, %.1f dB", min_snr,
+           m.switches, mdn_stream_audit_snr(m.stream, 0), mdn_stream_audit_snr(m.stream, 1));
+  /* The new preset's fastest tier (by its claim) measures under min-snr on this speech. */
+  fail_unless(m.switches > 0, "the governor never moved on the new preset");
+  mirror_clear(&m);
+  gst_harness_teardown(h);
+  mdn_preset_free(bank48);
+  g_free(in);
+}
+GST_END_TEST;
+
 /* ---- playbin ------------------------------------------------------------------------ */
 
 static gboolean
@@ -567,6 +802,8 @@ rates_suite(void)
   tcase_add_test(tc, test_rate_change);
   tcase_add_test(tc, test_missing_rate_error);
   tcase_add_test(tc, test_swap_picks_variant);
+  tcase_add_test(tc, test_audit_after_rate_change);
+  tcase_add_test(tc, test_audit_after_swap);
   tcase_add_test(tc, test_playbin_shipped);
   return s;
 }
@@ -588,7 +825,15 @@ main(int argc, char **argv)
     mdn_preset_add_variant(one, mdn_model_new(k, NULL), NULL);
     mdn_kernel_free(k);
   }
+  banks = make_banks();
   three_path = save(three, "three.mdn");
+  banks_path = save(banks, "banks.mdn");
+  {
+    MdnPreset *bank48 = make_bank48();
+
+    bank48_path = save(bank48, "bank48.mdn");
+    mdn_preset_free(bank48);
+  }
   pair_path = save(pair, "pair.mdn");
   one_path = save(one, "one.mdn");
   mdn_preset_free(one);

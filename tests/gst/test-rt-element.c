@@ -9,9 +9,12 @@
  * are set, at every quality and through quality changes, preset swaps
  * (loaded on this thread by the property setter, picked up, warmed up,
  * crossfaded in and retired by the streaming thread), flushes, DISCONT
- * buffers and 0- to 4800-frame buffers, the wrapped calls must make no
- * allocation, free or open. (Non-finite input is left out: its one warning
- * message per stream is documented as the only allocation on this path.)
+ * buffers and 0- to 4800-frame buffers, with the accuracy audit measuring
+ * (on by default), switched off and on, and min-snr picking the tier, the
+ * wrapped calls must make no allocation, free or open. (Non-finite input is
+ * left out, and so is audio unlike the preset's fit: the one warning
+ * message per stream, and the one accuracy message per fall under the
+ * claim, are documented as the only allocations on this path.)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -30,7 +33,7 @@
 
 #define RATE 48000
 
-static char *tmp_dir, *tiered_path, *lp2_path, *room_path;
+static char *tmp_dir, *tiered_path, *lp2_path, *room_path, *bank_path;
 
 static GstFlowReturn (*real_transform)(GstBaseTransform *, GstBuffer *, GstBuffer *);
 static void (*real_before_transform)(GstBaseTransform *, GstBuffer *);
@@ -93,8 +96,8 @@ hook_class(void)
   mdn_gst_test_filter_harness(preset, quality, channels, RATE)
 
 static void
-push_pull(GstHarness *h, const float *in, size_t n_frames, int channels, guint64 frame,
-          gboolean discont)
+push_pull_io(GstHarness *h, const float *in, size_t n_frames, int channels, int out_channels,
+             guint64 frame, gboolean discont)
 {
   GstBuffer *buf = n_frames ? gst_buffer_new_memdup(in, n_frames * channels * sizeof(float))
                             : gst_buffer_new();
@@ -106,8 +109,15 @@ push_pull(GstHarness *h, const float *in, size_t n_frames, int channels, guint64
   fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
   out = gst_harness_pull(h);
   fail_unless(out != NULL);
-  fail_unless_equals_uint64(gst_buffer_get_size(out), n_frames * channels * sizeof(float));
+  fail_unless_equals_uint64(gst_buffer_get_size(out), n_frames * out_channels * sizeof(float));
   gst_buffer_unref(out);
+}
+
+static void
+push_pull(GstHarness *h, const float *in, size_t n_frames, int channels, guint64 frame,
+          gboolean discont)
+{
+  push_pull_io(h, in, n_frames, channels, channels, frame, discont);
 }
 
 static void
@@ -199,6 +209,62 @@ GST_START_TEST(test_changes_while_running)
 }
 GST_END_TEST;
 
+/* The audit measuring, min-snr choosing the tier (through several tiers and
+ * switches), the audit off and on again, quality and min-snr changes, live
+ * preset swaps (the same preset loaded again: a new stream warming up and
+ * crossfading in with the audit and the governor on). The
+ * audio is the held-out part of the bank preset's fit audio, looped: the
+ * tiers' claims were measured on it, so no accuracy message is due. */
+GST_START_TEST(test_audit_and_min_snr)
+{
+  float *fit_audio = mdn_signal_speech(RATE, RATE, 7); /* mdn_gst_test_fit_tiered's audio */
+  const float *speech = fit_audio + RATE - RATE / 5;   /* its last 20 %, held out */
+  GstHarness *h = harness_new(bank_path, 0, 1);
+  GstBus *bus = gst_bus_new();
+  static const double floors[] = { 0, 5, 40, 5, 12, 0 };
+  GstMessage *msg;
+  double measured = NAN;
+  guint64 frame = 0;
+  int j, messages = 0;
+
+  gst_element_set_bus(h->element, bus);
+  push_pull_io(h, speech, 480, 1, 4, frame, FALSE);
+  frame += 480;
+  reset_seen();
+  for (j = 0; j < 60; j++) {
+    size_t n = 4800, k;
+
+    if (j % 10 == 0)
+      g_object_set(h->element, "min-snr", floors[j / 10], NULL);
+    if (j == 25)
+      g_object_set(h->element, "audit", FALSE, NULL);
+    if (j == 27)
+      g_object_set(h->element, "audit", TRUE, NULL);
+    if (j % 7 == 3)
+      g_object_set(h->element, "quality", j % 11, NULL);
+    if (j % 30 == 15) /* a live swap: the new stream audited and governed from its start */
+      g_object_set(h->element, "preset", bank_path, NULL);
+    for (k = 0; k < RATE / n; k++) {
+      push_pull_io(h, speech + k % 2 * n, n, 1, 4, frame, FALSE);
+      frame += n;
+    }
+    if (j == 9)
+      g_object_get(h->element, "measured-snr", &measured, NULL);
+  }
+  while ((msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT))) {
+    messages++;
+    gst_message_unref(msg);
+  }
+  fail_unless(messages == 0, "%d element messages: the claim did not hold", messages);
+  fail_unless(isfinite(measured), "measured-snr %g after 10 s", measured);
+  assert_none_seen("audit, min-snr");
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+  g_free(fit_audio);
+}
+GST_END_TEST;
+
 /* The counter sees what the buffer path does: the documented one warning for
  * non-finite input allocates, and is counted. */
 GST_START_TEST(test_counter_sees_the_warning)
@@ -225,6 +291,7 @@ rt_suite(void)
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_every_quality);
   tcase_add_test(tc, test_changes_while_running);
+  tcase_add_test(tc, test_audit_and_min_snr);
   tcase_add_test(tc, test_counter_sees_the_warning);
   return s;
 }
@@ -255,6 +322,13 @@ make_presets(void)
   mdn_model_free(m);
   mdn_kernel_free(klp);
 
+  k = mdn_design_bank(4, 96, RATE);
+  m = mdn_gst_test_fit_tiered(k, "s8d4e2q6,s4d6e8,s2d6e16", RATE, &error);
+  g_assert_no_error(error);
+  bank_path = save(m, "bank.mdn");
+  mdn_model_free(m);
+  mdn_kernel_free(k);
+
   k = mdn_design_lowpass(47, 3000, RATE);
   lp2_path = g_build_filename(tmp_dir, "lp2.mdn", NULL);
   mdn_gst_test_write_preset(k, lp2_path);
@@ -280,5 +354,6 @@ main(int argc, char **argv)
   g_free(tiered_path);
   g_free(lp2_path);
   g_free(room_path);
+  g_free(bank_path);
   return failed;
 }

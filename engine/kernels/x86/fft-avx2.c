@@ -115,24 +115,6 @@ sub(V a, V b)
   return v;
 }
 
-/* a - i b */
-INLINE V
-sub_i(V a, V b)
-{
-  V v = { _mm256_add_ps(a.rl, b.il), _mm256_add_ps(a.rh, b.ih), _mm256_sub_ps(a.il, b.rl),
-          _mm256_sub_ps(a.ih, b.rh) };
-  return v;
-}
-
-/* a + i b */
-INLINE V
-add_i(V a, V b)
-{
-  V v = { _mm256_sub_ps(a.rl, b.il), _mm256_sub_ps(a.rh, b.ih), _mm256_add_ps(a.il, b.rl),
-          _mm256_add_ps(a.ih, b.rh) };
-  return v;
-}
-
 /* (re, im) * (wr, wi), 8 lanes */
 #define MUL8(re, im, wr, wi)                                                                       \
   do {                                                                                             \

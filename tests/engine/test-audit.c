@@ -1,0 +1,780 @@
+/* test-audit: the live accuracy audit and the quality governor (audit.c).
+ *
+ * - A tier's output computed alone for one frame (mdn_tier_frame) is the
+ *   streaming kernels' output for that frame: bit for bit against the scalar
+ *   reference kernels, to float rounding against this CPU's kernels.
+ * - Inside a stream, every audited frame's exact value matches the
+ *   double-precision reference and every tier's value matches that tier's
+ *   own stream; the audited frames cover every position of the
+ *   normalisation blocks; the audit changes no output.
+ * - The audited SNR matches the offline SNR of the same tier on the same
+ *   signal (the stream's whole output against mdn_reference_conv, weighted
+ *   as the audit smooths, and unweighted on stationary noise) within 1 dB.
+ * - Off, the audit does no work; reset and turning it on start afresh.
+ * - The governor moves to a better tier when the audio turns bright and back
+ *   when it is speech again, and goes by the fitted claims before the audit
+ *   has measured.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include "mdn-private.h"
+#include "dsp.h"
+#include "mdn-signals.h"
+
+#define RATE 16000.0
+
+static MdnModel *
+fit_model(const MdnKernel *k, const char *ladder, double seconds)
+{
+  GError *error = NULL;
+  MdnFitOptions options;
+  MdnTierSpec *specs = NULL;
+  size_t n = (size_t)(seconds * k->rate);
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, k->rate, 11);
+  int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
+  MdnModel *m;
+
+  g_assert_no_error(error);
+  mdn_fit_options_init(&options);
+  options.specs = specs;
+  options.n_specs = n_specs;
+  options.seed = 5;
+  options.keep_dominated = TRUE;
+  m = mdn_fit(k, audio, n, &options, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(mdn_model_n_tiers(m), ==, n_specs);
+  g_free(specs);
+  g_free(audio);
+  return m;
+}
+
+/* The models the tests use: a 1->1 lowpass (every table width, depth 1..8
+ * through the ladder), a dilated 2->3 layer and a 1->6 bank. */
+static MdnModel *
+fit_model_number(int which)
+{
+  MdnKernel *k;
+  MdnModel *m;
+
+  switch (which) {
+  case 0:
+    k = mdn_design_lowpass(63, 2000, RATE);
+    m = fit_model(k, "s8d4e2q6,s4d6e8,s2d6e4q16,s1d8,s4d3q5", 2);
+    break;
+  case 1:
+    k = mdn_design_random_kernel(2, 3, 12, 3, RATE, 9);
+    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2", 1);
+    break;
+  default:
+    k = mdn_design_bank(6, 96, RATE);
+    m = fit_model(k, "s8d4e2q6,s4d6e8", 2);
+    break;
+  }
+  mdn_kernel_free(k);
+  return m;
+}
+
+#define N_MODELS 3
+
+/* Fitted once, shared by the tests, freed at the end. */
+static MdnModel *models[N_MODELS];
+
+static const MdnModel *
+model_number(int which)
+{
+  if (!models[which])
+    models[which] = fit_model_number(which);
+  return models[which];
+}
+
+/* Speech-like audio with level steps (quiet, loud, a burst inside blocks),
+ * so that sigma changes at block starts and inside blocks. */
+static float *
+test_input(int channels, size_t n, guint32 seed)
+{
+  float *x = mdn_signal_multichannel(mdn_signal_speech, n, channels, RATE, seed);
+  size_t t;
+  int c;
+
+  for (t = 0; t < n; t++) {
+    float gain = (t / 3000) % 3 == 0 ? 0.01f : (t / 3000) % 3 == 1 ? 1.0f : 0.2f;
+    if (t % 997 == 500)
+      gain *= 8;
+    for (c = 0; c < channels; c++)
+      x[t * channels + c] *= gain;
+  }
+  return x;
+}
+
+/* Deinterleaved channels after `history` zeros: x[i][history + t]. */
+static float **
+deinterleave(const float *in, int channels, size_t n, size_t history)
+{
+  float **x = g_new(float *, channels);
+  size_t t;
+  int i;
+
+  for (i = 0; i < channels; i++) {
+    x[i] = g_new0(float, history + n);
+    for (t = 0; t < n; t++)
+      x[i][history + t] = in[t * channels + i];
+  }
+  return x;
+}
+
+static void
+free_channels(float **x, int channels)
+{
+  int i;
+  for (i = 0; i < channels; i++)
+    g_free(x[i]);
+  g_free(x);
+}
+
+/* The tier through its streaming kernels (a state on `dsp`), in chunks of
+ * varying size: out[t * cout + o]. */
+static float *
+stream_tier(const MdnTier *tier, const MdnTierDsp *dsp, float **x, size_t history, size_t n,
+            const float *bias)
+{
+  MdnTierState *state = mdn_tier_state_new_dsp(tier, dsp);
+  float *out = g_new(float, n * tier->cout);
+  const float *xs[MDN_MAX_CHANNELS];
+  size_t done = 0, step = 0;
+  int i;
+
+  g_assert_nonnull(state);
+  while (done < n) {
+    size_t want = 1 + (step++ * 389) % 1500, chunk = MIN(n - done, want);
+    for (i = 0; i < tier->cin; i++)
+      xs[i] = x[i] + history + done;
+    mdn_tier_process(tier, state, xs, done, chunk, bias, out + done * tier->cout);
+    done += chunk;
+  }
+  mdn_tier_state_free(state);
+  return out;
+}
+
+/* A bound on the float rounding of one output of the tier at one frame: the
+ * magnitudes of what the output sums. */
+static double
+output_magnitude(const MdnTier *tier, const float *const *x, float sigma, const guint32 *sums,
+                 const float *bias, int o)
+{
+  double m = fabs(sigma * (tier->lut_offset[o] + tier->lut_scale[o] * (double)sums[o]))
+             + fabs(sigma * tier->lut_offset[o]) + (bias ? fabs(bias[o]) : 0);
+  int e;
+
+  for (e = 0; e < tier->n_exact; e++)
+    m += fabs(tier->exact_w[(size_t)e * tier->cout + o]
+              * x[tier->exact_chan[e]][-(ptrdiff_t)tier->exact_tap[e] * tier->dilation]);
+  return m;
+}
+
+/* mdn_tier_frame at every frame against the streaming kernels: the scalar
+ * reference bit for bit, this CPU's to rounding (a code or table sum off by
+ * one would be off by sigma * scale, thousands of times the bound). */
+static void
+test_tier_frame(void)
+{
+  const size_t n = 12000;
+  MdnTierDsp scalar;
+  int which, t;
+
+  mdn_tier_dsp_init(&scalar, 0); /* the plain-C reference alone */
+  for (which = 0; which < N_MODELS; which++) {
+    const MdnModel *m = model_number(which);
+    const MdnKernel *k = mdn_model_kernel(m);
+    float *in = test_input(k->cin, n, 21 + which);
+    size_t history = 0, f;
+
+    for (t = 0; t < mdn_model_n_tiers(m); t++)
+      history = MAX(history, mdn_tier_history(mdn_model_tier(m, t)));
+    for (t = 0; t < mdn_model_n_tiers(m); t++) {
+      const MdnTier *tier = mdn_model_tier(m, t);
+      float **x = deinterleave(in, k->cin, n, history);
+      float *ref = stream_tier(tier, &scalar, x, history, n, k->bias);
+      float *native = stream_tier(tier, &mdn_dsp()->tier, x, history, n, k->bias);
+      guint32 sums[MDN_MAX_CHANNELS];
+      float y[MDN_MAX_CHANNELS];
+      double worst = 0;
+      size_t bit_equal = 0;
+
+      for (f = 0; f < n; f++) {
+        const float *xs[MDN_MAX_CHANNELS];
+        float sigma;
+        int i, o;
+
+        for (i = 0; i < k->cin; i++)
+          xs[i] = x[i] + history + f;
+        sigma = mdn_tier_frame_sigma(tier, xs, f);
+        mdn_tier_frame(tier, xs, sigma, k->bias, sums, y);
+        if (memcmp(y, ref + f * k->cout, sizeof(float) * k->cout) != 0)
+          g_error("model %d tier %s frame %zu: %.9g, the scalar kernels give %.9g", which,
+                  tier->name, f, y[0], ref[f * k->cout]);
+        bit_equal++;
+        for (o = 0; o < k->cout; o++) {
+          double d = fabs((double)y[o] - native[f * k->cout + o]);
+          double bound = 1e-6 * output_magnitude(tier, xs, sigma, sums, k->bias, o);
+          if (d > bound)
+            g_error("model %d tier %s frame %zu out %d: %.9g, the %s kernels give %.9g "
+                    "(bound %.3g)",
+                    which, tier->name, f, o, y[o], mdn_isa(), native[f * k->cout + o], bound);
+          worst = MAX(worst, bound > 0 ? d / bound : 0);
+        }
+      }
+      g_test_message("model %d tier %s: %zu frames bit-equal to the scalar kernels, %s within "
+                     "%.2f of the rounding bound",
+                     which, tier->name, bit_equal, mdn_isa(), worst);
+      g_free(ref);
+      g_free(native);
+      free_channels(x, k->cin);
+    }
+    g_free(in);
+  }
+}
+
+/* ---- the audit inside a stream ---------------------------------------------- */
+
+typedef struct {
+  int n_tiers, cout, groups;
+  GArray *frames;   /* guint64 */
+  GArray *groups_a; /* int */
+  GArray *exact;    /* double [cout] per entry */
+  GArray *tiers;    /* float [n_tiers][cout] per entry */
+} Trace;
+
+static void
+trace_func(guint64 frame, int group, const double *exact, const float *tiers, gpointer data)
+{
+  Trace *tr = data;
+  g_array_append_val(tr->frames, frame);
+  g_array_append_val(tr->groups_a, group);
+  g_array_append_vals(tr->exact, exact, tr->cout);
+  g_array_append_vals(tr->tiers, tiers, (guint)(tr->n_tiers * tr->cout));
+}
+
+static float *
+run_stream(const MdnModel *m, int groups, int tier, double fraction, const float *in, size_t n,
+           Trace *trace, MdnStream **kept)
+{
+  const MdnKernel *k = mdn_model_kernel(m);
+  GError *error = NULL;
+  MdnStream *s = mdn_stream_new(m, groups, &error);
+  float *out = g_new(float, n *groups * k->cout);
+  size_t done = 0, step = 0;
+
+  g_assert_no_error(error);
+  mdn_stream_set_audit(s, fraction);
+  if (trace)
+    mdn_audit_set_trace(mdn_stream_get_audit(s), trace_func, trace);
+  while (done < n) {
+    size_t want = 1 + (step++ * 613) % 2000, chunk = MIN(n - done, want);
+    g_assert_true(mdn_stream_process(s, tier, in + done * groups * k->cin,
+                                     out + done * groups * k->cout, chunk));
+    done += chunk;
+  }
+  if (kept)
+    *kept = s;
+  else
+    mdn_stream_free(s);
+  return out;
+}
+
+/* One group's channels of interleaved frames. */
+static float *
+group_channels(const float *in, size_t n, int stride, int first, int count)
+{
+  float *x = g_new(float, n *count);
+  size_t t;
+  int c;
+  for (t = 0; t < n; t++)
+    for (c = 0; c < count; c++)
+      x[t * count + c] = in[t * stride + first + c];
+  return x;
+}
+
+static void
+test_trace(void)
+{
+  const size_t n = 40000;
+  const int groups = 2;
+  int which;
+
+  for (which = 0; which < N_MODELS; which++) {
+    const MdnModel *m = model_number(which);
+    const MdnKernel *k = mdn_model_kernel(m);
+    const int n_tiers = mdn_model_n_tiers(m), cin = k->cin, cout = k->cout;
+    float *in = test_input(groups * cin, n, 40 + which);
+    Trace tr = { n_tiers,
+                 cout,
+                 groups,
+                 g_array_new(FALSE, FALSE, sizeof(guint64)),
+                 g_array_new(FALSE, FALSE, sizeof(int)),
+                 g_array_new(FALSE, FALSE, sizeof(double)),
+                 g_array_new(FALSE, FALSE, sizeof(float)) };
+    MdnStream *s;
+    /* A dense audit (forty times the exact path's cost): a thousand frames. */
+    float *with_audit = run_stream(m, groups, 0, 40, in, n, &tr, &s);
+    float *without = run_stream(m, groups, 0, 0, in, n, NULL, NULL);
+    float **tier_out = g_new(float *, n_tiers);
+    double *ref[2], peak = 0;
+    guint position[MDN_NORM_BLOCK] = { 0 }, most = 0;
+    guint64 period = mdn_stream_audit_period(s), prev = 0;
+    guint j, positions = 0, entries = tr.frames->len;
+    int t, g, o;
+
+    /* The audit changes no output. */
+    g_assert_cmpmem(with_audit, sizeof(float) * n * groups * cout, without,
+                    sizeof(float) * n * groups * cout);
+    for (t = 0; t < n_tiers; t++)
+      tier_out[t] = run_stream(m, groups, t, 0, in, n, NULL, NULL);
+    for (g = 0; g < groups; g++) {
+      float *xg = group_channels(in, n, groups * cin, g * cin, cin);
+      size_t f;
+      ref[g] = mdn_reference_conv(k, xg, n);
+      for (f = 0; f < n * cout; f++)
+        peak = MAX(peak, fabs(ref[g][f]));
+      g_free(xg);
+    }
+
+    g_assert_cmpuint(period, >, 0);
+    g_assert_cmpuint(entries, ==, groups * mdn_stream_audit_count(s));
+    /* About n / period audited frames (the gaps are uniform, mean period). */
+    g_assert_cmpfloat(fabs((double)mdn_stream_audit_count(s) - (double)n / period), <,
+                      4 * sqrt((double)n / period) + 2);
+    for (j = 0; j < entries; j++) {
+      guint64 f = g_array_index(tr.frames, guint64, j);
+      int grp = g_array_index(tr.groups_a, int, j);
+      const double *ex = &g_array_index(tr.exact, double, (gsize)j *cout);
+      const float *ty = &g_array_index(tr.tiers, float, (gsize)j *n_tiers *cout);
+
+      g_assert_cmpint(grp, ==, (int)(j % groups));
+      if (grp == 0) {
+        g_assert_true(j == 0 || f > prev);
+        prev = f;
+        if (position[f % MDN_NORM_BLOCK]++ == 0)
+          positions++;
+        most = MAX(most, position[f % MDN_NORM_BLOCK]);
+      }
+      for (o = 0; o < cout; o++) {
+        double want = ref[grp][f * cout + o];
+        if (fabs(ex[o] - want) > 1e-6 * peak)
+          g_error("model %d frame %" G_GUINT64_FORMAT " group %d: exact %.9g, reference %.9g",
+                  which, f, grp, ex[o], want);
+        for (t = 0; t < n_tiers; t++) {
+          float got = ty[t * cout + o], stream = tier_out[t][(f * groups + grp) * cout + o];
+          if (fabs((double)got - stream) > 1e-5 * peak)
+            g_error("model %d tier %d frame %" G_GUINT64_FORMAT " group %d: audit %.9g, stream "
+                    "%.9g",
+                    which, t, f, grp, got, stream);
+        }
+      }
+    }
+    /* No aliasing with the normalisation blocks: the audited frames spread
+     * over the positions in a block (a fixed stride that is a multiple of
+     * 64 would hit one). */
+    g_test_message("model %d: period %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                   " audited frames, %u of %d block positions, at most %u on one",
+                   which, period, mdn_stream_audit_count(s), positions, MDN_NORM_BLOCK, most);
+    g_assert_cmpuint(mdn_stream_audit_count(s), >=, 8 * MDN_NORM_BLOCK);
+    g_assert_cmpuint(positions, >=, MDN_NORM_BLOCK - 4);
+    g_assert_cmpuint(most, <=, 4 * mdn_stream_audit_count(s) / MDN_NORM_BLOCK);
+
+    for (t = 0; t < n_tiers; t++)
+      g_free(tier_out[t]);
+    g_free(tier_out);
+    for (g = 0; g < groups; g++)
+      g_free(ref[g]);
+    g_free(with_audit);
+    g_free(without);
+    g_array_free(tr.frames, TRUE);
+    g_array_free(tr.groups_a, TRUE);
+    g_array_free(tr.exact, TRUE);
+    g_array_free(tr.tiers, TRUE);
+    mdn_stream_free(s);
+    g_free(in);
+  }
+}
+
+/* ---- the audited SNR against the offline SNR ----------------------------------- */
+
+/* SNR of y against ref (n frames of `channels`), frame t weighted by
+ * exp(-(n - 1 - t) / tau) (tau in frames; 0: unweighted). */
+static double
+weighted_snr(const double *ref, const float *y, size_t n, int channels, double tau)
+{
+  double signal = 0, noise = 0, w = 1, decay = tau > 0 ? exp(-1.0 / tau) : 1;
+  size_t t;
+  int c;
+
+  for (t = n; t-- > 0;) {
+    for (c = 0; c < channels; c++) {
+      double r = ref[t * channels + c], d = r - y[t * channels + c];
+      signal += w * r * r;
+      noise += w * d * d;
+    }
+    w *= decay;
+  }
+  return 10 * log10(signal / noise);
+}
+
+/* Stationary noise through a gentle lowpass: spectrally like speech, with
+ * no pauses or syllables. */
+static float *
+noise_signal(size_t n, guint32 seed)
+{
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new(float, n);
+  double y1 = 0, y2 = 0;
+  size_t t;
+
+  for (t = 0; t < n; t++) {
+    double v = g_rand_double_range(rng, -1, 1);
+    y1 = 0.85 * y1 + 0.15 * v;
+    y2 = 0.7 * y2 + 0.3 * y1;
+    x[t] = (float)(0.8 * y2);
+  }
+  g_rand_free(rng);
+  return x;
+}
+
+/* Runs `in` (mono per group = 1) through a stream on tier 0 with the audit at
+ * `fraction`, and compares each tier's audited SNR with its offline SNR:
+ * weighted as the audit smooths, or unweighted (stationary audio). */
+static void
+check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double fraction,
+          gboolean weighted, double bound)
+{
+  const MdnKernel *k = mdn_model_kernel(m);
+  MdnStream *s;
+  float *out = run_stream(m, 1, 0, fraction, in, n, NULL, &s);
+  double *ref = mdn_reference_conv(k, in, n);
+  double tau = weighted ? mdn_stream_audit_time_constant(s) * k->rate : 0;
+  int t;
+
+  g_assert_cmpfloat(tau, <, n / 2.0);
+  g_assert_true(isinf(mdn_stream_audit_snr(s, MDN_TIER_EXACT)));
+  for (t = 0; t < mdn_model_n_tiers(m); t++) {
+    float *y = run_stream(m, 1, t, 0, in, n, NULL, NULL);
+    double offline = weighted_snr(ref, y, n, k->cout, tau);
+    double audited = mdn_stream_audit_snr(s, t);
+
+    g_test_message("%s, tier %s: audited %.2f dB, offline %.2f dB (%s; period %" G_GUINT64_FORMAT
+                   ", time constant %.2f s)",
+                   what, mdn_model_tier(m, t)->name, audited, offline,
+                   weighted ? "weighted as the audit" : "whole signal", mdn_stream_audit_period(s),
+                   mdn_stream_audit_time_constant(s));
+    g_assert_true(isfinite(audited));
+    g_assert_cmpfloat(fabs(audited - offline), <=, bound);
+    g_free(y);
+  }
+  g_free(ref);
+  g_free(out);
+  mdn_stream_free(s);
+}
+
+static void
+test_snr_offline(void)
+{
+  const MdnModel *lp = model_number(0), *bank = model_number(2);
+  const size_t n = (size_t)(8 * RATE);
+  float *speech = mdn_signal_speech(n, RATE, 77);
+  float *music = mdn_signal_music(n, RATE, 78);
+  float *noise = noise_signal(n, 79);
+
+  /* A dense audit (a frame in 3) measures what the offline SNR says: the
+   * sums are right. */
+  check_snr("lowpass, speech, fraction 1000", lp, speech, n, 1000, TRUE, 0.25);
+  /* Sampled (a frame in 27, 600 a second: forty times the exact path's cost
+   * for this 1->1 kernel, whose exact path is cheap), within 1 dB. */
+  check_snr("lowpass, speech, fraction 40", lp, speech, n, 40, TRUE, 1.0);
+  check_snr("lowpass, music, fraction 40", lp, music, n, 40, TRUE, 1.0);
+  check_snr("lowpass, stationary noise, fraction 40", lp, noise, n, 40, FALSE, 1.0);
+  /* At the default 5 %, a 1->6 bank buys enough audited frames for 1 dB
+   * too (the 1->1 lowpass buys a few per second: docs/tiers.md). */
+  check_snr("bank 1->6, speech, fraction 0.05", bank, speech, n, MDN_AUDIT_DEFAULT_FRACTION, TRUE,
+            1.0);
+  check_snr("bank 1->6, stationary noise, fraction 0.05", bank, noise, n,
+            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0);
+  g_free(speech);
+  g_free(music);
+  g_free(noise);
+}
+
+/* The smoothing is what it says: recomputed from the traced values with the
+ * documented weights, the SNR is the same to rounding. */
+static void
+test_snr_bookkeeping(void)
+{
+  const MdnModel *m = model_number(1);
+  const MdnKernel *k = mdn_model_kernel(m);
+  const int n_tiers = mdn_model_n_tiers(m), groups = 2;
+  const size_t n = (size_t)(3 * RATE);
+  float *in = test_input(groups * k->cin, n, 5);
+  Trace tr = { n_tiers,
+               k->cout,
+               groups,
+               g_array_new(FALSE, FALSE, sizeof(guint64)),
+               g_array_new(FALSE, FALSE, sizeof(int)),
+               g_array_new(FALSE, FALSE, sizeof(double)),
+               g_array_new(FALSE, FALSE, sizeof(float)) };
+  MdnStream *s;
+  float *out = run_stream(m, groups, 1, 0.2, in, n, &tr, &s);
+  double tau = mdn_stream_audit_time_constant(s) * k->rate;
+  double decay = exp(-(double)mdn_stream_audit_period(s) / tau);
+  int t;
+
+  for (t = 0; t < n_tiers; t++) {
+    double signal = 0, noise = 0, frame_signal = 0, frame_noise = 0, want;
+    guint j;
+    int o;
+
+    for (j = 0; j < tr.frames->len; j++) {
+      const double *ex = &g_array_index(tr.exact, double, (gsize)j * k->cout);
+      const float *ty = &g_array_index(tr.tiers, float, ((gsize)j * n_tiers + t) * k->cout);
+      for (o = 0; o < k->cout; o++) {
+        frame_signal += ex[o] * ex[o];
+        frame_noise += (ty[o] - ex[o]) * (ty[o] - ex[o]);
+      }
+      if (g_array_index(tr.groups_a, int, j) == groups - 1) {
+        signal = decay * signal + (1 - decay) * frame_signal;
+        noise = decay * noise + (1 - decay) * frame_noise;
+        frame_signal = frame_noise = 0;
+      }
+    }
+    want = 10 * log10(signal / noise);
+    g_assert_cmpfloat(fabs(mdn_stream_audit_snr(s, t) - want), <, 1e-3);
+  }
+  g_free(out);
+  g_free(in);
+  mdn_stream_free(s);
+  g_array_free(tr.frames, TRUE);
+  g_array_free(tr.groups_a, TRUE);
+  g_array_free(tr.exact, TRUE);
+  g_array_free(tr.tiers, TRUE);
+}
+
+/* ---- off, reset, no tiers ------------------------------------------------------- */
+
+static void
+test_off(void)
+{
+  const MdnModel *m = model_number(1);
+  const MdnKernel *k = mdn_model_kernel(m);
+  const size_t n = (size_t)(2 * RATE);
+  float *in = test_input(k->cin, n, 3);
+  float *out = g_new(float, n * k->cout);
+  GError *error = NULL;
+  MdnStream *s = mdn_stream_new(m, 1, &error);
+  MdnModel *plain;
+  guint64 count;
+  int t;
+
+  g_assert_no_error(error);
+  /* Off by default: no audit work at all, no measurement. */
+  g_assert_cmpuint(mdn_stream_audit_period(s), ==, 0);
+  g_assert_true(mdn_stream_process(s, 0, in, out, n));
+  g_assert_cmpuint(mdn_stream_audit_count(s), ==, 0);
+  g_assert_cmpfloat(mdn_stream_audit_time_constant(s), ==, 0);
+  for (t = 0; t < mdn_model_n_tiers(m); t++)
+    g_assert_true(isnan(mdn_stream_audit_snr(s, t)));
+  g_assert_true(isinf(mdn_stream_audit_snr(s, MDN_TIER_EXACT)));
+  g_assert_true(isnan(mdn_stream_audit_snr(s, mdn_model_n_tiers(m))));
+  g_assert_true(isnan(mdn_stream_audit_snr(s, -2)));
+
+  /* Fraction 0, negative or NaN: off. */
+  mdn_stream_set_audit(s, 0);
+  g_assert_cmpuint(mdn_stream_audit_period(s), ==, 0);
+  mdn_stream_set_audit(s, -1);
+  g_assert_cmpuint(mdn_stream_audit_period(s), ==, 0);
+  mdn_stream_set_audit(s, NAN);
+  g_assert_cmpuint(mdn_stream_audit_period(s), ==, 0);
+
+  /* On mid-stream: it measures from there on. A higher fraction audits
+   * more often. */
+  mdn_stream_set_audit(s, 0.05);
+  {
+    guint64 p5 = mdn_stream_audit_period(s);
+    mdn_stream_set_audit(s, 0.5);
+    g_assert_cmpuint(mdn_stream_audit_period(s), >, 0);
+    g_assert_cmpuint(mdn_stream_audit_period(s), <, p5);
+  }
+  g_assert_true(mdn_stream_process(s, 0, in, out, n));
+  count = mdn_stream_audit_count(s);
+  g_assert_cmpuint(count, >, 0);
+  for (t = 0; t < mdn_model_n_tiers(m); t++)
+    g_assert_true(isfinite(mdn_stream_audit_snr(s, t)));
+
+  /* Reset: no measurement until it has seen enough audio again. */
+  mdn_stream_reset(s);
+  for (t = 0; t < mdn_model_n_tiers(m); t++)
+    g_assert_true(isnan(mdn_stream_audit_snr(s, t)));
+  g_assert_true(mdn_stream_process(s, 0, in, out, 64));
+  g_assert_true(isnan(mdn_stream_audit_snr(s, 0)));
+  g_assert_true(mdn_stream_process(s, 0, in, out, n));
+  g_assert_true(isfinite(mdn_stream_audit_snr(s, 0)));
+
+  /* Off again: the counter stops, the measurement is gone. */
+  mdn_stream_set_audit(s, 0);
+  count = mdn_stream_audit_count(s);
+  g_assert_true(mdn_stream_process(s, 0, in, out, n));
+  g_assert_cmpuint(mdn_stream_audit_count(s), ==, count);
+  g_assert_true(isnan(mdn_stream_audit_snr(s, 0)));
+  mdn_stream_free(s);
+
+  /* Nothing to audit without tiers. */
+  plain = mdn_model_new(k, &error);
+  g_assert_no_error(error);
+  s = mdn_stream_new(plain, 1, &error);
+  g_assert_no_error(error);
+  mdn_stream_set_audit(s, 0.05);
+  g_assert_cmpuint(mdn_stream_audit_period(s), ==, 0);
+  g_assert_true(mdn_stream_process(s, MDN_TIER_EXACT, in, out, n));
+  g_assert_cmpuint(mdn_stream_audit_count(s), ==, 0);
+  g_assert_cmpint(mdn_stream_pick_tier(s, MDN_TIER_EXACT, 30), ==, MDN_TIER_EXACT);
+  mdn_stream_free(s);
+  mdn_model_free(plain);
+
+  g_free(in);
+  g_free(out);
+}
+
+/* ---- the governor ------------------------------------------------------------ */
+
+/* Bell-like: inharmonic partials struck every 0.2 s and ringing out, with a
+ * hiss: most of its energy far above what the speech-fitted tiers saw. */
+static float *
+bell_signal(size_t n, guint32 seed)
+{
+  static const double ratios[] = { 1.0, 2.76, 5.40, 8.93 };
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new(float, n);
+  double f0 = 2500, age = 0;
+  size_t t;
+  int p;
+
+  for (t = 0; t < n; t++, age += 1 / RATE) {
+    double v = 0;
+    if (t % (size_t)(0.2 * RATE) == 0) {
+      f0 = g_rand_double_range(rng, 1800, 3200);
+      age = 0;
+    }
+    for (p = 0; p < 4; p++) {
+      double f = f0 * ratios[p];
+      if (f < 0.45 * RATE)
+        v += sin(2 * G_PI * f * age) * exp(-age * (4 + 6 * p)) / (1 + p);
+    }
+    x[t] = (float)(0.3 * v + 0.1 * g_rand_double_range(rng, -1, 1));
+  }
+  g_rand_free(rng);
+  return x;
+}
+
+static void
+test_governor(void)
+{
+  MdnKernel *lowpass = mdn_design_lowpass(63, 2000, RATE);
+  MdnModel *m = fit_model(lowpass, "s8d4e2q6,s4d6e8,s2d6e16", 2);
+  const MdnKernel *k = mdn_model_kernel(m);
+  const int n_tiers = mdn_model_n_tiers(m);
+  const size_t phase = (size_t)(6 * RATE), n = 4 * phase, chunk = 160;
+  float *speech = mdn_signal_speech(n, RATE, 91), *bells = bell_signal(phase, 92);
+  float *in = g_new(float, n), *out = g_new(float, n);
+  double *ref;
+  double speech_snr0, bell_snr0, min_snr, bells_snr;
+  GError *error = NULL;
+  MdnStream *s = mdn_stream_new(m, 1, &error);
+  int *tier_at = g_new(int, n / chunk);
+  int tier = MDN_TIER_EXACT, t, highest_in_bells = 0;
+  size_t c;
+
+  g_assert_no_error(error);
+  /* speech | bells | speech, speech */
+  memcpy(in, speech, sizeof(float) * n);
+  memcpy(in + phase, bells, sizeof(float) * phase);
+  ref = mdn_reference_conv(k, in, n);
+
+  /* The premise: tier 0 is far better on speech than on bells. */
+  {
+    float *y0 = run_stream(m, 1, 0, 0, in, n, NULL, NULL);
+    speech_snr0 = mdn_snr_db(ref, y0, phase);
+    bell_snr0 = mdn_snr_db(ref + phase, y0 + phase, phase);
+    g_free(y0);
+  }
+  g_test_message("tier 0: %.1f dB on speech, %.1f dB on bells", speech_snr0, bell_snr0);
+  /* Tier 0 holds the floor on speech with room for the second-to-second
+   * ups and downs of speech, and fails it on bells. */
+  min_snr = speech_snr0 - 6;
+  g_assert_cmpfloat(bell_snr0, <, min_snr - 5);
+
+  /* Before the audit has measured: the fitted claims. */
+  mdn_stream_set_audit(s, 0.5);
+  for (t = 0; t < n_tiers; t++) {
+    double claim = mdn_model_tier(m, t)->snr_db;
+    int want = MDN_TIER_EXACT, u;
+    for (u = n_tiers - 1; u >= 0; u--)
+      if (mdn_model_tier(m, u)->snr_db >= claim)
+        want = u;
+    g_assert_cmpint(mdn_stream_pick_tier(s, MDN_TIER_EXACT, claim), ==, want);
+  }
+  g_assert_cmpint(mdn_stream_pick_tier(s, 0, 1000), ==, MDN_TIER_EXACT);
+
+  for (c = 0; c < n / chunk; c++) {
+    int next = mdn_stream_pick_tier(s, tier, min_snr);
+    if (next != tier)
+      g_test_message("%.2f s: tier %d -> %d (audited %.1f %.1f %.1f)", c * chunk / RATE, tier, next,
+                     mdn_stream_audit_snr(s, 0), mdn_stream_audit_snr(s, 1),
+                     mdn_stream_audit_snr(s, 2));
+    tier = next;
+    tier_at[c] = tier;
+    g_assert_true(mdn_stream_process(s, tier, in + c * chunk, out + c * chunk, chunk));
+  }
+  /* End of the first speech: the fastest tier. */
+  g_assert_cmpint(tier_at[phase / chunk - 1], ==, 0);
+  /* Into the bells: a better tier within 1.5 s, kept to the end of them. */
+  for (c = (size_t)((phase + 1.5 * RATE) / chunk); c < 2 * phase / chunk; c++) {
+    g_assert_true(tier_at[c] != 0);
+    highest_in_bells = tier_at[c] == MDN_TIER_EXACT ? n_tiers : MAX(highest_in_bells, tier_at[c]);
+  }
+  /* What ran there holds the floor (offline, from 2 s into the bells). */
+  bells_snr = mdn_snr_db(ref + phase + 2 * (size_t)RATE, out + phase + 2 * (size_t)RATE,
+                         phase - 2 * (size_t)RATE);
+  g_test_message("min-snr %.1f dB: tier %d before the bells, up to %d in them (%.1f dB after "
+                 "2 s), %d at the end",
+                 min_snr, tier_at[phase / chunk - 1], highest_in_bells, bells_snr,
+                 tier_at[n / chunk - 1]);
+  g_assert_cmpfloat(bells_snr, >=, min_snr);
+  /* Speech again: back to the fastest tier before the end. */
+  g_assert_cmpint(tier_at[n / chunk - 1], ==, 0);
+
+  mdn_stream_free(s);
+  g_free(tier_at);
+  g_free(ref);
+  g_free(in);
+  g_free(out);
+  g_free(speech);
+  g_free(bells);
+  mdn_model_free(m);
+  mdn_kernel_free(lowpass);
+}
+
+int
+main(int argc, char **argv)
+{
+  int status, which;
+
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/audit/tier-frame", test_tier_frame);
+  g_test_add_func("/audit/trace", test_trace);
+  g_test_add_func("/audit/snr-offline", test_snr_offline);
+  g_test_add_func("/audit/snr-bookkeeping", test_snr_bookkeeping);
+  g_test_add_func("/audit/off", test_off);
+  g_test_add_func("/audit/governor", test_governor);
+  status = g_test_run();
+  for (which = 0; which < N_MODELS; which++)
+    mdn_model_free(models[which]);
+  return status;
+}
