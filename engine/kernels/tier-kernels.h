@@ -89,6 +89,20 @@ typedef struct {
  * sigma times the tables' scale and offset, exactly unless they leave the
  * normal range; a kernel may compute them once for rows of the same sigma. */
 typedef void MdnTierOutputFn(const MdnTierOutputArgs *args, size_t n, float *out);
+
+/* One output of one row by that rule, given its exact sum (ignored when
+ * n_exact is 0) and its table sum: the plain-C output kernel's expression,
+ * and the audit's (runtime/audit.c), so the two agree to the bit. bias 0
+ * when there is none (as NULL: + 0). */
+static inline float
+mdn_tier_output_one(float sigma, float scale, float offset, float bias, guint32 sum, int n_exact,
+                    float exact)
+{
+  const float a = sigma * scale;
+  const float c = sigma * offset + bias;
+  const float t = a * (float)sum + c;
+  return n_exact > 0 ? exact + t : t;
+}
 /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
 typedef float MdnTierMaxAbsFn(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
 /* How many leading frames u = first, first + 1, ... (at most n) have

@@ -9,7 +9,8 @@
  *     double-precision reference, far finer than any tier);
  *   - every tier's output for that frame: sigma_t by the row rule
  *     (mdn-private.h), each codebook's window encoded by
- *     mdn_tier_encode_one(), the table sums, the exact taps and the combine,
+ *     mdn_tier_encode_one(), the table sums, the exact taps and the output
+ *     (mdn_tier_output_one(), as the plain-C output kernel),
  *     in the scalar kernels' order. Codes and integer sums are those of the
  *     streaming kernels, the floats equal to rounding (test-audit.c);
  * and smooths, over all groups and outputs, the energy of the exact output
@@ -208,8 +209,9 @@ tier_frame(const MdnTier *tier, const ptrdiff_t *split_off, const ptrdiff_t *exa
     codebook_sums(tier, split_off, x, sigma, 8, sums);
     break;
   }
-  /* As exact_scalar and combine_rows_scalar (kernels/scalar/tier.c): each
-   * output sums its exact taps in the same order, so the same floats. */
+  /* As the plain-C output kernel (kernels/scalar/tier.c): each output sums
+   * its exact taps from 0 in the same order, then mdn_tier_output_one()
+   * adds the tables, sigma and bias, so the same floats. */
   if (cout == 1) {
     float acc = 0.0f;
     for (e = 0; e < tier->n_exact; e++)
@@ -225,11 +227,9 @@ tier_frame(const MdnTier *tier, const ptrdiff_t *split_off, const ptrdiff_t *exa
         out[o] += w[o] * xe;
     }
   }
-  for (o = 0; o < cout; o++) {
-    const float table = tier->lut_offset[o] + tier->lut_scale[o] * (float)sums[o];
-    const float v = out[o] + sigma * table;
-    out[o] = v + (bias != NULL ? bias[o] : 0.0f);
-  }
+  for (o = 0; o < cout; o++)
+    out[o] = mdn_tier_output_one(sigma, tier->lut_scale[o], tier->lut_offset[o],
+                                 bias != NULL ? bias[o] : 0.0f, sums[o], tier->n_exact, out[o]);
 }
 
 void

@@ -84,13 +84,12 @@ output_c(const MdnTierOutputArgs *a, size_t n, float *out)
   int o, e;
   for (r = 0; r < n; r++)
     for (o = 0; o < cout; o++) {
-      const float sa = a->sigma[r] * a->scale[o];
-      const float sc = a->sigma[r] * a->offset[o] + (a->bias != NULL ? a->bias[o] : 0.0f);
-      const float t = sa * (float)a->sums[(size_t)o * RS + r] + sc;
       float sum = 0.0f;
       for (e = 0; e < a->n_exact; e++)
         sum += a->w[(size_t)e * cout + o] * a->exact[e][r];
-      out[r * cout + o] = a->n_exact > 0 ? sum + t : t;
+      out[r * cout + o] = mdn_tier_output_one(a->sigma[r], a->scale[o], a->offset[o],
+                                              a->bias != NULL ? a->bias[o] : 0.0f,
+                                              a->sums[(size_t)o * RS + r], a->n_exact, sum);
     }
 }
 
