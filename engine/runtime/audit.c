@@ -132,10 +132,12 @@ encode_window(const ptrdiff_t *off, const float *thr, int depth, const float *xt
   return node;
 }
 
-/* Table sums of every codebook: sums[o], o < cout. */
+/* Table sums of every codebook: sums[o], o < cout. An axis encoder's codes
+ * by encode_window(), a hyperplane encoder's (hyper) by
+ * mdn_tier_encode_one() itself: its projections dominate. */
 static inline __attribute__((always_inline)) void
 codebook_sums(const MdnTier *tier, const ptrdiff_t *split_off, const float *const *x, float sigma,
-              int depth, guint32 *restrict sums)
+              int depth, gboolean hyper, guint32 *restrict sums)
 {
   const int cout = tier->cout, buckets = 1 << depth, n_codebooks = tier->n_codebooks;
   const ptrdiff_t group_step = (ptrdiff_t)tier->spec.taps_per_codebook * tier->dilation;
@@ -145,9 +147,11 @@ codebook_sums(const MdnTier *tier, const ptrdiff_t *split_off, const float *cons
   int c, o;
 
 #define CODE(c)                                                                                    \
-  encode_window(split_off + (size_t)cb_chan[c] * depth,                                            \
-                tier->thresholds + cb_chan[c] * thr_stride, depth,                                 \
-                x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma)
+  (hyper ? mdn_tier_encode_one(tier, cb_chan[c],                                                   \
+                               x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma)         \
+         : encode_window(split_off + (size_t)cb_chan[c] * depth,                                   \
+                         tier->thresholds + cb_chan[c] * thr_stride, depth,                        \
+                         x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma))
   if (tier->spec.table_bits == 16) {
     const guint16 *restrict lut = tier->lut;
     memset(sums, 0, sizeof(guint32) * cout);
@@ -183,32 +187,35 @@ tier_frame(const MdnTier *tier, const ptrdiff_t *split_off, const ptrdiff_t *exa
   const int cout = tier->cout;
   int e, o;
 
-  switch (tier->spec.depth) {
-  case 1:
-    codebook_sums(tier, split_off, x, sigma, 1, sums);
-    break;
-  case 2:
-    codebook_sums(tier, split_off, x, sigma, 2, sums);
-    break;
-  case 3:
-    codebook_sums(tier, split_off, x, sigma, 3, sums);
-    break;
-  case 4:
-    codebook_sums(tier, split_off, x, sigma, 4, sums);
-    break;
-  case 5:
-    codebook_sums(tier, split_off, x, sigma, 5, sums);
-    break;
-  case 6:
-    codebook_sums(tier, split_off, x, sigma, 6, sums);
-    break;
-  case 7:
-    codebook_sums(tier, split_off, x, sigma, 7, sums);
-    break;
-  default:
-    codebook_sums(tier, split_off, x, sigma, 8, sums);
-    break;
-  }
+  if (tier->hyperplanes)
+    codebook_sums(tier, split_off, x, sigma, tier->spec.depth, TRUE, sums);
+  else
+    switch (tier->spec.depth) {
+    case 1:
+      codebook_sums(tier, split_off, x, sigma, 1, FALSE, sums);
+      break;
+    case 2:
+      codebook_sums(tier, split_off, x, sigma, 2, FALSE, sums);
+      break;
+    case 3:
+      codebook_sums(tier, split_off, x, sigma, 3, FALSE, sums);
+      break;
+    case 4:
+      codebook_sums(tier, split_off, x, sigma, 4, FALSE, sums);
+      break;
+    case 5:
+      codebook_sums(tier, split_off, x, sigma, 5, FALSE, sums);
+      break;
+    case 6:
+      codebook_sums(tier, split_off, x, sigma, 6, FALSE, sums);
+      break;
+    case 7:
+      codebook_sums(tier, split_off, x, sigma, 7, FALSE, sums);
+      break;
+    default:
+      codebook_sums(tier, split_off, x, sigma, 8, FALSE, sums);
+      break;
+    }
   /* As the plain-C output kernel (kernels/scalar/tier.c): each output sums
    * its exact taps from 0 in the same order, then mdn_tier_output_one()
    * adds the tables, sigma and bias, so the same floats. */

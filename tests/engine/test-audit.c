@@ -65,7 +65,7 @@ fit_model_number(int which)
     break;
   case 1:
     k = mdn_design_random_kernel(2, 3, 12, 3, RATE, 9);
-    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2", 1);
+    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2,s4d3e2h", 1);
     break;
   default:
     k = mdn_design_bank(6, 96, RATE);
