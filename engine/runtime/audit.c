@@ -20,7 +20,7 @@
  *
  * Sampling: one frame in `period` on average. The gaps are drawn uniformly
  * from [(period + 1) / 2, (period + 1) / 2 + period) by a fixed-seed
- * generator, so the audited frames fall on every position of the 64-frame
+ * generator, so the audited frames fall on every position of the
  * normalisation blocks (and of any periodic signal) instead of aliasing with
  * them, and a run is reproducible. period makes the audit cost
  * `cost_fraction` of the exact path (audit_frame_cost(), exact_frame_cost()).
@@ -84,7 +84,8 @@ struct _MdnAudit {
 float
 mdn_tier_frame_sigma(const MdnTier *tier, const float *const *x, guint64 t)
 {
-  const ptrdiff_t first = -(ptrdiff_t)(t % MDN_NORM_BLOCK) - (ptrdiff_t)mdn_tier_span(tier);
+  const ptrdiff_t first
+      = -(ptrdiff_t)(t % (guint64)tier->norm_block) - (ptrdiff_t)mdn_tier_span(tier);
   float m = 0.0f;
   ptrdiff_t u;
   int i;
@@ -323,26 +324,31 @@ pow2_ceil(float m)
   return m;
 }
 
-/* sigma of frame t for every tier: the running max from the block start back
- * through each tier's span, shortest span first, so it is read once. */
+/* sigma of frame t for every tier: the running max from each tier's block
+ * start (its norm_block) back through its span, shortest span first, so the
+ * history is read once when the tiers share a block length (a model's
+ * do). */
 static void
 frame_sigmas(MdnAudit *a, const float *const *x, guint64 t)
 {
-  const ptrdiff_t into_block = (ptrdiff_t)(t % MDN_NORM_BLOCK);
-  ptrdiff_t covered = -into_block; /* [covered, 0] read so far */
-  guint32 m = max_abs_bits(x, a->cin, covered, 0, 0);
+  ptrdiff_t covered = 1; /* [covered, 0] read so far */
+  guint32 m = 0;
   int j;
 
   for (j = 0; j < a->n_tiers; j++) {
     const int k = a->by_span[j];
-    const ptrdiff_t first = -into_block - (ptrdiff_t)mdn_tier_span(mdn_model_tier(a->model, k));
+    const MdnTier *tier = mdn_model_tier(a->model, k);
+    const ptrdiff_t first
+        = -(ptrdiff_t)(t % (guint64)tier->norm_block) - (ptrdiff_t)mdn_tier_span(tier);
+    guint32 mk = m;
     float max;
 
     if (first < covered) {
-      m = max_abs_bits(x, a->cin, first, covered - 1, m);
+      m = mk = max_abs_bits(x, a->cin, first, covered - 1, m);
       covered = first;
-    }
-    memcpy(&max, &m, sizeof max);
+    } else if (first > covered) /* a shorter look-back: blocks of other lengths */
+      mk = max_abs_bits(x, a->cin, first, 0, 0);
+    memcpy(&max, &mk, sizeof max);
     a->sigma[k] = pow2_ceil(max);
   }
 }
@@ -370,17 +376,19 @@ audit_frame_cost(const MdnAudit *a)
 {
   const MdnKernel *k = a->kernel;
   size_t max_span = 0;
+  int max_block = 0;
   double cost = W_FRAME + W_DOT * k->cin * (k->cout + 1.0) * k->taps;
   int t;
 
   for (t = 0; t < a->n_tiers; t++) {
     const MdnTier *tier = mdn_model_tier(a->model, t);
     max_span = MAX(max_span, mdn_tier_span(tier));
+    max_block = MAX(max_block, tier->norm_block);
     cost += W_LEVEL * tier->n_codebooks * tier->spec.depth
             + W_LOOKUP * (double)tier->n_codebooks * tier->cout
             + W_TAP * (double)tier->n_exact * tier->cout + W_OUT * tier->cout;
   }
-  return cost + W_MAX * k->cin * ((double)max_span + MDN_NORM_BLOCK / 2.0);
+  return cost + W_MAX * k->cin * ((double)max_span + max_block / 2.0);
 }
 
 /* Instructions per frame and group of the exact path (the stream's work
