@@ -470,10 +470,11 @@ noise_signal(size_t n, guint32 seed)
 
 /* Runs `in` (mono per group = 1) through a stream on tier 0 with the audit at
  * `fraction`, and compares each tier's audited SNR with its offline SNR:
- * weighted as the audit smooths, or unweighted (stationary audio). */
+ * weighted as the audit smooths, or unweighted (stationary audio). Each
+ * tier's |audited - offline| goes to `deviations` (unless NULL). */
 static void
 check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double fraction,
-          gboolean weighted, double bound)
+          gboolean weighted, double bound, GArray *deviations)
 {
   const MdnKernel *k = mdn_model_kernel(m);
   MdnStream *s;
@@ -496,11 +497,22 @@ check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double
                    mdn_stream_audit_time_constant(s));
     g_assert_true(isfinite(audited));
     g_assert_cmpfloat(fabs(audited - offline), <=, bound);
+    if (deviations) {
+      double d = fabs(audited - offline);
+      g_array_append_val(deviations, d);
+    }
     g_free(y);
   }
   g_free(ref);
   g_free(out);
   mdn_stream_free(s);
+}
+
+static gint
+compare_doubles(gconstpointer a, gconstpointer b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 static void
@@ -514,18 +526,44 @@ test_snr_offline(void)
 
   /* A dense audit (a frame in 3) measures what the offline SNR says: the
    * sums are right. */
-  check_snr("lowpass, speech, fraction 1000", lp, speech, n, 1000, TRUE, 0.25);
+  check_snr("lowpass, speech, fraction 1000", lp, speech, n, 1000, TRUE, 0.25, NULL);
   /* Sampled (a frame in 27, 600 a second: forty times the exact path's cost
    * for this 1->1 kernel, whose exact path is cheap), within 1 dB. */
-  check_snr("lowpass, speech, fraction 40", lp, speech, n, 40, TRUE, 1.0);
-  check_snr("lowpass, music, fraction 40", lp, music, n, 40, TRUE, 1.0);
-  check_snr("lowpass, stationary noise, fraction 40", lp, noise, n, 40, FALSE, 1.0);
-  /* At the default 5 %, a 1->6 bank buys enough audited frames for 1 dB
-   * too (the 1->1 lowpass buys a few per second: docs/tiers.md). */
-  check_snr("bank 1->6, speech, fraction 0.05", bank, speech, n, MDN_AUDIT_DEFAULT_FRACTION, TRUE,
-            1.0);
+  check_snr("lowpass, speech, fraction 40", lp, speech, n, 40, TRUE, 1.0, NULL);
+  check_snr("lowpass, music, fraction 40", lp, music, n, 40, TRUE, 1.0, NULL);
+  check_snr("lowpass, stationary noise, fraction 40", lp, noise, n, 40, FALSE, 1.0, NULL);
+  /* At the default 5 %, a 1->6 bank buys about 32 audited frames per time
+   * constant (the 1->1 lowpass a few per second: docs/tiers.md): about 1 dB
+   * on speech, whose heavy-tailed error makes one seed's deviation a draw
+   * of 0.1-2 dB (docs/tiers.md "Precision": up to 1.9 dB on bank16 and
+   * beam8; this model on seeds 100-115: median 0.6 dB, 11 of 16 within 1 dB
+   * for its s4d6e8 tier, largest 2.06 dB). So, over eight seeds: the median
+   * within 1 dB, each within 2.5 dB. */
+  {
+    GArray *deviations = g_array_new(FALSE, FALSE, sizeof(double));
+    double median;
+    guint seed;
+
+    for (seed = 77; seed < 85; seed++) {
+      float *audio = seed == 77 ? speech : mdn_signal_speech(n, RATE, seed);
+      char *what = g_strdup_printf("bank 1->6, speech %u, fraction 0.05", seed);
+      check_snr(what, bank, audio, n, MDN_AUDIT_DEFAULT_FRACTION, TRUE, 2.5, deviations);
+      g_free(what);
+      if (audio != speech)
+        g_free(audio);
+    }
+    g_array_sort(deviations, compare_doubles);
+    median = 0.5
+             * (g_array_index(deviations, double, (deviations->len - 1) / 2)
+                + g_array_index(deviations, double, deviations->len / 2));
+    g_test_message("bank 1->6, speech, fraction 0.05: median deviation %.2f dB, largest %.2f dB "
+                   "(%u tier runs)",
+                   median, g_array_index(deviations, double, deviations->len - 1), deviations->len);
+    g_assert_cmpfloat(median, <=, 1.0);
+    g_array_free(deviations, TRUE);
+  }
   check_snr("bank 1->6, stationary noise, fraction 0.05", bank, noise, n,
-            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0);
+            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0, NULL);
   g_free(speech);
   g_free(music);
   g_free(noise);
