@@ -71,7 +71,7 @@ NEON_PKGS = gcc-aarch64-linux-gnu qemu-user libglib2.0-dev:arm64 libsndfile1-dev
 	libsoxr-dev:arm64 libjson-glib-dev:arm64
 NEON_TESTS = fft tier-kernels exact-kernels stream-kernels net-kernels rt-safety tier tier-cost exact stream \
 	audit tier-spec preset preset-variants preset-limits kernel-source info preset-names \
-	fuzz-replay fuzz-seeds
+	fuzz-replay fuzz-seeds hyperplanes
 check-neon:
 	@MDN_EXTRA_PKGS="$(NEON_PKGS)" sh tools/ensure-deps.sh
 	@test -f $(NEON_BUILD)/build.ninja || meson setup $(NEON_BUILD) \

@@ -498,6 +498,7 @@ static gboolean
 shape_init(Shape *sh, MdnKernel *k, MdnTier *tier, guint32 seed)
 {
   GError *error = NULL;
+  int blocks[MDN_EXACT_MAX_LEVELS];
 
   memset(sh, 0, sizeof *sh);
   sh->model = mdn_model_new(k, &error);
@@ -516,7 +517,7 @@ shape_init(Shape *sh, MdnKernel *k, MdnTier *tier, guint32 seed)
   sh->cin = k->cin;
   sh->cout = k->cout;
   sh->macs = (double)k->cin * k->cout * k->taps;
-  sh->direct = mdn_exact_partition(k) == 0;
+  sh->direct = mdn_exact_plan_blocks(k, blocks) == 0;
   sh->in = speech_for(k->cin);
   (void)seed;
   sh->exact_ns = sh->tier_ns = G_MAXDOUBLE;

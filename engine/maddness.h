@@ -120,17 +120,23 @@ MDN_API gboolean mdn_kernel_write_taps_body(const MdnKernel *kernel, FILE *out, 
 #define MDN_TIER_NAME_MAX 32
 
 /* What a tier is made of. Spec syntax: "s<taps per codebook>d<tree depth>"
- * then optional "e<exact taps>" and "q<table bits 5..8|16>", e.g. "s4d6e8", "s8d4e2q6". */
+ * then optional "e<exact taps>", "q<table bits 5..8|16>" and "h" (hyperplane
+ * encoders), e.g. "s4d6e8", "s8d4e2q6", "s8d4e2q6h". */
 typedef struct {
   int taps_per_codebook; /* s: 1, 2, 4, 8 */
   int depth;             /* tree depth 1..8: 2^depth buckets (16 at 4, 64 at 6) */
   int exact_taps;        /* input dims (channel, tap) computed exactly */
   int table_bits;        /* 5..8 (one byte per entry) or 16 */
+  /* h: 1 when each tree level compares a learned projection of the window
+   * (a hyperplane: s multiply-adds per level and input sample, shared by
+   * every codebook and output) instead of one of its samples; 0 (the
+   * default) for the paper's axis-aligned splits. */
+  int hyperplanes;
 } MdnTierSpec;
 
-/* Parses "s4d6e8q8"; defaults: e0, q8. */
+/* Parses "s4d6e8q8h"; defaults: e0, q8, no h. */
 MDN_API gboolean mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error);
-/* Writes the canonical name ("s4d6e8"; q only when not 8). */
+/* Writes the canonical name ("s4d6e8"; q only when not 8, h for hyperplanes). */
 MDN_API void mdn_tier_spec_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX]);
 /* Parses a comma-separated ladder "s8d4,s4d6e8". Returns the count, or -1. */
 MDN_API int mdn_tier_ladder_parse(const char *text, MdnTierSpec **specs, GError **error);

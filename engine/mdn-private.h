@@ -78,6 +78,8 @@ void mdn_model_clear_classes(MdnModel *model);
  *   tree_i(x[t - j*dil] / sigma, j = 0..s-1)
  * where column j of the window is tap offset j. Tree level l compares column
  * split[i][l] with thresholds[i][(1 << l) - 1 + node]; node = 2*node + (x > thr).
+ * A hyperplane encoder (hyperplanes != NULL) compares the projection
+ * sum_j hyperplanes[i][l][j] * x[t - j*dil] instead of a column.
  *
  * Codebook c = (channel cb_chan[c], group cb_group[c]) covers taps
  * g*s .. g*s+s-1 of that channel and reads the code stream at t - g*s*dil.
@@ -99,8 +101,12 @@ struct _MdnTier {
   int buckets;                   /* 1 << depth */
   int norm_block;                /* L of the row normalisation (MDN_NORM_BLOCK) */
 
-  guint8 *split;     /* [cin][depth]: column 0..s-1 */
+  guint8 *split;     /* [cin][depth]: column 0..s-1 (axis encoder) */
   float *thresholds; /* [cin][buckets - 1], in the normalised domain */
+  /* Hyperplane encoder (spec.hyperplanes; else NULL, the axis encoder,
+   * split): [cin][depth][s], level l compares mdn_tier_project
+   * (hyperplanes[i][l], window) instead of column split[i][l]. */
+  float *hyperplanes;
 
   int n_exact;
   guint16 *exact_chan; /* [n_exact] */
@@ -198,6 +204,20 @@ mdn_pow2_ceil(float m)
   return ldexpf(1.0f, e);
 }
 
+/* The projection of the window ending at xt (xt[-j*dil] is tap offset j) on
+ * a hyperplane of s floats: float products added in column order, the rule
+ * every hyperplane encode kernel and the fit follow to the bit (no fused
+ * multiply-add). */
+static inline float
+mdn_tier_project(const float *plane, int s, const float *xt, int dilation)
+{
+  float p = 0.0f;
+  int j;
+  for (j = 0; j < s; j++)
+    p += plane[j] * xt[-(ptrdiff_t)j * dilation];
+  return p;
+}
+
 /* The code of input channel `chan` for the window ending at xt (xt points at
  * x[t] of that channel; xt[-j*dil] is tap offset j), normalised by sigma. */
 static inline unsigned
@@ -208,6 +228,15 @@ mdn_tier_encode_one(const MdnTier *tier, int chan, const float *xt, float sigma)
   const float *thr = tier->thresholds + (size_t)chan * (tier->buckets - 1);
   unsigned node = 0;
   int l;
+  if (tier->hyperplanes) {
+    const int s = tier->spec.taps_per_codebook;
+    const float *planes = tier->hyperplanes + (size_t)chan * depth * s;
+    for (l = 0; l < depth; l++) {
+      float p = mdn_tier_project(planes + (size_t)l * s, s, xt, tier->dilation);
+      node = 2 * node + (p > thr[(1u << l) - 1 + node] * sigma);
+    }
+    return node;
+  }
   for (l = 0; l < depth; l++) {
     float v = xt[-(ptrdiff_t)split[l] * tier->dilation];
     node = 2 * node + (v > thr[(1u << l) - 1 + node] * sigma);

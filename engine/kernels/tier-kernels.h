@@ -54,6 +54,13 @@ typedef struct {
  * its buckets - 1 thresholds. */
 typedef void MdnTierEncodeFn(const guint8 *split, const float *thr, float sigma, int depth,
                              int dilation, const float *x, size_t n, guint8 *codes);
+/* The hyperplane encoder's codes[k], k < n: node = 2 * node + (p_l > thr[(1 << l)
+ * - 1 + node] * sigma), p_l = mdn_tier_project (hyperplanes + l * s, s, &x[k],
+ * dilation) (products added in column order, no fused multiply-add, so
+ * every ISA gives the same codes). thr as for encode. */
+typedef void MdnTierEncodeHyperplanesFn(const float *hyperplanes, int s, const float *thr,
+                                        float sigma, int depth, int dilation, const float *x,
+                                        size_t n, guint8 *codes);
 /* sums[o][r] = sum over codebooks c of entry (c, codes[offsets[c] + r], o),
  * r < n <= MDN_TIER_ROWS; codes[offsets[c] + r] must be readable (and
  * < buckets) for r < n + MDN_TIER_ROW_PAD. Exact integer sums. */
@@ -82,6 +89,20 @@ typedef struct {
  * sigma times the tables' scale and offset, exactly unless they leave the
  * normal range; a kernel may compute them once for rows of the same sigma. */
 typedef void MdnTierOutputFn(const MdnTierOutputArgs *args, size_t n, float *out);
+
+/* One output of one row by that rule, given its exact sum (ignored when
+ * n_exact is 0) and its table sum: the plain-C output kernel's expression,
+ * and the audit's (runtime/audit.c), so the two agree to the bit. bias 0
+ * when there is none (as NULL: + 0). */
+static inline float
+mdn_tier_output_one(float sigma, float scale, float offset, float bias, guint32 sum, int n_exact,
+                    float exact)
+{
+  const float a = sigma * scale;
+  const float c = sigma * offset + bias;
+  const float t = a * (float)sum + c;
+  return n_exact > 0 ? exact + t : t;
+}
 /* max |x[i][u]| over i < cin, u in [first, last]; NaN ignored; 0 if empty. */
 typedef float MdnTierMaxAbsFn(const float *const *x, int cin, ptrdiff_t first, ptrdiff_t last);
 /* How many leading frames u = first, first + 1, ... (at most n) have
@@ -116,6 +137,7 @@ mdn_tier_scan_index(int depth)
 typedef struct {
   MdnTierEncodeFn *encode;
   size_t encode_step; /* encode runs fastest on multiples of this many positions (0: any) */
+  MdnTierEncodeHyperplanesFn *encode_hyperplanes;
   MdnTierScanFn *scan[MDN_TIER_N_SCANS];
   gboolean uses_planes;    /* some scan reads tables->planes: the state builds them */
   MdnTierOutputFn *output; /* exact taps, tables and bias into the output rows */
@@ -295,6 +317,10 @@ MdnTierOutputFn mdn_tier_output_avx2, mdn_tier_output_avx512, mdn_tier_output_ne
 MdnTierMaxAbsFn mdn_tier_max_abs_avx2, mdn_tier_max_abs_neon;
 MdnTierCountBelowFn mdn_tier_count_below_avx2, mdn_tier_count_below_neon;
 MdnTierRunEndFn mdn_tier_run_end_avx2, mdn_tier_run_end_neon;
+/* The hyperplane encoders (x86/hyper-avx2.c, x86/hyper-avx512.c,
+ * arm/hyper-neon.c). */
+MdnTierEncodeHyperplanesFn mdn_tier_encode_hyperplanes_avx2, mdn_tier_encode_hyperplanes_avx512,
+    mdn_tier_encode_hyperplanes_neon;
 
 /* mdn_tier_state_new() with the kernels of `dsp`, which must outlive the
  * state (tests compare tables). */

@@ -9,7 +9,8 @@
  *     double-precision reference, far finer than any tier);
  *   - every tier's output for that frame: sigma_t by the row rule
  *     (mdn-private.h), each codebook's window encoded by
- *     mdn_tier_encode_one(), the table sums, the exact taps and the combine,
+ *     mdn_tier_encode_one(), the table sums, the exact taps and the output
+ *     (mdn_tier_output_one(), as the plain-C output kernel),
  *     in the scalar kernels' order. Codes and integer sums are those of the
  *     streaming kernels, the floats equal to rounding (test-audit.c);
  * and smooths, over all groups and outputs, the energy of the exact output
@@ -19,7 +20,7 @@
  *
  * Sampling: one frame in `period` on average. The gaps are drawn uniformly
  * from [(period + 1) / 2, (period + 1) / 2 + period) by a fixed-seed
- * generator, so the audited frames fall on every position of the 64-frame
+ * generator, so the audited frames fall on every position of the
  * normalisation blocks (and of any periodic signal) instead of aliasing with
  * them, and a run is reproducible. period makes the audit cost
  * `cost_fraction` of the exact path (audit_frame_cost(), exact_frame_cost()).
@@ -83,7 +84,8 @@ struct _MdnAudit {
 float
 mdn_tier_frame_sigma(const MdnTier *tier, const float *const *x, guint64 t)
 {
-  const ptrdiff_t first = -(ptrdiff_t)(t % MDN_NORM_BLOCK) - (ptrdiff_t)mdn_tier_span(tier);
+  const ptrdiff_t first
+      = -(ptrdiff_t)(t % (guint64)tier->norm_block) - (ptrdiff_t)mdn_tier_span(tier);
   float m = 0.0f;
   ptrdiff_t u;
   int i;
@@ -131,10 +133,12 @@ encode_window(const ptrdiff_t *off, const float *thr, int depth, const float *xt
   return node;
 }
 
-/* Table sums of every codebook: sums[o], o < cout. */
+/* Table sums of every codebook: sums[o], o < cout. An axis encoder's codes
+ * by encode_window(), a hyperplane encoder's (hyper) by
+ * mdn_tier_encode_one() itself: its projections dominate. */
 static inline __attribute__((always_inline)) void
 codebook_sums(const MdnTier *tier, const ptrdiff_t *split_off, const float *const *x, float sigma,
-              int depth, guint32 *restrict sums)
+              int depth, gboolean hyper, guint32 *restrict sums)
 {
   const int cout = tier->cout, buckets = 1 << depth, n_codebooks = tier->n_codebooks;
   const ptrdiff_t group_step = (ptrdiff_t)tier->spec.taps_per_codebook * tier->dilation;
@@ -144,9 +148,11 @@ codebook_sums(const MdnTier *tier, const ptrdiff_t *split_off, const float *cons
   int c, o;
 
 #define CODE(c)                                                                                    \
-  encode_window(split_off + (size_t)cb_chan[c] * depth,                                            \
-                tier->thresholds + cb_chan[c] * thr_stride, depth,                                 \
-                x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma)
+  (hyper ? mdn_tier_encode_one(tier, cb_chan[c],                                                   \
+                               x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma)         \
+         : encode_window(split_off + (size_t)cb_chan[c] * depth,                                   \
+                         tier->thresholds + cb_chan[c] * thr_stride, depth,                        \
+                         x[cb_chan[c]] - (ptrdiff_t)cb_group[c] * group_step, sigma))
   if (tier->spec.table_bits == 16) {
     const guint16 *restrict lut = tier->lut;
     memset(sums, 0, sizeof(guint32) * cout);
@@ -182,34 +188,38 @@ tier_frame(const MdnTier *tier, const ptrdiff_t *split_off, const ptrdiff_t *exa
   const int cout = tier->cout;
   int e, o;
 
-  switch (tier->spec.depth) {
-  case 1:
-    codebook_sums(tier, split_off, x, sigma, 1, sums);
-    break;
-  case 2:
-    codebook_sums(tier, split_off, x, sigma, 2, sums);
-    break;
-  case 3:
-    codebook_sums(tier, split_off, x, sigma, 3, sums);
-    break;
-  case 4:
-    codebook_sums(tier, split_off, x, sigma, 4, sums);
-    break;
-  case 5:
-    codebook_sums(tier, split_off, x, sigma, 5, sums);
-    break;
-  case 6:
-    codebook_sums(tier, split_off, x, sigma, 6, sums);
-    break;
-  case 7:
-    codebook_sums(tier, split_off, x, sigma, 7, sums);
-    break;
-  default:
-    codebook_sums(tier, split_off, x, sigma, 8, sums);
-    break;
-  }
-  /* As exact_scalar and combine_rows_scalar (kernels/scalar/tier.c): each
-   * output sums its exact taps in the same order, so the same floats. */
+  if (tier->hyperplanes)
+    codebook_sums(tier, split_off, x, sigma, tier->spec.depth, TRUE, sums);
+  else
+    switch (tier->spec.depth) {
+    case 1:
+      codebook_sums(tier, split_off, x, sigma, 1, FALSE, sums);
+      break;
+    case 2:
+      codebook_sums(tier, split_off, x, sigma, 2, FALSE, sums);
+      break;
+    case 3:
+      codebook_sums(tier, split_off, x, sigma, 3, FALSE, sums);
+      break;
+    case 4:
+      codebook_sums(tier, split_off, x, sigma, 4, FALSE, sums);
+      break;
+    case 5:
+      codebook_sums(tier, split_off, x, sigma, 5, FALSE, sums);
+      break;
+    case 6:
+      codebook_sums(tier, split_off, x, sigma, 6, FALSE, sums);
+      break;
+    case 7:
+      codebook_sums(tier, split_off, x, sigma, 7, FALSE, sums);
+      break;
+    default:
+      codebook_sums(tier, split_off, x, sigma, 8, FALSE, sums);
+      break;
+    }
+  /* As the plain-C output kernel (kernels/scalar/tier.c): each output sums
+   * its exact taps from 0 in the same order, then mdn_tier_output_one()
+   * adds the tables, sigma and bias, so the same floats. */
   if (cout == 1) {
     float acc = 0.0f;
     for (e = 0; e < tier->n_exact; e++)
@@ -225,11 +235,9 @@ tier_frame(const MdnTier *tier, const ptrdiff_t *split_off, const ptrdiff_t *exa
         out[o] += w[o] * xe;
     }
   }
-  for (o = 0; o < cout; o++) {
-    const float table = tier->lut_offset[o] + tier->lut_scale[o] * (float)sums[o];
-    const float v = out[o] + sigma * table;
-    out[o] = v + (bias != NULL ? bias[o] : 0.0f);
-  }
+  for (o = 0; o < cout; o++)
+    out[o] = mdn_tier_output_one(sigma, tier->lut_scale[o], tier->lut_offset[o],
+                                 bias != NULL ? bias[o] : 0.0f, sums[o], tier->n_exact, out[o]);
 }
 
 void
@@ -316,26 +324,31 @@ pow2_ceil(float m)
   return m;
 }
 
-/* sigma of frame t for every tier: the running max from the block start back
- * through each tier's span, shortest span first, so it is read once. */
+/* sigma of frame t for every tier: the running max from each tier's block
+ * start (its norm_block) back through its span, shortest span first, so the
+ * history is read once when the tiers share a block length (a model's
+ * do). */
 static void
 frame_sigmas(MdnAudit *a, const float *const *x, guint64 t)
 {
-  const ptrdiff_t into_block = (ptrdiff_t)(t % MDN_NORM_BLOCK);
-  ptrdiff_t covered = -into_block; /* [covered, 0] read so far */
-  guint32 m = max_abs_bits(x, a->cin, covered, 0, 0);
+  ptrdiff_t covered = 1; /* [covered, 0] read so far */
+  guint32 m = 0;
   int j;
 
   for (j = 0; j < a->n_tiers; j++) {
     const int k = a->by_span[j];
-    const ptrdiff_t first = -into_block - (ptrdiff_t)mdn_tier_span(mdn_model_tier(a->model, k));
+    const MdnTier *tier = mdn_model_tier(a->model, k);
+    const ptrdiff_t first
+        = -(ptrdiff_t)(t % (guint64)tier->norm_block) - (ptrdiff_t)mdn_tier_span(tier);
+    guint32 mk = m;
     float max;
 
     if (first < covered) {
-      m = max_abs_bits(x, a->cin, first, covered - 1, m);
+      m = mk = max_abs_bits(x, a->cin, first, covered - 1, m);
       covered = first;
-    }
-    memcpy(&max, &m, sizeof max);
+    } else if (first > covered) /* a shorter look-back: blocks of other lengths */
+      mk = max_abs_bits(x, a->cin, first, 0, 0);
+    memcpy(&max, &mk, sizeof max);
     a->sigma[k] = pow2_ceil(max);
   }
 }
@@ -363,17 +376,19 @@ audit_frame_cost(const MdnAudit *a)
 {
   const MdnKernel *k = a->kernel;
   size_t max_span = 0;
+  int max_block = 0;
   double cost = W_FRAME + W_DOT * k->cin * (k->cout + 1.0) * k->taps;
   int t;
 
   for (t = 0; t < a->n_tiers; t++) {
     const MdnTier *tier = mdn_model_tier(a->model, t);
     max_span = MAX(max_span, mdn_tier_span(tier));
+    max_block = MAX(max_block, tier->norm_block);
     cost += W_LEVEL * tier->n_codebooks * tier->spec.depth
             + W_LOOKUP * (double)tier->n_codebooks * tier->cout
             + W_TAP * (double)tier->n_exact * tier->cout + W_OUT * tier->cout;
   }
-  return cost + W_MAX * k->cin * ((double)max_span + MDN_NORM_BLOCK / 2.0);
+  return cost + W_MAX * k->cin * ((double)max_span + max_block / 2.0);
 }
 
 /* Instructions per frame and group of the exact path (the stream's work

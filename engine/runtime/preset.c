@@ -33,7 +33,7 @@
  * goes at the end of TIER_V3_FIELDS, of the enum below, of tier_to_variant()
  * and of stored_tier_read_v3(), and gets its version-1 value in TIER_V1. */
 #define TIER_V1_FIELDS "(iiii)sddayauaqauauaqauayauau"
-#define TIER_V3_FIELDS "i"
+#define TIER_V3_FIELDS "iau"
 #define TIER_V1_TYPE "(" TIER_V1_FIELDS ")"
 #define TIER_TYPE "(" TIER_V1_FIELDS TIER_V3_FIELDS ")"
 /* Per held-out class: its name and one SNR per tier. */
@@ -62,14 +62,16 @@ enum {
   TIER_LUT_OFFSET,
   TIER_N_V1_FIELDS, /* the tuple of versions 1 and 2 ends here */
   TIER_NORM_BLOCK = TIER_N_V1_FIELDS,
+  TIER_HYPERPLANES, /* empty: axis encoders */
   TIER_N_FIELDS
 };
 
 /* What a tier of version 1 or 2 holds for the fields version 3 added: the
- * rules those versions' fits used. */
+ * rules those versions' fits used, and no hyperplanes (axis encoders). */
 static const struct {
   int norm_block;
-} TIER_V1 = { MDN_NORM_BLOCK_V1 };
+  gsize n_hyperplanes;
+} TIER_V1 = { MDN_NORM_BLOCK_V1, 0 };
 
 static void
 put_le32(guint8 *p, guint32 v)
@@ -121,9 +123,12 @@ lut_to_variant(const MdnTier *t)
 static GVariant *
 tier_to_variant(const MdnTier *t)
 {
+  /* TIER_V1_FIELDS, then TIER_V3_FIELDS with its arrays as @au */
   return g_variant_new(
-      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au" TIER_V3_FIELDS ")", t->spec.taps_per_codebook,
-      t->spec.depth, t->spec.exact_taps, t->spec.table_bits, t->name, t->snr_db, t->cost,
+      "((iiii)sdd@ay@au@aq@au@au@aq@au@ay@au@au"
+      "i@au)",
+      t->spec.taps_per_codebook, t->spec.depth, t->spec.exact_taps, t->spec.table_bits, t->name,
+      t->snr_db, t->cost,
       fixed_array(G_VARIANT_TYPE_BYTE, t->split, (size_t)t->cin * t->spec.depth, 1),
       fixed_array(G_VARIANT_TYPE_UINT32, t->thresholds, (size_t)t->cin * (t->buckets - 1), 4),
       fixed_array(G_VARIANT_TYPE_UINT16, t->exact_chan, t->n_exact, 2),
@@ -132,7 +137,10 @@ tier_to_variant(const MdnTier *t)
       fixed_array(G_VARIANT_TYPE_UINT16, t->cb_chan, t->n_codebooks, 2),
       fixed_array(G_VARIANT_TYPE_UINT32, t->cb_group, t->n_codebooks, 4), lut_to_variant(t),
       fixed_array(G_VARIANT_TYPE_UINT32, t->lut_scale, t->cout, 4),
-      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4), t->norm_block);
+      fixed_array(G_VARIANT_TYPE_UINT32, t->lut_offset, t->cout, 4), t->norm_block,
+      fixed_array(G_VARIANT_TYPE_UINT32, t->hyperplanes,
+                  t->hyperplanes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook : 0,
+                  4));
 }
 
 static GVariant *
@@ -356,16 +364,22 @@ out:
 
 /* The arrays of a tier tuple: element size and name of each. */
 static const gsize tier_elem_size[TIER_N_FIELDS] = {
-  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2, [TIER_EXACT_TAP] = 4,
-  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,   [TIER_LUT] = 1,
-  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4,
+  [TIER_SPLIT] = 1,     [TIER_THRESHOLDS] = 4, [TIER_EXACT_CHAN] = 2,  [TIER_EXACT_TAP] = 4,
+  [TIER_EXACT_W] = 4,   [TIER_CB_CHAN] = 2,    [TIER_CB_GROUP] = 4,    [TIER_LUT] = 1,
+  [TIER_LUT_SCALE] = 4, [TIER_LUT_OFFSET] = 4, [TIER_HYPERPLANES] = 4,
 };
 static const char *const tier_field_name[TIER_N_FIELDS] = {
-  [TIER_SPLIT] = "split",           [TIER_THRESHOLDS] = "thresholds",
-  [TIER_EXACT_CHAN] = "exact_chan", [TIER_EXACT_TAP] = "exact_tap",
-  [TIER_EXACT_W] = "exact_w",       [TIER_CB_CHAN] = "cb_chan",
-  [TIER_CB_GROUP] = "cb_group",     [TIER_LUT] = "lut",
-  [TIER_LUT_SCALE] = "lut_scale",   [TIER_LUT_OFFSET] = "lut_offset",
+  [TIER_SPLIT] = "split",
+  [TIER_THRESHOLDS] = "thresholds",
+  [TIER_EXACT_CHAN] = "exact_chan",
+  [TIER_EXACT_TAP] = "exact_tap",
+  [TIER_EXACT_W] = "exact_w",
+  [TIER_CB_CHAN] = "cb_chan",
+  [TIER_CB_GROUP] = "cb_group",
+  [TIER_LUT] = "lut",
+  [TIER_LUT_SCALE] = "lut_scale",
+  [TIER_LUT_OFFSET] = "lut_offset",
+  [TIER_HYPERPLANES] = "hyperplanes",
 };
 
 /* A stored tier as read, before it is trusted: views into the variant. The
@@ -387,6 +401,8 @@ stored_tier_read_v3(GVariant *tv, StoredTier *st)
 {
   st->kids[TIER_NORM_BLOCK] = g_variant_get_child_value(tv, TIER_NORM_BLOCK);
   st->norm_block = g_variant_get_int32(st->kids[TIER_NORM_BLOCK]);
+  st->array[TIER_HYPERPLANES] = get_array(tv, TIER_HYPERPLANES, tier_elem_size[TIER_HYPERPLANES],
+                                          st->kids, &st->count[TIER_HYPERPLANES]);
 }
 
 /* The one reader of a tier tuple: of TIER_TYPE (version 3) or of
@@ -410,8 +426,11 @@ stored_tier_read(GVariant *tv, guint32 version, StoredTier *st)
     st->array[field] = get_array(tv, field, tier_elem_size[field], st->kids, &st->count[field]);
   if (version >= PRESET_VERSION)
     stored_tier_read_v3(tv, st);
-  else
+  else {
     st->norm_block = TIER_V1.norm_block;
+    st->count[TIER_HYPERPLANES] = TIER_V1.n_hyperplanes;
+  }
+  st->spec.hyperplanes = st->count[TIER_HYPERPLANES] > 0;
 }
 
 static void
@@ -462,14 +481,19 @@ stored_tier_check(const StoredTier *st, const MdnKernel *k, GError **error)
   expected[TIER_EXACT_W] = n_exact * k->cout;
   expected[TIER_CB_GROUP] = n_cb;
   expected[TIER_LUT_SCALE] = expected[TIER_LUT_OFFSET] = (guint64)k->cout;
+  /* hyperplanes: none (axis encoders) or s floats per channel and level */
+  expected[TIER_HYPERPLANES] = st->count[TIER_HYPERPLANES]
+                                   ? (guint64)k->cin * st->spec.depth * st->spec.taps_per_codebook
+                                   : 0;
   if (!mdn_norm_block_ok(st->norm_block)) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT,
                 "normalisation block of %d frames, not a power of two in %d..%d", st->norm_block,
                 MDN_NORM_BLOCK_MIN, MDN_NORM_BLOCK_MAX);
     return FALSE;
   }
-  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
     if (field != TIER_EXACT_CHAN && field != TIER_CB_CHAN && field != TIER_LUT
+        && field != TIER_NORM_BLOCK
         && !check_count(tier_field_name[field], st->count[field], expected[field], error))
       return FALSE;
   expected[TIER_LUT] = n_cb * buckets * k->cout * mdn_table_entry_bytes(st->spec.table_bits);
@@ -507,6 +531,8 @@ tier_field_dest(MdnTier *t, int field)
     return t->lut_scale;
   case TIER_LUT_OFFSET:
     return t->lut_offset;
+  case TIER_HYPERPLANES:
+    return t->hyperplanes;
   default:
     g_assert_not_reached();
   }
@@ -528,8 +554,8 @@ stored_tier_copy(const StoredTier *st, const MdnKernel *k, GError **error)
   t->snr_db = st->snr_db;
   t->cost = st->cost;
   t->norm_block = st->norm_block;
-  for (field = TIER_SPLIT; field < TIER_N_V1_FIELDS; field++)
-    if (st->count[field])
+  for (field = TIER_SPLIT; field < TIER_N_FIELDS; field++)
+    if (field != TIER_NORM_BLOCK && st->count[field])
       memcpy(tier_field_dest(t, field), st->array[field], st->count[field] * tier_elem_size[field]);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   if (st->spec.table_bits == 16) {

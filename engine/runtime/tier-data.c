@@ -47,8 +47,9 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   buckets = 1 << spec->depth;
   /* Bound the whole tier: one that could not be saved as a preset is refused. */
   lut_bytes = (guint64)n_codebooks * buckets * cout * mdn_table_entry_bytes(spec->table_bits);
-  total = lut_bytes + (guint64)cin * buckets * 5 + (guint64)n_exact * (cout * 4 + 6)
-          + (guint64)n_codebooks * 6 + (guint64)cout * 8;
+  total = lut_bytes + (guint64)cin * buckets * 5
+          + (spec->hyperplanes ? (guint64)cin * spec->depth * spec->taps_per_codebook * 4 : 0)
+          + (guint64)n_exact * (cout * 4 + 6) + (guint64)n_codebooks * 6 + (guint64)cout * 8;
   if (total > MDN_PRESET_MAX_BYTES) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_INVALID_ARGUMENT,
                 "tier too large: %" G_GUINT64_FORMAT " bytes (limit %zu)", total,
@@ -71,6 +72,8 @@ mdn_tier_alloc(const MdnTierSpec *spec, int cin, int cout, int taps, int dilatio
   t->n_codebooks = n_codebooks;
   t->split = g_new0(guint8, (size_t)cin * spec->depth);
   t->thresholds = g_new0(float, (size_t)cin *(buckets - 1));
+  if (spec->hyperplanes)
+    t->hyperplanes = g_new0(float, (size_t)cin * spec->depth * spec->taps_per_codebook);
   t->exact_chan = g_new0(guint16, n_exact);
   t->exact_tap = g_new0(guint32, n_exact);
   t->exact_w = g_new0(float, (size_t)n_exact *cout);
@@ -95,6 +98,7 @@ mdn_tier_free(MdnTier *t)
     return;
   g_free(t->split);
   g_free(t->thresholds);
+  g_free(t->hyperplanes);
   g_free(t->exact_chan);
   g_free(t->exact_tap);
   g_free(t->exact_w);
@@ -229,6 +233,12 @@ mdn_tier_validate(const MdnTier *t, GError **error)
   }
   if (!tier_name_ok(t, error))
     return FALSE;
+  if ((t->hyperplanes != NULL) != (t->spec.hyperplanes != 0)) {
+    g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "spec says %s encoders, the tier has %s",
+                t->spec.hyperplanes ? "hyperplane" : "axis",
+                t->hyperplanes ? "hyperplanes" : "none");
+    return FALSE;
+  }
   if (isnan(t->snr_db) || !isfinite(t->cost) || t->cost < 0) {
     g_set_error(error, MDN_ERROR, MDN_ERROR_CORRUPT, "bad snr_db %g or cost %g", t->snr_db,
                 t->cost);
@@ -236,6 +246,9 @@ mdn_tier_validate(const MdnTier *t, GError **error)
   }
   return tier_indices_ok(t, error) && narrow_entries_ok(t, error)
          && floats_ok("thresholds", t->thresholds, (size_t)t->cin * (t->buckets - 1), error)
+         && (!t->hyperplanes
+             || floats_ok("hyperplanes", t->hyperplanes,
+                          (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook, error))
          && floats_ok("exact_w", t->exact_w, (size_t)t->n_exact * t->cout, error)
          && floats_ok("lut_scale", t->lut_scale, t->cout, error)
          && floats_ok("lut_offset", t->lut_offset, t->cout, error);
@@ -247,8 +260,10 @@ mdn_tier_table_bytes(const MdnTier *t)
   return lut_entries(t) * mdn_table_entry_bytes(t->spec.table_bits)
          + sizeof(float)
                * ((size_t)t->cin * (t->buckets - 1) /* thresholds */
-                  + (size_t)t->n_exact * t->cout    /* exact weights */
-                  + (size_t)2 * t->cout);           /* lut scale and offset */
+                  + (t->hyperplanes ? (size_t)t->cin * t->spec.depth * t->spec.taps_per_codebook
+                                    : 0)
+                  + (size_t)t->n_exact * t->cout /* exact weights */
+                  + (size_t)2 * t->cout);        /* lut scale and offset */
 }
 
 void

@@ -1,15 +1,16 @@
 /* tier-spec.c: the "s4d6e8q16" tier syntax and the default ladder.
  *
  * Grammar (fields in this order, lower case, no white space):
- *   s<1|2|4|8> d<1..8> [e<exact taps, >= 0>] [q<5..8|16>]
- * Defaults: e0, q8. The canonical name leaves out e0 and q8.
+ *   s<1|2|4|8> d<1..8> [e<exact taps, >= 0>] [q<5..8|16>] [h]
+ * Defaults: e0, q8, axis encoders (h: hyperplane encoders). The canonical name
+ * leaves out e0 and q8.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "mdn-private.h"
 
 #include <string.h>
 
-#define SPEC_RULE "s<1|2|4|8>d<1..8>[e<exact taps>=0>][q<5..8|16>], e.g. s4d6e8"
+#define SPEC_RULE "s<1|2|4|8>d<1..8>[e<exact taps>=0>][q<5..8|16>][h], e.g. s4d6e8"
 #define MAX_EXACT_TAPS (MDN_MAX_CHANNELS * MDN_MAX_TAPS)
 
 /* Reads the decimal number after the field letter at *p into *value.
@@ -56,6 +57,10 @@ mdn_tier_spec_validate(const MdnTierSpec *spec, MdnErrorCode code, GError **erro
                 spec->table_bits);
     return FALSE;
   }
+  if (spec->hyperplanes != 0 && spec->hyperplanes != 1) {
+    g_set_error(error, MDN_ERROR, code, "hyperplanes must be 0 or 1 (got %d)", spec->hyperplanes);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -70,7 +75,7 @@ spec_error(GError **error, const char *text, const char *why)
 gboolean
 mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error)
 {
-  MdnTierSpec parsed = { 0, 0, 0, 8 };
+  MdnTierSpec parsed = { 0, 0, 0, 8, 0 };
   const char *p = text;
   GError *invalid = NULL;
 
@@ -90,8 +95,12 @@ mdn_tier_spec_parse(const char *text, MdnTierSpec *spec, GError **error)
     return spec_error(error, text, "e must be followed by a count of exact taps >= 0");
   if (*p == 'q' && (p++, !read_number(&p, &parsed.table_bits)))
     return spec_error(error, text, "q must be followed by the table bits 5..8 or 16");
+  if (*p == 'h') {
+    parsed.hyperplanes = 1;
+    p++;
+  }
   if (*p != '\0')
-    return spec_error(error, text, "unexpected text after the spec (order is s, d, e, q)");
+    return spec_error(error, text, "unexpected text after the spec (order is s, d, e, q, h)");
   if (!mdn_tier_spec_validate(&parsed, MDN_ERROR_INVALID_ARGUMENT, &invalid)) {
     spec_error(error, text, invalid->message);
     g_error_free(invalid);
@@ -109,14 +118,17 @@ mdn_tier_spec_name(const MdnTierSpec *spec, char name[MDN_TIER_NAME_MAX])
   if (spec->exact_taps != 0 && len < MDN_TIER_NAME_MAX)
     len += g_snprintf(name + len, MDN_TIER_NAME_MAX - len, "e%d", spec->exact_taps);
   if (spec->table_bits != 8 && len < MDN_TIER_NAME_MAX)
-    g_snprintf(name + len, MDN_TIER_NAME_MAX - len, "q%d", spec->table_bits);
+    len += g_snprintf(name + len, MDN_TIER_NAME_MAX - len, "q%d", spec->table_bits);
+  if (spec->hyperplanes && len < MDN_TIER_NAME_MAX)
+    g_snprintf(name + len, MDN_TIER_NAME_MAX - len, "h");
 }
 
 static gboolean
 spec_equal(const MdnTierSpec *a, const MdnTierSpec *b)
 {
   return a->taps_per_codebook == b->taps_per_codebook && a->depth == b->depth
-         && a->exact_taps == b->exact_taps && a->table_bits == b->table_bits;
+         && a->exact_taps == b->exact_taps && a->table_bits == b->table_bits
+         && a->hyperplanes == b->hyperplanes;
 }
 
 /* Comma-separated specs, white space around each tolerated. On error returns

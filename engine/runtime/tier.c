@@ -122,13 +122,16 @@ mdn_tier_history(const MdnTier *tier)
  * + n_exact * cout                       exact multiply-adds
  * + cin * depth * (1 + span / L)         encode steps (tree levels): each
  *   frame is encoded once, and at each block start the span is encoded again
- *   with the block's new sigma (amortised over the block's L frames). */
+ *   with the block's new sigma (amortised over the block's L frames); a
+ *   hyperplane encoder's level counts s + 1 (its projection and the compare). */
 double
 mdn_tier_cost(const MdnTier *tier)
 {
   double lookups = (double)tier->n_codebooks * tier->cout;
   double exact = (double)tier->n_exact * tier->cout;
-  double encode = (double)tier->cin * tier->spec.depth
+  /* A hyperplane encoder's level is s multiply-adds and a compare. */
+  double level = tier->hyperplanes ? tier->spec.taps_per_codebook + 1.0 : 1.0;
+  double encode = (double)tier->cin * tier->spec.depth * level
                   * (1.0 + (double)mdn_tier_span(tier) / tier->norm_block);
   return lookups + exact + encode;
 }
@@ -238,11 +241,19 @@ encode_range(const MdnTier *tier, MdnTierState *state, const float *const *x, gi
     const gint64 step = (gint64)state->dsp->encode_step;
     last = MIN(first + (last - first + step) / step * step - 1, limit);
   }
-  for (i = 0; i < tier->cin; i++)
-    state->dsp->encode(tier->split + (size_t)i * tier->spec.depth,
-                       state->thresholds + i * thr_stride, sigma, tier->spec.depth, tier->dilation,
-                       x[i] + (ptrdiff_t)(first - frame0), (size_t)(last - first + 1),
-                       state->codes + (size_t)i * state->code_stride + (first - state->base));
+  for (i = 0; i < tier->cin; i++) {
+    const float *xi = x[i] + (ptrdiff_t)(first - frame0);
+    guint8 *codes = state->codes + (size_t)i * state->code_stride + (first - state->base);
+    if (tier->hyperplanes) {
+      const int s = tier->spec.taps_per_codebook;
+      state->dsp->encode_hyperplanes(tier->hyperplanes + (size_t)i * tier->spec.depth * s, s,
+                                     state->thresholds + i * thr_stride, sigma, tier->spec.depth,
+                                     tier->dilation, xi, (size_t)(last - first + 1), codes);
+    } else
+      state->dsp->encode(tier->split + (size_t)i * tier->spec.depth,
+                         state->thresholds + i * thr_stride, sigma, tier->spec.depth,
+                         tier->dilation, xi, (size_t)(last - first + 1), codes);
+  }
   return last + 1;
 }
 

@@ -126,6 +126,8 @@ typedef struct {
   guint8 *is_exact;       /* [cin * taps]: the dim is computed exactly */
   int *first_codebook;    /* [cin + 1]: channel i has codebooks first[i] .. first[i+1]-1 */
   float *sigma;           /* [n_rows]: the row's normaliser, at its dithered level */
+  double *weight;         /* [n_rows]: the row's weight in trees and ridge (mean 1), or NULL */
+  float *tree_weight;     /* [n_rows]: the same in float for tree.c, or NULL */
   double *residual;       /* [n_rows][cout]: what the tables must give, normalised */
   guint8 *codes;          /* [n_rows][n_codebooks] */
   double *centroid;       /* [cin][buckets][s]: sums, then means, of each bucket's windows */
@@ -142,6 +144,7 @@ typedef struct {
 typedef struct {
   const MdnKernel *kernel;
   const MdnFitOptions *options;
+  const MdnFitRules *rules;
   const float *audio; /* interleaved, the caller's */
   size_t n_frames, n_train, n_hold;
   size_t pad;         /* frames of zeros before frame 0 */
@@ -167,6 +170,8 @@ tier_work_clear(TierWork *work)
   g_free(work->is_exact);
   g_free(work->first_codebook);
   g_free(work->sigma);
+  g_free(work->weight);
+  g_free(work->tree_weight);
   g_free(work->residual);
   g_free(work->codes);
   g_free(work->centroid);
@@ -466,6 +471,32 @@ set_exact_and_codebooks(Fit *fit, MdnTier *tier)
   work->first_codebook[k->cin] = c;
 }
 
+/* The rows' weights, (sigma_j / gain_j)^p scaled to mean 1 (p: the rules'
+ * weight_power; none for p = 0): a row's error in the tables' normalised
+ * domain is sigma_j / gain_j times smaller than in the audio's, so p = 2
+ * minimises the raw output error, which is what the SNR measures. */
+static void
+row_weights(Fit *fit)
+{
+  TierWork *work = &fit->tier;
+  const double p = fit->rules->weight_power;
+  double total = 0;
+  size_t j;
+
+  if (p == 0 || fit->n_rows == 0)
+    return;
+  work->weight = g_new(double, fit->n_rows);
+  work->tree_weight = g_new(float, fit->n_rows);
+  for (j = 0; j < fit->n_rows; j++) {
+    work->weight[j] = pow((double)work->sigma[j] / fit->gain[j], p);
+    total += work->weight[j];
+  }
+  for (j = 0; j < fit->n_rows; j++) {
+    work->weight[j] *= fit->n_rows / total;
+    work->tree_weight[j] = (float)work->weight[j];
+  }
+}
+
 /* Row normalisers and residual targets: the exact output less the exact
  * taps, at the row's dithered level, over its sigma. */
 static void
@@ -493,63 +524,92 @@ residual_targets(Fit *fit, const MdnTier *tier)
       work->residual[j * cout + o] = acc * fit->gain[j] / work->sigma[j];
     }
   }
+  row_weights(fit);
 }
 
 /* ---- one tier: trees ----------------------------------------------------- */
 
-/* Which cost the tree's splits minimise: the SSE of the input window (the
- * paper) or of the codebook's partial output (notes section 4). Measured on
- * lowpass64 with the default ladder, held-out SNR input / output-aware:
- * speech s8d4e2 19.9 / 20.4, s8d4e6 32.7 / 32.5, s8d4e12 38.4 / 36.6,
- * s4d6e16 45.0 / 41.9, s2d6e24 56.8 / 48.4 dB; music 18.7 / 19.0,
- * 30.0 / 30.7, 36.3 / 35.2, 42.0 / 38.1, 52.3 / 46.7 dB. With one tree shared
- * by all the codebooks of a channel, the partial outputs of different groups
- * pull the splits apart; the input rule wins but for +0.5 dB on the fastest
- * tier, so it is the one used. */
-typedef enum { SPLIT_INPUT, SPLIT_OUTPUT } SplitRule;
-#define FIT_SPLIT_RULE SPLIT_INPUT
-
-/* The output-aware rule's target of row j: the window through the weights
- * of the group's approximated taps. */
-static void
-partial_output(const Fit *fit, int i, size_t g, const float *window, float *target)
+/* The metric of channel i's windows: a window error e (normalised, s taps)
+ * in every codebook of the channel costs e^T M e in the output, summed over
+ * the codebooks, M = sum over the channel's codebooks g of W_g W_g^T, W_g
+ * [s][cout] the weights of group g's approximated taps (exact taps and taps
+ * past the kernel are 0). Writes the upper Cholesky factor R (M = R^T R,
+ * [s][s] row-major), so that ||R e||^2 = e^T M e: the splits minimise the
+ * SSE of R x. A trace-relative jitter keeps R finite when M is singular (a
+ * tap no codebook approximates). FALSE when M is 0: no metric. */
+static gboolean
+channel_metric(const Fit *fit, const MdnTier *tier, int i, double *r)
 {
   const MdnKernel *k = fit->kernel;
   const TierWork *work = &fit->tier;
-  int o, j;
+  const int s = work->s;
+  double m[8 * 8] = { 0 }, trace = 0;
+  int c, o, a, b, j;
 
-  for (o = 0; o < k->cout; o++) {
-    double acc = 0;
-    for (j = 0; j < work->s; j++) {
-      size_t tap = g * work->s + j;
-      if (tap < (size_t)k->taps && !work->is_exact[(size_t)i * k->taps + tap])
-        acc += (double)mdn_kernel_weight(k, o, i, (int)tap) * window[j];
+  for (c = work->first_codebook[i]; c < work->first_codebook[i + 1]; c++)
+    for (o = 0; o < k->cout; o++) {
+      double wg[8];
+      for (a = 0; a < s; a++) {
+        size_t tap = (size_t)tier->cb_group[c] * s + a;
+        wg[a] = tap < (size_t)k->taps && !work->is_exact[(size_t)i * k->taps + tap]
+                    ? mdn_kernel_weight(k, o, i, (int)tap)
+                    : 0;
+      }
+      for (a = 0; a < s; a++)
+        for (b = 0; b < s; b++)
+          m[a * s + b] += wg[a] * wg[b];
     }
-    target[o] = (float)acc;
+  for (a = 0; a < s; a++)
+    trace += m[a * s + a];
+  if (!(trace > 0))
+    return FALSE;
+  for (a = 0; a < s; a++)
+    m[a * s + a] += 1e-9 * trace / s;
+  /* Cholesky, M = R^T R with R upper triangular. */
+  memset(r, 0, sizeof(double) * s * s);
+  for (a = 0; a < s; a++) {
+    double d = m[a * s + a];
+    for (j = 0; j < a; j++)
+      d -= r[j * s + a] * r[j * s + a];
+    r[a * s + a] = sqrt(MAX(d, 1e-30 * trace));
+    for (b = a + 1; b < s; b++) {
+      double v = m[a * s + b];
+      for (j = 0; j < a; j++)
+        v -= r[j * s + a] * r[j * s + b];
+      r[a * s + b] = v / r[a * s + a];
+    }
   }
+  return TRUE;
 }
 
 /* The windows channel i's tree learns from: one per row, of a codebook of
- * the channel drawn at random, normalised (and their targets). */
+ * the channel drawn at random, normalised; and their targets, R times the
+ * window when metric is not NULL. */
 static void
-tree_windows(Fit *fit, const MdnTier *tier, int i, float *windows, float *targets)
+tree_windows(Fit *fit, const MdnTier *tier, int i, const double *metric, float *windows,
+             float *targets)
 {
   const TierWork *work = &fit->tier;
   const int s = work->s, dil = fit->kernel->dilation;
   const int first = work->first_codebook[i];
   const int n_channel = work->first_codebook[i + 1] - first;
   size_t j;
-  int jj;
+  int a, b;
 
   for (j = 0; j < fit->n_rows; j++) {
     int cb = first + (n_channel > 1 ? g_rand_int_range(fit->rng, 0, n_channel) : 0);
     size_t g = tier->cb_group[cb];
     const float *xt = fit->x[i] + fit->row[j] - g * s * dil;
     float *window = windows + j * s;
-    for (jj = 0; jj < s; jj++)
-      window[jj] = (fit->gain[j] * xt[-(ptrdiff_t)jj * dil]) / work->sigma[j];
-    if (FIT_SPLIT_RULE == SPLIT_OUTPUT)
-      partial_output(fit, i, g, window, targets + j * fit->kernel->cout);
+    for (a = 0; a < s; a++)
+      window[a] = (fit->gain[j] * xt[-(ptrdiff_t)a * dil]) / work->sigma[j];
+    if (metric)
+      for (a = 0; a < s; a++) {
+        double acc = 0;
+        for (b = a; b < s; b++)
+          acc += metric[a * s + b] * window[b];
+        targets[j * s + a] = (float)acc;
+      }
   }
 }
 
@@ -559,25 +619,32 @@ static gboolean
 learn_trees(Fit *fit, MdnTier *tier, double base, double width)
 {
   const int cin = fit->kernel->cin, s = fit->tier.s, depth = fit->tier.depth;
-  const int dim = FIT_SPLIT_RULE == SPLIT_OUTPUT ? fit->kernel->cout : s;
   float *windows = g_new(float, fit->n_rows *s + 1);
-  float *targets = FIT_SPLIT_RULE == SPLIT_OUTPUT ? g_new(float, fit->n_rows *dim + 1) : windows;
+  float *targets = g_new(float, fit->n_rows *s + 1);
   gboolean ok = TRUE;
   int i;
 
   for (i = 0; i < cin && ok; i++) {
-    double loss = 0;
+    double loss = 0, metric[8 * 8];
+    gboolean use_metric;
     if (fit->tier.first_codebook[i + 1] == fit->tier.first_codebook[i])
       continue;
-    tree_windows(fit, tier, i, windows, targets);
+    use_metric = fit->rules->split == MDN_SPLIT_METRIC && channel_metric(fit, tier, i, metric);
+    tree_windows(fit, tier, i, use_metric ? metric : NULL, windows, targets);
     progress_share(&fit->progress, base + 0.4 * width * i / cin, 0.4 * width / cin);
-    ok = mdn_tree_learn(
-        windows, fit->n_rows, s, targets, dim, depth, tier->split + (size_t)i * depth,
-        tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick, &fit->progress);
+    if (tier->hyperplanes)
+      ok = mdn_tree_learn_hyperplanes(
+          windows, fit->n_rows, s, use_metric ? metric : NULL, fit->tier.tree_weight, depth,
+          tier->hyperplanes + (size_t)i * depth * s,
+          tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick, &fit->progress);
+    else
+      ok = mdn_tree_learn(windows, fit->n_rows, s, use_metric ? targets : windows, s,
+                          fit->tier.tree_weight, depth, tier->split + (size_t)i * depth,
+                          tier->thresholds + (size_t)i * (tier->buckets - 1), &loss, progress_tick,
+                          &fit->progress);
     g_debug("tier %s channel %d: tree loss %g", tier->name, i, loss);
   }
-  if (targets != windows)
-    g_free(targets);
+  g_free(targets);
   g_free(windows);
   return ok;
 }
@@ -677,7 +744,8 @@ prototype_tables(Fit *fit, const MdnTier *tier)
   return TRUE;
 }
 
-/* Squared error of the tables' sums against the residual on rows from..to-1. */
+/* Squared error of the tables' sums against the residual on rows from..to-1,
+ * weighted as the ridge weighs the rows. */
 static double
 table_error(const Fit *fit, size_t from, size_t to)
 {
@@ -692,7 +760,7 @@ table_error(const Fit *fit, size_t from, size_t to)
       double d = work->residual[j * cout + o] - work->offset[o];
       for (c = 0; c < n_cb; c++)
         d -= work->table[((size_t)c * buckets + work->codes[j * n_cb + c]) * cout + o];
-      err += d * d;
+      err += (work->weight ? work->weight[j] : 1.0) * d * d;
     }
   return err;
 }
@@ -718,9 +786,9 @@ choose_lambda(Fit *fit, const MdnTier *tier, double base, double width)
     double err;
     progress_share(&fit->progress, base + width * l / (n_lambdas + 1), width / (n_lambdas + 1));
     if (!mdn_ridge_solve(work->codes, n_fit, work->n_codebooks, work->buckets, work->residual,
-                         fit->kernel->cout, lambdas[l], FIT_VALIDATION_TOL, FIT_VALIDATION_ITER,
-                         work->table, work->offset, &work->cg_iterations, progress_tick,
-                         &fit->progress))
+                         work->weight, fit->kernel->cout, lambdas[l], FIT_VALIDATION_TOL,
+                         FIT_VALIDATION_ITER, work->table, work->offset, &work->cg_iterations,
+                         progress_tick, &fit->progress))
       return FALSE;
     err = table_error(fit, n_fit, n_rows);
     g_debug("tier %s: lambda %g validation error %g", tier->name, lambdas[l], err);
@@ -747,9 +815,9 @@ solve_tables(Fit *fit, const MdnTier *tier, double base, double width)
   work->offset = g_new(double, fit->kernel->cout);
   if (!choose_lambda(fit, tier, base, width)
       || !mdn_ridge_solve(work->codes, fit->n_rows, work->n_codebooks, work->buckets,
-                          work->residual, fit->kernel->cout, work->lambda, FIT_TOL, FIT_MAX_ITER,
-                          work->table, work->offset, &work->cg_iterations, progress_tick,
-                          &fit->progress))
+                          work->residual, work->weight, fit->kernel->cout, work->lambda, FIT_TOL,
+                          FIT_MAX_ITER, work->table, work->offset, &work->cg_iterations,
+                          progress_tick, &fit->progress))
     return FALSE;
   for (j = 0; j < entries; j++)
     work->table[j] += work->prior[j];
@@ -758,15 +826,36 @@ solve_tables(Fit *fit, const MdnTier *tier, double base, double width)
 
 /* ---- one tier: quantisation ---------------------------------------------- */
 
-/* Per (codebook, output) minimum into the offset, one scale per output
- * shared by all codebooks: the tier's tables in table_bits. */
+/* How often the training rows use each bucket of each codebook, weighed as
+ * the ridge weighs the rows: [n_codebooks][buckets]. */
+static double *
+bucket_usage(const Fit *fit)
+{
+  const TierWork *work = &fit->tier;
+  const int buckets = work->buckets, n_cb = work->n_codebooks;
+  double *usage = g_new0(double, (size_t)n_cb *buckets + 1);
+  size_t j;
+  int c;
+
+  for (j = 0; j < fit->n_rows; j++)
+    for (c = 0; c < n_cb; c++)
+      usage[(size_t)c * buckets + work->codes[j * n_cb + c]] += work->weight ? work->weight[j] : 1;
+  return usage;
+}
+
+/* The entries of the tier's tables in table_bits: per (codebook, output)
+ * the minimum into the offset, one scale per output shared by all
+ * codebooks. Each codebook's mean rounding error (over the buckets as the
+ * rows use them) goes into the offset too: a codebook whose range is a
+ * small part of the scale rounds most entries the same way, and over many
+ * codebooks (beam8: 256) those biases add up to more than the signal. */
 static void
 quantise_tables(const Fit *fit, MdnTier *tier)
 {
   const TierWork *work = &fit->tier;
   const int cout = fit->kernel->cout, buckets = work->buckets, n_cb = work->n_codebooks;
   const double qmax = (double)((1u << tier->spec.table_bits) - 1);
-  double *mins = g_new(double, (size_t)n_cb *cout + 1);
+  double *mins = g_new(double, (size_t)n_cb *cout + 1), *usage = bucket_usage(fit);
   double *scale = g_new0(double, cout), *offset = g_new(double, cout);
   int c, b, o;
 
@@ -783,24 +872,31 @@ quantise_tables(const Fit *fit, MdnTier *tier)
       offset[o] += lo;
       scale[o] = MAX(scale[o], (hi - lo) / qmax);
     }
-  for (o = 0; o < cout; o++) {
-    if (!(scale[o] > 0))
-      scale[o] = 1;
-    tier->lut_scale[o] = (float)scale[o];
-    tier->lut_offset[o] = (float)offset[o];
-  }
-  for (c = 0; c < n_cb; c++)
-    for (b = 0; b < buckets; b++)
+  for (o = 0; o < cout; o++)
+    tier->lut_scale[o] = (float)(scale[o] > 0 ? scale[o] : 1);
+  for (c = 0; c < n_cb; c++) {
+    double used = 0, bias[MDN_MAX_CHANNELS] = { 0 };
+    for (b = 0; b < buckets; b++) {
+      const double u = usage[(size_t)c * buckets + b];
+      used += u;
       for (o = 0; o < cout; o++) {
         size_t at = ((size_t)c * buckets + b) * cout + o;
-        double q = nearbyint((work->table[at] - mins[(size_t)c * cout + o]) / tier->lut_scale[o]);
-        q = CLAMP(q, 0, qmax);
+        double v = work->table[at] - mins[(size_t)c * cout + o];
+        double q = CLAMP(nearbyint(v / tier->lut_scale[o]), 0, qmax);
         if (tier->spec.table_bits <= 8)
           ((guint8 *)tier->lut)[at] = (guint8)q;
         else
           ((guint16 *)tier->lut)[at] = (guint16)q;
+        bias[o] += u * (v - q * tier->lut_scale[o]);
       }
+    }
+    for (o = 0; o < cout && used > 0; o++)
+      offset[o] += bias[o] / used;
+  }
+  for (o = 0; o < cout; o++)
+    tier->lut_offset[o] = (float)offset[o];
   g_free(mins);
+  g_free(usage);
   g_free(scale);
   g_free(offset);
 }
@@ -1385,9 +1481,31 @@ ladder_specs(const MdnFitOptions *options, const MdnTierSpec **specs, MdnTierSpe
   return n;
 }
 
+void
+mdn_fit_rules_init(MdnFitRules *rules)
+{
+  memset(rules, 0, sizeof *rules);
+  /* Measured on held-out corpus audio (bench/fit-heldout, docs/tiers.md):
+   * metric splits gain 1.4 to 4.8 dB over input splits on lowpass64's tiers
+   * of <= 16 lookups and up to 4 dB on beam8's; the sigma^2 row weights
+   * add 0 to 0.6 dB there and 0.8 to 1.5 dB on speech over a noise floor. */
+  rules->split = MDN_SPLIT_METRIC;
+  rules->weight_power = 2;
+}
+
 MdnModel *
 mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnFitOptions *options,
         GError **error)
+{
+  MdnFitRules rules;
+
+  mdn_fit_rules_init(&rules);
+  return mdn_fit_with_rules(kernel, audio, n_frames, options, &rules, error);
+}
+
+MdnModel *
+mdn_fit_with_rules(const MdnKernel *kernel, const float *audio, size_t n_frames,
+                   const MdnFitOptions *options, const MdnFitRules *rules, GError **error)
 {
   MdnFitOptions defaults;
   const MdnTierSpec *specs = NULL;
@@ -1408,6 +1526,7 @@ mdn_fit(const MdnKernel *kernel, const float *audio, size_t n_frames, const MdnF
   }
   fit.kernel = kernel;
   fit.options = options;
+  fit.rules = rules;
   fit.audio = audio;
   fit.n_frames = n_frames;
   fit.progress.options = options;

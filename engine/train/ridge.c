@@ -8,6 +8,9 @@
  * taps at s4d6 would be 8 GB dense): A^T A p is computed from the code lists
  * in two passes over the rows, 2 * n_rows * n_codebooks table reads per
  * output. Jacobi preconditioner: the diagonal of A^T A is the bucket counts.
+ * With row weights D the same holds for A^T D A: each row's sum is scaled by
+ * its weight before it is spread back, and the diagonal holds the buckets'
+ * summed weights.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "fit-private.h"
@@ -17,6 +20,7 @@
 
 typedef struct {
   const guint8 *codes;
+  const double *weight; /* [n_rows], or NULL: 1 */
   size_t n_rows;
   int n_cb, buckets, cout;
   size_t unknowns; /* n_cb * buckets + 1 (intercept last) */
@@ -45,6 +49,8 @@ apply(const Problem *pr, const double *p, double *q)
       double acc = p[icpt];
       for (c = 0; c < pr->n_cb; c++)
         acc += p[(size_t)c * nb + code[c]];
+      if (pr->weight)
+        acc *= pr->weight[t];
       for (c = 0; c < pr->n_cb; c++)
         q[(size_t)c * nb + code[c]] += acc;
       q[icpt] += acc;
@@ -62,6 +68,9 @@ apply(const Problem *pr, const double *p, double *q)
         for (o = 0; o < cout; o++)
           acc[o] += pc[o];
       }
+      if (pr->weight)
+        for (o = 0; o < cout; o++)
+          acc[o] *= pr->weight[t];
       for (c = 0; c < pr->n_cb; c++) {
         double *qc = q + ((size_t)c * nb + code[c]) * cout;
         for (o = 0; o < cout; o++)
@@ -128,30 +137,33 @@ cg_clear(Cg *cg)
   g_free(cg->active);
 }
 
-/* b = A^T r (kept in cg->r: the initial residual for x = 0) and the
- * diagonal of A^T A + lambda I' (bucket counts, the row count for the
- * intercept). */
+/* b = A^T D r (kept in cg->r: the initial residual for x = 0) and the
+ * diagonal of A^T D A + lambda I' (bucket weights, the rows' total weight
+ * for the intercept). */
 static void
 cg_right_hand_side(Cg *cg, const Problem *pr, const double *target)
 {
   const size_t icpt = cg->unknowns - 1;
   const int cout = cg->cout;
+  double total = 0;
   size_t t, u;
   int c, o;
 
   for (t = 0; t < pr->n_rows; t++) {
     const guint8 *code = pr->codes + t * pr->n_cb;
     const double *rt = target + t * cout;
+    const double wt = pr->weight ? pr->weight[t] : 1.0;
     for (c = 0; c < pr->n_cb; c++) {
       const size_t k = (size_t)c * pr->buckets + code[c];
-      cg->diag[k] += 1;
+      cg->diag[k] += wt;
       for (o = 0; o < cout; o++)
-        cg->r[k * cout + o] += rt[o];
+        cg->r[k * cout + o] += wt * rt[o];
     }
     for (o = 0; o < cout; o++)
-      cg->r[icpt * cout + o] += rt[o];
+      cg->r[icpt * cout + o] += wt * rt[o];
+    total += wt;
   }
-  cg->diag[icpt] = pr->n_rows > 0 ? (double)pr->n_rows : 1;
+  cg->diag[icpt] = total > 0 ? total : 1;
   for (u = 0; u < icpt; u++)
     cg->diag[u] += pr->lambda;
 }
@@ -253,11 +265,13 @@ cg_fraction(int it, int max_iter, double worst, double tol, double *start_ratio)
 
 gboolean
 mdn_ridge_solve(const guint8 *codes, size_t n_rows, int n_codebooks, int buckets,
-                const double *target, int cout, double lambda, double tol, int max_iter,
-                double *lut, double *offset, int *iterations, MdnFitTick tick, gpointer tick_data)
+                const double *target, const double *weight, int cout, double lambda, double tol,
+                int max_iter, double *lut, double *offset, int *iterations, MdnFitTick tick,
+                gpointer tick_data)
 {
   Problem pr = {
     .codes = codes,
+    .weight = weight,
     .n_rows = n_rows,
     .n_cb = n_codebooks,
     .buckets = buckets,

@@ -65,7 +65,7 @@ fit_model_number(int which)
     break;
   case 1:
     k = mdn_design_random_kernel(2, 3, 12, 3, RATE, 9);
-    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2", 1);
+    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2,s4d3e2h", 1);
     break;
   default:
     k = mdn_design_bank(6, 96, RATE);
@@ -87,6 +87,25 @@ model_number(int which)
   if (!models[which])
     models[which] = fit_model_number(which);
   return models[which];
+}
+
+/* The cases of the tier-frame and trace tests: the models as fitted, then
+ * model 1 with its tiers 0, 2, ... on 64-frame blocks (as a version 1 or 2
+ * preset loads them) and the others on MDN_NORM_BLOCK: the audit follows
+ * each tier's block, even mixed. case_model (1) puts model 1's back. */
+#define N_CASES (N_MODELS + 1)
+
+static const MdnModel *
+case_model(int which)
+{
+  const MdnModel *m = model_number(which < N_MODELS ? which : 1);
+  int t;
+
+  if (which == 1 || which == N_MODELS)
+    for (t = 0; t < mdn_model_n_tiers(m); t++)
+      ((MdnTier *)mdn_model_tier(m, t))->norm_block
+          = which == N_MODELS && t % 2 == 0 ? MDN_NORM_BLOCK_V1 : MDN_NORM_BLOCK;
+  return m;
 }
 
 /* Speech-like audio with level steps (quiet, loud, a burst inside blocks),
@@ -184,8 +203,8 @@ test_tier_frame(void)
   int which, t;
 
   mdn_tier_dsp_init(&scalar, 0); /* the plain-C reference alone */
-  for (which = 0; which < N_MODELS; which++) {
-    const MdnModel *m = model_number(which);
+  for (which = 0; which < N_CASES; which++) {
+    const MdnModel *m = case_model(which);
     const MdnKernel *k = mdn_model_kernel(m);
     float *in = test_input(k->cin, n, 21 + which);
     size_t history = 0, f;
@@ -212,28 +231,30 @@ test_tier_frame(void)
         sigma = mdn_tier_frame_sigma(tier, xs, f);
         mdn_tier_frame(tier, xs, sigma, k->bias, sums, y);
         if (memcmp(y, ref + f * k->cout, sizeof(float) * k->cout) != 0)
-          g_error("model %d tier %s frame %zu: %.9g, the scalar kernels give %.9g", which,
+          g_error("case %d tier %s frame %zu: %.9g, the scalar kernels give %.9g", which,
                   tier->name, f, y[0], ref[f * k->cout]);
         bit_equal++;
         for (o = 0; o < k->cout; o++) {
           double d = fabs((double)y[o] - native[f * k->cout + o]);
           double bound = 1e-6 * output_magnitude(tier, xs, sigma, sums, k->bias, o);
           if (d > bound)
-            g_error("model %d tier %s frame %zu out %d: %.9g, the %s kernels give %.9g "
+            g_error("case %d tier %s frame %zu out %d: %.9g, the %s kernels give %.9g "
                     "(bound %.3g)",
                     which, tier->name, f, o, y[o], mdn_isa(), native[f * k->cout + o], bound);
           worst = MAX(worst, bound > 0 ? d / bound : 0);
         }
       }
-      g_test_message("model %d tier %s: %zu frames bit-equal to the scalar kernels, %s within "
+      g_test_message("case %d tier %s (%d-frame blocks): %zu frames bit-equal to the scalar "
+                     "kernels, %s within "
                      "%.2f of the rounding bound",
-                     which, tier->name, bit_equal, mdn_isa(), worst);
+                     which, tier->name, tier->norm_block, bit_equal, mdn_isa(), worst);
       g_free(ref);
       g_free(native);
       free_channels(x, k->cin);
     }
     g_free(in);
   }
+  case_model(1);
 }
 
 /* ---- the audit inside a stream ---------------------------------------------- */
@@ -303,8 +324,8 @@ test_trace(void)
   const int groups = 2;
   int which;
 
-  for (which = 0; which < N_MODELS; which++) {
-    const MdnModel *m = model_number(which);
+  for (which = 0; which < N_CASES; which++) {
+    const MdnModel *m = case_model(which);
     const MdnKernel *k = mdn_model_kernel(m);
     const int n_tiers = mdn_model_n_tiers(m), cin = k->cin, cout = k->cout;
     float *in = test_input(groups * cin, n, 40 + which);
@@ -321,7 +342,7 @@ test_trace(void)
     float *without = run_stream(m, groups, 0, 0, in, n, NULL, NULL);
     float **tier_out = g_new(float *, n_tiers);
     double *ref[2], peak = 0;
-    guint position[MDN_NORM_BLOCK] = { 0 }, most = 0;
+    guint position[MDN_NORM_BLOCK] = { 0 }, most = 0, block = MDN_NORM_BLOCK;
     guint64 period = mdn_stream_audit_period(s), prev = 0;
     guint j, positions = 0, entries = tr.frames->len;
     int t, g, o;
@@ -342,6 +363,11 @@ test_trace(void)
 
     g_assert_cmpuint(period, >, 0);
     g_assert_cmpuint(entries, ==, groups * mdn_stream_audit_count(s));
+    /* The positions are counted in the largest power-of-two block, at most
+     * MDN_NORM_BLOCK, whose every position the audited frames can cover
+     * eight times over: at least the 64 of version-1 blocks. */
+    while (block > MDN_NORM_BLOCK_V1 && mdn_stream_audit_count(s) < 8 * block)
+      block /= 2;
     /* About n / period audited frames (the gaps are uniform, mean period). */
     g_assert_cmpfloat(fabs((double)mdn_stream_audit_count(s) - (double)n / period), <,
                       4 * sqrt((double)n / period) + 2);
@@ -355,19 +381,19 @@ test_trace(void)
       if (grp == 0) {
         g_assert_true(j == 0 || f > prev);
         prev = f;
-        if (position[f % MDN_NORM_BLOCK]++ == 0)
+        if (position[f % block]++ == 0)
           positions++;
-        most = MAX(most, position[f % MDN_NORM_BLOCK]);
+        most = MAX(most, position[f % block]);
       }
       for (o = 0; o < cout; o++) {
         double want = ref[grp][f * cout + o];
         if (fabs(ex[o] - want) > 1e-6 * peak)
-          g_error("model %d frame %" G_GUINT64_FORMAT " group %d: exact %.9g, reference %.9g",
-                  which, f, grp, ex[o], want);
+          g_error("case %d frame %" G_GUINT64_FORMAT " group %d: exact %.9g, reference %.9g", which,
+                  f, grp, ex[o], want);
         for (t = 0; t < n_tiers; t++) {
           float got = ty[t * cout + o], stream = tier_out[t][(f * groups + grp) * cout + o];
           if (fabs((double)got - stream) > 1e-5 * peak)
-            g_error("model %d tier %d frame %" G_GUINT64_FORMAT " group %d: audit %.9g, stream "
+            g_error("case %d tier %d frame %" G_GUINT64_FORMAT " group %d: audit %.9g, stream "
                     "%.9g",
                     which, t, f, grp, got, stream);
         }
@@ -375,13 +401,13 @@ test_trace(void)
     }
     /* No aliasing with the normalisation blocks: the audited frames spread
      * over the positions in a block (a fixed stride that is a multiple of
-     * 64 would hit one). */
-    g_test_message("model %d: period %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                   " audited frames, %u of %d block positions, at most %u on one",
-                   which, period, mdn_stream_audit_count(s), positions, MDN_NORM_BLOCK, most);
-    g_assert_cmpuint(mdn_stream_audit_count(s), >=, 8 * MDN_NORM_BLOCK);
-    g_assert_cmpuint(positions, >=, MDN_NORM_BLOCK - 4);
-    g_assert_cmpuint(most, <=, 4 * mdn_stream_audit_count(s) / MDN_NORM_BLOCK);
+     * the block, or of `block`, would hit one). */
+    g_test_message("case %d: period %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                   " audited frames, %u of %u block positions, at most %u on one",
+                   which, period, mdn_stream_audit_count(s), positions, block, most);
+    g_assert_cmpuint(mdn_stream_audit_count(s), >=, 8 * block);
+    g_assert_cmpuint(positions, >=, block - 4);
+    g_assert_cmpuint(most, <=, 4 * mdn_stream_audit_count(s) / block);
 
     for (t = 0; t < n_tiers; t++)
       g_free(tier_out[t]);
@@ -397,6 +423,7 @@ test_trace(void)
     mdn_stream_free(s);
     g_free(in);
   }
+  case_model(1);
 }
 
 /* ---- the audited SNR against the offline SNR ----------------------------------- */
@@ -443,10 +470,11 @@ noise_signal(size_t n, guint32 seed)
 
 /* Runs `in` (mono per group = 1) through a stream on tier 0 with the audit at
  * `fraction`, and compares each tier's audited SNR with its offline SNR:
- * weighted as the audit smooths, or unweighted (stationary audio). */
+ * weighted as the audit smooths, or unweighted (stationary audio). Each
+ * tier's |audited - offline| goes to `deviations` (unless NULL). */
 static void
 check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double fraction,
-          gboolean weighted, double bound)
+          gboolean weighted, double bound, GArray *deviations)
 {
   const MdnKernel *k = mdn_model_kernel(m);
   MdnStream *s;
@@ -469,11 +497,22 @@ check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double
                    mdn_stream_audit_time_constant(s));
     g_assert_true(isfinite(audited));
     g_assert_cmpfloat(fabs(audited - offline), <=, bound);
+    if (deviations) {
+      double d = fabs(audited - offline);
+      g_array_append_val(deviations, d);
+    }
     g_free(y);
   }
   g_free(ref);
   g_free(out);
   mdn_stream_free(s);
+}
+
+static gint
+compare_doubles(gconstpointer a, gconstpointer b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 static void
@@ -487,18 +526,44 @@ test_snr_offline(void)
 
   /* A dense audit (a frame in 3) measures what the offline SNR says: the
    * sums are right. */
-  check_snr("lowpass, speech, fraction 1000", lp, speech, n, 1000, TRUE, 0.25);
+  check_snr("lowpass, speech, fraction 1000", lp, speech, n, 1000, TRUE, 0.25, NULL);
   /* Sampled (a frame in 27, 600 a second: forty times the exact path's cost
    * for this 1->1 kernel, whose exact path is cheap), within 1 dB. */
-  check_snr("lowpass, speech, fraction 40", lp, speech, n, 40, TRUE, 1.0);
-  check_snr("lowpass, music, fraction 40", lp, music, n, 40, TRUE, 1.0);
-  check_snr("lowpass, stationary noise, fraction 40", lp, noise, n, 40, FALSE, 1.0);
-  /* At the default 5 %, a 1->6 bank buys enough audited frames for 1 dB
-   * too (the 1->1 lowpass buys a few per second: docs/tiers.md). */
-  check_snr("bank 1->6, speech, fraction 0.05", bank, speech, n, MDN_AUDIT_DEFAULT_FRACTION, TRUE,
-            1.0);
+  check_snr("lowpass, speech, fraction 40", lp, speech, n, 40, TRUE, 1.0, NULL);
+  check_snr("lowpass, music, fraction 40", lp, music, n, 40, TRUE, 1.0, NULL);
+  check_snr("lowpass, stationary noise, fraction 40", lp, noise, n, 40, FALSE, 1.0, NULL);
+  /* At the default 5 %, a 1->6 bank buys about 32 audited frames per time
+   * constant (the 1->1 lowpass a few per second: docs/tiers.md): about 1 dB
+   * on speech, whose heavy-tailed error makes one seed's deviation a draw
+   * of 0.1-2 dB (docs/tiers.md "Precision": up to 1.9 dB on bank16 and
+   * beam8; this model on seeds 100-115: median 0.6 dB, 11 of 16 within 1 dB
+   * for its s4d6e8 tier, largest 2.06 dB). So, over eight seeds: the median
+   * within 1 dB, each within 2.5 dB. */
+  {
+    GArray *deviations = g_array_new(FALSE, FALSE, sizeof(double));
+    double median;
+    guint seed;
+
+    for (seed = 77; seed < 85; seed++) {
+      float *audio = seed == 77 ? speech : mdn_signal_speech(n, RATE, seed);
+      char *what = g_strdup_printf("bank 1->6, speech %u, fraction 0.05", seed);
+      check_snr(what, bank, audio, n, MDN_AUDIT_DEFAULT_FRACTION, TRUE, 2.5, deviations);
+      g_free(what);
+      if (audio != speech)
+        g_free(audio);
+    }
+    g_array_sort(deviations, compare_doubles);
+    median = 0.5
+             * (g_array_index(deviations, double, (deviations->len - 1) / 2)
+                + g_array_index(deviations, double, deviations->len / 2));
+    g_test_message("bank 1->6, speech, fraction 0.05: median deviation %.2f dB, largest %.2f dB "
+                   "(%u tier runs)",
+                   median, g_array_index(deviations, double, deviations->len - 1), deviations->len);
+    g_assert_cmpfloat(median, <=, 1.0);
+    g_array_free(deviations, TRUE);
+  }
   check_snr("bank 1->6, stationary noise, fraction 0.05", bank, noise, n,
-            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0);
+            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0, NULL);
   g_free(speech);
   g_free(music);
   g_free(noise);

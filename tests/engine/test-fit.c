@@ -359,8 +359,8 @@ static void
 test_bad_spec(void)
 {
   static const MdnTierSpec bad[] = {
-    { 3, 4, 0, 8 },  { 5, 4, 0, 8 }, { 4, 0, 0, 8 }, { 4, 9, 0, 8 },
-    { 4, 4, -1, 8 }, { 4, 4, 0, 4 }, { 4, 4, 0, 9 },
+    { 3, 4, 0, 8, 0 },  { 5, 4, 0, 8, 0 }, { 4, 0, 0, 8, 0 }, { 4, 9, 0, 8, 0 },
+    { 4, 4, -1, 8, 0 }, { 4, 4, 0, 4, 0 }, { 4, 4, 0, 9, 0 },
   };
   static const char *const why[] = {
     "taps per codebook must be 1, 2, 4 or 8 (got 3)",
@@ -376,7 +376,7 @@ test_bad_spec(void)
   MdnKernel *k = lowpass();
 
   for (j = 0; j < G_N_ELEMENTS(bad); j++) {
-    MdnTierSpec ladder[2] = { { 8, 4, 0, 8 }, bad[j] };
+    MdnTierSpec ladder[2] = { { 8, 4, 0, 8, 0 }, bad[j] };
     char *want = g_strdup_printf("tier spec #1: %s", why[j]);
     GError *error = NULL;
     MdnFitOptions o;

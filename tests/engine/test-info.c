@@ -18,7 +18,7 @@ static const char *info_path;
 static MdnTier *
 make_tier(GRand *r, const MdnKernel *k, int s, int depth, int n_exact, int bits)
 {
-  MdnTierSpec spec = { s, depth, n_exact, bits };
+  MdnTierSpec spec = { s, depth, n_exact, bits, 0 };
   GError *error = NULL;
   int groups = (k->taps + s - 1) / s;
   MdnTier *t = mdn_tier_alloc(&spec, k->cin, k->cout, k->taps, k->dilation, n_exact,

@@ -413,7 +413,7 @@ test_long_span_streams(void)
 {
   const size_t n = LONG_REACH + 8192, block = 4096;
   const float w0 = 0.5f, w_last = 0.25f, bias = 0.125f;
-  MdnTierSpec spec = { 8, 1, 0, 8 };
+  MdnTierSpec spec = { 8, 1, 0, 8, 0 };
   GError *error = NULL;
   MdnKernel *k = mdn_kernel_new(1, 1, LONG_TAPS, LONG_DIL, 192000, &error);
   GRand *r = g_rand_new_with_seed(31);
@@ -482,7 +482,7 @@ valid_preset(void)
 {
   GError *error = NULL;
   MdnKernel *k = mdn_kernel_new(2, 2, 16, 2, 48000, &error);
-  MdnTierSpec spec = { 4, 4, 2, 8 };
+  MdnTierSpec spec = { 4, 4, 2, 8, 0 };
   MdnModel *m;
   MdnTier *t;
   GBytes *b;
@@ -500,6 +500,19 @@ valid_preset(void)
     t->cb_group[j] = j % 4;
   }
   t->exact_tap[1] = 3;
+  t->lut_scale[0] = t->lut_scale[1] = 0.01f;
+  mdn_model_add_tier(m, t);
+  /* and a hyperplane tier (format version 3's field 15) */
+  spec.depth = 3;
+  spec.hyperplanes = 1;
+  t = mdn_tier_alloc(&spec, 2, 2, 16, 2, 0, 8, &error);
+  g_assert_no_error(error);
+  for (j = 0; j < 8; j++) {
+    t->cb_chan[j] = j / 4;
+    t->cb_group[j] = j % 4;
+  }
+  for (j = 0; j < 2 * 3 * 4; j++)
+    t->hyperplanes[j] = (float)(j % 5) - 2.0f;
   t->lut_scale[0] = t->lut_scale[1] = 0.01f;
   mdn_model_add_tier(m, t);
   b = mdn_model_serialize(m, &error);
@@ -534,7 +547,7 @@ full_variants_preset(int n_tiers)
     k->weights[0] = 1;
     m = mdn_model_new(k, &error);
     for (t = 0; t < n_tiers; t++) {
-      MdnTierSpec spec = { 4, 1, 0, 8 };
+      MdnTierSpec spec = { 4, 1, 0, 8, 0 };
       MdnTier *tier = mdn_tier_alloc(&spec, 1, 1, 8, 1, 0, 2, &error);
 
       g_assert_no_error(error);

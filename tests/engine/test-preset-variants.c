@@ -15,7 +15,7 @@
 
 /* Must match engine/runtime/preset.c and docs/preset-format.md. */
 #define HEADER_BYTES 16
-#define TIER_T "((iiii)sddayauaqauauaqauayauaui)"
+#define TIER_T "((iiii)sddayauaqauauaqauayauauiau)"
 #define KERNEL_T "(iiiidauau)"
 #define VARIANT_T "(" KERNEL_T "(dst)a" TIER_T "a(sad))"
 
@@ -39,7 +39,7 @@ small_model(double rate, int cout, int taps, int n_tiers)
   m->provenance.seconds = 2;
   m->provenance.seed = (guint64)rate;
   for (j = 0; j < n_tiers; j++) {
-    MdnTierSpec spec = { 4, 2 + j, 1, 8 };
+    MdnTierSpec spec = { 4, 2 + j, 1, 8, 0 };
     MdnTier *t = mdn_tier_alloc(&spec, 1, cout, taps, 1, 1, (taps + 3) / 4, &error);
     int c;
 
@@ -408,7 +408,8 @@ test_hostile(void)
 
 /* The normalisation block of a tier (version 3): saved and loaded as it is,
  * refused unless a power of two in range; version 1 and 2 files, which
- * cannot hold it, give each tier format version 1's block. */
+ * cannot hold it, give each tier format version 1's block (and, without
+ * hyperplanes, axis encoders). */
 static void
 test_norm_block(void)
 {
@@ -454,8 +455,12 @@ test_norm_block(void)
     p = mdn_preset_load(path, &error);
     g_assert_no_error(error);
     for (v = 0; v < mdn_preset_n_variants(p); v++)
-      for (t = 0; t < mdn_model_n_tiers(mdn_preset_variant(p, v)); t++, n++)
+      for (t = 0; t < mdn_model_n_tiers(mdn_preset_variant(p, v)); t++, n++) {
         g_assert_cmpint(mdn_preset_variant(p, v)->tiers[t]->norm_block, ==, expected);
+        /* versions 1 and 2 have no hyperplanes field: axis encoders */
+        g_assert_null(mdn_preset_variant(p, v)->tiers[t]->hyperplanes);
+        g_assert_false(mdn_preset_variant(p, v)->tiers[t]->spec.hyperplanes);
+      }
     g_assert_cmpint(n, >, 0);
     /* Written back as version 3, the block is kept. */
     b = mdn_preset_serialize(p, &error);

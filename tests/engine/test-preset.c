@@ -28,7 +28,7 @@ rand_float(GRand *r, double lo, double hi)
 static MdnTier *
 make_tier(GRand *r, const MdnKernel *k, int s, int depth, int n_exact, int bits)
 {
-  MdnTierSpec spec = { s, depth, n_exact, bits };
+  MdnTierSpec spec = { s, depth, n_exact, bits, 0 };
   GError *error = NULL;
   int groups = (k->taps + s - 1) / s;
   int n_codebooks = k->cin * groups;
@@ -656,7 +656,7 @@ test_tier_checks(void)
   GError *error = NULL;
   MdnModel *m = make_model(11, 2, 2, 9, 1, 1);
   MdnTier *t = m->tiers[0];
-  MdnTierSpec bad = { 3, 4, 0, 8 };
+  MdnTierSpec bad = { 3, 4, 0, 8, 0 };
   MdnTierInfo info;
   guint8 saved;
 

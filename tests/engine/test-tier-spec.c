@@ -66,8 +66,8 @@ test_round_trip(void)
     for (d = 1; d <= 8; d++)
       for (ei = 0; ei < G_N_ELEMENTS(e_values); ei++)
         for (qi = 0; qi < G_N_ELEMENTS(q_values); qi++) {
-          MdnTierSpec spec = { s_values[si], d, e_values[ei], q_values[qi] };
-          MdnTierSpec back = { 0, 0, 0, 0 };
+          MdnTierSpec spec = { s_values[si], d, e_values[ei], q_values[qi], 0 };
+          MdnTierSpec back = { 0, 0, 0, 0, 0 };
           char name[MDN_TIER_NAME_MAX], expected[64], again[MDN_TIER_NAME_MAX];
           GError *error = NULL;
 
@@ -109,7 +109,7 @@ test_parse_malformed(void)
   size_t k;
 
   for (k = 0; k < G_N_ELEMENTS(bad); k++) {
-    MdnTierSpec spec = { 99, 99, 99, 99 };
+    MdnTierSpec spec = { 99, 99, 99, 99, 0 };
     GError *error = NULL;
     g_test_message("\"%s\"", bad[k]);
     g_assert_false(mdn_tier_spec_parse(bad[k], &spec, &error));
@@ -219,17 +219,18 @@ test_validate(void)
     MdnTierSpec spec;
     const char *text, *why;
   } bad[] = {
-    { { 3, 4, 0, 8 }, "s3d4", "taps per codebook must be 1, 2, 4 or 8 (got 3)" },
-    { { 16, 4, 0, 8 }, "s16d4", "taps per codebook must be 1, 2, 4 or 8 (got 16)" },
-    { { 4, 0, 0, 8 }, "s4d0", "tree depth must be 1..8 (got 0)" },
-    { { 4, 9, 0, 8 }, "s4d9", "tree depth must be 1..8 (got 9)" },
-    { { 4, 4, MDN_MAX_CHANNELS * MDN_MAX_TAPS + 1, 8 },
+    { { 3, 4, 0, 8, 0 }, "s3d4", "taps per codebook must be 1, 2, 4 or 8 (got 3)" },
+    { { 16, 4, 0, 8, 0 }, "s16d4", "taps per codebook must be 1, 2, 4 or 8 (got 16)" },
+    { { 4, 0, 0, 8, 0 }, "s4d0", "tree depth must be 1..8 (got 0)" },
+    { { 4, 9, 0, 8, 0 }, "s4d9", "tree depth must be 1..8 (got 9)" },
+    { { 4, 4, MDN_MAX_CHANNELS * MDN_MAX_TAPS + 1, 8, 0 },
       "s4d4e268435457",
       "exact taps must be 0..268435456 (got 268435457)" },
-    { { 4, 4, 0, 4 }, "s4d4q4", "table bits must be 5, 6, 7, 8 or 16 (got 4)" },
-    { { 4, 4, 0, 12 }, "s4d4q12", "table bits must be 5, 6, 7, 8 or 16 (got 12)" },
+    { { 4, 4, 0, 4, 0 }, "s4d4q4", "table bits must be 5, 6, 7, 8 or 16 (got 4)" },
+    { { 4, 4, 0, 12, 0 }, "s4d4q12", "table bits must be 5, 6, 7, 8 or 16 (got 12)" },
   };
-  MdnTierSpec good = { 8, 1, MDN_MAX_CHANNELS * MDN_MAX_TAPS, 16 }, negative = { 4, 4, -1, 8 };
+  MdnTierSpec good = { 8, 1, MDN_MAX_CHANNELS * MDN_MAX_TAPS, 16, 0 },
+              negative = { 4, 4, -1, 8, 0 };
   size_t k;
 
   g_assert_true(mdn_tier_spec_validate(&good, MDN_ERROR_CORRUPT, NULL));

@@ -1,7 +1,8 @@
 /* make-seeds.c: writes the fuzzer's seed corpus: small valid presets that
  * cover every part of the format (tiers of each spec kind, 8- and 16-bit
  * tables, exact dims, multichannel, dilation, a kernel long enough for the
- * FFT path; rate variants, held-out classes and their claims).
+ * FFT path; rate variants, held-out classes and their claims; hyperplane
+ * encoders).
  *
  * Usage: make-seeds DIR. Each preset is loaded back and must serialise to the
  * same bytes. `make fuzz` writes a fresh corpus with it; tests/fuzz/corpus/
@@ -213,6 +214,9 @@ main(int argc, char **argv)
   save_fitted(mdn_design_random_kernel(2, 3, 6, 2, RATE, 5), "s2d4e3q5,s4d6q16", dir,
               "layer-2to3-dil2.mdn");
   save_fitted(mdn_design_bank(2, 16, RATE), "s4d2", dir, "bank-1to2.mdn");
+  /* format version 2: hyperplane encoders */
+  save_fitted(mdn_design_bank(2, 16, RATE), "s8d4e2h,s4d3q16h,s2d2", dir,
+              "bank-1to2-hyperplanes.mdn");
   save_fitted(mdn_design_random_kernel(3, 1, 3, 7, RATE, 6), "s1d2e1", dir, "layer-3to1-dil7.mdn");
   {
     const int three[3] = { 8000, RATE, 22050 * 2 };

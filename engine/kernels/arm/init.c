@@ -47,5 +47,6 @@ mdn_tier_dsp_init_arm(MdnTierDsp *dsp, unsigned flags)
   dsp->max_abs = mdn_tier_max_abs_neon;
   dsp->count_below = mdn_tier_count_below_neon;
   dsp->run_end = mdn_tier_run_end_neon;
+  dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_neon;
   dsp->sigma_flag = MDN_CPU_FLAG_NEON;
 }

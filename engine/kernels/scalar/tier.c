@@ -25,6 +25,22 @@ encode_c(const guint8 *split, const float *thr, float sigma, int depth, int dila
   }
 }
 
+static void
+encode_hyperplanes_c(const float *hyperplanes, int s, const float *thr, float sigma, int depth,
+                     int dilation, const float *x, size_t n, guint8 *codes)
+{
+  size_t k;
+  int l;
+  for (k = 0; k < n; k++) {
+    unsigned node = 0;
+    for (l = 0; l < depth; l++) {
+      float p = mdn_tier_project(hyperplanes + (size_t)l * s, s, x + k, dilation);
+      node = 2 * node + (p > thr[(1u << l) - 1 + node] * sigma);
+    }
+    codes[k] = (guint8)node;
+  }
+}
+
 /* Row by row: codes loaded once per codebook, entries contiguous in o. */
 static void
 scan_c(const MdnTierTables *t, const guint8 *codes, const ptrdiff_t *offsets, size_t n,
@@ -68,13 +84,12 @@ output_c(const MdnTierOutputArgs *a, size_t n, float *out)
   int o, e;
   for (r = 0; r < n; r++)
     for (o = 0; o < cout; o++) {
-      const float sa = a->sigma[r] * a->scale[o];
-      const float sc = a->sigma[r] * a->offset[o] + (a->bias != NULL ? a->bias[o] : 0.0f);
-      const float t = sa * (float)a->sums[(size_t)o * RS + r] + sc;
       float sum = 0.0f;
       for (e = 0; e < a->n_exact; e++)
         sum += a->w[(size_t)e * cout + o] * a->exact[e][r];
-      out[r * cout + o] = a->n_exact > 0 ? sum + t : t;
+      out[r * cout + o] = mdn_tier_output_one(a->sigma[r], a->scale[o], a->offset[o],
+                                              a->bias != NULL ? a->bias[o] : 0.0f,
+                                              a->sums[(size_t)o * RS + r], a->n_exact, sum);
     }
 }
 
@@ -120,6 +135,7 @@ mdn_tier_dsp_init_levels(MdnTierDsp *dsp, unsigned flags)
   memset(dsp, 0, sizeof *dsp);
   dsp->encode = encode_c;
   dsp->encode_step = 0;
+  dsp->encode_hyperplanes = encode_hyperplanes_c;
   for (s = 0; s < MDN_TIER_N_SCANS; s++)
     dsp->scan[s] = scan_c;
   dsp->uses_planes = FALSE;

@@ -80,6 +80,9 @@ mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
   dsp->run_end = mdn_tier_run_end_avx2;
   dsp->sigma_flag = MDN_CPU_FLAG_AVX2;
 #endif
+#ifdef MDN_HAVE_TIER_HYPER_AVX2
+  dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_avx2;
+#endif
 
   /* max_abs, count_below and run_end stay AVX2's. */
   if (!(flags & MDN_CPU_FLAG_AVX512))
@@ -95,6 +98,9 @@ mdn_tier_dsp_init_x86(MdnTierDsp *dsp, unsigned flags)
   dsp->uses_planes = TRUE;
   dsp->output = mdn_tier_output_avx512;
   dsp->output_flag = MDN_CPU_FLAG_AVX512;
+#endif
+#ifdef MDN_HAVE_TIER_HYPER_AVX512
+  dsp->encode_hyperplanes = mdn_tier_encode_hyperplanes_avx512;
 #endif
 
   if (!(flags & MDN_CPU_FLAG_AVX512VBMI))
