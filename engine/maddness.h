@@ -345,9 +345,21 @@ MDN_API guint64 mdn_stream_audit_count(const MdnStream *stream);
  * for so long that its smoothed energy underflowed to 0. Updated at the end of each
  * mdn_stream_process() call; may be read from any thread. */
 MDN_API double mdn_stream_audit_snr(const MdnStream *stream, int tier);
+/* The highest SNR of `tier` the audited frames do not rule out: the upper
+ * end of an approximate one-sided interval, MDN_AUDIT_BOUND_Z standard
+ * errors of the error-to-signal ratio above the estimate (+inf while they
+ * cannot rule out a perfect tier, and before MDN_AUDIT_TAU_FRAMES audited
+ * frames). With few audited frames (a cheap exact
+ * path buys few) the estimate mdn_stream_audit_snr() moves by several dB on
+ * speech while the true SNR holds; a tier whose high bound is under a claim
+ * is under it beyond that noise. NaN as mdn_stream_audit_snr(). Any thread. */
+#define MDN_AUDIT_BOUND_Z 2.0
+MDN_API double mdn_stream_audit_snr_high(const MdnStream *stream, int tier);
 /* The quality governor: the path to run next, given the path `current`
  * that ran (MDN_TIER_EXACT or a tier) and a floor min_snr_db. Tiers are
- * tried fastest first.
+ * tried fastest first, among those that pay with this process's kernels
+ * (mdn_model_paying_tiers(); a current tier that does not pay counts as
+ * exact).
  *  - Nothing measured yet (audit off, or too little audio): the fastest tier
  *    whose fitted SNR (MdnTierInfo.snr_db) is at least min_snr_db, else exact.
  *  - The current tier's audited SNR under min_snr_db: at once, the fastest

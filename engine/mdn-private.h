@@ -380,6 +380,10 @@ MdnAudit *mdn_stream_get_audit(const MdnStream *stream);
 typedef void (*MdnAuditTraceFunc)(guint64 frame, int group, const double *exact, const float *tiers,
                                   gpointer data);
 void mdn_audit_set_trace(MdnAudit *audit, MdnAuditTraceFunc func, gpointer data);
+/* For the tests of the governor's logic, apart from the time model: whether
+ * it may pick `tier` (by default: mdn_model_paying_tiers() at creation). */
+void mdn_audit_set_pays(MdnAudit *audit, int tier, gboolean pays);
+gboolean mdn_audit_pays(const MdnAudit *audit, int tier);
 
 G_END_DECLS
 

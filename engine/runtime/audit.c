@@ -54,15 +54,23 @@ struct _MdnAudit {
   double decay;         /* weight an audited frame leaves to the older ones */
   guint64 ready_frames; /* audio before an SNR is reported */
   /* Processing thread only. */
-  guint64 frames;      /* frames the stream processed (its frame counter) */
-  guint64 next;        /* absolute frame of the next audited frame */
-  guint32 rng;         /* xorshift32 state */
-  guint64 audits;      /* audited frames since the sums were cleared */
-  guint64 since;       /* frame at which the sums were cleared */
-  guint64 total;       /* audited frames since the stream was made */
-  gboolean dirty;      /* audited since the last publication */
-  double signal;       /* smoothed energy of the exact output */
-  double *error;       /* [n_tiers]: smoothed energy of each tier's error */
+  guint64 frames; /* frames the stream processed (its frame counter) */
+  guint64 next;   /* absolute frame of the next audited frame */
+  guint32 rng;    /* xorshift32 state */
+  guint64 audits; /* audited frames since the sums were cleared */
+  guint64 since;  /* frame at which the sums were cleared */
+  guint64 total;  /* audited frames since the stream was made */
+  gboolean dirty; /* audited since the last publication */
+  double signal;  /* smoothed energy of the exact output */
+  double *error;  /* [n_tiers]: smoothed energy of each tier's error */
+  /* For the SNR's confidence bound (snr_high()): smoothed squares and
+   * products of the per-frame energies, and the smoothing's own weights. */
+  double signal_sq;    /* smoothed (exact energy)^2 */
+  double *error_sq;    /* [n_tiers]: smoothed (error energy)^2 */
+  double *cross;       /* [n_tiers]: smoothed exact energy x error energy */
+  double *frame_err;   /* [n_tiers]: the audited frame's error energy */
+  double weight;       /* sum of the smoothing weights so far (-> 1) */
+  double weight_sq;    /* sum of their squares: n_eff = weight^2 / weight_sq */
   double *exact;       /* [cout]: exact output of the audited frame */
   float *tier_out;     /* [n_tiers][cout]: each tier's output of the audited frame */
   guint32 *sums;       /* [cout] table sums */
@@ -71,8 +79,10 @@ struct _MdnAudit {
   ptrdiff_t **offsets; /* [n_tiers][tier_offsets_size()]: tier_offsets() */
   float *window;       /* [taps]: one input channel's window, newest first */
   /* Published (any thread): float bits of the SNR in dB per tier. */
-  gint *published; /* [n_tiers] */
+  gint *published;      /* [n_tiers] */
+  gint *published_high; /* [n_tiers]: float bits of snr_high() */
   /* Governor (processing thread). */
+  gboolean *pays;    /* [n_tiers]: predicted faster than exact here (mdn_model_paying_tiers) */
   gint64 *held_from; /* [n_tiers]: frame since which the tier held the threshold; -1 */
   double held_threshold;
   MdnAuditTraceFunc trace;
@@ -439,13 +449,24 @@ mdn_audit_new(const MdnModel *model, int groups)
   a->rate = k->rate;
   a->by_span = g_new0(int, n1);
   a->error = g_new0(double, n1);
+  a->error_sq = g_new0(double, n1);
+  a->cross = g_new0(double, n1);
+  a->frame_err = g_new0(double, n1);
   a->exact = g_new0(double, k->cout);
   a->tier_out = g_new0(float, (size_t)n1 * k->cout);
   a->sums = g_new0(guint32, k->cout);
   a->sigma = g_new0(float, n1);
   a->x = g_new0(const float *, k->cin);
   a->published = g_new0(gint, n1);
+  a->published_high = g_new0(gint, n1);
   a->held_from = g_new0(gint64, n1);
+  a->pays = g_new0(gboolean, n1);
+  {
+    int *paying = g_new(int, n1), n_paying = mdn_model_paying_tiers(model, paying);
+    for (t = 0; t < n_paying; t++)
+      a->pays[paying[t]] = TRUE;
+    g_free(paying);
+  }
   a->window = g_new0(float, n > 0 ? k->taps : 1); /* nothing to audit without tiers */
   a->offsets = g_new0(ptrdiff_t *, n1);
   for (t = 0; t < n; t++) {
@@ -477,13 +498,18 @@ mdn_audit_free(MdnAudit *a)
     return;
   g_free(a->by_span);
   g_free(a->error);
+  g_free(a->error_sq);
+  g_free(a->cross);
+  g_free(a->frame_err);
   g_free(a->exact);
   g_free(a->tier_out);
   g_free(a->sums);
   g_free(a->sigma);
   g_free(a->x);
   g_free(a->published);
+  g_free(a->published_high);
   g_free(a->held_from);
+  g_free(a->pays);
   for (t = 0; t < a->n_tiers; t++)
     g_free(a->offsets[t]);
   g_free(a->offsets);
@@ -510,8 +536,10 @@ publish_nan(MdnAudit *a)
   int t;
 
   memcpy(&bits, &nan, sizeof bits);
-  for (t = 0; t < a->n_tiers; t++)
+  for (t = 0; t < a->n_tiers; t++) {
     g_atomic_int_set(&a->published[t], bits);
+    g_atomic_int_set(&a->published_high[t], bits);
+  }
 }
 
 static void
@@ -527,8 +555,10 @@ clear_governor(MdnAudit *a)
 static void
 clear_sums(MdnAudit *a, guint64 frame)
 {
-  a->signal = 0;
+  a->signal = a->signal_sq = a->weight = a->weight_sq = 0;
   memset(a->error, 0, sizeof(double) * MAX(a->n_tiers, 1));
+  memset(a->error_sq, 0, sizeof(double) * MAX(a->n_tiers, 1));
+  memset(a->cross, 0, sizeof(double) * MAX(a->n_tiers, 1));
   a->audits = 0;
   a->since = frame;
   a->rng = AUDIT_SEED;
@@ -551,7 +581,40 @@ mdn_audit_set_trace(MdnAudit *a, MdnAuditTraceFunc func, gpointer data)
   a->trace_data = data;
 }
 
+void
+mdn_audit_set_pays(MdnAudit *a, int tier, gboolean pays)
+{
+  if (tier >= 0 && tier < a->n_tiers)
+    a->pays[tier] = pays;
+}
+
+gboolean
+mdn_audit_pays(const MdnAudit *a, int tier)
+{
+  return tier >= 0 && tier < a->n_tiers && a->pays[tier];
+}
+
 /* ---- streaming --------------------------------------------------------------- */
+
+/* One audited frame's energies (exact output: signal; each tier's error:
+ * frame_err) into the smoothed sums. */
+static void
+smooth(MdnAudit *a, double signal)
+{
+  const double d = a->decay, w = 1.0 - d;
+  int k;
+
+  for (k = 0; k < a->n_tiers; k++) {
+    const double e = a->frame_err[k];
+    a->error[k] = d * a->error[k] + w * e;
+    a->error_sq[k] = d * a->error_sq[k] + w * e * e;
+    a->cross[k] = d * a->cross[k] + w * e * signal;
+  }
+  a->signal = d * a->signal + w * signal;
+  a->signal_sq = d * a->signal_sq + w * signal * signal;
+  a->weight = d * a->weight + w;
+  a->weight_sq = d * d * a->weight_sq + w * w;
+}
 
 /* Frame t, at index p of the stream's buffers. */
 static void
@@ -564,7 +627,7 @@ audit_frame(MdnAudit *a, const float *buffers, size_t buf_len, size_t p, guint64
 
   /* The groups of one frame are summed into one smoothed sample. */
   for (k = 0; k < a->n_tiers; k++)
-    a->error[k] *= a->decay;
+    a->frame_err[k] = 0;
   for (g = 0; g < a->groups; g++) {
     for (i = 0; i < a->cin; i++)
       a->x[i] = buffers + ((size_t)g * a->cin + i) * buf_len + p;
@@ -585,12 +648,12 @@ audit_frame(MdnAudit *a, const float *buffers, size_t buf_len, size_t p, guint64
         double d = (double)y[o] - a->exact[o];
         err += d * d;
       }
-      a->error[k] += (1.0 - a->decay) * err;
+      a->frame_err[k] += err;
     }
     if (a->trace)
       a->trace(t, g, a->exact, a->tier_out, a->trace_data);
   }
-  a->signal = a->decay * a->signal + (1.0 - a->decay) * signal;
+  smooth(a, signal);
   a->audits++;
   a->total++;
   a->dirty = TRUE;
@@ -624,6 +687,36 @@ snr_now(const MdnAudit *a, int t)
   return 10.0 * log10(a->signal / a->error[t]);
 }
 
+/* The highest SNR the audited frames do not rule out: the error-to-signal
+ * ratio rho = E[e] / E[s] of the smoothed sums, less MDN_AUDIT_BOUND_Z
+ * standard errors. A ratio of means from n_eff frames (the delta method):
+ * var(rho) = E[(e - rho s)^2] / (n_eff E[s]^2). Speech's energy is heavy
+ * tailed, so a few loud frames decide both sums: with a few dozen audited
+ * frames the estimate moves by several dB while the true SNR holds
+ * (docs/tiers.md "Precision"); the bound says how far. +inf while the
+ * frames cannot rule out an error of zero, and before MDN_AUDIT_TAU_FRAMES
+ * audited frames. */
+static double
+snr_high(const MdnAudit *a, int t)
+{
+  const double snr = snr_now(a, t);
+  double n_eff, s, e, rho, var, low;
+
+  if (!isfinite(snr))
+    return snr;
+  /* Fewer frames than a time constant's: their spread says too little
+   * about a heavy tail they may not have sampled yet. */
+  if (a->audits < MDN_AUDIT_TAU_FRAMES)
+    return INFINITY;
+  n_eff = a->weight * a->weight / a->weight_sq;
+  s = a->signal / a->weight;
+  e = a->error[t] / a->weight;
+  rho = e / s;
+  var = (a->error_sq[t] - 2.0 * rho * a->cross[t] + rho * rho * a->signal_sq) / a->weight;
+  low = rho - MDN_AUDIT_BOUND_Z * sqrt(MAX(var, 0.0) / n_eff) / s;
+  return low > 0 ? MAX(snr, -10.0 * log10(low)) : INFINITY;
+}
+
 void
 mdn_audit_publish(MdnAudit *a)
 {
@@ -635,11 +728,13 @@ mdn_audit_publish(MdnAudit *a)
     return;
   a->dirty = FALSE;
   for (t = 0; t < a->n_tiers; t++) {
-    float snr = (float)snr_now(a, t);
+    float snr = (float)snr_now(a, t), high = (float)snr_high(a, t);
     gint bits;
 
     memcpy(&bits, &snr, sizeof bits);
     g_atomic_int_set(&a->published[t], bits);
+    memcpy(&bits, &high, sizeof bits);
+    g_atomic_int_set(&a->published_high[t], bits);
   }
 }
 
@@ -711,13 +806,29 @@ mdn_stream_audit_snr(const MdnStream *stream, int tier)
   return snr;
 }
 
+double
+mdn_stream_audit_snr_high(const MdnStream *stream, int tier)
+{
+  MdnAudit *a = mdn_stream_get_audit(stream);
+  gint bits;
+  float snr;
+
+  if (tier == MDN_TIER_EXACT)
+    return INFINITY;
+  if (tier < 0 || tier >= a->n_tiers)
+    return NAN;
+  bits = g_atomic_int_get(&a->published_high[tier]);
+  memcpy(&snr, &bits, sizeof snr);
+  return snr;
+}
+
 /* Before the audit has measured (or with it off): the fit's claims. */
 static int
 pick_by_claim(const MdnAudit *a, double min_snr_db)
 {
   int t;
   for (t = 0; t < a->n_tiers; t++)
-    if (mdn_model_tier(a->model, t)->snr_db >= min_snr_db)
+    if (a->pays[t] && mdn_model_tier(a->model, t)->snr_db >= min_snr_db)
       return t;
   return MDN_TIER_EXACT;
 }
@@ -734,6 +845,8 @@ mdn_stream_pick_tier(MdnStream *stream, int current, double min_snr_db)
     return MDN_TIER_EXACT;
   if (current < MDN_TIER_EXACT || current >= a->n_tiers)
     current = MDN_TIER_EXACT;
+  else if (current != MDN_TIER_EXACT && !a->pays[current])
+    current = MDN_TIER_EXACT; /* slower than exact here: exact is the better start */
   if (isnan(min_snr_db))
     return current;
   if (isnan(mdn_stream_audit_snr(stream, 0))) {
@@ -755,14 +868,14 @@ mdn_stream_pick_tier(MdnStream *stream, int current, double min_snr_db)
   /* Under the floor: up at once, to the fastest slower tier that holds it. */
   if (current != MDN_TIER_EXACT && !(mdn_stream_audit_snr(stream, current) >= min_snr_db)) {
     for (t = current + 1; t < a->n_tiers; t++)
-      if (mdn_stream_audit_snr(stream, t) >= min_snr_db)
+      if (a->pays[t] && mdn_stream_audit_snr(stream, t) >= min_snr_db)
         return t;
     return MDN_TIER_EXACT;
   }
   /* Down only to a tier that has held the floor plus the margin for a while. */
   faster = current == MDN_TIER_EXACT ? a->n_tiers : current;
   for (t = 0; t < faster; t++)
-    if (a->held_from[t] >= 0 && a->frames - (guint64)a->held_from[t] >= hold)
+    if (a->pays[t] && a->held_from[t] >= 0 && a->frames - (guint64)a->held_from[t] >= hold)
       return t;
   return current;
 }
