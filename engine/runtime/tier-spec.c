@@ -204,9 +204,15 @@ fail:
  * Exact taps buy the most SNR per op (notes section 4): s8d4 without them
  * gave only 9.1..11.6 dB on speech. Tiers no cheaper than the exact path
  * are pruned by mdn_fit (for a 2048-tap IR the FFT path is cheaper than
- * every tier here). */
+ * every tier here).
+ * Issue 13 added three tiers, each the best SNR at a target's speed with the
+ * metric-M splits (maddness-bench --models DIR --best, AVX-512 / AVX2 on
+ * the same fits): s8d6e8 (lowpass64 31.2 dB at 1.55x / 1.25x exact),
+ * s8d4e24q6 (beam8 27.0 dB at 3.5x / 3.9x) and s4d6e32 (bank16 22.2 dB at
+ * 2.9x the best exact on AVX-512). Which tiers quality offers on a CPU is
+ * the time model's (mdn_model_paying_tiers). */
 const char *
 mdn_default_ladder(void)
 {
-  return "s8d4e2q6,s8d4e6q6,s8d4e12q6,s4d6e16,s2d6e24";
+  return "s8d4e2q6,s8d4e6q6,s8d4e12q6,s8d6e8,s8d4e24q6,s4d6e16,s4d6e32,s2d6e24";
 }
