@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
   unsigned flag; /* of the encode entry */
-  double encode, reencode;
+  double encode, reencode, hyper;
 } EncodeWeights;
 
 typedef struct {
@@ -51,10 +51,14 @@ static const OutputWeights output_w[] = {
   { MDN_CPU_FLAG_AVX2, 3.712, 0.0, 8.2449, 1.0121 },
   { MDN_CPU_FLAG_AVX512, 6.769, 3.8713, 9.7969, 1.0875 },
 };
+/* hyper: a hyperplane tier's projections, not in --fit's random tiers but
+ * from `build/bench/tier-encode --rounds 5` (hyperplane less axis encoder,
+ * ns per position, over depth * s, in the units above; mean of its five
+ * shapes, which spread by about 2x either way; 2026-12-06). */
 static const EncodeWeights encode_w[] = {
-  { 0, 32.0865, 14.7717 },
-  { MDN_CPU_FLAG_AVX2, 4.4764, 0.4878 },
-  { MDN_CPU_FLAG_AVX512, 3.7210, 0.4611 },
+  { 0, 32.0865, 14.7717, 7.0 },
+  { MDN_CPU_FLAG_AVX2, 4.4764, 0.4878, 0.65 },
+  { MDN_CPU_FLAG_AVX512, 3.7210, 0.4611, 0.35 },
 };
 static const ScanWeights scan_w[] = {
   { 0, { 15.5798, 10.2124, 10.8262, 15.3903, 9.0391 }, { 1.3477, 3.4981, 1.4310, 1.0115, 3.0859 } },
@@ -83,6 +87,10 @@ mdn_tier_cost_terms(const MdnTier *tier, double *x)
   x[MDN_TIER_TERM_EXACT] = (double)tier->n_exact * tier->cout;
   x[MDN_TIER_TERM_CODEBOOK] = (double)tier->n_codebooks * planes;
   x[MDN_TIER_TERM_LOOKUP] = (double)tier->n_codebooks * tier->cout * planes;
+  x[MDN_TIER_TERM_HYPER] = tier->hyperplanes
+                               ? x[MDN_TIER_TERM_ENCODE] * tier->spec.taps_per_codebook
+                                     * (1.0 + reach / tier->norm_block)
+                               : 0.0;
 }
 
 /* The row of `flag` in each table, else its first (plain C): a level
@@ -131,6 +139,7 @@ mdn_tier_cost_weights(const MdnTierDsp *dsp, int slot, double *w)
   w[MDN_TIER_TERM_EXACT] = o->exact;
   w[MDN_TIER_TERM_ENCODE] = e->encode;
   w[MDN_TIER_TERM_REENCODE] = e->reencode;
+  w[MDN_TIER_TERM_HYPER] = e->hyper;
   /* A larger table never costs less than a smaller one (the fit's noise
    * can order two near slots either way): the most of the slots up to
    * this one. */

@@ -22,6 +22,7 @@ enum {
   MDN_TIER_TERM_EXACT,    /* n_exact * cout: the exact taps' multiply-adds */
   MDN_TIER_TERM_CODEBOOK, /* n_codebooks * planes: codebooks read */
   MDN_TIER_TERM_LOOKUP,   /* n_codebooks * cout * planes: table lookups */
+  MDN_TIER_TERM_HYPER,    /* cin * depth * s * (1 + reach / L): hyperplane projections */
   MDN_TIER_N_TERMS
 };
 
