@@ -57,9 +57,9 @@
  *
  * #GstMaddnessFilter:min-snr turns the choice over to the element: above 0
  * it runs the fastest tier whose measured SNR holds min-snr on the audio
- * flowing, moving up at once when the audio gets harder and back down when a
- * faster tier has held min-snr + 1 dB for a second, and reports its choice
- * through #GstMaddnessFilter:tier. quality is ignored meanwhile.
+ * flowing (among the tiers that pay on this CPU, as for quality), moving up at once when the audio
+ * gets harder and back down when a faster tier has held min-snr + 1 dB for a second, and reports
+ * its choice through #GstMaddnessFilter:tier. quality is ignored meanwhile.
  *
  * The preset can be changed while PLAYING. The new preset is loaded on the
  * thread that sets the property; the streaming thread then runs the new
@@ -413,16 +413,16 @@ atomic_float_set(gint *bits, float f)
   g_atomic_int_set(bits, v);
 }
 
-/* min-snr with nothing measured yet: the fastest tier whose fitted SNR
- * holds it, as mdn_stream_pick_tier() does then. */
+/* min-snr with nothing measured yet: the fastest paying tier whose fitted
+ * SNR holds it, as mdn_stream_pick_tier() does then. */
 static int
 claim_to_tier(const PresetState *state, double min_snr)
 {
-  int t;
+  int j;
 
-  for (t = 0; t < state->n_tiers; t++)
-    if (state->tiers[t].snr_db >= min_snr)
-      return t;
+  for (j = 0; j < state->n_paying; j++)
+    if (state->tiers[state->paying[j]].snr_db >= min_snr)
+      return state->paying[j];
   return MDN_TIER_EXACT;
 }
 
