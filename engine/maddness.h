@@ -189,10 +189,11 @@ MDN_API double mdn_model_tier_speedup(const MdnModel *model, int tier);
  * model's error on the benchmark's tiers stays within this margin). */
 #define MDN_TIER_MIN_SPEEDUP 1.3
 /* The tiers quality may select with this process's kernels: those whose
- * mdn_model_tier_speedup() is at least MDN_TIER_MIN_SPEEDUP, fastest first,
- * into tiers[] (room for mdn_model_n_tiers()). Returns their number: 0
- * means that no tier pays here and every quality runs exact. Call it when a
- * stream is made, not per buffer. */
+ * mdn_model_tier_speedup() is at least MDN_TIER_MIN_SPEEDUP and that no
+ * other tier dominates (claiming at least its SNR, predicted at least as
+ * fast), in ladder order, into tiers[] (room for mdn_model_n_tiers()).
+ * Returns their number: 0 means that no tier pays here and every quality
+ * runs exact. Call it when a stream is made, not per buffer. */
 MDN_API int mdn_model_paying_tiers(const MdnModel *model, int *tiers);
 /* Quality 0..MDN_MAX_QUALITY over the n_tiers paying tiers[]: MDN_TIER_EXACT
  * at MDN_MAX_QUALITY or when n_tiers is 0; else tiers[min (n - 1,

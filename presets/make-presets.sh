@@ -203,8 +203,13 @@ this file is written from their output and from `preset-speed.c`.
   whose workloads are its own kernels and fits, not these presets): the time of the preset's
   exact path over the tier's, both through `mdn_stream_process` on 3 s of speech-like audio in
   1024-frame buffers, best of 9 interleaved passes, in the same run on the machine that ran
-  `make presets`. A speed-up below 1 means the tier is slower than the exact path there. It
-  depends on the machine; rerun `make presets` (or `preset-speed NAME`) to see yours.
+  `make presets`. A speed-up below 1 means the tier is slower than the exact path there. In
+  brackets: the speed-up the engine's time model predicts for these kernels
+  (`mdn_model_tier_speedup`, docs/tiers.md), and `offered` when `quality` may select the tier
+  on that machine (predicted at least 1.3x and no tier claiming more SNR predicted as fast:
+  `mdn_model_paying_tiers`); the element shares quality 0..9 among the offered tiers only. It
+  all depends on the machine; rerun `make presets` (or `preset-speed NAME`, `maddness-info NAME`)
+  to see yours.
 
 The command behind the class columns (after the slash):
 `presets/claims-corpus.sh DIR build/presets/design-kernels` (the second held-out corpus at each
@@ -233,7 +238,10 @@ EOF
         while ((getline line < speedfile) > 0) {
           split(line, f, " ")
           if (f[1] == "preset:") { cur = f[2]; sub(".*/", "", cur); sub("[.]mdn$", "", cur) }
-          else if (f[1] == "tier:") { sub("speedup=", "", f[4]); sp[cur "/" f[2]] = f[4] }
+          else if (f[1] == "tier:") {
+            sub("speedup=", "", f[4]); sub("predicted=", "", f[5]); sub("offered=", "", f[6])
+            sp[cur "/" f[2]] = f[4] "x (" f[5] "x" (f[6] == "yes" ? ", offered" : "") ")"
+          }
         }
         while ((getline line < claimsfile) > 0) {
           split(line, f, " ")
@@ -259,7 +267,7 @@ EOF
         n = split(cls, parts, ",")
         delete c
         for (i = 1; i <= n; i++) { split(parts[i], kv, ":"); c[kv[1]] = kv[2] }
-        s = (rate == 48000 && (name "/" tier) in sp) ? sp[name "/" tier] "x" : "-"
+        s = (rate == 48000 && (name "/" tier) in sp) ? sp[name "/" tier] : "-"
         line = ""
         split("speech music bright noise", order, " ")
         for (i = 1; i <= 4; i++) {

@@ -12,8 +12,10 @@
  *   isa: ISA          (once: the kernels mdn_isa() picked)
  *   preset: NAME
  *   exact: ns_per_frame=X
- *   tier: NAME ns_per_frame=X speedup=Y
- * The speed-up is the exact path's time over the tier's.
+ *   tier: NAME ns_per_frame=X speedup=Y predicted=P offered=yes|no
+ * The speed-up is the exact path's time over the tier's; predicted is the
+ * engine's time model's (mdn_model_tier_speedup), offered whether quality
+ * may select the tier with these kernels (mdn_model_paying_tiers).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "maddness.h"
@@ -66,7 +68,7 @@ measure(const char *name, GError **error)
   char *path = mdn_preset_find(name, error);
   MdnModel *model = path ? mdn_model_load(path, error) : NULL;
   const MdnKernel *k;
-  int n_tiers, n_methods, m, r;
+  int n_tiers, n_methods, m, r, n_paying, *paying;
   size_t n;
   float *in, *out;
   double *times;
@@ -92,12 +94,20 @@ measure(const char *name, GError **error)
 
   printf("preset: %s\n", name);
   printf("exact: ns_per_frame=%.2f\n", times[0]);
+  paying = g_new(int, MAX(n_tiers, 1));
+  n_paying = mdn_model_paying_tiers(model, paying);
   for (m = 1; m < n_methods; m++) {
     MdnTierInfo info;
     double ns = times[m * opt_runs];
+    gboolean offered = FALSE;
+    int j;
+    for (j = 0; j < n_paying; j++)
+      offered |= paying[j] == m - 1;
     mdn_model_tier_info(model, m - 1, &info);
-    printf("tier: %s ns_per_frame=%.2f speedup=%.2f\n", info.name, ns, times[0] / ns);
+    printf("tier: %s ns_per_frame=%.2f speedup=%.2f predicted=%.2f offered=%s\n", info.name, ns,
+           times[0] / ns, mdn_model_tier_speedup(model, m - 1), offered ? "yes" : "no");
   }
+  g_free(paying);
   g_free(times);
   g_free(in);
   g_free(out);

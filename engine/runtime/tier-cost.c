@@ -178,13 +178,33 @@ mdn_model_tier_speedup(const MdnModel *model, int tier)
   return t != NULL ? mdn_tier_speedup_dsp(mdn_model_kernel(model), t, mdn_dsp()) : 1.0;
 }
 
+/* Tier t is dominated when another tier claims at least its SNR and is
+ * predicted at least as fast (strictly better in one of them): offering t
+ * would let a higher quality run faster than a lower one. */
+static gboolean
+dominated(const MdnModel *model, int t, double speedup_t)
+{
+  const double snr_t = mdn_model_tier(model, t)->snr_db;
+  int u;
+  for (u = 0; u < mdn_model_n_tiers(model); u++) {
+    const double snr_u = mdn_model_tier(model, u)->snr_db,
+                 speedup_u = mdn_model_tier_speedup(model, u);
+    if (u != t && snr_u >= snr_t && speedup_u >= speedup_t
+        && (snr_u > snr_t || speedup_u > speedup_t || u < t))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 int
 mdn_model_paying_tiers(const MdnModel *model, int *tiers)
 {
   int t, n = 0;
-  for (t = 0; t < mdn_model_n_tiers(model); t++)
-    if (mdn_model_tier_speedup(model, t) >= MDN_TIER_MIN_SPEEDUP)
+  for (t = 0; t < mdn_model_n_tiers(model); t++) {
+    const double speedup = mdn_model_tier_speedup(model, t);
+    if (speedup >= MDN_TIER_MIN_SPEEDUP && !dominated(model, t, speedup))
       tiers[n++] = t;
+  }
   return n;
 }
 

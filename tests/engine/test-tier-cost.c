@@ -51,15 +51,20 @@ model_with(int cin, int cout, int taps, const char *const *specs, int n_specs)
     k->weights[j] = 0.01f * (float)(j % 7);
   m = mdn_model_new(k, &error);
   g_assert_no_error(error);
-  for (j = 0; j < n_specs; j++)
-    mdn_model_add_tier(m, shaped_tier(specs[j], cin, cout, taps));
+  for (j = 0; j < n_specs; j++) {
+    MdnTier *t = shaped_tier(specs[j], cin, cout, taps);
+    t->snr_db = 10.0 * (j + 1); /* a ladder: each tier claims more */
+    mdn_model_add_tier(m, t);
+  }
   mdn_kernel_free(k);
   return m;
 }
 
 /* The selection rule on a model: every selected tier predicted to pay,
- * every tier that is predicted to pay selected, in ladder order; quality
- * maps onto them without ever picking a faster tier as it rises. */
+ * every tier that is predicted to pay and not dominated (another tier
+ * claiming at least its SNR, predicted at least as fast) selected, in
+ * ladder order; quality maps onto them without ever picking a faster tier
+ * or a lower claim as it rises. */
 static int
 check_selection(const MdnModel *m)
 {
@@ -69,8 +74,15 @@ check_selection(const MdnModel *m)
 
   for (t = 0; t < n; t++) {
     const double s = mdn_model_tier_speedup(m, t);
+    gboolean dominated = FALSE;
+    int u;
     g_assert_true(isfinite(s) && s > 0);
-    if (s >= MDN_TIER_MIN_SPEEDUP) {
+    for (u = 0; u < n; u++) {
+      const double su = mdn_model_tier_speedup(m, u);
+      const double cu = mdn_model_tier(m, u)->snr_db, ct = mdn_model_tier(m, t)->snr_db;
+      dominated |= u != t && cu >= ct && su >= s && (cu > ct || su > s || u < t);
+    }
+    if (s >= MDN_TIER_MIN_SPEEDUP && !dominated) {
       g_assert_cmpint(j, <, n_paying);
       g_assert_cmpint(paying[j], ==, t);
       j++;
@@ -87,6 +99,10 @@ check_selection(const MdnModel *m)
     g_assert_cmpint(tier, >=, 0);
     g_assert_cmpfloat(mdn_model_tier_speedup(m, tier), >=, MDN_TIER_MIN_SPEEDUP);
     g_assert_cmpint(tier, >=, prev);
+    if (prev >= 0 && tier != prev) {
+      g_assert_cmpfloat(mdn_model_tier_speedup(m, tier), <, mdn_model_tier_speedup(m, prev));
+      g_assert_cmpfloat(mdn_model_tier(m, tier)->snr_db, >, mdn_model_tier(m, prev)->snr_db);
+    }
     prev = tier;
   }
   /* out of range: no speed-up, never selected */
@@ -119,6 +135,22 @@ test_selection(void)
   mdn_model_free(small);
   mdn_model_free(bank);
   mdn_model_free(none);
+}
+
+/* A tier that another claiming more SNR beats in predicted speed is not
+ * offered: quality would run slower at the lower setting. */
+static void
+test_dominated(void)
+{
+  const char *ladder[] = { "s1d8e64q16", "s8d4q6", "s4d6e16" };
+  MdnModel *bank = model_with(1, 16, 256, ladder, 3);
+  int paying[3], n = mdn_model_paying_tiers(bank, paying), j;
+
+  g_assert_cmpfloat(mdn_model_tier_speedup(bank, 0), <, mdn_model_tier_speedup(bank, 1));
+  for (j = 0; j < n; j++)
+    g_assert_cmpint(paying[j], !=, 0);
+  g_assert_cmpint(check_selection(bank), ==, n);
+  mdn_model_free(bank);
 }
 
 /* The model grows with what it counts, for every table of kernels: more
@@ -171,5 +203,6 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/tier-cost/selection", test_selection);
   g_test_add_func("/tier-cost/monotone", test_monotone);
+  g_test_add_func("/tier-cost/dominated", test_dominated);
   return g_test_run();
 }
