@@ -59,45 +59,22 @@ read_wav(const char *path, int *channels, size_t *frames)
   return x;
 }
 
-static double
-sinc(double x)
-{
-  return fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
-}
-
-/* Windowed-sinc fractional delay, unit gain at DC (design-kernels.c). */
-static void
-fractional_delay(double *h, int taps, double delay)
-{
-  double sum = 0;
-  int j;
-
-  for (j = 0; j < taps; j++) {
-    double x = j - delay;
-    double w = fabs(x) < taps / 2.0
-                   ? 0.42 + 0.5 * cos(2 * M_PI * x / taps) + 0.08 * cos(4 * M_PI * x / taps)
-                   : 0;
-    h[j] = sinc(x) * w;
-    sum += h[j];
-  }
-  for (j = 0; j < taps; j++)
-    h[j] /= sum;
-}
-
 /* A mics-channel array recording of a mono file (see the top comment). */
 static float *
 array_of(const float *mono, size_t n, int mics, double rate)
 {
   float *out = g_new0(float, n *mics + 1);
-  double h_a[DELAY_TAPS], h_b[DELAY_TAPS];
+  float h_a[DELAY_TAPS], h_b[DELAY_TAPS];
   GRand *rng = g_rand_new_with_seed(43);
   size_t t;
   int i, j;
 
   for (i = 0; i < mics; i++) {
     double pos = (i - (mics - 1) / 2.0) * MIC_SPACING / SPEED_OF_SOUND * rate;
-    fractional_delay(h_a, DELAY_TAPS, (DELAY_TAPS - 1) / 2.0 + pos * sin(30 * M_PI / 180));
-    fractional_delay(h_b, DELAY_TAPS, (DELAY_TAPS - 1) / 2.0 + pos * sin(-40 * M_PI / 180));
+    mdn_design_fractional_delay(h_a, DELAY_TAPS,
+                                (DELAY_TAPS - 1) / 2.0 + pos * sin(30 * M_PI / 180));
+    mdn_design_fractional_delay(h_b, DELAY_TAPS,
+                                (DELAY_TAPS - 1) / 2.0 + pos * sin(-40 * M_PI / 180));
     for (t = 0; t < n; t++) {
       double acc = 0;
       for (j = 0; j < DELAY_TAPS && (size_t)j <= t; j++)

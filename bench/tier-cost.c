@@ -558,42 +558,6 @@ time_shapes(Shape *sh, int n, gboolean with_tier)
     }
 }
 
-/* Solves a x = b (n x n, symmetric positive definite after the ridge) by
- * Gaussian elimination with partial pivoting; a and b are overwritten. */
-static void
-solve(double *a, double *b, double *x, int n)
-{
-  int i, j, k;
-  for (k = 0; k < n; k++) {
-    int p = k;
-    for (i = k + 1; i < n; i++)
-      if (fabs(a[i * n + k]) > fabs(a[p * n + k]))
-        p = i;
-    for (j = 0; j < n; j++) {
-      double t = a[k * n + j];
-      a[k * n + j] = a[p * n + j];
-      a[p * n + j] = t;
-    }
-    {
-      double t = b[k];
-      b[k] = b[p];
-      b[p] = t;
-    }
-    for (i = k + 1; i < n; i++) {
-      double f = a[i * n + k] / a[k * n + k];
-      for (j = k; j < n; j++)
-        a[i * n + j] -= f * a[k * n + j];
-      b[i] -= f * b[k];
-    }
-  }
-  for (i = n - 1; i >= 0; i--) {
-    double v = b[i];
-    for (j = i + 1; j < n; j++)
-      v -= a[i * n + j] * x[j];
-    x[i] = v / a[i * n + i];
-  }
-}
-
 /* The fit's unknowns: the five per-frame weights, then codebook and lookup
  * weights per scan slot. */
 #define N_UNKNOWNS (6 + 2 * MDN_TIER_N_SCANS)
@@ -639,7 +603,8 @@ fit_weights(const Shape *sh, int n, const double *y, double *w)
     }
     for (j = 0; j < N_UNKNOWNS; j++)
       a[j * N_UNKNOWNS + j] += fixed[j] || a[j * N_UNKNOWNS + j] == 0 ? 1.0 : 1e-9;
-    solve(a, b, w, N_UNKNOWNS);
+    mdn_dense_solve(a, b, N_UNKNOWNS);
+    memcpy(w, b, sizeof w[0] * N_UNKNOWNS);
     for (j = 0; j < N_UNKNOWNS; j++)
       if (!fixed[j] && w[j] < 0) {
         fixed[j] = changed = TRUE;

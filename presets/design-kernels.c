@@ -34,37 +34,11 @@
 #define MIC_SPACING 0.035 /* m, beam8's linear array */
 #define N_MICS 8
 
-static double
-sinc(double x)
-{
-  return fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
-}
-
 /* The designs' sinc (exactly 1 at 0), as signals/designs.c's. */
 static double
 sinc_f(double x)
 {
   return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
-}
-
-/* Windowed-sinc fractional delay of `delay` samples (0 <= delay <= taps - 1). */
-static void
-fractional_delay(float *h, int taps, double delay)
-{
-  double sum = 0;
-  int j;
-
-  for (j = 0; j < taps; j++) {
-    double x = j - delay;
-    /* A Blackman window centred on the delay, spanning the whole filter. */
-    double w = fabs(x) < taps / 2.0
-                   ? 0.42 + 0.5 * cos(2 * M_PI * x / taps) + 0.08 * cos(4 * M_PI * x / taps)
-                   : 0;
-    h[j] = (float)(sinc(x) * w);
-    sum += h[j];
-  }
-  for (j = 0; j < taps; j++) /* unit gain at DC */
-    h[j] = (float)(h[j] / sum);
 }
 
 static gboolean
@@ -185,7 +159,7 @@ design_beam(int taps, const double *beam_degrees)
     for (i = 0; i < N_MICS; i++) {
       float *h = k->weights + ((size_t)o * N_MICS + i) * taps;
       /* Undo the arrival delay around the filter's centre. */
-      fractional_delay(h, taps, (taps - 1) / 2.0 - mic_delay(i, beam_degrees[o]));
+      mdn_design_fractional_delay(h, taps, (taps - 1) / 2.0 - mic_delay(i, beam_degrees[o]));
       for (j = 0; j < taps; j++)
         h[j] /= N_MICS;
     }
@@ -206,8 +180,8 @@ array_recording(const float *a, const float *b, size_t n)
   size_t t;
 
   for (i = 0; i < N_MICS; i++) {
-    fractional_delay(h_a, taps, (taps - 1) / 2.0 + mic_delay(i, 30));
-    fractional_delay(h_b, taps, (taps - 1) / 2.0 + mic_delay(i, -40));
+    mdn_design_fractional_delay(h_a, taps, (taps - 1) / 2.0 + mic_delay(i, 30));
+    mdn_design_fractional_delay(h_b, taps, (taps - 1) / 2.0 + mic_delay(i, -40));
     for (t = 0; t < n; t++) {
       double acc = 0;
       for (j = 0; j < taps && (size_t)j <= t; j++)

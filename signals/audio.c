@@ -133,7 +133,7 @@ mdn_signal_music(size_t n, double rate, guint32 seed)
 
 float *
 mdn_signal_multichannel(float *(*gen)(size_t, double, guint32), size_t n, int channels, double rate,
-                      guint32 seed)
+                        guint32 seed)
 {
   float *out = g_new0(float, n *channels + 1);
   int c;

@@ -89,3 +89,21 @@ mdn_design_bank(int bands, int taps, double rate)
   }
   return k;
 }
+
+void
+mdn_design_fractional_delay(float *h, int taps, double delay)
+{
+  double sum = 0;
+  int j;
+
+  for (j = 0; j < taps; j++) {
+    double x = j - delay;
+    double w = fabs(x) < taps / 2.0
+                   ? 0.42 + 0.5 * cos(2 * M_PI * x / taps) + 0.08 * cos(4 * M_PI * x / taps)
+                   : 0;
+    h[j] = (float)(sinc(x) * w);
+    sum += h[j];
+  }
+  for (j = 0; j < taps; j++)
+    h[j] = (float)(h[j] / sum);
+}

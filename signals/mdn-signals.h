@@ -18,11 +18,15 @@ float *mdn_signal_speech(size_t n, double rate, guint32 seed);
 float *mdn_signal_music(size_t n, double rate, guint32 seed);
 /* Interleaves `channels` channels made by gen with seeds seed, seed+1, ... */
 float *mdn_signal_multichannel(float *(*gen)(size_t, double, guint32), size_t n, int channels,
-                             double rate, guint32 seed);
+                               double rate, guint32 seed);
 
 /* Double-precision naive causal conv1d (history = zeros before frame 0):
  * out[t*cout + o]. Returns a g_new'd array. */
 double *mdn_reference_conv(const MdnKernel *k, const float *in, size_t n_frames);
+/* Solves the n x n system a x = b in place (Gauss-Jordan with partial
+ * pivoting, double; x into b, a destroyed): a plain reference for tests and
+ * fits in the bench, not for the engine. */
+void mdn_dense_solve(double *a, double *b, int n);
 
 /* Kernel designs (designs.c). */
 /* 1->1 windowed-sinc (Blackman) lowpass, cutoff in Hz. */
@@ -32,9 +36,13 @@ MdnKernel *mdn_design_lowpass(int taps, double cutoff, double rate);
 MdnKernel *mdn_design_room_ir(int taps, double rt60, double rate, guint32 seed);
 /* Random weights of a trained-layer-like kernel (scaled by 1/sqrt(cin*taps)). */
 MdnKernel *mdn_design_random_kernel(int cin, int cout, int taps, int dilation, double rate,
-                                  guint32 seed);
+                                    guint32 seed);
 /* 1->bands band-pass analysis bank, windowed-sinc band-passes on a log scale. */
 MdnKernel *mdn_design_bank(int bands, int taps, double rate);
+/* Windowed-sinc fractional delay of `delay` samples (0 <= delay <= taps - 1):
+ * a Blackman window centred on the delay spanning the whole filter, unit
+ * gain at DC (summed in float, as the shipped beam8 was designed). */
+void mdn_design_fractional_delay(float *h, int taps, double delay);
 
 G_END_DECLS
 

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mdn-signals.h"
 
+#include <math.h>
+
 double *
 mdn_reference_conv(const MdnKernel *k, const float *in, size_t n_frames)
 {
@@ -23,4 +25,38 @@ mdn_reference_conv(const MdnKernel *k, const float *in, size_t n_frames)
       out[t * k->cout + o] = acc;
     }
   return out;
+}
+
+void
+mdn_dense_solve(double *a, double *b, int n)
+{
+  int col, r, c;
+
+  for (col = 0; col < n; col++) {
+    int piv = col;
+    for (r = col + 1; r < n; r++)
+      if (fabs(a[r * n + col]) > fabs(a[piv * n + col]))
+        piv = r;
+    for (c = 0; c < n; c++) {
+      double tmp = a[col * n + c];
+      a[col * n + c] = a[piv * n + c];
+      a[piv * n + c] = tmp;
+    }
+    {
+      double tmp = b[col];
+      b[col] = b[piv];
+      b[piv] = tmp;
+    }
+    for (r = 0; r < n; r++) {
+      double f;
+      if (r == col)
+        continue;
+      f = a[r * n + col] / a[col * n + col];
+      for (c = col; c < n; c++)
+        a[r * n + c] -= f * a[col * n + c];
+      b[r] -= f * b[col];
+    }
+  }
+  for (r = 0; r < n; r++)
+    b[r] /= a[r * n + r];
 }

@@ -24,42 +24,6 @@
 
 /* ---- ridge ---------------------------------------------------------------- */
 
-/* Solves the (unknowns x unknowns) system a x = b in place (Gauss-Jordan with
- * partial pivoting, double), for the reference. */
-static void
-dense_solve(double *a, double *b, int n)
-{
-  int col, r, c;
-
-  for (col = 0; col < n; col++) {
-    int piv = col;
-    for (r = col + 1; r < n; r++)
-      if (fabs(a[r * n + col]) > fabs(a[piv * n + col]))
-        piv = r;
-    for (c = 0; c < n; c++) {
-      double tmp = a[col * n + c];
-      a[col * n + c] = a[piv * n + c];
-      a[piv * n + c] = tmp;
-    }
-    {
-      double tmp = b[col];
-      b[col] = b[piv];
-      b[piv] = tmp;
-    }
-    for (r = 0; r < n; r++) {
-      double f;
-      if (r == col)
-        continue;
-      f = a[r * n + col] / a[col * n + col];
-      for (c = col; c < n; c++)
-        a[r * n + c] -= f * a[col * n + c];
-      b[r] -= f * b[col];
-    }
-  }
-  for (r = 0; r < n; r++)
-    b[r] /= a[r * n + r];
-}
-
 static void
 test_ridge_weighted(void)
 {
@@ -101,7 +65,7 @@ test_ridge_weighted(void)
     }
     for (u = 0; u < U - 1; u++)
       a[u * U + u] += lambda;
-    dense_solve(a, b, U);
+    mdn_dense_solve(a, b, U);
     for (u = 0; u < U - 1; u++)
       g_assert_cmpfloat(fabs(lut[u * COUT + o] - b[u]), <=, 1e-8);
     g_assert_cmpfloat(fabs(offset[o] - b[U - 1]), <=, 1e-8);
