@@ -1,5 +1,6 @@
 /* mdn-test-fit.h: a model with real tiers for tests that stream through
- * them: `kernel` with every tier of `ladder` fitted to a second of speech.
+ * them: `kernel` with every tier of `ladder` fitted to a second of speech;
+ * a tier's SNR through a stream.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef MDN_TEST_FIT_H
@@ -31,6 +32,27 @@ mdn_test_fit(const MdnKernel *kernel, const char *ladder, double rate, guint32 s
   g_free(specs);
   g_free(audio);
   return m;
+}
+
+/* The SNR of `tier` streaming `in` (n frames, one call) against the
+ * double-precision reference, over frames from `from` on. */
+static inline double
+mdn_test_stream_snr(const MdnModel *m, int tier, const float *in, size_t n, size_t from)
+{
+  GError *error = NULL;
+  MdnStream *s = mdn_stream_new(m, 1, &error);
+  const MdnKernel *k = mdn_model_kernel(m);
+  float *out = g_new(float, n * k->cout);
+  double *ref = mdn_reference_conv(k, in, n);
+  double snr;
+
+  g_assert_no_error(error);
+  g_assert_true(mdn_stream_process(s, tier, in, out, n));
+  snr = mdn_snr_db(ref + from * k->cout, out + from * k->cout, (n - from) * k->cout);
+  mdn_stream_free(s);
+  g_free(out);
+  g_free(ref);
+  return snr;
 }
 
 #endif /* MDN_TEST_FIT_H */

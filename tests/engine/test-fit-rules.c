@@ -19,6 +19,7 @@
 
 #include "fit-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 
 #define RATE 48000.0
 
@@ -221,25 +222,6 @@ fit_rules(const MdnKernel *k, const float *audio, size_t n, const char *ladder, 
   return m;
 }
 
-static double
-stream_snr(const MdnModel *m, int tier, const float *in, size_t n)
-{
-  GError *error = NULL;
-  MdnStream *s = mdn_stream_new(m, 1, &error);
-  const MdnKernel *k = mdn_model_kernel(m);
-  float *out = g_new(float, n * k->cout);
-  double *ref = mdn_reference_conv(k, in, n);
-  double snr;
-
-  g_assert_no_error(error);
-  g_assert_true(mdn_stream_process(s, tier, in, out, n));
-  snr = mdn_snr_db(ref, out, n * k->cout);
-  mdn_stream_free(s);
-  g_free(out);
-  g_free(ref);
-  return snr;
-}
-
 /* Loud speech and quiet noise in turns of a quarter second (noise 30 dB
  * down): the kind of audio whose level says what it holds (a voice over a
  * noise floor). Normalised by their blocks' sigma, the noise's windows are as
@@ -279,7 +261,8 @@ test_metric_beats_input(void)
     MdnModel *in = fit_rules(k, train, n_fit, ladder, seed, MDN_SPLIT_INPUT, 0);
     MdnModel *me = fit_rules(k, train, n_fit, ladder, seed, MDN_SPLIT_METRIC, 0);
     for (t = 0; t < mdn_model_n_tiers(in); t++) {
-      double snr_in = stream_snr(in, t, test, n_test), snr_me = stream_snr(me, t, test, n_test);
+      double snr_in = mdn_test_stream_snr(in, t, test, n_test, 0),
+             snr_me = mdn_test_stream_snr(me, t, test, n_test, 0);
       MdnTierInfo info;
       mdn_model_tier_info(in, t, &info);
       if (g_test_verbose())
@@ -315,7 +298,8 @@ test_weighted_ridge(void)
     MdnModel *flat = fit_rules(k, train, n_fit, ladder, seed, MDN_SPLIT_METRIC, 0);
     MdnModel *wtd = fit_rules(k, train, n_fit, ladder, seed, MDN_SPLIT_METRIC, 2);
     for (t = 0; t < mdn_model_n_tiers(flat); t++) {
-      double snr_f = stream_snr(flat, t, test, n_test), snr_w = stream_snr(wtd, t, test, n_test);
+      double snr_f = mdn_test_stream_snr(flat, t, test, n_test, 0),
+             snr_w = mdn_test_stream_snr(wtd, t, test, n_test, 0);
       MdnTierInfo info;
       mdn_model_tier_info(flat, t, &info);
       if (g_test_verbose())
@@ -376,8 +360,8 @@ test_fit_lowpass(void)
       }
       g_assert_cmpint(axis, >=, 0);
       g_assert_cmpint(hyper, >=, 0);
-      snr_axis = stream_snr(m, axis, test, n_test);
-      snr_hyper = stream_snr(m, hyper, test, n_test);
+      snr_axis = mdn_test_stream_snr(m, axis, test, n_test, 0);
+      snr_hyper = mdn_test_stream_snr(m, hyper, test, n_test, 0);
       if (g_test_verbose())
         g_printerr("seed %d %s: %.2f dB, %s: %.2f dB (%+.2f)\n", (int)seed,
                    mdn_model_tier(m, axis)->name, snr_axis, mdn_model_tier(m, hyper)->name,
@@ -454,8 +438,8 @@ test_quantised_beam(void)
   q6 = mdn_model_tier(m, 0)->spec.table_bits == 6 ? 0 : 1; /* equal costs: either order */
   g_assert_cmpint(mdn_model_tier(m, q6)->spec.table_bits, ==, 6);
   g_assert_cmpint(mdn_model_tier(m, 1 - q6)->spec.table_bits, ==, 16);
-  snr6 = stream_snr(m, q6, test, n_test);
-  snr16 = stream_snr(m, 1 - q6, test, n_test);
+  snr6 = mdn_test_stream_snr(m, q6, test, n_test, 0);
+  snr16 = mdn_test_stream_snr(m, 1 - q6, test, n_test, 0);
   if (g_test_verbose())
     g_printerr("s8d4e12q6 %.2f dB, s8d4e12q16 %.2f dB\n", snr6, snr16);
   g_assert_cmpfloat(snr6, >=, snr16 - max_loss);

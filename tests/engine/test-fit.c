@@ -13,6 +13,7 @@
 
 #include "mdn-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 #include "mdn-test-spawn.h"
 
 #include <sys/stat.h>
@@ -51,25 +52,6 @@ static MdnKernel *
 lowpass(void)
 {
   return mdn_design_lowpass(64, 6000, RATE);
-}
-
-static double
-stream_snr(const MdnModel *m, int tier, const float *in, size_t n, size_t from)
-{
-  GError *error = NULL;
-  MdnStream *s = mdn_stream_new(m, 1, &error);
-  const MdnKernel *k = mdn_model_kernel(m);
-  float *out = g_new(float, n * k->cout);
-  double *ref = mdn_reference_conv(k, in, n);
-  double snr;
-
-  g_assert_no_error(error);
-  g_assert_true(mdn_stream_process(s, tier, in, out, n));
-  snr = mdn_snr_db(ref + from * k->cout, out + from * k->cout, (n - from) * k->cout);
-  mdn_stream_free(s);
-  g_free(out);
-  g_free(ref);
-  return snr;
 }
 
 static MdnModel *
@@ -136,7 +118,7 @@ test_floors(void)
     for (t = 0; t < n_tiers; t++) {
       MdnTierInfo info;
       const Floor *f;
-      double snr = stream_snr(m, t, a, n, 0);
+      double snr = mdn_test_stream_snr(m, t, a, n, 0);
       mdn_model_tier_info(m, t, &info);
       f = floor_for(info.name);
       if (g_test_verbose())
@@ -156,7 +138,7 @@ test_floors(void)
       for (t = 0; t < n_tiers; t++) {
         MdnTierInfo info;
         mdn_model_tier_info(m, t, &info);
-        found |= info.cost <= 32 && stream_snr(m, t, a, n, 0) >= 25;
+        found |= info.cost <= 32 && mdn_test_stream_snr(m, t, a, n, 0) >= 25;
       }
       g_assert_true(found);
     }
@@ -181,7 +163,8 @@ test_level_invariance(void)
     quiet[j] = (float)(a[j] / peak * pow(10, -40 / 20.0));
   }
   for (t = 0; t < mdn_model_n_tiers(m); t++) {
-    double snr_loud = stream_snr(m, t, loud, n, 0), snr_quiet = stream_snr(m, t, quiet, n, 0);
+    double snr_loud = mdn_test_stream_snr(m, t, loud, n, 0),
+           snr_quiet = mdn_test_stream_snr(m, t, quiet, n, 0);
     if (g_test_verbose())
       g_printerr("tier %d: %.2f dB at -6 dBFS, %.2f dB at -40 dBFS\n", t, snr_loud, snr_quiet);
     g_assert_cmpfloat(fabs(snr_loud - snr_quiet), <=, 1.0);
@@ -204,7 +187,7 @@ test_stored_snr(void)
   for (t = 0; t < mdn_model_n_tiers(m); t++) {
     MdnTierInfo info;
     mdn_model_tier_info(m, t, &info);
-    g_assert_cmpfloat(fabs(stream_snr(m, t, a, n, n_train) - info.snr_db), <=, 0.05);
+    g_assert_cmpfloat(fabs(mdn_test_stream_snr(m, t, a, n, n_train) - info.snr_db), <=, 0.05);
   }
   g_free(a);
 }
@@ -490,7 +473,7 @@ test_multichannel(void)
   for (t = 0; t < 2; t++) {
     MdnTierInfo info;
     mdn_model_tier_info(m, t, &info);
-    g_assert_cmpfloat(fabs(stream_snr(m, t, a, n, n_train) - info.snr_db), <=, 0.05);
+    g_assert_cmpfloat(fabs(mdn_test_stream_snr(m, t, a, n, n_train) - info.snr_db), <=, 0.05);
     g_assert_cmpfloat(info.snr_db, >=, floor_db[t]);
   }
   mdn_model_free(m);

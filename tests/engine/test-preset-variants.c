@@ -8,6 +8,7 @@
  */
 #include "mdn-private.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 
 #include <math.h>
 #include <string.h>
@@ -666,22 +667,6 @@ test_resample(void)
 
 /* ---- fits measured per class ---- */
 
-static double
-stream_snr(const MdnModel *m, int tier, const float *x, size_t n)
-{
-  const MdnKernel *k = mdn_model_kernel(m);
-  MdnStream *a = mdn_stream_new(m, 1, NULL);
-  float *y = g_new(float, n * k->cout);
-  double *ref = mdn_reference_conv(k, x, n), snr;
-
-  mdn_stream_process(a, tier, x, y, n);
-  snr = mdn_snr_db(ref, y, n * k->cout);
-  mdn_stream_free(a);
-  g_free(ref);
-  g_free(y);
-  return snr;
-}
-
 static void
 test_fit_classes(void)
 {
@@ -715,7 +700,7 @@ test_fit_classes(void)
     for (c = 0; c < 2; c++) {
       /* The stored SNR is what a stream gets on that audio, against the
        * double reference (the fit measured against the exact path). */
-      double got = stream_snr(m, t, sets[c].audio, n_held);
+      double got = mdn_test_stream_snr(m, t, sets[c].audio, n_held, 0);
       double stored = mdn_model_tier_class_snr(m, t, c);
       g_test_message("tier %d %s: stored %.3f, measured %.3f dB", t, sets[c].name, stored, got);
       g_assert_cmpfloat(fabs(got - stored), <, 0.01);
