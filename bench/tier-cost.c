@@ -632,7 +632,7 @@ random_shape(GRand *rng, MdnKernel **kernel)
                    taps[] = { 16, 32, 64, 128, 256 }, ss[] = { 2, 4, 8 },
                    exacts[] = { 0, 0, 2, 8, 24 }, bits[] = { 6, 8, 8, 16 };
   for (;;) {
-    MdnTierSpec spec;
+    MdnTierSpec spec = { 0 }; /* axis encoders: the fit's shapes have no hyperplanes */
     int cin = cins[g_rand_int_range(rng, 0, G_N_ELEMENTS(cins))];
     int cout = couts[g_rand_int_range(rng, 0, G_N_ELEMENTS(couts))];
     int k = taps[g_rand_int_range(rng, 0, G_N_ELEMENTS(taps))];

@@ -38,39 +38,40 @@ typedef struct {
   double codebook[MDN_TIER_N_SCANS], lookup[MDN_TIER_N_SCANS];
 } ScanWeights;
 
-/* Rows of `tier-cost --fit --rounds 11 --shapes 300` (2026-12-06; median
- * error of the tier's time: scalar 13%, 90th percentile 32%; AVX2 9.5%
- * and 28%; AVX-512 13% and 33%). A weight of 0: that term's time is inside
- * the others' on this CPU. The fit's unit, the direct form's multiply-add,
- * measured 0.071 (scalar), 0.036 (AVX2) and 0.023 ns (AVX-512) there. Not
- * measured: NEON (plain C's rows stand: a level without a row of its own
- * takes row 0), AVX-512 without VBMI's scans (AVX2's rows, which
- * --kernels measured slower than those kernels). */
+/* Rows of `tier-cost --fit --rounds 11 --shapes 300` (2026-12-06, after
+ * issue 15's exact-path kernels; median error of the tier's time: scalar
+ * 13.1%, 90th percentile 32%; AVX2 9.9% and 27%; AVX-512 11.8% and 36%).
+ * A weight of 0: that term's time is inside the others' on this CPU. The
+ * fit's unit, the direct form's multiply-add, measured 0.058 (scalar), 0.030
+ * (AVX2) and 0.024 ns (AVX-512) there. Not measured: NEON (plain C's rows
+ * stand: a level without a row of its own takes row 0), AVX-512 without
+ * VBMI's scans (AVX2's rows, which --kernels measured slower than those
+ * kernels). */
 static const OutputWeights output_w[] = {
-  { 0, 153.740, 0.0, 11.2428, 6.7317 },
-  { MDN_CPU_FLAG_AVX2, 3.712, 0.0, 8.2449, 1.0121 },
-  { MDN_CPU_FLAG_AVX512, 6.769, 3.8713, 9.7969, 1.0875 },
+  { 0, 169.374, 0.0, 2.2946, 10.1534 },
+  { MDN_CPU_FLAG_AVX2, 1.880, 0.0, 6.6554, 1.0181 },
+  { MDN_CPU_FLAG_AVX512, 4.422, 8.9806, 6.5493, 1.0423 },
 };
 /* hyper: a hyperplane tier's projections, not in --fit's random tiers but
  * from `build/bench/tier-encode --rounds 5` (hyperplane less axis encoder,
  * ns per position, over depth * s, in the units above; mean of its five
  * shapes, which spread by about 2x either way; 2026-12-06). */
 static const EncodeWeights encode_w[] = {
-  { 0, 32.0865, 14.7717, 7.0 },
-  { MDN_CPU_FLAG_AVX2, 4.4764, 0.4878, 0.65 },
-  { MDN_CPU_FLAG_AVX512, 3.7210, 0.4611, 0.35 },
+  { 0, 32.6222, 11.0022, 7.0 },
+  { MDN_CPU_FLAG_AVX2, 5.3567, 2.3781, 0.65 },
+  { MDN_CPU_FLAG_AVX512, 2.9598, 1.7732, 0.35 },
 };
 static const ScanWeights scan_w[] = {
-  { 0, { 15.5798, 10.2124, 10.8262, 15.3903, 9.0391 }, { 1.3477, 3.4981, 1.4310, 1.0115, 3.0859 } },
-  { MDN_CPU_FLAG_AVX2,
-    { 0.0, 0.0, 0.0, 0.2698, 1.9435 },
-    { 0.2652, 0.5640, 1.1048, 2.2554, 4.4086 } },
+  { 0,
+    { 17.2079, 12.8894, 13.6113, 14.1547, 10.4629 },
+    { 0.9224, 2.3298, 0.9506, 2.1379, 2.8469 } },
+  { MDN_CPU_FLAG_AVX2, { 0.0, 0.0, 0.0, 0.0, 2.1803 }, { 0.3000, 0.4957, 1.0800, 2.4887, 4.5119 } },
   { MDN_CPU_FLAG_AVX512,
-    { 0.0, 0.0, 0.0, 0.2698, 1.9435 },
-    { 0.2652, 0.5640, 1.1048, 2.2554, 4.4086 } },
+    { 0.0, 0.0, 0.0, 0.0, 2.1803 },
+    { 0.3000, 0.4957, 1.0800, 2.4887, 4.5119 } },
   { MDN_CPU_FLAG_AVX512VBMI,
-    { 0.0488, 0.0, 0.0, 0.0, 0.0 },
-    { 0.2995, 0.3598, 0.4771, 0.7479, 1.5306 } },
+    { 0.0, 0.0, 0.0, 0.0, 0.0 },
+    { 0.2892, 0.3345, 0.4006, 0.6057, 1.2742 } },
 };
 
 void
