@@ -585,8 +585,12 @@ test_snr_offline(void)
   g_test_message("high bound under the offline SNR in %d of %d tier runs", bound_misses,
                  bound_runs);
   g_assert_cmpint(bound_misses * 10, <=, bound_runs);
+  /* About 100 audited frames per time constant: a standard deviation of
+   * about 0.45 dB on stationary noise, so 1.5 dB (the sampled frames depend
+   * on the ISA through the audit's cost model: NEON's period is half
+   * x86's, and measured 1.01 dB there). */
   check_snr("bank 1->6, stationary noise, fraction 0.05", bank, noise, n,
-            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.0, NULL);
+            MDN_AUDIT_DEFAULT_FRACTION, FALSE, 1.5, NULL);
   g_free(speech);
   g_free(music);
   g_free(noise);
@@ -770,7 +774,8 @@ test_governor_paying(void)
   const MdnModel *m = model_number(1);
   const int n_tiers = mdn_model_n_tiers(m);
   const size_t n = (size_t)(4 * RATE), chunk = 480;
-  float *in = test_input(1, n, 17), *out = g_new(float, chunk *mdn_model_kernel(m)->cout);
+  const MdnKernel *k = mdn_model_kernel(m);
+  float *in = test_input(k->cin, n, 17), *out = g_new(float, chunk * k->cout);
   int *paying = g_new(int, n_tiers), n_paying = mdn_model_paying_tiers(m, paying), t, j;
   GError *error = NULL;
   MdnStream *s = mdn_stream_new(m, 1, &error);
@@ -795,7 +800,7 @@ test_governor_paying(void)
   for (c = 0; c < n / chunk; c++) {
     int tier = mdn_stream_pick_tier(s, c % 2 ? 0 : MDN_TIER_EXACT, -1000);
     g_assert_cmpint(tier, !=, 0);
-    g_assert_true(mdn_stream_process(s, tier, in + c * chunk, out, chunk));
+    g_assert_true(mdn_stream_process(s, tier, in + c * chunk * k->cin, out, chunk));
   }
   /* Measured by now: a floor every tier holds still gives tier 1. */
   g_assert_true(isfinite(mdn_stream_audit_snr(s, 0)));
