@@ -54,26 +54,6 @@ static const GOptionEntry entries[] = {
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
-/* The SNR of y against ref (n frames of `channels`) with frame t weighted by
- * exp(-(n - 1 - t) / tau), as the audit smooths (tau in frames). */
-static double
-smoothed_snr(const double *ref, const float *y, size_t n, int channels, double tau)
-{
-  double signal = 0, noise = 0, w = 1, decay = exp(-1.0 / tau);
-  size_t t;
-  int c;
-
-  for (t = n; t-- > 0;) {
-    for (c = 0; c < channels; c++) {
-      double r = ref[t * channels + c], d = r - y[t * channels + c];
-      signal += w * r * r;
-      noise += w * d * d;
-    }
-    w *= decay;
-  }
-  return 10 * log10(signal / noise);
-}
-
 /* The whole output of `tier` on `in`, through a stream of its own. */
 static float *
 run(const MdnModel *model, int tier, double fraction, const float *in, size_t n, MdnStream **kept)
@@ -148,11 +128,12 @@ main(int argc, char **argv)
     float *y = run(model, t, 0, in, n, NULL);
 
     mdn_model_tier_info(model, t, &info);
-    printf("tier %d %s: audited_snr=%.2f smoothed_snr=%.2f offline_snr=%.2f fitted_snr=%.2f "
-           "codebooks=%d\n",
-           t, info.name, mdn_stream_audit_snr(stream, t),
-           smoothed_snr(ref, y, n, k->cout, mdn_stream_audit_time_constant(stream) * k->rate),
-           mdn_snr_db(ref, y, n * k->cout), info.snr_db, info.codebooks);
+    printf(
+        "tier %d %s: audited_snr=%.2f smoothed_snr=%.2f offline_snr=%.2f fitted_snr=%.2f "
+        "codebooks=%d\n",
+        t, info.name, mdn_stream_audit_snr(stream, t),
+        mdn_weighted_snr_db(ref, y, n, k->cout, mdn_stream_audit_time_constant(stream) * k->rate),
+        mdn_snr_db(ref, y, n * k->cout), info.snr_db, info.codebooks);
     g_free(y);
   }
   mdn_stream_free(stream);

@@ -27,6 +27,10 @@ double *mdn_reference_conv(const MdnKernel *k, const float *in, size_t n_frames)
  * pivoting, double; x into b, a destroyed): a plain reference for tests and
  * fits in the bench, not for the engine. */
 void mdn_dense_solve(double *a, double *b, int n);
+/* The SNR (dB) of y against ref (n frames of `channels`) with frame t
+ * weighted by exp(-(n - 1 - t) / tau), as the live audit smooths (tau in
+ * frames; 0: unweighted). */
+double mdn_weighted_snr_db(const double *ref, const float *y, size_t n, int channels, double tau);
 
 /* Kernel designs (designs.c). */
 /* 1->1 windowed-sinc (Blackman) lowpass, cutoff in Hz. */

@@ -1,5 +1,5 @@
 /* reference.c: the double-precision reference conv1d accuracy is measured
- * against.
+ * against, a dense solver and the audit-weighted SNR for tests and benches.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mdn-signals.h"
 
@@ -59,4 +59,22 @@ mdn_dense_solve(double *a, double *b, int n)
   }
   for (r = 0; r < n; r++)
     b[r] /= a[r * n + r];
+}
+
+double
+mdn_weighted_snr_db(const double *ref, const float *y, size_t n, int channels, double tau)
+{
+  double signal = 0, noise = 0, w = 1, decay = tau > 0 ? exp(-1.0 / tau) : 1;
+  size_t t;
+  int c;
+
+  for (t = n; t-- > 0;) {
+    for (c = 0; c < channels; c++) {
+      double r = ref[t * channels + c], d = r - y[t * channels + c];
+      signal += w * r * r;
+      noise += w * d * d;
+    }
+    w *= decay;
+  }
+  return 10 * log10(signal / noise);
 }

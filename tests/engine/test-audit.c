@@ -428,26 +428,6 @@ test_trace(void)
 
 /* ---- the audited SNR against the offline SNR ----------------------------------- */
 
-/* SNR of y against ref (n frames of `channels`), frame t weighted by
- * exp(-(n - 1 - t) / tau) (tau in frames; 0: unweighted). */
-static double
-weighted_snr(const double *ref, const float *y, size_t n, int channels, double tau)
-{
-  double signal = 0, noise = 0, w = 1, decay = tau > 0 ? exp(-1.0 / tau) : 1;
-  size_t t;
-  int c;
-
-  for (t = n; t-- > 0;) {
-    for (c = 0; c < channels; c++) {
-      double r = ref[t * channels + c], d = r - y[t * channels + c];
-      signal += w * r * r;
-      noise += w * d * d;
-    }
-    w *= decay;
-  }
-  return 10 * log10(signal / noise);
-}
-
 /* Stationary noise through a gentle lowpass: spectrally like speech, with
  * no pauses or syllables. */
 static float *
@@ -491,7 +471,7 @@ check_snr(const char *what, const MdnModel *m, const float *in, size_t n, double
   g_assert_true(isinf(mdn_stream_audit_snr(s, MDN_TIER_EXACT)));
   for (t = 0; t < mdn_model_n_tiers(m); t++) {
     float *y = run_stream(m, 1, t, 0, in, n, NULL, NULL);
-    double offline = weighted_snr(ref, y, n, k->cout, tau);
+    double offline = mdn_weighted_snr_db(ref, y, n, k->cout, tau);
     double audited = mdn_stream_audit_snr(s, t);
     double high = mdn_stream_audit_snr_high(s, t);
 
