@@ -33,6 +33,7 @@
 #include <math.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "mdn-private.h"
 
 #define MAX_BLOCKS 10
@@ -60,14 +61,6 @@ compare_doubles(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
-}
-
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 static void
@@ -127,13 +120,13 @@ time_plans(const MdnKernel *k, const Plan *plans, int n_plans, size_t n, double 
       if (!e[p])
         continue;
       mdn_exact_reset(e[p]);
-      t0 = now_ns();
+      t0 = bench_thread_cpu_ns();
       for (done = 0; done < n; done += MDN_CHUNK) {
         for (i = 0; i < k->cin; i++)
           x[i] = chan[i] + h + done;
         mdn_exact_process(e[p], x, done, MDN_CHUNK, out);
       }
-      ns[p] = MIN(ns[p], (now_ns() - t0) / n);
+      ns[p] = MIN(ns[p], (bench_thread_cpu_ns() - t0) / n);
     }
   for (i = 0; i < k->cin; i++)
     g_free(chan[i]);
@@ -376,10 +369,10 @@ run_workloads(const char *only, size_t frames)
     for (t = 0; t < n * k->cin; t++)
       in[t] = (float)g_rand_double_range(rng, -0.5, 0.5);
     for (round = 0; round < rounds; round++) {
-      double t0 = now_ns();
+      double t0 = bench_thread_cpu_ns();
       for (t = 0; t < n; t += block)
         mdn_stream_process(stream, MDN_TIER_EXACT, in + t * k->cin, out + t * k->cout, block);
-      best = MIN(best, (now_ns() - t0) / n);
+      best = MIN(best, (bench_thread_cpu_ns() - t0) / n);
     }
     g_snprintf(shape, sizeof shape, "%d->%d", k->cin, k->cout);
     plan.n = mdn_exact_plan_blocks(k, plan.blocks);

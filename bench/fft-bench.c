@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "dsp.h"
 
 #ifdef BENCH_HAVE_FFTW
@@ -37,14 +38,6 @@ typedef struct {
   void *state;
   double best_fwd, best_inv;
 } Method;
-
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 typedef struct {
   const MdnFftPlan *plan;
@@ -122,11 +115,11 @@ kiss_inv(void *state)
 static double
 time_calls(void (*fn)(void *), void *state, int reps)
 {
-  double t0 = now_ns();
+  double t0 = bench_thread_cpu_ns();
   int j;
   for (j = 0; j < reps; j++)
     fn(state);
-  return (now_ns() - t0) / reps;
+  return (bench_thread_cpu_ns() - t0) / reps;
 }
 
 int

@@ -10,6 +10,7 @@
  * the tier's table bytes. `make bench` runs it; see bench/README.md.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "bench-clock.h"
 #include "bench-peers.h"
 #include "bench-nam.h"
 #include "maddness.h"
@@ -436,14 +437,6 @@ progress(const char *fmt, ...)
 /* ---- per-buffer times ------------------------------------------------------ */
 
 static double
-thread_cpu_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double
 wall_ns(void)
 {
   struct timespec ts;
@@ -487,9 +480,9 @@ run_rt(const Workload *w, const MdnKernel *k, const float *in, size_t n_in)
       if (pos + block > n_in)
         pos = 0;
       w0 = wall_ns();
-      c0 = thread_cpu_ns();
+      c0 = bench_thread_cpu_ns();
       mdn_stream_process(stream, MDN_TIER_EXACT, in + pos * k->cin, out, block);
-      dt = thread_cpu_ns() - c0;
+      dt = bench_thread_cpu_ns() - c0;
       dw = wall_ns() - w0;
       pos += block;
       best[c] = run == 0 ? dt : MIN(best[c], dt);

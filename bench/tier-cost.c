@@ -22,6 +22,7 @@
  * machine's.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "bench-clock.h"
 #include "dsp.h"
 #include "exact-plan.h"
 #include "mdn-signals.h"
@@ -52,14 +53,6 @@ static const GOptionEntry entries[] = {
     "Frames of speech per pass of --fit and --check (16384)", "N" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
-
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* ---- the kernels of each level ------------------------------------------- */
 
@@ -412,11 +405,11 @@ kernels(void)
         int k;
         if (l > 0 && !c->has(c, &tdsp[l], &tdsp[l - 1], &edsp[l], &edsp[l - 1]))
           continue;
-        t0 = now_ns();
+        t0 = bench_thread_cpu_ns();
         for (k = 0; k < c->reps * opt_scale; k++)
           c->run(c, &tdsp[l], &edsp[l]);
-        best[ci * n_lv + l]
-            = MIN(best[ci * n_lv + l], (now_ns() - t0) / (c->reps * opt_scale * c->units));
+        best[ci * n_lv + l] = MIN(best[ci * n_lv + l],
+                                  (bench_thread_cpu_ns() - t0) / (c->reps * opt_scale * c->units));
       }
     }
 
@@ -535,12 +528,12 @@ shape_clear(Shape *sh)
 static double
 shape_time(Shape *sh, int tier)
 {
-  double t0 = now_ns();
+  double t0 = bench_thread_cpu_ns();
   size_t done;
   for (done = 0; done < (size_t)opt_frames; done += FIT_BLOCK)
     mdn_stream_process(sh->stream, tier, sh->in + done * sh->cin,
                        output_for(sh->cout) + done * sh->cout, FIT_BLOCK);
-  return (now_ns() - t0) / (size_t)opt_frames;
+  return (bench_thread_cpu_ns() - t0) / (size_t)opt_frames;
 }
 
 /* Interleaved rounds over all shapes, exact and tier 0 alternating; best. */
