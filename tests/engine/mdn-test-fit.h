@@ -9,14 +9,17 @@
 #include "mdn-private.h"
 #include "mdn-signals.h"
 
+/* `seconds` of speech at `rate` made with audio_seed, the fit seeded with
+ * fit_seed. */
 static inline MdnModel *
-mdn_test_fit(const MdnKernel *kernel, const char *ladder, double rate, guint32 seed)
+mdn_test_fit_on(const MdnKernel *kernel, const char *ladder, double rate, double seconds,
+                guint32 audio_seed, guint32 fit_seed)
 {
   GError *error = NULL;
   MdnFitOptions options;
   MdnTierSpec *specs = NULL;
-  const size_t n = (size_t)rate;
-  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, kernel->cin, rate, seed);
+  const size_t n = (size_t)(seconds * rate);
+  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, kernel->cin, rate, audio_seed);
   int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
   MdnModel *m;
 
@@ -24,7 +27,7 @@ mdn_test_fit(const MdnKernel *kernel, const char *ladder, double rate, guint32 s
   mdn_fit_options_init(&options);
   options.specs = specs;
   options.n_specs = n_specs;
-  options.seed = seed;
+  options.seed = fit_seed;
   options.keep_dominated = TRUE;
   m = mdn_fit(kernel, audio, n, &options, &error);
   g_assert_no_error(error);
@@ -32,6 +35,13 @@ mdn_test_fit(const MdnKernel *kernel, const char *ladder, double rate, guint32 s
   g_free(specs);
   g_free(audio);
   return m;
+}
+
+/* A second of speech, one seed for both. */
+static inline MdnModel *
+mdn_test_fit(const MdnKernel *kernel, const char *ladder, double rate, guint32 seed)
+{
+  return mdn_test_fit_on(kernel, ladder, rate, 1.0, seed, seed);
 }
 
 /* The SNR of `tier` streaming `in` (n frames, one call) against the

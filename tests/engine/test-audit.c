@@ -22,33 +22,9 @@
 #include "mdn-private.h"
 #include "dsp.h"
 #include "mdn-signals.h"
+#include "mdn-test-fit.h"
 
 #define RATE 16000.0
-
-static MdnModel *
-fit_model(const MdnKernel *k, const char *ladder, double seconds)
-{
-  GError *error = NULL;
-  MdnFitOptions options;
-  MdnTierSpec *specs = NULL;
-  size_t n = (size_t)(seconds * k->rate);
-  float *audio = mdn_signal_multichannel(mdn_signal_speech, n, k->cin, k->rate, 11);
-  int n_specs = mdn_tier_ladder_parse(ladder, &specs, &error);
-  MdnModel *m;
-
-  g_assert_no_error(error);
-  mdn_fit_options_init(&options);
-  options.specs = specs;
-  options.n_specs = n_specs;
-  options.seed = 5;
-  options.keep_dominated = TRUE;
-  m = mdn_fit(k, audio, n, &options, &error);
-  g_assert_no_error(error);
-  g_assert_cmpint(mdn_model_n_tiers(m), ==, n_specs);
-  g_free(specs);
-  g_free(audio);
-  return m;
-}
 
 /* The models the tests use: a 1->1 lowpass (every table width, depth 1..8
  * through the ladder), a dilated 2->3 layer and a 1->6 bank. */
@@ -61,15 +37,15 @@ fit_model_number(int which)
   switch (which) {
   case 0:
     k = mdn_design_lowpass(63, 2000, RATE);
-    m = fit_model(k, "s8d4e2q6,s4d6e8,s2d6e4q16,s1d8,s4d3q5", 2);
+    m = mdn_test_fit_on(k, "s8d4e2q6,s4d6e8,s2d6e4q16,s1d8,s4d3q5", k->rate, 2, 11, 5);
     break;
   case 1:
     k = mdn_design_random_kernel(2, 3, 12, 3, RATE, 9);
-    m = fit_model(k, "s4d4,s2d6e6q16,s1d5e2,s4d3e2h", 1);
+    m = mdn_test_fit_on(k, "s4d4,s2d6e6q16,s1d5e2,s4d3e2h", k->rate, 1, 11, 5);
     break;
   default:
     k = mdn_design_bank(6, 96, RATE);
-    m = fit_model(k, "s8d4e2q6,s4d6e8", 2);
+    m = mdn_test_fit_on(k, "s8d4e2q6,s4d6e8", k->rate, 2, 11, 5);
     break;
   }
   mdn_kernel_free(k);
@@ -795,7 +771,7 @@ static void
 test_governor(void)
 {
   MdnKernel *lowpass = mdn_design_lowpass(63, 2000, RATE);
-  MdnModel *m = fit_model(lowpass, "s8d4e2q6,s4d6e8,s2d6e16", 2);
+  MdnModel *m = mdn_test_fit_on(lowpass, "s8d4e2q6,s4d6e8,s2d6e16", lowpass->rate, 2, 11, 5);
   const MdnKernel *k = mdn_model_kernel(m);
   const int n_tiers = mdn_model_n_tiers(m);
   const size_t phase = (size_t)(6 * RATE), n = 4 * phase, chunk = 160;
