@@ -1846,8 +1846,9 @@ gst_maddness_filter_class_init(GstMaddnessFilterClass *klass)
       gobject_class, PROP_MIN_SNR,
       g_param_spec_double("min-snr", "Minimum SNR",
                           "Automatic quality: above 0, run the fastest tier whose SNR measured on "
-                          "the audio flowing holds at least this many dB (quality is then "
-                          "ignored); 0 = off",
+                          "the audio flowing holds at least this many dB, among the tiers "
+                          "predicted faster than exact on this CPU (quality is then ignored); "
+                          "0 = off",
                           0, MAX_MIN_SNR, DEFAULT_MIN_SNR,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE
                               | GST_PARAM_MUTABLE_PLAYING));
