@@ -146,3 +146,31 @@ mdn_signal_multichannel(float *(*gen)(size_t, double, guint32), size_t n, int ch
   }
   return out;
 }
+
+float *
+mdn_signal_bells(size_t n, double rate, guint32 seed, double f_lo, double f_hi, double hiss)
+{
+  static const double ratios[] = { 1.0, 2.76, 5.40, 8.93 };
+  GRand *rng = g_rand_new_with_seed(seed);
+  float *x = g_new(float, n + 1);
+  const size_t strike = (size_t)(0.2 * rate);
+  double f0 = f_lo, age = 0;
+  size_t t;
+  int p;
+
+  for (t = 0; t < n; t++, age += 1 / rate) {
+    double v = 0;
+    if (t % strike == 0) {
+      f0 = g_rand_double_range(rng, f_lo, f_hi);
+      age = 0;
+    }
+    for (p = 0; p < 4; p++) {
+      double f = f0 * ratios[p];
+      if (f < 0.45 * rate)
+        v += sin(2 * G_PI * f * age) * exp(-age * (4 + 6 * p)) / (1 + p);
+    }
+    x[t] = (float)(0.3 * v + hiss * g_rand_double_range(rng, -1, 1));
+  }
+  g_rand_free(rng);
+  return x;
+}

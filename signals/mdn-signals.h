@@ -16,6 +16,10 @@ float *mdn_signal_speech(size_t n, double rate, guint32 seed);
 /* Music-like: chords of decaying harmonic notes, a bass line and noise
  * drums. Peak about 0.5. */
 float *mdn_signal_music(size_t n, double rate, guint32 seed);
+/* Bell-like: four inharmonic partials struck every 0.2 s at a fundamental
+ * drawn from [f_lo, f_hi) Hz, ringing out, plus uniform hiss of amplitude
+ * `hiss`: bright and tonal, unlike speech (the audit's hard case). */
+float *mdn_signal_bells(size_t n, double rate, guint32 seed, double f_lo, double f_hi, double hiss);
 /* Interleaves `channels` channels made by gen with seeds seed, seed+1, ... */
 float *mdn_signal_multichannel(float *(*gen)(size_t, double, guint32), size_t n, int channels,
                                double rate, guint32 seed);

@@ -692,35 +692,6 @@ test_off(void)
 
 /* ---- the governor ------------------------------------------------------------ */
 
-/* Bell-like: inharmonic partials struck every 0.2 s and ringing out, with a
- * hiss: most of its energy far above what the speech-fitted tiers saw. */
-static float *
-bell_signal(size_t n, guint32 seed)
-{
-  static const double ratios[] = { 1.0, 2.76, 5.40, 8.93 };
-  GRand *rng = g_rand_new_with_seed(seed);
-  float *x = g_new(float, n);
-  double f0 = 2500, age = 0;
-  size_t t;
-  int p;
-
-  for (t = 0; t < n; t++, age += 1 / RATE) {
-    double v = 0;
-    if (t % (size_t)(0.2 * RATE) == 0) {
-      f0 = g_rand_double_range(rng, 1800, 3200);
-      age = 0;
-    }
-    for (p = 0; p < 4; p++) {
-      double f = f0 * ratios[p];
-      if (f < 0.45 * RATE)
-        v += sin(2 * G_PI * f * age) * exp(-age * (4 + 6 * p)) / (1 + p);
-    }
-    x[t] = (float)(0.3 * v + 0.1 * g_rand_double_range(rng, -1, 1));
-  }
-  g_rand_free(rng);
-  return x;
-}
-
 /* The governor picks only tiers that pay here: by default those of
  * mdn_model_paying_tiers(); a tier that does not pay is never picked, by
  * claim or by audit, and a current tier that does not pay counts as exact. */
@@ -775,7 +746,8 @@ test_governor(void)
   const MdnKernel *k = mdn_model_kernel(m);
   const int n_tiers = mdn_model_n_tiers(m);
   const size_t phase = (size_t)(6 * RATE), n = 4 * phase, chunk = 160;
-  float *speech = mdn_signal_speech(n, RATE, 91), *bells = bell_signal(phase, 92);
+  float *speech = mdn_signal_speech(n, RATE, 91),
+        *bells = mdn_signal_bells(phase, RATE, 92, 1800, 3200, 0.1);
   float *in = g_new(float, n), *out = g_new(float, n);
   double *ref;
   double speech_snr0, bell_snr0, min_snr, bells_snr;

@@ -1152,34 +1152,6 @@ white_noise(size_t n, guint32 seed)
   return x;
 }
 
-/* Bell-like: inharmonic partials struck every 0.2 s, ringing out: bright
- * and tonal, unlike the fit's speech. */
-static float *
-bells(size_t n, guint32 seed)
-{
-  static const double ratios[] = { 1.0, 2.76, 5.40, 8.93 };
-  GRand *rng = g_rand_new_with_seed(seed);
-  float *x = g_new(float, n);
-  double f0 = 3000, age = 0;
-  size_t t;
-  int p;
-
-  for (t = 0; t < n; t++, age += 1.0 / RATE) {
-    double v = 0;
-
-    if (t % (RATE / 5) == 0) {
-      f0 = g_rand_double_range(rng, 1500, 4000);
-      age = 0;
-    }
-    for (p = 0; p < 4; p++)
-      if (f0 * ratios[p] < 0.45 * RATE)
-        v += sin(2 * G_PI * f0 * ratios[p] * age) * exp(-age * (4 + 6 * p)) / (1 + p);
-    x[t] = (float)(0.3 * v + 0.05 * g_rand_double_range(rng, -1, 1));
-  }
-  g_rand_free(rng);
-  return x;
-}
-
 /* Pushes n mono frames from `first` in AUDIT_BUFFER buffers; after each,
  * calls `each` (may be NULL). The output is dropped. */
 static void
@@ -1400,7 +1372,8 @@ log_tier(GstHarness *h, guint64 frame, gpointer data)
 GST_START_TEST(test_min_snr)
 {
   const size_t phase = 4 * RATE, n = 5 * phase;
-  float *speech = mdn_signal_speech(phase, RATE, 61), *bright = bells(phase, 62);
+  float *speech = mdn_signal_speech(phase, RATE, 61),
+        *bright = mdn_signal_bells(phase, RATE, 62, 1500, 4000, 0.05);
   float *in = g_new(float, n);
   GError *error = NULL;
   MdnModel *model = mdn_model_load(bank_path, &error);
